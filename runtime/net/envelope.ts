@@ -1,0 +1,170 @@
+// The wire envelope: versioned JSON inside a Fernet token. Never pickle, never eval.
+// Mesh events carry the event's signal name and JSON payload; the snoop networks reuse the
+// same envelope with signal SNOOP_SPY / SNOOP_TRACE and the line text as payload.
+import { EnvelopeError, PayloadError } from './errors.ts';
+import type { Fernet } from './fernet.ts';
+
+export const ENVELOPE_VERSION = 1;
+/** Largest body (the Fernet token's bytes) that is sent or accepted. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const SNOOP_SPY_SIGNAL = 'SNOOP_SPY';
+export const SNOOP_TRACE_SIGNAL = 'SNOOP_TRACE';
+
+export interface Envelope {
+  v: 1;
+  /** Name of the sending chart. */
+  sender: string;
+  /** Address of the sending host (its `lan.this.address`). */
+  host: string;
+  /** Per-sender sequence number. */
+  seq: number;
+  /** Milliseconds since the epoch, at the sender. */
+  ts: number;
+  signal: string;
+  payload: unknown;
+}
+
+const describe = (v: unknown): string => {
+  if (typeof v === 'number') return String(v);
+  if (typeof v === 'bigint') return `bigint ${v}n`;
+  if (typeof v === 'function') return `a function${v.name ? ` (${v.name})` : ''}`;
+  if (typeof v === 'symbol') return `a symbol (${v.description ?? ''})`;
+  return typeof v;
+};
+const childPath = (path: string, key: string | number) =>
+  typeof key === 'number' ? `${path}[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `${path}.${key}` : `${path}[${JSON.stringify(key)}]`;
+
+/**
+ * Throws PayloadError unless `value` survives JSON.stringify → JSON.parse without silent loss:
+ * rejects functions, symbols, bigints, NaN/±Infinity, cycles, Maps and Sets (which would become `{}`),
+ * and symbol keys. `undefined` at the top is fine (sent as null); nested `undefined` properties are
+ * dropped as JSON does, in arrays they become null. Objects with toJSON (Date, Buffer) are checked
+ * on what toJSON returns. `what` names the value in the message (e.g. "payload").
+ */
+export function assertJsonSerialisable(value: unknown, what = 'value'): void {
+  const seen = new Set<object>();
+  const walk = (v: unknown, path: string): void => {
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return;
+      case 'undefined':
+        return; // top: null; property: dropped; array element: null
+      case 'number':
+        if (!Number.isFinite(v)) throw new PayloadError(path, `${path} is ${v}: JSON cannot represent it`);
+        return;
+      case 'function':
+      case 'symbol':
+      case 'bigint':
+        throw new PayloadError(path, `${path} is ${describe(v)}: not JSON-serialisable`);
+    }
+    if (v === null) return;
+    const obj = v as object;
+    if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') {
+      let json: unknown;
+      try {
+        json = (obj as { toJSON(k: string): unknown }).toJSON('');
+      } catch (err) {
+        throw new PayloadError(path, `${path}.toJSON() threw: ${(err as Error)?.message ?? err}`, { cause: err });
+      }
+      walk(json, path);
+      return;
+    }
+    if (seen.has(obj)) throw new PayloadError(path, `${path} is a circular reference: not JSON-serialisable`);
+    if (obj instanceof Map || obj instanceof Set || obj instanceof WeakMap || obj instanceof WeakSet) {
+      throw new PayloadError(path, `${path} is a ${obj.constructor.name}: JSON would turn it into {} (use an array or a plain object)`);
+    }
+    if (obj instanceof Promise) throw new PayloadError(path, `${path} is a Promise: not JSON-serialisable`);
+    seen.add(obj);
+    if (Array.isArray(obj)) {
+      for (let i = 0; i < obj.length; i++) walk(obj[i], childPath(path, i));
+    } else {
+      if (Object.getOwnPropertySymbols(obj).some((s) => Object.prototype.propertyIsEnumerable.call(obj, s))) {
+        throw new PayloadError(path, `${path} has a symbol key: JSON would drop it`);
+      }
+      for (const key of Object.keys(obj)) walk((obj as Record<string, unknown>)[key], childPath(path, key));
+    }
+    seen.delete(obj); // a shared (non-circular) reference is fine
+  };
+  walk(value, what);
+}
+
+function checkHeader(env: Omit<Envelope, 'v'>): void {
+  const bad = (field: string, want: string) => {
+    throw new TypeError(`envelope ${field} must be ${want}, got ${describe((env as unknown as Record<string, unknown>)[field])}`);
+  };
+  if (typeof env.sender !== 'string') bad('sender', 'a string');
+  if (typeof env.host !== 'string') bad('host', 'a string');
+  if (!Number.isSafeInteger(env.seq) || env.seq < 0) bad('seq', 'a non-negative integer');
+  if (!Number.isFinite(env.ts)) bad('ts', 'a finite number (ms since the epoch)');
+  if (typeof env.signal !== 'string' || env.signal === '') bad('signal', 'a non-empty string');
+}
+
+/**
+ * Serialises and encrypts an envelope into a message body (the Fernet token's ASCII bytes).
+ * @throws PayloadError if the payload is not JSON-serialisable, or the body would exceed MAX_BODY_BYTES
+ * @throws TypeError if a header field has the wrong type
+ */
+export function encodeEnvelope(fernet: Fernet, env: Omit<Envelope, 'v'>): Buffer {
+  checkHeader(env);
+  assertJsonSerialisable(env.payload, 'payload');
+  const wire: Envelope = {
+    v: ENVELOPE_VERSION,
+    sender: env.sender,
+    host: env.host,
+    seq: env.seq,
+    ts: env.ts,
+    signal: env.signal,
+    payload: env.payload === undefined ? null : env.payload,
+  };
+  const body = Buffer.from(fernet.encrypt(JSON.stringify(wire)), 'latin1');
+  if (body.length > MAX_BODY_BYTES) {
+    throw new PayloadError('payload', `payload too large: the encrypted envelope is ${body.length} bytes, over MAX_BODY_BYTES (${MAX_BODY_BYTES})`);
+  }
+  return body;
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Decrypts and validates a message body.
+ * @throws EnvelopeError with reason 'oversize' (body over maxBytes), 'token' (not a Fernet token),
+ *         'decrypt' (wrong key, corrupted), 'json' (plaintext not UTF-8 JSON), 'version' (v is not 1),
+ *         'schema' (not an object, or a field missing or of the wrong type)
+ */
+export function decodeEnvelope(fernet: Fernet, body: Buffer, opts: { maxBytes?: number } = {}): Envelope {
+  const maxBytes = opts.maxBytes ?? MAX_BODY_BYTES;
+  if (body.length > maxBytes) throw new EnvelopeError('oversize', `body is ${body.length} bytes, over the limit of ${maxBytes}`);
+  const plain = fernet.decrypt(body);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(utf8.decode(plain));
+  } catch (err) {
+    throw new EnvelopeError('json', 'plaintext is not UTF-8 JSON', { cause: err });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new EnvelopeError('schema', `envelope must be a JSON object, got ${Array.isArray(parsed) ? 'an array' : parsed === null ? 'null' : typeof parsed}`);
+  }
+  const o = parsed as Record<string, unknown>;
+  if (o.v !== ENVELOPE_VERSION) {
+    throw new EnvelopeError('version', `unknown envelope version ${JSON.stringify(o.v) ?? 'undefined'} (this node speaks ${ENVELOPE_VERSION})`);
+  }
+  const schema = (msg: string): never => {
+    throw new EnvelopeError('schema', `envelope ${msg}`);
+  };
+  if (typeof o.sender !== 'string') schema('sender must be a string');
+  if (typeof o.host !== 'string') schema('host must be a string');
+  if (typeof o.seq !== 'number' || !Number.isSafeInteger(o.seq) || o.seq < 0) schema('seq must be a non-negative integer');
+  if (typeof o.ts !== 'number' || !Number.isFinite(o.ts)) schema('ts must be a number');
+  if (typeof o.signal !== 'string' || o.signal === '') schema('signal must be a non-empty string');
+  if (!Object.prototype.hasOwnProperty.call(o, 'payload')) schema('payload is missing');
+  return {
+    v: ENVELOPE_VERSION,
+    sender: o.sender as string,
+    host: o.host as string,
+    seq: o.seq as number,
+    ts: o.ts as number,
+    signal: o.signal as string,
+    payload: o.payload,
+  };
+}

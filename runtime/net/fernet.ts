@@ -1,0 +1,132 @@
+// Fernet (https://github.com/fernet/spec) on node:crypto: AES-128-CBC + HMAC-SHA256.
+// token = base64url(0x80 ‖ timestamp (8 B, big-endian seconds) ‖ IV (16) ‖ ciphertext ‖ HMAC (32)),
+// key = base64url(signing key (16) ‖ encryption key (16)). Tokens are written padded, as Python's
+// `cryptography` writes them; padded and unpadded url-safe base64 are both accepted on input.
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { EnvelopeError } from './errors.ts';
+
+const VERSION = 0x80;
+const HEADER = 1 + 8 + 16; // version, timestamp, IV
+const HMAC_LEN = 32;
+const BLOCK = 16;
+const MIN_TOKEN = HEADER + BLOCK + HMAC_LEN;
+/** Seconds a token's timestamp may lie in the future when a TTL is checked (as Python's cryptography). */
+export const MAX_CLOCK_SKEW = 60;
+
+const KEY_MESSAGE = 'not a 32-byte url-safe base64 Fernet key';
+// url-safe alphabet, optional `=` padding to a multiple of 4
+const B64URL = /^[A-Za-z0-9_-]*={0,2}$/;
+
+/** Strict url-safe base64 decode; undefined if `s` is not valid (Buffer.from alone ignores bad characters). */
+function decodeB64url(s: string): Buffer | undefined {
+  if (!B64URL.test(s)) return undefined;
+  const pad = s.length - s.replace(/=+$/, '').length;
+  if (pad > 0 && s.length % 4 !== 0) return undefined;
+  if ((s.length - pad) % 4 === 1) return undefined;
+  return Buffer.from(s, 'base64url');
+}
+
+function encodeB64urlPadded(b: Buffer): string {
+  const s = b.toString('base64url');
+  return s + '='.repeat((4 - (s.length % 4)) % 4);
+}
+
+function keyBytes(key: string | Uint8Array): Buffer | undefined {
+  if (typeof key !== 'string') {
+    // 32 raw bytes, or the key's base64 text as bytes (Python users pass b'...=')
+    if (key.length === 32) return Buffer.from(key);
+    key = Buffer.from(key).toString('latin1');
+  }
+  const b = decodeB64url(key.trim());
+  return b && b.length === 32 ? b : undefined;
+}
+
+/** A new random key, 44 characters of padded url-safe base64 (the format of Python's `Fernet.generate_key()`). */
+export function generateKey(): string {
+  return encodeB64urlPadded(randomBytes(32));
+}
+
+/** True if `key` is 32 bytes in url-safe base64 (padding optional). */
+export function isValidKey(key: string): boolean {
+  return typeof key === 'string' && keyBytes(key) !== undefined;
+}
+
+/** `key` in the canonical padded form; throws TypeError if it is not a valid key. */
+export function normaliseKey(key: string | Uint8Array): string {
+  const b = keyBytes(key);
+  if (!b) throw new TypeError(KEY_MESSAGE);
+  return encodeB64urlPadded(b);
+}
+
+export class Fernet {
+  readonly #signingKey: Buffer;
+  readonly #encryptionKey: Buffer;
+
+  /** @throws TypeError "not a 32-byte url-safe base64 Fernet key" */
+  constructor(key: string | Buffer) {
+    const b = keyBytes(key);
+    if (!b) throw new TypeError(KEY_MESSAGE);
+    this.#signingKey = b.subarray(0, 16);
+    this.#encryptionKey = b.subarray(16, 32);
+  }
+
+  /**
+   * Encrypts and signs `plain` (a string is taken as UTF-8).
+   * `opts.iv` and `opts.time` (seconds since the epoch) exist for test vectors; leave them out otherwise.
+   */
+  encrypt(plain: Buffer | string, opts: { iv?: Buffer; time?: number } = {}): string {
+    const iv = opts.iv ?? randomBytes(16);
+    if (iv.length !== 16) throw new TypeError('Fernet IV must be 16 bytes');
+    const time = opts.time ?? Math.floor(Date.now() / 1000);
+    const cipher = createCipheriv('aes-128-cbc', this.#encryptionKey, iv);
+    const data = typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain;
+    const ciphertext = Buffer.concat([cipher.update(data), cipher.final()]);
+    const head = Buffer.alloc(HEADER);
+    head[0] = VERSION;
+    head.writeBigUInt64BE(BigInt(Math.floor(time)), 1);
+    iv.copy(head, 9);
+    const hmac = createHmac('sha256', this.#signingKey).update(head).update(ciphertext).digest();
+    return encodeB64urlPadded(Buffer.concat([head, ciphertext, hmac]));
+  }
+
+  /**
+   * Verifies and decrypts a token. With `opts.ttl` (seconds), also rejects tokens older than `ttl`
+   * or more than MAX_CLOCK_SKEW seconds in the future, measured from `opts.now` (seconds; default now).
+   * @throws EnvelopeError reason 'token' (not a Fernet token, or outside its TTL) or
+   *         'decrypt' (signature mismatch — e.g. another key — or bad padding)
+   */
+  decrypt(token: string | Buffer, opts: { ttl?: number; now?: number } = {}): Buffer {
+    const text = typeof token === 'string' ? token : token.toString('latin1');
+    const raw = decodeB64url(text);
+    if (!raw) throw new EnvelopeError('token', 'not a Fernet token: invalid url-safe base64');
+    if (raw.length < MIN_TOKEN) throw new EnvelopeError('token', `not a Fernet token: ${raw.length} bytes is too short`);
+    if (raw[0] !== VERSION) throw new EnvelopeError('token', `not a Fernet token: version byte 0x${raw[0].toString(16)}`);
+    const body = raw.subarray(0, raw.length - HMAC_LEN);
+    if ((body.length - HEADER) % BLOCK !== 0) {
+      throw new EnvelopeError('token', 'not a Fernet token: ciphertext is not a multiple of the block size');
+    }
+    const expected = createHmac('sha256', this.#signingKey).update(body).digest();
+    if (!timingSafeEqual(expected, raw.subarray(raw.length - HMAC_LEN))) {
+      throw new EnvelopeError('decrypt', 'Fernet signature mismatch (wrong key or corrupted token)');
+    }
+    if (opts.ttl !== undefined) {
+      const ts = Number(raw.readBigUInt64BE(1));
+      const now = opts.now ?? Date.now() / 1000;
+      if (ts + opts.ttl < now) throw new EnvelopeError('token', `Fernet token expired (older than ${opts.ttl} s)`);
+      if (ts > now + MAX_CLOCK_SKEW) throw new EnvelopeError('token', 'Fernet token timestamp is too far in the future');
+    }
+    try {
+      const decipher = createDecipheriv('aes-128-cbc', this.#encryptionKey, body.subarray(9, HEADER));
+      return Buffer.concat([decipher.update(body.subarray(HEADER)), decipher.final()]);
+    } catch (err) {
+      throw new EnvelopeError('decrypt', 'Fernet decryption failed (bad padding)', { cause: err });
+    }
+  }
+
+  /** The timestamp (seconds since the epoch) written in a token, without verifying it. */
+  static timestamp(token: string | Buffer): number {
+    const raw = decodeB64url(typeof token === 'string' ? token : token.toString('latin1'));
+    if (!raw || raw.length < 9) throw new EnvelopeError('token', 'not a Fernet token');
+    return Number(raw.readBigUInt64BE(1));
+  }
+}
