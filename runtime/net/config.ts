@@ -1,0 +1,278 @@
+// Resolves the networked layer's settings. Sources, first wins: explicit options, then the
+// process environment, then a `.env` file (read with dotenv.parse; process.env is never changed).
+// Environment names are the reference's (miros-rabbitmq's `.env` contract).
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseDotenv } from 'dotenv';
+import { ConfigError } from './errors.ts';
+import { isValidKey, normaliseKey } from './fernet.ts';
+
+export interface NetOptions {
+  rabbitUser?: string;
+  rabbitPassword?: string;
+  rabbitPort?: number;
+  /** Seconds (the reference's RABBIT_HEARTBEAT_INTERVAL); 0 disables heartbeats. */
+  heartbeatInterval?: number;
+  connectionAttempts?: number;
+  meshEncryptionKey?: string | Uint8Array;
+  snoopTraceEncryptionKey?: string | Uint8Array;
+  snoopSpyEncryptionKey?: string | Uint8Array;
+  txRoutingKey?: string;
+  rxRoutingKey?: string;
+  /** Explicit broker hosts (IPs or names), the most trusted discovery source. */
+  hosts?: string[];
+  /** JSON `{"hosts": [...]}`; default `.miros_rabbitmq_hosts.json` in cwd, used only if it exists. */
+  hostsFile?: string;
+  /** Scan the ARP table and AMQP-probe what it lists. Default false (see README: opt in on a real LAN). */
+  arp?: boolean;
+  /** Hosts found by earlier scans; default `.miros_rabbitmq_lan_cache.json` in cwd. */
+  cacheFile?: string;
+  cacheMaxAgeMinutes?: number;
+  /** This host's address; default: the address of the interface that routes to the other hosts. */
+  thisAddress?: string;
+  /** The local testbed's `.cluster/cluster.json`, read as a hosts source. */
+  clusterFile?: string;
+  /** How long `startAt` waits for the networks to come up. */
+  startTimeoutMs?: number;
+  /** Events held per unreachable broker before OutboxOverflowError. */
+  outboxBound?: number;
+}
+
+export type ConfigSource = 'option' | 'env' | 'dotenv' | 'default';
+
+export interface NetConfig {
+  rabbitUser: string;
+  rabbitPassword: string;
+  rabbitPort: number;
+  heartbeatInterval: number;
+  connectionAttempts: number;
+  /** Keys in canonical padded url-safe base64. */
+  meshEncryptionKey: string;
+  snoopTraceEncryptionKey: string;
+  snoopSpyEncryptionKey: string;
+  txRoutingKey: string;
+  rxRoutingKey: string;
+  hosts: string[];
+  /** Absolute path. */
+  hostsFile: string;
+  /** False when hostsFile is the default path: a missing file is then not an error. */
+  hostsFileRequired: boolean;
+  arp: boolean;
+  /** Absolute path. */
+  cacheFile: string;
+  cacheMaxAgeMinutes: number;
+  thisAddress?: string;
+  /** Absolute path. */
+  clusterFile?: string;
+  startTimeoutMs: number;
+  outboxBound: number;
+  /** Where each of the reference's settings came from (for diagnostics; never holds values). */
+  sources: Record<string, ConfigSource>;
+}
+
+export const DEFAULTS = {
+  rabbitPort: 5672,
+  heartbeatInterval: 3600,
+  connectionAttempts: 3,
+  txRoutingKey: 'empty',
+  hostsFile: '.miros_rabbitmq_hosts.json',
+  cacheFile: '.miros_rabbitmq_lan_cache.json',
+  cacheMaxAgeMinutes: 30,
+  startTimeoutMs: 30_000,
+  outboxBound: 10_000,
+} as const;
+
+/** Option name → environment variable, in the reference's order of checking. */
+export const ENV_NAMES = {
+  rabbitPassword: 'RABBIT_PASSWORD',
+  rabbitUser: 'RABBIT_USER',
+  rabbitPort: 'RABBIT_PORT',
+  heartbeatInterval: 'RABBIT_HEARTBEAT_INTERVAL',
+  connectionAttempts: 'CONNECTION_ATTEMPTS',
+  meshEncryptionKey: 'MESH_ENCRYPTION_KEY',
+  snoopTraceEncryptionKey: 'SNOOP_TRACE_ENCRYPTION_KEY',
+  snoopSpyEncryptionKey: 'SNOOP_SPY_ENCRYPTION_KEY',
+} as const;
+type EnvOption = keyof typeof ENV_NAMES;
+
+interface Found {
+  value: unknown;
+  source: ConfigSource;
+  /** What to call the value in an error: the option name or the environment variable. */
+  name: string;
+  where: string;
+}
+
+/**
+ * Resolves every setting, or throws ConfigError naming the option and environment variable
+ * that is missing or malformed. `opts.dotenvPath`: the `.env` file to read (default `.env` in cwd,
+ * skipped if absent); `false` reads none. `opts.cwd`: the directory that relative paths and the
+ * default `.env` are resolved against (default process.cwd()).
+ */
+export function resolveNetConfig(
+  options: NetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  opts: { dotenvPath?: string | false; cwd?: string } = {},
+): NetConfig {
+  const cwd = path.resolve(opts.cwd ?? process.cwd());
+  const dotenvPath = opts.dotenvPath === false ? undefined : path.resolve(cwd, opts.dotenvPath ?? '.env');
+  let dotenv: Record<string, string> = {};
+  if (dotenvPath !== undefined) {
+    if (existsSync(dotenvPath)) {
+      dotenv = parseDotenv(readFileSync(dotenvPath));
+    } else if (opts.dotenvPath !== undefined) {
+      throw new ConfigError('', `.env file not found: ${dotenvPath}`);
+    }
+  }
+  const sources: Record<string, ConfigSource> = {};
+
+  const find = (option: EnvOption): Found | undefined => {
+    const variable = ENV_NAMES[option];
+    const o = options[option];
+    if (o !== undefined && o !== null && o !== '') return { value: o, source: 'option', name: option, where: 'option' };
+    const e = env[variable];
+    if (e !== undefined && e !== '') return { value: e, source: 'env', name: variable, where: 'environment' };
+    const d = dotenv[variable];
+    if (d !== undefined && d !== '') return { value: d, source: 'dotenv', name: variable, where: dotenvPath! };
+    return undefined;
+  };
+  const missing = (option: EnvOption) =>
+    new ConfigError(
+      ENV_NAMES[option],
+      `${option} is missing: pass the ${option} option or set ${ENV_NAMES[option]} (in the environment or a .env file)`,
+      { option },
+    );
+
+  const requiredString = (option: 'rabbitUser' | 'rabbitPassword'): string => {
+    const f = find(option);
+    if (!f) throw missing(option);
+    if (typeof f.value !== 'string') {
+      throw new ConfigError(ENV_NAMES[option], `${f.name} must be a string`, { option });
+    }
+    sources[option] = f.source;
+    return f.value;
+  };
+
+  const integer = (option: 'rabbitPort' | 'heartbeatInterval' | 'connectionAttempts', min: number, max: number, fallback: number): number => {
+    const f = find(option);
+    if (!f) {
+      sources[option] = 'default';
+      return fallback;
+    }
+    const raw = f.value;
+    const n = typeof raw === 'number' ? raw : typeof raw === 'string' && /^\s*\d+\s*$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      throw new ConfigError(
+        ENV_NAMES[option],
+        `${f.name} must be an integer from ${min} to ${max}, got ${JSON.stringify(typeof raw === 'number' ? String(raw) : raw)} (from ${f.where})`,
+        { option },
+      );
+    }
+    sources[option] = f.source;
+    return n;
+  };
+
+  const key = (option: 'meshEncryptionKey' | 'snoopTraceEncryptionKey' | 'snoopSpyEncryptionKey', fallback?: string): string => {
+    const f = find(option);
+    if (!f) {
+      if (fallback === undefined) throw missing(option);
+      sources[option] = 'default';
+      return fallback;
+    }
+    const v = f.value;
+    const ok = typeof v === 'string' ? isValidKey(v) : v instanceof Uint8Array && safeNormalise(v) !== undefined;
+    if (!ok) {
+      // never echo the key itself: it is a secret
+      throw new ConfigError(ENV_NAMES[option], `${f.name} is not a 32-byte url-safe base64 Fernet key (from ${f.where})`, { option });
+    }
+    sources[option] = f.source;
+    return normaliseKey(v as string | Uint8Array);
+  };
+
+  // the reference's order of checking
+  const rabbitPassword = requiredString('rabbitPassword');
+  const rabbitUser = requiredString('rabbitUser');
+  const rabbitPort = integer('rabbitPort', 1, 65535, DEFAULTS.rabbitPort);
+  const heartbeatInterval = integer('heartbeatInterval', 0, 65535, DEFAULTS.heartbeatInterval);
+  const connectionAttempts = integer('connectionAttempts', 1, 1000, DEFAULTS.connectionAttempts);
+  const meshEncryptionKey = key('meshEncryptionKey');
+  const snoopTraceEncryptionKey = key('snoopTraceEncryptionKey', meshEncryptionKey);
+  const snoopSpyEncryptionKey = key('snoopSpyEncryptionKey', meshEncryptionKey);
+
+  const optString = (name: keyof NetOptions): string | undefined => {
+    const v = options[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' || v === '') throw new ConfigError('', `${name} must be a non-empty string`, { option: name });
+    return v;
+  };
+  const optNumber = (name: keyof NetOptions, min: number, fallback: number, integerOnly = true): number => {
+    const v = options[name];
+    if (v === undefined) return fallback;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || (integerOnly && !Number.isInteger(v))) {
+      throw new ConfigError('', `${name} must be ${integerOnly ? 'an integer' : 'a number'} ≥ ${min}, got ${String(v)}`, { option: name });
+    }
+    return v;
+  };
+
+  const txRoutingKey = optString('txRoutingKey') ?? DEFAULTS.txRoutingKey;
+  const rxRoutingKey = optString('rxRoutingKey') ?? txRoutingKey;
+  const hosts = options.hosts ?? [];
+  if (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string' || h.trim() === '')) {
+    throw new ConfigError('', 'hosts must be an array of non-empty strings (IP addresses or host names)', { option: 'hosts' });
+  }
+  if (options.arp !== undefined && typeof options.arp !== 'boolean') {
+    throw new ConfigError('', 'arp must be a boolean', { option: 'arp' });
+  }
+  const hostsFileOption = optString('hostsFile');
+  const clusterFile = optString('clusterFile');
+  const thisAddress = optString('thisAddress');
+
+  const config: NetConfig = {
+    rabbitUser,
+    rabbitPassword,
+    rabbitPort,
+    heartbeatInterval,
+    connectionAttempts,
+    meshEncryptionKey,
+    snoopTraceEncryptionKey,
+    snoopSpyEncryptionKey,
+    txRoutingKey,
+    rxRoutingKey,
+    hosts: hosts.map((h) => h.trim()),
+    hostsFile: path.resolve(cwd, hostsFileOption ?? DEFAULTS.hostsFile),
+    hostsFileRequired: hostsFileOption !== undefined,
+    arp: options.arp ?? false,
+    cacheFile: path.resolve(cwd, optString('cacheFile') ?? DEFAULTS.cacheFile),
+    cacheMaxAgeMinutes: optNumber('cacheMaxAgeMinutes', 0, DEFAULTS.cacheMaxAgeMinutes, false),
+    startTimeoutMs: optNumber('startTimeoutMs', 1, DEFAULTS.startTimeoutMs),
+    outboxBound: optNumber('outboxBound', 1, DEFAULTS.outboxBound),
+    sources,
+  };
+  if (thisAddress !== undefined) config.thisAddress = thisAddress;
+  if (clusterFile !== undefined) config.clusterFile = path.resolve(cwd, clusterFile);
+  return config;
+}
+
+function safeNormalise(v: Uint8Array): string | undefined {
+  try {
+    return normaliseKey(v);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The subset of NetConfig that makes a broker URL. */
+export type UrlConfig = Pick<NetConfig, 'rabbitUser' | 'rabbitPassword' | 'rabbitPort' | 'connectionAttempts' | 'heartbeatInterval'>;
+
+/**
+ * The reference's URL for a broker:
+ * `amqp://user:pass@IP:5672/%2F?connection_attempts=3&heartbeat_interval=3600`
+ * (user and password URL-encoded; `maskPassword` writes `***` instead, for logs and errors).
+ * Note amqplib ignores these two query parameters: pass heartbeat to amqplib separately.
+ */
+export function amqpUrl(cfg: UrlConfig, host: string, opts: { maskPassword?: boolean } = {}): string {
+  const user = encodeURIComponent(cfg.rabbitUser);
+  const pass = opts.maskPassword ? '***' : encodeURIComponent(cfg.rabbitPassword);
+  const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+  return `amqp://${user}:${pass}@${h}:${cfg.rabbitPort}/%2F?connection_attempts=${cfg.connectionAttempts}&heartbeat_interval=${cfg.heartbeatInterval}`;
+}

@@ -1,0 +1,166 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { amqpUrl, resolveNetConfig, type NetOptions } from '../../runtime/net/config.ts';
+import { ConfigError } from '../../runtime/net/errors.ts';
+
+const KEY = 'u3Uc-qAi9iiCv3fkBfRUAKrM1gH8w51-nVU8M8A73Jg=';
+const KEY2 = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=';
+const dir = mkdtempSync(path.join(os.tmpdir(), 'miros-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const dotenvFile = (name: string, text: string) => {
+  const p = path.join(dir, name);
+  writeFileSync(p, text);
+  return p;
+};
+const minimal: NetOptions = { rabbitUser: 'peter', rabbitPassword: 'rabbit', meshEncryptionKey: KEY };
+const caught = (f: () => unknown): ConfigError => {
+  try {
+    f();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('resolveNetConfig', () => {
+  it('applies the defaults', () => {
+    const c = resolveNetConfig(minimal, {}, { dotenvPath: false });
+    expect(c).toMatchObject({
+      rabbitUser: 'peter',
+      rabbitPassword: 'rabbit',
+      rabbitPort: 5672,
+      heartbeatInterval: 3600,
+      connectionAttempts: 3,
+      meshEncryptionKey: KEY,
+      snoopTraceEncryptionKey: KEY,
+      snoopSpyEncryptionKey: KEY,
+      txRoutingKey: 'empty',
+      rxRoutingKey: 'empty',
+      hosts: [],
+      arp: false,
+      hostsFileRequired: false,
+      cacheMaxAgeMinutes: 30,
+    });
+    expect(c.hostsFile).toBe(path.resolve('.miros_rabbitmq_hosts.json'));
+    expect(c.cacheFile).toBe(path.resolve('.miros_rabbitmq_lan_cache.json'));
+    expect(c.startTimeoutMs).toBeGreaterThan(0);
+    expect(c.outboxBound).toBeGreaterThan(0);
+    expect(c.sources).toMatchObject({ rabbitUser: 'option', rabbitPort: 'default', snoopSpyEncryptionKey: 'default' });
+  });
+
+  it('rx routing key defaults to tx', () => {
+    expect(resolveNetConfig({ ...minimal, txRoutingKey: 'heya.man' }, {}, { dotenvPath: false }).rxRoutingKey).toBe('heya.man');
+    const c = resolveNetConfig({ ...minimal, txRoutingKey: 'heya.man', rxRoutingKey: '#.man' }, {}, { dotenvPath: false });
+    expect([c.txRoutingKey, c.rxRoutingKey]).toEqual(['heya.man', '#.man']);
+  });
+
+  it('options win over the environment, which wins over .env; process.env is untouched', () => {
+    const p = dotenvFile(
+      'a.env',
+      [`MESH_ENCRYPTION_KEY=${KEY}`, 'RABBIT_USER=bob', 'RABBIT_PASSWORD=dobbs', 'RABBIT_PORT=5673', 'RABBIT_HEARTBEAT_INTERVAL=60', 'CONNECTION_ATTEMPTS=5', `SNOOP_SPY_ENCRYPTION_KEY=${KEY2}`].join('\n'),
+    );
+    const before = { ...process.env };
+    const fromFile = resolveNetConfig({}, {}, { dotenvPath: p });
+    expect(fromFile).toMatchObject({ rabbitUser: 'bob', rabbitPassword: 'dobbs', rabbitPort: 5673, heartbeatInterval: 60, connectionAttempts: 5 });
+    expect(fromFile.snoopSpyEncryptionKey).toBe(KEY2);
+    expect(fromFile.snoopTraceEncryptionKey).toBe(KEY);
+    expect(fromFile.sources.rabbitUser).toBe('dotenv');
+    expect(process.env).toEqual(before);
+
+    const fromEnv = resolveNetConfig({}, { RABBIT_USER: 'env-user', RABBIT_PORT: '5674', RABBIT_PASSWORD: '' }, { dotenvPath: p });
+    expect(fromEnv).toMatchObject({ rabbitUser: 'env-user', rabbitPassword: 'dobbs', rabbitPort: 5674 });
+    expect(fromEnv.sources).toMatchObject({ rabbitUser: 'env', rabbitPassword: 'dotenv' });
+
+    const fromOptions = resolveNetConfig({ rabbitUser: 'opt', rabbitPort: 5675, snoopSpyEncryptionKey: KEY }, { RABBIT_USER: 'env-user' }, { dotenvPath: p });
+    expect(fromOptions).toMatchObject({ rabbitUser: 'opt', rabbitPort: 5675, snoopSpyEncryptionKey: KEY });
+  });
+
+  it('reads .env from the working directory by default and skips it when absent', () => {
+    const sub = mkdtempSync(path.join(dir, 'cwd-'));
+    expect(() => resolveNetConfig({}, {}, { cwd: sub })).toThrow(ConfigError);
+    writeFileSync(path.join(sub, '.env'), `RABBIT_USER=bob\nRABBIT_PASSWORD=dobbs\nMESH_ENCRYPTION_KEY=${KEY}\n`);
+    const c = resolveNetConfig({ hostsFile: 'h.json' }, {}, { cwd: sub });
+    expect(c.rabbitUser).toBe('bob');
+    expect(c.hostsFile).toBe(path.join(sub, 'h.json'));
+    expect(c.cacheFile).toBe(path.join(sub, '.miros_rabbitmq_lan_cache.json'));
+  });
+
+  it('an explicit .env path that does not exist is an error', () => {
+    expect(() => resolveNetConfig(minimal, {}, { dotenvPath: path.join(dir, 'nope.env') })).toThrow(/not found/);
+  });
+
+  it('names the option and the variable of a missing value', () => {
+    const user = caught(() => resolveNetConfig({ rabbitPassword: 'x', meshEncryptionKey: KEY }, {}, { dotenvPath: false }));
+    expect(user.code).toBe('CONFIG');
+    expect(user.variable).toBe('RABBIT_USER');
+    expect(user.option).toBe('rabbitUser');
+    expect(user.message).toMatch(/rabbitUser.*RABBIT_USER/);
+    const pass = caught(() => resolveNetConfig({ rabbitUser: 'x', meshEncryptionKey: KEY }, {}, { dotenvPath: false }));
+    expect(pass.message).toMatch(/rabbitPassword.*RABBIT_PASSWORD/);
+    const key = caught(() => resolveNetConfig({ rabbitUser: 'x', rabbitPassword: 'y' }, {}, { dotenvPath: false }));
+    expect(key.message).toMatch(/meshEncryptionKey.*MESH_ENCRYPTION_KEY/);
+  });
+
+  it('reports a malformed number by name', () => {
+    for (const [variable, value] of [['RABBIT_PORT', '56x'], ['RABBIT_PORT', '70000'], ['RABBIT_HEARTBEAT_INTERVAL', '-1'], ['CONNECTION_ATTEMPTS', '0'], ['CONNECTION_ATTEMPTS', '2.5']]) {
+      const err = caught(() => resolveNetConfig(minimal, { [variable]: value }, { dotenvPath: false }));
+      expect(err.variable).toBe(variable);
+      expect(err.message).toContain(variable);
+      expect(err.message).toContain(JSON.stringify(value));
+    }
+    const opt = caught(() => resolveNetConfig({ ...minimal, rabbitPort: Number.NaN }, {}, { dotenvPath: false }));
+    expect(opt.message).toMatch(/^rabbitPort must be/);
+  });
+
+  it('says a bad key is not a Fernet key, by name, without echoing it', () => {
+    const secret = 'definitely-not-a-key';
+    const env = caught(() => resolveNetConfig({ rabbitUser: 'a', rabbitPassword: 'b' }, { MESH_ENCRYPTION_KEY: secret }, { dotenvPath: false }));
+    expect(env.message).toMatch(/^MESH_ENCRYPTION_KEY is not a 32-byte url-safe base64 Fernet key/);
+    expect(env.message).not.toContain(secret);
+    const spy = caught(() => resolveNetConfig(minimal, { SNOOP_SPY_ENCRYPTION_KEY: 'abc' }, { dotenvPath: false }));
+    expect(spy.message).toMatch(/^SNOOP_SPY_ENCRYPTION_KEY is not a 32-byte url-safe base64 Fernet key/);
+    const opt = caught(() => resolveNetConfig({ ...minimal, snoopTraceEncryptionKey: 'abc' }, {}, { dotenvPath: false }));
+    expect(opt.message).toMatch(/^snoopTraceEncryptionKey is not a 32-byte url-safe base64 Fernet key/);
+    expect(opt.variable).toBe('SNOOP_TRACE_ENCRYPTION_KEY');
+  });
+
+  it('accepts keys as Python-style bytes and unpadded text, normalising them', () => {
+    expect(resolveNetConfig({ ...minimal, meshEncryptionKey: Buffer.from(KEY) }, {}, { dotenvPath: false }).meshEncryptionKey).toBe(KEY);
+    expect(resolveNetConfig({ ...minimal, meshEncryptionKey: KEY.slice(0, -1) }, {}, { dotenvPath: false }).meshEncryptionKey).toBe(KEY);
+  });
+
+  it('resolves discovery options', () => {
+    const c = resolveNetConfig(
+      { ...minimal, hosts: [' 127.0.0.11 ', '127.0.0.12'], hostsFile: 'h.json', clusterFile: '.cluster/cluster.json', thisAddress: '127.0.0.11', arp: true, cacheMaxAgeMinutes: 5, outboxBound: 10 },
+      {},
+      { dotenvPath: false },
+    );
+    expect(c).toMatchObject({ hosts: ['127.0.0.11', '127.0.0.12'], hostsFileRequired: true, thisAddress: '127.0.0.11', arp: true, cacheMaxAgeMinutes: 5, outboxBound: 10 });
+    expect(c.hostsFile).toBe(path.resolve('h.json'));
+    expect(c.clusterFile).toBe(path.resolve('.cluster/cluster.json'));
+    expect(() => resolveNetConfig({ ...minimal, hosts: [''] }, {}, { dotenvPath: false })).toThrow(ConfigError);
+    expect(() => resolveNetConfig({ ...minimal, outboxBound: 0 }, {}, { dotenvPath: false })).toThrow(/outboxBound/);
+  });
+});
+
+describe('amqpUrl', () => {
+  const cfg = { rabbitUser: 'peter', rabbitPassword: 'rabbit', rabbitPort: 5672, connectionAttempts: 3, heartbeatInterval: 3600 };
+  it('has the reference format', () => {
+    expect(amqpUrl(cfg, '192.168.1.75')).toBe('amqp://peter:rabbit@192.168.1.75:5672/%2F?connection_attempts=3&heartbeat_interval=3600');
+  });
+  it('URL-encodes user and password, and masks on request', () => {
+    const odd = { ...cfg, rabbitUser: 'a@b', rabbitPassword: 'p:w/@#?' };
+    const url = amqpUrl(odd, '127.0.0.11');
+    expect(url).toBe('amqp://a%40b:p%3Aw%2F%40%23%3F@127.0.0.11:5672/%2F?connection_attempts=3&heartbeat_interval=3600');
+    const u = new URL(url);
+    expect(decodeURIComponent(u.password)).toBe('p:w/@#?');
+    expect(amqpUrl(odd, '127.0.0.11', { maskPassword: true })).toBe('amqp://a%40b:***@127.0.0.11:5672/%2F?connection_attempts=3&heartbeat_interval=3600');
+  });
+  it('brackets IPv6 hosts', () => {
+    expect(amqpUrl(cfg, '::1')).toContain('@[::1]:5672/');
+  });
+});
