@@ -1,0 +1,67 @@
+// AMQP probe: a real login with our credentials (connect, then close), bounded by a timeout.
+// "ok" means a broker at host:port accepted these credentials on vhost "/".
+import amqplib from 'amqplib';
+
+export interface ProbeOptions {
+  port?: number;
+  user: string;
+  password: string;
+  timeoutMs?: number;
+  vhost?: string;
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  reason?: string;
+}
+
+export const DEFAULT_PROBE_TIMEOUT_MS = 2000;
+
+function describeError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code === 'ECONNREFUSED') return 'connection refused (nothing listening)';
+  if (e?.code === 'ETIMEDOUT' || /timed? ?out/i.test(e?.message ?? '')) return 'timed out';
+  if (e?.code === 'EHOSTUNREACH' || e?.code === 'ENETUNREACH') return `unreachable (${e.code})`;
+  const msg = String(e?.message ?? err);
+  if (/403|ACCESS.REFUSED/i.test(msg)) return `login refused (ACCESS_REFUSED): ${msg}`;
+  return e?.code ? `${e.code}: ${msg}` : msg;
+}
+
+export async function probeAmqp(host: string, opts: ProbeOptions): Promise<ProbeResult> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  let timedOut = false;
+  const connecting = amqplib.connect(
+    {
+      protocol: 'amqp',
+      hostname: host,
+      port: opts.port ?? 5672,
+      username: opts.user,
+      password: opts.password,
+      vhost: opts.vhost ?? '/',
+      heartbeat: 0,
+    },
+    { timeout: timeoutMs },
+  );
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      timedOut = true;
+      reject(new Error(`timed out after ${timeoutMs} ms`));
+    }, timeoutMs);
+  });
+  try {
+    const conn = await Promise.race([connecting, timeout]);
+    conn.on('error', () => {}); // a close race must not become an unhandled 'error'
+    await conn.close().catch(() => {});
+    return { ok: true };
+  } catch (err) {
+    if (timedOut) {
+      // close the connection if the login completes after all
+      connecting.then((c) => c.close().catch(() => {})).catch(() => {});
+      return { ok: false, reason: `timed out after ${timeoutMs} ms` };
+    }
+    return { ok: false, reason: describeError(err) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
