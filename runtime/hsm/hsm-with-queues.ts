@@ -1,0 +1,133 @@
+/**
+ * miros `HsmWithQueues`: a synchronous chart with an event queue and a defer
+ * queue. `nextRtc()` runs one run-to-completion step; events posted during a
+ * step are only processed by later steps.
+ */
+import { Deque } from './deque.ts';
+import type { Event } from './event.ts';
+import { HsmEventProcessor, type ChartOptions, type State } from './event-processor.ts';
+import { formatTraceLine, spyFormat, type TraceRecord } from './instrumentation.ts';
+
+export const QUEUE_SIZE = 500;
+
+export type LiveLineCallback = (line: string) => void;
+
+export class HsmWithQueues extends HsmEventProcessor {
+  readonly queue: Deque<Event>;
+  readonly deferQueue: Deque<Event>;
+  /** print every spy line after each RTC step / startAt (through the live spy callback) */
+  liveSpy = false;
+  /** print each new trace line after each RTC step / startAt (through the live trace callback) */
+  liveTrace = false;
+  #liveSpyCallback: LiveLineCallback = (line) => console.log(line);
+  #liveTraceCallback: LiveLineCallback = (line) => console.log(line);
+  /** the trace record printed last (miros compares datetimes; identity is exact) */
+  #lastLiveTrace: TraceRecord | undefined;
+
+  constructor(options: ChartOptions = {}) {
+    super(options);
+    const maxlen = options.maxlen ?? QUEUE_SIZE;
+    this.queue = new Deque<Event>(maxlen);
+    this.deferQueue = new Deque<Event>(maxlen);
+  }
+
+  /** Receives each spy line (exactly the text of spy()) after each RTC step and after startAt. */
+  registerLiveSpyCallback(fn: LiveLineCallback): void {
+    this.#liveSpyCallback = fn;
+  }
+
+  /** Receives one formatted trace line, with timestamp, without trailing newline. */
+  registerLiveTraceCallback(fn: LiveLineCallback): void {
+    this.#liveTraceCallback = fn;
+  }
+
+  override startAt(initialState: State): void {
+    super.startAt(initialState);
+    if (!this.instrumented) return;
+    const inst = this.instrumentation;
+    const reflection = this.queueReflection();
+    inst.rtcSpy.pushBack(reflection);
+    inst.fullSpy.pushBack(reflection);
+    if (this.liveTrace) {
+      const tr = inst.fullTrace.at(-1);
+      if (tr !== undefined) {
+        this.#liveTraceCallback(formatTraceLine(tr, this.name));
+        this.#lastLiveTrace = tr;
+      }
+    }
+    if (this.liveSpy) this.#printRtcSpy();
+  }
+
+  /** Dispatches the next queued event, if any; always appends the queue reflection line. */
+  nextRtc(): boolean {
+    if (this.instrumented) this.instrumentation.rtcSpy.clear();
+    const e = this.queue.popFront();
+    if (e !== undefined) this.dispatch(e);
+    this.afterRtc();
+    return e !== undefined;
+  }
+
+  /** Runs RTC steps until the queue is empty. */
+  completeCircuit(): boolean {
+    let taken = false;
+    while (this.queue.length !== 0) taken = this.nextRtc();
+    return taken;
+  }
+
+  /** The instrumentation that follows every RTC step: reflection line, live trace, live spy. */
+  protected afterRtc(): void {
+    if (!this.instrumented) return;
+    const inst = this.instrumentation;
+    const reflection = this.queueReflection();
+    inst.rtcSpy.pushBack(reflection);
+    inst.fullSpy.pushBack(reflection);
+    if (this.liveTrace) {
+      const tr = inst.fullTrace.at(-1);
+      if (tr !== undefined && tr !== this.#lastLiveTrace) this.#liveTraceCallback(formatTraceLine(tr, this.name));
+      this.#lastLiveTrace = tr;
+    }
+    if (this.liveSpy) this.#printRtcSpy();
+  }
+
+  #printRtcSpy(): void {
+    for (const line of this.instrumentation.rtcSpy.toArray()) this.#liveSpyCallback(line);
+  }
+
+  postFifo(e: Event): void {
+    this.queue.pushBack(e);
+    if (this.instrumented) this.instrumentation.rtcSpy.pushBack(spyFormat.postFifo(e.signalName));
+  }
+
+  postLifo(e: Event): void {
+    this.queue.pushFront(e);
+    if (this.instrumented) this.instrumentation.rtcSpy.pushBack(spyFormat.postLifo(e.signalName));
+  }
+
+  defer(e: Event): void {
+    this.deferQueue.pushBack(e);
+    if (this.instrumented) this.instrumentation.rtcSpy.pushBack(spyFormat.deferred(e.signalName));
+  }
+
+  /** Moves the oldest deferred event to the back of the queue (miros re-posts with postFifo, unlike QP). */
+  recall(): Event | undefined {
+    if (this.instrumented && this.deferQueue.length !== 0) {
+      const peek = this.deferQueue.at(0) as Event;
+      const inst = this.instrumentation;
+      inst.rtcSpy.pushBack(spyFormat.recall(peek.signalName));
+      inst.rtcTuples.pushBack({ signal: peek.signalName, hook: false, start: false, internal: false, recall: true, time: 0 });
+    }
+    const e = this.deferQueue.popFront();
+    if (e !== undefined) this.postFifo(e);
+    return e;
+  }
+
+  /** `<- Queued:(n) Deferred:(m)` */
+  queueReflection(): string {
+    return spyFormat.queueReflection(this.queue.length, this.deferQueue.length);
+  }
+
+  override clearTrace(): void {
+    super.clearTrace();
+    this.#lastLiveTrace = undefined;
+  }
+}

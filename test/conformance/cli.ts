@@ -1,0 +1,39 @@
+/**
+ * `npm run --silent conformance -- <case.json>`: runs one conformance case and
+ * prints the result object as JSON on stdout. A malformed case (unreadable,
+ * invalid JSON, unknown state/action, bad guard, impossible topology…) exits 2
+ * with a one-line message on stderr.
+ */
+import { readFileSync } from 'node:fs';
+import { HsmTopologyError } from '../../runtime/hsm/index.ts';
+import { CaseError, runCase } from './run-case.ts';
+
+function die(code: number, message: string): never {
+  process.stderr.write(`conformance: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+  process.exit(code);
+}
+
+const args = process.argv.slice(2).filter((a) => a !== '--');
+if (args.length !== 1) die(2, 'usage: conformance <case.json>');
+const file = args[0] as string;
+
+let text: string;
+try {
+  text = readFileSync(file, 'utf8');
+} catch (err) {
+  die(2, `cannot read ${file}: ${(err as Error).message}`);
+}
+
+let raw: unknown;
+try {
+  raw = JSON.parse(text);
+} catch (err) {
+  die(2, `${file}: invalid JSON: ${(err as Error).message}`);
+}
+
+try {
+  process.stdout.write(JSON.stringify(runCase(raw)) + '\n');
+} catch (err) {
+  if (err instanceof CaseError || err instanceof HsmTopologyError) die(2, `${file}: ${err.message}`);
+  die(1, `${file}: ${(err as Error).stack ?? String(err)}`);
+}

@@ -1,0 +1,178 @@
+/**
+ * Runs a conformance case (shared/conformance/README.md) on our engine and
+ * returns exactly the object the Python oracle wrote to expected/<case>.json.
+ */
+import { Event, HsmWithQueues, ReturnStatus, signals, state, stripped, type State } from '../../runtime/hsm/index.ts';
+import { parseCase, type Action, type ChartCase, type Guard, type Scalar } from './case-format.ts';
+
+export { CaseError, parseCase } from './case-format.ts';
+
+export interface Snapshot {
+  spy: string[];
+  trace: string[];
+  log: string[];
+  state: string;
+  attrs: Record<string, Scalar>;
+}
+
+export interface StepSnapshot extends Snapshot {
+  /** the step exactly as written in the case (a signal name or the step object) */
+  event: unknown;
+}
+
+export interface CaseResult {
+  case: string | null;
+  start: Snapshot;
+  steps: StepSnapshot[];
+}
+
+/** A chart built from a case: the chart, its states by name, its attributes and log. */
+export interface BuiltChart {
+  chart: HsmWithQueues;
+  states: Map<string, State>;
+  attrs: Record<string, Scalar>;
+  log: string[];
+}
+
+/** Python truthiness for the scalar attribute values. */
+const truthy = (v: Scalar | undefined): boolean => !(v === undefined || v === null || v === false || v === 0 || v === '');
+
+/** Python comparison semantics for scalars (bools compare as ints; ordering across types is false). */
+function compare(a: Scalar | undefined, op: Guard['op'], b: Scalar | undefined): boolean {
+  const num = (x: Scalar | undefined): number | undefined =>
+    typeof x === 'number' ? x : typeof x === 'boolean' ? Number(x) : undefined;
+  const na = num(a);
+  const nb = num(b);
+  if (op === '==' || op === '!=') {
+    const eq = na !== undefined && nb !== undefined ? na === nb : (a ?? null) === (b ?? null);
+    return op === '==' ? eq : !eq;
+  }
+  let x: number | string;
+  let y: number | string;
+  if (na !== undefined && nb !== undefined) [x, y] = [na, nb];
+  else if (typeof a === 'string' && typeof b === 'string') [x, y] = [a, b];
+  else return false; // Python would raise TypeError
+  switch (op) {
+    case '<':
+      return x < y;
+    case '<=':
+      return x <= y;
+    case '>':
+      return x > y;
+    default:
+      return x >= y;
+  }
+}
+
+function guardPasses(g: Guard, attrs: Record<string, Scalar>): boolean {
+  const v = attrs[g.attr];
+  if (g.op === 'truthy') return truthy(v);
+  if (g.op === 'falsy') return !truthy(v);
+  return compare(v, g.op, g.value);
+}
+
+/** Builds the chart of a validated case: one named state function per case state. */
+export function buildChart(c: ChartCase, options: { instrumented?: boolean } = {}): BuiltChart {
+  const chart = new HsmWithQueues({ name: c.name ?? undefined, instrumented: options.instrumented ?? true });
+  const attrs: Record<string, Scalar> = { ...c.attributes };
+  const log: string[] = [];
+  const states = new Map<string, State>();
+
+  const run = (actions: Action[]): ReturnStatus => {
+    let status = ReturnStatus.HANDLED;
+    for (const a of actions) {
+      if (a.when !== undefined && !guardPasses(a.when, attrs)) continue;
+      switch (a.kind) {
+        case 'trans':
+          status = chart.trans(states.get(a.target)!);
+          break;
+        case 'handled':
+          status = ReturnStatus.HANDLED;
+          break;
+        case 'unhandled':
+          status = ReturnStatus.UNHANDLED;
+          break;
+        case 'post_fifo':
+          chart.postFifo(new Event(a.signal));
+          break;
+        case 'post_lifo':
+          chart.postLifo(new Event(a.signal));
+          break;
+        case 'defer':
+          chart.defer(new Event(a.signal));
+          break;
+        case 'recall':
+          chart.recall();
+          break;
+        case 'scribble':
+          chart.scribble(a.text);
+          break;
+        case 'log':
+          log.push(a.text);
+          break;
+        case 'set':
+          Object.assign(attrs, a.values);
+          break;
+        case 'inc':
+          for (const [k, n] of Object.entries(a.values)) attrs[k] = Number(attrs[k] ?? 0) + n;
+          break;
+      }
+    }
+    return status;
+  };
+
+  for (const def of c.states.values()) {
+    // handlers by signal number, in file order (entry/exit/init first)
+    const table = new Map<number, typeof def.handlers>();
+    for (const h of def.handlers) {
+      const n = signals.append(h.signal);
+      const list = table.get(n);
+      if (list) list.push(h);
+      else table.set(n, [h]);
+    }
+    const parentName = def.parent;
+    const fn = state(def.name, (_chart: HsmWithQueues, e: Event): ReturnStatus => {
+      const handlers = table.get(e.signal);
+      if (handlers === undefined) return chart.super(parentName === null ? chart.top : states.get(parentName)!);
+      for (const h of handlers) {
+        if (h.guard === undefined || guardPasses(h.guard, attrs)) return run(h.actions);
+      }
+      return ReturnStatus.UNHANDLED; // every guard failed: the engine asks again with EMPTY_SIGNAL
+    });
+    states.set(def.name, fn);
+  }
+  return { chart, states, attrs, log };
+}
+
+/** Runs a case (raw JSON value or validated) and returns the oracle's result object. */
+export function runCase(raw: unknown): CaseResult {
+  const c = parseCase(raw);
+  const { chart, states, attrs, log } = buildChart(c);
+
+  const snapshot = (): Snapshot => {
+    const spy = chart.spy() ?? [];
+    chart.clearSpy();
+    const trace = stripped(chart.trace() ?? '');
+    chart.clearTrace();
+    return { spy, trace, log: log.splice(0), state: chart.currentState(), attrs: { ...attrs } };
+  };
+
+  for (const sig of c.preStart) chart.postFifo(new Event(sig));
+  chart.startAt(states.get(c.start)!);
+  if (c.completeAfterStart) chart.completeCircuit();
+  const start = snapshot();
+
+  const steps: StepSnapshot[] = [];
+  for (const { raw: rawStep, step } of c.events) {
+    const e = new Event(step.signal);
+    if (step.kind === 'dispatch') {
+      chart.dispatch(e);
+    } else {
+      if (step.kind === 'post_fifo') chart.postFifo(e);
+      else chart.postLifo(e);
+      if (step.run) chart.completeCircuit();
+    }
+    steps.push({ event: structuredClone(rawStep), ...snapshot() });
+  }
+  return { case: c.case, start, steps };
+}
