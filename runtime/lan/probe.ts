@@ -17,13 +17,14 @@ export interface ProbeResult {
 
 export const DEFAULT_PROBE_TIMEOUT_MS = 2000;
 
-function describeError(err: unknown): string {
+function describeError(err: unknown, vhost: string): string {
   const e = err as NodeJS.ErrnoException;
   if (e?.code === 'ECONNREFUSED') return 'connection refused (nothing listening)';
   if (e?.code === 'ETIMEDOUT' || /timed? ?out/i.test(e?.message ?? '')) return 'timed out';
   if (e?.code === 'EHOSTUNREACH' || e?.code === 'ENETUNREACH') return `unreachable (${e.code})`;
   const msg = String(e?.message ?? err);
   if (/403|ACCESS.REFUSED/i.test(msg)) return `login refused (ACCESS_REFUSED): ${msg}`;
+  if (/ConnectionOpenOk; got <ConnectionClose/.test(msg)) return `broker closed the connection on open (no access to vhost ${JSON.stringify(vhost)}?): ${msg}`;
   return e?.code ? `${e.code}: ${msg}` : msg;
 }
 
@@ -60,7 +61,7 @@ export async function probeAmqp(host: string, opts: ProbeOptions): Promise<Probe
       connecting.then((c) => c.close().catch(() => {})).catch(() => {});
       return { ok: false, reason: `timed out after ${timeoutMs} ms` };
     }
-    return { ok: false, reason: describeError(err) };
+    return { ok: false, reason: describeError(err, opts.vhost ?? '/') };
   } finally {
     clearTimeout(timer);
   }
