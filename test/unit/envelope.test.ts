@@ -210,3 +210,49 @@ describe('decodeEnvelope never throws anything but EnvelopeError (property)', ()
     );
   });
 });
+
+describe('network errors', () => {
+  it('carry literal codes and their fields', async () => {
+    const { BrokerClosedError, BrokerUnreachableError, ConfigError, IllegalOperationError, MirosNetError, OutboxOverflowError } = await import(
+      '../../runtime/net/errors.ts'
+    );
+    const unreachable = new BrokerUnreachableError('amqp://peter:rabbit@127.0.0.11:5672/%2F?heartbeat_interval=3600');
+    expect(unreachable).toBeInstanceOf(MirosNetError);
+    expect(unreachable.code).toBe('BROKER_UNREACHABLE');
+    expect(unreachable.url).toBe('amqp://peter:***@127.0.0.11:5672/%2F?heartbeat_interval=3600');
+    expect(unreachable.message).not.toContain('rabbit');
+    expect(unreachable.name).toBe('BrokerUnreachableError');
+    const closed = new BrokerClosedError('closed', { replyCode: 320, classId: 10, methodId: 50 });
+    expect([closed.code, closed.replyCode, closed.classId, closed.methodId]).toEqual(['BROKER_CLOSED', 320, 10, 50]);
+    expect(new ConfigError('RABBIT_USER', 'm').code).toBe('CONFIG');
+    expect(new IllegalOperationError('closed', 'stack').stackAtStateChange).toBe('stack');
+    const overflow = new OutboxOverflowError('127.0.0.12', 3);
+    expect([overflow.code, overflow.broker, overflow.bound]).toEqual(['OUTBOX_OVERFLOW', '127.0.0.12', 3]);
+    expect(new EnvelopeError('json', 'x').code).toBe('ENVELOPE');
+    expect(new PayloadError('payload', 'x').code).toBe('PAYLOAD');
+  });
+
+  it('safeEmit reroutes listener exceptions to console.error and runs every listener', async () => {
+    const { EventEmitter } = await import('node:events');
+    const { safeEmit } = await import('../../runtime/net/errors.ts');
+    const { vi } = await import('vitest');
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const e = new EventEmitter();
+      const seen: unknown[] = [];
+      e.on('x', () => {
+        throw new Error('listener bug');
+      });
+      e.once('x', (v) => seen.push(['once', v]));
+      e.on('x', (v) => seen.push(['on', v]));
+      expect(safeEmit(e, 'x', 1)).toBe(true);
+      expect(safeEmit(e, 'x', 2)).toBe(true);
+      expect(seen).toEqual([['once', 1], ['on', 1], ['on', 2]]);
+      expect(spy).toHaveBeenCalledTimes(2);
+      expect(safeEmit(e, 'error', new Error('nobody listens'))).toBe(false);
+      expect(spy).toHaveBeenCalledTimes(3);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
