@@ -42,3 +42,16 @@ export {
   type TraceRecord,
 } from './instrumentation.ts';
 export { HsmWithQueues, QUEUE_SIZE, type LiveLineCallback } from './hsm-with-queues.ts';
+export {
+  ActiveObject,
+  ActiveObjectOutOfPostedEventResources,
+  DEFAULT_PUBLISH_PRIORITY,
+  MAX_POSTED_TIMERS,
+  type ActiveObjectOptions,
+  type PostOptions,
+  type ErrorHook,
+  type ErrorContext,
+} from './active-object.ts';
+export { Factory, StateBlueprint, type SignalHandler } from './factory.ts';
+export { router, Router, type QueueType, type Subscriber } from './router.ts';
+export { uuid5, NAMESPACE_DNS } from './uuid5.ts';

@@ -1,0 +1,109 @@
+/**
+ * miros `Factory`: build state functions from signal → handler tables instead
+ * of writing them by hand.
+ *
+ *   const f = new Factory('fac');
+ *   const outer = f.createState('outer').catch('A', (c) => c.trans(outer)).toMethod();
+ *   f.nest(outer, null);
+ *   f.startAt(outer);
+ *
+ * A factory state behaves exactly like a hand-written state that handles only
+ * the signals it catches:
+ * - a caught signal runs its handler; if the handler returns UNHANDLED the
+ *   state answers SUPER with its parent (miros's template: no EMPTY_SIGNAL
+ *   round trip, unlike a hand-written guard);
+ * - every signal that is not caught — ENTRY_SIGNAL, EXIT_SIGNAL and
+ *   INIT_SIGNAL included — answers SUPER with the parent. This is the same
+ *   for every state: miros installed default HANDLED entry/exit/init
+ *   callbacks for the first state registered on a chart only, which made its
+ *   spy depend on registration order. To handle them, catch them.
+ * - `nest`/`startAt` accept a state function or a state name (looked up in
+ *   `states`; miros crashed on names). A state never nested has `top` as parent.
+ */
+import { ActiveObject, type ActiveObjectOptions } from './active-object.ts';
+import type { Event } from './event.ts';
+import { assert, state, type State } from './event-processor.ts';
+import { ReturnStatus } from './return-status.ts';
+import { signalRegistry } from './signals.ts';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type SignalHandler = (chart: any, e: Event) => ReturnStatus;
+
+/** The chainable builder returned by `Factory.createState`. */
+export class StateBlueprint {
+  readonly #handlers = new Map<number, SignalHandler>();
+
+  constructor(
+    readonly name: string,
+    private readonly register: (name: string, handlers: Map<number, SignalHandler>) => State,
+  ) {}
+
+  /** Handles `signal` (a name or number) with `handler`; a later catch of the same signal replaces it. */
+  catch(signal: string | number, handler: SignalHandler): this {
+    const n = typeof signal === 'number' ? (signalRegistry.nameFor(signal), signal) : signalRegistry.append(signal);
+    this.#handlers.set(n, handler);
+    return this;
+  }
+
+  /** Builds the state function (named `name`) and registers it in the factory's `states`. */
+  toMethod(): State {
+    return this.register(this.name, new Map(this.#handlers));
+  }
+}
+
+export class Factory extends ActiveObject {
+  /** Every state built by `toMethod`, by name. */
+  readonly states: Record<string, State> = {};
+  readonly #lookup = new Map<string, Map<number, SignalHandler>>();
+  readonly #parents = new Map<string, State>();
+
+  constructor(nameOrOptions: string | ActiveObjectOptions = {}) {
+    super(nameOrOptions);
+  }
+
+  createState(name: string): StateBlueprint {
+    assert(510, typeof name === 'string' && name.length > 0, 'createState needs a non-empty state name');
+    return new StateBlueprint(name, (n, handlers) => this.#register(n, handlers));
+  }
+
+  /** Sets the parent of `child` (null → top). Chainable. */
+  nest(child: State | string, parent: State | string | null): this {
+    const c = this.#resolve(child);
+    this.#parents.set(c.name, parent === null ? this.top : this.#resolve(parent));
+    return this;
+  }
+
+  /** The handler table of a state (signal name → handler), for inspection. */
+  handlersOf(stateOrName: State | string): Record<string, SignalHandler> {
+    const name = typeof stateOrName === 'string' ? stateOrName : stateOrName.name;
+    const out: Record<string, SignalHandler> = {};
+    for (const [n, h] of this.#lookup.get(name) ?? []) out[signalRegistry.nameFor(n)] = h;
+    return out;
+  }
+
+  override startAt(initialState: State | string): void {
+    super.startAt(this.#resolve(initialState));
+  }
+
+  #resolve(s: State | string): State {
+    if (typeof s === 'function') return s;
+    const found = this.states[s];
+    assert(520, found !== undefined, `Factory: no state named '${s}' (build it with createState('${s}')...toMethod())`);
+    return found;
+  }
+
+  #register(name: string, handlers: Map<number, SignalHandler>): State {
+    this.#lookup.set(name, handlers);
+    const lookup = this.#lookup;
+    const parents = this.#parents;
+    const top = this.top;
+    const fn = state(name, (chart: Factory, e: Event): ReturnStatus => {
+      const handler = lookup.get(name)?.get(e.signal);
+      const status = handler === undefined ? ReturnStatus.UNHANDLED : handler(chart, e);
+      if (status === ReturnStatus.UNHANDLED) return chart.super(parents.get(name) ?? top);
+      return status;
+    });
+    this.states[name] = fn;
+    return fn;
+  }
+}

@@ -1,0 +1,213 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ActiveObject, Event, ReturnStatus, signals, uuid5, NAMESPACE_DNS, stripped } from '../../runtime/hsm/index.ts';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+/** A chart that counts the events it gets, by signal name. */
+class Counter extends ActiveObject {
+  counts: Record<string, number> = {};
+  seen: string[] = [];
+}
+
+function counting(chart: Counter, e: Event): ReturnStatus {
+  if (e.signal > 10) {
+    chart.counts[e.signalName] = (chart.counts[e.signalName] ?? 0) + 1;
+    chart.seen.push(e.signalName);
+    if (e.signalName === 'BOOM') throw new Error('kaboom');
+    if (e.signalName === 'SHOUT') chart.publish(new Event('NEWS', 'hello'));
+    return ReturnStatus.HANDLED;
+  }
+  return chart.super(chart.top);
+}
+
+const live: ActiveObject[] = [];
+function make(name?: string): Counter {
+  const ao = new Counter(name === undefined ? {} : { name });
+  live.push(ao);
+  return ao;
+}
+
+afterEach(async () => {
+  await Promise.all(live.splice(0).map((ao) => ao.stop()));
+});
+
+describe('ActiveObject: queue draining', () => {
+  it('runs init synchronously and drains posted events asynchronously, one RTC per macrotask', async () => {
+    const ao = make('drain');
+    ao.startAt(counting);
+    expect(ao.currentState()).toBe('counting');
+    ao.postFifo(new Event('ONE'));
+    ao.postFifo(new Event('TWO'));
+    expect(ao.seen).toEqual([]); // nothing ran synchronously
+    await new Promise((r) => setImmediate(r));
+    expect(ao.seen).toEqual(['ONE']);
+    await sleep(20);
+    expect(ao.seen).toEqual(['ONE', 'TWO']);
+  });
+
+  it('names an unnamed chart like miros: uuid5(NAMESPACE_DNS, state name)[0:5]', () => {
+    expect(uuid5(NAMESPACE_DNS, 'python.org')).toBe('886313e1-3b8a-5372-9b90-0c9aee199e5d');
+    const ao = make();
+    ao.startAt(counting);
+    expect(ao.name).toBe(uuid5(NAMESPACE_DNS, 'counting').slice(0, 5));
+    expect(stripped(ao.trace() as string)).toEqual([`[${ao.name}] e->start_at() top->counting`]);
+  });
+
+  it('trace() is undefined until a state ran', () => {
+    const ao = make('t');
+    expect(ao.trace()).toBeUndefined();
+    ao.startAt(counting);
+    expect(ao.trace()).toBeDefined();
+  });
+});
+
+describe('ActiveObject: periodic events', () => {
+  it('posts a periodic event with times=3 exactly three times, then stops', async () => {
+    const ao = make('periodic');
+    ao.startAt(counting);
+    const id = ao.postFifo(new Event('TICK'), { period: 0.02, times: 3 });
+    expect(typeof id).toBe('string');
+    await sleep(250);
+    expect(ao.counts.TICK).toBe(3);
+    expect(ao.postedEvents()).toEqual([]);
+    await sleep(100);
+    expect(ao.counts.TICK).toBe(3);
+  });
+
+  it('waits one period first by default', async () => {
+    const ao = make('deferred');
+    ao.startAt(counting);
+    ao.postFifo(new Event('SLOW'), { period: 0.3, times: 1 });
+    await sleep(60);
+    expect(ao.counts.SLOW).toBeUndefined();
+    await sleep(400);
+    expect(ao.counts.SLOW).toBe(1);
+  });
+
+  it('fires at once with deferred: false', async () => {
+    const ao = make('eager');
+    ao.startAt(counting);
+    ao.postLifo(new Event('NOW'), { period: 5, times: 2, deferred: false });
+    await sleep(30);
+    expect(ao.counts.NOW).toBe(1);
+  });
+
+  it('cancelEvent stops a forever-periodic event; cancelEvents stops by signal', async () => {
+    const ao = make('cancel');
+    ao.startAt(counting);
+    const id = ao.postFifo(new Event('BEAT'), { period: 0.02 }) as string;
+    ao.postFifo(new Event('DRUM'), { period: 0.02 });
+    ao.postFifo(new Event('DRUM'), { period: 0.03 });
+    await sleep(110);
+    expect(ao.cancelEvent(id)).toBe(true);
+    expect(ao.cancelEvent(id)).toBe(false);
+    expect(ao.cancelEvents('DRUM')).toBe(2);
+    await sleep(30); // let already-queued ones drain
+    const after = { ...ao.counts };
+    expect(after.BEAT).toBeGreaterThanOrEqual(2);
+    expect(after.DRUM).toBeGreaterThanOrEqual(2);
+    await sleep(120);
+    expect(ao.counts).toEqual(after);
+  });
+});
+
+describe('ActiveObject: publish and subscribe', () => {
+  it('delivers a published event to a subscribed ActiveObject, with miros spy lines', async () => {
+    const listener = make('listener');
+    const talker = make('talker');
+    listener.subscribe('NEWS'); // before start: the line shows before START
+    listener.startAt(counting);
+    talker.startAt(counting);
+    expect(listener.spy()?.slice(0, 2)).toEqual(['SUBSCRIBING TO:(NEWS, TYPE:fifo)', 'START']);
+    talker.clearSpy();
+    talker.postFifo(new Event('SHOUT'));
+    await sleep(30);
+    expect(listener.counts.NEWS).toBe(1);
+    expect(talker.counts.NEWS).toBeUndefined(); // not subscribed
+    expect(talker.spy()).toContain('PUBLISH:(NEWS, PRIORITY:1000)');
+  });
+
+  it('delivers higher priority (lower number) publications first and lifo subscriptions to the front', async () => {
+    const ao = make('prio');
+    ao.subscribe('LOW');
+    ao.subscribe(new Event('HIGH'));
+    ao.subscribe(signals.append('FRONT'), 'lifo');
+    ao.startAt(counting);
+    ao.postFifo(new Event('ALREADY'));
+    ao.publish(new Event('LOW'), 2000);
+    ao.publish(new Event('HIGH'), 1);
+    ao.publish(new Event('FRONT'));
+    await sleep(40);
+    expect(ao.seen).toEqual(['FRONT', 'ALREADY', 'HIGH', 'LOW']);
+  });
+
+  it('stop() removes the subscriptions', async () => {
+    const a = make('a');
+    const b = make('b');
+    a.subscribe('GONE');
+    a.startAt(counting);
+    b.startAt(counting);
+    await a.stop();
+    b.publish(new Event('GONE'));
+    await sleep(20);
+    expect(a.counts.GONE).toBeUndefined();
+  });
+});
+
+describe('ActiveObject: errors in states', () => {
+  it('reports an exception with chart name and signal, and keeps working', async () => {
+    const reports: Array<{ error: unknown; chart: string | undefined; signal: string | undefined }> = [];
+    const ao = new Counter({
+      name: 'fragile',
+      onError: (error, ctx) => reports.push({ error, chart: ctx.chart, signal: ctx.event?.signalName }),
+    });
+    live.push(ao);
+    ao.startAt(counting);
+    ao.postFifo(new Event('BOOM'));
+    ao.postFifo(new Event('AFTER'));
+    await sleep(30);
+    expect(reports).toHaveLength(1);
+    expect(reports[0]!.chart).toBe('fragile');
+    expect(reports[0]!.signal).toBe('BOOM');
+    expect((reports[0]!.error as Error).message).toBe('kaboom');
+    expect(ao.counts.AFTER).toBe(1);
+    expect(ao.currentState()).toBe('counting');
+    ao.postFifo(new Event('LATER'));
+    await sleep(20);
+    expect(ao.counts.LATER).toBe(1);
+  });
+});
+
+describe('ActiveObject: stop', () => {
+  it('lets the process exit after stop() although a forever-periodic event was running', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'hsm-stop-'));
+    const script = path.join(dir, 'stop.ts');
+    const engine = pathToFileURL(path.join(repoRoot, 'runtime/hsm/index.ts')).href;
+    writeFileSync(
+      script,
+      `import { ActiveObject, Event, ReturnStatus } from ${JSON.stringify(engine)};
+function idle(chart: any, e: Event): ReturnStatus {
+  return e.signal > 10 ? ReturnStatus.HANDLED : chart.super(chart.top);
+}
+const ao = new ActiveObject({ name: 'stopper' });
+ao.subscribe('ANY');
+ao.startAt(idle);
+ao.postFifo(new Event('TICK'), { period: 0.01 });
+ao.postFifo(new Event('TOCK'), { period: 60 });
+setTimeout(() => { void ao.stop().then(() => console.log('stopped')); }, 100);
+`,
+    );
+    const started = Date.now();
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { cwd: repoRoot, encoding: 'utf8', timeout: 15_000 });
+    expect(r.error).toBeUndefined();
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe('stopped');
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});
