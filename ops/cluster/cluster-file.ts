@@ -1,0 +1,76 @@
+// cluster.json (public, read by tests, scenarios and the library) and state.json
+// (internal: pids and settings, enough for `down` to clean up after a failed `up`).
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterError } from './errors.ts';
+import { defaultDir } from './options.ts';
+import type { ClusterFile, ResolvedOptions } from './types.ts';
+
+export const CLUSTER_FILE = 'cluster.json';
+const STATE_FILE = 'state.json';
+
+export function clusterFilePath(dir: string = defaultDir()): string {
+  return join(dir, CLUSTER_FILE);
+}
+
+/** The running cluster's description, or undefined when no cluster is up in `dir`. */
+export function readClusterFile(dir: string = defaultDir()): ClusterFile | undefined {
+  const file = clusterFilePath(dir);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as ClusterFile;
+  } catch (err) {
+    throw new ClusterError(`cannot read ${file}: ${(err as Error).message}`, 'run `mirosnet cluster down` then `up` again');
+  }
+}
+
+export function writeJsonAtomic(file: string, value: unknown): void {
+  mkdirSync(join(file, '..'), { recursive: true });
+  writeFileSync(`${file}.tmp`, JSON.stringify(value, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+}
+
+export function writeClusterFile(dir: string, value: ClusterFile): void {
+  writeJsonAtomic(clusterFilePath(dir), value);
+}
+
+export function removeClusterFile(dir: string): void {
+  rmSync(clusterFilePath(dir), { force: true });
+}
+
+export interface NodeRecord {
+  /** The setsid'ed rabbitmq-server wrapper: also the process group of everything the node runs. */
+  wrapperPid?: number;
+  /** beam.smp */
+  pid?: number;
+  /** netns: the epmd inside the namespace. */
+  epmdPid?: number;
+}
+
+export interface StateFile {
+  backend: 'local' | 'netns';
+  settings: Pick<ResolvedOptions, 'addressBase' | 'namePrefix' | 'distPortBase' | 'epmdPort' | 'nsPrefix' | 'erlArgs' | 'nodes'>;
+  /** local: the epmd we started (absent when one was already running). */
+  epmdPid?: number;
+  /** netns: the bridge we created. */
+  bridge?: string;
+  nodes: Record<string, NodeRecord>;
+}
+
+export function readState(dir: string): StateFile | undefined {
+  const file = join(dir, STATE_FILE);
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as StateFile;
+  } catch {
+    return undefined;
+  }
+}
+
+export function writeState(dir: string, state: StateFile): void {
+  writeJsonAtomic(join(dir, STATE_FILE), state);
+}
+
+export function removeState(dir: string): void {
+  rmSync(join(dir, STATE_FILE), { force: true });
+}

@@ -1,0 +1,369 @@
+// The testbed's lifecycle: up / down / status / logs / partition / heal.
+// One function per CLI command; the backend (local.ts, netns.ts) does the
+// process and network plumbing, this file the bookkeeping they share.
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Backend } from './backend.ts';
+import {
+  type NodeRecord,
+  type StateFile,
+  readClusterFile,
+  readState,
+  removeClusterFile,
+  removeState,
+  writeClusterFile,
+  writeState,
+} from './cluster-file.ts';
+import { ClusterError } from './errors.ts';
+import { nodeHealth } from './health.ts';
+import { ensureRabbitmq } from './install.ts';
+import { localBackend } from './local.ts';
+import { withLock } from './lock.ts';
+import {
+  AMQP_PORT,
+  CREDENTIALS,
+  MANAGEMENT_PORT,
+  type NodeSpec,
+  amqpUrl,
+  defaultDir,
+  managementUrl,
+  nodeSpec,
+  parseBackend,
+  resolveOptions,
+} from './options.ts';
+import { rssMb } from './process.ts';
+import { findBeam, logTail, stopServer, tailFile, waitReady } from './rabbit.ts';
+import type {
+  BackendKind,
+  ClusterFile,
+  ClusterNode,
+  ClusterOptions,
+  ClusterStatus,
+  NodeStatus,
+  ResolvedOptions,
+  StartedCluster,
+  StoppedCluster,
+} from './types.ts';
+
+export type * from './types.ts';
+export { ClusterError } from './errors.ts';
+export { clusterFilePath, readClusterFile } from './cluster-file.ts';
+export { ensureRabbitmq } from './install.ts';
+export { formatTable } from './table.ts';
+export { CREDENTIALS, DEFAULT_DIR, defaultDir } from './options.ts';
+
+const SETTINGS = ['addressBase', 'namePrefix', 'distPortBase', 'epmdPort', 'nsPrefix'] as const;
+
+async function backendFor(kind: BackendKind): Promise<Backend> {
+  if (kind === 'docker') {
+    throw new ClusterError('the docker backend is not implemented yet', 'use --backend local (the default) or --backend netns');
+  }
+  if (kind === 'netns') return (await import('./netns.ts')).netnsBackend;
+  return localBackend;
+}
+
+function stored(state: StateFile | undefined): Partial<ResolvedOptions> {
+  return state ? { ...state.settings, backend: state.backend } : {};
+}
+
+function settingsOf(o: ResolvedOptions): StateFile['settings'] {
+  return { addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes };
+}
+
+function indexOf(name: string, prefix: string): number | undefined {
+  const m = new RegExp(`^${prefix}(\\d+)$`).exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/** Node names recorded in state.json or cluster.json, or with a directory in `dir`. */
+function knownNames(o: ResolvedOptions, state: StateFile | undefined, file: ClusterFile | undefined): string[] {
+  const names = new Set<string>([...Object.keys(state?.nodes ?? {}), ...(file?.nodes.map((n) => n.name) ?? [])]);
+  if (existsSync(o.dir)) {
+    for (const entry of readdirSync(o.dir, { withFileTypes: true })) {
+      if (entry.isDirectory() && indexOf(entry.name, o.namePrefix) !== undefined) names.add(entry.name);
+    }
+  }
+  return [...names].filter((n) => indexOf(n, o.namePrefix) !== undefined).sort((a, b) => indexOf(a, o.namePrefix)! - indexOf(b, o.namePrefix)!);
+}
+
+function toClusterNode(spec: NodeSpec, pid: number): ClusterNode {
+  return {
+    name: spec.name,
+    index: spec.index,
+    host: spec.host,
+    amqpPort: AMQP_PORT,
+    managementPort: MANAGEMENT_PORT,
+    amqpUrl: amqpUrl(spec.host),
+    managementUrl: managementUrl(spec.host),
+    erlangNode: spec.erlangNode,
+    pid,
+    dataDir: spec.dataDir,
+    logFile: spec.logFile,
+  };
+}
+
+class Started implements StartedCluster {
+  constructor(
+    readonly file: ClusterFile,
+    readonly dir: string,
+    private readonly log: (line: string) => void,
+  ) {}
+  get backend() {
+    return this.file.backend;
+  }
+  get nodes() {
+    return this.file.nodes;
+  }
+  get credentials() {
+    return this.file.credentials;
+  }
+  urls(): string[] {
+    return this.file.nodes.map((n) => n.amqpUrl);
+  }
+  managementUrls(): string[] {
+    return this.file.nodes.map((n) => n.managementUrl);
+  }
+  node(nameOrIndex: string | number): ClusterNode {
+    const found = this.file.nodes.find((n) => n.name === nameOrIndex || n.index === Number(nameOrIndex) || n.erlangNode === nameOrIndex);
+    if (!found) throw new ClusterError(`no node '${nameOrIndex}' in this cluster`, `nodes: ${this.file.nodes.map((n) => n.name).join(', ')}`);
+    return found;
+  }
+  stop(): Promise<StoppedCluster> {
+    return down({ dir: this.dir, log: this.log });
+  }
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+/**
+ * Brings N nodes up (idempotent: healthy nodes are kept, dead ones restarted,
+ * missing ones added, extra ones stopped) and writes cluster.json.
+ */
+export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
+  const first = resolveOptions(opts);
+  const log = first.log;
+  if (first.backend === 'docker') await backendFor('docker');
+  if (first.backend === 'netns' && process.getuid?.() !== 0) {
+    throw new ClusterError('the netns backend needs root (it creates network namespaces, a bridge and veth links)', 'run it as root, or use --backend local');
+  }
+  await ensureRabbitmq({ log, netns: first.backend === 'netns' });
+  return withLock(first.dir, log, async () => {
+    let state = readState(first.dir);
+    if (state) {
+      const old = resolveOptions({ dir: first.dir, log }, stored(state));
+      const alive = knownNames(old, state, undefined).some((n) => findBeam(nodeSpec(old, indexOf(n, old.namePrefix)!), state!.nodes[n] ?? {}));
+      if (alive) {
+        const want = resolveOptions(opts, stored(state));
+        const clash = want.backend !== state.backend ? 'backend' : SETTINGS.find((k) => opts[k] !== undefined && opts[k] !== state!.settings[k]);
+        if (clash) {
+          throw new ClusterError(
+            `a ${state.backend} cluster is already up in ${first.dir} with a different ${clash}`,
+            `take it down first: mirosnet cluster down${first.dir === defaultDir() ? '' : ` (dir ${first.dir})`}`,
+          );
+        }
+      } else {
+        await (await backendFor(state.backend)).teardown(old, state); // leftovers of a dead cluster
+        removeState(first.dir);
+        state = undefined;
+      }
+    }
+    const o = resolveOptions({ ...opts, backend: opts.backend ?? state?.backend }, stored(state));
+    const backend = await backendFor(o.backend);
+    const st: StateFile = state ?? { backend: backend.kind, settings: settingsOf(o), nodes: {} };
+    st.settings = settingsOf(o);
+    await backend.prepare(o, st);
+    writeState(o.dir, st);
+
+    const wanted = Array.from({ length: o.nodes }, (_, i) => nodeSpec(o, i + 1));
+    const extra = Object.keys(st.nodes).filter((n) => !wanted.some((s) => s.name === n));
+    await Promise.all(
+      extra.map(async (name) => {
+        const spec = nodeSpec(o, indexOf(name, o.namePrefix)!);
+        await stopServer(spec, st.nodes[name]);
+        await backend.removeNode?.(o, spec, st.nodes[name]);
+        delete st.nodes[name];
+        log(`${name}  stopped (cluster shrinks to ${o.nodes})`);
+      }),
+    );
+
+    const previous = readClusterFile(o.dir);
+    const results = await Promise.allSettled(wanted.map((spec) => ensureNode(o, backend, st, spec)));
+    writeState(o.dir, st);
+    const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ spec: wanted[i], err: r.reason as unknown }] : []));
+    if (failed.length) {
+      removeClusterFile(o.dir);
+      const details = failed.map(({ spec, err }) => (err instanceof ClusterError ? `${err.message}\n${err.details ?? ''}` : `${spec.name}: ${String(err)}`)).join('\n\n');
+      throw new ClusterError(
+        `${failed.length} of ${wanted.length} nodes failed to start: ${failed.map((f) => f.spec.name).join(', ')}`,
+        `full logs: mirosnet cluster logs ${failed[0].spec.name}; clean up: mirosnet cluster down`,
+        details,
+      );
+    }
+    const nodes = wanted.map((spec) => toClusterNode(spec, st.nodes[spec.name].pid!));
+    const unchanged = previous && previous.backend === o.backend && JSON.stringify(previous.nodes) === JSON.stringify(nodes);
+    const file: ClusterFile = {
+      backend: backend.kind,
+      createdAt: unchanged ? previous.createdAt : new Date().toISOString(),
+      credentials: { ...CREDENTIALS },
+      nodes,
+    };
+    writeClusterFile(o.dir, file);
+    return new Started(file, o.dir, log);
+  });
+}
+
+async function ensureNode(o: ResolvedOptions, backend: Backend, st: StateFile, spec: NodeSpec): Promise<void> {
+  const rec: NodeRecord = (st.nodes[spec.name] ??= {});
+  const beam = findBeam(spec, rec);
+  if (beam) {
+    rec.pid = beam;
+    const h = await nodeHealth(spec.host, spec.erlangNode);
+    if (h.healthy) {
+      o.log(`${spec.name}  already up (pid ${beam})`);
+      return;
+    }
+    o.log(`${spec.name}  running (pid ${beam}) but not healthy yet: ${h.detail}; waiting`);
+    try {
+      await waitReady(spec, rec, o.startTimeoutMs);
+    } catch (err) {
+      await stopServer(spec, rec);
+      throw err;
+    }
+    o.log(`${spec.name}  ready (pid ${rec.pid})`);
+    return;
+  }
+  await stopServer(spec, rec); // leftovers of a node that died
+  const t0 = Date.now();
+  o.log(`${spec.name}  starting ${spec.erlangNode} on ${spec.host}`);
+  rec.wrapperPid = await backend.start(o, spec, rec);
+  writeState(o.dir, st);
+  try {
+    await waitReady(spec, rec, o.startTimeoutMs);
+  } catch (err) {
+    await stopServer(spec, rec);
+    throw err;
+  }
+  o.log(`${spec.name}  ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (pid ${rec.pid})`);
+}
+
+export interface DownOptions extends Pick<ClusterOptions, 'dir' | 'backend' | 'log'> {
+  /** Also delete the nodes' data, logs and config. */
+  purge?: boolean;
+}
+
+/** Stops every node recorded in `dir` (in parallel) and removes what the backend made. */
+export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
+  const dir = resolve(opts.dir ?? defaultDir());
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  return withLock(dir, log, async () => {
+    const state = readState(dir);
+    const file = readClusterFile(dir);
+    const kind = state?.backend ?? file?.backend ?? parseBackend(opts.backend);
+    const backend = await backendFor(kind);
+    const o = resolveOptions({ dir, backend: kind, log }, stored(state));
+    const names = knownNames(o, state, file);
+    await Promise.all(
+      names.map(async (name) => {
+        const spec = nodeSpec(o, indexOf(name, o.namePrefix)!);
+        const rec: NodeRecord = { ...state?.nodes[name] };
+        rec.pid ??= file?.nodes.find((n) => n.name === name)?.pid;
+        const beam = findBeam(spec, rec);
+        await stopServer(spec, rec);
+        await backend.removeNode?.(o, spec, rec);
+        if (beam) log(`${name}  stopped (pid ${beam})`);
+      }),
+    );
+    await backend.teardown(o, state);
+    removeClusterFile(dir);
+    removeState(dir);
+    if (opts.purge) {
+      for (const name of names) rmSync(join(dir, name), { recursive: true, force: true });
+      for (const f of ['.erlang.cookie', 'epmd.log']) rmSync(join(dir, f), { force: true });
+    }
+    return { dir, backend: backend.kind, nodes: names, stoppedAt: new Date().toISOString() };
+  });
+}
+
+export interface StatusOptions extends Pick<ClusterOptions, 'dir' | 'log'> {}
+
+/** Live state of every node: process, link (netns), AMQP port and management API. */
+export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
+  const dir = resolve(opts.dir ?? defaultDir());
+  const state = readState(dir);
+  const file = readClusterFile(dir);
+  if (!state && !file) return { dir, up: false, nodes: [] };
+  const kind = state?.backend ?? file!.backend;
+  const backend = await backendFor(kind);
+  const o = resolveOptions({ dir, backend: kind, log: opts.log }, stored(state));
+  const nodes: ClusterNode[] =
+    file?.nodes ?? knownNames(o, state, undefined).map((n) => toClusterNode(nodeSpec(o, indexOf(n, o.namePrefix)!), state?.nodes[n]?.pid ?? 0));
+  const statuses = await Promise.all(
+    nodes.map(async (n): Promise<NodeStatus> => {
+      const spec = nodeSpec(o, n.index);
+      const beam = findBeam(spec, { ...state?.nodes[n.name], pid: n.pid });
+      if (!beam) return { node: n, state: 'down', healthy: false, detail: `process ${n.pid || '?'} is gone` };
+      const node = { ...n, pid: beam };
+      if (await backend.partitioned?.(o, spec)) return { node, state: 'partitioned', healthy: false, detail: 'link down; mirosnet cluster heal ' + n.name, rssMb: rssMb(beam) };
+      const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort);
+      return { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: rssMb(beam) };
+    }),
+  );
+  return { dir, backend: kind, up: true, nodes: statuses };
+}
+
+/** Resolves 'n2', '2', 'n2@localhost', 'rabbit@10.77.0.12' or an address to a node spec. */
+function resolveNode(o: ResolvedOptions, names: string[], node: string | number): NodeSpec {
+  for (const name of names) {
+    const spec = nodeSpec(o, indexOf(name, o.namePrefix)!);
+    if ([spec.name, String(spec.index), spec.erlangNode, spec.host, spec.ns].includes(String(node))) return spec;
+  }
+  throw new ClusterError(`no node '${node}' in ${o.dir}`, names.length ? `nodes: ${names.join(', ')}` : 'no cluster is up: mirosnet cluster up');
+}
+
+function context(dir?: string) {
+  const d = resolve(dir ?? defaultDir());
+  const state = readState(d);
+  const file = readClusterFile(d);
+  const o = resolveOptions({ dir: d, backend: state?.backend ?? file?.backend, log: () => {} }, stored(state));
+  return { o, state, names: knownNames(o, state, file) };
+}
+
+export interface LogsOptions {
+  dir?: string;
+  /** Last N lines (default 100; 0 = whole file). */
+  lines?: number;
+}
+
+/** A node's own log (its tail), and the file it comes from. */
+export function logs(node: string | number, opts: LogsOptions = {}): { file: string; text: string } {
+  const { o, names } = context(opts.dir);
+  const spec = resolveNode(o, names, node);
+  const lines = opts.lines ?? 100;
+  if (!existsSync(spec.logFile)) return { file: spec.logFile, text: logTail(spec, lines || 100_000) };
+  return { file: spec.logFile, text: tailFile(spec.logFile, lines || Number.MAX_SAFE_INTEGER) };
+}
+
+async function netnsContext(node: string | number, dir: string | undefined, verb: string) {
+  const { o, state, names } = context(dir);
+  if (state?.backend !== 'netns') {
+    throw new ClusterError(
+      `${verb} needs the netns backend, but ${state ? `the cluster in ${o.dir} is ${state.backend}` : `no cluster is up in ${o.dir}`}`,
+      'start one as root: mirosnet cluster up --backend netns',
+    );
+  }
+  const backend = await backendFor('netns');
+  return { o, backend, spec: resolveNode(o, names, node) };
+}
+
+/** netns: cuts the host off (its link goes down): others get EHOSTUNREACH. */
+export async function partition(node: string | number, opts: { dir?: string } = {}): Promise<void> {
+  const { o, backend, spec } = await netnsContext(node, opts.dir, 'partition');
+  await backend.setLink!(o, spec, false);
+}
+
+/** netns: brings the host's link back up. */
+export async function heal(node: string | number, opts: { dir?: string } = {}): Promise<void> {
+  const { o, backend, spec } = await netnsContext(node, opts.dir, 'heal');
+  await backend.setLink!(o, spec, true);
+}

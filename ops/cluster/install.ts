@@ -1,0 +1,62 @@
+// Install step: RabbitMQ from the distribution (Debian/Ubuntu, as root), or a clear error.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { ClusterError } from './errors.ts';
+import { RABBITMQ_SERVER } from './rabbit.ts';
+
+export interface InstallOptions {
+  log?: (line: string) => void;
+  /** Also require `ip` (iproute2), for the netns backend. */
+  netns?: boolean;
+}
+
+function isDebianLike(): boolean {
+  if (!existsSync('/usr/bin/apt-get')) return false;
+  try {
+    const osRelease = readFileSync('/etc/os-release', 'utf8');
+    return /^(ID|ID_LIKE)=.*\b(debian|ubuntu)\b/m.test(osRelease);
+  } catch {
+    return existsSync('/etc/debian_version');
+  }
+}
+
+function missingPackages(netns: boolean): string[] {
+  const missing: string[] = [];
+  if (!existsSync(RABBITMQ_SERVER)) missing.push('rabbitmq-server');
+  if (netns && !existsSync('/usr/sbin/ip') && !existsSync('/sbin/ip') && !existsSync('/usr/bin/ip')) missing.push('iproute2');
+  return missing;
+}
+
+/** Makes sure RabbitMQ (and for netns, iproute2) is installed; installs it with apt when we may. */
+export async function ensureRabbitmq(opts: InstallOptions = {}): Promise<void> {
+  const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
+  const missing = missingPackages(opts.netns ?? false);
+  if (missing.length === 0) return;
+  const what = missing.join(' ');
+  if (process.getuid?.() !== 0 || !isDebianLike()) {
+    throw new ClusterError(
+      `${what} is not installed (${RABBITMQ_SERVER} is missing)`,
+      isDebianLike()
+        ? `install it as root: sudo apt-get install -y ${what}   (or: sudo npx mirosnet install-deps)`
+        : `install RabbitMQ 3.10+ with its Erlang so that ${RABBITMQ_SERVER} exists (this tool installs it by itself only on Debian/Ubuntu as root)`,
+    );
+  }
+  log(`==> installing ${what} (apt-get)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await run('apt-get', ['update'], env);
+  await run('apt-get', ['install', '-y', ...missing], env);
+  const still = missingPackages(opts.netns ?? false);
+  if (still.length) throw new ClusterError(`apt-get finished but ${still.join(' ')} is still missing`, 'check the apt output above');
+  log(`==> installed ${what}`);
+}
+
+function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<void> {
+  return new Promise((resolve, reject) => {
+    // progress goes to stderr so stdout stays machine-readable
+    const child = spawn(cmd, args, { stdio: ['ignore', process.stderr, process.stderr], env });
+    child.on('error', (err) => reject(new ClusterError(`${cmd} failed to run: ${err.message}`, 'install rabbitmq-server by hand')));
+    child.on('exit', (code) =>
+      code === 0 ? resolve() : reject(new ClusterError(`${cmd} ${args.join(' ')} exited with ${code}`, 'see its output above; fix apt, then run mirosnet install-deps')),
+    );
+  });
+}

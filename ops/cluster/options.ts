@@ -1,0 +1,109 @@
+// Defaults and per-node derivation (names, addresses, ports, paths).
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ClusterError } from './errors.ts';
+import type { BackendKind, ClusterOptions, Credentials, ResolvedOptions } from './types.ts';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEFAULT_DIR = join(REPO_ROOT, '.cluster');
+export const CREDENTIALS: Credentials = { user: 'peter', password: 'rabbit' };
+export const AMQP_PORT = 5672;
+export const MANAGEMENT_PORT = 15672;
+/** Extra emulator flags (RabbitMQ's own defaults already turn scheduler busy-waiting off). */
+export const DEFAULT_ERL_ARGS = '';
+
+export function defaultDir(): string {
+  return process.env.MIROS_CLUSTER_DIR ? resolve(process.env.MIROS_CLUSTER_DIR) : DEFAULT_DIR;
+}
+
+export function parseBackend(value: string | undefined): BackendKind {
+  const b = value ?? 'local';
+  if (b === 'local' || b === 'netns' || b === 'docker') return b;
+  throw new ClusterError(`unknown backend '${b}'`, 'use --backend local, netns or docker');
+}
+
+/** Options as given, over stored settings of a running cluster, over defaults. */
+export function resolveOptions(opts: ClusterOptions = {}, stored: Partial<ResolvedOptions> = {}): ResolvedOptions {
+  const backend = parseBackend(opts.backend ?? stored.backend);
+  const nodes = opts.nodes ?? stored.nodes ?? 3;
+  if (!Number.isInteger(nodes) || nodes < 1 || nodes > 40) {
+    throw new ClusterError(`invalid node count ${nodes}`, 'give --nodes a whole number from 1 to 40');
+  }
+  const r: ResolvedOptions = {
+    nodes,
+    backend,
+    dir: resolve(opts.dir ?? defaultDir()),
+    addressBase: opts.addressBase ?? stored.addressBase ?? (backend === 'netns' ? '10.77.0.11' : '127.0.0.11'),
+    namePrefix: opts.namePrefix ?? stored.namePrefix ?? 'n',
+    distPortBase: opts.distPortBase ?? stored.distPortBase ?? 25680,
+    epmdPort: opts.epmdPort ?? stored.epmdPort ?? 4369,
+    nsPrefix: opts.nsPrefix ?? stored.nsPrefix ?? 'mrn',
+    erlArgs: opts.erlArgs ?? stored.erlArgs ?? DEFAULT_ERL_ARGS,
+    startTimeoutMs: opts.startTimeoutMs ?? 180_000,
+    log: opts.log ?? ((line) => process.stderr.write(line + '\n')),
+  };
+  if (!/^[a-z][a-z0-9]*$/.test(r.namePrefix)) {
+    throw new ClusterError(`invalid node name prefix '${r.namePrefix}'`, 'use lower-case letters and digits');
+  }
+  if (!/^[a-z][a-z0-9]{0,7}$/.test(r.nsPrefix)) {
+    throw new ClusterError(`invalid namespace prefix '${r.nsPrefix}'`, 'use 1–8 lower-case letters and digits');
+  }
+  hostAddress(r, r.nodes); // validates the address range
+  return r;
+}
+
+/** Address of node i: the last octet of addressBase + (i - 1). */
+export function hostAddress(o: Pick<ResolvedOptions, 'addressBase'>, index: number): string {
+  const parts = o.addressBase.split('.').map(Number);
+  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) {
+    throw new ClusterError(`invalid address '${o.addressBase}'`, 'give the first node address as a.b.c.d');
+  }
+  const last = parts[3] + index - 1;
+  if (last > 254) {
+    throw new ClusterError(`node ${index} would need address ${parts.slice(0, 3).join('.')}.${last}`, 'use fewer nodes or a lower first address');
+  }
+  return [...parts.slice(0, 3), last].join('.');
+}
+
+/** Internal per-node description: cluster.json fields plus paths and ports. */
+export interface NodeSpec {
+  name: string;
+  index: number;
+  host: string;
+  erlangNode: string;
+  distPort: number;
+  nodeDir: string;
+  dataDir: string;
+  logFile: string;
+  stdoutFile: string;
+  pidFile: string;
+  /** netns backend: the namespace this host lives in. */
+  ns?: string;
+}
+
+export function nodeSpec(o: ResolvedOptions, index: number): NodeSpec {
+  const name = `${o.namePrefix}${index}`;
+  const host = hostAddress(o, index);
+  const nodeDir = join(o.dir, name);
+  return {
+    name,
+    index,
+    host,
+    erlangNode: o.backend === 'netns' ? `rabbit@${host}` : `${name}@localhost`,
+    distPort: o.backend === 'netns' ? 25672 : o.distPortBase + index,
+    nodeDir,
+    dataDir: join(nodeDir, 'data'),
+    logFile: join(nodeDir, 'log', 'rabbit.log'),
+    stdoutFile: join(nodeDir, 'stdout.log'),
+    pidFile: join(nodeDir, 'beam.pid'),
+    ns: o.backend === 'netns' ? `${o.nsPrefix}-${index}` : undefined,
+  };
+}
+
+export function amqpUrl(host: string, c: Credentials = CREDENTIALS): string {
+  return `amqp://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${host}:${AMQP_PORT}/%2F`;
+}
+
+export function managementUrl(host: string): string {
+  return `http://${host}:${MANAGEMENT_PORT}`;
+}

@@ -1,0 +1,177 @@
+// One RabbitMQ node as a plain process: config files, environment, spawn,
+// readiness, stop. Shared by the local and netns backends (which differ in how
+// the command is wrapped and what the node listens on).
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { ClusterError } from './errors.ts';
+import { nodeHealth } from './health.ts';
+import { CREDENTIALS, MANAGEMENT_PORT, type NodeSpec } from './options.ts';
+import { childrenOf, envOf, isOurs, isRunning, sessionMembers, signal, sleep, waitGone } from './process.ts';
+import type { NodeRecord } from './cluster-file.ts';
+import type { ResolvedOptions } from './types.ts';
+
+export const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
+export const RABBITMQ_SERVER = `${RABBITMQ_BIN}/rabbitmq-server`;
+
+export interface Listen {
+  /** `listeners.tcp.1 = …` value: 'ADDR:5672', or undefined for all addresses. */
+  amqp?: string;
+  /** `management.tcp.ip`, or undefined for all addresses. */
+  managementIp?: string;
+}
+
+/** The shared Erlang cookie: HOME of servers and CLI is the cluster dir. */
+export function ensureCookie(dir: string): void {
+  const file = join(dir, '.erlang.cookie');
+  if (existsSync(file)) return;
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, randomBytes(15).toString('hex').toUpperCase(), { mode: 0o600 });
+  chmodSync(file, 0o400);
+}
+
+export function writeNodeConfig(spec: NodeSpec, listen: Listen): void {
+  mkdirSync(join(spec.nodeDir, 'log'), { recursive: true });
+  mkdirSync(spec.dataDir, { recursive: true });
+  const lines = [
+    '# written by mirosnet (ops/cluster/rabbit.ts); rewritten at every start',
+    listen.amqp ? `listeners.tcp.1 = ${listen.amqp}` : `listeners.tcp.default = 5672`,
+    ...(listen.managementIp ? [`management.tcp.ip = ${listen.managementIp}`] : []),
+    `management.tcp.port = ${MANAGEMENT_PORT}`,
+    // default_user replaces guest at first boot: guest never exists
+    `default_user = ${CREDENTIALS.user}`,
+    `default_pass = ${CREDENTIALS.password}`,
+    'default_vhost = /',
+    'default_user_tags.administrator = true',
+    'default_permissions.configure = .*',
+    'default_permissions.read = .*',
+    'default_permissions.write = .*',
+    'loopback_users = none',
+    'log.file.level = info',
+    'log.console = false',
+  ];
+  writeFileSync(join(spec.nodeDir, 'rabbitmq.conf'), lines.join('\n') + '\n');
+  writeFileSync(join(spec.nodeDir, 'rabbitmq-env.conf'), '# empty: keeps /etc/rabbitmq/rabbitmq-env.conf out\n');
+  writeFileSync(join(spec.nodeDir, 'advanced.config'), '[].\n');
+  writeFileSync(join(spec.nodeDir, 'enabled_plugins'), '[rabbitmq_management].\n');
+}
+
+/** The parent environment without RABBITMQ_* / ERL_* settings, plus this node's. */
+export function nodeEnv(spec: NodeSpec, o: ResolvedOptions, extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (!/^(RABBITMQ_|ERL_|ERLANG_)/.test(k)) env[k] = v;
+  }
+  return {
+    ...env,
+    HOME: o.dir,
+    LANG: env.LANG || 'C.UTF-8',
+    RABBITMQ_NODENAME: spec.erlangNode,
+    RABBITMQ_CONF_ENV_FILE: join(spec.nodeDir, 'rabbitmq-env.conf'),
+    RABBITMQ_CONFIG_FILE: join(spec.nodeDir, 'rabbitmq.conf'),
+    RABBITMQ_ADVANCED_CONFIG_FILE: join(spec.nodeDir, 'advanced.config'),
+    RABBITMQ_ENABLED_PLUGINS_FILE: join(spec.nodeDir, 'enabled_plugins'),
+    RABBITMQ_MNESIA_BASE: spec.dataDir,
+    RABBITMQ_LOG_BASE: join(spec.nodeDir, 'log'),
+    RABBITMQ_LOGS: spec.logFile,
+    RABBITMQ_PID_FILE: spec.pidFile,
+    RABBITMQ_DIST_PORT: String(spec.distPort),
+    ...extra,
+  };
+}
+
+/** Starts the server in its own session (setsid); returns the wrapper's pid. */
+export function spawnServer(spec: NodeSpec, cmd: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const out = openSync(spec.stdoutFile, 'a');
+  try {
+    writeFileSync(out, `\n=== ${new Date().toISOString()} starting ${spec.erlangNode}\n`);
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', out, out], env, cwd: spec.nodeDir });
+    child.on('error', () => undefined); // reported through the readiness wait
+    child.unref();
+    if (!child.pid) throw new ClusterError(`${spec.name}: could not start ${cmd}`, 'check that RabbitMQ is installed: mirosnet install-deps');
+    return child.pid;
+  } finally {
+    closeSync(out);
+  }
+}
+
+/** The beam.smp running node `spec`: the wrapper's child, or the pid file. */
+export function findBeam(spec: NodeSpec, rec: NodeRecord): number | undefined {
+  if (isBeam(rec.pid, spec)) return rec.pid;
+  if (rec.wrapperPid && isRunning(rec.wrapperPid)) {
+    const child = childrenOf(rec.wrapperPid).find((p) => isBeam(p, spec));
+    if (child) return child;
+  }
+  const fromFile = existsSync(spec.pidFile) ? Number(readFileSync(spec.pidFile, 'utf8').trim()) : undefined;
+  return isBeam(fromFile, spec) ? fromFile : undefined;
+}
+
+/** Our beam for this node: the node name is not on its command line, but its pid-file path is in its environment. */
+function isBeam(pid: number | undefined, spec: NodeSpec): pid is number {
+  return isOurs(pid, 'beam') && envOf(pid, 'RABBITMQ_PID_FILE') === spec.pidFile;
+}
+
+/** Polls until the node is healthy; throws with its log tail if it exits or times out. */
+export async function waitReady(spec: NodeSpec, rec: NodeRecord, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'not answering yet';
+  for (;;) {
+    const beam = findBeam(spec, rec);
+    if (beam) rec.pid = beam;
+    if (!beam && !isRunning(rec.wrapperPid)) {
+      await sleep(200); // let the last log lines land
+      throw new ClusterError(`node ${spec.name} (${spec.erlangNode}) exited during start-up`, `full log: mirosnet cluster logs ${spec.name}`, logTail(spec));
+    }
+    if (beam) {
+      const h = await nodeHealth(spec.host, spec.erlangNode);
+      if (h.healthy) return beam;
+      last = h.detail ?? last;
+    }
+    if (Date.now() > deadline) {
+      throw new ClusterError(
+        `node ${spec.name} (${spec.erlangNode}) not healthy after ${Math.round(timeoutMs / 1000)} s: ${last}`,
+        `full log: mirosnet cluster logs ${spec.name}`,
+        logTail(spec),
+      );
+    }
+    await sleep(250);
+  }
+}
+
+/** SIGTERM (RabbitMQ stops cleanly), SIGKILL after `timeoutMs`, then whatever is left of its session. */
+export async function stopServer(spec: NodeSpec, rec: NodeRecord, timeoutMs = 30_000): Promise<void> {
+  const beam = findBeam(spec, rec);
+  if (beam) {
+    signal(beam, 'SIGTERM');
+    if (!(await waitGone([beam], timeoutMs))) {
+      signal(beam, 'SIGKILL');
+      await waitGone([beam], 5000);
+    }
+  }
+  if (rec.wrapperPid) {
+    if (beam) await waitGone([rec.wrapperPid], 3000); // the wrapper reaps beam and exits by itself
+    const rest = sessionMembers(rec.wrapperPid);
+    rest.forEach((p) => signal(p, 'SIGKILL'));
+    await waitGone(rest, 5000);
+  }
+  rec.pid = undefined;
+  rec.wrapperPid = undefined;
+}
+
+/** The last lines of the node's own log (and of its stdout, where crashes before logging end up). */
+export function logTail(spec: NodeSpec, lines = 30): string {
+  const parts: string[] = [];
+  for (const file of [spec.logFile, spec.stdoutFile]) {
+    const text = tailFile(file, lines);
+    if (text.trim()) parts.push(`--- ${file} (last ${lines} lines)\n${text}`);
+  }
+  return parts.join('\n') || `(no log yet in ${spec.nodeDir})`;
+}
+
+export function tailFile(file: string, lines: number): string {
+  if (!existsSync(file)) return '';
+  const all = readFileSync(file, 'utf8').split('\n');
+  if (all.at(-1) === '') all.pop();
+  return all.slice(-lines).join('\n');
+}

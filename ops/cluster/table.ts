@@ -1,0 +1,21 @@
+// The table `up` and `status` print.
+import type { ClusterStatus } from './types.ts';
+
+export function formatTable(s: ClusterStatus): string {
+  if (!s.up) return `no cluster is up in ${s.dir}  (start one: mirosnet cluster up)`;
+  const rows = [
+    ['NODE', 'AMQP URL', 'MANAGEMENT URL', 'STATE', 'PID', 'RSS'],
+    ...s.nodes.map((n) => [
+      n.node.name,
+      n.node.amqpUrl,
+      n.node.managementUrl,
+      n.healthy ? n.state : `${n.state}${n.detail ? ` (${n.detail})` : ''}`,
+      String(n.node.pid || '-'),
+      n.rssMb ? `${Math.round(n.rssMb)} MB` : '-',
+    ]),
+  ];
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const lines = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd());
+  const healthy = s.nodes.filter((n) => n.healthy).length;
+  return [...lines, `${healthy}/${s.nodes.length} healthy · backend ${s.backend} · ${s.dir}`].join('\n');
+}

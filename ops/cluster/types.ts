@@ -1,0 +1,109 @@
+// Types shared by the cluster backends, the CLI, the test setup and scenarios.
+
+export type BackendKind = 'local' | 'netns' | 'docker';
+
+export interface ClusterOptions {
+  /** Number of nodes (default 3). */
+  nodes?: number;
+  /** 'local' (default; processes on 127.0.0.x), 'netns' (root; one namespace per host) or 'docker' (later). */
+  backend?: BackendKind;
+  /** State directory (default `<repo>/.cluster`, or $MIROS_CLUSTER_DIR). */
+  dir?: string;
+  /** Address of node 1; node i gets the last octet + (i - 1). Default 127.0.0.11 (local), 10.77.0.11 (netns). */
+  addressBase?: string;
+  /** Node names are `<namePrefix><i>` (default 'n'): n1, n2, … */
+  namePrefix?: string;
+  /** Erlang distribution port of node i is distPortBase + i (default 25680; local backend). */
+  distPortBase?: number;
+  /** Port of the epmd the local nodes register with (default 4369). */
+  epmdPort?: number;
+  /** netns backend: namespaces `<nsPrefix>-<i>`, bridge `<nsPrefix>-br` (default 'mrn'). */
+  nsPrefix?: string;
+  /** Extra emulator flags for every node (default none; RabbitMQ already turns scheduler busy-waiting off). */
+  erlArgs?: string;
+  /** Per node start timeout (default 180 s). */
+  startTimeoutMs?: number;
+  /** Progress lines (default: to stderr). Pass `() => {}` for silence. */
+  log?: (line: string) => void;
+}
+
+export interface ResolvedOptions {
+  nodes: number;
+  backend: BackendKind;
+  dir: string;
+  addressBase: string;
+  namePrefix: string;
+  distPortBase: number;
+  epmdPort: number;
+  nsPrefix: string;
+  erlArgs: string;
+  startTimeoutMs: number;
+  log: (line: string) => void;
+}
+
+export interface Credentials {
+  user: string;
+  password: string;
+}
+
+/** One node as written in cluster.json. */
+export interface ClusterNode {
+  name: string;
+  index: number;
+  host: string;
+  amqpPort: number;
+  managementPort: number;
+  amqpUrl: string;
+  managementUrl: string;
+  erlangNode: string;
+  pid: number;
+  dataDir: string;
+  logFile: string;
+}
+
+/** `.cluster/cluster.json`: what scenarios, tests and the library read. */
+export interface ClusterFile {
+  backend: 'local' | 'netns';
+  createdAt: string;
+  credentials: Credentials;
+  nodes: ClusterNode[];
+}
+
+export type NodeState = 'healthy' | 'unhealthy' | 'partitioned' | 'down';
+
+export interface NodeStatus {
+  node: ClusterNode;
+  state: NodeState;
+  healthy: boolean;
+  /** Why it is not healthy, when it is not. */
+  detail?: string;
+  rssMb?: number;
+}
+
+export interface ClusterStatus {
+  dir: string;
+  backend?: 'local' | 'netns';
+  /** False when no cluster is recorded in `dir`. */
+  up: boolean;
+  nodes: NodeStatus[];
+}
+
+export interface StoppedCluster {
+  readonly dir: string;
+  readonly backend: 'local' | 'netns';
+  readonly nodes: string[];
+  readonly stoppedAt: string;
+}
+
+export interface StartedCluster extends AsyncDisposable {
+  readonly dir: string;
+  readonly backend: 'local' | 'netns';
+  readonly file: ClusterFile;
+  readonly nodes: ClusterNode[];
+  readonly credentials: Credentials;
+  /** AMQP URLs, node 1 first. */
+  urls(): string[];
+  managementUrls(): string[];
+  node(nameOrIndex: string | number): ClusterNode;
+  stop(): Promise<StoppedCluster>;
+}
