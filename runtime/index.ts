@@ -1,0 +1,22 @@
+// miros-rabbitmq for TypeScript: the public API.
+// The statechart engine (miros semantics, byte-identical spy and trace):
+export * from './hsm/index.ts';
+// The networked layer:
+export { NetworkedActiveObject, NetworkedFactory } from './net/networked.ts';
+export type { NetworkedOptions, NetworkStats, Lan, SnoopMode } from './net/miros-nets.ts';
+export type { NetOptions, NetConfig } from './net/config.ts';
+export { resolveNetConfig, amqpUrl } from './net/config.ts';
+export { Fernet, generateKey, isValidKey } from './net/fernet.ts';
+export { ENVELOPE_VERSION, type Envelope } from './net/envelope.ts';
+export {
+  MirosNetError,
+  ConfigError,
+  IllegalOperationError,
+  BrokerUnreachableError,
+  BrokerClosedError,
+  EnvelopeError,
+  OutboxOverflowError,
+  PayloadError,
+} from './net/errors.ts';
+// Host discovery (LAN reflection):
+export { discoverHosts, probeAmqp, thisAddress, type Discovery, type DiscoverOptions } from './lan/index.ts';

@@ -1,0 +1,358 @@
+// The networked layer shared by NetworkedActiveObject and NetworkedFactory (composition:
+// both classes own one MirosNets and delegate to it). It knows the chart only through
+// the small ChartPort interface below, so runtime/hsm stays unaware of networking.
+import { Event } from '../hsm/index.ts';
+import { formatTimestamp, nowMicros } from '../hsm/instrumentation.ts';
+import { discoverHosts } from '../lan/index.ts';
+import { BrokerLink, type LinkSnapshot } from './broker-link.ts';
+import { amqpUrl, resolveNetConfig, type NetConfig, type NetOptions } from './config.ts';
+import { encodeEnvelope, type Envelope } from './envelope.ts';
+import { BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
+import { Fernet } from './fernet.ts';
+import { Receiver, type NetworkCounters, type Subscription } from './receiver.ts';
+import { colorScribble, formatSpy, formatTrace, scribbleBody, spyBody } from './snoop-format.ts';
+import { EXCHANGES, SENDER_HEADER, SNOOP_ROUTING_KEYS, SNOOP_SIGNALS, type NetworkName } from './topology.ts';
+
+/** What the networked layer needs from a chart. */
+export interface ChartPort {
+  readonly name: string | undefined;
+  postFifo(e: Event): unknown;
+  scribble(text: string): void;
+  liveSpy: boolean;
+  liveTrace: boolean;
+  registerLiveSpyCallback(fn: (line: string) => void): void;
+  registerLiveTraceCallback(fn: (line: string) => void): void;
+}
+
+export interface NetworkedOptions extends NetOptions {
+  /** Where received snoop lines go (default: stdout, one line each). */
+  output?: (line: string) => void;
+  /** Told about every event an outbox could not take (default: stderr). */
+  onDeliveryError?: (err: OutboxOverflowError) => void;
+  /** Told once per sender and reason about dropped messages, and about broker trouble (default: stderr). */
+  onWarning?: (message: string) => void;
+  /** How often the host sources are read again to pick up late hosts (default 5000 ms; 0 = never). */
+  rediscoverIntervalMs?: number;
+}
+
+export type SnoopMode = 'off' | 'color' | 'plain';
+
+export interface NetworkStats {
+  mesh: NetworkCounters & { sent: number; self: number };
+  trace: NetworkCounters & { sent: number };
+  spy: NetworkCounters & { sent: number };
+  deliveryErrors: number;
+  brokers: LinkSnapshot[];
+}
+
+export interface Lan {
+  this: { address: string | undefined };
+  other: { addresses: string[] };
+  addresses: string[];
+}
+
+type Phase = 'new' | 'starting' | 'running' | 'stopped';
+
+export class MirosNets {
+  readonly config: NetConfig;
+  readonly lan: Lan;
+  snoop: { trace: SnoopMode; spy: SnoopMode } = { trace: 'off', spy: 'off' };
+  private readonly fernets: Record<NetworkName, Fernet>;
+  private readonly links = new Map<string, BrokerLink>();
+  private receiver: Receiver | undefined;
+  private phase: Phase = 'new';
+  // Sequence numbers start from the clock so they keep growing across restarts of a node.
+  private readonly seq: Record<NetworkName, number>;
+  private readonly sent: Record<NetworkName, number> = { mesh: 0, trace: 0, spy: 0 };
+  private selfDropped = 0;
+  private deliveryErrors = 0;
+  private readonly reportedBrokers = new Set<string>();
+  private rediscoverTimer: NodeJS.Timeout | undefined;
+  private readonly output: (line: string) => void;
+  private readonly warn: (message: string) => void;
+
+  constructor(
+    private readonly chart: ChartPort,
+    private readonly options: NetworkedOptions = {},
+  ) {
+    this.config = resolveNetConfig(options);
+    this.fernets = {
+      mesh: new Fernet(this.config.meshEncryptionKey),
+      trace: new Fernet(this.config.snoopTraceEncryptionKey),
+      spy: new Fernet(this.config.snoopSpyEncryptionKey),
+    };
+    const start = Date.now() * 1000;
+    this.seq = { mesh: start, trace: start, spy: start };
+    this.lan = { this: { address: this.config.thisAddress }, other: { addresses: [] }, addresses: [] };
+    this.output = options.output ?? ((line) => process.stdout.write(`${line}\n`));
+    this.warn = options.onWarning ?? ((message) => console.error(`[miros-rabbitmq] ${message}`));
+  }
+
+  private get name(): string {
+    return this.chart.name ?? 'None';
+  }
+
+  private get host(): string {
+    return this.lan.this.address ?? '127.0.0.1';
+  }
+
+  // ---- snoop switches (before startAt) -------------------------------------------------
+
+  enableSnoop(network: 'trace' | 'spy', mode: 'color' | 'plain'): void {
+    if (this.phase !== 'new') {
+      throw new IllegalOperationError(`enable the snoop ${network} network before startAt() (chart ${this.name})`);
+    }
+    this.snoop[network] = mode;
+    if (network === 'trace') {
+      this.chart.liveTrace = true;
+      this.chart.registerLiveTraceCallback((line) => this.broadcast('trace', SNOOP_SIGNALS.trace, line));
+    } else {
+      this.chart.liveSpy = true;
+      this.chart.registerLiveSpyCallback((line) => this.broadcast('spy', SNOOP_SIGNALS.spy, spyBody(this.name, line)));
+    }
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------
+
+  /** Finds the brokers, consumes from our own, links to all; then `startChart` runs the chart. */
+  async start(startChart: () => void): Promise<void> {
+    if (this.phase !== 'new') throw new IllegalOperationError(`startAt() called twice on chart ${this.name}`);
+    this.phase = 'starting';
+    try {
+      await this.discover();
+      const own = amqpUrl(this.config, this.host);
+      this.receiver = new Receiver({
+        url: own,
+        label: maskUrlPassword(own),
+        chartName: this.name,
+        heartbeat: this.config.heartbeatInterval,
+        subscriptions: this.subscriptions(),
+        onDrop: this.warn,
+      });
+      try {
+        await this.receiver.open(this.config.startTimeoutMs);
+      } catch (err) {
+        throw new BrokerUnreachableError(
+          own,
+          `chart ${this.name}: cannot consume from its own broker ${maskUrlPassword(own)} ` +
+            `within ${this.config.startTimeoutMs} ms: ${(err as Error).message}. ` +
+            `Is RabbitMQ running there (make cluster) and are the credentials right?`,
+          { cause: err },
+        );
+      }
+      for (const address of this.lan.addresses) this.addBroker(address);
+      await this.waitForLink(this.host, this.config.startTimeoutMs);
+      this.phase = 'running';
+      startChart();
+      this.scheduleRediscovery();
+    } catch (err) {
+      this.phase = 'stopped';
+      await this.closeAll(false);
+      throw err;
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.phase === 'stopped') return;
+    this.phase = 'stopped';
+    await this.closeAll(true);
+  }
+
+  /** Reads every host source once more (the ARP probe included) and links to new brokers. */
+  async discover(): Promise<void> {
+    const found = await discoverHosts({
+      thisAddress: this.config.thisAddress,
+      hosts: this.config.hosts,
+      hostsFile: this.config.hostsFile,
+      hostsFileRequired: this.config.hostsFileRequired,
+      arp: this.config.arp,
+      cacheFile: this.config.cacheFile,
+      cacheMaxAgeMinutes: this.config.cacheMaxAgeMinutes,
+      clusterFile: this.config.clusterFile,
+      probe: { port: this.config.rabbitPort, user: this.config.rabbitUser, password: this.config.rabbitPassword },
+    });
+    for (const warning of found.warnings) this.warn(`${this.name}: discovery: ${warning}`);
+    this.lan.this.address = found.thisAddress;
+    for (const address of found.addresses) this.noteAddress(address);
+    if (this.phase === 'running') for (const address of this.lan.addresses) this.addBroker(address);
+  }
+
+  // ---- sending -------------------------------------------------------------------------
+
+  transmit(event: Event): void {
+    if (this.phase !== 'running') {
+      throw new IllegalOperationError(`transmit(${event.signalName}) on chart ${this.name} before startAt() resolved or after stop()`);
+    }
+    this.send('mesh', this.config.txRoutingKey, event.signalName, event.payload ?? null);
+  }
+
+  snoopScribble(message: string): void {
+    const line = scribbleBody(formatTimestamp(nowMicros()), this.name, message);
+    if (this.snoop.trace !== 'off') this.broadcast('trace', SNOOP_SIGNALS.scribble, line);
+    else if (this.snoop.spy !== 'off') this.broadcast('spy', SNOOP_SIGNALS.scribble, spyBody(this.name, line));
+    else this.chart.scribble(line);
+  }
+
+  thisUrl(): string {
+    return amqpUrl(this.config, this.host);
+  }
+
+  otherUrls(): string[] {
+    return this.lan.other.addresses.map((address) => amqpUrl(this.config, address));
+  }
+
+  stats(): NetworkStats {
+    const counters = this.receiver?.counters;
+    const zero = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {} });
+    return {
+      mesh: { ...(counters?.mesh ?? zero()), sent: this.sent.mesh, self: this.selfDropped },
+      trace: { ...(counters?.trace ?? zero()), sent: this.sent.trace },
+      spy: { ...(counters?.spy ?? zero()), sent: this.sent.spy },
+      deliveryErrors: this.deliveryErrors,
+      brokers: [...this.links.values()].map((link) => link.snapshot()),
+    };
+  }
+
+  // ---- internals -----------------------------------------------------------------------
+
+  private broadcast(network: 'trace' | 'spy', signal: string, body: string): void {
+    // Instrumentation before the networks are up (e.g. the engine's START) still goes out:
+    // the links exist by the time the chart starts, and their outboxes hold it.
+    if (this.phase !== 'running') return;
+    this.send(network, SNOOP_ROUTING_KEYS[network], signal, body);
+  }
+
+  private send(network: NetworkName, routingKey: string, signal: string, payload: unknown): void {
+    const content = encodeEnvelope(this.fernets[network], {
+      sender: this.name,
+      host: this.host,
+      seq: ++this.seq[network],
+      ts: Date.now(),
+      signal,
+      payload,
+    });
+    this.sent[network]++;
+    const message = {
+      exchange: EXCHANGES[network],
+      routingKey,
+      content,
+      options: {
+        persistent: network === 'mesh',
+        contentType: 'application/octet-stream',
+        appId: 'miros-rabbitmq',
+        headers: { [SENDER_HEADER]: `${this.name}@${this.host}` },
+      },
+    };
+    for (const link of this.links.values()) {
+      try {
+        link.publish(message);
+      } catch (err) {
+        if (!(err instanceof OutboxOverflowError)) throw err;
+        this.deliveryErrors++;
+        if (this.options.onDeliveryError) this.options.onDeliveryError(err);
+        else this.warn(`${this.name}: ${err.message}`);
+      }
+    }
+  }
+
+  private subscriptions(): Subscription[] {
+    const list: Subscription[] = [
+      { network: 'mesh', bindingKey: this.config.rxRoutingKey, fernet: this.fernets.mesh, deliver: (e) => this.onMesh(e) },
+    ];
+    for (const network of ['trace', 'spy'] as const) {
+      if (this.snoop[network] === 'off') continue;
+      list.push({
+        network,
+        bindingKey: SNOOP_ROUTING_KEYS[network],
+        fernet: this.fernets[network],
+        deliver: (e) => this.onSnoop(network, e),
+      });
+    }
+    return list;
+  }
+
+  private isSelf(envelope: Envelope): boolean {
+    return envelope.sender === this.name && envelope.host === this.host;
+  }
+
+  private onMesh(envelope: Envelope): void {
+    if (this.isSelf(envelope)) {
+      this.selfDropped++;
+      return;
+    }
+    this.learnFrom(envelope);
+    this.chart.postFifo(new Event(envelope.signal, envelope.payload ?? undefined));
+  }
+
+  private onSnoop(network: 'trace' | 'spy', envelope: Envelope): void {
+    if (this.phase === 'stopped') return;
+    if (!this.isSelf(envelope)) this.learnFrom(envelope);
+    const color = this.snoop[network] === 'color';
+    let body = typeof envelope.payload === 'string' ? envelope.payload : JSON.stringify(envelope.payload);
+    if (color && envelope.signal === SNOOP_SIGNALS.scribble) body = colorScribble(body, envelope.sender);
+    const local = this.isSelf(envelope);
+    this.output(network === 'trace' ? formatTrace(body, envelope.sender, local, color) : formatSpy(body, envelope.sender, local, color));
+  }
+
+  /** A message from a host we had not found ourselves: link to its broker too (the reference's "alien"). */
+  private learnFrom(envelope: Envelope): void {
+    if (this.phase !== 'running' || this.links.has(envelope.host)) return;
+    this.noteAddress(envelope.host);
+    this.addBroker(envelope.host);
+  }
+
+  private noteAddress(address: string): void {
+    if (this.lan.addresses.includes(address)) return;
+    this.lan.addresses.push(address);
+    if (address !== this.host) this.lan.other.addresses.push(address);
+  }
+
+  private addBroker(address: string): void {
+    if (this.links.has(address) || this.phase === 'stopped') return;
+    const url = amqpUrl(this.config, address);
+    const label = maskUrlPassword(url);
+    const link = new BrokerLink({
+      url,
+      label,
+      heartbeat: this.config.heartbeatInterval,
+      outboxBound: this.config.outboxBound,
+      onProblem: (err) => {
+        if (this.reportedBrokers.has(label)) return;
+        this.reportedBrokers.add(label);
+        this.warn(`${this.name}: broker ${label} unreachable (${err.message}); holding its events and retrying`);
+      },
+    });
+    this.links.set(address, link);
+    link.open().catch((err) => this.warn(`${this.name}: cannot open a link to ${label}: ${(err as Error).message}`));
+  }
+
+  private async waitForLink(address: string, timeoutMs: number): Promise<void> {
+    const link = this.links.get(address);
+    const deadline = Date.now() + timeoutMs;
+    while (link && !link.isUp && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+
+  private scheduleRediscovery(): void {
+    const every = this.options.rediscoverIntervalMs ?? 5000;
+    if (every <= 0) return;
+    const tick = () => {
+      this.rediscoverTimer = setTimeout(() => {
+        this.discover()
+          .catch((err) => this.warn(`${this.name}: rediscovery failed: ${(err as Error).message}`))
+          .finally(() => this.phase === 'running' && tick());
+      }, every);
+      this.rediscoverTimer.unref();
+    };
+    tick();
+  }
+
+  private async closeAll(cleanStop: boolean): Promise<void> {
+    clearTimeout(this.rediscoverTimer);
+    const links = [...this.links.values()];
+    this.links.clear();
+    await Promise.all([
+      this.receiver?.close(cleanStop),
+      ...links.map((link) => link.close(cleanStop ? 2000 : 0)),
+    ]);
+  }
+}

@@ -1,0 +1,133 @@
+// A bounded, ordered outbox in front of one broker's confirm channel.
+//
+// Messages wait here while the broker is away and leave in order when it is back.
+// A message stays owned by the outbox until the broker confirms it: when the channel
+// dies, the unconfirmed ones go back to the front (in order) and are sent again on the
+// next channel, so nothing is lost (receivers drop the rare duplicate by sequence number).
+// Beyond `bound` messages, push() throws OutboxOverflowError: nothing vanishes silently.
+import type { ConfirmChannel, Options } from 'amqplib';
+import { OutboxOverflowError } from './errors.ts';
+
+export interface OutboxMessage {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  options: Options.Publish;
+}
+
+export interface OutboxStats {
+  queued: number;
+  inFlight: number;
+  sent: number;
+  confirmed: number;
+  resent: number;
+  nacked: number;
+}
+
+export class Outbox {
+  private pending: OutboxMessage[] = [];
+  private inFlight: OutboxMessage[] = [];
+  private channel: ConfirmChannel | undefined;
+  private generation = 0;
+  private waitingForDrain = false;
+  private readonly stats = { sent: 0, confirmed: 0, resent: 0, nacked: 0 };
+  private readonly known = new WeakSet<ConfirmChannel>();
+  private readonly closed = new WeakSet<ConfirmChannel>();
+
+  constructor(
+    readonly broker: string,
+    readonly bound: number,
+  ) {}
+
+  get size(): number {
+    return this.pending.length + this.inFlight.length;
+  }
+
+  snapshot(): OutboxStats {
+    return { queued: this.pending.length, inFlight: this.inFlight.length, ...this.stats };
+  }
+
+  push(message: OutboxMessage): void {
+    if (this.size >= this.bound) throw new OutboxOverflowError(this.broker, this.bound);
+    this.pending.push(message);
+    this.flush();
+  }
+
+  /** A new channel is up: resend what was unconfirmed, then the rest, in order. */
+  attach(channel: ConfirmChannel): void {
+    this.detach();
+    this.channel = channel;
+    if (!this.known.has(channel)) {
+      this.known.add(channel);
+      channel.on('drain', () => {
+        if (this.channel !== channel) return;
+        this.waitingForDrain = false;
+        this.flush();
+      });
+      channel.once('close', () => {
+        this.closed.add(channel);
+        if (this.channel === channel) this.detach();
+      });
+    }
+    this.flush();
+  }
+
+  /** The channel is gone: whatever it did not confirm goes back to the front. */
+  detach(): void {
+    this.generation++;
+    this.channel = undefined;
+    this.waitingForDrain = false;
+    if (this.inFlight.length > 0) {
+      this.stats.resent += this.inFlight.length;
+      this.pending = this.inFlight.concat(this.pending);
+      this.inFlight = [];
+    }
+  }
+
+  /** Resolves once everything pushed so far is confirmed (or the timeout passes). */
+  async settled(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    return this.size === 0;
+  }
+
+  private flush(): void {
+    const channel = this.channel;
+    const generation = this.generation;
+    while (channel && !this.waitingForDrain && this.pending.length > 0) {
+      const message = this.pending.shift()!;
+      this.inFlight.push(message);
+      this.stats.sent++;
+      let hasRoom: boolean;
+      try {
+        hasRoom = channel.publish(message.exchange, message.routingKey, message.content, message.options, (err) =>
+          this.onConfirm(generation, message, err),
+        );
+      } catch {
+        // The channel closed under us; the close handler will detach() and requeue.
+        return;
+      }
+      if (!hasRoom) this.waitingForDrain = true;
+    }
+  }
+
+  private onConfirm(generation: number, message: OutboxMessage, err: unknown): void {
+    if (generation !== this.generation) return; // a callback of a channel already detached
+    if (!err) {
+      const at = this.inFlight.indexOf(message);
+      if (at >= 0) this.inFlight.splice(at, 1);
+      this.stats.confirmed++;
+      return;
+    }
+    // A nack, or the channel failing before its close event reached us: take everything
+    // unconfirmed back, in order, and send it again on this channel if it is still open.
+    const channel = this.channel;
+    this.stats.nacked++;
+    this.detach();
+    if (channel) {
+      setTimeout(() => {
+        if (this.channel === undefined && !this.closed.has(channel)) this.attach(channel);
+      }, 100).unref();
+    }
+  }
+}

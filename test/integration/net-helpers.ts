@@ -1,0 +1,91 @@
+// Helpers for the networked-layer integration tests: real charts on the real brokers of
+// the shared local cluster (test/setup/cluster.ts writes MIROS_CLUSTER_FILE).
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { readClusterFile, type ClusterFileNode } from '../../runtime/lan/index.ts';
+import {
+  Event,
+  NetworkedActiveObject,
+  NetworkedFactory,
+  ReturnStatus,
+  generateKey,
+  signals,
+  type NetworkedOptions,
+} from '../../runtime/index.ts';
+
+export const RUN = randomBytes(3).toString('hex');
+export const MESH_KEY = generateKey();
+
+export function brokers(): ClusterFileNode[] {
+  const file = process.env.MIROS_CLUSTER_FILE ?? join(process.cwd(), '.cluster', 'cluster.json');
+  const { nodes } = readClusterFile(file);
+  if (nodes.length < 3) throw new Error(`the integration tests need 3 brokers, ${file} lists ${nodes.length}`);
+  return nodes;
+}
+
+/** A chart that records every user event it gets, and toggles idle <-> busy on GO. */
+export interface Recorder {
+  chart: NetworkedActiveObject | NetworkedFactory;
+  received: Event[];
+  lines: string[];
+  warnings: string[];
+}
+
+export function idle(chart: any, e: Event): ReturnStatus {
+  if (e.signalName === 'GO') return chart.trans(busy);
+  return record(chart, e) ?? chart.super(chart.top);
+}
+
+export function busy(chart: any, e: Event): ReturnStatus {
+  if (e.signalName === 'GO') return chart.trans(idle);
+  return record(chart, e) ?? chart.super(chart.top);
+}
+
+function record(chart: any, e: Event): ReturnStatus | undefined {
+  if (signals.isInner(e.signal)) return undefined;
+  chart.recorder?.received.push(e);
+  return ReturnStatus.HANDLED;
+}
+
+export function makeNode(
+  name: string,
+  brokerIndex: number,
+  options: NetworkedOptions = {},
+  kind: 'ao' | 'factory' = 'ao',
+): Recorder {
+  const all = brokers();
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  const opts: NetworkedOptions = {
+    rabbitUser: 'peter',
+    rabbitPassword: 'rabbit',
+    meshEncryptionKey: MESH_KEY,
+    txRoutingKey: 'heya.man',
+    rxRoutingKey: '#.man',
+    hosts: all.map((n) => n.host),
+    thisAddress: all[brokerIndex].host,
+    hostsFile: join(process.cwd(), '.no-such-hosts-file.json'),
+    startTimeoutMs: 20_000,
+    output: (line) => lines.push(line),
+    onWarning: (message) => warnings.push(message),
+    ...options,
+  };
+  const chart = kind === 'ao' ? new NetworkedActiveObject(`${name}-${RUN}`, opts) : new NetworkedFactory(`${name}-${RUN}`, opts);
+  const recorder: Recorder = { chart, received: [], lines, warnings };
+  (chart as any).recorder = recorder;
+  return recorder;
+}
+
+export async function waitFor(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function stopAll(nodes: Recorder[]): Promise<void> {
+  await Promise.all(nodes.map((n) => n.chart.stop()));
+}
