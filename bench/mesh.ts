@@ -94,7 +94,6 @@ async function benchMeshCharts(h1: string, h2: string) {
     rabbitPassword: 'rabbit',
     meshEncryptionKey: key,
     hosts: [h1, h2],
-    hostsFile: '/nonexistent/miros-hosts.json',
     outboxBound: EVENTS * 2,
     rediscoverIntervalMs: 0,
   };

@@ -64,7 +64,6 @@ export function makeNode(
     rxRoutingKey: '#.man',
     hosts: all.map((n) => n.host),
     thisAddress: all[brokerIndex].host,
-    hostsFile: join(process.cwd(), '.no-such-hosts-file.json'),
     startTimeoutMs: 20_000,
     output: (line) => lines.push(line),
     onWarning: (message) => warnings.push(message),

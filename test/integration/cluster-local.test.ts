@@ -1,0 +1,111 @@
+// The local backend against real RabbitMQ nodes, on an isolated cluster
+// (127.0.1.x, nodes t1…t3, epmd on 4371, a temp dir): the shared cluster of the
+// other integration tests is never touched.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { down, readClusterFile, status, up, type ClusterFile, type StartedCluster } from '../../ops/cluster/index.ts';
+import { httpGet, tcpProbe } from '../../ops/cluster/health.ts';
+import { isRunning } from '../../ops/cluster/process.ts';
+import { amqpLogin, isolatedOptions, withCredentials } from './cluster-helpers.ts';
+
+const opts = isolatedOptions({ nodes: 3 });
+const dir = opts.dir!;
+let cluster: StartedCluster;
+
+describe('cluster: local backend', { timeout: 240_000 }, () => {
+  beforeAll(async () => {
+    cluster = await up(opts);
+  }, 240_000);
+
+  afterAll(async () => {
+    await down({ dir, log: () => {} });
+    rmSync(dir, { recursive: true, force: true });
+  }, 120_000);
+
+  it('describes the running cluster in cluster.json', () => {
+    const file = readClusterFile(dir) as ClusterFile;
+    expect(file).toEqual(cluster.file);
+    expect(Object.keys(file)).toEqual(['backend', 'createdAt', 'credentials', 'nodes']);
+    expect(file.backend).toBe('local');
+    expect(new Date(file.createdAt).toISOString()).toBe(file.createdAt);
+    expect(file.credentials).toEqual({ user: 'peter', password: 'rabbit' });
+    expect(file.nodes.map((n) => [n.name, n.index, n.host, n.erlangNode])).toEqual([
+      ['t1', 1, '127.0.1.11', 't1@localhost'],
+      ['t2', 2, '127.0.1.12', 't2@localhost'],
+      ['t3', 3, '127.0.1.13', 't3@localhost'],
+    ]);
+    for (const n of file.nodes) {
+      expect(Object.keys(n)).toEqual(['name', 'index', 'host', 'amqpPort', 'managementPort', 'amqpUrl', 'managementUrl', 'erlangNode', 'pid', 'dataDir', 'logFile']);
+      expect(n.amqpUrl).toBe(`amqp://peter:rabbit@${n.host}:5672/%2F`);
+      expect(n.managementUrl).toBe(`http://${n.host}:15672`);
+      expect(isRunning(n.pid)).toBe(true);
+      expect(existsSync(n.logFile)).toBe(true);
+    }
+    expect(cluster.urls()).toEqual(file.nodes.map((n) => n.amqpUrl));
+  });
+
+  it('accepts peter/rabbit on every node and refuses guest/guest and a wrong password', async () => {
+    for (const url of cluster.urls()) {
+      expect(await amqpLogin(url)).toBe('ok');
+      expect(await amqpLogin(withCredentials(url, 'guest', 'guest'))).toMatch(/ACCESS_REFUSED|403/);
+      expect(await amqpLogin(withCredentials(url, 'peter', 'wrong'))).toMatch(/ACCESS_REFUSED|403/);
+    }
+  });
+
+  it("answers /api/overview on each node with that node's name, for peter only", async () => {
+    for (const n of cluster.nodes) {
+      const res = await httpGet(`${n.managementUrl}/api/overview`);
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body).node).toBe(n.erlangNode);
+      expect((await httpGet(`${n.managementUrl}/api/overview`, { user: 'guest', password: 'guest' })).status).toBe(401);
+      const users = JSON.parse((await httpGet(`${n.managementUrl}/api/users`)).body) as { name: string; tags: string[] | string }[];
+      expect(users.map((u) => u.name)).toEqual(['peter']);
+      expect(String(users[0].tags)).toContain('administrator');
+    }
+  });
+
+  it('is idempotent: up again keeps every node and pid', async () => {
+    const again = await up(opts);
+    expect(again.nodes.map((n) => n.pid)).toEqual(cluster.nodes.map((n) => n.pid));
+    expect(again.file.createdAt).toBe(cluster.file.createdAt);
+  });
+
+  it('reports a node killed with SIGKILL as unhealthy, and up restarts it', async () => {
+    const victim = cluster.node('t2');
+    process.kill(victim.pid, 'SIGKILL');
+    const deadline = Date.now() + 10_000;
+    while (isRunning(victim.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+
+    const s = await status({ dir });
+    expect(s.nodes.map((n) => [n.node.name, n.healthy])).toEqual([
+      ['t1', true],
+      ['t2', false],
+      ['t3', true],
+    ]);
+    expect(s.nodes[1].state).toBe('down');
+
+    cluster = await up(opts);
+    expect(cluster.node('t2').pid).not.toBe(victim.pid);
+    expect(cluster.node('t1').pid).toBe(s.nodes[0].node.pid);
+    expect((await status({ dir })).nodes.every((n) => n.healthy)).toBe(true);
+    expect(await amqpLogin(cluster.node('t2').amqpUrl)).toBe('ok');
+  });
+
+  it('down leaves no process and no listener', async () => {
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { epmdPid?: number; nodes: Record<string, { wrapperPid?: number }> };
+    const pids = [...cluster.nodes.map((n) => n.pid), ...Object.values(state.nodes).map((n) => n.wrapperPid), state.epmdPid].filter((p): p is number => !!p);
+    expect(pids.length).toBeGreaterThanOrEqual(7);
+
+    const stopped = await cluster.stop();
+    expect(stopped.nodes).toEqual(['t1', 't2', 't3']);
+    expect(pids.filter(isRunning)).toEqual([]);
+    for (const n of cluster.nodes) {
+      expect(await tcpProbe(n.host, 5672)).toBe('ECONNREFUSED');
+      expect(await tcpProbe(n.host, 15672)).toBe('ECONNREFUSED');
+    }
+    expect(await tcpProbe('127.0.0.1', 4371)).toBe('ECONNREFUSED');
+    expect(readClusterFile(dir)).toBeUndefined();
+    expect((await status({ dir })).up).toBe(false);
+  });
+});
