@@ -1,0 +1,99 @@
+// The `mirosnet` command as users run it (node bin/mirosnet.mjs …), against the
+// shared cluster of the global setup (read-only) and an empty dir (error paths).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { clusterFilePath, defaultDir } from '../../ops/cluster/index.ts';
+import { REPO_ROOT } from '../../ops/cluster/options.ts';
+import { clusterInfo } from '../setup/cluster-info.ts';
+import { amqpLogin } from './cluster-helpers.ts';
+
+function mirosnet(...args: string[]) {
+  const r = spawnSync(process.execPath, [join(REPO_ROOT, 'bin/mirosnet.mjs'), ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const empty = mkdtempSync(join(tmpdir(), 'mirosnet-cli-'));
+afterAll(() => rmSync(empty, { recursive: true, force: true }));
+
+describe('mirosnet CLI: the shared cluster', { timeout: 60_000 }, () => {
+  it('is provided to tests and written to $MIROS_CLUSTER_FILE', () => {
+    const info = clusterInfo();
+    expect(process.env.MIROS_CLUSTER_FILE).toBe(clusterFilePath(defaultDir()));
+    expect(JSON.parse(readFileSync(process.env.MIROS_CLUSTER_FILE!, 'utf8'))).toEqual(info);
+    expect(info.nodes.length).toBeGreaterThanOrEqual(3);
+    expect(info.nodes.slice(0, 3).map((n) => n.host)).toEqual(['127.0.0.11', '127.0.0.12', '127.0.0.13']);
+  });
+
+  it('accepts peter/rabbit on every node', async () => {
+    for (const n of clusterInfo().nodes) expect(await amqpLogin(n.amqpUrl)).toBe('ok');
+  });
+
+  it('cluster status prints a table of healthy nodes and exits 0', () => {
+    const r = mirosnet('cluster', 'status');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^NODE\s+AMQP URL\s+MANAGEMENT URL\s+STATE/);
+    for (const n of clusterInfo().nodes) {
+      expect(lines.find((l) => l.startsWith(n.name + ' '))).toMatch(new RegExp(`${n.amqpUrl.replace(/[.%/]/g, '\\$&')}\\s+${n.managementUrl.replace(/[./]/g, '\\$&')}\\s+healthy`));
+    }
+    expect(lines.at(-1)).toMatch(/^(\d+)\/\1 healthy · backend local/);
+  });
+
+  it('cluster status --json gives the same nodes', () => {
+    const s = JSON.parse(mirosnet('cluster', 'status', '--json').stdout) as { up: boolean; nodes: { node: { name: string }; healthy: boolean }[] };
+    expect(s.up).toBe(true);
+    expect(s.nodes.map((n) => n.node.name)).toEqual(clusterInfo().nodes.map((n) => n.name));
+    expect(s.nodes.every((n) => n.healthy)).toBe(true);
+  });
+});
+
+describe('mirosnet CLI: errors say what failed and what to do', { timeout: 60_000 }, () => {
+  it('status of a dir without a cluster says so and exits 0', () => {
+    const r = mirosnet('cluster', 'status', '--dir', empty);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`no cluster is up in ${empty}`);
+  });
+
+  it('the docker backend is not implemented yet (exit 1)', () => {
+    const r = mirosnet('cluster', 'up', '--backend', 'docker', '--dir', empty);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^mirosnet: the docker backend is not implemented yet\n→ use --backend local/);
+  });
+
+  it('partition needs the netns backend (exit 1)', () => {
+    const r = mirosnet('cluster', 'partition', 'n1', '--dir', empty);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('partition needs the netns backend');
+    expect(r.stderr).toContain('→ start one as root: mirosnet cluster up --backend netns');
+  });
+
+  it('an unknown node is named (exit 1)', () => {
+    const r = mirosnet('cluster', 'logs', 'n9');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no node 'n9'.*\n→ nodes: n1, n2, n3/);
+  });
+
+  it('a bad option value is rejected (exit 1)', () => {
+    const r = mirosnet('cluster', 'up', '--nodes', 'many', '--dir', empty);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("argument 'many' is invalid");
+  });
+
+  it('cluster logs NODE prints that node’s own log', () => {
+    const r = mirosnet('cluster', 'logs', 'n1', '--lines', '0');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Server startup complete');
+  });
+
+  it('keygen prints a new Fernet key', () => {
+    const a = mirosnet('keygen');
+    const b = mirosnet('keygen');
+    expect(a.code).toBe(0);
+    expect(a.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}=$/);
+    expect(Buffer.from(a.stdout.trim(), 'base64url')).toHaveLength(32);
+    expect(a.stdout).not.toBe(b.stdout);
+  });
+});
