@@ -16,6 +16,7 @@ import { EXCHANGES, SENDER_HEADER, SNOOP_ROUTING_KEYS, SNOOP_SIGNALS, type Netwo
 /** What the networked layer needs from a chart. */
 export interface ChartPort {
   readonly name: string | undefined;
+  readonly queue: { readonly length: number };
   postFifo(e: Event): unknown;
   scribble(text: string): void;
   liveSpy: boolean;
@@ -127,6 +128,7 @@ export class MirosNets {
         chartName: this.name,
         heartbeat: this.config.heartbeatInterval,
         subscriptions: this.subscriptions(),
+        backlog: () => this.chart.queue.length,
         onDrop: this.warn,
       });
       try {

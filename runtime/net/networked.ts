@@ -77,7 +77,7 @@ function Networked<TBase extends ActiveObjectClass>(Base: TBase) {
 /** An ActiveObject on the mesh and snoop networks (miros-rabbitmq's NetworkedActiveObject). */
 export class NetworkedActiveObject extends Networked(ActiveObject) {
   constructor(name: string, options: NetworkedOptions = {}) {
-    super(requireName(name));
+    super({ name: requireName(name), maxlen: Infinity });
     this.attachNetworks(options);
   }
 }
@@ -85,10 +85,13 @@ export class NetworkedActiveObject extends Networked(ActiveObject) {
 /** A Factory on the mesh and snoop networks (miros-rabbitmq's NetworkedFactory). */
 export class NetworkedFactory extends Networked(Factory) {
   constructor(name: string, options: NetworkedOptions = {}) {
-    super(requireName(name));
+    super({ name: requireName(name), maxlen: Infinity });
     this.attachNetworks(options);
   }
 }
+
+// The queue of a networked chart is not a dropping ring buffer (miros's deque of 500):
+// the receiver's flow control bounds it instead, so no received event is ever dropped.
 
 /** The chart name is its identity on the networks (queues, self-filter, colours). */
 function requireName(name: unknown): string {

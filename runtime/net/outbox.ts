@@ -4,7 +4,7 @@
 // A message stays owned by the outbox until the broker confirms it: when the channel
 // dies, the unconfirmed ones go back to the front (in order) and are sent again on the
 // next channel, so nothing is lost (receivers drop the rare duplicate by sequence number).
-// Beyond `bound` messages, push() throws OutboxOverflowError: nothing vanishes silently.
+// Beyond `bound` waiting messages, push() throws OutboxOverflowError: nothing vanishes silently.
 import type { ConfirmChannel, Options } from 'amqplib';
 import { OutboxOverflowError } from './errors.ts';
 
@@ -48,7 +48,8 @@ export class Outbox {
   }
 
   push(message: OutboxMessage): void {
-    if (this.size >= this.bound) throw new OutboxOverflowError(this.broker, this.bound);
+    // The bound counts what waits for the broker; what is on the wire is the channel's business.
+    if (this.pending.length >= this.bound) throw new OutboxOverflowError(this.broker, this.bound);
     this.pending.push(message);
     this.flush();
   }

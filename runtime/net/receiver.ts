@@ -33,10 +33,18 @@ export interface ReceiverOptions {
   heartbeat: number;
   maxBodyBytes?: number;
   subscriptions: Subscription[];
+  /** Events waiting in the chart's queue: above BACKLOG_HIGH, acks wait and the broker holds the rest. */
+  backlog: () => number;
   /** Called once per (sender, reason) with a one-line explanation of a dropped message. */
   onDrop: (message: string) => void;
   onProblem?: (err: Error) => void;
 }
+
+/** Unacked deliveries per channel: how much the broker hands us before waiting for acks. */
+export const PREFETCH = 500;
+/** Flow control: stop acking while the chart has more than this queued, resume below BACKLOG_LOW. */
+export const BACKLOG_HIGH = 1000;
+export const BACKLOG_LOW = 250;
 
 const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {} });
 
@@ -47,6 +55,9 @@ export class Receiver {
   private readonly reported = new Set<string>();
   private firstSetup = true;
   private closing = false;
+  /** Messages delivered to the chart but not acked yet (flow control), per channel. */
+  private readonly held = new Map<Channel, ConsumeMessage>();
+  private releaseTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: ReceiverOptions) {}
 
@@ -83,6 +94,8 @@ export class Receiver {
   /** Stops consuming; with deleteQueues (a clean stop) the node's queues are removed too. */
   async close(deleteQueues: boolean): Promise<void> {
     this.closing = true;
+    clearInterval(this.releaseTimer);
+    this.held.clear();
     const connection = this.connection;
     this.connection = undefined;
     if (!connection) return;
@@ -105,7 +118,8 @@ export class Receiver {
   private async setup(model: { createChannel(): Promise<Channel> }): Promise<void> {
     const channel = await model.createChannel();
     channel.on('error', () => undefined);
-    await channel.prefetch(1000);
+    await channel.prefetch(PREFETCH);
+    channel.on('close', () => this.held.delete(channel));
     for (const s of this.options.subscriptions) {
       const queue = queueName(s.network, this.options.chartName);
       await channel.assertExchange(EXCHANGES[s.network], 'topic', { durable: true });
@@ -161,13 +175,29 @@ export class Receiver {
       return;
     }
     this.lastSeq.set(key, envelope.seq);
-    channel.ack(msg);
     counters.delivered++;
     try {
       s.deliver(envelope);
     } catch (err) {
       console.error(`[miros-rabbitmq] ${this.options.chartName}: a ${s.network} handler threw:`, err);
     }
+    this.ackWhenRoom(channel, msg);
+  }
+
+  /** Acks now, or, while the chart is behind, later: unacked messages make the broker wait. */
+  private ackWhenRoom(channel: Channel, msg: ConsumeMessage): void {
+    if (!this.held.has(channel) && this.options.backlog() <= BACKLOG_HIGH) {
+      channel.ack(msg);
+      return;
+    }
+    this.held.set(channel, msg); // acking the latest with allUpTo acks everything before it
+    this.releaseTimer ??= setInterval(() => {
+      if (this.options.backlog() > BACKLOG_LOW) return;
+      for (const [ch, last] of this.held) ch.ack(last, true);
+      this.held.clear();
+      clearInterval(this.releaseTimer);
+      this.releaseTimer = undefined;
+    }, 5);
   }
 
   private drop(network: NetworkName, sender: string, reason: string, detail: string): void {
