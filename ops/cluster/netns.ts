@@ -88,9 +88,13 @@ async function removeHost(o: ResolvedOptions, ns: string): Promise<void> {
   }
   pids.forEach((p) => signal(p, 'SIGKILL'));
   await waitGone(pids, 5000);
-  if ((await namespaces()).includes(ns)) await ip('netns', 'del', ns); // also removes its veth pair
+  if ((await namespaces()).includes(ns)) await ip('netns', 'del', ns); // also removes its veth pair, asynchronously
   const veth = `${ns}h`;
-  if (await linkExists(veth)) await ip('link', 'del', veth);
+  for (let i = 0; i < 20 && (await linkExists(veth)); i++) {
+    if (i === 10) await ip('link', 'del', veth).catch(() => undefined); // still there after 1 s: delete it ourselves
+    await sleep(100);
+  }
+  if (await linkExists(veth)) throw new ClusterError(`link ${veth} is still there after removing namespace ${ns}`, `remove it: ip link del ${veth}`);
   o.log(`${ns}  namespace removed`);
 }
 
