@@ -31,31 +31,40 @@ export function ensureCookie(dir: string): void {
   chmodSync(file, 0o400);
 }
 
+/**
+ * Writes the node's config in the classic Erlang-term format (rabbitmq.config):
+ * it skips the Cuttlefish schema pass of rabbitmq.conf, ~0.4 s of CPU per node
+ * start, which counts when several nodes start on two cores.
+ */
 export function writeNodeConfig(spec: NodeSpec, listen: Listen): void {
   mkdirSync(join(spec.nodeDir, 'log'), { recursive: true });
   mkdirSync(spec.dataDir, { recursive: true });
-  const lines = [
-    '# written by mirosnet (ops/cluster/rabbit.ts); rewritten at every start',
-    listen.amqp ? `listeners.tcp.1 = ${listen.amqp}` : `listeners.tcp.default = 5672`,
-    ...(listen.managementIp ? [`management.tcp.ip = ${listen.managementIp}`] : []),
-    `management.tcp.port = ${MANAGEMENT_PORT}`,
-    // default_user replaces guest at first boot: guest never exists
-    `default_user = ${CREDENTIALS.user}`,
-    `default_pass = ${CREDENTIALS.password}`,
-    'default_vhost = /',
-    'default_user_tags.administrator = true',
-    'default_permissions.configure = .*',
-    'default_permissions.read = .*',
-    'default_permissions.write = .*',
-    'loopback_users = none',
-    'log.file.level = info',
-    'log.console = false',
-  ];
-  writeFileSync(join(spec.nodeDir, 'rabbitmq.conf'), lines.join('\n') + '\n');
+  const bin = (s: string) => `<<"${s}">>`;
+  const amqp = listen.amqp ? `{"${listen.amqp.split(':')[0]}", ${listen.amqp.split(':')[1]}}` : '5672';
+  const mgmt = [...(listen.managementIp ? [`{ip, "${listen.managementIp}"}`] : []), `{port, ${MANAGEMENT_PORT}}`].join(', ');
+  const config = `%% written by mirosnet (ops/cluster/rabbit.ts); rewritten at every start
+[
+ {rabbit, [
+   {tcp_listeners, [${amqp}]},
+   %% default_user replaces guest at first boot: guest never exists
+   {default_user, ${bin(CREDENTIALS.user)}},
+   {default_pass, ${bin(CREDENTIALS.password)}},
+   {default_vhost, ${bin('/')}},
+   {default_user_tags, [administrator]},
+   {default_permissions, [${bin('.*')}, ${bin('.*')}, ${bin('.*')}]},
+   {loopback_users, []},
+   {log, [{console, [{enabled, false}]}, {file, [{level, info}]}]}
+ ]},
+ {rabbitmq_management, [{tcp_config, [${mgmt}]}]}
+].
+`;
+  writeFileSync(configFile(spec), config);
   writeFileSync(join(spec.nodeDir, 'rabbitmq-env.conf'), '# empty: keeps /etc/rabbitmq/rabbitmq-env.conf out\n');
   writeFileSync(join(spec.nodeDir, 'advanced.config'), '[].\n');
   writeFileSync(join(spec.nodeDir, 'enabled_plugins'), '[rabbitmq_management].\n');
 }
+
+const configFile = (spec: NodeSpec) => join(spec.nodeDir, 'rabbitmq.config');
 
 /** The parent environment without RABBITMQ_* / ERL_* settings, plus this node's. */
 export function nodeEnv(spec: NodeSpec, o: ResolvedOptions, extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -69,7 +78,8 @@ export function nodeEnv(spec: NodeSpec, o: ResolvedOptions, extra: Record<string
     LANG: env.LANG || 'C.UTF-8',
     RABBITMQ_NODENAME: spec.erlangNode,
     RABBITMQ_CONF_ENV_FILE: join(spec.nodeDir, 'rabbitmq-env.conf'),
-    RABBITMQ_CONFIG_FILE: join(spec.nodeDir, 'rabbitmq.conf'),
+    RABBITMQ_CONFIG_FILE: configFile(spec),
+    RABBITMQ_CONFIG_FILES: join(spec.nodeDir, 'conf.d'), // not /etc/rabbitmq/conf.d
     RABBITMQ_ADVANCED_CONFIG_FILE: join(spec.nodeDir, 'advanced.config'),
     RABBITMQ_ENABLED_PLUGINS_FILE: join(spec.nodeDir, 'enabled_plugins'),
     RABBITMQ_MNESIA_BASE: spec.dataDir,

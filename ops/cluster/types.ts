@@ -19,7 +19,7 @@ export interface ClusterOptions {
   epmdPort?: number;
   /** netns backend: namespaces `<nsPrefix>-<i>`, bridge `<nsPrefix>-br` (default 'mrn'). */
   nsPrefix?: string;
-  /** Extra emulator flags for every node (default none; RabbitMQ already turns scheduler busy-waiting off). */
+  /** Extra emulator flags for every node (default `+stbt u`: schedulers not bound to cores, see options.ts). */
   erlArgs?: string;
   /** Per node start timeout (default 180 s). */
   startTimeoutMs?: number;
