@@ -60,9 +60,10 @@ cluster
   .option('--dist-port-base <port>', 'Erlang distribution port of node i = base + i', int)
   .option('--epmd-port <port>', 'epmd port of the local backend', int)
   .option('--ns-prefix <p>', 'netns backend: namespaces <p>-1, <p>-2, …')
+  .option('--erl-args <flags>', 'extra emulator flags for every node (default +stbt u)')
   .option('--timeout <seconds>', 'per node start timeout', int, 180)
   .action(
-    action(async (o: { nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; timeout: number }) => {
+    action(async (o: { nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number }) => {
       const started = await up({
         nodes: o.nodes,
         backend: o.backend,
@@ -72,6 +73,7 @@ cluster
         distPortBase: o.distPortBase,
         epmdPort: o.epmdPort,
         nsPrefix: o.nsPrefix,
+        erlArgs: o.erlArgs,
         startTimeoutMs: o.timeout * 1000,
       });
       console.log(formatTable(await status({ dir: started.dir })));

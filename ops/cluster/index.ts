@@ -54,6 +54,9 @@ export { CREDENTIALS, DEFAULT_DIR, defaultDir } from './options.ts';
 
 const SETTINGS = ['addressBase', 'namePrefix', 'distPortBase', 'epmdPort', 'nsPrefix'] as const;
 
+/** ' --dir X' for hints, when X is not the default dir. */
+const dirArg = (dir: string) => (dir === defaultDir() ? '' : ` --dir ${dir}`);
+
 async function backendFor(kind: BackendKind): Promise<Backend> {
   if (kind === 'docker') {
     throw new ClusterError('the docker backend is not implemented yet', 'use --backend local (the default) or --backend netns');
@@ -159,7 +162,7 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
         if (clash) {
           throw new ClusterError(
             `a ${state.backend} cluster is already up in ${first.dir} with a different ${clash}`,
-            `take it down first: mirosnet cluster down${first.dir === defaultDir() ? '' : ` (dir ${first.dir})`}`,
+            `take it down first: mirosnet cluster down${dirArg(first.dir)}`,
           );
         }
       } else {
@@ -196,7 +199,7 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
       const details = failed.map(({ spec, err }) => (err instanceof ClusterError ? `${err.message}\n${err.details ?? ''}` : `${spec.name}: ${String(err)}`)).join('\n\n');
       throw new ClusterError(
         `${failed.length} of ${wanted.length} nodes failed to start: ${failed.map((f) => f.spec.name).join(', ')}`,
-        `full logs: mirosnet cluster logs ${failed[0].spec.name}; clean up: mirosnet cluster down`,
+        `full logs: mirosnet cluster logs ${failed[0].spec.name}${dirArg(o.dir)}; clean up: mirosnet cluster down${dirArg(o.dir)}`,
         details,
       );
     }
@@ -263,6 +266,7 @@ export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
     const backend = await backendFor(kind);
     const o = resolveOptions({ dir, backend: kind, log }, stored(state));
     const names = knownNames(o, state, file);
+    const stopped: string[] = [];
     await Promise.all(
       names.map(async (name) => {
         const spec = nodeSpec(o, indexOf(name, o.namePrefix)!);
@@ -272,6 +276,7 @@ export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
         await stopServer(spec, rec);
         await backend.removeNode?.(o, spec, rec);
         if (beam) log(`${name}  stopped (pid ${beam})`);
+        if (beam || state?.nodes[name] || file?.nodes.some((n) => n.name === name)) stopped.push(name);
       }),
     );
     await backend.teardown(o, state);
@@ -281,7 +286,7 @@ export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
       for (const name of names) rmSync(join(dir, name), { recursive: true, force: true });
       for (const f of ['.erlang.cookie', 'epmd.log']) rmSync(join(dir, f), { force: true });
     }
-    return { dir, backend: backend.kind, nodes: names, stoppedAt: new Date().toISOString() };
+    return { dir, backend: backend.kind, nodes: names.filter((n) => stopped.includes(n)), stoppedAt: new Date().toISOString() };
   });
 }
 

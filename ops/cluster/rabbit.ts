@@ -3,7 +3,7 @@
 // the command is wrapped and what the node listens on).
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError } from './errors.ts';
 import { nodeHealth } from './health.ts';
@@ -59,6 +59,7 @@ export function writeNodeConfig(spec: NodeSpec, listen: Listen): void {
 ].
 `;
   writeFileSync(configFile(spec), config);
+  rmSync(join(spec.nodeDir, 'rabbitmq.conf'), { force: true }); // from older versions of this tool
   writeFileSync(join(spec.nodeDir, 'rabbitmq-env.conf'), '# empty: keeps /etc/rabbitmq/rabbitmq-env.conf out\n');
   writeFileSync(join(spec.nodeDir, 'advanced.config'), '[].\n');
   writeFileSync(join(spec.nodeDir, 'enabled_plugins'), '[rabbitmq_management].\n');
@@ -169,15 +170,27 @@ export async function stopServer(spec: NodeSpec, rec: NodeRecord, timeoutMs = 30
   rec.wrapperPid = undefined;
 }
 
-/** The last lines of the node's own log (and of its stdout, where crashes before logging end up). */
+/**
+ * The node's own log lines for an error report: the tail of its log and of its
+ * stdout (where crashes before logging starts end up), each preceded by earlier
+ * error lines of the same start that the tail would miss.
+ */
 export function logTail(spec: NodeSpec, lines = 30): string {
   const parts: string[] = [];
   for (const file of [spec.logFile, spec.stdoutFile]) {
-    const text = tailFile(file, lines);
-    if (text.trim()) parts.push(`--- ${file} (last ${lines} lines)\n${text}`);
+    if (!existsSync(file)) continue;
+    const all = readFileSync(file, 'utf8').split('\n');
+    if (all.at(-1) === '') all.pop();
+    const from = Math.max(0, all.findLastIndex((l) => l.startsWith('=== ') || / Starting RabbitMQ /.test(l)));
+    const section = all.slice(from);
+    const earlier = section.slice(0, -lines).filter((l) => ERROR_LINE.test(l)).slice(0, 10);
+    const text = [...earlier, ...(earlier.length ? ['…'] : []), ...section.slice(-lines)].join('\n');
+    if (text.trim()) parts.push(`--- ${file} (last ${lines} lines${earlier.length ? ', earlier errors first' : ''})\n${text}`);
   }
   return parts.join('\n') || `(no log yet in ${spec.nodeDir})`;
 }
+
+const ERROR_LINE = /\[(error|critical|alert|emergency)\]|\berror\b|^bad |unknown|failed|crash|could not|cannot/i;
 
 export function tailFile(file: string, lines: number): string {
   if (!existsSync(file)) return '';

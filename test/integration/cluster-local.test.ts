@@ -1,11 +1,13 @@
 // The local backend against real RabbitMQ nodes, on an isolated cluster
 // (127.0.1.x, nodes t1…t3, epmd on 4371, a temp dir): the shared cluster of the
 // other integration tests is never touched.
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, readClusterFile, status, up, type ClusterFile, type StartedCluster } from '../../ops/cluster/index.ts';
 import { httpGet, tcpProbe } from '../../ops/cluster/health.ts';
+import { REPO_ROOT } from '../../ops/cluster/options.ts';
 import { isRunning } from '../../ops/cluster/process.ts';
 import { amqpLogin, isolatedOptions, withCredentials } from './cluster-helpers.ts';
 
@@ -71,6 +73,20 @@ describe('cluster: local backend', { timeout: 240_000 }, () => {
     expect(again.file.createdAt).toBe(cluster.file.createdAt);
   });
 
+  it('grows with N (up with 4 adds t4, keeping t1–t3) and shrinks back', async () => {
+    const before = cluster.nodes.map((n) => n.pid);
+    const four = await up({ ...opts, nodes: 4 });
+    expect(four.nodes.map((n) => n.name)).toEqual(['t1', 't2', 't3', 't4']);
+    expect(four.nodes.slice(0, 3).map((n) => n.pid)).toEqual(before);
+    expect(await amqpLogin(four.node('t4').amqpUrl)).toBe('ok');
+
+    cluster = await up(opts);
+    expect(cluster.nodes.map((n) => n.pid)).toEqual(before);
+    expect(isRunning(four.node('t4').pid)).toBe(false);
+    expect(await tcpProbe('127.0.1.14', 5672)).toBe('ECONNREFUSED');
+    expect(readClusterFile(dir)!.nodes).toHaveLength(3);
+  });
+
   it('reports a node killed with SIGKILL as unhealthy, and up restarts it', async () => {
     const victim = cluster.node('t2');
     process.kill(victim.pid, 'SIGKILL');
@@ -107,5 +123,32 @@ describe('cluster: local backend', { timeout: 240_000 }, () => {
     expect(await tcpProbe('127.0.0.1', 4371)).toBe('ECONNREFUSED');
     expect(readClusterFile(dir)).toBeUndefined();
     expect((await status({ dir })).up).toBe(false);
+  });
+});
+
+describe('cluster: a node that fails to start', { timeout: 120_000 }, () => {
+  const bad = isolatedOptions({ nodes: 1, addressBase: '127.0.1.31', namePrefix: 'f', epmdPort: 4373, distPortBase: 25790 });
+
+  afterAll(async () => {
+    await down({ dir: bad.dir, log: () => {} });
+    rmSync(bad.dir!, { recursive: true, force: true });
+  });
+
+  it('makes `mirosnet cluster up` exit 1 with that node’s own log lines, and down cleans up', async () => {
+    const cli = (...args: string[]) =>
+      spawnSync(process.execPath, [join(REPO_ROOT, 'bin/mirosnet.mjs'), 'cluster', ...args, '--dir', bad.dir!], { encoding: 'utf8', timeout: 90_000 });
+    const r = cli('up', '--nodes', '1', '--address-base', '127.0.1.31', '--name-prefix', 'f', '--epmd-port', '4373', '--dist-port-base', '25790', '--erl-args', '+no_such_flag');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('mirosnet: 1 of 1 nodes failed to start: f1');
+    expect(r.stderr).toContain('node f1 (f1@localhost) exited during start-up');
+    expect(r.stderr).toContain(`--- ${join(bad.dir!, 'f1', 'stdout.log')}`);
+    expect(r.stderr).toContain('bad -n option o_such_flag'); // erl's own complaint, above the usage text of the tail
+    expect(r.stderr).toContain('→ full logs: mirosnet cluster logs f1');
+    expect(readClusterFile(bad.dir)).toBeUndefined();
+
+    const state = JSON.parse(readFileSync(join(bad.dir!, 'state.json'), 'utf8')) as { epmdPid?: number };
+    expect(cli('down').status).toBe(0);
+    expect(isRunning(state.epmdPid)).toBe(false);
+    expect(await tcpProbe('127.0.0.1', 4373)).toBe('ECONNREFUSED');
   });
 });
