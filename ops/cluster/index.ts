@@ -309,7 +309,7 @@ export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
       const beam = findBeam(spec, { ...state?.nodes[n.name], pid: n.pid });
       if (!beam) return { node: n, state: 'down', healthy: false, detail: `process ${n.pid || '?'} is gone` };
       const node = { ...n, pid: beam };
-      if (await backend.partitioned?.(o, spec)) return { node, state: 'partitioned', healthy: false, detail: 'link down; mirosnet cluster heal ' + n.name, rssMb: rssMb(beam) };
+      if (await backend.partitioned?.(o, spec)) return { node, state: 'partitioned', healthy: false, detail: `link down; mirosnet cluster heal ${n.name}${dirArg(dir)}`, rssMb: rssMb(beam) };
       const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort);
       return { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: rssMb(beam) };
     }),
