@@ -1,0 +1,309 @@
+// The scenario runner: brings the cluster up if needed, starts a monitor chart (snoop
+// spy + trace, no colour) whose lines become distributed.log, spawns one process per
+// instance (instance i on broker i), waits until every one is READY, drives them, waits
+// for the outcome with a timeout, stops everything, runs the checks, prints a summary.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, readFileSync, existsSync, type WriteStream } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
+import { clusterFilePath, defaultDir, readClusterFile, status, up, type ClusterFile } from '../cluster/index.ts';
+import type { InstanceConfig, Command } from '../instances/common.ts';
+import { CONTROL } from '../instances/common.ts';
+import { formatSummary, type CheckResult } from './summary.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const INSTANCES_DIR = resolve(HERE, '../instances');
+
+export interface InstanceSpec {
+  name: string;
+  /** Program in ops/instances (without .ts). */
+  program: string;
+  /** Index of its broker in cluster.json (0-based). */
+  broker: number;
+  /** Overrides of the config the runner builds (keys, routing keys, hosts, snoop, params…). */
+  config?: Partial<InstanceConfig>;
+  /** Started by the scenario itself (run.start(name)), not before GO. */
+  late?: boolean;
+}
+
+export interface Scenario {
+  name: string;
+  /** Brokers the scenario needs (default: nodes). */
+  brokers?(nodes: number): number;
+  instances(ctx: { nodes: number; run: string; cluster: ClusterFile }): InstanceSpec[];
+  /** Drives the instances once all are READY (default: {"cmd":"go"} to each). */
+  go?(run: Run): Promise<void>;
+  /** Polled every 50 ms: true once the outcome is in. */
+  done(run: Run): boolean;
+  checks(run: Run): CheckResult[];
+  timeoutMs?: number;
+}
+
+export interface RunOptions {
+  nodes: number;
+  backend?: 'local' | 'netns';
+  /** Cluster state dir (default: dirname($MIROS_CLUSTER_FILE), else <repo>/.cluster). */
+  dir?: string;
+  /** Where logs/<name>-<timestamp>/ goes (default <cwd>/logs). */
+  logsRoot?: string;
+  timeoutMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunResult {
+  name: string;
+  pass: boolean;
+  checks: CheckResult[];
+  logDir: string;
+  summary: string;
+  seconds: number;
+  timedOut: boolean;
+}
+
+export class Instance {
+  child: ChildProcess | undefined;
+  readonly lines: string[] = [];
+  readonly stderr: string[] = [];
+  readonly controls: { tag: string; data: any }[] = [];
+  stats: NetworkStats | undefined;
+  exitCode: number | null | undefined;
+  ready = false;
+  log: WriteStream | undefined;
+  constructor(
+    readonly spec: InstanceSpec,
+    readonly config: InstanceConfig,
+  ) {}
+  get name(): string {
+    return this.spec.name;
+  }
+  send(c: Command): void {
+    this.child?.stdin?.write(`${JSON.stringify(c)}\n`);
+  }
+  got(tag: string): any[] {
+    return this.controls.filter((c) => c.tag === tag).map((c) => c.data);
+  }
+}
+
+export class Run {
+  readonly id = randomBytes(3).toString('hex');
+  readonly instances: Instance[] = [];
+  readonly distributed: string[] = [];
+  cluster!: ClusterFile;
+  dir!: string;
+  logDir!: string;
+  monitorName!: string;
+  readonly keys = { mesh: generateKey(), trace: generateKey(), spy: generateKey() };
+  private exits: Promise<void>[] = [];
+  constructor(readonly nodes: number, readonly log: (line: string) => void) {}
+
+  get(name: string): Instance {
+    const i = this.instances.find((x) => x.name === name);
+    if (!i) throw new Error(`no instance ${name}`);
+    return i;
+  }
+
+  /** Spawns an instance and resolves once it printed READY. */
+  async start(name: string, timeoutMs = 30_000): Promise<void> {
+    const inst = this.get(name);
+    const file = join(INSTANCES_DIR, `${inst.spec.program}.ts`);
+    inst.log = createWriteStream(join(this.logDir, `${name}.log`));
+    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+      env: { ...process.env, MIROS_INSTANCE: JSON.stringify(inst.config) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    inst.child = child;
+    this.log(`started ${name} (pid ${child.pid}) on ${inst.config.host}`);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      inst.log!.write(`${line}\n`);
+      if (line.startsWith(CONTROL)) {
+        const sp = line.indexOf(' ');
+        const tag = line.slice(CONTROL.length, sp < 0 ? undefined : sp);
+        const data = sp < 0 ? {} : JSON.parse(line.slice(sp + 1));
+        inst.controls.push({ tag, data });
+        if (tag === 'READY') inst.ready = true;
+        if (tag === 'STATS') inst.stats = data;
+      } else inst.lines.push(line);
+    });
+    createInterface({ input: child.stderr! }).on('line', (line) => {
+      inst.log!.write(`[stderr] ${line}\n`);
+      inst.stderr.push(line);
+    });
+    this.exits.push(
+      new Promise((res) =>
+        child.on('exit', (code, signal) => {
+          inst.exitCode = code ?? (signal ? -1 : null);
+          inst.log!.end();
+          res();
+        }),
+      ),
+    );
+    await waitFor(`${name} READY`, () => inst.ready || inst.exitCode !== undefined, timeoutMs);
+    if (!inst.ready) throw new Error(`${name} exited (${inst.exitCode}) before READY: ${inst.stderr.slice(-5).join(' | ')}`);
+  }
+
+  send(c: Command, names = this.instances.filter((i) => i.child).map((i) => i.name)): void {
+    for (const n of names) this.get(n).send(c);
+  }
+
+  /** Asks every running instance to stop; SIGTERM (by pid) whatever has not exited after 10 s. */
+  async stopAll(): Promise<void> {
+    this.send({ cmd: 'stop' });
+    const all = Promise.all(this.exits);
+    const late = setTimeout(() => {
+      for (const i of this.instances) if (i.child && i.exitCode === undefined && i.child.pid) process.kill(i.child.pid, 'SIGTERM');
+    }, 10_000);
+    await all;
+    clearTimeout(late);
+  }
+
+  /** Lines of distributed.log (monitor's own lines left out). */
+  snoop(): string[] {
+    return this.distributed.filter((l) => !l.includes(this.monitorName));
+  }
+}
+
+export async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Brings the cluster up unless `count` healthy nodes are running; never shrinks it. */
+export async function ensureCluster(dir: string, count: number, backend: 'local' | 'netns', log: (l: string) => void): Promise<ClusterFile> {
+  const s = await status({ dir });
+  const healthy = s.up && s.nodes.length >= count && s.nodes.every((n) => n.healthy);
+  if (!healthy) {
+    log(`cluster: bringing ${Math.max(count, s.nodes.length)} nodes up in ${dir}`);
+    await up({ dir, backend, nodes: Math.max(count, s.nodes.length), log: (l) => log(`cluster: ${l}`) });
+  }
+  return readClusterFile(dir)!;
+}
+
+export function clusterDir(opts: { dir?: string }): string {
+  if (opts.dir) return opts.dir;
+  if (process.env.MIROS_CLUSTER_FILE) return dirname(process.env.MIROS_CLUSTER_FILE);
+  return defaultDir();
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*/, '');
+}
+
+function idle(chart: any): ReturnStatus {
+  return chart.super(chart.top);
+}
+
+export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunResult> {
+  const t0 = Date.now();
+  const log = opts.log ?? ((l: string) => process.stdout.write(`[${sc.name}] ${l}\n`));
+  const run = new Run(opts.nodes, log);
+  run.dir = clusterDir(opts);
+  const brokers = sc.brokers?.(opts.nodes) ?? opts.nodes;
+  run.cluster = await ensureCluster(run.dir, opts.nodes, opts.backend ?? 'local', log);
+  if (run.cluster.nodes.length < brokers) log(`the scenario grows the cluster to ${brokers} nodes itself`);
+  run.logDir = join(opts.logsRoot ?? join(process.cwd(), 'logs'), `${sc.name}-${stamp()}-${run.id}`);
+  mkdirSync(run.logDir, { recursive: true });
+  log(`run ${run.id}: ${opts.nodes} nodes, logs in ${run.logDir}`);
+
+  const { nodes } = run.cluster;
+  const base = (spec: InstanceSpec): InstanceConfig => ({
+    name: spec.name,
+    host: nodes[spec.broker]?.host ?? `127.0.0.${11 + spec.broker}`,
+    hosts: nodes.slice(0, opts.nodes).map((n) => n.host),
+    user: run.cluster.credentials.user,
+    password: run.cluster.credentials.password,
+    meshKey: run.keys.mesh,
+    traceKey: run.keys.trace,
+    spyKey: run.keys.spy,
+    tx: `mesh.${run.id}`,
+    rx: `mesh.${run.id}`,
+    spyFile: join(run.logDir, `${spec.name}.spy.log`),
+    ...spec.config,
+  });
+  for (const spec of sc.instances({ nodes: opts.nodes, run: run.id, cluster: run.cluster })) run.instances.push(new Instance(spec, base(spec)));
+
+  // the monitor: a networked chart that is never driven; what it prints is distributed.log
+  const dlog = createWriteStream(join(run.logDir, 'distributed.log'));
+  run.monitorName = `monitor-${run.id}`;
+  const monitor = new NetworkedActiveObject(run.monitorName, {
+    rabbitUser: run.cluster.credentials.user,
+    rabbitPassword: run.cluster.credentials.password,
+    meshEncryptionKey: run.keys.mesh,
+    snoopTraceEncryptionKey: run.keys.trace,
+    snoopSpyEncryptionKey: run.keys.spy,
+    txRoutingKey: `monitor.${run.id}`,
+    rxRoutingKey: `monitor.${run.id}`,
+    hosts: nodes.slice(0, opts.nodes).map((n) => n.host),
+    thisAddress: nodes[0].host,
+    output: (line) => {
+      run.distributed.push(line);
+      dlog.write(`${line}\n`);
+    },
+    onWarning: (m) => log(`monitor: ${m}`),
+  });
+  monitor.enableSnoopSpyNoColor();
+  monitor.enableSnoopTraceNoColor();
+
+  let timedOut = false;
+  const checks: CheckResult[] = [];
+  try {
+    await monitor.startAt(idle);
+    await Promise.all(run.instances.filter((i) => !i.spec.late).map((i) => run.start(i.name)));
+    log(`all ${run.instances.filter((i) => i.ready).length} instances READY: GO`);
+    const timeoutMs = opts.timeoutMs ?? sc.timeoutMs ?? 60_000;
+    const going = (sc.go ?? (async (r: Run) => r.send({ cmd: 'go' })))(run);
+    let last = '';
+    const progress = setInterval(() => {
+      const line = run.instances.map((i) => `${i.name}:${i.controls.length}`).join(' ');
+      if (line !== last) log(`progress ${line}, distributed.log ${run.distributed.length} lines`);
+      last = line;
+    }, 2000);
+    let goError: unknown;
+    going.catch((err) => (goError = err));
+    timedOut = !(await waitFor('outcome', () => goError !== undefined || sc.done(run), timeoutMs));
+    clearInterval(progress);
+    if (goError) throw goError;
+    await going;
+    if (timedOut) log(`timed out after ${timeoutMs} ms`);
+    await sleep(500); // the last snoop lines on their way to the monitor
+  } catch (err) {
+    checks.push({ name: 'scenario ran', pass: false, reasons: [(err as Error).message] });
+  } finally {
+    await run.stopAll();
+    await sleep(300);
+    await monitor.stop();
+    await new Promise((r) => dlog.end(r));
+  }
+  if (timedOut) checks.push({ name: 'outcome within the timeout', pass: false, reasons: ['timed out'] });
+  if (checks.length === 0) {
+    try {
+      checks.push(...sc.checks(run));
+    } catch (err) {
+      checks.push({ name: 'checks ran', pass: false, reasons: [(err as Error).stack ?? String(err)] });
+    }
+  }
+  for (const i of run.instances) {
+    if (i.child && i.exitCode !== 0) checks.push({ name: `${i.name} exited cleanly`, pass: false, reasons: [`exit ${i.exitCode}`, ...i.stderr.slice(-3)] });
+  }
+  const pass = checks.every((c) => c.pass);
+  const seconds = (Date.now() - t0) / 1000;
+  const summary = formatSummary(sc.name, run, checks, pass, seconds);
+  log(`\n${summary}`);
+  return { name: sc.name, pass, checks, logDir: run.logDir, summary, seconds, timedOut };
+}
+
+/** The contents of a file in the run's log dir ('' if absent). */
+export function readLog(run: Run, file: string): string {
+  const p = join(run.logDir, file);
+  return existsSync(p) ? readFileSync(p, 'utf8') : '';
+}
+
+export { clusterFilePath };

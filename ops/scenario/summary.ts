@@ -1,0 +1,45 @@
+// Check results and the end-of-run summary table.
+import type { Run } from './runner.ts';
+
+export interface CheckResult {
+  name: string;
+  pass: boolean;
+  /** Why it failed (or notes), one line each. */
+  reasons: string[];
+}
+
+/** A check from a list of problems: passes when there are none. */
+export function check(name: string, problems: string[]): CheckResult {
+  return { name, pass: problems.length === 0, reasons: problems.slice(0, 10).concat(problems.length > 10 ? [`… ${problems.length - 10} more`] : []) };
+}
+
+export function formatSummary(name: string, run: Run, checks: CheckResult[], pass: boolean, seconds: number): string {
+  const rows = run.instances.map((i) => {
+    const s = i.stats;
+    const errors = (s ? s.mesh.dropped + s.trace.dropped + s.spy.dropped + s.deliveryErrors : 0) + i.stderr.filter((l) => !l.startsWith('warning:')).length;
+    return [
+      i.name,
+      i.config.host,
+      s ? String(s.mesh.sent) : '-',
+      s ? String(s.mesh.delivered) : '-',
+      s ? String(s.trace.sent + s.spy.sent) : '-',
+      s ? String(s.trace.delivered + s.spy.delivered) : '-',
+      String(errors),
+      i.exitCode === undefined ? 'not started' : String(i.exitCode),
+    ];
+  });
+  const table = formatTable([['INSTANCE', 'HOST', 'SENT', 'RECEIVED', 'SNOOP SENT', 'SNOOP RECEIVED', 'ERRORS', 'EXIT'], ...rows]);
+  const lines = checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name}${c.pass ? '' : `\n        ${c.reasons.join('\n        ')}`}`);
+  return [
+    `scenario ${name}: ${pass ? 'PASSED' : 'FAILED'} in ${seconds.toFixed(1)} s (run ${run.id}, ${run.distributed.length} lines in distributed.log)`,
+    table,
+    ...lines,
+    `logs: ${run.logDir}`,
+  ].join('\n');
+}
+
+/** Columns padded to their widest cell, two spaces apart. */
+export function formatTable(rows: string[][]): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n');
+}
