@@ -167,4 +167,53 @@ program
     }),
   );
 
+program
+  .command('snoop')
+  .description('join the snoop trace and spy networks as a passive observer (no chart) and write their lines')
+  .option('--keys <trace[,spy]>', 'snoop keys (default $SNOOP_TRACE_ENCRYPTION_KEY, $SNOOP_SPY_ENCRYPTION_KEY or .env)')
+  .option('--trace-key <key>', 'snoop trace key')
+  .option('--spy-key <key>', 'snoop spy key')
+  .option('--host <address>', 'broker to consume from (default: node 1 of the cluster file, else this host)')
+  .option('--user <name>', 'RabbitMQ user (default $RABBIT_USER, .env, or the cluster file)')
+  .option('--password <password>', 'RabbitMQ password (default $RABBIT_PASSWORD, .env, or the cluster file)')
+  .option('--only <network>', 'trace | spy (default both)')
+  .option('--color', 'colour sender names and scribbles as the library does')
+  .option('--out <file>', 'append the lines to this file instead of printing them')
+  .addOption(dirOption())
+  .action(
+    action(async (o: { keys?: string; traceKey?: string; spyKey?: string; host?: string; user?: string; password?: string; only?: string; color?: boolean; out?: string; dir?: string }) => {
+      const { startSnoopListener } = await import('./logs/snoop-listener.ts');
+      const [k1, k2] = (o.keys ?? '').split(',').map((k) => k.trim() || undefined);
+      const file = readClusterFile(o.dir);
+      const fromEnv = (name: string) => process.env[name] !== undefined;
+      const { MirosNetError } = await import('../runtime/index.ts');
+      const listener = await startSnoopListener({
+        host: o.host ?? file?.nodes[0]?.host,
+        rabbitUser: o.user ?? (fromEnv('RABBIT_USER') ? undefined : file?.credentials.user),
+        rabbitPassword: o.password ?? (fromEnv('RABBIT_PASSWORD') ? undefined : file?.credentials.password),
+        traceKey: o.traceKey ?? k1,
+        spyKey: o.spyKey ?? k2,
+        networks: o.only ? [o.only as 'trace' | 'spy'] : undefined,
+        color: o.color,
+        out: o.out,
+      }).catch((err) => {
+        if (err instanceof MirosNetError) throw new ClusterError(`snoop: ${err.message}`, 'give the keys with --keys TRACE,SPY or set SNOOP_TRACE_ENCRYPTION_KEY / SNOOP_SPY_ENCRYPTION_KEY (or MESH_ENCRYPTION_KEY) in the environment or .env');
+        throw err;
+      });
+      console.error(`snoop: listening on ${listener.host} as ${listener.name}${o.out ? `, writing ${o.out}` : ''} (Ctrl-C to stop)`);
+      await new Promise<void>((done) => {
+        const finish = () => {
+          process.off('SIGINT', finish);
+          process.off('SIGTERM', finish);
+          void listener.stop().then(() => {
+            console.error(`snoop: stopped after ${listener.lines} lines`);
+            done();
+          });
+        };
+        process.on('SIGINT', finish);
+        process.on('SIGTERM', finish);
+      });
+    }),
+  );
+
 await program.parseAsync(process.argv);
