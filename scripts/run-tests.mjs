@@ -17,7 +17,9 @@ let skipped = 0;
 try {
   const r = JSON.parse(readFileSync(report, 'utf8'));
   passed = r.numPassedTests;
-  failed = r.numFailedTests + (r.numFailedTestSuites ?? 0);
+  // a file that failed before running any test (import error, failing hook) counts as one failure
+  const brokenFiles = (r.testResults ?? []).filter((f) => f.status === 'failed' && (f.assertionResults ?? []).length === 0).length;
+  failed = r.numFailedTests + brokenFiles;
   skipped = (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
 } catch (err) {
   console.error(`test summary: could not read ${report} (${err.message}); vitest exited ${run.status}`);
