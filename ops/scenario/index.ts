@@ -1,7 +1,9 @@
 // Scenarios by name, and the entry point the thin scripts in scenarios/ call.
 import { meshRing } from './defs/mesh-ring.ts';
+import { scribble } from './defs/scribble.ts';
 import { spy } from './defs/spy.ts';
 import { trace } from './defs/trace.ts';
+import { wrongKey } from './defs/wrong-key.ts';
 import { runScenario, type RunResult, type Scenario } from './runner.ts';
 
 export { runScenario, type RunResult, type Scenario } from './runner.ts';
@@ -19,6 +21,8 @@ export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
   'mesh-ring': (a) => meshRing({ laps: a.laps }),
   trace: () => trace(),
   spy: () => spy(),
+  scribble: () => scribble(),
+  'wrong-key': () => wrongKey(),
 };
 
 /** Runs scenario `name` with parsed command-line arguments; resolves to the exit status. */

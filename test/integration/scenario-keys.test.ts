@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { scenario } from './scenario-helpers.ts';
+
+describe('scenarios: scribbles and keys', () => {
+  it('scribble with 3 nodes: every snoopScribble reaches the monitor in the scribble format', async () => {
+    const r = await scenario('scribble', 3);
+    expect(r.pass, r.summary).toBe(true);
+  });
+
+  it('wrong-key with 3 nodes: the odd one is isolated, the others report it and keep working', async () => {
+    const r = await scenario('wrong-key', 3);
+    expect(r.pass, r.summary).toBe(true);
+    expect(r.summary).toMatch(/^key0-\w+ +127\.0\.0\.11 +3 +3 +0 +0 +3 +0$/m); // 3 PINGs of key1 in, 3 of odd2 dropped
+  });
+});
