@@ -5,6 +5,9 @@
 // tests FAIL with the reason: they are never skipped.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { discoverHosts } from '../../runtime/lan/index.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, heal, partition, status, up, type StartedCluster } from '../../ops/cluster/index.ts';
 import { readState } from '../../ops/cluster/cluster-file.ts';
@@ -33,6 +36,16 @@ function probeFrom(ns: string, host: string, port: number, timeoutMs = 3000): st
   const js = `const s=require('net').connect(${port},'${host}');const t=setTimeout(()=>{console.log('ETIMEDOUT');process.exit(0)},${timeoutMs});` +
     `s.on('connect',()=>{console.log('open');s.destroy();clearTimeout(t)});s.on('error',e=>{console.log(e.code);clearTimeout(t)})`;
   return execFileSync('ip', ['netns', 'exec', ns, process.execPath, '-e', js], { encoding: 'utf8' }).trim();
+}
+
+/** Any TCP attempt (refused or not) makes the kernel resolve the address: an ARP entry. */
+function touch(host: string, port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const s = connect(port, host);
+    const done = () => (s.destroy(), resolve());
+    s.setTimeout(1000, done);
+    s.on('connect', done).on('error', done);
+  });
 }
 
 const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(`${NS}-`));
@@ -85,6 +98,34 @@ describe('cluster: netns backend', { timeout: 240_000 }, () => {
     for (let i = 0; i < 10 && result !== 'open'; i++) result = probeFrom(`${NS}-1`, '10.77.100.12', 5672, 1000);
     expect(result).toBe('open');
     expect((await status({ dir })).nodes.every((n) => n.healthy)).toBe(true);
+  });
+
+  it('ARP discovery finds the hosts running RabbitMQ with our credentials, and only those', async () => {
+    // a third host on the same bridge that runs no broker
+    const bare = `${NS}-bare`;
+    const ipc = (...args: string[]) => execFileSync('ip', args, { encoding: 'utf8' });
+    try {
+      ipc('netns', 'add', bare);
+      ipc('link', 'add', `${NS}-bh`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', bare);
+      ipc('-n', bare, 'addr', 'add', '10.77.100.20/24', 'dev', 'eth0');
+      ipc('link', 'set', `${NS}-bh`, 'master', `${NS}-br`, 'up');
+      ipc('-n', bare, 'link', 'set', 'eth0', 'up');
+      // fill this machine's ARP table the way any traffic would
+      await Promise.all(['10.77.100.11', '10.77.100.12', '10.77.100.20'].map((host) => touch(host, 5672)));
+      const found = await discoverHosts({
+        thisAddress: '10.77.100.1',
+        arp: true,
+        arpAccept: (ip) => ip.startsWith('10.77.100.'),
+        probe: { user: 'peter', password: 'rabbit', timeoutMs: 3000 },
+        cacheFile: join(dir, 'lan-cache.json'),
+        refresh: true,
+      });
+      expect(found.sources.arp.sort()).toEqual(['10.77.100.11', '10.77.100.12']);
+      expect(Object.keys(found.probeFailures)).toContain('10.77.100.20');
+    } finally {
+      spawnSync('ip', ['netns', 'del', bare]);
+      spawnSync('ip', ['link', 'del', `${NS}-bh`]);
+    }
   });
 
   it('down removes every namespace, link, bridge and process it made', async () => {
