@@ -1,4 +1,6 @@
 // Scenarios by name, and the entry point the thin scripts in scenarios/ call.
+import { brokerRestart } from './defs/broker-restart.ts';
+import { lateJoiner } from './defs/late-joiner.ts';
 import { meshRing } from './defs/mesh-ring.ts';
 import { scribble } from './defs/scribble.ts';
 import { spy } from './defs/spy.ts';
@@ -23,6 +25,8 @@ export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
   spy: () => spy(),
   scribble: () => scribble(),
   'wrong-key': () => wrongKey(),
+  'late-joiner': () => lateJoiner(),
+  'broker-restart': (a) => brokerRestart({ laps: a.laps }),
 };
 
 /** Runs scenario `name` with parsed command-line arguments; resolves to the exit status. */
