@@ -14,7 +14,7 @@ export interface MeshBench {
   roundTrips: number;
   payloadBytes: number;
   mesh: { perSec: number; p50: number; p99: number };
-  raw: { perSec: number; p50: number; p99: number };
+  raw: { perSec: number; fanoutPerSec: number; p50: number; p99: number };
 }
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
@@ -65,6 +65,20 @@ async function benchRaw(h1: string, h2: string) {
     await all;
     const perSec = EVENTS / ((performance.now() - t0) / 1000);
 
+    // the same with the mesh's fan-out: every message to both brokers, persistent
+    const q1load = (await sub1.assertQueue('', { exclusive: true })).queue;
+    await sub1.bindQueue(q1load, ex, 'to.b');
+    await sub1.consume(q1load, () => undefined, { noAck: true });
+    got = 0;
+    const allFanout = new Promise<void>((r) => (done = r));
+    const t1 = performance.now();
+    for (let i = 0; i < EVENTS; i++) {
+      pub1.publish(ex, 'to.b', body, { persistent: true }, () => undefined);
+      if (!pub2.publish(ex, 'to.b', body, { persistent: true }, () => undefined)) await new Promise((r) => pub2.once('drain', r));
+    }
+    await allFanout;
+    const fanoutPerSec = EVENTS / ((performance.now() - t1) / 1000);
+
     // latency: a → broker 2 → b → broker 1 → a
     echo.on = true;
     let pong!: () => void;
@@ -79,7 +93,7 @@ async function benchRaw(h1: string, h2: string) {
       rtts.push(performance.now() - t);
     }
     rtts.sort((a, b) => a - b);
-    return { perSec, p50: percentile(rtts, 50), p99: percentile(rtts, 99) };
+    return { perSec, fanoutPerSec, p50: percentile(rtts, 50), p99: percentile(rtts, 99) };
   } finally {
     await c1.close();
     await c2.close();

@@ -58,6 +58,7 @@ export class Receiver {
   /** Messages delivered to the chart but not acked yet (flow control), per channel. */
   private readonly held = new Map<Channel, ConsumeMessage>();
   private releaseTimer: NodeJS.Timeout | undefined;
+  private releaseSoon: NodeJS.Immediate | undefined;
 
   constructor(private readonly options: ReceiverOptions) {}
 
@@ -95,6 +96,7 @@ export class Receiver {
   async close(deleteQueues: boolean): Promise<void> {
     this.closing = true;
     clearInterval(this.releaseTimer);
+    if (this.releaseSoon) clearImmediate(this.releaseSoon);
     this.held.clear();
     const connection = this.connection;
     this.connection = undefined;
@@ -164,14 +166,14 @@ export class Receiver {
       const reason = err instanceof EnvelopeError ? err.reason : 'schema';
       const claimed = msg.properties.headers?.[SENDER_HEADER];
       this.drop(s.network, typeof claimed === 'string' ? claimed : 'an unknown sender', reason, (err as Error).message);
-      channel.ack(msg);
+      this.ackWhenRoom(channel, msg);
       return;
     }
     const key = `${s.network}/${envelope.sender}@${envelope.host}`;
     const last = this.lastSeq.get(key);
     if (last !== undefined && envelope.seq <= last) {
       counters.duplicates++;
-      channel.ack(msg);
+      this.ackWhenRoom(channel, msg);
       return;
     }
     this.lastSeq.set(key, envelope.seq);
@@ -184,20 +186,30 @@ export class Receiver {
     this.ackWhenRoom(channel, msg);
   }
 
-  /** Acks now, or, while the chart is behind, later: unacked messages make the broker wait. */
+  /**
+   * Acks in batches: the latest delivery of each channel is acked with allUpTo once the
+   * current burst of deliveries is handled (setImmediate), or, while the chart is more
+   * than BACKLOG_HIGH events behind, only when it is back under BACKLOG_LOW: unacked
+   * messages make the broker wait (prefetch), so the backlog stays bounded.
+   */
   private ackWhenRoom(channel: Channel, msg: ConsumeMessage): void {
-    if (!this.held.has(channel) && this.options.backlog() <= BACKLOG_HIGH) {
-      channel.ack(msg);
-      return;
-    }
-    this.held.set(channel, msg); // acking the latest with allUpTo acks everything before it
-    this.releaseTimer ??= setInterval(() => {
-      if (this.options.backlog() > BACKLOG_LOW) return;
-      for (const [ch, last] of this.held) ch.ack(last, true);
-      this.held.clear();
-      clearInterval(this.releaseTimer);
-      this.releaseTimer = undefined;
-    }, 5);
+    this.held.set(channel, msg);
+    if (this.releaseTimer || this.releaseSoon) return;
+    this.releaseSoon = setImmediate(() => {
+      this.releaseSoon = undefined;
+      if (this.options.backlog() <= BACKLOG_HIGH) return this.release();
+      this.releaseTimer = setInterval(() => {
+        if (this.options.backlog() > BACKLOG_LOW) return;
+        clearInterval(this.releaseTimer);
+        this.releaseTimer = undefined;
+        this.release();
+      }, 5);
+    });
+  }
+
+  private release(): void {
+    for (const [channel, last] of this.held) channel.ack(last, true);
+    this.held.clear();
   }
 
   private drop(network: NetworkName, sender: string, reason: string, detail: string): void {
