@@ -508,35 +508,22 @@ function tranComplex(chart: HsmEventProcessor, tpath: State[], S: State, tSuper:
   call(chart, S, EXIT_E);
 
   // (f) check S->super == T->super->super..: tpath holds T's ancestors up to top
-  iq = ip;
-  r = ReturnStatus.IGNORED;
-  do {
-    if (t === tpath[iq]) {
-      r = ReturnStatus.HANDLED;
-      ip = iq - 1; // do not enter the LCA
-      iq = -1;
-    } else {
-      iq--;
-    }
-  } while (iq >= 0);
-  if (r === ReturnStatus.HANDLED) return ip;
+  iq = indexIn(tpath, ip, t);
+  if (iq >= 0) return iq - 1; // do not enter the LCA
 
   // (g) check each S->super->super.. against T->super->super..: exit outward until the LCA
   let depth = 0;
   do {
     if (call(chart, t, EXIT_E) === ReturnStatus.HANDLED) call(chart, t, SUPER_E);
     t = chart.temp.fun; // S->super->super..
-    iq = ip;
-    do {
-      if (t === tpath[iq]) {
-        r = ReturnStatus.HANDLED;
-        ip = iq - 1; // do not enter the LCA
-        iq = -1;
-      } else {
-        iq--;
-      }
-    } while (iq >= 0);
+    iq = indexIn(tpath, ip, t);
     assert(320, ++depth < MAX_NEST_DEPTH, 'transition: no least common ancestor found');
-  } while (r !== ReturnStatus.HANDLED);
-  return ip;
+  } while (iq < 0);
+  return iq - 1; // do not enter the LCA
+}
+
+/** The index of `s` in tpath[ip..0] (scanning from ip down), or -1. */
+function indexIn(tpath: State[], ip: number, s: State): number {
+  for (let iq = ip; iq >= 0; iq--) if (tpath[iq] === s) return iq;
+  return -1;
 }

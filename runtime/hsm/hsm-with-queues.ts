@@ -43,19 +43,7 @@ export class HsmWithQueues extends HsmEventProcessor {
 
   override startAt(initialState: State): void {
     super.startAt(initialState);
-    if (!this.instrumented) return;
-    const inst = this.instrumentation;
-    const reflection = this.queueReflection();
-    inst.rtcSpy.pushBack(reflection);
-    inst.fullSpy.pushBack(reflection);
-    if (this.liveTrace) {
-      const tr = inst.fullTrace.at(-1);
-      if (tr !== undefined) {
-        this.#liveTraceCallback(formatTraceLine(tr, this.name));
-        this.#lastLiveTrace = tr;
-      }
-    }
-    if (this.liveSpy) this.#printRtcSpy();
+    this.afterRtc(); // start_at ends like an RTC step: reflection line, live trace, live spy
   }
 
   /** Dispatches the next queued event, if any; always appends the queue reflection line. */
