@@ -1,5 +1,6 @@
 // Scenarios by name, and the entry point the thin scripts in scenarios/ call.
 import { brokerRestart } from './defs/broker-restart.ts';
+import { horseArcher } from './defs/horse-archer.ts';
 import { lateJoiner } from './defs/late-joiner.ts';
 import { meshRing } from './defs/mesh-ring.ts';
 import { scribble } from './defs/scribble.ts';
@@ -14,6 +15,8 @@ export interface ScenarioArgs {
   nodes?: number;
   backend?: string;
   laps?: number;
+  /** horse-archer: archer seconds per real second (default 100). */
+  compression?: number;
   timeout?: number;
   logs?: string;
   dir?: string;
@@ -27,6 +30,7 @@ export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
   'wrong-key': () => wrongKey(),
   'late-joiner': () => lateJoiner(),
   'broker-restart': (a) => brokerRestart({ laps: a.laps }),
+  'horse-archer': (a) => horseArcher({ compression: a.compression }),
 };
 
 /** Runs scenario `name` with parsed command-line arguments; resolves to the exit status. */
