@@ -296,7 +296,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   const pass = checks.every((c) => c.pass);
   const seconds = (Date.now() - t0) / 1000;
   const summary = formatSummary(sc.name, run, checks, pass, seconds);
-  log(`\n${summary}`);
+  for (const line of summary.split('\n')) log(line);
   return { name: sc.name, pass, checks, logDir: run.logDir, summary, seconds, timedOut };
 }
 
