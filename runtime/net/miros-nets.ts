@@ -205,9 +205,9 @@ export class MirosNets {
 
   stats(): NetworkStats {
     const counters = this.receiver?.counters;
-    const zero = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {} });
+    const zero = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0 });
     return {
-      mesh: { ...(counters?.mesh ?? zero()), sent: this.sent.mesh, self: this.selfDropped },
+      mesh: { ...(counters?.mesh ?? zero()), sent: this.sent.mesh, self: this.selfDropped + (counters?.mesh.own ?? 0) },
       trace: { ...(counters?.trace ?? zero()), sent: this.sent.trace },
       spy: { ...(counters?.spy ?? zero()), sent: this.sent.spy },
       deliveryErrors: this.deliveryErrors,
@@ -242,7 +242,7 @@ export class MirosNets {
         persistent: network === 'mesh',
         contentType: 'application/octet-stream',
         appId: 'miros-rabbitmq',
-        headers: { [SENDER_HEADER]: `${this.name}@${this.host}` },
+        headers: { [SENDER_HEADER]: this.senderId() },
       },
     };
     for (const link of this.links.values()) {
@@ -259,7 +259,13 @@ export class MirosNets {
 
   private subscriptions(): Subscription[] {
     const list: Subscription[] = [
-      { network: 'mesh', bindingKey: this.config.rxRoutingKey, fernet: this.fernets.mesh, deliver: (e) => this.onMesh(e) },
+      {
+        network: 'mesh',
+        bindingKey: this.config.rxRoutingKey,
+        fernet: this.fernets.mesh,
+        deliver: (e) => this.onMesh(e),
+        skipSender: this.senderId(),
+      },
     ];
     for (const network of ['trace', 'spy'] as const) {
       if (this.snoop[network] === 'off') continue;
@@ -271,6 +277,10 @@ export class MirosNets {
       });
     }
     return list;
+  }
+
+  private senderId(): string {
+    return `${this.name}@${this.host}`;
   }
 
   private isSelf(envelope: Envelope): boolean {

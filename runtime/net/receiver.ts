@@ -16,6 +16,12 @@ export interface Subscription {
   bindingKey: string;
   fernet: Fernet;
   deliver: (envelope: Envelope) => void;
+  /**
+   * Messages whose sender header names this node are acked without decrypting (the mesh:
+   * a node's own events come back from its own broker and are never for it). The header
+   * is not authenticated, but a spoofed one only hides a message claiming to be ours.
+   */
+  skipSender?: string;
 }
 
 export interface NetworkCounters {
@@ -24,6 +30,8 @@ export interface NetworkCounters {
   duplicates: number;
   dropped: number;
   droppedBy: Record<string, number>;
+  /** Our own messages, skipped (see Subscription.skipSender). */
+  own: number;
 }
 
 export interface ReceiverOptions {
@@ -46,7 +54,7 @@ export const PREFETCH = 500;
 export const BACKLOG_HIGH = 1000;
 export const BACKLOG_LOW = 250;
 
-const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {} });
+const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0 });
 
 export class Receiver {
   readonly counters: Record<NetworkName, NetworkCounters> = { mesh: newCounters(), trace: newCounters(), spy: newCounters() };
@@ -159,12 +167,17 @@ export class Receiver {
   private onMessage(channel: Channel, s: Subscription, msg: ConsumeMessage): void {
     const counters = this.counters[s.network];
     counters.received++;
+    const claimed = msg.properties.headers?.[SENDER_HEADER];
+    if (s.skipSender !== undefined && claimed === s.skipSender) {
+      counters.own++;
+      this.ackWhenRoom(channel, msg);
+      return;
+    }
     let envelope: Envelope;
     try {
       envelope = decodeEnvelope(s.fernet, msg.content, { maxBytes: this.options.maxBodyBytes });
     } catch (err) {
       const reason = err instanceof EnvelopeError ? err.reason : 'schema';
-      const claimed = msg.properties.headers?.[SENDER_HEADER];
       this.drop(s.network, typeof claimed === 'string' ? claimed : 'an unknown sender', reason, (err as Error).message);
       this.ackWhenRoom(channel, msg);
       return;
