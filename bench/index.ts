@@ -39,6 +39,8 @@ await section('mesh', async () => {
   console.log(`throughput  mesh ${fmt(r.mesh.perSec).padStart(8)} ev/s   raw amqplib ${fmt(r.raw.perSec).padStart(8)} msg/s   ratio ${fmt(r.mesh.perSec / r.raw.perSec, 2)} (target ≥ 0.70)`);
   console.log(`  raw amqplib with the mesh's fan-out (each message persistent, to both brokers): ${fmt(r.raw.fanoutPerSec)} msg/s, mesh/that ${fmt(r.mesh.perSec / r.raw.fanoutPerSec, 2)}`);
   console.log(`latency p50 mesh ${fmt(r.mesh.p50, 3).padStart(8)} ms     raw amqplib ${fmt(r.raw.p50, 3).padStart(8)} ms      ratio ${fmt(r.mesh.p50 / r.raw.p50, 2)} (target ≤ 1.3)`);
+  const t = r.meshTransient;
+  console.log(`meshDelivery 'transient': ${fmt(t.perSec)} ev/s (ratio ${fmt(t.perSec / r.raw.perSec, 2)}), p50 ${fmt(t.p50, 3)} ms (ratio ${fmt(t.p50 / r.raw.p50, 2)}), p99 ${fmt(t.p99, 3)} ms`);
   console.log(`latency p99 mesh ${fmt(r.mesh.p99, 3).padStart(8)} ms     raw amqplib ${fmt(r.raw.p99, 3).padStart(8)} ms      ratio ${fmt(r.mesh.p99 / r.raw.p99, 2)}`);
 });
 

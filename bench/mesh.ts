@@ -14,6 +14,8 @@ export interface MeshBench {
   roundTrips: number;
   payloadBytes: number;
   mesh: { perSec: number; p50: number; p99: number };
+  /** the same with meshDelivery 'transient' */
+  meshTransient: { perSec: number; p50: number; p99: number };
   raw: { perSec: number; fanoutPerSec: number; p50: number; p99: number };
 }
 
@@ -100,7 +102,7 @@ async function benchRaw(h1: string, h2: string) {
   }
 }
 
-async function benchMeshCharts(h1: string, h2: string) {
+async function benchMeshCharts(h1: string, h2: string, meshDelivery: 'persistent' | 'transient') {
   const key = generateKey();
   const tag = Math.random().toString(16).slice(2, 8);
   const common = {
@@ -110,6 +112,7 @@ async function benchMeshCharts(h1: string, h2: string) {
     hosts: [h1, h2],
     outboxBound: EVENTS * 2,
     rediscoverIntervalMs: 0,
+    meshDelivery,
   };
   let received = 0;
   let allIn!: () => void;
@@ -166,8 +169,9 @@ async function benchMeshCharts(h1: string, h2: string) {
 export async function benchMesh(): Promise<MeshBench> {
   const [h1, h2] = await hosts();
   const raw = await benchRaw(h1, h2);
-  const mesh = await benchMeshCharts(h1, h2);
-  return { events: EVENTS, roundTrips: ROUND_TRIPS, payloadBytes: JSON.stringify(PAYLOAD).length, mesh, raw };
+  const mesh = await benchMeshCharts(h1, h2, 'persistent');
+  const meshTransient = await benchMeshCharts(h1, h2, 'transient');
+  return { events: EVENTS, roundTrips: ROUND_TRIPS, payloadBytes: JSON.stringify(PAYLOAD).length, mesh, meshTransient, raw };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -32,6 +32,12 @@ export interface NetworkedOptions extends NetOptions {
   onDeliveryError?: (err: OutboxOverflowError) => void;
   /** Told once per sender and reason about dropped messages, and about broker trouble (default: stderr). */
   onWarning?: (message: string) => void;
+  /**
+   * Mesh messages are persistent by default, so a broker restart loses none of them
+   * (it costs latency: the broker writes them to disk). `transient` trades that
+   * guarantee for latency; the outbox still resends what a broker did not confirm.
+   */
+  meshDelivery?: 'persistent' | 'transient';
   /** How often the host sources are read again to pick up late hosts (default 5000 ms; 0 = never). */
   rediscoverIntervalMs?: number;
 }
@@ -239,7 +245,7 @@ export class MirosNets {
       routingKey,
       content,
       options: {
-        persistent: network === 'mesh',
+        persistent: network === 'mesh' && this.options.meshDelivery !== 'transient',
         contentType: 'application/octet-stream',
         appId: 'miros-rabbitmq',
         headers: { [SENDER_HEADER]: this.senderId() },
