@@ -4,16 +4,13 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event, OutboxOverflowError } from '../../runtime/index.ts';
 import { up } from '../../ops/cluster/index.ts';
-import { brokers, idle, makeNode, sleep, stopAll, waitFor, type Recorder } from './net-helpers.ts';
+import { brokers, idle, makeNode, sleep, stopCreated, waitFor, type Recorder } from './net-helpers.ts';
 
 const clusterDir = () => dirname(process.env.MIROS_CLUSTER_FILE ?? join(process.cwd(), '.cluster', 'cluster.json'));
 
 describe('delivery: outbox, broker restarts, late hosts', () => {
   let nodes: Recorder[] = [];
-  afterEach(async () => {
-    await stopAll(nodes);
-    nodes = [];
-  });
+  afterEach(stopCreated);
 
   it('loses no mesh event while the receiving broker restarts mid-stream (1,500 events)', async () => {
     const a = makeNode('rs-a', 0);

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Event, Fernet, generateKey } from '../../runtime/index.ts';
 import { decodeEnvelope, encodeEnvelope } from '../../runtime/net/envelope.ts';
 import { EXCHANGES } from '../../runtime/net/topology.ts';
-import { MESH_KEY, brokers, idle, makeNode, stopAll, waitFor, type Recorder } from './net-helpers.ts';
+import { MESH_KEY, brokers, idle, makeNode, stopCreated, waitFor, type Recorder } from './net-helpers.ts';
 
 function bodies(): Buffer[] {
   const good = new Fernet(MESH_KEY);
@@ -41,10 +41,7 @@ function bodies(): Buffer[] {
 
 describe('a node under garbage', () => {
   let nodes: Recorder[] = [];
-  afterEach(async () => {
-    await stopAll(nodes);
-    nodes = [];
-  });
+  afterEach(stopCreated);
 
   it('drops and counts 10,000 bad bodies, keeps running, and still receives a good event', async () => {
     const target = makeNode('fuzz-target', 0);

@@ -72,6 +72,7 @@ export function makeNode(
   const chart = kind === 'ao' ? new NetworkedActiveObject(`${name}-${RUN}`, opts) : new NetworkedFactory(`${name}-${RUN}`, opts);
   const recorder: Recorder = { chart, received: [], lines, warnings };
   (chart as any).recorder = recorder;
+  created.push(recorder);
   return recorder;
 }
 
@@ -85,6 +86,9 @@ export async function waitFor(what: string, condition: () => boolean, timeoutMs 
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-export async function stopAll(nodes: Recorder[]): Promise<void> {
-  await Promise.all(nodes.map((n) => n.chart.stop()));
+const created: Recorder[] = [];
+
+/** afterEach(stopCreated): stops every node made since the last call. */
+export async function stopCreated(): Promise<void> {
+  await Promise.all(created.splice(0).map((n) => n.chart.stop()));
 }

@@ -1,13 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event, IllegalOperationError, PayloadError } from '../../runtime/index.ts';
-import { brokers, idle, makeNode, sleep, stopAll, waitFor, type Recorder } from './net-helpers.ts';
+import { brokers, idle, makeNode, sleep, stopCreated, waitFor, type Recorder } from './net-helpers.ts';
 
 describe('the mesh network', () => {
   let nodes: Recorder[] = [];
-  afterEach(async () => {
-    await stopAll(nodes);
-    nodes = [];
-  });
+  afterEach(stopCreated);
 
   it('carries events between 3 nodes on 3 brokers, in order, never back to the sender', async () => {
     nodes = [makeNode('a', 0), makeNode('b', 1), makeNode('c', 2, {}, 'factory')];

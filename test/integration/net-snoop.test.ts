@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event, generateKey } from '../../runtime/index.ts';
-import { RUN, idle, makeNode, sleep, stopAll, waitFor, type Recorder } from './net-helpers.ts';
+import { RUN, idle, makeNode, sleep, stopCreated, waitFor, type Recorder } from './net-helpers.ts';
 
 const B = '\u001b[34m';
 const P = '\u001b[35m';
@@ -13,10 +13,7 @@ const traceFrom = (n: Recorder, who: string) => n.lines.filter((l) => l.startsWi
 
 describe('the snoop trace and snoop spy networks', () => {
   let nodes: Recorder[] = [];
-  afterEach(async () => {
-    await stopAll(nodes);
-    nodes = [];
-  });
+  afterEach(stopCreated);
 
   it('trace-only, spy-only, both and neither: each node prints exactly the streams it joined', async () => {
     const t = makeNode('t', 0);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event, generateKey } from '../../runtime/index.ts';
 import { startSnoopListener, type SnoopListener } from '../../ops/logs/snoop-listener.ts';
-import { RUN, brokers, idle, makeNode, stopAll, waitFor, type Recorder } from './net-helpers.ts';
+import { RUN, brokers, idle, makeNode, stopCreated, waitFor, type Recorder } from './net-helpers.ts';
 
 const TRACE = generateKey();
 const SPY = generateKey();
@@ -23,7 +23,7 @@ describe('the snoop listener: a passive observer of the trace and spy networks',
   let nodes: Recorder[] = [];
   let listener: SnoopListener | undefined;
   afterEach(async () => {
-    await stopAll(nodes);
+    await stopCreated();
     await listener?.stop();
     nodes = [];
     listener = undefined;
