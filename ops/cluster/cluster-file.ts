@@ -48,11 +48,11 @@ export interface NodeRecord {
 }
 
 export interface StateFile {
-  backend: 'local' | 'netns';
+  backend: 'local' | 'netns' | 'docker';
   settings: Pick<ResolvedOptions, 'addressBase' | 'namePrefix' | 'distPortBase' | 'epmdPort' | 'nsPrefix' | 'erlArgs' | 'nodes'>;
   /** local: the epmd we started (absent when one was already running). */
   epmdPid?: number;
-  /** netns: the bridge we created. */
+  /** netns: the bridge we created; docker: the network. */
   bridge?: string;
   nodes: Record<string, NodeRecord>;
 }

@@ -58,9 +58,7 @@ const SETTINGS = ['addressBase', 'namePrefix', 'distPortBase', 'epmdPort', 'nsPr
 const dirArg = (dir: string) => (dir === defaultDir() ? '' : ` --dir ${dir}`);
 
 async function backendFor(kind: BackendKind): Promise<Backend> {
-  if (kind === 'docker') {
-    throw new ClusterError('the docker backend is not implemented yet', 'use --backend local (the default) or --backend netns');
-  }
+  if (kind === 'docker') throw new Error('the docker backend has its own lifecycle (docker.ts)');
   if (kind === 'netns') return (await import('./netns.ts')).netnsBackend;
   return localBackend;
 }
@@ -146,7 +144,17 @@ class Started implements StartedCluster {
 export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
   const first = resolveOptions(opts);
   const log = first.log;
-  if (first.backend === 'docker') await backendFor('docker');
+  if (first.backend === 'docker' || readState(first.dir)?.backend === 'docker') {
+    const { dockerUp } = await import('./docker.ts');
+    return withLock(first.dir, log, async () => {
+      const state = readState(first.dir);
+      if (state && state.backend !== 'docker' && knownNames(resolveOptions({ dir: first.dir, log }, stored(state)), state, undefined).length) {
+        throw new ClusterError(`a ${state.backend} cluster is recorded in ${first.dir}`, `take it down first: mirosnet cluster down${dirArg(first.dir)}`);
+      }
+      const o = resolveOptions({ ...opts, backend: 'docker' }, state?.backend === 'docker' ? stored(state) : {});
+      return new Started(await dockerUp(o), o.dir, log);
+    });
+  }
   if (first.backend === 'netns' && process.getuid?.() !== 0) {
     throw new ClusterError('the netns backend needs root (it creates network namespaces, a bridge and veth links)', 'run it as root, or use --backend local');
   }
@@ -263,6 +271,10 @@ export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
     const state = readState(dir);
     const file = readClusterFile(dir);
     const kind = state?.backend ?? file?.backend ?? parseBackend(opts.backend);
+    if (kind === 'docker') {
+      const { dockerDown } = await import('./docker.ts');
+      return dockerDown(resolveOptions({ dir, backend: kind, log }, stored(state)), opts.purge);
+    }
     const backend = await backendFor(kind);
     const o = resolveOptions({ dir, backend: kind, log }, stored(state));
     const names = knownNames(o, state, file);
@@ -299,6 +311,10 @@ export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
   const file = readClusterFile(dir);
   if (!state && !file) return { dir, up: false, nodes: [] };
   const kind = state?.backend ?? file!.backend;
+  if (kind === 'docker') {
+    const { dockerStatus } = await import('./docker.ts');
+    return dockerStatus(resolveOptions({ dir, backend: kind, log: opts.log }, stored(state)), file);
+  }
   const backend = await backendFor(kind);
   const o = resolveOptions({ dir, backend: kind, log: opts.log }, stored(state));
   const nodes: ClusterNode[] =

@@ -37,7 +37,7 @@ export function resolveOptions(opts: ClusterOptions = {}, stored: Partial<Resolv
     nodes,
     backend,
     dir: resolve(opts.dir ?? defaultDir()),
-    addressBase: opts.addressBase ?? stored.addressBase ?? (backend === 'netns' ? '10.77.0.11' : '127.0.0.11'),
+    addressBase: opts.addressBase ?? stored.addressBase ?? (backend === 'netns' ? '10.77.0.11' : backend === 'docker' ? '10.78.0.11' : '127.0.0.11'),
     namePrefix: opts.namePrefix ?? stored.namePrefix ?? 'n',
     distPortBase: opts.distPortBase ?? stored.distPortBase ?? 25680,
     epmdPort: opts.epmdPort ?? stored.epmdPort ?? 4369,

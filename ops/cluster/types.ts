@@ -5,11 +5,11 @@ export type BackendKind = 'local' | 'netns' | 'docker';
 export interface ClusterOptions {
   /** Number of nodes (default 3). */
   nodes?: number;
-  /** 'local' (default; processes on 127.0.0.x), 'netns' (root; one namespace per host) or 'docker' (later). */
+  /** 'local' (default; processes on 127.0.0.x), 'netns' (root; one namespace per host) or 'docker' (containers on a bridge; a Docker engine and a local debian:bookworm-slim image). */
   backend?: BackendKind;
   /** State directory (default `<repo>/.cluster`, or $MIROS_CLUSTER_DIR). */
   dir?: string;
-  /** Address of node 1; node i gets the last octet + (i - 1). Default 127.0.0.11 (local), 10.77.0.11 (netns). */
+  /** Address of node 1; node i gets the last octet + (i - 1). Default 127.0.0.11 (local), 10.77.0.11 (netns), 10.78.0.11 (docker). */
   addressBase?: string;
   /** Node names are `<namePrefix><i>` (default 'n'): n1, n2, … */
   namePrefix?: string;
@@ -63,7 +63,7 @@ export interface ClusterNode {
 
 /** `.cluster/cluster.json`: what scenarios, tests and the library read. */
 export interface ClusterFile {
-  backend: 'local' | 'netns';
+  backend: 'local' | 'netns' | 'docker';
   createdAt: string;
   credentials: Credentials;
   nodes: ClusterNode[];
@@ -82,7 +82,7 @@ export interface NodeStatus {
 
 export interface ClusterStatus {
   dir: string;
-  backend?: 'local' | 'netns';
+  backend?: 'local' | 'netns' | 'docker';
   /** False when no cluster is recorded in `dir`. */
   up: boolean;
   nodes: NodeStatus[];
@@ -90,14 +90,14 @@ export interface ClusterStatus {
 
 export interface StoppedCluster {
   readonly dir: string;
-  readonly backend: 'local' | 'netns';
+  readonly backend: 'local' | 'netns' | 'docker';
   readonly nodes: string[];
   readonly stoppedAt: string;
 }
 
 export interface StartedCluster extends AsyncDisposable {
   readonly dir: string;
-  readonly backend: 'local' | 'netns';
+  readonly backend: 'local' | 'netns' | 'docker';
   readonly file: ClusterFile;
   readonly nodes: ClusterNode[];
   readonly credentials: Credentials;

@@ -41,8 +41,8 @@ export async function main(name: string, args: ScenarioArgs): Promise<number> {
     return 2;
   }
   const backend = args.backend ?? 'local';
-  if (backend !== 'local') {
-    console.error(`scenario ${name}: --backend ${backend} is not supported yet (use --backend local)`);
+  if (backend !== 'local' && backend !== 'docker') {
+    console.error(`scenario ${name}: --backend ${backend} is not supported yet (use --backend local or docker)`);
     return 2;
   }
   const nodes = Number(args.nodes ?? 3);

@@ -44,7 +44,8 @@ export interface Scenario {
 
 export interface RunOptions {
   nodes: number;
-  backend?: 'local' | 'netns';
+  /** docker: brokers in containers, the instances still run on the host (they reach the containers by address). */
+  backend?: 'local' | 'netns' | 'docker';
   /** Cluster state dir (default: dirname($MIROS_CLUSTER_FILE), else <repo>/.cluster). */
   dir?: string;
   /** Where logs/<name>-<timestamp>/ goes (default <cwd>/logs). */
@@ -177,7 +178,7 @@ export async function waitFor(what: string, cond: () => boolean, timeoutMs: numb
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Brings the cluster up unless `count` healthy nodes are running; never shrinks it. */
-export async function ensureCluster(dir: string, count: number, backend: 'local' | 'netns', log: (l: string) => void): Promise<ClusterFile> {
+export async function ensureCluster(dir: string, count: number, backend: 'local' | 'netns' | 'docker', log: (l: string) => void): Promise<ClusterFile> {
   const s = await status({ dir });
   const healthy = s.up && s.nodes.length >= count && s.nodes.every((n) => n.healthy);
   if (!healthy) {

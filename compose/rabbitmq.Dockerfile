@@ -1,0 +1,15 @@
+# A RabbitMQ node: Debian's rabbitmq-server on debian:bookworm-slim, management plugin on,
+# peter/rabbit administrator, no guest. Builds without a registry once a local image carries
+# the debian:bookworm-slim tag (scripts/ci-docker.sh makes one with debootstrap); the build
+# needs a network for apt: `docker build --network host -f compose/rabbitmq.Dockerfile compose`.
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /usr/share/doc/* /usr/share/man/*
+RUN rabbitmq-plugins enable --offline rabbitmq_management
+COPY rabbitmq/rabbitmq.conf /etc/rabbitmq/rabbitmq.conf
+# the node is rabbit@<container hostname> (the backend sets the hostname to n1, n2, …)
+USER rabbitmq
+WORKDIR /var/lib/rabbitmq
+EXPOSE 5672 15672
+CMD ["/usr/lib/rabbitmq/bin/rabbitmq-server"]

@@ -1,0 +1,43 @@
+// The testcontainers helper (ops/testing/rabbitmq-container.ts) against a real engine.
+import { connect, type GetMessage } from 'amqplib';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { httpGet } from '../../ops/cluster/health.ts';
+import { MirosRabbitMQContainer, type StartedMirosRabbitMQContainer } from '../../ops/testing/rabbitmq-container.ts';
+
+let rabbit: StartedMirosRabbitMQContainer;
+
+beforeAll(async () => {
+  rabbit = await new MirosRabbitMQContainer().start();
+});
+
+afterAll(async () => {
+  await rabbit?.stop();
+});
+
+test('getAmqpUrl() reaches the broker as peter: a message goes round a queue', async () => {
+  expect(rabbit.getAmqpUrl()).toMatch(/^amqp:\/\/peter:rabbit@[^:]+:\d+\/%2F$/);
+  const conn = await connect(rabbit.getAmqpUrl());
+  try {
+    const ch = await conn.createChannel();
+    const { queue } = await ch.assertQueue('', { exclusive: true });
+    ch.sendToQueue(queue, Buffer.from('hello from a container'));
+    let got: GetMessage | false = false;
+    for (let i = 0; i < 50 && !got; i++) {
+      got = await ch.get(queue, { noAck: true });
+      if (!got) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(got && got.content.toString()).toBe('hello from a container');
+  } finally {
+    await conn.close();
+  }
+});
+
+test('management API: peter is an administrator, guest does not exist', async () => {
+  const me = await httpGet(`${rabbit.getManagementUrl()}/api/whoami`);
+  expect(me.status).toBe(200);
+  expect(JSON.parse(me.body)).toMatchObject({ name: 'peter', tags: ['administrator'] });
+  const guest = await httpGet(`${rabbit.getManagementUrl()}/api/overview`, { user: 'guest', password: 'guest' });
+  expect(guest.status).toBe(401);
+  const users = JSON.parse((await httpGet(`${rabbit.getManagementUrl()}/api/users`)).body) as { name: string }[];
+  expect(users.map((u) => u.name)).toEqual(['peter']);
+});
