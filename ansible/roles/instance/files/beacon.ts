@@ -1,0 +1,67 @@
+// The chart the instance role installs as a service: a networked active object that
+// toggles idle <-> busy every BEACON_PERIOD_MS and transmits TICK {from} on the mesh; a
+// TICK from another host is printed as "GOT TICK from <name>". A second, never-driven chart
+// (the monitor, as in the scenario runner) prints the trace network to distributed.log.
+// Configuration: the .env in the working directory (credentials, Fernet keys), the hosts
+// file .miros_rabbitmq_hosts.json, and BEACON_NAME / BEACON_THIS_ADDRESS from the service.
+import { appendFileSync } from 'node:fs';
+import { Event, NetworkedActiveObject, ReturnStatus, signals } from 'miros-rabbitmq';
+
+const name = process.env.BEACON_NAME ?? 'beacon';
+const thisAddress = process.env.BEACON_THIS_ADDRESS || undefined;
+const period = Number(process.env.BEACON_PERIOD_MS ?? 2000);
+const common = { txRoutingKey: 'beacon.man', rxRoutingKey: '#.man', thisAddress, startTimeoutMs: 60_000 };
+const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
+
+function idle(chart: any, e: any): ReturnStatus {
+  if (e.signalName === 'TOGGLE') return chart.trans(busy);
+  return other(chart, e) ?? chart.super(chart.top);
+}
+function busy(chart: any, e: any): ReturnStatus {
+  if (e.signalName === 'TOGGLE') return chart.trans(idle);
+  return other(chart, e) ?? chart.super(chart.top);
+}
+function other(_chart: any, e: any): ReturnStatus | undefined {
+  if (signals.isInner(e.signal)) return undefined;
+  if (e.signalName === 'TICK') {
+    if (e.payload?.from !== name) log(`GOT TICK from ${e.payload?.from}`);
+    return ReturnStatus.HANDLED;
+  }
+  return undefined;
+}
+function quiet(chart: any, _e: any): ReturnStatus {
+  return chart.super(chart.top);
+}
+
+const monitor = new NetworkedActiveObject(`${name}-monitor`, {
+  ...common,
+  txRoutingKey: `${name}.monitor`,
+  rxRoutingKey: `${name}.monitor`,
+  output: (line) => appendFileSync('distributed.log', `${line}\n`),
+  onWarning: (m) => log(`monitor warning: ${m}`),
+});
+monitor.enableSnoopTraceNoColor();
+await monitor.startAt(quiet);
+
+const chart = new NetworkedActiveObject(name, { ...common, output: (line) => log(line), onWarning: (m) => log(`warning: ${m}`) });
+chart.enableSnoopTraceNoColor();
+await chart.startAt(idle);
+log(`READY ${name} hosts ${JSON.stringify(chart.lan.addresses)}`);
+chart.snoopScribble(`${name} is up`);
+const timer = setInterval(() => {
+  chart.postFifo(new Event('TOGGLE'));
+  chart.transmit(new Event('TICK', { from: name }));
+}, period);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(timer);
+  log(`STOP ${name}`);
+  await chart.stop();
+  await monitor.stop();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
