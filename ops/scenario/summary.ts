@@ -21,7 +21,7 @@ export function formatSummary(name: string, run: Run, checks: CheckResult[], pas
       i.name,
       i.config.host,
       s ? String(s.mesh.sent) : '-',
-      s ? String(s.mesh.delivered - s.mesh.self) : '-',
+      s ? String(s.mesh.delivered) : '-',
       s ? String(s.trace.sent + s.spy.sent) : '-',
       s ? String(s.trace.delivered + s.spy.delivered) : '-',
       String(errors),

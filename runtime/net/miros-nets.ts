@@ -213,7 +213,13 @@ export class MirosNets {
     const counters = this.receiver?.counters;
     const zero = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0 });
     return {
-      mesh: { ...(counters?.mesh ?? zero()), sent: this.sent.mesh, self: this.selfDropped + (counters?.mesh.own ?? 0) },
+      // mesh.delivered: events posted into this chart; mesh.self: our own events that came back
+      mesh: {
+        ...(counters?.mesh ?? zero()),
+        delivered: (counters?.mesh.delivered ?? 0) - this.selfDropped,
+        sent: this.sent.mesh,
+        self: this.selfDropped + (counters?.mesh.own ?? 0),
+      },
       trace: { ...(counters?.trace ?? zero()), sent: this.sent.trace },
       spy: { ...(counters?.spy ?? zero()), sent: this.sent.spy },
       deliveryErrors: this.deliveryErrors,

@@ -62,7 +62,7 @@ export function makeNode(
     meshEncryptionKey: MESH_KEY,
     txRoutingKey: 'heya.man',
     rxRoutingKey: '#.man',
-    hosts: all.map((n) => n.host),
+    hosts: all.slice(0, 3).map((n) => n.host), // the tests are written for 3 brokers; the cluster may have more
     thisAddress: all[brokerIndex].host,
     startTimeoutMs: 20_000,
     output: (line) => lines.push(line),
