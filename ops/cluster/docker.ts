@@ -8,7 +8,7 @@ import Docker from 'dockerode';
 import { writeClusterFile, readState, removeClusterFile, removeState, writeState, type StateFile } from './cluster-file.ts';
 import { ClusterError } from './errors.ts';
 import { nodeHealth } from './health.ts';
-import { AMQP_PORT, CREDENTIALS, MANAGEMENT_PORT, REPO_ROOT, amqpUrl, hostAddress, managementUrl } from './options.ts';
+import { CREDENTIALS, REPO_ROOT, clusterNode, hostAddress } from './options.ts';
 import { childrenOf, rssMb } from './process.ts';
 import type { ClusterFile, ClusterNode, ClusterStatus, NodeStatus, ResolvedOptions, StoppedCluster } from './types.ts';
 
@@ -161,20 +161,9 @@ async function ensureNode(d: Docker, o: ResolvedOptions, s: Spec): Promise<numbe
 }
 
 function toClusterNode(s: Spec, pid: number): ClusterNode {
-  return {
-    name: s.name,
-    index: s.index,
-    host: s.host,
-    amqpPort: AMQP_PORT,
-    managementPort: MANAGEMENT_PORT,
-    amqpUrl: amqpUrl(s.host),
-    managementUrl: managementUrl(s.host),
-    erlangNode: erlangNode(s.name),
-    pid,
-    // inside the container (docker exec / docker logs): not on the host
-    dataDir: `${s.container}:/var/lib/rabbitmq/mnesia`,
-    logFile: `${s.container}:stdout`,
-  };
+  // data and log live inside the container (docker exec / docker logs), not on the host
+  const where = { dataDir: `${s.container}:/var/lib/rabbitmq/mnesia`, logFile: `${s.container}:stdout` };
+  return clusterNode({ ...s, erlangNode: erlangNode(s.name), ...where }, pid);
 }
 
 /** RSS of the container's processes (its init and every descendant: beam.smp is a grandchild). */

@@ -20,13 +20,10 @@ import { ensureRabbitmq } from './install.ts';
 import { localBackend } from './local.ts';
 import { withLock } from './lock.ts';
 import {
-  AMQP_PORT,
   CREDENTIALS,
-  MANAGEMENT_PORT,
   type NodeSpec,
-  amqpUrl,
+  clusterNode,
   defaultDir,
-  managementUrl,
   nodeSpec,
   parseBackend,
   resolveOptions,
@@ -87,21 +84,6 @@ function knownNames(o: ResolvedOptions, state: StateFile | undefined, file: Clus
   return [...names].filter((n) => indexOf(n, o.namePrefix) !== undefined).sort((a, b) => indexOf(a, o.namePrefix)! - indexOf(b, o.namePrefix)!);
 }
 
-function toClusterNode(spec: NodeSpec, pid: number): ClusterNode {
-  return {
-    name: spec.name,
-    index: spec.index,
-    host: spec.host,
-    amqpPort: AMQP_PORT,
-    managementPort: MANAGEMENT_PORT,
-    amqpUrl: amqpUrl(spec.host),
-    managementUrl: managementUrl(spec.host),
-    erlangNode: spec.erlangNode,
-    pid,
-    dataDir: spec.dataDir,
-    logFile: spec.logFile,
-  };
-}
 
 class Started implements StartedCluster {
   constructor(
@@ -211,7 +193,7 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
         details,
       );
     }
-    const nodes = wanted.map((spec) => toClusterNode(spec, st.nodes[spec.name].pid!));
+    const nodes = wanted.map((spec) => clusterNode(spec, st.nodes[spec.name].pid!));
     const unchanged = previous && previous.backend === o.backend && JSON.stringify(previous.nodes) === JSON.stringify(nodes);
     const file: ClusterFile = {
       backend: backend.kind,
@@ -318,7 +300,7 @@ export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
   const backend = await backendFor(kind);
   const o = resolveOptions({ dir, backend: kind, log: opts.log }, stored(state));
   const nodes: ClusterNode[] =
-    file?.nodes ?? knownNames(o, state, undefined).map((n) => toClusterNode(nodeSpec(o, indexOf(n, o.namePrefix)!), state?.nodes[n]?.pid ?? 0));
+    file?.nodes ?? knownNames(o, state, undefined).map((n) => clusterNode(nodeSpec(o, indexOf(n, o.namePrefix)!), state?.nodes[n]?.pid ?? 0));
   const statuses = await Promise.all(
     nodes.map(async (n): Promise<NodeStatus> => {
       const spec = nodeSpec(o, n.index);

@@ -2,7 +2,7 @@
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClusterError } from './errors.ts';
-import type { BackendKind, ClusterOptions, Credentials, ResolvedOptions } from './types.ts';
+import type { BackendKind, ClusterNode, ClusterOptions, Credentials, ResolvedOptions } from './types.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEFAULT_DIR = join(REPO_ROOT, '.cluster');
@@ -110,4 +110,24 @@ export function amqpUrl(host: string, c: Credentials = CREDENTIALS): string {
 
 export function managementUrl(host: string): string {
   return `http://${host}:${MANAGEMENT_PORT}`;
+}
+
+/** A node's cluster.json entry: the same shape for every backend. */
+export function clusterNode(
+  n: { name: string; index: number; host: string; erlangNode: string; dataDir: string; logFile: string },
+  pid: number,
+): ClusterNode {
+  return {
+    name: n.name,
+    index: n.index,
+    host: n.host,
+    amqpPort: AMQP_PORT,
+    managementPort: MANAGEMENT_PORT,
+    amqpUrl: amqpUrl(n.host),
+    managementUrl: managementUrl(n.host),
+    erlangNode: n.erlangNode,
+    pid,
+    dataDir: n.dataDir,
+    logFile: n.logFile,
+  };
 }
