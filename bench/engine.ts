@@ -1,5 +1,5 @@
 /**
- * Engine throughput: Samek's comprehensive chart (shared/conformance/cases/
+ * Engine throughput: Samek's comprehensive chart (test/fixtures/conformance/cases/
  * comprehensive.json) written as TS state functions, driven with that case's
  * event sequence over and over, with instrumentation off and on, against the
  * same chart in XState v5 driven with the same events.

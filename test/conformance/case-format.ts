@@ -1,5 +1,5 @@
 /**
- * The conformance case language (shared/conformance/README.md): types and a
+ * The conformance case language (test/fixtures/conformance/README.md): types and a
  * strict validator. Anything that is not in the format is rejected with a
  * one-line `CaseError` message.
  */

@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { runCase } from './run-case.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const sharedDir = process.env.MIROS_SHARED_DIR ?? path.resolve(repoRoot, '../shared');
-const casesDir = path.join(sharedDir, 'conformance', 'cases');
-const expectedDir = path.join(sharedDir, 'conformance', 'expected');
+const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'conformance');
+const casesDir = path.join(fixtureDir, 'cases');
+const expectedDir = path.join(fixtureDir, 'expected');
 
 function listCases(): string[] {
   if (!existsSync(casesDir)) return [];
@@ -22,9 +22,9 @@ const cases = listCases();
 const readJson = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
 
 describe('conformance: engine output equals miros output', () => {
-  it('finds the shared conformance cases', () => {
-    // fail loudly rather than skip: a missing shared dir must not look green
-    expect(existsSync(casesDir), `conformance cases not found at ${casesDir} (set MIROS_SHARED_DIR)`).toBe(true);
+  it('finds the conformance fixtures', () => {
+    // fail loudly rather than skip: a missing fixture dir must not look green
+    expect(existsSync(casesDir), `conformance cases not found at ${casesDir}`).toBe(true);
     expect(cases.length, `no *.json case in ${casesDir}`).toBeGreaterThan(0);
   });
 
@@ -49,7 +49,7 @@ describe('conformance: the CLI', () => {
 
   it('prints the expected JSON object for a case', () => {
     const file = cases.includes('topo_c_sibling.json') ? 'topo_c_sibling.json' : cases[0];
-    expect(file, 'no shared case to run').toBeDefined();
+    expect(file, 'no case to run').toBeDefined();
     const r = cli(path.join(casesDir, file as string));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);

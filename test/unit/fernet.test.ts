@@ -7,8 +7,7 @@ import { EnvelopeError } from '../../runtime/net/errors.ts';
 import { Fernet, generateKey, isValidKey, normaliseKey } from '../../runtime/net/fernet.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const sharedDir = process.env.MIROS_SHARED_DIR ?? path.resolve(repoRoot, '../shared');
-const vectorDir = path.join(sharedDir, 'vectors', 'fernet');
+const vectorDir = path.join(repoRoot, 'test', 'fixtures', 'fernet');
 
 interface Vector {
   token: string;
@@ -24,7 +23,7 @@ interface Vector {
 function load(name: string): Vector[] {
   const file = path.join(vectorDir, name);
   if (!existsSync(file)) {
-    throw new Error(`Fernet test vectors missing: ${file} (set MIROS_SHARED_DIR to the shared/ directory)`);
+    throw new Error(`Fernet test vectors missing: ${file}`);
   }
   return JSON.parse(readFileSync(file, 'utf8')) as Vector[];
 }

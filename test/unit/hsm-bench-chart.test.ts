@@ -7,8 +7,7 @@ import { Event, stripped } from '../../runtime/hsm/index.ts';
 import { COMPREHENSIVE_EVENTS, benchEngine, comprehensiveChart, comprehensiveMachine, leafOf } from '../../bench/engine.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const sharedDir = process.env.MIROS_SHARED_DIR ?? path.resolve(repoRoot, '../shared');
-const expectedFile = path.join(sharedDir, 'conformance', 'expected', 'comprehensive.json');
+const expectedFile = path.join(repoRoot, 'test', 'fixtures', 'conformance', 'expected', 'comprehensive.json');
 
 interface Expected {
   start: { spy: string[]; trace: string[]; state: string };
@@ -17,7 +16,7 @@ interface Expected {
 
 describe('bench chart: the hand-written comprehensive chart', () => {
   it('produces the spy and trace of expected/comprehensive.json', () => {
-    expect(existsSync(expectedFile), `missing ${expectedFile} (set MIROS_SHARED_DIR)`).toBe(true);
+    expect(existsSync(expectedFile), `missing ${expectedFile}`).toBe(true);
     const expected = JSON.parse(readFileSync(expectedFile, 'utf8')) as Expected;
     const chart = comprehensiveChart(true);
     chart.completeCircuit();
