@@ -39,4 +39,4 @@ typecheck: deps
 	npx tsc --noEmit
 
 scenario: deps
-	npx zx scenarios/$(S).mjs --nodes $(N) --backend $(BACKEND)
+	node scenarios/$(S).mjs --nodes $(N) --backend $(BACKEND)

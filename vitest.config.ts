@@ -9,13 +9,14 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/conformance/**/*.test.ts'],
+          globalSetup: ['test/setup/build.ts'],
         },
       },
       {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
-          globalSetup: ['test/setup/cluster.ts'],
+          globalSetup: ['test/setup/build.ts', 'test/setup/cluster.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 240_000,

@@ -1,9 +1,8 @@
-#!/usr/bin/env zx
+#!/usr/bin/env node
 // broker-restart: the broker of ring member 1 is stopped and started during a token ring; no token may be lost.
-//   npx zx scenarios/broker-restart.mjs --nodes 3 [--laps 3] [--timeout S] [--backend local]
-import { argv } from 'zx';
-import { register } from 'tsx/esm/api';
+//   node scenarios/broker-restart.mjs --nodes 3 [--laps 3] [--timeout S] [--backend local]
+import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
-register(); // the ops modules are TypeScript
-const { main } = await import('../ops/scenario/index.ts');
-process.exitCode = await main('broker-restart', argv);
+ensureBuilt(); // runs the compiled testbed (dist/), rebuilt when a source changed
+const { main } = await import('../dist/ops/testbed.js');
+process.exitCode = await main('broker-restart', process.argv.slice(2));

@@ -1,9 +1,8 @@
-#!/usr/bin/env zx
+#!/usr/bin/env node
 // horse-archer: the reference's networked example; N archers coordinate over the mesh and must re-advance as one unit.
-//   npx zx scenarios/horse-archer.mjs --nodes 3 [--compression 100] [--timeout S] [--backend local]
-import { argv } from 'zx';
-import { register } from 'tsx/esm/api';
+//   node scenarios/horse-archer.mjs --nodes 3 [--compression 100] [--timeout S] [--backend local]
+import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
-register(); // the ops modules are TypeScript
-const { main } = await import('../ops/scenario/index.ts');
-process.exitCode = await main('horse-archer', argv);
+ensureBuilt(); // runs the compiled testbed (dist/), rebuilt when a source changed
+const { main } = await import('../dist/ops/testbed.js');
+process.exitCode = await main('horse-archer', process.argv.slice(2));

@@ -1,9 +1,8 @@
-#!/usr/bin/env zx
+#!/usr/bin/env node
 // late-joiner: an instance and its broker (node N+1) start after the others; it must be discovered and join the mesh without restarts.
-//   npx zx scenarios/late-joiner.mjs --nodes 3 [--timeout S] [--backend local]
-import { argv } from 'zx';
-import { register } from 'tsx/esm/api';
+//   node scenarios/late-joiner.mjs --nodes 3 [--timeout S] [--backend local]
+import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
-register(); // the ops modules are TypeScript
-const { main } = await import('../ops/scenario/index.ts');
-process.exitCode = await main('late-joiner', argv);
+ensureBuilt(); // runs the compiled testbed (dist/), rebuilt when a source changed
+const { main } = await import('../dist/ops/testbed.js');
+process.exitCode = await main('late-joiner', process.argv.slice(2));

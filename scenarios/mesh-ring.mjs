@@ -1,10 +1,9 @@
-#!/usr/bin/env zx
+#!/usr/bin/env node
 // mesh-ring: N charts pass a token around the ring --laps times (default 3) over the mesh;
 // passes if every hop arrived once, at the right member, in order.
-//   npx zx scenarios/mesh-ring.mjs --nodes 3 [--laps 3] [--timeout 30] [--backend local]
-import { argv } from 'zx';
-import { register } from 'tsx/esm/api';
+//   node scenarios/mesh-ring.mjs --nodes 3 [--laps 3] [--timeout 30] [--backend local]
+import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
-register(); // the ops modules are TypeScript
-const { main } = await import('../ops/scenario/index.ts');
-process.exitCode = await main('mesh-ring', argv);
+ensureBuilt(); // runs the compiled testbed (dist/), rebuilt when a source changed
+const { main } = await import('../dist/ops/testbed.js');
+process.exitCode = await main('mesh-ring', process.argv.slice(2));

@@ -1,9 +1,8 @@
-#!/usr/bin/env zx
+#!/usr/bin/env node
 // wrong-key: one instance has another mesh key; it is isolated, the others report it and keep working.
-//   npx zx scenarios/wrong-key.mjs --nodes 3 [--timeout S] [--backend local]
-import { argv } from 'zx';
-import { register } from 'tsx/esm/api';
+//   node scenarios/wrong-key.mjs --nodes 3 [--timeout S] [--backend local]
+import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
-register(); // the ops modules are TypeScript
-const { main } = await import('../ops/scenario/index.ts');
-process.exitCode = await main('wrong-key', argv);
+ensureBuilt(); // runs the compiled testbed (dist/), rebuilt when a source changed
+const { main } = await import('../dist/ops/testbed.js');
+process.exitCode = await main('wrong-key', process.argv.slice(2));

@@ -5,21 +5,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, existsSync, type WriteStream } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
 import { clusterFilePath, defaultDir, readClusterFile, status, up, type ClusterFile } from '../cluster/index.ts';
 import type { InstanceConfig, Command } from '../instances/common.ts';
 import { CONTROL } from '../instances/common.ts';
+import { compiledModule } from '../package-root.ts';
 import { formatSummary, type CheckResult } from './summary.ts';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-export const INSTANCES_DIR = resolve(HERE, '../instances');
 
 export interface InstanceSpec {
   name: string;
-  /** Program in ops/instances (without .ts). */
+  /** Program in ops/instances (without extension; the compiled dist/ops/instances/<program>.js runs). */
   program: string;
   /** Index of its broker in cluster.json (0-based). */
   broker: number;
@@ -109,9 +107,9 @@ export class Run {
   /** Spawns an instance and resolves once it printed READY. */
   async start(name: string, timeoutMs = 30_000): Promise<void> {
     const inst = this.get(name);
-    const file = join(INSTANCES_DIR, `${inst.spec.program}.ts`);
+    const file = compiledModule(`ops/instances/${inst.spec.program}`);
     inst.log = createWriteStream(join(this.logDir, `${name}.log`));
-    const child = spawn(process.execPath, ['--import', 'tsx', file], {
+    const child = spawn(process.execPath, ['--enable-source-maps', file], {
       env: { ...process.env, MIROS_INSTANCE: JSON.stringify(inst.config) },
       stdio: ['pipe', 'pipe', 'pipe'],
     });

@@ -51,29 +51,31 @@ export class StateBlueprint {
   }
 }
 
-export class Factory extends ActiveObject {
+/**
+ * The state table behind a factory: the states built by `createState(...).toMethod()`,
+ * their handlers and parents. Factory and NetworkedFactory each own one and delegate to
+ * it (composition), so both classes build states the same way.
+ */
+export class StateTable {
   /** Every state built by `toMethod`, by name. */
   readonly states: Record<string, State> = {};
   readonly #lookup = new Map<string, Map<number, SignalHandler>>();
   readonly #parents = new Map<string, State>();
 
-  constructor(nameOrOptions: string | ActiveObjectOptions = {}) {
-    super(nameOrOptions);
-  }
+  /** `top` is the chart's top state: the parent of a state never nested. */
+  constructor(private readonly top: State) {}
 
   createState(name: string): StateBlueprint {
     assert(510, typeof name === 'string' && name.length > 0, 'createState needs a non-empty state name');
     return new StateBlueprint(name, (n, handlers) => this.#register(n, handlers));
   }
 
-  /** Sets the parent of `child` (null → top). Chainable. */
-  nest(child: State | string, parent: State | string | null): this {
-    const c = this.#resolve(child);
-    this.#parents.set(c.name, parent === null ? this.top : this.#resolve(parent));
-    return this;
+  /** Sets the parent of `child` (null → top). */
+  nest(child: State | string, parent: State | string | null): void {
+    const c = this.resolve(child);
+    this.#parents.set(c.name, parent === null ? this.top : this.resolve(parent));
   }
 
-  /** The handler table of a state (signal name → handler), for inspection. */
   handlersOf(stateOrName: State | string): Record<string, SignalHandler> {
     const name = typeof stateOrName === 'string' ? stateOrName : stateOrName.name;
     const out: Record<string, SignalHandler> = {};
@@ -81,11 +83,8 @@ export class Factory extends ActiveObject {
     return out;
   }
 
-  override startAt(initialState: State | string): void {
-    super.startAt(this.#resolve(initialState));
-  }
-
-  #resolve(s: State | string): State {
+  /** A state function as it is, or the state built under that name. */
+  resolve(s: State | string): State {
     if (typeof s === 'function') return s;
     const found = this.states[s];
     assert(520, found !== undefined, `Factory: no state named '${s}' (build it with createState('${s}')...toMethod())`);
@@ -97,7 +96,7 @@ export class Factory extends ActiveObject {
     const lookup = this.#lookup;
     const parents = this.#parents;
     const top = this.top;
-    const fn = state(name, (chart: Factory, e: Event): ReturnStatus => {
+    const fn = state(name, (chart: ActiveObject, e: Event): ReturnStatus => {
       const handler = lookup.get(name)?.get(e.signal);
       const status = handler === undefined ? ReturnStatus.UNHANDLED : handler(chart, e);
       if (status === ReturnStatus.UNHANDLED) return chart.super(parents.get(name) ?? top);
@@ -105,5 +104,38 @@ export class Factory extends ActiveObject {
     });
     this.states[name] = fn;
     return fn;
+  }
+}
+
+export class Factory extends ActiveObject {
+  readonly #table: StateTable;
+
+  constructor(nameOrOptions: string | ActiveObjectOptions = {}) {
+    super(nameOrOptions);
+    this.#table = new StateTable(this.top);
+  }
+
+  /** Every state built by `toMethod`, by name. */
+  get states(): Record<string, State> {
+    return this.#table.states;
+  }
+
+  createState(name: string): StateBlueprint {
+    return this.#table.createState(name);
+  }
+
+  /** Sets the parent of `child` (null → top). Chainable. */
+  nest(child: State | string, parent: State | string | null): this {
+    this.#table.nest(child, parent);
+    return this;
+  }
+
+  /** The handler table of a state (signal name → handler), for inspection. */
+  handlersOf(stateOrName: State | string): Record<string, SignalHandler> {
+    return this.#table.handlersOf(stateOrName);
+  }
+
+  override startAt(initialState: State | string): void {
+    super.startAt(this.#table.resolve(initialState));
   }
 }

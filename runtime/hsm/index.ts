@@ -52,6 +52,6 @@ export {
   type ErrorHook,
   type ErrorContext,
 } from './active-object.ts';
-export { Factory, StateBlueprint, type SignalHandler } from './factory.ts';
+export { Factory, StateBlueprint, StateTable, type SignalHandler } from './factory.ts';
 export { router, Router, type QueueType, type Subscriber } from './router.ts';
 export { uuid5, NAMESPACE_DNS } from './uuid5.ts';

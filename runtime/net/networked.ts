@@ -1,92 +1,112 @@
-// NetworkedActiveObject and NetworkedFactory: one mixin over the engine's ActiveObject
-// and Factory, delegating everything networked to a MirosNets (one implementation, two
-// classes). Constructors do no network I/O; `await chart.startAt(state)` connects.
-import { ActiveObject, Factory, type Event, type State } from '../hsm/index.ts';
+// NetworkedActiveObject and NetworkedFactory: explicit classes over the engine's ActiveObject.
+// Everything networked is delegated to a MirosNets (composition), and NetworkedFactory adds
+// the engine's StateTable. Constructors do no network I/O; `await chart.startAt(state)` connects.
+import { ActiveObject, StateTable, type Event, type SignalHandler, type State, type StateBlueprint } from '../hsm/index.ts';
 import { MirosNets, type Lan, type NetworkStats, type NetworkedOptions } from './miros-nets.ts';
 
-type ActiveObjectClass = new (...args: any[]) => ActiveObject;
-
-function Networked<TBase extends ActiveObjectClass>(Base: TBase) {
-  return class NetworkedChart extends Base {
-    /** The networked layer of this chart (links, receiver, discovery, counters). */
-    nets!: MirosNets;
-
-    /** Called once by the concrete constructors (a mixin cannot declare a typed constructor). */
-    protected attachNetworks(options: NetworkedOptions): void {
-      this.nets = new MirosNets(this, options);
-    }
-
-    /** `lan.this.address`, `lan.other.addresses`, `lan.addresses` (filled by startAt). */
-    get lan(): Lan {
-      return this.nets.lan;
-    }
-
-    /** Finds the brokers, joins the enabled networks, then starts the chart. */
-    override async startAt(initialState: State): Promise<void> {
-      await this.nets.start(() => super.startAt(initialState));
-    }
-
-    /** Sends `event` to every other chart on the mesh whose rxRoutingKey matches our txRoutingKey. */
-    transmit(event: Event): void {
-      this.nets.transmit(event);
-    }
-
-    enableSnoopTrace(): void {
-      this.nets.enableSnoop('trace', 'color');
-    }
-
-    enableSnoopSpy(): void {
-      this.nets.enableSnoop('spy', 'color');
-    }
-
-    enableSnoopTraceNoColor(): void {
-      this.nets.enableSnoop('trace', 'plain');
-    }
-
-    enableSnoopSpyNoColor(): void {
-      this.nets.enableSnoop('spy', 'plain');
-    }
-
-    /** Writes "[ts] [name] # message" to the trace network, else the spy network, else the local spy. */
-    snoopScribble(message: string): void {
-      this.nets.snoopScribble(message);
-    }
-
-    /** amqp://user:pass@IP:5672/%2F?connection_attempts=3&heartbeat_interval=3600 of this host. */
-    thisUrl(): string {
-      return this.nets.thisUrl();
-    }
-
-    otherUrls(): string[] {
-      return this.nets.otherUrls();
-    }
-
-    /** Counters per network (received, delivered, dropped by reason, duplicates, sent) and per broker. */
-    networkStats(): NetworkStats {
-      return this.nets.stats();
-    }
-
-    /** Stops the chart, then closes every connection (waiting briefly for unconfirmed events). */
-    override async stop(): Promise<void> {
-      await super.stop();
-      await this.nets.stop();
-    }
-  };
-}
-
 /** An ActiveObject on the mesh and snoop networks (miros-rabbitmq's NetworkedActiveObject). */
-export class NetworkedActiveObject extends Networked(ActiveObject) {
+export class NetworkedActiveObject extends ActiveObject {
+  /** The networked layer of this chart (links, receiver, discovery, counters). */
+  readonly nets: MirosNets;
+
   constructor(name: string, options: NetworkedOptions = {}) {
     super({ name: requireName(name), maxlen: Infinity });
-    this.attachNetworks(options);
+    this.nets = new MirosNets(this, options);
+  }
+
+  /** `lan.this.address`, `lan.other.addresses`, `lan.addresses` (filled by startAt). */
+  get lan(): Lan {
+    return this.nets.lan;
+  }
+
+  /** Finds the brokers, joins the enabled networks, then starts the chart. */
+  override async startAt(initialState: State): Promise<void> {
+    await this.nets.start(() => super.startAt(initialState));
+  }
+
+  /** Sends `event` to every other chart on the mesh whose rxRoutingKey matches our txRoutingKey. */
+  transmit(event: Event): void {
+    this.nets.transmit(event);
+  }
+
+  enableSnoopTrace(): void {
+    this.nets.enableSnoop('trace', 'color');
+  }
+
+  enableSnoopSpy(): void {
+    this.nets.enableSnoop('spy', 'color');
+  }
+
+  enableSnoopTraceNoColor(): void {
+    this.nets.enableSnoop('trace', 'plain');
+  }
+
+  enableSnoopSpyNoColor(): void {
+    this.nets.enableSnoop('spy', 'plain');
+  }
+
+  /** Writes "[ts] [name] # message" to the trace network, else the spy network, else the local spy. */
+  snoopScribble(message: string): void {
+    this.nets.snoopScribble(message);
+  }
+
+  /** amqp://user:pass@IP:5672/%2F?connection_attempts=3&heartbeat_interval=3600 of this host. */
+  thisUrl(): string {
+    return this.nets.thisUrl();
+  }
+
+  otherUrls(): string[] {
+    return this.nets.otherUrls();
+  }
+
+  /** Counters per network (received, delivered, dropped by reason, duplicates, sent) and per broker. */
+  networkStats(): NetworkStats {
+    return this.nets.stats();
+  }
+
+  /** Stops the chart, then closes every connection (waiting briefly for unconfirmed events). */
+  override async stop(): Promise<void> {
+    await super.stop();
+    await this.nets.stop();
   }
 }
 
-/** A Factory on the mesh and snoop networks (miros-rabbitmq's NetworkedFactory). */
-export class NetworkedFactory extends Networked(Factory) {
+/**
+ * A networked chart whose states are built from handler tables (miros-rabbitmq's
+ * NetworkedFactory): the networked layer of NetworkedActiveObject plus the state
+ * table of the engine's Factory (the same StateTable, so both build states alike).
+ */
+export class NetworkedFactory extends NetworkedActiveObject {
+  readonly #table: StateTable;
+
   constructor(name: string, options: NetworkedOptions = {}) {
-    super({ name: requireName(name), maxlen: Infinity });
-    this.attachNetworks(options);
+    super(name, options);
+    this.#table = new StateTable(this.top);
+  }
+
+  /** Every state built by `toMethod`, by name. */
+  get states(): Record<string, State> {
+    return this.#table.states;
+  }
+
+  createState(name: string): StateBlueprint {
+    return this.#table.createState(name);
+  }
+
+  /** Sets the parent of `child` (null → top). Chainable. */
+  nest(child: State | string, parent: State | string | null): this {
+    this.#table.nest(child, parent);
+    return this;
+  }
+
+  /** The handler table of a state (signal name → handler), for inspection. */
+  handlersOf(stateOrName: State | string): Record<string, SignalHandler> {
+    return this.#table.handlersOf(stateOrName);
+  }
+
+  /** Finds the brokers, joins the enabled networks, then starts at a state function or a built state's name. */
+  override async startAt(initialState: State | string): Promise<void> {
+    await super.startAt(this.#table.resolve(initialState));
   }
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runCase } from './run-case.ts';
+import { runCase } from '../../ops/conformance/run-case.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixtureDir = path.join(repoRoot, 'test', 'fixtures', 'conformance');
@@ -36,7 +36,7 @@ describe('conformance: engine output equals miros output', () => {
 
 describe('conformance: the CLI', () => {
   const cli = (file: string) =>
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test/conformance/cli.ts'), file], {
+    spawnSync(process.execPath, [path.join(repoRoot, 'scripts/conformance.mjs'), file], {
       cwd: repoRoot,
       encoding: 'utf8',
     });
