@@ -1,0 +1,132 @@
+// The package as a user gets it: `npm pack`, install the tarball into an empty
+// project, then use it there the three ways users do: plain `node` importing the
+// runtime (and the testbed API), a strict NodeNext TypeScript consumer checked
+// against the shipped .d.ts, and the installed `mirosnet` CLI.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
+const tsc = path.join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+
+let work: string; // a fresh temp dir: the tarball and the consumer project
+let consumer: string;
+let packedFiles: string[];
+
+const npm = (args: string[], cwd: string): string =>
+  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, npm_config_update_notifier: 'false' } });
+
+beforeAll(() => {
+  work = mkdtempSync(path.join(tmpdir(), 'miros-package-'));
+  // `npm pack` runs `prepare` (the build) first, as it does for a publish
+  const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], repoRoot)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  packedFiles = packed!.files.map((f) => f.path);
+  consumer = path.join(work, 'consumer');
+  execFileSync('mkdir', ['-p', consumer]);
+  writeFileSync(path.join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  npm(['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(work, packed!.filename), '@types/node@20'], consumer);
+}, 300_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('npm pack: the tarball', () => {
+  it('ships compiled JS, declarations and the CLI', () => {
+    for (const f of ['dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/runtime/index.js.map', 'dist/ops/cli.js', 'dist/ops/testbed.d.ts', 'dist/ops/testing/rabbitmq-container.js', 'bin/mirosnet.mjs', 'package.json', 'README.md']) {
+      expect(packedFiles, f).toContain(f);
+    }
+  });
+
+  it('ships no tests, CI, TypeScript sources, vault or key files', () => {
+    const forbidden = packedFiles.filter(
+      (f) => /^(test|\.ci|ansible|scripts|runtime|ops|bench|examples)\//.test(f) || /(^|\/)\.env$|vault|\.pem$|\.key$|(^|\/)cluster\.json$/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')),
+    );
+    expect(forbidden).toEqual([]);
+  });
+});
+
+describe('installed into an empty project', () => {
+  it('plain node imports the package and runs a small chart', () => {
+    const script = path.join(consumer, 'chart.mjs');
+    writeFileSync(
+      script,
+      `import { ActiveObject, Event, ReturnStatus, signals, stripped, NetworkedActiveObject, generateKey, isValidKey } from 'miros-rabbitmq';
+import { SCENARIOS, up, createFault } from 'miros-rabbitmq/testbed';
+const ao = new ActiveObject('lamp');
+function on(chart, e) {
+  if (e.signal === signals.OFF) return chart.trans(off);
+  return chart.super(chart.top);
+}
+function off(chart, e) {
+  if (e.signal === signals.ON) return chart.trans(on);
+  return chart.super(chart.top);
+}
+ao.startAt(off);
+ao.postFifo(new Event('ON'));
+ao.postFifo(new Event('OFF'));
+await new Promise((r) => setTimeout(r, 100));
+await ao.stop();
+console.log(JSON.stringify({
+  state: ao.currentState(),
+  trace: stripped(ao.trace()),
+  networked: typeof NetworkedActiveObject,
+  key: isValidKey(generateKey()),
+  scenarios: Object.keys(SCENARIOS).length,
+  testbed: [typeof up, typeof createFault],
+}));
+`,
+    );
+    const r = spawnSync(process.execPath, [script], { cwd: consumer, encoding: 'utf8', timeout: 20_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const out = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(out).toMatchObject({ state: 'off', networked: 'function', key: true, testbed: ['function', 'function'] });
+    expect(out.trace).toEqual(['[lamp] e->start_at() top->off', '[lamp] e->ON() off->on', '[lamp] e->OFF() on->off']);
+    expect(out.scenarios).toBeGreaterThan(0);
+  });
+
+  it('a strict NodeNext TypeScript consumer typechecks against the shipped types', () => {
+    writeFileSync(
+      path.join(consumer, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] }, include: ['*.ts'] }),
+    );
+    writeFileSync(
+      path.join(consumer, 'app.ts'),
+      `import { NetworkedActiveObject, NetworkedFactory, Event, ReturnStatus, signals, type State, type NetworkStats } from 'miros-rabbitmq';
+import { runScenario, type Scenario, type ClusterFile } from 'miros-rabbitmq/testbed';
+const chart = new NetworkedActiveObject('archer', { rabbitUser: 'peter', rabbitPassword: 'rabbit' });
+const idle: State = (c, e) => (e.signal === signals.FIRE ? ReturnStatus.HANDLED : c.super(c.top));
+const start: Promise<void> = chart.startAt(idle);
+chart.transmit(new Event('FIRE', { arrows: 3 }));
+chart.enableSnoopTraceNoColor();
+const stats: NetworkStats = chart.networkStats();
+const factory = new NetworkedFactory('f');
+const s: State = factory.createState('s').catch('A', () => ReturnStatus.HANDLED).toMethod();
+factory.nest(s, null);
+const url: string = chart.thisUrl();
+const run: (sc: Scenario, o: { nodes: number }) => Promise<unknown> = runScenario;
+const file: ClusterFile | undefined = undefined;
+// @ts-expect-error: transmit takes an Event, not a string
+chart.transmit('FIRE');
+export { start, stats, url, run, file };
+`,
+    );
+    const r = spawnSync(process.execPath, [tsc, '-p', consumer], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
+    expect(r.stdout + r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it('npx mirosnet --version and keygen work from the installed package', () => {
+    const v = spawnSync('npx', ['--no-install', 'mirosnet', '--version'], { cwd: consumer, encoding: 'utf8' });
+    expect(v.status).toBe(0);
+    expect(v.stdout.trim()).toBe(version);
+    const k = spawnSync('npx', ['--no-install', 'mirosnet', 'keygen'], { cwd: consumer, encoding: 'utf8' });
+    expect(k.status).toBe(0);
+    expect(k.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}=$/);
+  });
+});
