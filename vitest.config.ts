@@ -21,6 +21,16 @@ export default defineConfig({
         },
       },
       {
+        // also run by scripts/ci-docker.sh (test/docker/vitest.config.ts) with its own engine
+        test: {
+          name: 'docker',
+          include: ['test/docker/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 240_000,
+        },
+      },
+      {
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],

@@ -8,7 +8,12 @@ export interface InstallOptions {
   log?: (line: string) => void;
   /** Also require `ip` (iproute2), for the netns backend. */
   netns?: boolean;
+  /** Also require what the test suite needs: python3-cryptography (the Fernet cross-check). */
+  testing?: boolean;
 }
+
+/** Debian's python3-cryptography, which the Fernet cross-check runs against. */
+const PYTHON_FERNET = '/usr/lib/python3/dist-packages/cryptography/fernet.py';
 
 function isDebianLike(): boolean {
   if (!existsSync('/usr/bin/apt-get')) return false;
@@ -20,22 +25,23 @@ function isDebianLike(): boolean {
   }
 }
 
-function missingPackages(netns: boolean): string[] {
+function missingPackages({ netns = false, testing = false }: InstallOptions): string[] {
   const missing: string[] = [];
   if (!existsSync(RABBITMQ_SERVER)) missing.push('rabbitmq-server');
   if (netns && !existsSync('/usr/sbin/ip') && !existsSync('/sbin/ip') && !existsSync('/usr/bin/ip')) missing.push('iproute2');
+  if (testing && !existsSync(PYTHON_FERNET)) missing.push('python3-cryptography');
   return missing;
 }
 
-/** Makes sure RabbitMQ (and for netns, iproute2) is installed; installs it with apt when we may. */
+/** Makes sure RabbitMQ (for netns iproute2, for tests python3-cryptography) is installed; installs it with apt when we may. */
 export async function ensureRabbitmq(opts: InstallOptions = {}): Promise<void> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  const missing = missingPackages(opts.netns ?? false);
+  const missing = missingPackages(opts);
   if (missing.length === 0) return;
   const what = missing.join(' ');
   if (process.getuid?.() !== 0 || !isDebianLike()) {
     throw new ClusterError(
-      `${what} is not installed (${RABBITMQ_SERVER} is missing)`,
+      `${what} ${missing.length === 1 ? 'is' : 'are'} not installed`,
       isDebianLike()
         ? `install it as root: sudo apt-get install -y ${what}   (or: sudo npx mirosnet install-deps)`
         : `install RabbitMQ 3.10+ with its Erlang so that ${RABBITMQ_SERVER} exists (this tool installs it by itself only on Debian/Ubuntu as root)`,
@@ -45,7 +51,7 @@ export async function ensureRabbitmq(opts: InstallOptions = {}): Promise<void> {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   await run('apt-get', ['update'], env);
   await run('apt-get', ['install', '-y', ...missing], env);
-  const still = missingPackages(opts.netns ?? false);
+  const still = missingPackages(opts);
   if (still.length) throw new ClusterError(`apt-get finished but ${still.join(' ')} is still missing`, 'check the apt output above');
   log(`==> installed ${what}`);
 }
