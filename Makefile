@@ -4,7 +4,7 @@ BACKEND ?= local
 S ?= mesh-ring
 MIROSNET = node bin/mirosnet.mjs
 
-.PHONY: cluster down status logs test bench scenario deps conformance typecheck
+.PHONY: cluster down status logs test bench scenario scenario-exists deps conformance typecheck
 
 # npm packages, installed once (and again when the lockfile changes)
 node_modules/.package-lock.json: package.json package-lock.json
@@ -38,5 +38,14 @@ bench: deps
 typecheck: deps
 	npx tsc --noEmit
 
-scenario: deps
+# make scenario S=NAME [N=3] [BACKEND=local]: a typo fails at once, naming the scenarios
+comma := ,
+empty :=
+space := $(empty) $(empty)
+SCENARIO_NAMES = $(subst $(space),$(comma)$(space),$(sort $(basename $(notdir $(wildcard scenarios/*.mjs)))))
+
+scenario-exists:
+	@test -f scenarios/$(S).mjs || { echo "no scenario '$(S)'; the scenarios are: $(SCENARIO_NAMES) (make scenario S=NAME)" >&2; exit 2; }
+
+scenario: scenario-exists deps
 	node scenarios/$(S).mjs --nodes $(N) --backend $(BACKEND)

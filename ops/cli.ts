@@ -1,53 +1,97 @@
-// `mirosnet`: the testbed's command line. Each command parses its arguments
-// and calls one ops function (ops/cluster/index.ts); errors become one clear
-// message on stderr and exit status 1.
-import { spawn } from 'node:child_process';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import {
-  ClusterError,
-  type ClusterOptions,
-  down,
-  ensureRabbitmq,
-  formatTable,
-  heal,
-  logs,
-  partition,
-  readClusterFile,
-  status,
-  up,
-} from './cluster/index.ts';
+// `mirosnet`: the testbed's command line. Each command parses its arguments and calls one
+// ops function (ops/cluster/index.ts, ops/scenario, ops/logs); failures become one clear
+// message on stderr. Exit statuses: see EXIT (and `mirosnet --help`).
+//
+// Startup is kept light (`mirosnet keygen` and `--version` load commander and, for keygen,
+// fernet): every other module is imported inside the action that needs it, and dockerode
+// only ever by the docker backend.
+import { resolve } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { PACKAGE_VERSION } from './package-root.ts'; // the nearest package.json named miros-rabbitmq above this file
+import type { ClusterOptions } from './cluster/types.ts';
+import type { ConfigError } from '../runtime/net/errors.ts';
+
+/** Exit statuses, as documented in the program's help. */
+const EXIT = { ok: 0, failure: 1, usage: 2, noCluster: 3 } as const;
+
+const EXIT_HELP = `
+Exit status:
+  0  success
+  1  the command failed (the message says what to do next); cluster status: a node is not healthy
+  2  usage error: unknown command or option, or a bad value (the message names it)
+  3  cluster status: there is no cluster in the state directory
+
+State directory: --dir, else $MIROS_CLUSTER_DIR, else .cluster in the current directory.
+Start here: mirosnet cluster up   (or make cluster in the repository)`;
 
 function int(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected a whole number');
+  if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n)) throw new InvalidArgumentError('expected a whole number');
   return n;
 }
 
 const backendOption = () => new Option('--backend <kind>', 'local | netns | docker').choices(['local', 'netns', 'docker']);
-const dirOption = () => new Option('--dir <path>', 'state directory (default <repo>/.cluster or $MIROS_CLUSTER_DIR)');
+const dirOption = () => new Option('--dir <path>', 'state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)');
 
-/** Runs an action; a failure prints what failed and what to do, then exits 1. */
+/** `dockerode` is an optional dependency: only the docker backend imports it. */
+function isMissingDockerode(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  return (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && typeof e.message === 'string' && /['"]dockerode['"]/.test(e.message);
+}
+
+async function explain(err: unknown): Promise<string> {
+  if (isMissingDockerode(err)) return 'the docker backend needs the optional package dockerode: npm install dockerode';
+  const { ClusterError } = await import('./cluster/errors.ts');
+  if (err instanceof ClusterError) return err.format();
+  return `unexpected error (please report it): ${(err as Error)?.stack ?? String(err)}`;
+}
+
+/** Runs an action; a failure prints what failed and what to do, and sets exit status 1. */
 function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...args: A) => Promise<void> {
   return async (...args: A) => {
     try {
       await fn(...args);
     } catch (err) {
-      if (err instanceof ClusterError) {
-        console.error(`mirosnet: ${err.format()}`);
-      } else {
-        console.error(`mirosnet: unexpected error: ${(err as Error)?.stack ?? String(err)}`);
-      }
-      process.exitCode = 1;
+      console.error(`mirosnet: ${await explain(err)}`);
+      process.exitCode = EXIT.failure;
     }
   };
 }
 
-const program = new Command('mirosnet')
-  .description('miros-rabbitmq testbed: RabbitMQ clusters, faults, keys')
-  .showHelpAfterError('(mirosnet --help for usage)')
-  .configureOutput({ outputError: (str, write) => write(`mirosnet: ${str}`) });
+/** The snoop command's flags, for the library options that its ConfigErrors name. */
+const SNOOP_FLAGS: Record<string, string> = {
+  rabbitUser: '--user',
+  rabbitPassword: '--password',
+  snoopTraceEncryptionKey: '--trace-key (or the first of --keys)',
+  snoopSpyEncryptionKey: '--spy-key (or the second of --keys)',
+  // the listener passes the trace key as the mesh key when both keys are given
+  meshEncryptionKey: '--trace-key (or the first of --keys)',
+  thisAddress: '--host',
+};
 
-const cluster = program.command('cluster').description('N RabbitMQ nodes on this machine (see .cluster/cluster.json)');
+/** A ConfigError of the snoop listener in terms of the snoop command's flags. */
+function snoopConfigMessage(err: Pick<ConfigError, 'message' | 'option'>): string {
+  if (err.option === 'meshEncryptionKey' && / is missing:/.test(err.message)) {
+    return 'no snoop keys: pass --keys TRACE,SPY (or --trace-key and --spy-key), or set MESH_ENCRYPTION_KEY (the fallback for a snoop key not given) in the environment or .env';
+  }
+  let message = err.message.replaceAll('(from option)', '(from the command line)');
+  for (const [option, flag] of Object.entries(SNOOP_FLAGS)) {
+    message = message.replaceAll(`the ${option} option`, flag).replace(new RegExp(`\\b${option}\\b`, 'g'), flag);
+  }
+  return message;
+}
+
+const program = new Command('mirosnet')
+  .description('miros-rabbitmq testbed: RabbitMQ clusters, scenarios, snoop, keys')
+  .version(PACKAGE_VERSION, '-V, --version', 'print the version')
+  // usage errors throw a CommanderError (mapped to exit status 2 below) instead of exiting 1;
+  // set before the commands are added, which inherit it
+  .exitOverride()
+  .configureOutput({ outputError: (str, write) => write(`mirosnet: ${str.replace(/^error: /, '')}`) })
+  .enablePositionalOptions() // so `scenario NAME …` passes the scenario's own options through
+  .addHelpText('after', EXIT_HELP);
+
+const cluster = program.command('cluster').description('N RabbitMQ nodes on this machine (their URLs: <dir>/cluster.json)');
 
 cluster
   .command('up')
@@ -55,15 +99,18 @@ cluster
   .option('-n, --nodes <n>', 'number of nodes', int, 3)
   .addOption(backendOption().default('local'))
   .addOption(dirOption())
-  .option('--address-base <ip>', 'address of node 1 (default 127.0.0.11, netns 10.77.0.11)')
+  .option('--address-base <ip>', 'address of node 1 (default 127.0.0.11, netns 10.77.0.11, docker 10.78.0.11)')
   .option('--name-prefix <p>', 'node names <p>1, <p>2, … (default n)')
   .option('--dist-port-base <port>', 'Erlang distribution port of node i = base + i', int)
   .option('--epmd-port <port>', 'epmd port of the local backend', int)
   .option('--ns-prefix <p>', 'netns backend: namespaces <p>-1, <p>-2, …')
   .option('--erl-args <flags>', 'extra emulator flags for every node (default +stbt u)')
   .option('--timeout <seconds>', 'per node start timeout', int, 180)
+  .option('--verbose', 'docker backend: print every line of the image build (default: its Step lines)')
   .action(
-    action(async (o: { nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number }) => {
+    action(async (o: { nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean }) => {
+      if (o.verbose) process.env.MIROSNET_VERBOSE = '1'; // read by the docker backend's image build
+      const { formatTable, status, up } = await import('./cluster/index.ts');
       const started = await up({
         nodes: o.nodes,
         backend: o.backend,
@@ -82,12 +129,13 @@ cluster
 
 cluster
   .command('down')
-  .description('stop every node and remove what the backend made (processes, namespaces, bridge)')
+  .description('stop every node and remove what the backend made (processes, namespaces, bridge, containers)')
   .addOption(backendOption())
   .addOption(dirOption())
   .option('--purge', 'also delete the nodes’ data and logs')
   .action(
     action(async (o: { backend?: ClusterOptions['backend']; dir?: string; purge?: boolean }) => {
+      const { down } = await import('./cluster/index.ts');
       const stopped = await down(o);
       console.log(stopped.nodes.length ? `down: ${stopped.nodes.join(', ')} stopped (${stopped.dir})` : `down: nothing was running in ${stopped.dir}`);
     }),
@@ -95,15 +143,28 @@ cluster
 
 cluster
   .command('status')
-  .description('table of nodes with live health from the management API; exit 1 if a node is not healthy')
+  .description('table of nodes with live health from the management API; exit 1 if a node is not healthy, 3 if there is no cluster')
   .addOption(backendOption().hideHelp()) // accepted for the Makefile; the recorded backend is used
   .addOption(dirOption())
   .option('--json', 'print the status as JSON')
   .action(
     action(async (o: { dir?: string; json?: boolean }) => {
+      const { defaultDir, formatTable, status } = await import('./cluster/index.ts');
       const s = await status({ dir: o.dir });
+      if (!s.up) {
+        const dirArg = resolve(s.dir) === defaultDir() ? '' : ` --dir ${s.dir}`;
+        const message = `no cluster in ${s.dir}: start one with \`make cluster\` or \`mirosnet cluster up${dirArg}\``;
+        if (o.json) {
+          console.log(JSON.stringify(s, null, 2));
+          console.error(`mirosnet: ${message}`);
+        } else {
+          console.log(message);
+        }
+        process.exitCode = EXIT.noCluster;
+        return;
+      }
       console.log(o.json ? JSON.stringify(s, null, 2) : formatTable(s));
-      if (s.up && s.nodes.some((n) => !n.healthy)) process.exitCode = 1;
+      if (s.nodes.some((n) => !n.healthy)) process.exitCode = EXIT.failure;
     }),
   );
 
@@ -116,9 +177,10 @@ cluster
   .addOption(dirOption())
   .action(
     action(async (node: string | undefined, o: { lines: number; follow?: boolean; dir?: string }) => {
+      const { ClusterError, logs, readClusterFile } = await import('./cluster/index.ts');
       if (node === undefined) {
         const file = readClusterFile(o.dir);
-        if (!file) throw new ClusterError('no cluster is up', 'start one: mirosnet cluster up');
+        if (!file) throw new ClusterError('no cluster is up', `start one: mirosnet cluster up${o.dir ? ` --dir ${o.dir}` : ''}`);
         for (const n of file.nodes) console.log(`==> ${n.name} (${n.logFile})\n${logs(n.name, { dir: o.dir, lines: Math.min(o.lines || 20, 20) }).text}\n`);
         return;
       }
@@ -127,7 +189,8 @@ cluster
         console.log(text);
         return;
       }
-      await new Promise<void>((resolve) => spawn('tail', ['-n', String(o.lines), '-F', file], { stdio: 'inherit' }).on('exit', () => resolve()));
+      const { spawn } = await import('node:child_process');
+      await new Promise<void>((done) => spawn('tail', ['-n', String(o.lines), '-F', file], { stdio: 'inherit' }).on('exit', () => done()));
     }),
   );
 
@@ -136,14 +199,29 @@ cluster
   .description('netns: cut a host off (its link goes down)')
   .argument('<node>', 'n2, 2, rabbit@10.77.0.12 or 10.77.0.12')
   .addOption(dirOption())
-  .action(action(async (node: string, o: { dir?: string }) => partition(node, o)));
+  .action(action(async (node: string, o: { dir?: string }) => (await import('./cluster/index.ts')).partition(node, o)));
 
 cluster
   .command('heal')
   .description('netns: bring a partitioned host back (link up)')
   .argument('<node>', 'n2, 2, rabbit@10.77.0.12 or 10.77.0.12')
   .addOption(dirOption())
-  .action(action(async (node: string, o: { dir?: string }) => heal(node, o)));
+  .action(action(async (node: string, o: { dir?: string }) => (await import('./cluster/index.ts')).heal(node, o)));
+
+program
+  .command('scenario')
+  .description('run a scenario against the cluster (brought up if needed); an unknown NAME lists the scenarios')
+  .argument('<name>', 'mesh-ring, trace, spy, …')
+  .argument('[options...]', "the scenario's own options: mirosnet scenario NAME --help")
+  .passThroughOptions()
+  .allowUnknownOption() // options after NAME (--help too) are the scenario's: its main parses them
+  .addHelpText('after', '\nExample: mirosnet scenario mesh-ring --nodes 3 --laps 5')
+  .action(
+    action(async (name: string, args: string[]) => {
+      const { main } = await import('./scenario/index.ts');
+      process.exitCode = await main(name, args);
+    }),
+  );
 
 program
   .command('install-deps')
@@ -151,6 +229,7 @@ program
   .option('--netns', 'also require iproute2 for the netns backend')
   .action(
     action(async (o: { netns?: boolean }) => {
+      const { ensureRabbitmq } = await import('./cluster/install.ts');
       await ensureRabbitmq({ netns: o.netns });
       console.log('install-deps: rabbitmq-server is installed');
     }),
@@ -158,10 +237,9 @@ program
 
 program
   .command('keygen')
-  .description('print a new Fernet key (for a network’s encryption)')
+  .description('print a new Fernet key (for a network’s encryption: MESH_ENCRYPTION_KEY, SNOOP_*_ENCRYPTION_KEY)')
   .action(
     action(async () => {
-      // loaded here, so cluster commands never depend on the runtime's state
       const { generateKey } = await import('../runtime/net/fernet.ts');
       console.log(generateKey());
     }),
@@ -170,34 +248,50 @@ program
 program
   .command('snoop')
   .description('join the snoop trace and spy networks as a passive observer (no chart) and write their lines')
-  .option('--keys <trace[,spy]>', 'snoop keys (default $SNOOP_TRACE_ENCRYPTION_KEY, $SNOOP_SPY_ENCRYPTION_KEY or .env)')
+  .option('--keys <trace[,spy]>', 'snoop keys (default $SNOOP_TRACE_ENCRYPTION_KEY, $SNOOP_SPY_ENCRYPTION_KEY or .env; make one: mirosnet keygen)')
   .option('--trace-key <key>', 'snoop trace key')
   .option('--spy-key <key>', 'snoop spy key')
   .option('--host <address>', 'broker to consume from (default: node 1 of the cluster file, else this host)')
   .option('--user <name>', 'RabbitMQ user (default $RABBIT_USER, .env, or the cluster file)')
   .option('--password <password>', 'RabbitMQ password (default $RABBIT_PASSWORD, .env, or the cluster file)')
-  .option('--only <network>', 'trace | spy (default both)')
+  .addOption(new Option('--only <network>', 'listen to one network only (default both)').choices(['trace', 'spy']))
   .option('--color', 'colour sender names and scribbles as the library does')
   .option('--out <file>', 'append the lines to this file instead of printing them')
   .addOption(dirOption())
   .action(
-    action(async (o: { keys?: string; traceKey?: string; spyKey?: string; host?: string; user?: string; password?: string; only?: string; color?: boolean; out?: string; dir?: string }) => {
-      const { startSnoopListener } = await import('./logs/snoop-listener.ts');
+    action(async (o: { keys?: string; traceKey?: string; spyKey?: string; host?: string; user?: string; password?: string; only?: 'trace' | 'spy'; color?: boolean; out?: string; dir?: string }) => {
+      const [{ startSnoopListener }, { readClusterFile }, { ClusterError }, { BrokerUnreachableError, ConfigError, MirosNetError }] = await Promise.all([
+        import('./logs/snoop-listener.ts'),
+        import('./cluster/cluster-file.ts'),
+        import('./cluster/errors.ts'),
+        import('../runtime/net/errors.ts'),
+      ]);
       const [k1, k2] = (o.keys ?? '').split(',').map((k) => k.trim() || undefined);
       const file = readClusterFile(o.dir);
       const fromEnv = (name: string) => process.env[name] !== undefined;
-      const { MirosNetError } = await import('../runtime/index.ts');
       const listener = await startSnoopListener({
         host: o.host ?? file?.nodes[0]?.host,
         rabbitUser: o.user ?? (fromEnv('RABBIT_USER') ? undefined : file?.credentials.user),
         rabbitPassword: o.password ?? (fromEnv('RABBIT_PASSWORD') ? undefined : file?.credentials.password),
         traceKey: o.traceKey ?? k1,
         spyKey: o.spyKey ?? k2,
-        networks: o.only ? [o.only as 'trace' | 'spy'] : undefined,
+        networks: o.only ? [o.only] : undefined,
         color: o.color,
         out: o.out,
-      }).catch((err) => {
-        if (err instanceof MirosNetError) throw new ClusterError(`snoop: ${err.message}`, 'give the keys with --keys TRACE,SPY or set SNOOP_TRACE_ENCRYPTION_KEY / SNOOP_SPY_ENCRYPTION_KEY (or MESH_ENCRYPTION_KEY) in the environment or .env');
+      }).catch((err: unknown) => {
+        if (err instanceof ConfigError) {
+          const hint =
+            err.option === 'rabbitUser' || err.option === 'rabbitPassword'
+              ? 'pass --user and --password, set RABBIT_USER / RABBIT_PASSWORD (environment or .env), or start the testbed (make cluster): its cluster file has them'
+              : /EncryptionKey$/.test(err.option ?? '')
+                ? 'the snoop keys must be the ones the charts use (a new one: mirosnet keygen)'
+                : undefined;
+          throw new ClusterError(`snoop: ${snoopConfigMessage(err)}`, hint);
+        }
+        if (err instanceof BrokerUnreachableError) {
+          throw new ClusterError(`snoop: ${err.message}`, 'start the testbed (make cluster), or name a running broker with --host ADDRESS');
+        }
+        if (err instanceof MirosNetError) throw new ClusterError(`snoop: ${err.message}`);
         throw err;
       });
       console.error(`snoop: listening on ${listener.host} as ${listener.name}${o.out ? `, writing ${o.out}` : ''} (Ctrl-C to stop)`);
@@ -216,4 +310,18 @@ program
     }),
   );
 
-await program.parseAsync(process.argv);
+/** After a usage error, point at the help of the command that was mistyped. */
+function helpHints(cmd: Command, path: string): void {
+  cmd.showHelpAfterError(`(see: ${path} --help)`);
+  for (const sub of cmd.commands) helpHints(sub, `${path} ${sub.name()}`);
+}
+helpHints(program, 'mirosnet');
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (!(err instanceof CommanderError)) throw err;
+  // --help and --version end here with 0; every other CommanderError is a usage error
+  // (unknown command or option, bad or missing value, no command given)
+  process.exitCode = err.exitCode === 0 ? EXIT.ok : EXIT.usage;
+}

@@ -40,8 +40,24 @@ async function engine(d: Docker): Promise<void> {
 
 const exists = (p: Promise<unknown>) => p.then(() => true, () => false);
 
-/** Builds the RabbitMQ image (legacy builder, host network for apt; the layer cache makes a rebuild ~1 s). */
-export async function buildRabbitImage(d: Docker, log: (l: string) => void, tag = RABBIT_IMAGE): Promise<void> {
+/** One event of the build stream (the legacy builder's JSON lines). */
+interface BuildEvent {
+  stream?: string;
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/**
+ * Builds the RabbitMQ image (legacy builder, host network for apt; the layer cache makes a
+ * rebuild ~1 s). A first build takes minutes, so each "Step i/n" line goes to `log` as it
+ * happens; `verbose` (default: MIROSNET_VERBOSE=1, set by `mirosnet cluster up --verbose`) logs every line.
+ */
+export async function buildRabbitImage(
+  d: Docker,
+  log: (l: string) => void,
+  tag = RABBIT_IMAGE,
+  verbose = process.env.MIROSNET_VERBOSE === '1',
+): Promise<void> {
   if (!(await exists(d.getImage(BASE_IMAGE).inspect()))) {
     throw new ClusterError(
       `no local ${BASE_IMAGE} image (no registry is used)`,
@@ -53,8 +69,16 @@ export async function buildRabbitImage(d: Docker, log: (l: string) => void, tag 
     { context: join(REPO_ROOT, 'compose'), src: ['rabbitmq.Dockerfile', 'rabbitmq/rabbitmq.conf'] },
     { t: tag, dockerfile: 'rabbitmq.Dockerfile', networkmode: 'host', labels: { [LABEL]: 'image' } },
   );
-  const out: { stream?: string; error?: string; errorDetail?: { message?: string } }[] = await new Promise((res, rej) =>
-    d.modem.followProgress(stream, (err: Error | null, o: any[]) => (err ? rej(err) : res(o))),
+  log(`image ${tag}: building from compose/rabbitmq.Dockerfile`);
+  let partial = ''; // a stream chunk may end mid-line
+  const progress = (e: BuildEvent) => {
+    if (typeof e.stream !== 'string') return;
+    const lines = (partial + e.stream).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) if (line.trim() && (verbose || line.startsWith('Step '))) log(`  ${line.trimEnd()}`);
+  };
+  const out: BuildEvent[] = await new Promise((res, rej) =>
+    d.modem.followProgress(stream, (err: Error | null, o: BuildEvent[]) => (err ? rej(err) : res(o)), progress),
   );
   const failed = out.find((e) => e.error || e.errorDetail);
   if (failed) {

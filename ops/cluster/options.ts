@@ -1,11 +1,16 @@
 // Defaults and per-node derivation (names, addresses, ports, paths).
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-root.ts';
 import { ClusterError } from './errors.ts';
 import type { BackendKind, ClusterNode, ClusterOptions, Credentials, ResolvedOptions } from './types.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const DEFAULT_DIR = join(REPO_ROOT, '.cluster');
+/**
+ * The package root: where compose/ and the other shipped files are (never where state goes).
+ * Found by its package.json, so it is right from ops/ and from dist/ops/ alike.
+ */
+export const REPO_ROOT = PACKAGE_ROOT;
+/** The state directory's default name, in the current working directory. */
+export const DEFAULT_DIR = '.cluster';
 export const CREDENTIALS: Credentials = { user: 'peter', password: 'rabbit' };
 export const AMQP_PORT = 5672;
 export const MANAGEMENT_PORT = 15672;
@@ -16,8 +21,12 @@ export const MANAGEMENT_PORT = 15672;
  */
 export const DEFAULT_ERL_ARGS = '+stbt u';
 
+/**
+ * $MIROS_CLUSTER_DIR, else `.cluster` in the current working directory. Never relative to
+ * this module: installed, that would put the state inside node_modules.
+ */
 export function defaultDir(): string {
-  return process.env.MIROS_CLUSTER_DIR ? resolve(process.env.MIROS_CLUSTER_DIR) : DEFAULT_DIR;
+  return resolve(process.env.MIROS_CLUSTER_DIR || DEFAULT_DIR);
 }
 
 export function parseBackend(value: string | undefined): BackendKind {

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { amqpUrl, resolveNetConfig, type NetOptions } from '../../runtime/index.ts';
-import { maskUrlPassword } from '../../runtime/net/errors.ts';
+import { BrokerUnreachableError, maskUrlPassword } from '../../runtime/net/errors.ts';
 import { Fernet } from '../../runtime/net/fernet.ts';
 import { Receiver, type NetworkCounters } from '../../runtime/net/receiver.ts';
 import { colorScribble, formatSpy, formatTrace } from '../../runtime/net/snoop-format.ts';
@@ -85,7 +85,17 @@ export async function startSnoopListener(opts: SnoopListenerOptions = {}): Promi
       },
     })),
   });
-  await receiver.open(opts.startTimeoutMs ?? 20_000);
+  const timeoutMs = opts.startTimeoutMs ?? 20_000;
+  try {
+    await receiver.open(timeoutMs);
+  } catch (err) {
+    throw new BrokerUnreachableError(
+      url,
+      `cannot consume the snoop networks from ${maskUrlPassword(url)}: ${(err as Error).message}. ` +
+        `Is RabbitMQ running on ${host} (make cluster) and are the user and password right?`,
+      { cause: err },
+    );
+  }
   let stopped = false;
   return {
     name,

@@ -13,6 +13,12 @@ export interface NetOptions {
   rabbitPort?: number;
   /** Seconds (the reference's RABBIT_HEARTBEAT_INTERVAL); 0 disables heartbeats. */
   heartbeatInterval?: number;
+  /**
+   * Attempts to reach a broker before giving up on the first connect (pika's
+   * `connection_attempts`, env CONNECTION_ATTEMPTS; default 3): startAt rejects with
+   * BrokerUnreachableError once its own broker has refused this many times, even before
+   * startTimeoutMs. Links to other hosts' brokers keep retrying in the background.
+   */
   connectionAttempts?: number;
   meshEncryptionKey?: string | Uint8Array;
   snoopTraceEncryptionKey?: string | Uint8Array;
@@ -268,7 +274,8 @@ export type UrlConfig = Pick<NetConfig, 'rabbitUser' | 'rabbitPassword' | 'rabbi
  * The reference's URL for a broker:
  * `amqp://user:pass@IP:5672/%2F?connection_attempts=3&heartbeat_interval=3600`
  * (user and password URL-encoded; `maskPassword` writes `***` instead, for logs and errors).
- * Note amqplib ignores these two query parameters: pass heartbeat to amqplib separately.
+ * amqplib ignores both query parameters: openRecovering (connection.ts) passes the heartbeat
+ * to amqplib and applies connection_attempts itself.
  */
 export function amqpUrl(cfg: UrlConfig, host: string, opts: { maskPassword?: boolean } = {}): string {
   const user = encodeURIComponent(cfg.rabbitUser);

@@ -4,6 +4,20 @@ import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib
 
 export const RECOVERY = { initialDelay: 200, maxDelay: 5000, factor: 2, jitter: 0.2 } as const;
 
+/** pika's `connection_attempts` from the URL (amqplib itself ignores it); undefined if absent or malformed. */
+export function connectionAttempts(url: string): number | undefined {
+  const m = /[?&]connection_attempts=(\d+)(?:&|$)/.exec(url);
+  const n = m ? Number(m[1]) : Number.NaN;
+  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+}
+
+/**
+ * Opens a recovering connection in the background. With `connection_attempts=N` in the URL,
+ * `waitForConnect()` rejects once the first N attempts have failed (so startAt fails fast
+ * with BrokerUnreachableError instead of waiting out its timeout); the connection itself
+ * keeps retrying until it is closed, because a link to another host's broker must still come
+ * up when that broker does (its outbox holds the events meanwhile).
+ */
 export async function openRecovering(
   url: string,
   heartbeatSeconds: number,
@@ -13,5 +27,36 @@ export async function openRecovering(
   const target = `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeatSeconds}`;
   const connection = await connect(target, { recovery: { ...RECOVERY, waitForConnect: false, setup } });
   connection.on('error', () => undefined); // surfaced through 'disconnect' / 'connect-failed'
+  const attempts = connectionAttempts(url);
+  if (attempts !== undefined) boundFirstConnect(connection, attempts);
   return connection;
+}
+
+/**
+ * Makes `connection.waitForConnect()` reject after `attempts` failed attempts. Called before
+ * the first attempt runs: amqplib defers it to the next turn of the event loop.
+ */
+function boundFirstConnect(connection: RecoveringChannelModel, attempts: number): void {
+  const first = connection.waitForConnect();
+  let failures = 0;
+  let giveUp: (err: Error) => void = () => undefined;
+  const exhausted = new Promise<never>((_, reject) => (giveUp = reject));
+  const stopCounting = () => {
+    connection.off('connect-failed', onFailed);
+    connection.off('connect', stopCounting);
+  };
+  const onFailed = (err: Error) => {
+    if (++failures < attempts) return;
+    stopCounting();
+    giveUp(
+      new Error(`${attempts} connection attempt${attempts === 1 ? '' : 's'} failed (connectionAttempts / CONNECTION_ATTEMPTS), the last with: ${err.message}`, {
+        cause: err,
+      }),
+    );
+  };
+  connection.on('connect-failed', onFailed);
+  connection.on('connect', stopCounting);
+  const bounded = Promise.race([first, exhausted]);
+  bounded.catch(() => undefined); // only awaited by callers that wait for the first connect
+  connection.waitForConnect = () => bounded;
 }
