@@ -7,7 +7,7 @@ export interface ClusterOptions {
   nodes?: number;
   /** 'local' (default; processes on 127.0.0.x), 'netns' (root; one namespace per host) or 'docker' (containers on a bridge; a Docker engine and a local debian:bookworm-slim image). */
   backend?: BackendKind;
-  /** State directory (default `<repo>/.cluster`, or $MIROS_CLUSTER_DIR). */
+  /** State directory (default `.cluster` in the current directory, or $MIROS_CLUSTER_DIR). */
   dir?: string;
   /** Address of node 1; node i gets the last octet + (i - 1). Default 127.0.0.11 (local), 10.77.0.11 (netns), 10.78.0.11 (docker). */
   addressBase?: string;

@@ -5,7 +5,7 @@ import { type Fault, register } from './fault.ts';
 export interface PartitionParams {
   /** 'n2', 2, or the host's address. */
   node: string | number;
-  /** Cluster dir (default <repo>/.cluster). */
+  /** Cluster dir (default ./.cluster in the current directory). */
   dir?: string;
 }
 

@@ -46,12 +46,10 @@ export async function startSnoopListener(opts: SnoopListenerOptions = {}): Promi
     rabbitPassword: opts.rabbitPassword,
     snoopTraceEncryptionKey: opts.traceKey,
     snoopSpyEncryptionKey: opts.spyKey,
-    // the listener never joins the mesh; the mesh key only matters as the library's fallback
-    // for a snoop key that is not set (as MESH_ENCRYPTION_KEY from the environment or .env)
-    meshEncryptionKey: opts.traceKey && opts.spyKey ? opts.traceKey : undefined,
     thisAddress: opts.host,
   };
-  const config = resolveNetConfig(netOpts);
+  // the listener never joins the mesh: the mesh key only matters as the fallback of a snoop key
+  const config = resolveNetConfig(netOpts, process.env, { meshKeyRequired: false });
   const host = opts.host ?? config.thisAddress ?? '127.0.0.1';
   const name = opts.name ?? `snoop-${randomBytes(3).toString('hex')}`;
   const url = amqpUrl(config, host);

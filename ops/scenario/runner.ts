@@ -44,7 +44,7 @@ export interface RunOptions {
   nodes: number;
   /** docker: brokers in containers, the instances still run on the host (they reach the containers by address). */
   backend?: 'local' | 'netns' | 'docker';
-  /** Cluster state dir (default: dirname($MIROS_CLUSTER_FILE), else <repo>/.cluster). */
+  /** Cluster state dir (default: dirname($MIROS_CLUSTER_FILE), else ./.cluster in the current directory). */
   dir?: string;
   /** Where logs/<name>-<timestamp>/ goes (default <cwd>/logs). */
   logsRoot?: string;

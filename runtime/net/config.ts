@@ -118,7 +118,15 @@ interface Found {
 export function resolveNetConfig(
   options: NetOptions,
   env: NodeJS.ProcessEnv = process.env,
-  opts: { dotenvPath?: string | false; cwd?: string } = {},
+  opts: {
+    dotenvPath?: string | false;
+    cwd?: string;
+    /**
+     * False for a snoop-only listener: it never joins the mesh, so a missing mesh key is
+     * fine when a snoop key is set (each snoop key then falls back to the other one).
+     */
+    meshKeyRequired?: boolean;
+  } = {},
 ): NetConfig {
   const cwd = path.resolve(opts.cwd ?? process.cwd());
   const dotenvPath = opts.dotenvPath === false ? undefined : path.resolve(cwd, opts.dotenvPath ?? '.env');
@@ -201,9 +209,21 @@ export function resolveNetConfig(
   const rabbitPort = integer('rabbitPort', 1, 65535, DEFAULTS.rabbitPort);
   const heartbeatInterval = integer('heartbeatInterval', 0, 65535, DEFAULTS.heartbeatInterval);
   const connectionAttempts = integer('connectionAttempts', 1, 1000, DEFAULTS.connectionAttempts);
-  const meshEncryptionKey = key('meshEncryptionKey');
-  const snoopTraceEncryptionKey = key('snoopTraceEncryptionKey', meshEncryptionKey);
-  const snoopSpyEncryptionKey = key('snoopSpyEncryptionKey', meshEncryptionKey);
+  let meshEncryptionKey: string;
+  let snoopTraceEncryptionKey: string;
+  let snoopSpyEncryptionKey: string;
+  if (opts.meshKeyRequired === false && !find('meshEncryptionKey') && (find('snoopTraceEncryptionKey') || find('snoopSpyEncryptionKey'))) {
+    const trace = find('snoopTraceEncryptionKey') ? key('snoopTraceEncryptionKey') : undefined;
+    const spy = find('snoopSpyEncryptionKey') ? key('snoopSpyEncryptionKey') : undefined;
+    snoopTraceEncryptionKey = trace ?? spy!;
+    snoopSpyEncryptionKey = spy ?? trace!;
+    meshEncryptionKey = snoopTraceEncryptionKey; // never used: the listener does not join the mesh
+    sources.meshEncryptionKey = 'default';
+  } else {
+    meshEncryptionKey = key('meshEncryptionKey');
+    snoopTraceEncryptionKey = key('snoopTraceEncryptionKey', meshEncryptionKey);
+    snoopSpyEncryptionKey = key('snoopSpyEncryptionKey', meshEncryptionKey);
+  }
 
   const optString = (name: keyof NetOptions): string | undefined => {
     const v = options[name];

@@ -143,7 +143,7 @@ export class MirosNets {
         throw new BrokerUnreachableError(
           own,
           `chart ${this.name}: cannot consume from its own broker ${maskUrlPassword(own)} ` +
-            `within ${this.config.startTimeoutMs} ms: ${(err as Error).message}. ` +
+            `(waited at most ${this.config.startTimeoutMs} ms): ${(err as Error).message}. ` +
             `Is RabbitMQ running there (make cluster) and are the credentials right?`,
           { cause: err },
         );

@@ -164,3 +164,22 @@ describe('amqpUrl', () => {
     expect(amqpUrl(cfg, '::1')).toContain('@[::1]:5672/');
   });
 });
+
+describe('resolveNetConfig for a snoop-only listener (meshKeyRequired: false)', () => {
+  const creds = { rabbitUser: 'peter', rabbitPassword: 'rabbit' };
+  const resolve = (options: NetOptions, env: NodeJS.ProcessEnv = {}) => resolveNetConfig(options, env, { dotenvPath: false, meshKeyRequired: false });
+
+  it('needs no mesh key when a snoop key is set; each snoop key falls back to the other', () => {
+    expect(resolve({ ...creds, snoopTraceEncryptionKey: KEY })).toMatchObject({ snoopTraceEncryptionKey: KEY, snoopSpyEncryptionKey: KEY });
+    expect(resolve(creds, { SNOOP_TRACE_ENCRYPTION_KEY: KEY, SNOOP_SPY_ENCRYPTION_KEY: KEY2 })).toMatchObject({ snoopTraceEncryptionKey: KEY, snoopSpyEncryptionKey: KEY2 });
+  });
+
+  it('still falls back to the mesh key, and still wants some key', () => {
+    expect(resolve({ ...creds, meshEncryptionKey: KEY2, snoopTraceEncryptionKey: KEY })).toMatchObject({ snoopTraceEncryptionKey: KEY, snoopSpyEncryptionKey: KEY2 });
+    expect(caught(() => resolve(creds)).message).toMatch(/meshEncryptionKey is missing/);
+  });
+
+  it('a chart (the default) still requires the mesh key', () => {
+    expect(caught(() => resolveNetConfig({ ...creds, snoopTraceEncryptionKey: KEY }, {}, { dotenvPath: false })).message).toMatch(/meshEncryptionKey is missing/);
+  });
+});
