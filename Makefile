@@ -29,7 +29,7 @@ logs: deps
 
 # every test: unit, conformance, integration (brings its own cluster up), e2e
 test: deps
-	$(MIROSNET) install-deps
+	$(MIROSNET) install-deps --test
 	npm test
 
 bench: deps

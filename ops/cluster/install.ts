@@ -8,7 +8,7 @@ export interface InstallOptions {
   log?: (line: string) => void;
   /** Also require `ip` (iproute2), for the netns backend. */
   netns?: boolean;
-  /** Also require what the test suite needs: python3-cryptography (the Fernet cross-check). */
+  /** Also require what the test suite needs: python3-cryptography (the Fernet cross-check), iproute2 (the netns suite). */
   testing?: boolean;
 }
 
@@ -28,18 +28,27 @@ function isDebianLike(): boolean {
 function missingPackages({ netns = false, testing = false }: InstallOptions): string[] {
   const missing: string[] = [];
   if (!existsSync(RABBITMQ_SERVER)) missing.push('rabbitmq-server');
-  if (netns && !existsSync('/usr/sbin/ip') && !existsSync('/sbin/ip') && !existsSync('/usr/bin/ip')) missing.push('iproute2');
+  if ((netns || testing) && !existsSync('/usr/sbin/ip') && !existsSync('/sbin/ip') && !existsSync('/usr/bin/ip')) missing.push('iproute2');
   if (testing && !existsSync(PYTHON_FERNET)) missing.push('python3-cryptography');
   return missing;
 }
 
-/** Makes sure RabbitMQ (for netns iproute2, for tests python3-cryptography) is installed; installs it with apt when we may. */
+/**
+ * Makes sure RabbitMQ (for netns iproute2, for tests python3-cryptography) is installed;
+ * installs it with apt when we may. Without root, a missing test package is only a warning
+ * (its suite is then reported as not run); a missing RabbitMQ is an error.
+ */
 export async function ensureRabbitmq(opts: InstallOptions = {}): Promise<void> {
   const log = opts.log ?? ((l: string) => process.stderr.write(l + '\n'));
-  const missing = missingPackages(opts);
+  let missing = missingPackages(opts);
   if (missing.length === 0) return;
-  const what = missing.join(' ');
   if (process.getuid?.() !== 0 || !isDebianLike()) {
+    const required = missingPackages({ ...opts, testing: false });
+    const optional = missing.filter((p) => !required.includes(p));
+    if (optional.length) log(`install-deps: ${optional.join(' ')} not installed and not root: the tests that need it are reported as not run (sudo apt-get install -y ${optional.join(' ')})`);
+    if (required.length === 0) return;
+    missing = required;
+    const what = missing.join(' ');
     throw new ClusterError(
       `${what} ${missing.length === 1 ? 'is' : 'are'} not installed`,
       isDebianLike()
@@ -47,6 +56,7 @@ export async function ensureRabbitmq(opts: InstallOptions = {}): Promise<void> {
         : `install RabbitMQ 3.10+ with its Erlang so that ${RABBITMQ_SERVER} exists (this tool installs it by itself only on Debian/Ubuntu as root)`,
     );
   }
+  const what = missing.join(' ');
   log(`==> installing ${what} (apt-get)`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   await run('apt-get', ['update'], env);
