@@ -38,6 +38,11 @@ try {
   console.error(`test summary: could not read ${report} (${err.message}); vitest exited ${run.status}`);
   failed = Math.max(failed, 1);
 }
+if (run.status !== 0 && failed === 0) {
+  // vitest failed outside any test (a global setup, an unhandled error): never report that as green
+  console.error(`test summary: vitest exited ${run.status} with no failed test: an error outside the tests (see above)`);
+  failed = 1;
+}
 for (const [suite, n] of notRun) console.log(`not run: ${suite} (${n} test${n === 1 ? '' : 's'})`);
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(run.status === 0 && failed === 0 && passed > 0 ? 0 : 1);
