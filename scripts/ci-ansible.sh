@@ -3,7 +3,9 @@
 # result from outside. Root, no stdin. Hosts: namespaces mra-1..N on 10.77.200.0/24
 # (bridge mra-br, host side .1, host i at .(10+i)), each running its own sshd; the
 # playbook runs with rabbitmq_service_mode=detached / instance_service_mode=detached and
-# per-host directories under $WORK/hosts/. Everything is removed at exit.
+# per-host directories under $WORK/hosts/. Everything is removed at exit. The instance is
+# the package's compiled chart (dist/ops/instances/beacon.js from `npm pack`); apt and npm
+# use this machine's own sources (no mirror or registry is named here).
 set -euo pipefail
 N=${MRA_HOSTS:-2}
 PREFIX=mra
@@ -50,8 +52,15 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}" </dev/null
 fi
 
-step "hosts: $N namespaces with sshd"
+step "npm pack: the one instance artifact both playbook runs deploy"
 mkdir -p "$WORK/hosts" /run/sshd
+TARBALL=$WORK/$(cd "$ROOT" && npm pack --silent --pack-destination "$WORK" | tail -n 1)
+[ -s "$TARBALL" ] || fail "npm pack made no tarball"
+tar -tzf "$TARBALL" > "$WORK/pack.list"
+grep -qx 'package/dist/ops/instances/beacon.js' "$WORK/pack.list" || fail "$TARBALL has no dist/ops/instances/beacon.js"
+echo "$TARBALL: $(wc -l < "$WORK/pack.list") files"
+
+step "hosts: $N namespaces with sshd"
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/id" -C mra-ci
 cp "$WORK/id.pub" "$WORK/authorized_keys"
 ssh-keygen -q -t ed25519 -N '' -f "$WORK/ssh_host_ed25519_key"
@@ -98,6 +107,7 @@ rabbitmq_apt_update_cache=false
 instance_service_mode=detached
 instance_period_ms=1000
 instance_npm_on=controller
+instance_tarball=$TARBALL
 CONF
 for i in $(seq 1 "$N"); do
   for _ in $(seq 1 40); do
@@ -148,6 +158,21 @@ for _ in $(seq 1 60); do
 done
 [ -n "$ok" ] || { tail -n 20 "$WORK"/hosts/*/instance/log/instance.log >&2 || true; fail "instances did not hear each other"; }
 echo "every instance got TICKs from every other"
+
+step "the instances run the compiled chart of the installed package (no tsx)"
+for i in $(seq 1 "$N"); do
+  d=$WORK/hosts/${PREFIX}-$i/instance
+  pid=$(cat "$d/instance.pid")
+  cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline") || fail "${PREFIX}-$i: instance pid $pid is gone"
+  case "$cmd" in
+    *"$d/node_modules/miros-rabbitmq/dist/ops/instances/beacon.js"*) ;;
+    *) fail "${PREFIX}-$i runs: $cmd" ;;
+  esac
+  case "$cmd" in *tsx*|*.ts\ *) fail "${PREFIX}-$i runs TypeScript: $cmd" ;; esac
+  [ ! -e "$d/node_modules/tsx" ] || fail "${PREFIX}-$i: tsx is installed in $d/node_modules"
+  [ ! -e "$d/beacon.ts" ] || fail "${PREFIX}-$i: $d/beacon.ts exists"
+  echo "${PREFIX}-$i: $cmd"
+done
 sleep 3
 
 step "logs role: fetch distributed.log and instance logs"

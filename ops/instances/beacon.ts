@@ -1,11 +1,13 @@
-// The chart the instance role installs as a service: a networked active object that
-// toggles idle <-> busy every BEACON_PERIOD_MS and transmits TICK {from} on the mesh; a
-// TICK from another host is printed as "GOT TICK from <name>". A second, never-driven chart
-// (the monitor, as in the scenario runner) prints the trace network to distributed.log.
-// Configuration: the .env in the working directory (credentials, Fernet keys), the hosts
-// file .miros_rabbitmq_hosts.json, and BEACON_NAME / BEACON_THIS_ADDRESS from the service.
+// The chart the ansible instance role runs as a service (ansible/roles/instance): a
+// networked active object that toggles idle <-> busy every BEACON_PERIOD_MS and transmits
+// TICK {from} on the mesh; a TICK from another host is printed as "GOT TICK from <name>".
+// A second, never-driven chart (the monitor, as in the scenario runner) prints the trace
+// network to distributed.log. Configuration: the .env in the working directory
+// (credentials, Fernet keys), the hosts file .miros_rabbitmq_hosts.json, and BEACON_NAME /
+// BEACON_THIS_ADDRESS / BEACON_PERIOD_MS from the service. Shipped compiled in the package:
+//   node --enable-source-maps node_modules/miros-rabbitmq/dist/ops/instances/beacon.js
 import { appendFileSync } from 'node:fs';
-import { Event, NetworkedActiveObject, ReturnStatus, signals } from 'miros-rabbitmq';
+import { Event, NetworkedActiveObject, ReturnStatus, signals } from '../../runtime/index.ts';
 
 const name = process.env.BEACON_NAME ?? 'beacon';
 const thisAddress = process.env.BEACON_THIS_ADDRESS || undefined;
