@@ -16,6 +16,7 @@ export default defineConfig({
         test: {
           name: 'package',
           include: ['test/package/**/*.test.ts'],
+          globalSetup: ['test/setup/build.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
         },

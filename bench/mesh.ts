@@ -1,9 +1,8 @@
 // Mesh throughput and round-trip latency between two networked charts on two brokers,
 // beside raw amqplib publish→consume on the same brokers, in the same process.
 import { connect, type ConsumeMessage } from 'amqplib';
-import { readClusterFile } from '../runtime/lan/index.ts';
 import { Event, NetworkedActiveObject, ReturnStatus, generateKey, signals } from '../runtime/index.ts';
-import { clusterFilePath, up } from '../ops/cluster/index.ts';
+import { readClusterFile, up, type ClusterNode } from '../ops/cluster/index.ts';
 
 const EVENTS = 5000;
 const ROUND_TRIPS = 500;
@@ -21,22 +20,19 @@ export interface MeshBench {
 
 const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
-async function hosts(): Promise<[string, string]> {
-  let nodes;
-  try {
-    nodes = readClusterFile(clusterFilePath()).nodes;
-  } catch {
+async function brokers(): Promise<[ClusterNode, ClusterNode]> {
+  let nodes = readClusterFile()?.nodes;
+  if (!nodes) {
     console.log('(no cluster running: bringing up the local cluster)');
     nodes = (await up({ nodes: 3 })).nodes;
   }
   if (nodes.length < 2) throw new Error('the mesh benchmark needs 2 brokers: make cluster N=2');
-  return [nodes[0].host, nodes[1].host];
+  return [nodes[0], nodes[1]];
 }
 
-async function benchRaw(h1: string, h2: string) {
-  const url = (h: string) => `amqp://peter:rabbit@${h}:5672/%2F`;
-  const c1 = await connect(url(h1));
-  const c2 = await connect(url(h2));
+async function benchRaw(n1: ClusterNode, n2: ClusterNode) {
+  const c1 = await connect(n1.amqpUrl);
+  const c2 = await connect(n2.amqpUrl);
   try {
     const pub1 = await c1.createConfirmChannel();
     const pub2 = await c2.createConfirmChannel();
@@ -167,10 +163,10 @@ async function benchMeshCharts(h1: string, h2: string, meshDelivery: 'persistent
 }
 
 export async function benchMesh(): Promise<MeshBench> {
-  const [h1, h2] = await hosts();
-  const raw = await benchRaw(h1, h2);
-  const mesh = await benchMeshCharts(h1, h2, 'persistent');
-  const meshTransient = await benchMeshCharts(h1, h2, 'transient');
+  const [n1, n2] = await brokers();
+  const raw = await benchRaw(n1, n2);
+  const mesh = await benchMeshCharts(n1.host, n2.host, 'persistent');
+  const meshTransient = await benchMeshCharts(n1.host, n2.host, 'transient');
   return { events: EVENTS, roundTrips: ROUND_TRIPS, payloadBytes: JSON.stringify(PAYLOAD).length, mesh, meshTransient, raw };
 }
 

@@ -64,7 +64,7 @@ const SNOOP_FLAGS: Record<string, string> = {
   rabbitPassword: '--password',
   snoopTraceEncryptionKey: '--trace-key (or the first of --keys)',
   snoopSpyEncryptionKey: '--spy-key (or the second of --keys)',
-  // the listener passes the trace key as the mesh key when both keys are given
+  // the mesh key is only a fallback for a missing snoop key: the snoop keys are its flags
   meshEncryptionKey: '--trace-key (or the first of --keys)',
   thisAddress: '--host',
 };

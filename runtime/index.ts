@@ -4,6 +4,8 @@ export * from './hsm/index.ts';
 // The networked layer:
 export { NetworkedActiveObject, NetworkedFactory } from './net/networked.ts';
 export type { NetworkedOptions, NetworkStats, Lan, SnoopMode } from './net/miros-nets.ts';
+export type { NetworkCounters } from './net/receiver.ts';
+export { SnoopObserver, type SnoopObserverOptions, type SnoopNetwork } from './net/snoop-observer.ts';
 export type { NetOptions, NetConfig } from './net/config.ts';
 export { resolveNetConfig, amqpUrl } from './net/config.ts';
 export { Fernet, generateKey, isValidKey } from './net/fernet.ts';

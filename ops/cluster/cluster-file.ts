@@ -1,10 +1,13 @@
-// cluster.json (public, read by tests, scenarios and the library) and state.json
-// (internal: pids and settings, enough for `down` to clean up after a failed `up`).
+// cluster.json (public, read by tests, scenarios and the library; its schema and reader
+// are the runtime's) and state.json (internal: pids and settings, enough for `down` to
+// clean up after a failed `up`).
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { readClusterFile as readClusterFileAt } from '../../runtime/lan/cluster-file.ts';
+import { LanFileError } from '../../runtime/lan/errors.ts';
 import { ClusterError } from './errors.ts';
 import { defaultDir } from './options.ts';
-import type { ClusterFile, ResolvedOptions } from './types.ts';
+import type { BackendKind, ClusterFile, ResolvedOptions } from './types.ts';
 
 export const CLUSTER_FILE = 'cluster.json';
 const STATE_FILE = 'state.json';
@@ -18,9 +21,10 @@ export function readClusterFile(dir: string = defaultDir()): ClusterFile | undef
   const file = clusterFilePath(dir);
   if (!existsSync(file)) return undefined;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as ClusterFile;
+    return readClusterFileAt(file);
   } catch (err) {
-    throw new ClusterError(`cannot read ${file}: ${(err as Error).message}`, 'run `mirosnet cluster down` then `up` again');
+    if (!(err instanceof LanFileError)) throw err;
+    throw new ClusterError(`cannot read ${err.message}`, 'run `mirosnet cluster down` then `up` again');
   }
 }
 
@@ -48,7 +52,7 @@ export interface NodeRecord {
 }
 
 export interface StateFile {
-  backend: 'local' | 'netns' | 'docker';
+  backend: BackendKind;
   settings: Pick<ResolvedOptions, 'addressBase' | 'namePrefix' | 'distPortBase' | 'epmdPort' | 'nsPrefix' | 'erlArgs' | 'nodes'>;
   /** local: the epmd we started (absent when one was already running). */
   epmdPid?: number;

@@ -11,6 +11,7 @@ import { nodeHealth } from './health.ts';
 import { CREDENTIALS, REPO_ROOT, clusterNode, hostAddress } from './options.ts';
 import { childrenOf, rssMb } from './process.ts';
 import type { ClusterFile, ClusterNode, ClusterStatus, NodeStatus, ResolvedOptions, StoppedCluster } from './types.ts';
+import { sleep } from '../util/wait.ts';
 
 export const BASE_IMAGE = 'debian:bookworm-slim';
 export const RABBIT_IMAGE = 'mirosnet/rabbitmq:local';
@@ -154,7 +155,7 @@ async function waitHealthy(d: Docker, o: ResolvedOptions, s: Spec): Promise<void
     if (Date.now() > deadline) {
       throw new ClusterError(`${s.name} not healthy after ${o.startTimeoutMs / 1000} s: ${last}`, `docker logs ${s.container}`, await logTail(d, s.container));
     }
-    await new Promise((r) => setTimeout(r, 500));
+    await sleep(500);
   }
 }
 

@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { ClusterError } from './errors.ts';
 import { epmdNames, tcpProbe } from './health.ts';
 import type { NodeSpec } from './options.ts';
-import { isOurs, signal, sleep, waitGone } from './process.ts';
+import { isOurs, signal, waitGone } from './process.ts';
 import { RABBITMQ_SERVER, ensureCookie, nodeEnv, spawnServer, writeNodeConfig } from './rabbit.ts';
 import type { StateFile } from './cluster-file.ts';
 import type { Backend } from './backend.ts';
 import type { ResolvedOptions } from './types.ts';
+import { sleep } from '../util/wait.ts';
 
 const EPMD_HOST = '127.0.0.1';
 

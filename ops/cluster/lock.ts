@@ -2,7 +2,8 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError } from './errors.ts';
-import { isRunning, sleep } from './process.ts';
+import { isRunning } from './process.ts';
+import { sleep } from '../util/wait.ts';
 
 const inProcess = new Map<string, Promise<unknown>>();
 

@@ -12,9 +12,10 @@ import type { Backend } from './backend.ts';
 import type { NodeRecord, StateFile } from './cluster-file.ts';
 import { ClusterError } from './errors.ts';
 import type { NodeSpec } from './options.ts';
-import { isOurs, isRunning, signal, sleep, waitGone } from './process.ts';
+import { isOurs, isRunning, signal, waitGone } from './process.ts';
 import { RABBITMQ_SERVER, ensureCookie, nodeEnv, spawnServer, writeNodeConfig } from './rabbit.ts';
 import type { ResolvedOptions } from './types.ts';
+import { sleep } from '../util/wait.ts';
 
 const run = promisify(execFile);
 

@@ -1,5 +1,6 @@
 // Defaults and per-node derivation (names, addresses, ports, paths).
 import { join, resolve } from 'node:path';
+import { amqpUrl } from '../../runtime/net/config.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { ClusterError } from './errors.ts';
 import type { BackendKind, ClusterNode, ClusterOptions, Credentials, ResolvedOptions } from './types.ts';
@@ -113,10 +114,6 @@ export function nodeSpec(o: ResolvedOptions, index: number): NodeSpec {
   };
 }
 
-export function amqpUrl(host: string, c: Credentials = CREDENTIALS): string {
-  return `amqp://${encodeURIComponent(c.user)}:${encodeURIComponent(c.password)}@${host}:${AMQP_PORT}/%2F`;
-}
-
 export function managementUrl(host: string): string {
   return `http://${host}:${MANAGEMENT_PORT}`;
 }
@@ -132,7 +129,7 @@ export function clusterNode(
     host: n.host,
     amqpPort: AMQP_PORT,
     managementPort: MANAGEMENT_PORT,
-    amqpUrl: amqpUrl(n.host),
+    amqpUrl: amqpUrl({ rabbitUser: CREDENTIALS.user, rabbitPassword: CREDENTIALS.password, rabbitPort: AMQP_PORT }, n.host),
     managementUrl: managementUrl(n.host),
     erlangNode: n.erlangNode,
     pid,

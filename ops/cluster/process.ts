@@ -1,15 +1,26 @@
 // Process helpers on /proc: liveness that does not count zombies, identity checks
 // before signalling (pids get reused), and bounded waits.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { until } from '../util/wait.ts';
 
-/** The state letter from /proc/PID/stat (R, S, D, Z, X, …), or undefined when gone. */
-export function procState(pid: number): string | undefined {
+/** The fields of /proc/PID/stat after the command name (state, ppid, pgrp, session, …), or undefined when gone. */
+function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
+}
+
+/** Every pid in /proc. */
+function allPids(): number[] {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number);
+}
+
+/** The state letter from /proc/PID/stat (R, S, D, Z, X, …), or undefined when gone. */
+export function procState(pid: number): string | undefined {
+  return statFields(pid)?.[0];
 }
 
 /** True when the process exists and is not a zombie (this machine does not reap orphans). */
@@ -44,34 +55,15 @@ export function isOurs(pid: number | undefined, needle: string): pid is number {
 
 /** Direct children (by ppid), scanning /proc: works without CONFIG_PROC_CHILDREN. */
 export function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
+  return allPids().filter((p) => Number(statFields(p)?.[1]) === pid); // a pid gone meanwhile has no fields
 }
 
 /** Live members of a session (the one we created with setsid when spawning detached). */
 export function sessionMembers(sid: number): number[] {
-  const out: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[3]) === sid && fields[0] !== 'Z' && fields[0] !== 'X') out.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
+  return allPids().filter((p) => {
+    const fields = statFields(p);
+    return fields !== undefined && Number(fields[3]) === sid && fields[0] !== 'Z' && fields[0] !== 'X';
+  });
 }
 
 export function signal(pid: number, sig: NodeJS.Signals): void {
@@ -82,16 +74,9 @@ export function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** Waits until none of `pids` runs; returns false on timeout. */
-export async function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (pids.some(isRunning)) {
-    if (Date.now() > deadline) return false;
-    await sleep(100);
-  }
-  return true;
+/** Waits until none of `pids` runs (polled: they are not our children); false on timeout. */
+export function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
+  return until(() => !pids.some(isRunning), timeoutMs, 100);
 }
 
 export function readPidFile(file: string): number | undefined {

@@ -8,9 +8,10 @@ import { join } from 'node:path';
 import { ClusterError } from './errors.ts';
 import { nodeHealth } from './health.ts';
 import { CREDENTIALS, MANAGEMENT_PORT, type NodeSpec } from './options.ts';
-import { childrenOf, envOf, isOurs, isRunning, sessionMembers, signal, sleep, waitGone } from './process.ts';
+import { childrenOf, envOf, isOurs, isRunning, sessionMembers, signal, waitGone } from './process.ts';
 import type { NodeRecord } from './cluster-file.ts';
 import type { ResolvedOptions } from './types.ts';
+import { sleep } from '../util/wait.ts';
 
 export const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
 export const RABBITMQ_SERVER = `${RABBITMQ_BIN}/rabbitmq-server`;

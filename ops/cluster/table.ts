@@ -1,4 +1,5 @@
 // The table `up` and `status` print.
+import { formatColumns } from '../util/columns.ts';
 import type { ClusterStatus } from './types.ts';
 
 export function formatTable(s: ClusterStatus): string {
@@ -14,8 +15,6 @@ export function formatTable(s: ClusterStatus): string {
       n.rssMb ? `${Math.round(n.rssMb)} MB` : '-',
     ]),
   ];
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const lines = rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd());
   const healthy = s.nodes.filter((n) => n.healthy).length;
-  return [...lines, `${healthy}/${s.nodes.length} healthy · backend ${s.backend} · ${s.dir}`].join('\n');
+  return [formatColumns(rows), `${healthy}/${s.nodes.length} healthy · backend ${s.backend} · ${s.dir}`].join('\n');
 }

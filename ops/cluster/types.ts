@@ -1,6 +1,10 @@
 // Types shared by the cluster backends, the CLI, the test setup and scenarios.
+// cluster.json's schema (ClusterFile, ClusterNode) is the runtime's: the library reads it too.
+import type { ClusterBackend, ClusterCredentials, ClusterFile, ClusterNode } from '../../runtime/lan/index.ts';
 
-export type BackendKind = 'local' | 'netns' | 'docker';
+export type { ClusterFile, ClusterNode };
+export type BackendKind = ClusterBackend;
+export type Credentials = ClusterCredentials;
 
 export interface ClusterOptions {
   /** Number of nodes (default 3). */
@@ -41,34 +45,6 @@ export interface ResolvedOptions {
   log: (line: string) => void;
 }
 
-export interface Credentials {
-  user: string;
-  password: string;
-}
-
-/** One node as written in cluster.json. */
-export interface ClusterNode {
-  name: string;
-  index: number;
-  host: string;
-  amqpPort: number;
-  managementPort: number;
-  amqpUrl: string;
-  managementUrl: string;
-  erlangNode: string;
-  pid: number;
-  dataDir: string;
-  logFile: string;
-}
-
-/** `.cluster/cluster.json`: what scenarios, tests and the library read. */
-export interface ClusterFile {
-  backend: 'local' | 'netns' | 'docker';
-  createdAt: string;
-  credentials: Credentials;
-  nodes: ClusterNode[];
-}
-
 export type NodeState = 'healthy' | 'unhealthy' | 'partitioned' | 'down';
 
 export interface NodeStatus {
@@ -82,7 +58,7 @@ export interface NodeStatus {
 
 export interface ClusterStatus {
   dir: string;
-  backend?: 'local' | 'netns' | 'docker';
+  backend?: BackendKind;
   /** False when no cluster is recorded in `dir`. */
   up: boolean;
   nodes: NodeStatus[];
@@ -90,14 +66,14 @@ export interface ClusterStatus {
 
 export interface StoppedCluster {
   readonly dir: string;
-  readonly backend: 'local' | 'netns' | 'docker';
+  readonly backend: BackendKind;
   readonly nodes: string[];
   readonly stoppedAt: string;
 }
 
 export interface StartedCluster extends AsyncDisposable {
   readonly dir: string;
-  readonly backend: 'local' | 'netns' | 'docker';
+  readonly backend: BackendKind;
   readonly file: ClusterFile;
   readonly nodes: ClusterNode[];
   readonly credentials: Credentials;

@@ -54,8 +54,8 @@ export interface ChartCase {
   preStart: string[];
   completeAfterStart: boolean;
   states: Map<string, StateDef>;
-  /** the steps as written (echoed in the output's `event`) and parsed */
-  events: Array<{ raw: unknown; step: Step }>;
+  /** the steps, parsed (each output step echoes its signal as `event`) */
+  events: Step[];
 }
 
 export class CaseError extends Error {
@@ -238,7 +238,7 @@ export function parseCase(raw: unknown): ChartCase {
   let events: ChartCase['events'] = [];
   if ('events' in raw) {
     if (!Array.isArray(raw.events)) fail("'events' must be a list");
-    events = raw.events.map((e, i) => ({ raw: e, step: parseStep(e, `events[${i}]`) }));
+    events = raw.events.map((e, i) => parseStep(e, `events[${i}]`));
   }
 
   return {

@@ -163,7 +163,7 @@ export function runCase(raw: unknown): CaseResult {
   const start = snapshot();
 
   const steps: StepSnapshot[] = [];
-  for (const { step } of c.events) {
+  for (const step of c.events) {
     const e = new Event(step.signal);
     if (step.kind === 'dispatch') {
       chart.dispatch(e);

@@ -11,6 +11,8 @@ import {
   type NetworkedOptions,
   type State,
 } from '../../runtime/index.ts';
+import { formatSpy, spyBody } from '../../runtime/net/snoop-format.ts';
+import { sleep } from '../util/wait.ts';
 
 export interface InstanceConfig {
   name: string;
@@ -102,9 +104,10 @@ export async function runInstance(
   const stop = async () => {
     if (stopping) return;
     stopping = true;
-    await new Promise((r) => setTimeout(r, 100)); // let the chart finish its queue
+    await sleep(100); // let the chart finish its queue
     if (cfg.spyFile) {
-      const lines = (chart.spy() ?? []).map((l) => ` [+s] ${cfg.name} ${l}`);
+      // as the spy network prints them (plain), so distributed.log can be compared line for line
+      const lines = (chart.spy() ?? []).map((l) => formatSpy(spyBody(cfg.name, l), cfg.name, true, false));
       writeFileSync(cfg.spyFile, lines.length ? `${lines.join('\n')}\n` : '');
     }
     control('STATS', chart.networkStats());

@@ -1,7 +1,7 @@
 // Broker moves used by scenarios: stop one node's RabbitMQ (SIGTERM to the beam pid from
 // cluster.json, then wait until the process is gone) and bring nodes (back) up.
 import { readClusterFile, status, up, type ClusterFile } from '../cluster/index.ts';
-import { sleep } from './runner.ts';
+import { until } from '../util/wait.ts';
 
 const alive = (pid: number) => {
   try {
@@ -18,10 +18,8 @@ export async function stopBroker(dir: string, index: number, timeoutMs = 60_000)
   const n = s.nodes.find((x) => x.node.index === index + 1) ?? s.nodes[index];
   if (!n || n.state === 'down' || !alive(n.node.pid)) return false;
   process.kill(n.node.pid, 'SIGTERM');
-  const deadline = Date.now() + timeoutMs;
-  while (alive(n.node.pid)) {
-    if (Date.now() > deadline) throw new Error(`broker ${n.node.name} (pid ${n.node.pid}) still running ${timeoutMs} ms after SIGTERM`);
-    await sleep(100);
+  if (!(await until(() => !alive(n.node.pid), timeoutMs, 100))) {
+    throw new Error(`broker ${n.node.name} (pid ${n.node.pid}) still running ${timeoutMs} ms after SIGTERM`);
   }
   return true;
 }

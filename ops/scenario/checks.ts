@@ -1,4 +1,5 @@
 // Check functions: each takes what the run collected and returns a CheckResult.
+import { ANSI } from '../../runtime/net/snoop-format.ts';
 import { check, type CheckResult } from './summary.ts';
 
 export interface Hop {
@@ -29,14 +30,14 @@ export function ringHops(hops: Hop[], members: string[], total: number): CheckRe
   return check(`ring: ${total} hops over ${members.length} members, each once, in order`, problems);
 }
 
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-export const ANSI_BLUE = '\u001b[34m';
-export const ANSI_PURPLE = '\u001b[35m';
-export const ANSI_RESET = '\u001b[0m';
+/** `s` as a literal part of a RegExp. */
+export const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** RegExp source of the bracketed timestamp of trace and scribble lines. */
+export const TIMESTAMP = String.raw`\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\]`;
 
 /** A trace line of `name` doing `transition` (e.g. "e->TOGGLE() idle->busy"), optionally coloured. */
 export function traceLine(name: string, transition: string, color?: string): RegExp {
-  const who = color ? `${esc(color)}${esc(name)}${esc(ANSI_RESET)}` : esc(name);
+  const who = color ? `${esc(color)}${esc(name)}${esc(ANSI.reset)}` : esc(name);
   return new RegExp(`^ \\[\\+t\\] \\[[^\\]]+\\] \\[${who}\\] ${esc(transition)}$`);
 }
 
@@ -49,7 +50,7 @@ export function traceEverywhere(outputs: Map<string, string[]>, distributed: str
   const names = [...outputs.keys()];
   for (const [viewer, lines] of outputs) {
     for (const name of names) {
-      const color = name === viewer ? ANSI_BLUE : ANSI_PURPLE;
+      const color = name === viewer ? ANSI.blue : ANSI.purple;
       for (const t of transitions) {
         const re = traceLine(name, t, color);
         if (!lines.some((l) => re.test(l))) problems.push(`${viewer} lacks "${t}" of ${name} in ${name === viewer ? 'blue' : 'purple'}`);

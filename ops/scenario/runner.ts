@@ -8,12 +8,11 @@ import { createWriteStream, mkdirSync, readFileSync, existsSync, type WriteStrea
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
-import { clusterFilePath, defaultDir, readClusterFile, status, up, type ClusterFile } from '../cluster/index.ts';
-import type { InstanceConfig, Command } from '../instances/common.ts';
-import { CONTROL } from '../instances/common.ts';
+import { defaultDir, readClusterFile, status, up, type ClusterFile } from '../cluster/index.ts';
+import { CONTROL, netOptions, type Command, type InstanceConfig } from '../instances/common.ts';
 import { compiledModule } from '../package-root.ts';
+import { sleep, until, within } from '../util/wait.ts';
 import { formatSummary, type CheckResult } from './summary.ts';
-
 
 export interface InstanceSpec {
   name: string;
@@ -115,6 +114,8 @@ export class Run {
     });
     inst.child = child;
     this.log(`started ${name} (pid ${child.pid}) on ${inst.config.host}`);
+    let readyOrExited!: () => void;
+    const started = new Promise<void>((r) => (readyOrExited = r));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       inst.log!.write(`${line}\n`);
       if (line.startsWith(CONTROL)) {
@@ -122,7 +123,10 @@ export class Run {
         const tag = line.slice(CONTROL.length, sp < 0 ? undefined : sp);
         const data = sp < 0 ? {} : JSON.parse(line.slice(sp + 1));
         inst.controls.push({ tag, data });
-        if (tag === 'READY') inst.ready = true;
+        if (tag === 'READY') {
+          inst.ready = true;
+          readyOrExited();
+        }
         if (tag === 'STATS') inst.stats = data;
       } else inst.lines.push(line);
     });
@@ -135,11 +139,12 @@ export class Run {
         child.on('exit', (code, signal) => {
           inst.exitCode = code ?? (signal ? -1 : null);
           inst.log!.end();
+          readyOrExited();
           res();
         }),
       ),
     );
-    await waitFor(`${name} READY`, () => inst.ready || inst.exitCode !== undefined, timeoutMs);
+    await within(started, timeoutMs);
     if (!inst.ready) throw new Error(`${name} exited (${inst.exitCode}) before READY: ${inst.stderr.slice(-5).join(' | ')}`);
   }
 
@@ -164,17 +169,6 @@ export class Run {
   }
 }
 
-export async function waitFor(what: string, cond: () => boolean, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
-  return true;
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Brings the cluster up unless `count` healthy nodes are running; never shrinks it. */
 export async function ensureCluster(dir: string, count: number, backend: 'local' | 'netns' | 'docker', log: (l: string) => void): Promise<ClusterFile> {
   const s = await status({ dir });
@@ -196,7 +190,7 @@ function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*/, '');
 }
 
-function idle(chart: any): ReturnStatus {
+function idle(chart: NetworkedActiveObject): ReturnStatus {
   return chart.super(chart.top);
 }
 
@@ -229,19 +223,13 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   });
   for (const spec of sc.instances({ nodes: opts.nodes, run: run.id, cluster: run.cluster })) run.instances.push(new Instance(spec, base(spec)));
 
-  // the monitor: a networked chart that is never driven; what it prints is distributed.log
+  // the monitor: a networked chart on broker 0 that is never driven (its own routing key);
+  // what it prints is distributed.log
   const dlog = createWriteStream(join(run.logDir, 'distributed.log'));
   run.monitorName = `monitor-${run.id}`;
+  const routing = `monitor.${run.id}`;
   const monitor = new NetworkedActiveObject(run.monitorName, {
-    rabbitUser: run.cluster.credentials.user,
-    rabbitPassword: run.cluster.credentials.password,
-    meshEncryptionKey: run.keys.mesh,
-    snoopTraceEncryptionKey: run.keys.trace,
-    snoopSpyEncryptionKey: run.keys.spy,
-    txRoutingKey: `monitor.${run.id}`,
-    rxRoutingKey: `monitor.${run.id}`,
-    hosts: nodes.slice(0, opts.nodes).map((n) => n.host),
-    thisAddress: nodes[0].host,
+    ...netOptions(base({ name: run.monitorName, program: 'monitor', broker: 0, config: { tx: routing, rx: routing } })),
     output: (line) => {
       run.distributed.push(line);
       dlog.write(`${line}\n`);
@@ -267,7 +255,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
     }, 2000);
     let goError: unknown;
     going.catch((err) => (goError = err));
-    timedOut = !(await waitFor('outcome', () => goError !== undefined || sc.done(run), timeoutMs));
+    timedOut = !(await until(() => goError !== undefined || sc.done(run), timeoutMs));
     clearInterval(progress);
     if (goError) throw goError;
     await going;
@@ -304,5 +292,3 @@ export function readLog(run: Run, file: string): string {
   const p = join(run.logDir, file);
   return existsSync(p) ? readFileSync(p, 'utf8') : '';
 }
-
-export { clusterFilePath };

@@ -1,4 +1,5 @@
 // Check results and the end-of-run summary table.
+import { formatColumns } from '../util/columns.ts';
 import type { Run } from './runner.ts';
 
 export interface CheckResult {
@@ -28,7 +29,7 @@ export function formatSummary(name: string, run: Run, checks: CheckResult[], pas
       i.exitCode === undefined ? 'not started' : String(i.exitCode),
     ];
   });
-  const table = formatTable([['INSTANCE', 'HOST', 'SENT', 'RECEIVED', 'SNOOP SENT', 'SNOOP RECEIVED', 'ERRORS', 'EXIT'], ...rows]);
+  const table = formatColumns([['INSTANCE', 'HOST', 'SENT', 'RECEIVED', 'SNOOP SENT', 'SNOOP RECEIVED', 'ERRORS', 'EXIT'], ...rows]);
   const lines = checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name}${c.pass ? '' : `\n        ${c.reasons.join('\n        ')}`}`);
   return [
     `scenario ${name}: ${pass ? 'PASSED' : 'FAILED'} in ${seconds.toFixed(1)} s (run ${run.id}, ${run.distributed.length} lines in distributed.log)`,
@@ -36,10 +37,4 @@ export function formatSummary(name: string, run: Run, checks: CheckResult[], pas
     ...lines,
     `logs: ${run.logDir}`,
   ].join('\n');
-}
-
-/** Columns padded to their widest cell, two spaces apart. */
-export function formatTable(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ')).join('\n');
 }

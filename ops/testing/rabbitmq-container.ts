@@ -13,11 +13,11 @@
 // use from compose/rabbitmq.Dockerfile if missing (the build needs a local
 // debian:bookworm-slim; scripts/ci-docker.sh makes one).
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
-import { CREDENTIALS } from '../cluster/options.ts';
+import { amqpUrl } from '../../runtime/net/config.ts';
+import { AMQP_PORT, CREDENTIALS, MANAGEMENT_PORT } from '../cluster/options.ts';
 import { RABBIT_IMAGE, buildRabbitImage, dockerClient } from '../cluster/docker.ts';
 
-export const AMQP_PORT = 5672;
-export const MANAGEMENT_PORT = 15672;
+export { AMQP_PORT, MANAGEMENT_PORT };
 
 export interface RabbitOptions {
   /** Image tag (default mirosnet/rabbitmq:local). */
@@ -71,7 +71,7 @@ export class StartedMirosRabbitMQContainer extends AbstractStartedContainer {
     return this.getMappedPort(AMQP_PORT);
   }
   getAmqpUrl(): string {
-    return `amqp://${encodeURIComponent(this.user)}:${encodeURIComponent(this.password)}@${this.getHost()}:${this.getAmqpPort()}/%2F`;
+    return amqpUrl({ rabbitUser: this.user, rabbitPassword: this.password, rabbitPort: this.getAmqpPort() }, this.getHost());
   }
   getManagementUrl(): string {
     return `http://${this.getHost()}:${this.getMappedPort(MANAGEMENT_PORT)}`;

@@ -62,15 +62,6 @@ export class Deque<T> {
     return item;
   }
 
-  popBack(): T | undefined {
-    if (this.size === 0) return undefined;
-    const i = (this.head + this.size - 1) % this.buf.length;
-    const item = this.buf[i];
-    this.buf[i] = undefined;
-    this.size--;
-    return item;
-  }
-
   /** i-th item from the front (negative: from the back), like `d[i]`. */
   at(i: number): T | undefined {
     if (i < 0) i += this.size;
@@ -82,17 +73,6 @@ export class Deque<T> {
     this.buf = new Array(Math.min(Math.max(this.maxlen, 1), 16));
     this.head = 0;
     this.size = 0;
-  }
-
-  /** Removes every item for which `pred` is true; returns how many were removed. */
-  removeWhere(pred: (item: T) => boolean): number {
-    const kept = this.toArray().filter((x) => !pred(x));
-    const removed = this.size - kept.length;
-    if (removed > 0) {
-      this.clear();
-      for (const x of kept) this.pushBack(x);
-    }
-    return removed;
   }
 
   toArray(): T[] {

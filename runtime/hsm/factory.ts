@@ -22,31 +22,31 @@
  */
 import { ActiveObject, type ActiveObjectOptions } from './active-object.ts';
 import type { Event } from './event.ts';
-import { assert, state, type State } from './event-processor.ts';
+import { assert, state, type HsmEventProcessor, type State } from './event-processor.ts';
 import { ReturnStatus } from './return-status.ts';
 import { signalRegistry } from './signals.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type SignalHandler = (chart: any, e: Event) => ReturnStatus;
+/** What a factory state runs for one signal: it has the shape of a state function. */
+export type SignalHandler<C extends HsmEventProcessor = HsmEventProcessor> = State<C>;
 
-/** The chainable builder returned by `Factory.createState`. */
-export class StateBlueprint {
-  readonly #handlers = new Map<number, SignalHandler>();
+/** The chainable builder returned by `Factory.createState`; `C` is the factory its handlers get. */
+export class StateBlueprint<C extends HsmEventProcessor = HsmEventProcessor> {
+  readonly #handlers = new Map<number, SignalHandler<C>>();
 
   constructor(
     readonly name: string,
-    private readonly register: (name: string, handlers: Map<number, SignalHandler>) => State,
+    private readonly register: (name: string, handlers: Map<number, SignalHandler<C>>) => State<C>,
   ) {}
 
   /** Handles `signal` (a name or number) with `handler`; a later catch of the same signal replaces it. */
-  catch(signal: string | number, handler: SignalHandler): this {
+  catch(signal: string | number, handler: SignalHandler<C>): this {
     const n = typeof signal === 'number' ? (signalRegistry.nameFor(signal), signal) : signalRegistry.append(signal);
     this.#handlers.set(n, handler);
     return this;
   }
 
   /** Builds the state function (named `name`) and registers it in the factory's `states`. */
-  toMethod(): State {
+  toMethod(): State<C> {
     return this.register(this.name, new Map(this.#handlers));
   }
 }
@@ -54,20 +54,21 @@ export class StateBlueprint {
 /**
  * The state table behind a factory: the states built by `createState(...).toMethod()`,
  * their handlers and parents. Factory and NetworkedFactory each own one and delegate to
- * it (composition), so both classes build states the same way.
+ * it (composition), so both classes build states the same way. `C` is the chart the
+ * states run on.
  */
-export class StateTable {
+export class StateTable<C extends HsmEventProcessor = HsmEventProcessor> {
   /** Every state built by `toMethod`, by name. */
-  readonly states: Record<string, State> = {};
-  readonly #lookup = new Map<string, Map<number, SignalHandler>>();
+  readonly states: Record<string, State<C>> = {};
+  readonly #lookup = new Map<string, Map<number, SignalHandler<C>>>();
   readonly #parents = new Map<string, State>();
 
   /** `top` is the chart's top state: the parent of a state never nested. */
   constructor(private readonly top: State) {}
 
-  createState(name: string): StateBlueprint {
+  createState(name: string): StateBlueprint<C> {
     assert(510, typeof name === 'string' && name.length > 0, 'createState needs a non-empty state name');
-    return new StateBlueprint(name, (n, handlers) => this.#register(n, handlers));
+    return new StateBlueprint<C>(name, (n, handlers) => this.#register(n, handlers));
   }
 
   /** Sets the parent of `child` (null → top). */
@@ -76,9 +77,9 @@ export class StateTable {
     this.#parents.set(c.name, parent === null ? this.top : this.resolve(parent));
   }
 
-  handlersOf(stateOrName: State | string): Record<string, SignalHandler> {
+  handlersOf(stateOrName: State | string): Record<string, SignalHandler<C>> {
     const name = typeof stateOrName === 'string' ? stateOrName : stateOrName.name;
-    const out: Record<string, SignalHandler> = {};
+    const out: Record<string, SignalHandler<C>> = {};
     for (const [n, h] of this.#lookup.get(name) ?? []) out[signalRegistry.nameFor(n)] = h;
     return out;
   }
@@ -91,12 +92,12 @@ export class StateTable {
     return found;
   }
 
-  #register(name: string, handlers: Map<number, SignalHandler>): State {
+  #register(name: string, handlers: Map<number, SignalHandler<C>>): State<C> {
     this.#lookup.set(name, handlers);
     const lookup = this.#lookup;
     const parents = this.#parents;
     const top = this.top;
-    const fn = state(name, (chart: ActiveObject, e: Event): ReturnStatus => {
+    const fn = state(name, (chart: C, e: Event): ReturnStatus => {
       const handler = lookup.get(name)?.get(e.signal);
       const status = handler === undefined ? ReturnStatus.UNHANDLED : handler(chart, e);
       if (status === ReturnStatus.UNHANDLED) return chart.super(parents.get(name) ?? top);
@@ -108,19 +109,20 @@ export class StateTable {
 }
 
 export class Factory extends ActiveObject {
-  readonly #table: StateTable;
+  readonly #table: StateTable<this>;
 
   constructor(nameOrOptions: string | ActiveObjectOptions = {}) {
     super(nameOrOptions);
-    this.#table = new StateTable(this.top);
+    this.#table = new StateTable<this>(this.top);
   }
 
   /** Every state built by `toMethod`, by name. */
-  get states(): Record<string, State> {
+  get states(): Record<string, State<this>> {
     return this.#table.states;
   }
 
-  createState(name: string): StateBlueprint {
+  /** A builder whose handlers get this factory (typed as its class) as their chart. */
+  createState(name: string): StateBlueprint<this> {
     return this.#table.createState(name);
   }
 
@@ -131,7 +133,7 @@ export class Factory extends ActiveObject {
   }
 
   /** The handler table of a state (signal name → handler), for inspection. */
-  handlersOf(stateOrName: State | string): Record<string, SignalHandler> {
+  handlersOf(stateOrName: State | string): Record<string, SignalHandler<this>> {
     return this.#table.handlersOf(stateOrName);
   }
 

@@ -36,18 +36,13 @@ export class Router {
     if (!list.includes(subscriber)) list.push(subscriber);
   }
 
-  unsubscribe(subscriber: Subscriber, signalName?: string): void {
+  /** Drops every subscription of `subscriber`. */
+  unsubscribe(subscriber: Subscriber): void {
     for (const [name, entry] of this.#subscriptions) {
-      if (signalName !== undefined && name !== signalName) continue;
       entry.fifo = entry.fifo.filter((s) => s !== subscriber);
       entry.lifo = entry.lifo.filter((s) => s !== subscriber);
       if (entry.fifo.length === 0 && entry.lifo.length === 0) this.#subscriptions.delete(name);
     }
-  }
-
-  isSubscribed(subscriber: Subscriber, signalName: string): boolean {
-    const entry = this.#subscriptions.get(signalName);
-    return !!entry && (entry.fifo.includes(subscriber) || entry.lifo.includes(subscriber));
   }
 
   publish(e: Event, priority: number): void {
@@ -68,12 +63,6 @@ export class Router {
       for (const s of [...entry.fifo]) s.receivePublished(e, 'fifo');
       for (const s of [...entry.lifo]) s.receivePublished(e, 'lifo');
     }
-  }
-
-  /** Drops every subscription and pending publication (for tests). */
-  clear(): void {
-    this.#subscriptions.clear();
-    this.#pending = [];
   }
 }
 

@@ -2,7 +2,15 @@
 export { thisAddress, sourceAddressFor, defaultRouteInterface, localAddresses, FALLBACK_ADDRESS, type ThisAddressOptions } from './address.ts';
 export { parseArpTable, arpCandidates, readArpTable, DEFAULT_ARP_PATH, type ArpEntry } from './arp.ts';
 export { readCacheFile, writeCacheFile, DEFAULT_CACHE_FILE, DEFAULT_CACHE_MAX_AGE_MINUTES, type CacheRead } from './cache-file.ts';
-export { readClusterFile, readClusterHosts, type ClusterFileInfo, type ClusterFileNode } from './cluster-file.ts';
+export {
+  readClusterFile,
+  readClusterHosts,
+  CLUSTER_BACKENDS,
+  type ClusterBackend,
+  type ClusterCredentials,
+  type ClusterFile,
+  type ClusterNode,
+} from './cluster-file.ts';
 export { discoverHosts, type DiscoverOptions, type Discovery } from './discover.ts';
 export { LanFileError } from './errors.ts';
 export { readHostsFile, DEFAULT_HOSTS_FILE } from './hosts-file.ts';

@@ -287,8 +287,12 @@ function safeNormalise(v: Uint8Array): string | undefined {
   }
 }
 
-/** The subset of NetConfig that makes a broker URL. */
-export type UrlConfig = Pick<NetConfig, 'rabbitUser' | 'rabbitPassword' | 'rabbitPort' | 'connectionAttempts' | 'heartbeatInterval'>;
+/**
+ * The subset of NetConfig that makes a broker URL. Without connectionAttempts and
+ * heartbeatInterval the URL has no query (the testbed's cluster.json URLs).
+ */
+export type UrlConfig = Pick<NetConfig, 'rabbitUser' | 'rabbitPassword' | 'rabbitPort'> &
+  Partial<Pick<NetConfig, 'connectionAttempts' | 'heartbeatInterval'>>;
 
 /**
  * The reference's URL for a broker:
@@ -301,5 +305,8 @@ export function amqpUrl(cfg: UrlConfig, host: string, opts: { maskPassword?: boo
   const user = encodeURIComponent(cfg.rabbitUser);
   const pass = opts.maskPassword ? '***' : encodeURIComponent(cfg.rabbitPassword);
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
-  return `amqp://${user}:${pass}@${h}:${cfg.rabbitPort}/%2F?connection_attempts=${cfg.connectionAttempts}&heartbeat_interval=${cfg.heartbeatInterval}`;
+  const query = Object.entries({ connection_attempts: cfg.connectionAttempts, heartbeat_interval: cfg.heartbeatInterval })
+    .flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]))
+    .join('&');
+  return `amqp://${user}:${pass}@${h}:${cfg.rabbitPort}/%2F${query && `?${query}`}`;
 }

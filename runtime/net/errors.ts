@@ -1,6 +1,5 @@
 // Typed errors of the networked layer (STYLE.md "For this project" item 7).
 // Every error carries a literal `code`, so callers can switch on it without instanceof.
-import type { EventEmitter } from 'node:events';
 
 export class MirosNetError extends Error {
   readonly code: string;
@@ -27,11 +26,8 @@ export class ConfigError extends MirosNetError {
 /** Misuse of an object in the wrong state (e.g. publishing on a closed link). */
 export class IllegalOperationError extends MirosNetError {
   declare readonly code: 'ILLEGAL_OPERATION';
-  /** The stack captured when the object changed into the state that makes this operation illegal. */
-  readonly stackAtStateChange?: string;
-  constructor(message: string, stackAtStateChange?: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorOptions) {
     super('ILLEGAL_OPERATION', message, options);
-    if (stackAtStateChange !== undefined) this.stackAtStateChange = stackAtStateChange;
   }
 }
 
@@ -102,26 +98,4 @@ export class PayloadError extends MirosNetError {
     super('PAYLOAD', message, options);
     this.path = path;
   }
-}
-
-/**
- * Emits `event` calling each listener in its own try/catch: an exception thrown by one
- * listener is written to console.error and the remaining listeners still run.
- * An 'error' event without listeners is written to console.error instead of thrown.
- * Returns true if the event had listeners.
- */
-export function safeEmit(emitter: EventEmitter, event: string | symbol, ...args: unknown[]): boolean {
-  const listeners = emitter.rawListeners(event) as Array<(...a: unknown[]) => unknown>;
-  if (listeners.length === 0) {
-    if (event === 'error') console.error(`unhandled 'error' event:`, args[0]);
-    return false;
-  }
-  for (const listener of listeners) {
-    try {
-      listener.apply(emitter, args);
-    } catch (err) {
-      console.error(`listener for '${String(event)}' threw:`, err);
-    }
-  }
-  return true;
 }

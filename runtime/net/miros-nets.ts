@@ -10,7 +10,7 @@ import { encodeEnvelope, type Envelope } from './envelope.ts';
 import { BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
 import { Fernet } from './fernet.ts';
 import { Receiver, type NetworkCounters, type Subscription } from './receiver.ts';
-import { colorScribble, formatSpy, formatTrace, scribbleBody, spyBody } from './snoop-format.ts';
+import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
 import { EXCHANGES, SENDER_HEADER, SNOOP_ROUTING_KEYS, SNOOP_SIGNALS, type NetworkName } from './topology.ts';
 
 /** What the networked layer needs from a chart. */
@@ -310,12 +310,9 @@ export class MirosNets {
 
   private onSnoop(network: 'trace' | 'spy', envelope: Envelope): void {
     if (this.phase === 'stopped') return;
-    if (!this.isSelf(envelope)) this.learnFrom(envelope);
-    const color = this.snoop[network] === 'color';
-    let body = typeof envelope.payload === 'string' ? envelope.payload : JSON.stringify(envelope.payload);
-    if (color && envelope.signal === SNOOP_SIGNALS.scribble) body = colorScribble(body, envelope.sender);
     const local = this.isSelf(envelope);
-    this.output(network === 'trace' ? formatTrace(body, envelope.sender, local, color) : formatSpy(body, envelope.sender, local, color));
+    if (!local) this.learnFrom(envelope);
+    this.output(formatSnoopLine(network, envelope, local, this.snoop[network] === 'color'));
   }
 
   /** A message from a host we had not found ourselves: link to its broker too (the reference's "alien"). */

@@ -77,19 +77,20 @@ export class NetworkedActiveObject extends ActiveObject {
  * table of the engine's Factory (the same StateTable, so both build states alike).
  */
 export class NetworkedFactory extends NetworkedActiveObject {
-  readonly #table: StateTable;
+  readonly #table: StateTable<this>;
 
   constructor(name: string, options: NetworkedOptions = {}) {
     super(name, options);
-    this.#table = new StateTable(this.top);
+    this.#table = new StateTable<this>(this.top);
   }
 
   /** Every state built by `toMethod`, by name. */
-  get states(): Record<string, State> {
+  get states(): Record<string, State<this>> {
     return this.#table.states;
   }
 
-  createState(name: string): StateBlueprint {
+  /** A builder whose handlers get this chart (typed as its class, so `transmit` is there). */
+  createState(name: string): StateBlueprint<this> {
     return this.#table.createState(name);
   }
 
@@ -100,7 +101,7 @@ export class NetworkedFactory extends NetworkedActiveObject {
   }
 
   /** The handler table of a state (signal name → handler), for inspection. */
-  handlersOf(stateOrName: State | string): Record<string, SignalHandler> {
+  handlersOf(stateOrName: State | string): Record<string, SignalHandler<this>> {
     return this.#table.handlersOf(stateOrName);
   }
 

@@ -3,6 +3,8 @@
 // With colour, the sender's name is blue when it is this node and purple otherwise;
 // for remote spy lines the reset lands after the space that follows the name, as in
 // the reference (its regex captured the first token with its trailing space).
+import type { Envelope } from './envelope.ts';
+import { SNOOP_SIGNALS } from './topology.ts';
 
 export const ANSI = {
   brightBlack: '\u001b[30;1m',
@@ -39,6 +41,18 @@ export function formatTrace(body: string, sender: string, isLocal: boolean, colo
   const head = plain.slice(0, at + 3);
   const tail = plain.slice(at + 3 + sender.length);
   return ` [+t] ${head}${paint}${sender}${ANSI.reset}${tail}`;
+}
+
+/** The line a receiver prints for a message of a snoop network (scribbles included). */
+export function formatSnoopLine(
+  network: 'trace' | 'spy',
+  envelope: Pick<Envelope, 'sender' | 'signal' | 'payload'>,
+  isLocal: boolean,
+  color: boolean,
+): string {
+  let body = typeof envelope.payload === 'string' ? envelope.payload : JSON.stringify(envelope.payload);
+  if (color && envelope.signal === SNOOP_SIGNALS.scribble) body = colorScribble(body, envelope.sender);
+  return network === 'trace' ? formatTrace(body, envelope.sender, isLocal, color) : formatSpy(body, envelope.sender, isLocal, color);
 }
 
 /** A scribble arrives as a trace (or spy) body; with colour its "# message" part is grey. */

@@ -57,10 +57,10 @@ describe('mirosnet CLI: the shared cluster', { timeout: 60_000 }, () => {
 });
 
 describe('mirosnet CLI: errors say what failed and what to do', { timeout: 60_000 }, () => {
-  it('status of a dir without a cluster says so and exits 0', () => {
+  it('status of a dir without a cluster says so and exits 3', () => {
     const r = mirosnet('cluster', 'status', '--dir', empty);
-    expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`no cluster is up in ${empty}`);
+    expect(r.code).toBe(3);
+    expect(r.stdout + r.stderr).toContain(`no cluster in ${empty}`);
   });
 
   it('the docker backend without an engine says so (exit 1)', () => {
@@ -83,9 +83,9 @@ describe('mirosnet CLI: errors say what failed and what to do', { timeout: 60_00
     expect(r.stderr).toMatch(/no node 'n9'.*\n→ nodes: n1, n2, n3/);
   });
 
-  it('a bad option value is rejected (exit 1)', () => {
+  it('a bad option value is a usage error (exit 2)', () => {
     const r = mirosnet('cluster', 'up', '--nodes', 'many', '--dir', empty);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(2);
     expect(r.stderr).toContain("argument 'many' is invalid");
   });
 

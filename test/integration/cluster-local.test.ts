@@ -9,6 +9,7 @@ import { down, readClusterFile, status, up, type ClusterFile, type StartedCluste
 import { httpGet, tcpProbe } from '../../ops/cluster/health.ts';
 import { REPO_ROOT } from '../../ops/cluster/options.ts';
 import { isRunning } from '../../ops/cluster/process.ts';
+import { until } from '../../ops/util/wait.ts';
 import { amqpLogin, isolatedOptions, withCredentials } from './cluster-helpers.ts';
 
 const opts = isolatedOptions({ nodes: 3 });
@@ -90,8 +91,7 @@ describe('cluster: local backend', { timeout: 240_000 }, () => {
   it('reports a node killed with SIGKILL as unhealthy, and up restarts it', async () => {
     const victim = cluster.node('t2');
     process.kill(victim.pid, 'SIGKILL');
-    const deadline = Date.now() + 10_000;
-    while (isRunning(victim.pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await until(() => !isRunning(victim.pid), 10_000, 100);
 
     const s = await status({ dir });
     expect(s.nodes.map((n) => [n.node.name, n.healthy])).toEqual([

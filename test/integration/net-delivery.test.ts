@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event, OutboxOverflowError } from '../../runtime/index.ts';
 import { up } from '../../ops/cluster/index.ts';
-import { brokers, idle, makeNode, sleep, stopCreated, waitFor, type Recorder } from './net-helpers.ts';
+import { sleep, waitFor } from '../../ops/util/wait.ts';
+import { brokers, idle, makeNode, stopCreated, type Recorder } from './net-helpers.ts';
 
 const clusterDir = () => dirname(process.env.MIROS_CLUSTER_FILE ?? join(process.cwd(), '.cluster', 'cluster.json'));
 

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Event, Fernet, generateKey } from '../../runtime/index.ts';
 import { decodeEnvelope, encodeEnvelope } from '../../runtime/net/envelope.ts';
 import { EXCHANGES } from '../../runtime/net/topology.ts';
-import { MESH_KEY, brokers, idle, makeNode, stopCreated, waitFor, type Recorder } from './net-helpers.ts';
+import { waitFor } from '../../ops/util/wait.ts';
+import { MESH_KEY, brokers, idle, makeNode, stopCreated, type Recorder } from './net-helpers.ts';
 
 function bodies(): Buffer[] {
   const good = new Fernet(MESH_KEY);
@@ -51,7 +52,7 @@ describe('a node under garbage', () => {
     const garbage = bodies();
     expect(garbage.length).toBeGreaterThanOrEqual(10_000);
 
-    const conn = await connect(brokers()[0].amqpUrl as string);
+    const conn = await connect(brokers()[0].amqpUrl);
     try {
       const ch = await conn.createConfirmChannel();
       for (const body of garbage) ch.publish(EXCHANGES.mesh, 'fuzz.man', body);

@@ -2,7 +2,7 @@
 // the shared local cluster (test/setup/cluster.ts writes MIROS_CLUSTER_FILE).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { readClusterFile, type ClusterFileNode } from '../../runtime/lan/index.ts';
+import { readClusterFile, type ClusterNode } from '../../runtime/lan/index.ts';
 import {
   Event,
   NetworkedActiveObject,
@@ -16,7 +16,7 @@ import {
 export const RUN = randomBytes(3).toString('hex');
 export const MESH_KEY = generateKey();
 
-export function brokers(): ClusterFileNode[] {
+export function brokers(): ClusterNode[] {
   const file = process.env.MIROS_CLUSTER_FILE ?? join(process.cwd(), '.cluster', 'cluster.json');
   const { nodes } = readClusterFile(file);
   if (nodes.length < 3) throw new Error(`the integration tests need 3 brokers, ${file} lists ${nodes.length}`);
@@ -75,16 +75,6 @@ export function makeNode(
   created.push(recorder);
   return recorder;
 }
-
-export async function waitFor(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const created: Recorder[] = [];
 

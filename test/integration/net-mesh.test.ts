@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event, IllegalOperationError, PayloadError } from '../../runtime/index.ts';
-import { brokers, idle, makeNode, sleep, stopCreated, waitFor, type Recorder } from './net-helpers.ts';
+import { sleep, waitFor } from '../../ops/util/wait.ts';
+import { brokers, idle, makeNode, stopCreated, type Recorder } from './net-helpers.ts';
 
 describe('the mesh network', () => {
   let nodes: Recorder[] = [];

@@ -1,12 +1,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event, generateKey } from '../../runtime/index.ts';
-import { RUN, idle, makeNode, sleep, stopCreated, waitFor, type Recorder } from './net-helpers.ts';
+import { ANSI } from '../../runtime/net/snoop-format.ts';
+import { TIMESTAMP as TS, esc } from '../../ops/scenario/checks.ts';
+import { sleep, waitFor } from '../../ops/util/wait.ts';
+import { RUN, idle, makeNode, stopCreated, type Recorder } from './net-helpers.ts';
 
-const B = '\u001b[34m';
-const P = '\u001b[35m';
-const R = '\u001b[0m';
-const TS = String.raw`\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\]`;
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const { blue: B, purple: P, reset: R } = ANSI;
 
 const spyFrom = (n: Recorder, who: string) => n.lines.filter((l) => l.startsWith(' [+s] ') && l.includes(`${who}-${RUN}`));
 const traceFrom = (n: Recorder, who: string) => n.lines.filter((l) => l.startsWith(' [+t] ') && l.includes(`${who}-${RUN}`));

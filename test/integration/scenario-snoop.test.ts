@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event, generateKey } from '../../runtime/index.ts';
 import { startSnoopListener, type SnoopListener } from '../../ops/logs/snoop-listener.ts';
-import { RUN, brokers, idle, makeNode, stopCreated, waitFor, type Recorder } from './net-helpers.ts';
+import { waitFor } from '../../ops/util/wait.ts';
+import { RUN, brokers, idle, makeNode, stopCreated, type Recorder } from './net-helpers.ts';
 
 const TRACE = generateKey();
 const SPY = generateKey();

@@ -22,8 +22,9 @@ const npm = (args: string[], cwd: string): string =>
 
 beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'miros-package-'));
-  // `npm pack` runs `prepare` (the build) first, as it does for a publish
-  const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', work], repoRoot)) as Array<{ filename: string; files: Array<{ path: string }> }>;
+  // dist/ is fresh (the global setup built it); --ignore-scripts keeps `prepare` from
+  // rewriting dist/ under the other suites' feet while they run compiled code
+  const [packed] = JSON.parse(npm(['pack', '--json', '--ignore-scripts', '--pack-destination', work], repoRoot)) as Array<{ filename: string; files: Array<{ path: string }> }>;
   packedFiles = packed!.files.map((f) => f.path);
   consumer = path.join(work, 'consumer');
   execFileSync('mkdir', ['-p', consumer]);

@@ -163,6 +163,10 @@ describe('amqpUrl', () => {
   it('brackets IPv6 hosts', () => {
     expect(amqpUrl(cfg, '::1')).toContain('@[::1]:5672/');
   });
+  it('has no query without connection attempts and heartbeat (the URLs of cluster.json)', () => {
+    const { connectionAttempts: _a, heartbeatInterval: _h, ...bare } = cfg;
+    expect(amqpUrl(bare, '127.0.0.11')).toBe('amqp://peter:rabbit@127.0.0.11:5672/%2F');
+  });
 });
 
 describe('resolveNetConfig for a snoop-only listener (meshKeyRequired: false)', () => {

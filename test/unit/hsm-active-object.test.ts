@@ -5,8 +5,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ActiveObject, Event, ReturnStatus, signals, uuid5, NAMESPACE_DNS, stripped } from '../../runtime/hsm/index.ts';
+import { sleep } from '../../ops/util/wait.ts';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** A chart that counts the events it gets, by signal name. */

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event, Factory, HsmWithQueues, ReturnStatus, signals, stripped, type State } from '../../runtime/hsm/index.ts';
+import { sleep } from '../../ops/util/wait.ts';
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const handled = (): ReturnStatus => ReturnStatus.HANDLED;
 const stops: Factory[] = [];
 afterEach(async () => {

@@ -5,6 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeCacheFile } from '../../runtime/lan/cache-file.ts';
 import { discoverHosts } from '../../runtime/lan/discover.ts';
 import type { ProbeOptions } from '../../runtime/lan/probe.ts';
+import { sleep } from '../../ops/util/wait.ts';
+import { clusterFixture } from './cluster-fixture.ts';
 
 // No test here touches the network: ARP comes from a fixture file and the probe is a fake.
 const dir = mkdtempSync(path.join(os.tmpdir(), 'miros-discover-'));
@@ -28,14 +30,14 @@ const creds: ProbeOptions = { user: 'peter', password: 'rabbit', timeoutMs: 100 
 const fakeProbe = (up: string[], calls: string[] = []) => async (host: string, opts: ProbeOptions) => {
   calls.push(host);
   expect(opts).toEqual(creds);
-  await new Promise((r) => setTimeout(r, 5));
+  await sleep(5);
   return up.includes(host) ? { ok: true } : { ok: false, reason: 'connection refused (nothing listening)' };
 };
 
 describe('discoverHosts', () => {
   it('combines the listed sources, own address first', async () => {
     const hostsFile = file('hosts.json', '{"hosts": ["127.0.0.13", "127.0.0.12"]}');
-    const clusterFile = file('cluster.json', JSON.stringify({ nodes: [{ host: '127.0.0.11', amqpPort: 5672 }, { host: '127.0.0.14', amqpPort: 5672 }] }));
+    const clusterFile = file('cluster.json', JSON.stringify(clusterFixture(['127.0.0.11', '127.0.0.14'])));
     const d = await discoverHosts({ thisAddress: '127.0.0.11', hosts: ['127.0.0.12'], hostsFile, clusterFile });
     expect(d.thisAddress).toBe('127.0.0.11');
     expect(d.addresses).toEqual(['127.0.0.11', '127.0.0.12', '127.0.0.13', '127.0.0.14']);
@@ -139,7 +141,7 @@ describe('discoverHosts', () => {
       probeConcurrency: 5,
       probeFn: async (host) => {
         peak = Math.max(peak, ++inFlight);
-        await new Promise((r) => setTimeout(r, 2));
+        await sleep(2);
         inFlight--;
         return { ok: host.endsWith('.7') };
       },

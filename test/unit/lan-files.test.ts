@@ -8,6 +8,7 @@ import { readClusterFile, readClusterHosts } from '../../runtime/lan/cluster-fil
 import { LanFileError } from '../../runtime/lan/errors.ts';
 import { readHostsFile } from '../../runtime/lan/hosts-file.ts';
 import { isPrivateIPv4 } from '../../runtime/lan/ip.ts';
+import { clusterFixture } from './cluster-fixture.ts';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'miros-lan-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -142,30 +143,23 @@ describe('cache file', () => {
 });
 
 describe('cluster file', () => {
-  const cluster = {
-    backend: 'local',
-    credentials: { user: 'peter', password: 'rabbit' },
-    nodes: [1, 2, 3].map((i) => ({
-      name: `n${i}`,
-      index: i,
-      host: `127.0.0.${10 + i}`,
-      amqpPort: 5672,
-      managementPort: 15672,
-      amqpUrl: `amqp://peter:rabbit@127.0.0.${10 + i}:5672`,
-      managementUrl: `http://127.0.0.${10 + i}:15672`,
-    })),
-  };
+  const cluster = clusterFixture(['127.0.0.11', '127.0.0.12', '127.0.0.13']);
   it('gives the hosts and credentials', () => {
     const p = file('cluster.json', JSON.stringify(cluster));
     expect(readClusterHosts(p)).toEqual(['127.0.0.11', '127.0.0.12', '127.0.0.13']);
     const info = readClusterFile(p);
+    expect(info).toEqual(cluster);
     expect(info.credentials).toEqual({ user: 'peter', password: 'rabbit' });
-    expect(info.nodes[0]).toMatchObject({ name: 'n1', host: '127.0.0.11', amqpPort: 5672 });
+    expect(info.nodes[0]).toMatchObject({ name: 'n1', host: '127.0.0.11', amqpPort: 5672, amqpUrl: 'amqp://peter:rabbit@127.0.0.11:5672/%2F' });
   });
   it('names the file and the problem', () => {
     expect(() => readClusterHosts(path.join(dir, 'missing-cluster.json'))).toThrow(/missing-cluster\.json: cluster file not found/);
     expect(() => readClusterHosts(file('c1.json', '{}'))).toThrow(/c1\.json: cluster file has no "nodes" array/);
     expect(() => readClusterHosts(file('c2.json', '{"nodes":[{"host":""}]}'))).toThrow(/nodes\[0\]\.host/);
     expect(() => readClusterHosts(file('c3.json', '{"nodes":[{"host":"h","amqpPort":"x"}]}'))).toThrow(/nodes\[0\]\.amqpPort/);
+    const { pid: _, ...noPid } = cluster.nodes[1];
+    expect(() => readClusterHosts(file('c4.json', JSON.stringify({ ...cluster, nodes: [cluster.nodes[0], noPid] })))).toThrow(/nodes\[1\]\.pid must be a whole number/);
+    expect(() => readClusterHosts(file('c5.json', JSON.stringify({ ...cluster, backend: 'vm' })))).toThrow(/backend must be one of local, netns, docker/);
+    expect(() => readClusterHosts(file('c6.json', JSON.stringify({ ...cluster, credentials: { user: 'peter' } })))).toThrow(/credentials\.password/);
   });
 });

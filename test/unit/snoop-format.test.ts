@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { colorScribble, formatSpy, formatTrace, scribbleBody, spyBody } from '../../runtime/net/snoop-format.ts';
+import { colorScribble, formatSnoopLine, formatSpy, formatTrace, scribbleBody, spyBody } from '../../runtime/net/snoop-format.ts';
 
+// the escapes spelled out: these tests pin the bytes
 const B = '\u001b[34m';
 const P = '\u001b[35m';
 const R = '\u001b[0m';
@@ -43,5 +44,13 @@ describe('snoop line formats (byte-exact to miros-rabbitmq)', () => {
     expect(formatTrace(colorScribble(body, 'n1'), 'n1', false, true)).toBe(
       ` [+t] [2018-05-04 08:02:36.593144] [${P}n1${R}] ${G}# hello there${R}`,
     );
+  });
+
+  it('renders a received snoop message: scribbles grey with colour, other payloads as JSON', () => {
+    const scribble = { sender: 'n1', signal: 'SNOOP_SCRIBBLE', payload: scribbleBody('2018-05-04 08:02:36.593144', 'n1', 'hi') };
+    expect(formatSnoopLine('trace', scribble, true, true)).toBe(` [+t] [2018-05-04 08:02:36.593144] [${B}n1${R}] ${G}# hi${R}`);
+    expect(formatSnoopLine('trace', scribble, true, false)).toBe(' [+t] [2018-05-04 08:02:36.593144] [n1] # hi');
+    expect(formatSnoopLine('spy', { sender: 'n1', signal: 'SNOOP_SPY', payload: 'n1 START' }, false, true)).toBe(` [+s] ${P}n1 ${R}START`);
+    expect(formatSnoopLine('spy', { sender: 'n1', signal: 'SNOOP_SPY', payload: { odd: 1 } }, false, false)).toBe(' [+s] {"odd":1}');
   });
 });

@@ -4,7 +4,8 @@
 // every hop arrives once, in order.
 import { ringHops } from '../checks.ts';
 import { startBrokers, stopBroker } from '../brokers.ts';
-import { waitFor, type Scenario } from '../runner.ts';
+import { until } from '../../util/wait.ts';
+import type { Scenario } from '../runner.ts';
 import { hopsOf, ringDone, ringMembers } from './mesh-ring.ts';
 
 export function brokerRestart(opts: { laps?: number } = {}): Scenario {
@@ -17,7 +18,7 @@ export function brokerRestart(opts: { laps?: number } = {}): Scenario {
       run.send({ cmd: 'go' });
       const first = run.instances[0];
       // after one lap, while the next token heads for member 1
-      await waitFor('one lap', () => first.got('HOP').some((h) => h.hop === run.nodes), 30_000);
+      await until(() => first.got('HOP').some((h) => h.hop === run.nodes), 30_000);
       const victim = run.cluster.nodes[1];
       const t = Date.now();
       run.log(`stopping broker ${victim.name} (${victim.host}, pid ${victim.pid})`);

@@ -3,7 +3,8 @@
 // transmits HELLO. The others learn its broker from that first message (no restarts),
 // answer WELCOME, and later PINGs from them reach it too.
 import { startBrokers, stopBroker } from '../brokers.ts';
-import { waitFor, type Instance, type Run, type Scenario } from '../runner.ts';
+import { until } from '../../util/wait.ts';
+import type { Instance, Run, Scenario } from '../runner.ts';
 import { check } from '../summary.ts';
 
 const from = (i: Instance, signal: string) => i.got('GOT').filter((g) => g.signal === signal).map((g) => g.payload?.from);
@@ -39,7 +40,7 @@ export function lateJoiner(): Scenario {
       await run.start(late.name);
       late.send({ cmd: 'transmit', signal: 'HELLO', payload: { from: late.name } });
       const old = run.instances.slice(0, -1);
-      if (!(await waitFor('WELCOMEs', () => old.every((o) => from(late, 'WELCOME').includes(o.name)), 20_000))) return;
+      if (!(await until(() => old.every((o) => from(late, 'WELCOME').includes(o.name)), 20_000))) return;
       for (const o of old) o.send({ cmd: 'transmit', signal: 'PING', payload: { from: o.name } });
     },
     done: (run) => missing(run).length === 0,

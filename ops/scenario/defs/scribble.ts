@@ -2,11 +2,9 @@
 // (the scribble goes there), the last joins only spy (it goes there). The monitor must
 // print each one in the scribble format: " [+t] [ts] [NAME] # text" or
 // " [+s] NAME [ts] [NAME] # text".
+import { TIMESTAMP as TS, esc } from '../checks.ts';
 import type { Run, Scenario } from '../runner.ts';
 import { check } from '../summary.ts';
-
-const TS = String.raw`\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\]`;
-const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function scribbleLine(name: string, viaSpy: boolean): RegExp {
   const n = esc(name);

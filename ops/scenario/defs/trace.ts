@@ -2,7 +2,8 @@
 // each one's state changes must appear in every instance's output, blue in its own and
 // purple in the others', and plain in distributed.log.
 import { traceEverywhere, traceLine } from '../checks.ts';
-import { sleep, type Run, type Scenario } from '../runner.ts';
+import { sleep } from '../../util/wait.ts';
+import type { Run, Scenario } from '../runner.ts';
 
 export const TOGGLES = ['e->TOGGLE() idle->busy', 'e->TOGGLE() busy->idle'];
 

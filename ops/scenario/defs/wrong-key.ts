@@ -3,7 +3,8 @@
 // counted its messages as undecryptable (networkStats().mesh.droppedBy.decrypt) and
 // reported it, and still got every PING from each other.
 import { generateKey } from '../../../runtime/index.ts';
-import { sleep, type Instance, type Run, type Scenario } from '../runner.ts';
+import { sleep } from '../../util/wait.ts';
+import type { Instance, Run, Scenario } from '../runner.ts';
 import { check } from '../summary.ts';
 
 const ROUNDS = 3;

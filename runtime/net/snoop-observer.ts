@@ -1,0 +1,100 @@
+// A passive observer of the snoop networks: no chart, no mesh, nothing sent. It consumes
+// the trace and spy networks from one broker (every node publishes its snoop lines to
+// every broker it knows, so one broker on their host lists is enough) and renders each
+// line as a monitoring chart with enableSnoopTraceNoColor() / enableSnoopSpyNoColor()
+// would (with colour: every sender is remote, so purple).
+import { amqpUrl, resolveNetConfig, type NetOptions } from './config.ts';
+import { BrokerUnreachableError, maskUrlPassword } from './errors.ts';
+import { Fernet } from './fernet.ts';
+import { Receiver, type NetworkCounters } from './receiver.ts';
+import { formatSnoopLine } from './snoop-format.ts';
+import { SNOOP_ROUTING_KEYS } from './topology.ts';
+
+export type SnoopNetwork = 'trace' | 'spy';
+
+/**
+ * Settings are resolved like a chart's (option, environment, `.env`); no mesh key is needed
+ * when a snoop key is set. `thisAddress` is the broker to consume from (default 127.0.0.1).
+ */
+export interface SnoopObserverOptions
+  extends Pick<
+    NetOptions,
+    | 'rabbitUser'
+    | 'rabbitPassword'
+    | 'rabbitPort'
+    | 'heartbeatInterval'
+    | 'meshEncryptionKey'
+    | 'snoopTraceEncryptionKey'
+    | 'snoopSpyEncryptionKey'
+    | 'thisAddress'
+    | 'startTimeoutMs'
+  > {
+  /** Default both. */
+  networks?: SnoopNetwork[];
+  /** Colour the senders' names like a chart's enableSnoopTrace() / enableSnoopSpy() (default false). */
+  color?: boolean;
+  /** Gets every line. */
+  line: (line: string) => void;
+  /** Told once per sender and reason about dropped messages (default: stderr). */
+  onWarning?: (message: string) => void;
+}
+
+export class SnoopObserver {
+  /** The broker it consumes from. */
+  readonly host: string;
+  readonly #url: string;
+  readonly #timeoutMs: number;
+  readonly #receiver: Receiver;
+
+  /** `name` names its queues, like a chart's. Resolves the settings (ConfigError); no network I/O. */
+  constructor(
+    readonly name: string,
+    options: SnoopObserverOptions,
+  ) {
+    // it never joins the mesh: the mesh key only matters as the fallback of a snoop key
+    const config = resolveNetConfig(options, process.env, { meshKeyRequired: false });
+    this.host = config.thisAddress ?? '127.0.0.1';
+    this.#url = amqpUrl(config, this.host);
+    this.#timeoutMs = config.startTimeoutMs;
+    const keys = { trace: config.snoopTraceEncryptionKey, spy: config.snoopSpyEncryptionKey };
+    const color = options.color ?? false;
+    this.#receiver = new Receiver({
+      url: this.#url,
+      label: maskUrlPassword(this.#url),
+      chartName: name,
+      heartbeat: config.heartbeatInterval,
+      backlog: () => 0,
+      onDrop: options.onWarning ?? ((m) => process.stderr.write(`snoop: ${m}\n`)),
+      subscriptions: (options.networks ?? ['trace', 'spy']).map((network) => ({
+        network,
+        bindingKey: SNOOP_ROUTING_KEYS[network],
+        fernet: new Fernet(keys[network]),
+        deliver: (e) => options.line(formatSnoopLine(network, e, false, color)),
+      })),
+    });
+  }
+
+  /** Consumes from its broker; BrokerUnreachableError if that fails within startTimeoutMs. */
+  async start(): Promise<void> {
+    try {
+      await this.#receiver.open(this.#timeoutMs);
+    } catch (err) {
+      throw new BrokerUnreachableError(
+        this.#url,
+        `cannot consume the snoop networks from ${maskUrlPassword(this.#url)}: ${(err as Error).message}. ` +
+          `Is RabbitMQ running on ${this.host} (make cluster) and are the user and password right?`,
+        { cause: err },
+      );
+    }
+  }
+
+  /** Received, delivered, duplicate and dropped messages per network. */
+  counters(): Record<SnoopNetwork, NetworkCounters> {
+    return { trace: this.#receiver.counters.trace, spy: this.#receiver.counters.spy };
+  }
+
+  /** Stops consuming and deletes its queues. */
+  async stop(): Promise<void> {
+    await this.#receiver.close(true);
+  }
+}
