@@ -33,14 +33,7 @@ function int(value: string): number {
 const backendOption = () => new Option('--backend <kind>', 'local | netns | docker').choices(['local', 'netns', 'docker']);
 const dirOption = () => new Option('--dir <path>', 'state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)');
 
-/** `dockerode` is an optional dependency: only the docker backend imports it. */
-function isMissingDockerode(err: unknown): boolean {
-  const e = err as { code?: unknown; message?: unknown } | undefined;
-  return (e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && typeof e.message === 'string' && /['"]dockerode['"]/.test(e.message);
-}
-
 async function explain(err: unknown): Promise<string> {
-  if (isMissingDockerode(err)) return 'the docker backend needs the optional package dockerode: npm install dockerode';
   const { ClusterError } = await import('./cluster/errors.ts');
   if (err instanceof ClusterError) return err.format();
   return `unexpected error (please report it): ${(err as Error)?.stack ?? String(err)}`;

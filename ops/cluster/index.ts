@@ -119,6 +119,20 @@ class Started implements StartedCluster {
   }
 }
 
+
+/** The docker backend, loaded on first use: dockerode is an optional peer dependency. */
+async function dockerBackend(): Promise<typeof import('./docker.ts')> {
+  try {
+    return await import('./docker.ts');
+  } catch (err) {
+    const e = err as { code?: unknown; message?: unknown };
+    if ((e?.code === 'ERR_MODULE_NOT_FOUND' || e?.code === 'MODULE_NOT_FOUND') && /['"]dockerode['"]/.test(String(e.message))) {
+      throw new ClusterError('the docker backend needs the optional package dockerode', 'npm install dockerode');
+    }
+    throw err;
+  }
+}
+
 /**
  * Brings N nodes up (idempotent: healthy nodes are kept, dead ones restarted,
  * missing ones added, extra ones stopped) and writes cluster.json.
@@ -127,7 +141,7 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
   const first = resolveOptions(opts);
   const log = first.log;
   if (first.backend === 'docker' || readState(first.dir)?.backend === 'docker') {
-    const { dockerUp } = await import('./docker.ts');
+    const { dockerUp } = await dockerBackend();
     return withLock(first.dir, log, async () => {
       const state = readState(first.dir);
       if (state && state.backend !== 'docker' && knownNames(resolveOptions({ dir: first.dir, log }, stored(state)), state, undefined).length) {
@@ -254,7 +268,7 @@ export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
     const file = readClusterFile(dir);
     const kind = state?.backend ?? file?.backend ?? parseBackend(opts.backend);
     if (kind === 'docker') {
-      const { dockerDown } = await import('./docker.ts');
+      const { dockerDown } = await dockerBackend();
       return dockerDown(resolveOptions({ dir, backend: kind, log }, stored(state)), opts.purge);
     }
     const backend = await backendFor(kind);
@@ -294,7 +308,7 @@ export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
   if (!state && !file) return { dir, up: false, nodes: [] };
   const kind = state?.backend ?? file!.backend;
   if (kind === 'docker') {
-    const { dockerStatus } = await import('./docker.ts');
+    const { dockerStatus } = await dockerBackend();
     return dockerStatus(resolveOptions({ dir, backend: kind, log: opts.log }, stored(state)), file);
   }
   const backend = await backendFor(kind);

@@ -4,7 +4,7 @@
 // for the outcome with a timeout, stops everything, runs the checks, prints a summary.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, readFileSync, existsSync, type WriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync, readFileSync, existsSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
@@ -12,7 +12,7 @@ import { defaultDir, readClusterFile, status, up, type ClusterFile } from '../cl
 import { CONTROL, netOptions, type Command, type InstanceConfig } from '../instances/common.ts';
 import { compiledModule } from '../package-root.ts';
 import { sleep, until, within } from '../util/wait.ts';
-import { formatSummary, type CheckResult } from './summary.ts';
+import { formatSummary, summaryJson, type CheckResult } from './summary.ts';
 
 export interface InstanceSpec {
   name: string;
@@ -283,6 +283,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   const pass = checks.every((c) => c.pass);
   const seconds = (Date.now() - t0) / 1000;
   const summary = formatSummary(sc.name, run, checks, pass, seconds);
+  writeFileSync(join(run.logDir, 'summary.json'), `${JSON.stringify(summaryJson(sc.name, run, opts.backend ?? 'local', checks, pass, seconds), null, 2)}\n`);
   for (const line of summary.split('\n')) log(line);
   return { name: sc.name, pass, checks, logDir: run.logDir, summary, seconds, timedOut };
 }

@@ -38,3 +38,53 @@ export function formatSummary(name: string, run: Run, checks: CheckResult[], pas
     `logs: ${run.logDir}`,
   ].join('\n');
 }
+
+/** summary.json: the run as machines read it (name, pass, seconds, checks, metrics). */
+export interface ScenarioSummary {
+  name: string;
+  pass: boolean;
+  seconds: number;
+  run: string;
+  backend: string;
+  nodes: number;
+  checks: CheckResult[];
+  metrics: {
+    distributedLines: number;
+    instances: Array<{
+      name: string;
+      host: string;
+      exitCode: number | null | undefined;
+      mesh: { sent: number; delivered: number; dropped: number; droppedBy: Record<string, number>; duplicates: number } | null;
+      snoop: { sent: number; delivered: number; dropped: number } | null;
+      deliveryErrors: number | null;
+      stderrLines: number;
+    }>;
+  };
+}
+
+export function summaryJson(name: string, run: Run, backend: string, checks: CheckResult[], pass: boolean, seconds: number): ScenarioSummary {
+  return {
+    name,
+    pass,
+    seconds: Math.round(seconds * 1000) / 1000,
+    run: run.id,
+    backend,
+    nodes: run.nodes,
+    checks,
+    metrics: {
+      distributedLines: run.distributed.length,
+      instances: run.instances.map((i) => {
+        const s = i.stats;
+        return {
+          name: i.name,
+          host: i.config.host,
+          exitCode: i.exitCode,
+          mesh: s ? { sent: s.mesh.sent, delivered: s.mesh.delivered, dropped: s.mesh.dropped, droppedBy: s.mesh.droppedBy, duplicates: s.mesh.duplicates } : null,
+          snoop: s ? { sent: s.trace.sent + s.spy.sent, delivered: s.trace.delivered + s.spy.delivered, dropped: s.trace.dropped + s.spy.dropped } : null,
+          deliveryErrors: s ? s.deliveryErrors : null,
+          stderrLines: i.stderr.length,
+        };
+      }),
+    },
+  };
+}

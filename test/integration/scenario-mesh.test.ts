@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import type { ScenarioSummary } from '../../ops/scenario/summary.ts';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scenario } from './scenario-helpers.ts';
@@ -9,6 +10,17 @@ describe('scenarios: mesh, trace and spy end to end', () => {
     expect(r.summary).toContain('PASS  ring: 9 hops over 3 members');
     expect(r.pass, r.summary).toBe(true);
     expect(existsSync(join(r.logDir, 'distributed.log'))).toBe(true);
+    // summary.json: the same run for machines
+    const s = JSON.parse(readFileSync(join(r.logDir, 'summary.json'), 'utf8')) as ScenarioSummary;
+    expect(s).toMatchObject({ name: 'mesh-ring', pass: true, backend: 'local', nodes: 3 });
+    expect(s.seconds).toBeCloseTo(r.seconds, 1);
+    expect(s.checks.map((c) => c.name)).toEqual(r.checks.map((c) => c.name));
+    expect(s.metrics.instances).toHaveLength(3);
+    const sent = s.metrics.instances.reduce((n, i) => n + (i.mesh?.sent ?? 0), 0);
+    const delivered = s.metrics.instances.reduce((n, i) => n + (i.mesh?.delivered ?? 0), 0);
+    expect(sent).toBeGreaterThanOrEqual(9); // 3 laps of 3 hops
+    expect(delivered).toBe(sent); // nothing lost, nothing dropped
+    expect(s.metrics.instances.every((i) => i.mesh?.dropped === 0 && i.exitCode === 0)).toBe(true);
   });
 
   it('trace with 3 nodes: every state change shows in every output, blue locally and purple elsewhere', async () => {

@@ -139,6 +139,6 @@ export async function resolve(specifier, context, next) {
     writeFileSync(join(dir, 'state.json'), JSON.stringify({ backend: 'docker', settings: {}, nodes: {} }));
     const r = mirosnet(['cluster', 'status', '--dir', dir], { imports: [noDockerode] });
     expect(r.status).toBe(1);
-    expect(r.stderr.trim()).toBe('mirosnet: the docker backend needs the optional package dockerode: npm install dockerode');
+    expect(r.stderr.trim()).toBe('mirosnet: the docker backend needs the optional package dockerode\n→ npm install dockerode');
   });
 });
