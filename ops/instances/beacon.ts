@@ -7,7 +7,8 @@
 // BEACON_THIS_ADDRESS / BEACON_PERIOD_MS from the service. Shipped compiled in the package:
 //   node --enable-source-maps node_modules/miros-rabbitmq/dist/ops/instances/beacon.js
 import { appendFileSync } from 'node:fs';
-import { Event, NetworkedActiveObject, ReturnStatus, signals } from '../../runtime/index.ts';
+import { Event, NetworkedActiveObject, ReturnStatus } from '../../runtime/index.ts';
+import { toggleStates } from './toggle.ts';
 
 const name = process.env.BEACON_NAME ?? 'beacon';
 const thisAddress = process.env.BEACON_THIS_ADDRESS || undefined;
@@ -15,23 +16,13 @@ const period = Number(process.env.BEACON_PERIOD_MS ?? 2000);
 const common = { txRoutingKey: 'beacon.man', rxRoutingKey: '#.man', thisAddress, startTimeoutMs: 60_000 };
 const log = (line: string) => process.stdout.write(`${new Date().toISOString()} ${line}\n`);
 
-function idle(chart: any, e: any): ReturnStatus {
-  if (e.signalName === 'TOGGLE') return chart.trans(busy);
-  return other(chart, e) ?? chart.super(chart.top);
-}
-function busy(chart: any, e: any): ReturnStatus {
-  if (e.signalName === 'TOGGLE') return chart.trans(idle);
-  return other(chart, e) ?? chart.super(chart.top);
-}
-function other(_chart: any, e: any): ReturnStatus | undefined {
-  if (signals.isInner(e.signal)) return undefined;
-  if (e.signalName === 'TICK') {
-    if (e.payload?.from !== name) log(`GOT TICK from ${e.payload?.from}`);
-    return ReturnStatus.HANDLED;
-  }
-  return undefined;
-}
-function quiet(chart: any, _e: any): ReturnStatus {
+const { idle } = toggleStates((_chart, e) => {
+  if (e.signalName !== 'TICK') return undefined;
+  const from = (e.payload as { from?: unknown } | undefined)?.from;
+  if (from !== name) log(`GOT TICK from ${String(from)}`);
+  return ReturnStatus.HANDLED;
+});
+function quiet(chart: NetworkedActiveObject): ReturnStatus {
   return chart.super(chart.top);
 }
 

@@ -5,6 +5,8 @@
 // dies, the unconfirmed ones go back to the front (in order) and are sent again on the
 // next channel, so nothing is lost (receivers drop the rare duplicate by sequence number).
 // Beyond `bound` waiting messages, push() throws OutboxOverflowError: nothing vanishes silently.
+// settled() waits for the last confirm (an event, no polling); the only timers are its
+// timeout and the nack retry below (tests drive both with vitest's fake timers).
 import type { ConfirmChannel, Options } from 'amqplib';
 import { OutboxOverflowError } from './errors.ts';
 
@@ -33,6 +35,8 @@ export class Outbox {
   private readonly stats = { sent: 0, confirmed: 0, resent: 0, nacked: 0 };
   private readonly known = new WeakSet<ConfirmChannel>();
   private readonly closed = new WeakSet<ConfirmChannel>();
+  /** settled() calls waiting for the outbox to be empty. */
+  private readonly emptyWaiters = new Set<() => void>();
 
   constructor(
     readonly broker: string,
@@ -65,7 +69,10 @@ export class Outbox {
         this.waitingForDrain = false;
         this.flush();
       });
-      channel.once('close', () => {
+      // Prepended: amqplib's own 'close' listener (registered when the channel was made) fails
+      // every unconfirmed publish with "channel closed"; hearing the close first makes those
+      // callbacks stale (detach bumps the generation), so a lost channel is not counted as a nack.
+      channel.prependOnceListener('close', () => {
         this.closed.add(channel);
         if (this.channel === channel) this.detach();
       });
@@ -85,11 +92,21 @@ export class Outbox {
     }
   }
 
-  /** Resolves once everything pushed so far is confirmed (or the timeout passes). */
-  async settled(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    return this.size === 0;
+  /**
+   * Resolves true once the outbox is empty (everything pushed so far confirmed), false if
+   * it is not empty after timeoutMs. Woken by the last confirm, not by polling.
+   */
+  settled(timeoutMs: number): Promise<boolean> {
+    if (this.size === 0 || timeoutMs <= 0) return Promise.resolve(this.size === 0);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.emptyWaiters.delete(done);
+        resolve(this.size === 0);
+      };
+      const timer = setTimeout(done, timeoutMs);
+      this.emptyWaiters.add(done);
+    });
   }
 
   private flush(): void {
@@ -118,10 +135,11 @@ export class Outbox {
       const at = this.inFlight.indexOf(message);
       if (at >= 0) this.inFlight.splice(at, 1);
       this.stats.confirmed++;
+      if (this.size === 0) for (const wake of [...this.emptyWaiters]) wake();
       return;
     }
-    // A nack, or the channel failing before its close event reached us: take everything
-    // unconfirmed back, in order, and send it again on this channel if it is still open.
+    // A nack (a closing channel's "channel closed" callbacks are stale by now, see attach):
+    // take everything unconfirmed back, in order, and send it again on this channel if it is still open.
     const channel = this.channel;
     this.stats.nacked++;
     this.detach();

@@ -1,0 +1,137 @@
+// BrokerLink against a fake recovering connection (fake-amqp.ts in place of openRecovering):
+// state, reconnects, resend order through its outbox, the bound, and close().
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BrokerLink } from '../../runtime/net/broker-link.ts';
+import { OutboxOverflowError } from '../../runtime/net/errors.ts';
+import type { OutboxMessage } from '../../runtime/net/outbox.ts';
+import { EXCHANGES } from '../../runtime/net/topology.ts';
+import { fakeBrokers, type FakeChannel, type FakeConnection } from './fake-amqp.ts';
+
+vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
+  ...(await importOriginal<typeof import('../../runtime/net/connection.ts')>()),
+  openRecovering: (await import('./fake-amqp.ts')).fakeOpenRecovering,
+}));
+
+const LABEL = 'amqp://u:***@10.0.0.9:5672/%2F';
+const message = (n: number): OutboxMessage => ({
+  exchange: EXCHANGES.mesh,
+  routingKey: 'empty',
+  content: Buffer.from(`m${n}`),
+  options: { persistent: true },
+});
+const names = (...ns: number[]) => ns.map((n) => `m${n}`);
+const microtasks = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+async function openLink(outboxBound = 10) {
+  const problems: Error[] = [];
+  const link = new BrokerLink({ url: 'amqp://u:p@10.0.0.9:5672/%2F', label: LABEL, heartbeat: 0, outboxBound, onProblem: (e) => problems.push(e) });
+  await link.open();
+  const connection: FakeConnection = fakeBrokers.connections.at(-1)!;
+  const up = async (): Promise<FakeChannel> => (await connection.connect()).channel('confirm');
+  return { link, connection, problems, up };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  fakeBrokers.reset();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('BrokerLink', () => {
+  it('holds what is published before the first connect and sends it in order once up', async () => {
+    const { link, up } = await openLink();
+    link.publish(message(1));
+    link.publish(message(2));
+    expect(link.snapshot()).toMatchObject({ broker: LABEL, state: 'connecting', queued: 2 });
+    expect(link.isUp).toBe(false);
+
+    const channel = await up();
+    expect(link.isUp).toBe(true);
+    expect([...channel.exchanges.keys()].sort()).toEqual(Object.values(EXCHANGES).sort());
+    expect(channel.bodies).toEqual(names(1, 2));
+    link.publish(message(3));
+    expect(channel.bodies).toEqual(names(1, 2, 3));
+    channel.confirmAll();
+    expect(link.snapshot()).toMatchObject({ state: 'up', reconnects: 0, queued: 0, inFlight: 0, confirmed: 3 });
+  });
+
+  it('after a dropped connection: down and reported, then everything unconfirmed resent in order on the next one', async () => {
+    const { link, connection, problems, up } = await openLink();
+    const first = await up();
+    for (const n of [1, 2, 3]) link.publish(message(n));
+    first.confirm(1);
+    const cause = new Error('Connection closed: 320 (CONNECTION-FORCED)');
+    connection.lose(cause);
+    expect(link.snapshot()).toMatchObject({ state: 'down', lastError: cause.message, queued: 2, inFlight: 0 });
+    expect(problems).toEqual([cause]);
+
+    link.publish(message(4)); // held while down
+    const retry = new Error('connect ECONNREFUSED 10.0.0.9:5672');
+    connection.fail(retry);
+    expect(link.snapshot()).toMatchObject({ state: 'down', lastError: retry.message });
+
+    const second = await up();
+    expect(second.bodies).toEqual(names(2, 3, 4));
+    second.confirmAll();
+    expect(link.snapshot()).toMatchObject({ state: 'up', reconnects: 1, queued: 0, inFlight: 0, confirmed: 4, resent: 2, nacked: 0 });
+    expect(problems).toEqual([cause, retry]);
+  });
+
+  it('a failed first attempt leaves it connecting', async () => {
+    const { link, connection, problems } = await openLink();
+    connection.fail();
+    expect(link.snapshot().state).toBe('connecting');
+    expect(problems).toHaveLength(1);
+  });
+
+  it('refuses beyond outboxBound while the broker is away, and keeps what it took', async () => {
+    const { link, up } = await openLink(2);
+    link.publish(message(1));
+    link.publish(message(2));
+    expect(() => link.publish(message(3))).toThrow(OutboxOverflowError);
+    const channel = await up();
+    expect(channel.bodies).toEqual(names(1, 2));
+  });
+
+  it('close() waits for the last confirm, then closes the connection', async () => {
+    const { link, connection, up } = await openLink();
+    const channel = await up();
+    link.publish(message(1));
+    let closed = false;
+    void link.close(2000).then(() => (closed = true));
+    await microtasks();
+    expect(closed).toBe(false);
+    expect(connection.closed).toBe(false);
+    channel.confirmAll();
+    await microtasks(); // no time passes: the confirm wakes it
+    expect(closed).toBe(true);
+    expect(connection.closed).toBe(true);
+    expect(link.snapshot().state).toBe('closed');
+  });
+
+  it('close() gives up waiting after drainMs, and reports the message as not sent', async () => {
+    const { link, connection, up } = await openLink();
+    await up();
+    link.publish(message(1));
+    let closed = false;
+    void link.close(2000).then(() => (closed = true));
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(closed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(closed).toBe(true);
+    expect(connection.closed).toBe(true);
+    const s = link.snapshot();
+    expect(s.queued + s.inFlight).toBe(1);
+  });
+
+  it('close() does not wait while the broker is away', async () => {
+    const { link, connection } = await openLink();
+    link.publish(message(1));
+    await link.close(2000); // would hang on fake timers if it waited
+    expect(connection.closed).toBe(true);
+  });
+});

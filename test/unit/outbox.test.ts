@@ -1,0 +1,310 @@
+// Outbox against a fake confirm channel: order, resend after a channel loss, nacks,
+// the bound, drain and settled(). Time (the nack retry, settled's timeout) runs on
+// vitest's fake timers.
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { OutboxOverflowError } from '../../runtime/net/errors.ts';
+import { Outbox, type OutboxMessage } from '../../runtime/net/outbox.ts';
+import { FakeChannel } from './fake-amqp.ts';
+
+const message = (n: number): OutboxMessage => ({
+  exchange: 'miros.mesh.exchange',
+  routingKey: 'empty',
+  content: Buffer.from(`m${n}`),
+  options: { persistent: true },
+});
+const names = (...ns: number[]) => ns.map((n) => `m${n}`);
+/** Bodies the broker confirmed, over every channel, in the order of the channels and publishes. */
+const confirmedBodies = (...channels: FakeChannel[]) =>
+  channels.flatMap((c) => c.published.filter((r) => r.state === 'acked').map((r) => r.content.toString()));
+/** Lets promise callbacks run without moving (fake) time. */
+const microtasks = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
+
+beforeEach(() => {
+  vi.useFakeTimers();
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('Outbox: order and resend', () => {
+  it('holds messages while no channel is attached and sends them in order once one is', () => {
+    const outbox = new Outbox('b', 10);
+    for (const n of [1, 2, 3]) outbox.push(message(n));
+    expect(outbox.snapshot()).toMatchObject({ queued: 3, inFlight: 0, sent: 0 });
+
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    expect(channel.bodies).toEqual(names(1, 2, 3));
+    expect(channel.published.map((r) => [r.exchange, r.routingKey, r.options?.persistent])).toEqual(
+      Array(3).fill(['miros.mesh.exchange', 'empty', true]),
+    );
+    expect(outbox.snapshot()).toMatchObject({ queued: 0, inFlight: 3, sent: 3, confirmed: 0 });
+
+    channel.confirmAll();
+    expect(outbox.size).toBe(0);
+    expect(outbox.snapshot()).toMatchObject({ queued: 0, inFlight: 0, sent: 3, confirmed: 3, resent: 0, nacked: 0 });
+  });
+
+  it('resends what a lost channel did not confirm, first and in order, on the next channel', () => {
+    const outbox = new Outbox('b', 10);
+    const first = new FakeChannel(true);
+    outbox.attach(first);
+    for (const n of [1, 2, 3, 4]) outbox.push(message(n));
+    first.confirm(1);
+    first.confirm(3); // confirms may come out of order
+    first.lose();
+    outbox.push(message(5)); // while the broker is away
+    expect(outbox.snapshot()).toMatchObject({ queued: 3, inFlight: 0, confirmed: 2, resent: 2 });
+
+    const second = new FakeChannel(true);
+    outbox.attach(second);
+    expect(second.bodies).toEqual(names(2, 4, 5));
+    second.confirmAll();
+    // none lost, none confirmed twice
+    expect(confirmedBodies(first, second).sort()).toEqual(names(1, 2, 3, 4, 5));
+    expect(outbox.snapshot()).toMatchObject({ queued: 0, inFlight: 0, sent: 7, confirmed: 5, resent: 2 });
+  });
+
+  it('survives several channel losses in a row without losing or reordering anything', () => {
+    const outbox = new Outbox('b', 100);
+    const channels: FakeChannel[] = [];
+    let next = 1;
+    for (let round = 0; round < 5; round++) {
+      const channel = new FakeChannel(true);
+      channels.push(channel);
+      outbox.attach(channel);
+      for (let i = 0; i < 3; i++) outbox.push(message(next++));
+      channel.confirm(channel.pending[0].tag); // only the oldest one gets through each time
+      channel.lose();
+    }
+    const last = new FakeChannel(true);
+    outbox.attach(last);
+    // what is left goes out in the order it was pushed
+    const left = last.bodies.map((b) => Number(b.slice(1)));
+    expect(left).toEqual([...left].sort((a, b) => a - b));
+    last.confirmAll();
+    expect(confirmedBodies(...channels, last).sort()).toEqual(names(...Array.from({ length: 15 }, (_, i) => i + 1)).sort());
+    expect(outbox.size).toBe(0);
+  });
+
+  it('does not count a lost channel as a nack', () => {
+    // amqplib fails every unconfirmed publish with "channel closed" before other 'close' listeners run
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (const n of [1, 2]) outbox.push(message(n));
+    channel.lose();
+    expect(outbox.snapshot()).toMatchObject({ nacked: 0, resent: 2, queued: 2 });
+    expect(vi.getTimerCount()).toBe(0); // no nack retry scheduled for a dead channel
+  });
+
+  it('waits for drain when the write buffer is full, then goes on in order', () => {
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    channel.full = true;
+    outbox.attach(channel);
+    outbox.push(message(1)); // taken, but publish() answers false
+    outbox.push(message(2));
+    outbox.push(message(3));
+    expect(channel.bodies).toEqual(names(1));
+    expect(outbox.snapshot()).toMatchObject({ queued: 2, inFlight: 1 });
+    channel.drain();
+    expect(channel.bodies).toEqual(names(1, 2, 3));
+  });
+
+  it('ignores drain and confirms of a channel it has left', () => {
+    const outbox = new Outbox('b', 10);
+    const old = new FakeChannel(true);
+    old.full = true;
+    outbox.attach(old);
+    outbox.push(message(1));
+    outbox.push(message(2));
+    outbox.detach(); // BrokerLink on 'disconnect'
+    old.confirm(1); // a late confirm: m1 is already queued again
+    expect(outbox.snapshot()).toMatchObject({ queued: 2, confirmed: 0 });
+
+    const fresh = new FakeChannel(true);
+    fresh.full = true;
+    outbox.attach(fresh);
+    expect(fresh.bodies).toEqual(names(1)); // and waits for fresh's drain
+    old.drain();
+    expect(fresh.bodies).toEqual(names(1));
+    fresh.drain();
+    expect(fresh.bodies).toEqual(names(1, 2));
+  });
+});
+
+describe('Outbox: nacks', () => {
+  it('takes everything unconfirmed back and sends it again, in order, on the same channel 100 ms later', () => {
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (const n of [1, 2, 3, 4]) outbox.push(message(n));
+    channel.confirm(1);
+    channel.nackPublish(3);
+    expect(outbox.snapshot()).toMatchObject({ nacked: 1, queued: 3, inFlight: 0, resent: 3 });
+
+    channel.confirm(2); // confirms still arriving for the nacked round are stale
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 1, queued: 3 });
+    outbox.push(message(5)); // waits behind the ones going again
+
+    vi.advanceTimersByTime(99);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4));
+    vi.advanceTimersByTime(1);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 2, 3, 4, 5));
+
+    channel.confirmAll();
+    expect(outbox.size).toBe(0);
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 5, nacked: 1 });
+  });
+
+  it('does not retry on a channel that closed during the wait; the next channel gets everything', () => {
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (const n of [1, 2]) outbox.push(message(n));
+    channel.nackPublish(1);
+    channel.lose();
+    vi.advanceTimersByTime(1000);
+    expect(channel.bodies).toEqual(names(1, 2));
+    expect(outbox.snapshot()).toMatchObject({ queued: 2, nacked: 1 });
+
+    const next = new FakeChannel(true);
+    outbox.attach(next);
+    expect(next.bodies).toEqual(names(1, 2));
+  });
+
+  it('does not retry on the nacking channel once another one is attached', () => {
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    outbox.push(message(1));
+    channel.nackPublish(1);
+    const next = new FakeChannel(true);
+    outbox.attach(next);
+    vi.advanceTimersByTime(1000);
+    expect(channel.bodies).toEqual(names(1));
+    expect(next.bodies).toEqual(names(1));
+  });
+});
+
+describe('Outbox: the bound', () => {
+  it('refuses a message beyond the bound with OutboxOverflowError and keeps every one it took', () => {
+    const outbox = new Outbox('amqp://u:***@10.0.0.9:5672/%2F', 3);
+    for (const n of [1, 2, 3]) outbox.push(message(n));
+    let error: unknown;
+    try {
+      outbox.push(message(4));
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(OutboxOverflowError);
+    expect(error).toMatchObject({ code: 'OUTBOX_OVERFLOW', broker: 'amqp://u:***@10.0.0.9:5672/%2F', bound: 3 });
+    expect(outbox.snapshot()).toMatchObject({ queued: 3 });
+
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    expect(channel.bodies).toEqual(names(1, 2, 3));
+    outbox.push(message(5)); // room again
+    expect(channel.bodies).toEqual(names(1, 2, 3, 5));
+  });
+
+  it('counts what waits, not what is on the wire; a channel loss may overfill it and loses nothing', () => {
+    const outbox = new Outbox('b', 2);
+    const first = new FakeChannel(true);
+    outbox.attach(first);
+    for (const n of [1, 2, 3, 4]) outbox.push(message(n)); // all on the wire, unconfirmed
+    first.lose();
+    expect(outbox.snapshot()).toMatchObject({ queued: 4 });
+    expect(() => outbox.push(message(5))).toThrow(OutboxOverflowError);
+
+    const second = new FakeChannel(true);
+    outbox.attach(second);
+    expect(second.bodies).toEqual(names(1, 2, 3, 4));
+  });
+
+  it('counts the messages held back by a full write buffer', () => {
+    const outbox = new Outbox('b', 2);
+    const channel = new FakeChannel(true);
+    channel.full = true;
+    outbox.attach(channel);
+    outbox.push(message(1));
+    outbox.push(message(2));
+    outbox.push(message(3));
+    expect(() => outbox.push(message(4))).toThrow(OutboxOverflowError);
+    channel.drain();
+    expect(channel.bodies).toEqual(names(1, 2, 3));
+  });
+});
+
+describe('Outbox.settled', () => {
+  it('is true at once when nothing waits', async () => {
+    const outbox = new Outbox('b', 10);
+    await expect(outbox.settled(1000)).resolves.toBe(true);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('resolves true on the last confirm, without time passing', async () => {
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    outbox.push(message(1));
+    outbox.push(message(2));
+    let result: boolean | undefined;
+    void outbox.settled(1000).then((r) => (result = r));
+    channel.confirm(1);
+    await microtasks();
+    expect(result).toBeUndefined();
+    channel.confirm(2);
+    await microtasks();
+    expect(result).toBe(true);
+    expect(vi.getTimerCount()).toBe(0); // its timeout is cleared
+  });
+
+  it('waits through a channel loss and the resend', async () => {
+    const outbox = new Outbox('b', 10);
+    const first = new FakeChannel(true);
+    outbox.attach(first);
+    outbox.push(message(1));
+    let result: boolean | undefined;
+    void outbox.settled(1000).then((r) => (result = r));
+    first.lose();
+    await microtasks();
+    expect(result).toBeUndefined();
+    const second = new FakeChannel(true);
+    outbox.attach(second);
+    second.confirmAll();
+    await microtasks();
+    expect(result).toBe(true);
+  });
+
+  it('resolves false after the timeout when something stays unconfirmed, and wakes every waiter', async () => {
+    const outbox = new Outbox('b', 10);
+    outbox.push(message(1));
+    const results: boolean[] = [];
+    void outbox.settled(1000).then((r) => results.push(r));
+    void outbox.settled(3000).then((r) => results.push(r));
+    await vi.advanceTimersByTimeAsync(999);
+    expect(results).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(results).toEqual([false]);
+
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    channel.confirmAll();
+    await microtasks();
+    expect(results).toEqual([false, true]);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('answers at once with a zero timeout', async () => {
+    const outbox = new Outbox('b', 10);
+    outbox.push(message(1));
+    let result: boolean | undefined;
+    void outbox.settled(0).then((r) => (result = r));
+    await microtasks();
+    expect(result).toBe(false);
+  });
+});
