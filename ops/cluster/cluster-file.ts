@@ -3,11 +3,18 @@
 // clean up after a failed `up`).
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readClusterFile as readClusterFileAt } from '../../runtime/lan/cluster-file.ts';
+import {
+  NewerClusterFileError,
+  completeClusterFile,
+  parseClusterFile,
+  readClusterFile as readClusterFileAt,
+  type ClusterFile,
+  type ClusterFileDraft,
+} from '../../runtime/lan/cluster-file.ts';
 import { LanFileError } from '../../runtime/lan/errors.ts';
 import { ClusterError } from './errors.ts';
 import { defaultDir } from './options.ts';
-import type { BackendKind, ClusterFile, ResolvedOptions } from './types.ts';
+import type { BackendKind, ResolvedOptions } from './types.ts';
 
 export const CLUSTER_FILE = 'cluster.json';
 const STATE_FILE = 'state.json';
@@ -16,13 +23,15 @@ export function clusterFilePath(dir: string = defaultDir()): string {
   return join(dir, CLUSTER_FILE);
 }
 
-/** The running cluster's description, or undefined when no cluster is up in `dir`. */
+/** The running cluster's description (always version 2; a v1 file is migrated in memory), or undefined when no cluster is up in `dir`. */
 export function readClusterFile(dir: string = defaultDir()): ClusterFile | undefined {
   const file = clusterFilePath(dir);
   if (!existsSync(file)) return undefined;
   try {
     return readClusterFileAt(file);
   } catch (err) {
+    // a newer mirosnet's cluster: this one cannot take it down either, so only upgrading helps
+    if (err instanceof NewerClusterFileError) throw new ClusterError(`cannot read ${err.message}`, 'use the mirosnet that started this cluster, or upgrade: npm install miros-rabbitmq@latest');
     if (!(err instanceof LanFileError)) throw err;
     throw new ClusterError(`cannot read ${err.message}`, 'run `mirosnet cluster down` then `up` again');
   }
@@ -34,8 +43,16 @@ export function writeJsonAtomic(file: string, value: unknown): void {
   renameSync(`${file}.tmp`, file);
 }
 
-export function writeClusterFile(dir: string, value: ClusterFile): void {
-  writeJsonAtomic(clusterFilePath(dir), value);
+/**
+ * Writes cluster.json as version 2 (the envelope a draft leaves out is filled: a mesh, no
+ * toxics) and returns what was written. Checked by the reader first: nothing the reader would
+ * refuse is ever written.
+ */
+export function writeClusterFile(dir: string, value: ClusterFileDraft): ClusterFile {
+  const path = clusterFilePath(dir);
+  const file = parseClusterFile(completeClusterFile(value), path);
+  writeJsonAtomic(path, file);
+  return file;
 }
 
 export function removeClusterFile(dir: string): void {

@@ -188,7 +188,8 @@ async function ensureNode(d: Docker, o: ResolvedOptions, s: Spec): Promise<numbe
 function toClusterNode(s: Spec, pid: number): ClusterNode {
   // data and log live inside the container (docker exec / docker logs), not on the host
   const where = { dataDir: `${s.container}:/var/lib/rabbitmq/mnesia`, logFile: `${s.container}:stdout` };
-  return clusterNode({ ...s, erlangNode: erlangNode(s.name), ...where }, pid);
+  // distPort: the image's RabbitMQ default, which this backend never sets, so it does not know it
+  return clusterNode({ ...s, erlangNode: erlangNode(s.name), distPort: null, ...where }, pid);
 }
 
 /** RSS of the container's processes (its init and every descendant: beam.smp is a grandchild). */
@@ -235,9 +236,7 @@ export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
   const nodes = wanted.map((s, i) => toClusterNode(s, (results[i] as PromiseFulfilledResult<number>).value));
   for (const n of nodes) st.nodes[n.name] = { pid: n.pid };
   writeState(o.dir, st);
-  const file: ClusterFile = { backend: 'docker', createdAt: new Date().toISOString(), credentials: { ...CREDENTIALS }, nodes };
-  writeClusterFile(o.dir, file);
-  return file;
+  return writeClusterFile(o.dir, { backend: 'docker', createdAt: new Date().toISOString(), credentials: { ...CREDENTIALS }, nodes }); // what was written: version 2
 }
 
 /** down for the docker backend: removes every container and the network labelled with this dir; `purge` also the image. */

@@ -209,13 +209,12 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
     }
     const nodes = wanted.map((spec) => clusterNode(spec, st.nodes[spec.name].pid!));
     const unchanged = previous && previous.backend === o.backend && JSON.stringify(previous.nodes) === JSON.stringify(nodes);
-    const file: ClusterFile = {
+    const file = writeClusterFile(o.dir, {
       backend: backend.kind,
       createdAt: unchanged ? previous.createdAt : new Date().toISOString(),
       credentials: { ...CREDENTIALS },
       nodes,
-    };
-    writeClusterFile(o.dir, file);
+    });
     return new Started(file, o.dir, log);
   });
 }

@@ -118,11 +118,24 @@ export function managementUrl(host: string): string {
   return `http://${host}:${MANAGEMENT_PORT}`;
 }
 
-/** A node's cluster.json entry: the same shape for every backend. */
-export function clusterNode(
-  n: { name: string; index: number; host: string; erlangNode: string; dataDir: string; logFile: string },
-  pid: number,
-): ClusterNode {
+/** What a backend knows of a node when it writes its cluster.json entry. */
+export interface NodeEntry {
+  name: string;
+  index: number;
+  host: string;
+  erlangNode: string;
+  /** null where the backend does not set it (docker: the image's default): never guessed. */
+  distPort: number | null;
+  dataDir: string;
+  logFile: string;
+  /** netns: the node's namespace (NodeSpec's `ns`). */
+  ns?: string;
+  /** docker: the node's container. */
+  container?: string;
+}
+
+/** A node's cluster.json entry (version 2): the same shape for every backend, keys in the documented order. */
+export function clusterNode(n: NodeEntry, pid: number): ClusterNode {
   return {
     name: n.name,
     index: n.index,
@@ -132,7 +145,10 @@ export function clusterNode(
     amqpUrl: amqpUrl({ rabbitUser: CREDENTIALS.user, rabbitPassword: CREDENTIALS.password, rabbitPort: AMQP_PORT }, n.host),
     managementUrl: managementUrl(n.host),
     erlangNode: n.erlangNode,
+    distPort: n.distPort,
     pid,
+    namespace: n.ns ?? null,
+    container: n.container ?? null,
     dataDir: n.dataDir,
     logFile: n.logFile,
   };

@@ -1,8 +1,18 @@
 // Types shared by the cluster backends, the CLI, the test setup and scenarios.
 // cluster.json's schema (ClusterFile, ClusterNode) is the runtime's: the library reads it too.
-import type { ClusterBackend, ClusterCredentials, ClusterFile, ClusterNode } from '../../runtime/lan/index.ts';
+import type {
+  ClusterBackend,
+  ClusterCredentials,
+  ClusterMembership,
+  ClusterNode,
+  ClusterNodeProxy,
+  ClusterTopology,
+  ClusterToxics,
+} from '../../runtime/lan/index.ts';
 
-export type { ClusterFile, ClusterNode };
+import type { ClusterFile } from '../../runtime/lan/index.ts';
+export type { ClusterFile, ClusterFileDraft } from '../../runtime/lan/index.ts';
+export type { ClusterMembership, ClusterNode, ClusterNodeProxy, ClusterTopology, ClusterToxics };
 export type BackendKind = ClusterBackend;
 export type Credentials = ClusterCredentials;
 

@@ -5,11 +5,23 @@ export { readCacheFile, writeCacheFile, DEFAULT_CACHE_FILE, DEFAULT_CACHE_MAX_AG
 export {
   readClusterFile,
   readClusterHosts,
+  parseClusterFile,
+  completeClusterFile,
+  NewerClusterFileError,
+  CLUSTER_FILE_VERSION,
   CLUSTER_BACKENDS,
+  CLUSTER_TOPOLOGIES,
+  PARTITION_HANDLINGS,
   type ClusterBackend,
   type ClusterCredentials,
   type ClusterFile,
+  type ClusterFileDraft,
+  type ClusterMembership,
   type ClusterNode,
+  type ClusterNodeProxy,
+  type ClusterTopology,
+  type ClusterToxics,
+  type PartitionHandling,
 } from './cluster-file.ts';
 export { discoverHosts, type DiscoverOptions, type Discovery } from './discover.ts';
 export { LanFileError } from './errors.ts';

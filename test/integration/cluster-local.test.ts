@@ -29,7 +29,8 @@ describe('cluster: local backend', { timeout: 240_000 }, () => {
   it('describes the running cluster in cluster.json', () => {
     const file = readClusterFile(dir) as ClusterFile;
     expect(file).toEqual(cluster.file);
-    expect(Object.keys(file)).toEqual(['backend', 'createdAt', 'credentials', 'nodes']);
+    expect(Object.keys(file)).toEqual(['version', 'backend', 'topology', 'createdAt', 'credentials', 'toxics', 'nodes']);
+    expect(file).toMatchObject({ version: 2, topology: 'mesh', toxics: { proxy: false, netem: false } });
     expect(file.backend).toBe('local');
     expect(new Date(file.createdAt).toISOString()).toBe(file.createdAt);
     expect(file.credentials).toEqual({ user: 'peter', password: 'rabbit' });
@@ -39,7 +40,7 @@ describe('cluster: local backend', { timeout: 240_000 }, () => {
       ['t3', 3, '127.0.1.13', 't3@localhost'],
     ]);
     for (const n of file.nodes) {
-      expect(Object.keys(n)).toEqual(['name', 'index', 'host', 'amqpPort', 'managementPort', 'amqpUrl', 'managementUrl', 'erlangNode', 'pid', 'dataDir', 'logFile']);
+      expect(Object.keys(n)).toEqual(['name', 'index', 'host', 'amqpPort', 'managementPort', 'amqpUrl', 'managementUrl', 'erlangNode', 'distPort', 'pid', 'namespace', 'container', 'dataDir', 'logFile']);
       expect(n.amqpUrl).toBe(`amqp://peter:rabbit@${n.host}:5672/%2F`);
       expect(n.managementUrl).toBe(`http://${n.host}:15672`);
       expect(isRunning(n.pid)).toBe(true);

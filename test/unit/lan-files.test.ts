@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { arpCandidates, parseArpTable } from '../../runtime/lan/arp.ts';
 import { readCacheFile, writeCacheFile } from '../../runtime/lan/cache-file.ts';
-import { readClusterFile, readClusterHosts } from '../../runtime/lan/cluster-file.ts';
+import { NewerClusterFileError, completeClusterFile, readClusterFile, readClusterHosts, type ClusterFile } from '../../runtime/lan/cluster-file.ts';
 import { LanFileError } from '../../runtime/lan/errors.ts';
 import { readHostsFile } from '../../runtime/lan/hosts-file.ts';
 import { isPrivateIPv4 } from '../../runtime/lan/ip.ts';
@@ -161,5 +161,137 @@ describe('cluster file', () => {
     expect(() => readClusterHosts(file('c4.json', JSON.stringify({ ...cluster, nodes: [cluster.nodes[0], noPid] })))).toThrow(/nodes\[1\]\.pid must be a whole number/);
     expect(() => readClusterHosts(file('c5.json', JSON.stringify({ ...cluster, backend: 'vm' })))).toThrow(/backend must be one of local, netns, docker/);
     expect(() => readClusterHosts(file('c6.json', JSON.stringify({ ...cluster, credentials: { user: 'peter' } })))).toThrow(/credentials\.password/);
+  });
+});
+
+// cluster.json version 2 (docs/design/links-and-backends.md §6): v1 files migrate in memory,
+// newer ones are refused clearly, bad v2 fields are named.
+let count = 0;
+const clusterJson = (value: unknown) => file(`v2-${++count}.json`, typeof value === 'string' ? value : JSON.stringify(value, null, 2) + '\n');
+const problem = (p: string): string => {
+  try {
+    readClusterFile(p);
+  } catch (err) {
+    expect(err).toBeInstanceOf(LanFileError);
+    return (err as Error).message.slice(p.length + 2);
+  }
+  throw new Error(`${p} was read without error`);
+};
+
+/** A version 1 cluster.json exactly as main wrote it before version 2 (clusterNode of then). */
+function v1File(backend: 'local' | 'netns' | 'docker', hosts: string[]) {
+  return {
+    backend,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    credentials: { user: 'peter', password: 'rabbit' },
+    nodes: hosts.map((host, i) => ({
+      name: `n${i + 1}`,
+      index: i + 1,
+      host,
+      amqpPort: 5672,
+      managementPort: 15672,
+      amqpUrl: `amqp://peter:rabbit@${host}:5672/%2F`,
+      managementUrl: `http://${host}:15672`,
+      erlangNode: backend === 'netns' ? `rabbit@${host}` : `n${i + 1}@localhost`,
+      pid: 4000 + i,
+      dataDir: `/work/main/.cluster/n${i + 1}/data`,
+      logFile: `/work/main/.cluster/n${i + 1}/log/rabbit.log`,
+    })),
+  };
+}
+
+const NODE_KEYS = ['name', 'index', 'host', 'amqpPort', 'managementPort', 'amqpUrl', 'managementUrl', 'erlangNode', 'distPort', 'pid', 'namespace', 'container', 'dataDir', 'logFile'];
+
+describe('cluster.json version 1', () => {
+  it('reads as version 2 with the migrated defaults, and the file is left as it was', () => {
+    const v1 = v1File('local', ['127.0.0.11', '127.0.0.12']);
+    const p = clusterJson(v1);
+    const before = readFileSync(p, 'utf8');
+    const read = readClusterFile(p);
+    expect(read).toEqual({
+      version: 2,
+      backend: 'local',
+      topology: 'mesh',
+      createdAt: v1.createdAt,
+      credentials: v1.credentials,
+      toxics: { proxy: false, netem: false },
+      nodes: v1.nodes.map((n) => ({ ...n, distPort: null, namespace: null, container: null })),
+    });
+    expect(Object.keys(read)).toEqual(['version', 'backend', 'topology', 'createdAt', 'credentials', 'toxics', 'nodes']);
+    expect('cluster' in read).toBe(false);
+    for (const n of read.nodes) expect(Object.keys(n)).toEqual(NODE_KEYS);
+    expect(readClusterHosts(p)).toEqual(['127.0.0.11', '127.0.0.12']);
+    expect(readFileSync(p, 'utf8')).toBe(before); // migrated in memory only
+  });
+
+  it('never guesses the new node fields from the backend', () => {
+    for (const backend of ['netns', 'docker'] as const) {
+      const n = readClusterFile(clusterJson(v1File(backend, ['10.77.0.11']))).nodes[0];
+      expect([n.distPort, n.namespace, n.container], backend).toEqual([null, null, null]);
+    }
+  });
+
+  it('an explicit version 1 reads the same, and a v1 file still names its bad fields', () => {
+    const v1 = v1File('local', ['127.0.0.11']);
+    expect(readClusterFile(clusterJson({ version: 1, ...v1 }))).toEqual(readClusterFile(clusterJson(v1)));
+    const { pid: _, ...noPid } = v1.nodes[0];
+    expect(problem(clusterJson({ ...v1, nodes: [noPid] }))).toBe('nodes[0].pid must be a whole number ≥ 0');
+  });
+});
+
+describe('cluster.json version 2', () => {
+  it('round-trips', () => {
+    const mesh = clusterFixture(['127.0.0.11', '127.0.0.12', '127.0.0.13']);
+    expect(readClusterFile(clusterJson(mesh))).toEqual(mesh);
+    const clustered: ClusterFile = completeClusterFile({
+      ...mesh,
+      backend: 'netns',
+      topology: 'clustered',
+      cluster: { members: mesh.nodes.map((n) => n.erlangNode), partitionHandling: 'pause_minority', netTicktime: 10 },
+      toxics: { proxy: true, netem: false },
+      nodes: mesh.nodes.map((n, i) => ({
+        ...n,
+        namespace: `mrn-${i + 1}`,
+        proxy: { pid: 41410 + i, listen: `${n.host}:5672`, broker: '127.0.0.1:5672', control: `/srv/n${i + 1}/proxy.sock` },
+      })),
+    });
+    const read = readClusterFile(clusterJson(clustered));
+    expect(read).toEqual(clustered);
+    expect(JSON.stringify(read)).toBe(JSON.stringify(clustered)); // key order too
+  });
+
+  it('a newer version is refused, not misread', () => {
+    const p = clusterJson({ ...clusterFixture(['127.0.0.11']), version: 3, nodes: 'reshaped' });
+    expect(() => readClusterFile(p)).toThrow(NewerClusterFileError);
+    expect(problem(p)).toBe('written by a newer mirosnet (version 3); upgrade miros-rabbitmq');
+  });
+
+  it('names a missing or bad new field', () => {
+    const good = clusterFixture(['127.0.0.11', '127.0.0.12']);
+    const clustered = { ...good, topology: 'clustered', cluster: { members: ['n1@localhost'], partitionHandling: 'autoheal', netTicktime: 10 } };
+    const without = <T extends object>(o: T, key: keyof T) => Object.fromEntries(Object.entries(o).filter(([k]) => k !== key));
+    const node = (i: number, patch: object) => ({ ...good, nodes: good.nodes.map((n, j) => (j === i ? { ...n, ...patch } : n)) });
+    const cases: Array<[unknown, string]> = [
+      [{ ...good, version: 'two' }, 'version must be a whole number ≥ 1 (a version 1 file has none)'],
+      [{ ...good, version: 0 }, 'version must be a whole number ≥ 1 (a version 1 file has none)'],
+      [without(good, 'topology'), 'topology must be one of mesh, clustered'],
+      [{ ...good, topology: 'star' }, 'topology must be one of mesh, clustered'],
+      [without(good, 'toxics'), 'toxics must be an object'],
+      [{ ...good, toxics: { proxy: false } }, 'toxics.netem must be true or false'],
+      [{ ...good, toxics: { proxy: 'no', netem: false } }, 'toxics.proxy must be true or false'],
+      [{ ...good, nodes: [good.nodes[0], without(good.nodes[1], 'distPort')] }, 'nodes[1].distPort must be a port number or null'],
+      [node(0, { distPort: 0 }), 'nodes[0].distPort must be a port number or null'],
+      [node(1, { namespace: 5 }), 'nodes[1].namespace must be a non-empty string or null'],
+      [{ ...good, nodes: [without(good.nodes[0], 'container'), good.nodes[1]] }, 'nodes[0].container must be a non-empty string or null'],
+      [node(0, { proxy: { listen: 'a:1', broker: 'b:2', control: '/c' } }), 'nodes[0].proxy.pid must be a whole number ≥ 1'],
+      [node(1, { proxy: null }), 'nodes[1].proxy must be an object'],
+      [{ ...good, topology: 'clustered' }, 'cluster must be an object'],
+      [{ ...good, cluster: clustered.cluster }, 'cluster must be absent when topology is mesh'],
+      [{ ...clustered, cluster: { ...clustered.cluster, members: [] } }, 'cluster.members must be a non-empty array of non-empty strings'],
+      [{ ...clustered, cluster: { ...clustered.cluster, partitionHandling: 'ignore' } }, 'cluster.partitionHandling must be one of pause_minority, autoheal'],
+      [{ ...clustered, cluster: { ...clustered.cluster, netTicktime: 0 } }, 'cluster.netTicktime must be a whole number ≥ 1'],
+    ];
+    for (const [value, message] of cases) expect(problem(clusterJson(value)), message).toBe(message);
+    expect(readClusterFile(clusterJson(clustered)).cluster).toEqual(clustered.cluster);
   });
 });
