@@ -4,7 +4,7 @@ BACKEND ?= local
 S ?= mesh-ring
 MIROSNET = node bin/mirosnet.mjs
 
-.PHONY: cluster down status logs test bench scenario scenario-exists deps conformance typecheck
+.PHONY: cluster down status logs fault test bench scenario scenario-exists deps conformance typecheck
 
 # npm packages, installed once (and again when the lockfile changes)
 node_modules/.package-lock.json: package.json package-lock.json
@@ -26,6 +26,11 @@ status: deps
 
 logs: deps
 	$(MIROSNET) cluster logs $(NODE)
+
+# make fault KIND=pause-broker NODE=n2 | KIND=partition A=n1 B=n2 | KIND=heal [A= [B=]] [DIR=path]
+# kinds: kill-broker pause-broker resume-broker restart-broker partition heal isolate (the last three: netns)
+fault: deps
+	$(MIROSNET) fault $(KIND) $(NODE) $(A) $(B) $(if $(DIR),--dir $(DIR))
 
 # every test: unit, conformance, integration (brings its own cluster up), e2e
 test: deps

@@ -6,7 +6,7 @@
 // fernet): every other module is imported inside the action that needs it, and dockerode
 // only ever by the docker backend.
 import { resolve } from 'node:path';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { PACKAGE_VERSION } from './package-root.ts'; // the nearest package.json named miros-rabbitmq above this file
 import type { ClusterOptions } from './cluster/types.ts';
 import type { ConfigError } from '../runtime/net/errors.ts';
@@ -200,6 +200,44 @@ cluster
   .argument('<node>', 'n2, 2, rabbit@10.77.0.12 or 10.77.0.12')
   .addOption(dirOption())
   .action(action(async (node: string, o: { dir?: string }) => (await import('./cluster/index.ts')).heal(node, o)));
+
+program
+  .command('fault')
+  .description('inject a fault and print what was done as one JSON line (partition, heal, isolate: netns backend only)')
+  .addArgument(new Argument('<kind>', 'the fault').choices(['kill-broker', 'pause-broker', 'resume-broker', 'restart-broker', 'partition', 'heal', 'isolate']))
+  .argument('[targets...]', 'node(s): n2, 2 or its address; partition: two; heal: none (every cut), one (its cuts) or two (that pair)')
+  .addOption(dirOption())
+  .addHelpText('after', '\nExamples:\n  mirosnet fault pause-broker n2\n  mirosnet fault partition n1 n2\n  mirosnet fault heal')
+  .action((kind: string, targets: string[], o: { dir?: string }, cmd: Command) => {
+    // a wrong number of nodes is a usage error: cmd.error throws a CommanderError (exit 2), outside `action`
+    const arity: Record<string, [number, number]> = { partition: [2, 2], heal: [0, 2] };
+    const [min, max] = arity[kind] ?? [1, 1];
+    if (targets.length < min || targets.length > max) {
+      const want = min === max ? `${min} node${min > 1 ? 's' : ''}` : `${min} to ${max} nodes`;
+      cmd.error(`fault ${kind} takes ${want}, got ${targets.length}${targets.length ? ` (${targets.join(' ')})` : ''}`, { exitCode: EXIT.usage });
+    }
+    return action(async () => {
+      const f = await import('./faults/index.ts');
+      const opts = { dir: o.dir, log: (line: string) => console.error(line) };
+      const [a, b] = targets;
+      const run: Record<string, () => Promise<import('./faults/index.ts').FaultRecord>> = {
+        'kill-broker': () => f.killBroker(a, opts),
+        'pause-broker': () => f.pauseBroker(a, opts),
+        'resume-broker': () => f.resumeBroker(a, opts),
+        'restart-broker': () => f.restartBroker(a, opts),
+        partition: () => f.partition(a, b, opts),
+        heal: () => f.heal(a, b, opts),
+        isolate: () => f.isolate(a, opts),
+      };
+      try {
+        console.log(JSON.stringify(await run[kind]()));
+      } catch (err) {
+        if (!(err instanceof f.UnsupportedError)) throw err;
+        console.error(`mirosnet: ${err.format()}`); // asking a backend for what it cannot do: a usage error
+        process.exitCode = EXIT.usage;
+      }
+    })();
+  });
 
 program
   .command('scenario')

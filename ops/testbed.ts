@@ -5,4 +5,8 @@ export * from './cluster/index.ts';
 export { SCENARIOS, main, scenarioNames, type ScenarioArgs } from './scenario/index.ts';
 export { runScenario, Run, Instance, type RunResult, type RunOptions, type Scenario, type InstanceSpec } from './scenario/runner.ts';
 export * from './faults/index.ts';
+// Both define partition and heal: the cluster's (one host's link down/up, netns) stay the
+// top-level ones; the faults' (pairs of hosts, nftables) are faults.partition / faults.heal.
+export { heal, partition } from './cluster/index.ts';
+export * as faults from './faults/index.ts';
 export { PACKAGE_ROOT, PACKAGE_VERSION } from './package-root.ts';

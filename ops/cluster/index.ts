@@ -383,3 +383,39 @@ export async function heal(node: string | number, opts: { dir?: string } = {}): 
   const { o, backend, spec } = await netnsContext(node, opts.dir, 'heal');
   await backend.setLink!(o, spec, true);
 }
+
+/** One node as the faults see it (ops/faults): where it runs and its live beam.smp, if any. */
+export interface NodeLocation {
+  name: string;
+  index: number;
+  host: string;
+  erlangNode: string;
+  /** netns backend: the namespace of its host. */
+  ns?: string;
+  /** The node's beam.smp, when it runs. */
+  beam?: number;
+}
+
+/** The cluster recorded in `dir` for the faults: its backend, the bridge address (netns) and every node's location. */
+export function locateNodes(opts: { dir?: string } = {}): { dir: string; backend?: BackendKind; machine?: string; nodes: NodeLocation[] } {
+  const { o, state, names } = context(opts.dir);
+  const file = readClusterFile(o.dir);
+  const backend = state?.backend ?? file?.backend;
+  if (backend === 'docker') return { dir: o.dir, backend, nodes: [] }; // its containers: docker.ts
+  const nodes = names.map((name): NodeLocation => {
+    const spec = nodeSpec(o, indexOf(name, o.namePrefix)!);
+    const rec: NodeRecord = { ...state?.nodes[name] };
+    rec.pid ??= file?.nodes.find((n) => n.name === name)?.pid;
+    return { name, index: spec.index, host: spec.host, erlangNode: spec.erlangNode, ns: spec.ns, beam: findBeam(spec, rec) };
+  });
+  const machine = backend === 'netns' ? `${o.addressBase.split('.').slice(0, 3).join('.')}.1` : undefined;
+  return { dir: o.dir, backend, machine, nodes };
+}
+
+/** `node` ('n2', 2, its Erlang name, address or namespace) among `nodes`, or a ClusterError naming them. */
+export function locateNode(node: string | number, opts: { dir?: string } = {}): { dir: string; backend?: BackendKind; machine?: string; node: NodeLocation; nodes: NodeLocation[] } {
+  const all = locateNodes(opts);
+  const found = all.nodes.find((n) => [n.name, String(n.index), n.erlangNode, n.host, n.ns].includes(String(node)));
+  if (!found) throw new ClusterError(`no node '${node}' in ${all.dir}`, all.nodes.length ? `nodes: ${all.nodes.map((n) => n.name).join(', ')}` : `no cluster is up: mirosnet cluster up${dirArg(all.dir)}`);
+  return { ...all, node: found };
+}

@@ -6,9 +6,9 @@ import { RABBITMQ_SERVER } from './rabbit.ts';
 
 export interface InstallOptions {
   log?: (line: string) => void;
-  /** Also require `ip` (iproute2), for the netns backend. */
+  /** Also require `ip` (iproute2) and `nft` (nftables, the partition faults), for the netns backend. */
   netns?: boolean;
-  /** Also require what the test suite needs: python3-cryptography (the Fernet cross-check), iproute2 (the netns suite). */
+  /** Also require what the test suite needs: python3-cryptography (the Fernet cross-check), iproute2 and nftables (the netns suites). */
   testing?: boolean;
 }
 
@@ -29,12 +29,13 @@ function missingPackages({ netns = false, testing = false }: InstallOptions): st
   const missing: string[] = [];
   if (!existsSync(RABBITMQ_SERVER)) missing.push('rabbitmq-server');
   if ((netns || testing) && !existsSync('/usr/sbin/ip') && !existsSync('/sbin/ip') && !existsSync('/usr/bin/ip')) missing.push('iproute2');
+  if ((netns || testing) && !existsSync('/usr/sbin/nft') && !existsSync('/sbin/nft')) missing.push('nftables');
   if (testing && !existsSync(PYTHON_FERNET)) missing.push('python3-cryptography');
   return missing;
 }
 
 /**
- * Makes sure RabbitMQ (for netns iproute2, for tests python3-cryptography) is installed;
+ * Makes sure RabbitMQ (for netns iproute2 and nftables, for tests also python3-cryptography) is installed;
  * installs it with apt when we may. Without root, a missing test package is only a warning
  * (its suite is then reported as not run); a missing RabbitMQ is an error.
  */

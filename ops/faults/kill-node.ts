@@ -1,5 +1,8 @@
-// kill-node: signal a node's beam (SIGKILL by default); heal restarts it with `up`.
-import { ClusterError, status, up } from '../cluster/index.ts';
+// kill-node (registry): signal a node's beam (SIGKILL by default, through killBroker);
+// heal brings dead nodes back with `up` (its idempotence), as before.
+import { locateNode, up } from '../cluster/index.ts';
+import { signal } from '../cluster/process.ts';
+import { killBroker } from './broker.ts';
 import { type Fault, register } from './fault.ts';
 
 export interface KillNodeParams {
@@ -12,10 +15,10 @@ export function killNodeFault(p: KillNodeParams): Fault {
   return {
     name: 'kill-node',
     async apply() {
-      const s = await status({ dir: p.dir });
-      const n = s.nodes.find((x) => x.node.name === String(p.node) || x.node.index === Number(p.node) || x.node.host === p.node);
-      if (!n) throw new ClusterError(`no node '${p.node}' in ${s.dir}`, 'see: mirosnet cluster status');
-      if (n.state !== 'down') process.kill(n.node.pid, p.signal ?? 'SIGKILL');
+      const { node } = locateNode(p.node, { dir: p.dir });
+      if (!node.beam) return; // already down
+      if ((p.signal ?? 'SIGKILL') === 'SIGKILL') await killBroker(node.name, { dir: p.dir });
+      else signal(node.beam, p.signal!);
     },
     async heal() {
       await up({ dir: p.dir, log: () => {} });
