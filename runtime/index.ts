@@ -5,9 +5,11 @@ export * from './hsm/index.ts';
 export { NetworkedActiveObject, NetworkedFactory } from './net/networked.ts';
 export type { NetworkedOptions, NetworkStats, Lan, SnoopMode } from './net/miros-nets.ts';
 export type { NetworkCounters } from './net/receiver.ts';
+export type { LinkSnapshot, LinkState } from './net/broker-link.ts';
 export { SnoopObserver, type SnoopObserverOptions, type SnoopNetwork } from './net/snoop-observer.ts';
 export type { NetOptions, NetConfig } from './net/config.ts';
 export { resolveNetConfig, amqpUrl } from './net/config.ts';
+export { RETRY, retryDelayMs, classifyError, type ErrorClass } from './net/retry.ts';
 export { Fernet, generateKey, isValidKey } from './net/fernet.ts';
 export { ENVELOPE_VERSION, type Envelope } from './net/envelope.ts';
 export {
@@ -15,6 +17,7 @@ export {
   ConfigError,
   IllegalOperationError,
   BrokerUnreachableError,
+  BrokerAccessRefusedError,
   BrokerClosedError,
   EnvelopeError,
   OutboxOverflowError,

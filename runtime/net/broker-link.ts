@@ -1,12 +1,16 @@
 // The link from this node to one broker (its own or another host's): one recovering
 // AMQP connection (amqplib's built-in recovery: exponential backoff with jitter), one
 // confirm channel re-created after every reconnect, and the bounded outbox in front.
+// A broker that refuses us (403, 530: retry.ts) ends in 'refused': no further attempts.
+import { EventEmitter } from 'node:events';
 import type { RecoveringChannelModel } from 'amqplib';
 import { openRecovering } from './connection.ts';
+import { classifyError, type ErrorClass } from './retry.ts';
 import { EXCHANGES, type NetworkName } from './topology.ts';
 import { Outbox, type OutboxMessage, type OutboxStats } from './outbox.ts';
 
-export type LinkState = 'connecting' | 'up' | 'down' | 'closed';
+/** 'refused': the broker refused our credentials or vhost; not retried (terminal, like 'closed'). */
+export type LinkState = 'connecting' | 'up' | 'down' | 'refused' | 'closed';
 
 export interface BrokerLinkOptions {
   url: string;
@@ -14,14 +18,16 @@ export interface BrokerLinkOptions {
   label: string;
   heartbeat: number;
   outboxBound: number;
-  /** Called with what went wrong whenever the connection fails or drops. */
-  onProblem?: (err: Error) => void;
+  /** Called with what went wrong (and whether a retry can fix it) whenever the connection fails or drops. */
+  onProblem?: (err: Error, cause: ErrorClass) => void;
 }
 
 export interface LinkSnapshot extends OutboxStats {
   broker: string;
   state: LinkState;
   reconnects: number;
+  /** Connection attempts that failed (each retry counts). */
+  failedAttempts: number;
   lastError?: string;
 }
 
@@ -30,8 +36,11 @@ export class BrokerLink {
   private connection: RecoveringChannelModel | undefined;
   private state: LinkState = 'connecting';
   private reconnects = 0;
+  private failedAttempts = 0;
   private lastError: string | undefined;
   private opening: Promise<void> | undefined;
+  /** 'state' after every change of state, 'failed' after every failed attempt. */
+  private readonly events = new EventEmitter<{ state: [LinkState]; failed: [] }>();
 
   constructor(private readonly options: BrokerLinkOptions) {
     this.outbox = new Outbox(options.label, options.outboxBound);
@@ -39,6 +48,33 @@ export class BrokerLink {
 
   get isUp(): boolean {
     return this.state === 'up';
+  }
+
+  get linkState(): LinkState {
+    return this.state;
+  }
+
+  /**
+   * Resolves with the state once the link is up, refused or closed (with `untilFailure`: also
+   * after a failed attempt), or when `timeoutMs` has passed (then with the state it is still
+   * in: 'connecting' or 'down'). Waits on the link's events, never polls; never rejects.
+   */
+  whenSettled(timeoutMs: number, opts: { untilFailure?: boolean } = {}): Promise<LinkState> {
+    const settled = (s: LinkState) => s === 'up' || s === 'refused' || s === 'closed';
+    if (settled(this.state) || (opts.untilFailure && this.failedAttempts > 0)) return Promise.resolve(this.state);
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.events.off('state', onState);
+        this.events.off('failed', onFailed);
+        resolve(this.state);
+      };
+      const onState = (s: LinkState) => settled(s) && done();
+      const onFailed = () => opts.untilFailure && done();
+      const timer = setTimeout(done, timeoutMs);
+      this.events.on('state', onState);
+      this.events.on('failed', onFailed);
+    });
   }
 
   /** Starts connecting in the background; the outbox holds messages meanwhile. */
@@ -56,6 +92,7 @@ export class BrokerLink {
       broker: this.options.label,
       state: this.state,
       reconnects: this.reconnects,
+      failedAttempts: this.failedAttempts,
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...this.outbox.snapshot(),
     };
@@ -64,7 +101,7 @@ export class BrokerLink {
   /** Waits (bounded) for the outbox to empty, then closes the connection. */
   async close(drainMs = 2000): Promise<void> {
     if (this.state === 'up') await this.outbox.settled(drainMs);
-    this.state = 'closed';
+    this.setState('closed');
     await this.opening?.catch(() => undefined);
     await this.connection?.close().catch(() => undefined);
   }
@@ -80,25 +117,35 @@ export class BrokerLink {
     });
     this.connection = connection;
     connection.on('connect', () => {
-      if (this.state === 'closed') return;
+      if (this.state === 'closed' || this.state === 'refused') return;
       if (this.state === 'down') this.reconnects++;
-      this.state = 'up';
+      this.setState('up');
     });
-    const problem = (err: Error) => {
-      if (this.state === 'closed') return;
+    const problem = (err: Error, cause: ErrorClass) => {
       this.lastError = err.message;
-      this.options.onProblem?.(err);
+      this.options.onProblem?.(err, cause);
     };
     connection.on('disconnect', (err: Error) => {
-      if (this.state === 'closed') return;
-      this.state = 'down';
+      if (this.state === 'closed' || this.state === 'refused') return;
+      this.setState('down');
       this.outbox.detach();
-      problem(err);
+      problem(err, classifyError(err));
     });
     connection.on('connect-failed', (err: Error) => {
-      if (this.state === 'up') return;
-      this.state = this.state === 'connecting' ? 'connecting' : 'down';
-      problem(err);
+      if (this.state === 'up' || this.state === 'closed' || this.state === 'refused') return;
+      this.failedAttempts++;
+      const cause = classifyError(err);
+      // refused: openRecovering has stopped the connection; the outbox keeps what is published
+      // (up to its bound, then OutboxOverflowError as for any broker that stays away)
+      this.setState(cause === 'permanent' ? 'refused' : this.state === 'connecting' ? 'connecting' : 'down');
+      problem(err, cause);
+      this.events.emit('failed');
     });
+  }
+
+  private setState(state: LinkState): void {
+    if (this.state === state) return;
+    this.state = state;
+    this.events.emit('state', state);
   }
 }

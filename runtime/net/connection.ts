@@ -1,8 +1,17 @@
-// One recovering AMQP connection: amqplib's built-in recovery (exponential backoff with
-// jitter) re-runs `setup` after every reconnect, where callers re-create their channels.
+// One recovering AMQP connection: amqplib's recovery re-runs `setup` after every reconnect,
+// where callers re-create their channels. Its delays are the one retry policy (retry.ts),
+// and an error no retry can fix (retry.ts classifyError: 403, 530) stops it at once.
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import { RETRY, classifyError, retryDelayMs } from './retry.ts';
 
-export const RECOVERY = { initialDelay: 200, maxDelay: 5000, factor: 2, jitter: 0.2 } as const;
+/** amqplib's recovery settings, from the retry policy: ~100 ms doubling, capped at 2 s, ±20 %. */
+export const RECOVERY = {
+  initialDelay: RETRY.initialDelayMs,
+  maxDelay: RETRY.maxDelayMs,
+  factor: RETRY.factor,
+  jitter: RETRY.jitter,
+  calculateDelay: (attempt: number) => retryDelayMs(attempt),
+} as const;
 
 /** pika's `connection_attempts` from the URL (amqplib itself ignores it); undefined if absent or malformed. */
 export function connectionAttempts(url: string): number | undefined {
@@ -12,7 +21,9 @@ export function connectionAttempts(url: string): number | undefined {
 }
 
 /**
- * Opens a recovering connection in the background. With `connection_attempts=N` in the URL,
+ * Opens a recovering connection in the background. A permanent error (the broker refused our
+ * credentials or vhost) closes it at once: no retry can fix that, and retrying only hides it;
+ * `waitForConnect()` then rejects with that error. With `connection_attempts=N` in the URL,
  * `waitForConnect()` rejects once the first N attempts have failed (so startAt fails fast
  * with BrokerUnreachableError instead of waiting out its timeout); the connection itself
  * keeps retrying until it is closed, because a link to another host's broker must still come
@@ -27,6 +38,18 @@ export async function openRecovering(
   const target = `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeatSeconds}`;
   const connection = await connect(target, { recovery: { ...RECOVERY, waitForConnect: false, setup } });
   connection.on('error', () => undefined); // surfaced through 'disconnect' / 'connect-failed'
+  const first = connection.waitForConnect();
+  first.catch(() => undefined);
+  let refused: Error | undefined;
+  connection.on('connect-failed', (err: Error) => {
+    if (refused || classifyError(err) !== 'permanent') return;
+    refused = err;
+    void connection.close().catch(() => undefined); // stops the retries (synchronously)
+  });
+  // amqplib rejects the first wait with 'Connection closed' when we stop it: say why instead
+  const firstOrRefusal = first.catch((err: unknown) => Promise.reject(refused ?? err));
+  firstOrRefusal.catch(() => undefined);
+  connection.waitForConnect = () => firstOrRefusal;
   const attempts = connectionAttempts(url);
   if (attempts !== undefined) boundFirstConnect(connection, attempts);
   return connection;
@@ -46,6 +69,11 @@ function boundFirstConnect(connection: RecoveringChannelModel, attempts: number)
     connection.off('connect', stopCounting);
   };
   const onFailed = (err: Error) => {
+    if (classifyError(err) === 'permanent') {
+      stopCounting();
+      giveUp(err); // refused: not worth the other attempts
+      return;
+    }
     if (++failures < attempts) return;
     stopCounting();
     giveUp(

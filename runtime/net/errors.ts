@@ -48,6 +48,20 @@ export class BrokerUnreachableError extends MirosNetError {
   }
 }
 
+/**
+ * A broker that answered and refused us: 403 ACCESS_REFUSED (wrong user or password, or the
+ * guest user from another host) or 530 NOT_ALLOWED (missing vhost, no permission on it).
+ * Never retried (retry.ts classifyError). Still a BrokerUnreachableError, so callers that
+ * handle that keep working; `replyCode` says which refusal it was.
+ */
+export class BrokerAccessRefusedError extends BrokerUnreachableError {
+  readonly replyCode: number | undefined;
+  constructor(url: string, message: string, options?: ErrorOptions & { replyCode?: number }) {
+    super(url, message, options);
+    this.replyCode = options?.replyCode;
+  }
+}
+
 /** The broker closed a connection or channel (AMQP close with a reply code). */
 export class BrokerClosedError extends MirosNetError {
   declare readonly code: 'BROKER_CLOSED';

@@ -7,9 +7,10 @@ import { discoverHosts } from '../lan/index.ts';
 import { BrokerLink, type LinkSnapshot } from './broker-link.ts';
 import { amqpUrl, resolveNetConfig, type NetConfig, type NetOptions } from './config.ts';
 import { encodeEnvelope, type Envelope } from './envelope.ts';
-import { BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
+import { BrokerAccessRefusedError, BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
 import { Fernet } from './fernet.ts';
 import { Receiver, type NetworkCounters, type Subscription } from './receiver.ts';
+import { classifyError, replyCodeOf } from './retry.ts';
 import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
 import { EXCHANGES, SENDER_HEADER, SNOOP_ROUTING_KEYS, SNOOP_SIGNALS, type NetworkName } from './topology.ts';
 
@@ -49,7 +50,10 @@ export interface NetworkStats {
   trace: NetworkCounters & { sent: number };
   spy: NetworkCounters & { sent: number };
   deliveryErrors: number;
+  /** One per broker linked to: `state` ('up' | 'connecting' | 'down' | 'refused' | 'closed'), `lastError`, outbox. */
   brokers: LinkSnapshot[];
+  /** Brokers that refused our credentials or vhost (their links are not retried). */
+  refusedBrokers: number;
 }
 
 export interface Lan {
@@ -59,6 +63,9 @@ export interface Lan {
 }
 
 type Phase = 'new' | 'starting' | 'running' | 'stopped';
+
+/** How long startAt waits for a link to another host's broker that neither comes up nor fails. */
+const OTHER_LINK_WAIT_MS = 2000;
 
 export class MirosNets {
   readonly config: NetConfig;
@@ -74,6 +81,8 @@ export class MirosNets {
   private selfDropped = 0;
   private deliveryErrors = 0;
   private readonly reportedBrokers = new Set<string>();
+  private readonly refusedBrokers = new Set<string>();
+  private receiverRefused = false;
   private rediscoverTimer: NodeJS.Timeout | undefined;
   private readonly output: (line: string) => void;
   private readonly warn: (message: string) => void;
@@ -136,10 +145,18 @@ export class MirosNets {
         subscriptions: this.subscriptions(),
         backlog: () => this.chart.queue.length,
         onDrop: this.warn,
+        // a refusal at startAt rejects it (below); one later (credentials changed on the broker)
+        // has stopped the connection for good (connection.ts), so say so, once
+        onProblem: (err) => {
+          if (this.phase !== 'running' || classifyError(err) !== 'permanent' || this.receiverRefused) return;
+          this.receiverRefused = true;
+          this.warn(`${this.name}: its own broker ${maskUrlPassword(own)} refused us (${err.message}); no longer receiving, not retried`);
+        },
       });
       try {
         await this.receiver.open(this.config.startTimeoutMs);
       } catch (err) {
+        if (classifyError(err) === 'permanent') throw this.refusedError(own, err);
         throw new BrokerUnreachableError(
           own,
           `chart ${this.name}: cannot consume from its own broker ${maskUrlPassword(own)} ` +
@@ -149,7 +166,7 @@ export class MirosNets {
         );
       }
       for (const address of this.lan.addresses) this.addBroker(address);
-      await this.waitForLink(this.host, this.config.startTimeoutMs);
+      await this.waitForLinks();
       this.phase = 'running';
       startChart();
       this.scheduleRediscovery();
@@ -224,6 +241,7 @@ export class MirosNets {
       spy: { ...(counters?.spy ?? zero()), sent: this.sent.spy },
       deliveryErrors: this.deliveryErrors,
       brokers: [...this.links.values()].map((link) => link.snapshot()),
+      refusedBrokers: this.refusedBrokers.size,
     };
   }
 
@@ -337,7 +355,18 @@ export class MirosNets {
       label,
       heartbeat: this.config.heartbeatInterval,
       outboxBound: this.config.outboxBound,
-      onProblem: (err) => {
+      onProblem: (err, cause) => {
+        if (cause === 'permanent') {
+          // once per broker, and never retried: openRecovering has stopped the connection
+          if (this.refusedBrokers.has(label)) return;
+          this.refusedBrokers.add(label);
+          this.reportedBrokers.add(label);
+          this.warn(
+            `${this.name}: broker ${label} refused us (${err.message}); its link is not retried ` +
+              `(check the user, password and vhost that broker accepts: rabbitUser/rabbitPassword, RABBIT_USER/RABBIT_PASSWORD)`,
+          );
+          return;
+        }
         if (this.reportedBrokers.has(label)) return;
         this.reportedBrokers.add(label);
         this.warn(`${this.name}: broker ${label} unreachable (${err.message}); holding its events and retrying`);
@@ -347,10 +376,51 @@ export class MirosNets {
     link.open().catch((err) => this.warn(`${this.name}: cannot open a link to ${label}: ${(err as Error).message}`));
   }
 
-  private async waitForLink(address: string, timeoutMs: number): Promise<void> {
-    const link = this.links.get(address);
-    const deadline = Date.now() + timeoutMs;
-    while (link && !link.isUp && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  /**
+   * Waits on the links' events (no polling): the own broker's link until it is up or refused
+   * (at most startTimeoutMs), every other one, in parallel, until it is up or has failed once
+   * (at most OTHER_LINK_WAIT_MS), so what the chart sends first reaches every broker that is
+   * there rather than piling up in an outbox. Nothing times out silently: the own link when
+   * still not up, and every other link that has failed, is reported now, one line per broker
+   * (unless already reported); a link that fails later is reported by its onProblem. The chart
+   * starts anyway: every such link keeps trying and its outbox holds the events meanwhile.
+   */
+  private async waitForLinks(): Promise<void> {
+    const timeout = this.config.startTimeoutMs;
+    await Promise.all(
+      [...this.links.entries()].map(([address, link]) =>
+        address === this.host ? link.whenSettled(timeout) : link.whenSettled(Math.min(timeout, OTHER_LINK_WAIT_MS), { untilFailure: true }),
+      ),
+    );
+    for (const [address, link] of this.links) {
+      const snap = link.snapshot();
+      const own = address === this.host;
+      if (snap.state === 'up' || this.reportedBrokers.has(snap.broker) || (!own && snap.lastError === undefined)) continue;
+      this.reportedBrokers.add(snap.broker);
+      this.warn(
+        `${this.name}: link to broker ${snap.broker}${own ? ' (its own broker)' : ''} not up at start (${snap.state}` +
+          `${snap.lastError ? `: ${snap.lastError}` : `, after ${timeout} ms`}); ` +
+          `starting anyway, the link keeps trying and holds its events`,
+      );
+    }
+  }
+
+  /** startAt's error when its own broker refused us: which broker, and where credentials are set. */
+  private refusedError(url: string, err: unknown): BrokerAccessRefusedError {
+    const masked = maskUrlPassword(url);
+    const replyCode = replyCodeOf(err);
+    const what =
+      replyCode === 530
+        ? `refused access to its vhost for user ${JSON.stringify(this.config.rabbitUser)}`
+        : `refused the credentials of user ${JSON.stringify(this.config.rabbitUser)} (wrong user or password; RabbitMQ's guest user may only connect from localhost)`;
+    const from = this.config.sources.rabbitUser ?? 'default';
+    return new BrokerAccessRefusedError(
+      url,
+      `chart ${this.name}: broker ${masked} ${what}: ${(err as Error).message}. ` +
+        `Set the credentials with the rabbitUser/rabbitPassword options, or RABBIT_USER/RABBIT_PASSWORD ` +
+        `in the environment or a .env file (the user came from: ${from}). Not retried.`,
+      { cause: err, ...(replyCode !== undefined ? { replyCode } : {}) },
+    );
   }
 
   private scheduleRediscovery(): void {

@@ -71,10 +71,10 @@ describe('the mesh network', () => {
     expect(n.chart.lan.this.address).toBe(all[1].host);
     expect(n.chart.lan.other.addresses.sort()).toEqual([all[0].host, all[2].host].sort());
     expect(n.chart.thisUrl()).toBe(
-      `amqp://peter:rabbit@${all[1].host}:5672/%2F?connection_attempts=3&heartbeat_interval=3600`,
+      `amqp://peter:rabbit@${all[1].host}:5672/%2F?connection_attempts=3&heartbeat_interval=10`,
     );
     expect(n.chart.otherUrls().sort()).toEqual(
-      [all[0].host, all[2].host].map((h) => `amqp://peter:rabbit@${h}:5672/%2F?connection_attempts=3&heartbeat_interval=3600`).sort(),
+      [all[0].host, all[2].host].map((h) => `amqp://peter:rabbit@${h}:5672/%2F?connection_attempts=3&heartbeat_interval=10`).sort(),
     );
   });
 

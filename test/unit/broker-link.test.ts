@@ -88,6 +88,28 @@ describe('BrokerLink', () => {
     expect(problems).toHaveLength(1);
   });
 
+  it('a refused login (403) is permanent: refused, reported as such, and a later connect is ignored', async () => {
+    const { link, connection, problems } = await openLink();
+    const causes: string[] = [];
+    (link as any).options.onProblem = (_e: Error, cause: string) => causes.push(cause);
+    connection.fail();
+    connection.fail(new Error('Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused"'));
+    expect(causes).toEqual(['transient', 'permanent']);
+    expect(link.snapshot()).toMatchObject({ state: 'refused', failedAttempts: 2, lastError: expect.stringContaining('403') });
+    expect(problems).toHaveLength(0);
+    await expect(link.whenSettled(10_000)).resolves.toBe('refused');
+  });
+
+  it('whenSettled waits on the connect event, and times out with the state it is in', async () => {
+    const { link, up } = await openLink();
+    const timedOut = link.whenSettled(500);
+    await vi.advanceTimersByTimeAsync(500);
+    await expect(timedOut).resolves.toBe('connecting');
+    const settled = link.whenSettled(60_000);
+    await up();
+    await expect(settled).resolves.toBe('up');
+  });
+
   it('refuses beyond outboxBound while the broker is away, and keeps what it took', async () => {
     const { link, up } = await openLink(2);
     link.publish(message(1));

@@ -33,7 +33,7 @@ describe('resolveNetConfig', () => {
       rabbitUser: 'peter',
       rabbitPassword: 'rabbit',
       rabbitPort: 5672,
-      heartbeatInterval: 3600,
+      heartbeatInterval: 10, // deliberately not the reference's 3600 (config.ts DEFAULTS)
       connectionAttempts: 3,
       meshEncryptionKey: KEY,
       snoopTraceEncryptionKey: KEY,
@@ -147,18 +147,27 @@ describe('resolveNetConfig', () => {
   });
 });
 
+describe('the heartbeat default', () => {
+  it('is 10 s; an explicit option, RABBIT_HEARTBEAT_INTERVAL or .env still wins', () => {
+    expect(resolveNetConfig(minimal, {}, { dotenvPath: false })).toMatchObject({ heartbeatInterval: 10, sources: { heartbeatInterval: 'default' } });
+    expect(resolveNetConfig({ ...minimal, heartbeatInterval: 3600 }, { RABBIT_HEARTBEAT_INTERVAL: '60' }, { dotenvPath: false }).heartbeatInterval).toBe(3600);
+    expect(resolveNetConfig(minimal, { RABBIT_HEARTBEAT_INTERVAL: '3600' }, { dotenvPath: false })).toMatchObject({ heartbeatInterval: 3600, sources: { heartbeatInterval: 'env' } });
+    expect(resolveNetConfig({ ...minimal, heartbeatInterval: 0 }, {}, { dotenvPath: false }).heartbeatInterval).toBe(0);
+  });
+});
+
 describe('amqpUrl', () => {
-  const cfg = { rabbitUser: 'peter', rabbitPassword: 'rabbit', rabbitPort: 5672, connectionAttempts: 3, heartbeatInterval: 3600 };
+  const cfg = { rabbitUser: 'peter', rabbitPassword: 'rabbit', rabbitPort: 5672, connectionAttempts: 3, heartbeatInterval: 10 };
   it('has the reference format', () => {
-    expect(amqpUrl(cfg, '192.168.1.75')).toBe('amqp://peter:rabbit@192.168.1.75:5672/%2F?connection_attempts=3&heartbeat_interval=3600');
+    expect(amqpUrl(cfg, '192.168.1.75')).toBe('amqp://peter:rabbit@192.168.1.75:5672/%2F?connection_attempts=3&heartbeat_interval=10');
   });
   it('URL-encodes user and password, and masks on request', () => {
     const odd = { ...cfg, rabbitUser: 'a@b', rabbitPassword: 'p:w/@#?' };
     const url = amqpUrl(odd, '127.0.0.11');
-    expect(url).toBe('amqp://a%40b:p%3Aw%2F%40%23%3F@127.0.0.11:5672/%2F?connection_attempts=3&heartbeat_interval=3600');
+    expect(url).toBe('amqp://a%40b:p%3Aw%2F%40%23%3F@127.0.0.11:5672/%2F?connection_attempts=3&heartbeat_interval=10');
     const u = new URL(url);
     expect(decodeURIComponent(u.password)).toBe('p:w/@#?');
-    expect(amqpUrl(odd, '127.0.0.11', { maskPassword: true })).toBe('amqp://a%40b:***@127.0.0.11:5672/%2F?connection_attempts=3&heartbeat_interval=3600');
+    expect(amqpUrl(odd, '127.0.0.11', { maskPassword: true })).toBe('amqp://a%40b:***@127.0.0.11:5672/%2F?connection_attempts=3&heartbeat_interval=10');
   });
   it('brackets IPv6 hosts', () => {
     expect(amqpUrl(cfg, '::1')).toContain('@[::1]:5672/');
