@@ -2,13 +2,14 @@
 // queue per enabled network bound to that network's exchange, consumed exclusively.
 // Every message is decrypted and validated; a bad one is acked and dropped (never
 // requeued: the reference's nack-requeue made a hot loop), counted, and reported once
-// per sender and reason. Duplicates (an outbox resending after a reconnect) are
-// dropped by the per-sender sequence number.
+// per sender and reason. Duplicates (an outbox resending after a reconnect or a nack)
+// are dropped by the per-sender sequence number (seen-window.ts: a late event is kept).
 import type { Channel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
 import { openRecovering } from './connection.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import { EnvelopeError, BrokerClosedError } from './errors.ts';
 import type { Fernet } from './fernet.ts';
+import { SeenWindow } from './seen-window.ts';
 import { EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, queueName, type NetworkName } from './topology.ts';
 
 export interface Subscription {
@@ -59,7 +60,7 @@ const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplica
 export class Receiver {
   readonly counters: Record<NetworkName, NetworkCounters> = { mesh: newCounters(), trace: newCounters(), spy: newCounters() };
   private connection: RecoveringChannelModel | undefined;
-  private readonly lastSeq = new Map<string, number>();
+  private readonly seen = new Map<string, SeenWindow>();
   private readonly reported = new Set<string>();
   private firstSetup = true;
   private closing = false;
@@ -183,13 +184,13 @@ export class Receiver {
       return;
     }
     const key = `${s.network}/${envelope.sender}@${envelope.host}`;
-    const last = this.lastSeq.get(key);
-    if (last !== undefined && envelope.seq <= last) {
+    let seen = this.seen.get(key);
+    if (!seen) this.seen.set(key, (seen = new SeenWindow()));
+    if (!seen.add(envelope.seq)) {
       counters.duplicates++;
       this.ackWhenRoom(channel, msg);
       return;
     }
-    this.lastSeq.set(key, envelope.seq);
     counters.delivered++;
     try {
       s.deliver(envelope);

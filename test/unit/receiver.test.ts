@@ -158,6 +158,15 @@ describe('Receiver: duplicates', () => {
     expect(h.drops).toEqual([]); // duplicates are expected (outbox resends), not reported
   });
 
+  it('keeps a late message that never arrived (nacked, then resent after a later one)', async () => {
+    const h = await start();
+    // m2 was confirmed and delivered; m1 was nacked and comes again after it, then both resends
+    for (const seq of [2, 1, 2, 1]) h.channel.deliver(QUEUE.mesh, body(seq), claim());
+    turn();
+    expect(seqs(h)).toEqual([2, 1]);
+    expect(h.receiver.counters.mesh).toMatchObject({ received: 4, delivered: 2, duplicates: 2, dropped: 0 });
+  });
+
   it('numbers messages per network, sender and host', async () => {
     const h = await start();
     h.channel.deliver(QUEUE.mesh, body(5));
