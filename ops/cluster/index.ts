@@ -330,11 +330,21 @@ export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
 
 /** Resolves 'n2', '2', 'n2@localhost', 'rabbit@10.77.0.12' or an address to a node spec. */
 function resolveNode(o: ResolvedOptions, names: string[], node: string | number): NodeSpec {
-  for (const name of names) {
-    const spec = nodeSpec(o, indexOf(name, o.namePrefix)!);
-    if ([spec.name, String(spec.index), spec.erlangNode, spec.host, spec.ns].includes(String(node))) return spec;
-  }
-  throw new ClusterError(`no node '${node}' in ${o.dir}`, names.length ? `nodes: ${names.join(', ')}` : 'no cluster is up: mirosnet cluster up');
+  return pickNode(
+    names.map((name) => nodeSpec(o, indexOf(name, o.namePrefix)!)),
+    node,
+    o.dir,
+  );
+}
+
+/** What names a node: 'n2', 2, its Erlang name, its address or its namespace. */
+type NodeRef = Pick<NodeLocation, 'name' | 'index' | 'erlangNode' | 'host' | 'ns'>;
+
+/** The node `ref` names among `nodes`, or a ClusterError that lists them. */
+export function pickNode<T extends NodeRef>(nodes: T[], ref: string | number, dir: string): T {
+  const found = nodes.find((n) => [n.name, String(n.index), n.erlangNode, n.host, n.ns].includes(String(ref)));
+  if (!found) throw new ClusterError(`no node '${ref}' in ${dir}`, nodes.length ? `nodes: ${nodes.map((n) => n.name).join(', ')}` : `no cluster is up: mirosnet cluster up${dirArg(dir)}`);
+  return found;
 }
 
 function context(dir?: string) {
@@ -415,7 +425,5 @@ export function locateNodes(opts: { dir?: string } = {}): { dir: string; backend
 /** `node` ('n2', 2, its Erlang name, address or namespace) among `nodes`, or a ClusterError naming them. */
 export function locateNode(node: string | number, opts: { dir?: string } = {}): { dir: string; backend?: BackendKind; machine?: string; node: NodeLocation; nodes: NodeLocation[] } {
   const all = locateNodes(opts);
-  const found = all.nodes.find((n) => [n.name, String(n.index), n.erlangNode, n.host, n.ns].includes(String(node)));
-  if (!found) throw new ClusterError(`no node '${node}' in ${all.dir}`, all.nodes.length ? `nodes: ${all.nodes.map((n) => n.name).join(', ')}` : `no cluster is up: mirosnet cluster up${dirArg(all.dir)}`);
-  return { ...all, node: found };
+  return { ...all, node: pickNode(all.nodes, node, all.dir) };
 }

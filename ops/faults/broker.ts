@@ -14,6 +14,7 @@ import { up } from '../cluster/index.ts';
 import { type NodeLocation, locateNode } from '../cluster/index.ts';
 import { ClusterError } from '../cluster/errors.ts';
 import { childrenOf, procState, signal, waitGone } from '../cluster/process.ts';
+import { until } from '../util/wait.ts';
 import { UnsupportedError } from './errors.ts';
 import { type FaultOptions, type FaultRecord, record } from './record.ts';
 
@@ -50,8 +51,8 @@ export async function pauseBroker(node: string | number, opts: FaultOptions = {}
   const { backend, node: n, dir } = located(node, opts, 'pause-broker');
   const beam = running(n, 'pause-broker', dir);
   signal(beam, 'SIGSTOP');
-  for (let i = 0; i < 50 && procState(beam) !== 'T'; i++) await new Promise((r) => setTimeout(r, 20));
-  if (procState(beam) !== 'T') throw new ClusterError(`pause-broker: beam.smp ${beam} of ${n.name} did not stop (state ${procState(beam) ?? 'gone'})`);
+  // no event tells when the kernel has stopped it: read its state (T) from /proc
+  if (!(await until(() => procState(beam) === 'T', 1000, 20))) throw new ClusterError(`pause-broker: beam.smp ${beam} of ${n.name} did not stop (state ${procState(beam) ?? 'gone'})`);
   return record('pause-broker', [n.name], backend, `SIGSTOP beam.smp ${beam}`, { kind: 'resume-broker', target: [n.name] });
 }
 

@@ -13,7 +13,7 @@
 // this machine's network stack: these throw UnsupportedError (the CLI exits 2).
 import { spawn } from 'node:child_process';
 import { ClusterError } from '../cluster/errors.ts';
-import { type NodeLocation, locateNodes } from '../cluster/index.ts';
+import { type NodeLocation, locateNodes, pickNode } from '../cluster/index.ts';
 import { UnsupportedError } from './errors.ts';
 import { type FaultKind, type FaultOptions, type FaultRecord, record } from './record.ts';
 
@@ -100,11 +100,7 @@ function netns(opts: FaultOptions, kind: FaultKind): Net {
     backend: all.backend,
     machine: all.machine!,
     nodes: all.nodes,
-    pick(node) {
-      const found = all.nodes.find((n) => [n.name, String(n.index), n.erlangNode, n.host, n.ns].includes(String(node)));
-      if (!found) throw new ClusterError(`no node '${node}' in ${all.dir}`, `nodes: ${all.nodes.map((n) => n.name).join(', ') || 'none'}`);
-      return found as NodeLocation & { ns: string };
-    },
+    pick: (node) => pickNode(all.nodes, node, all.dir) as NodeLocation & { ns: string },
   };
 }
 
