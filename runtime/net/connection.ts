@@ -21,13 +21,8 @@ export function connectionAttempts(url: string): number | undefined {
 }
 
 /**
- * Opens a recovering connection in the background. A permanent error (the broker refused our
- * credentials or vhost) closes it at once: no retry can fix that, and retrying only hides it;
- * `waitForConnect()` then rejects with that error. With `connection_attempts=N` in the URL,
- * `waitForConnect()` rejects once the first N attempts have failed (so startAt fails fast
- * with BrokerUnreachableError instead of waiting out its timeout); the connection itself
- * keeps retrying until it is closed, because a link to another host's broker must still come
- * up when that broker does (its outbox holds the events meanwhile).
+ * Opens a recovering connection in the background; `waitForConnect()` is its first connect
+ * (firstConnect below).
  */
 export async function openRecovering(
   url: string,
@@ -38,53 +33,44 @@ export async function openRecovering(
   const target = `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeatSeconds}`;
   const connection = await connect(target, { recovery: { ...RECOVERY, waitForConnect: false, setup } });
   connection.on('error', () => undefined); // surfaced through 'disconnect' / 'connect-failed'
-  const first = connection.waitForConnect();
-  first.catch(() => undefined);
-  let refused: Error | undefined;
-  connection.on('connect-failed', (err: Error) => {
-    if (refused || classifyError(err) !== 'permanent') return;
-    refused = err;
-    void connection.close().catch(() => undefined); // stops the retries (synchronously)
-  });
-  // amqplib rejects the first wait with 'Connection closed' when we stop it: say why instead
-  const firstOrRefusal = first.catch((err: unknown) => Promise.reject(refused ?? err));
-  firstOrRefusal.catch(() => undefined);
-  connection.waitForConnect = () => firstOrRefusal;
-  const attempts = connectionAttempts(url);
-  if (attempts !== undefined) boundFirstConnect(connection, attempts);
+  const first = firstConnect(connection, connectionAttempts(url));
+  first.catch(() => undefined); // only awaited by callers that wait for the first connect
+  connection.waitForConnect = () => first;
   return connection;
 }
 
 /**
- * Makes `connection.waitForConnect()` reject after `attempts` failed attempts. Called before
- * the first attempt runs: amqplib defers it to the next turn of the event loop.
+ * The first connect as one promise. A permanent error (the broker refused our credentials or
+ * vhost), now or later, closes the connection at once: no retry can fix that, and retrying
+ * only hides it; the first connect then rejects with that error. With `attempts`
+ * (`connection_attempts=N` in the URL) it also rejects once N attempts have failed, so
+ * startAt fails fast with BrokerUnreachableError instead of waiting out its timeout; the
+ * connection itself keeps retrying until it is closed, because a link to another host's
+ * broker must still come up when that broker does (its outbox holds the events meanwhile).
+ * Registered before the first attempt runs: amqplib defers it to the next turn of the loop.
  */
-function boundFirstConnect(connection: RecoveringChannelModel, attempts: number): void {
-  const first = connection.waitForConnect();
-  let failures = 0;
+function firstConnect(connection: RecoveringChannelModel, attempts: number | undefined): Promise<RecoveringChannelModel> {
+  let refusal: Error | undefined;
+  // amqplib's own wait rejects with a bare 'Connection closed' when we stop it: say why instead
+  const own = connection.waitForConnect().catch((err: unknown) => Promise.reject(refusal ?? err));
   let giveUp: (err: Error) => void = () => undefined;
   const exhausted = new Promise<never>((_, reject) => (giveUp = reject));
-  const stopCounting = () => {
-    connection.off('connect-failed', onFailed);
-    connection.off('connect', stopCounting);
-  };
-  const onFailed = (err: Error) => {
+  let failures = 0;
+  connection.on('connect-failed', (err: Error) => {
     if (classifyError(err) === 'permanent') {
-      stopCounting();
-      giveUp(err); // refused: not worth the other attempts
+      if (refusal) return;
+      refusal = err;
+      giveUp(err);
+      void connection.close().catch(() => undefined); // stops the retries
       return;
     }
-    if (++failures < attempts) return;
-    stopCounting();
-    giveUp(
-      new Error(`${attempts} connection attempt${attempts === 1 ? '' : 's'} failed (connectionAttempts / CONNECTION_ATTEMPTS), the last with: ${err.message}`, {
-        cause: err,
-      }),
-    );
-  };
-  connection.on('connect-failed', onFailed);
-  connection.on('connect', stopCounting);
-  const bounded = Promise.race([first, exhausted]);
-  bounded.catch(() => undefined); // only awaited by callers that wait for the first connect
-  connection.waitForConnect = () => bounded;
+    if (attempts !== undefined && ++failures === attempts) {
+      giveUp(
+        new Error(`${attempts} connection attempt${attempts === 1 ? '' : 's'} failed (connectionAttempts / CONNECTION_ATTEMPTS), the last with: ${err.message}`, {
+          cause: err,
+        }),
+      );
+    }
+  });
+  return Promise.race([own, exhausted]);
 }
