@@ -7,7 +7,8 @@ export type { NetworkedOptions, NetworkStats, Lan, SnoopMode } from './net/miros
 export type { NetworkCounters } from './net/receiver.ts';
 export type { LinkSnapshot, LinkState } from './net/broker-link.ts';
 export { SnoopObserver, type SnoopObserverOptions, type SnoopNetwork } from './net/snoop-observer.ts';
-export type { NetOptions, NetConfig } from './net/config.ts';
+export type { NetOptions, NetConfig, Topology } from './net/config.ts';
+export type { Transmission, TransmissionResult } from './net/transmission.ts';
 export { resolveNetConfig, amqpUrl } from './net/config.ts';
 export { RETRY, retryDelayMs, classifyError, type ErrorClass } from './net/retry.ts';
 export { Fernet, generateKey, isValidKey } from './net/fernet.ts';

@@ -196,6 +196,13 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
     return id;
   }
 
+  /**
+   * Called after every run-to-completion step with the event it took from the queue
+   * (also when a state threw). Subclasses learn here that an event has been handled:
+   * the networked charts ack a received event to its broker only now.
+   */
+  protected onEventHandled(_e: Event): void {}
+
   #schedule(): void {
     if (!this.#started || this.#stopped || this.#immediate !== undefined || this.queue.length === 0) return;
     this.#immediate = setImmediate(this.#drainOne);
@@ -217,6 +224,7 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
         defaultOnError(hookError, { chart: this.name, event: e, state: this.state.fun.name });
       }
     }
+    if (e !== undefined) this.onEventHandled(e);
     this.#schedule();
   };
 }

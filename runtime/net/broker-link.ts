@@ -13,7 +13,9 @@ import { Outbox, type OutboxMessage, type OutboxStats } from './outbox.ts';
 export type LinkState = 'connecting' | 'up' | 'down' | 'refused' | 'closed';
 
 export interface BrokerLinkOptions {
-  url: string;
+  /** The broker; clustered: every member of the cluster, tried in order (failover). */
+  urls: string[];
+  connectionName?: string;
   /** For messages and errors: the URL with its password masked. */
   label: string;
   heartbeat: number;
@@ -24,6 +26,8 @@ export interface BrokerLinkOptions {
 
 export interface LinkSnapshot extends OutboxStats {
   broker: string;
+  /** The address:port dialled now (clustered: the member in use or being tried). */
+  endpoint?: string;
   state: LinkState;
   reconnects: number;
   /** Connection attempts that failed (each retry counts). */
@@ -38,12 +42,18 @@ export class BrokerLink {
   private reconnects = 0;
   private failedAttempts = 0;
   private lastError: string | undefined;
+  private endpoint: string | undefined;
   private opening: Promise<void> | undefined;
   /** 'state' after every change of state, 'failed' after every failed attempt. */
   private readonly events = new EventEmitter<{ state: [LinkState]; failed: [] }>();
 
   constructor(private readonly options: BrokerLinkOptions) {
     this.outbox = new Outbox(options.label, options.outboxBound);
+  }
+
+  /** The broker's URL with the password masked (clustered: names the cluster). */
+  get broker(): string {
+    return this.options.label;
   }
 
   get isUp(): boolean {
@@ -93,6 +103,7 @@ export class BrokerLink {
       state: this.state,
       reconnects: this.reconnects,
       failedAttempts: this.failedAttempts,
+      ...(this.endpoint ? { endpoint: this.endpoint } : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...this.outbox.snapshot(),
     };
@@ -102,18 +113,25 @@ export class BrokerLink {
   async close(drainMs = 2000): Promise<void> {
     if (this.state === 'up') await this.outbox.settled(drainMs);
     this.setState('closed');
+    this.outbox.abandon();
     await this.opening?.catch(() => undefined);
     await this.connection?.close().catch(() => undefined);
   }
 
   private async doOpen(): Promise<void> {
-    const connection = await openRecovering(this.options.url, this.options.heartbeat, async (model) => {
+    const connection = await openRecovering(this.options.urls, this.options.heartbeat, async (model) => {
       const channel = await model.createConfirmChannel();
       channel.on('error', () => undefined); // reported through the connection's events
       for (const network of Object.keys(EXCHANGES) as NetworkName[]) {
         await channel.assertExchange(EXCHANGES[network], 'topic', { durable: true });
       }
       this.outbox.attach(channel);
+    }, {
+      ...(this.options.connectionName ? { connectionName: this.options.connectionName } : {}),
+      onEndpoint: (url) => {
+        const u = new URL(url);
+        this.endpoint = u.host;
+      },
     });
     this.connection = connection;
     connection.on('connect', () => {

@@ -4,6 +4,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
+import { readClusterFile } from '../lan/cluster-file.ts';
 import { ConfigError } from './errors.ts';
 import { isValidKey, normaliseKey } from './fernet.ts';
 
@@ -42,7 +43,24 @@ export interface NetOptions {
   startTimeoutMs?: number;
   /** Events held per unreachable broker before OutboxOverflowError. */
   outboxBound?: number;
+  /**
+   * Milliseconds an event may wait in a chart's queue before the broker expires it (env
+   * MIROS_MESSAGE_TTL_MS; default 50000, the reference's). Expired events are dead-lettered
+   * and counted (networkStats(): droppedBy.expired), never lost silently.
+   */
+  messageTtl?: number;
+  /**
+   * 'mesh' (default): a broker per host, each event published to every broker (the reference).
+   * 'clustered': one RabbitMQ cluster; connect to one member (this host's first), fail over to
+   * the others, publish each event once, consume from quorum queues. Env MIROS_TOPOLOGY;
+   * unset, the cluster file's topology is used.
+   */
+  topology?: Topology;
+  /** Names this process in the broker's connection list (default: the script's file name). */
+  processName?: string;
 }
+
+export type Topology = 'mesh' | 'clustered';
 
 export type ConfigSource = 'option' | 'env' | 'dotenv' | 'default';
 
@@ -72,6 +90,9 @@ export interface NetConfig {
   clusterFile?: string;
   startTimeoutMs: number;
   outboxBound: number;
+  messageTtl: number;
+  topology: Topology;
+  processName: string;
   /** Where each of the reference's settings came from (for diagnostics; never holds values). */
   sources: Record<string, ConfigSource>;
 }
@@ -89,6 +110,8 @@ export const DEFAULTS = {
   cacheMaxAgeMinutes: 30,
   startTimeoutMs: 30_000,
   outboxBound: 10_000,
+  messageTtl: 50_000,
+  topology: 'mesh',
 } as const;
 
 /** Option name → environment variable, in the reference's order of checking. */
@@ -101,6 +124,8 @@ export const ENV_NAMES = {
   meshEncryptionKey: 'MESH_ENCRYPTION_KEY',
   snoopTraceEncryptionKey: 'SNOOP_TRACE_ENCRYPTION_KEY',
   snoopSpyEncryptionKey: 'SNOOP_SPY_ENCRYPTION_KEY',
+  messageTtl: 'MIROS_MESSAGE_TTL_MS',
+  topology: 'MIROS_TOPOLOGY',
 } as const;
 type EnvOption = keyof typeof ENV_NAMES;
 
@@ -170,7 +195,7 @@ export function resolveNetConfig(
     return f.value;
   };
 
-  const integer = (option: 'rabbitPort' | 'heartbeatInterval' | 'connectionAttempts', min: number, max: number, fallback: number): number => {
+  const integer = (option: 'rabbitPort' | 'heartbeatInterval' | 'connectionAttempts' | 'messageTtl', min: number, max: number, fallback: number): number => {
     const f = find(option);
     if (!f) {
       sources[option] = 'default';
@@ -212,6 +237,7 @@ export function resolveNetConfig(
   const rabbitPort = integer('rabbitPort', 1, 65535, DEFAULTS.rabbitPort);
   const heartbeatInterval = integer('heartbeatInterval', 0, 65535, DEFAULTS.heartbeatInterval);
   const connectionAttempts = integer('connectionAttempts', 1, 1000, DEFAULTS.connectionAttempts);
+  const messageTtl = integer('messageTtl', 1, 2 ** 31 - 1, DEFAULTS.messageTtl);
   let meshEncryptionKey: string;
   let snoopTraceEncryptionKey: string;
   let snoopSpyEncryptionKey: string;
@@ -255,6 +281,8 @@ export function resolveNetConfig(
   const hostsFileOption = optString('hostsFile');
   const clusterFile = optString('clusterFile');
   const thisAddress = optString('thisAddress');
+  const topology = resolveTopology(find('topology'), clusterFile === undefined ? undefined : path.resolve(cwd, clusterFile));
+  sources.topology = find('topology')?.source ?? 'default';
 
   const config: NetConfig = {
     rabbitUser,
@@ -275,11 +303,46 @@ export function resolveNetConfig(
     cacheMaxAgeMinutes: optNumber('cacheMaxAgeMinutes', 0, DEFAULTS.cacheMaxAgeMinutes, false),
     startTimeoutMs: optNumber('startTimeoutMs', 1, DEFAULTS.startTimeoutMs),
     outboxBound: optNumber('outboxBound', 1, DEFAULTS.outboxBound),
+    messageTtl,
+    topology,
+    processName: optString('processName') ?? defaultProcessName(),
     sources,
   };
   if (thisAddress !== undefined) config.thisAddress = thisAddress;
   if (clusterFile !== undefined) config.clusterFile = path.resolve(cwd, clusterFile);
   return config;
+}
+
+/**
+ * The topology: the option or MIROS_TOPOLOGY, else the cluster file's, else 'mesh'. An explicit
+ * value that contradicts the cluster file is an error: the semantics never flip silently.
+ */
+function resolveTopology(found: Found | undefined, clusterFile: string | undefined): Topology {
+  let explicit: Topology | undefined;
+  if (found) {
+    if (found.value !== 'mesh' && found.value !== 'clustered') {
+      throw new ConfigError(ENV_NAMES.topology, `${found.name} must be 'mesh' or 'clustered', got ${JSON.stringify(found.value)} (from ${found.where})`, {
+        option: 'topology',
+      });
+    }
+    explicit = found.value;
+  }
+  const fromFile = clusterFile !== undefined && existsSync(clusterFile) ? readClusterFile(clusterFile).topology : undefined;
+  if (explicit !== undefined && fromFile !== undefined && explicit !== fromFile) {
+    throw new ConfigError(
+      ENV_NAMES.topology,
+      `${found!.name} is '${explicit}' but the cluster file ${clusterFile} describes a '${fromFile}' cluster: ` +
+        `leave ${found!.name} unset or bring the cluster up with --topology ${explicit}`,
+      { option: 'topology' },
+    );
+  }
+  return explicit ?? fromFile ?? DEFAULTS.topology;
+}
+
+/** `peer` for `node dist/ops/instances/peer.js`: what the broker's connection list calls us. */
+function defaultProcessName(): string {
+  const script = process.argv[1];
+  return script ? path.basename(script).replace(/\.[cm]?[jt]s$/, '') : 'node';
 }
 
 function safeNormalise(v: Uint8Array): string | undefined {

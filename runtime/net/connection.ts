@@ -20,23 +20,73 @@ export function connectionAttempts(url: string): number | undefined {
   return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
 }
 
+export interface OpenOptions {
+  /** The broker's connection list shows this as the client's connection_name. */
+  connectionName?: string;
+  /** Told which endpoint (URL) each attempt dials: the first, and the next after every failure or drop. */
+  onEndpoint?: (url: string) => void;
+}
+
 /**
  * Opens a recovering connection in the background; `waitForConnect()` is its first connect
- * (firstConnect below).
+ * (firstConnect below). With several URLs (the members of one RabbitMQ cluster) each attempt
+ * dials one of them, starting with the first, and a failed attempt or a lost connection moves
+ * on to the next, wrapping: failover. amqplib's recovery re-dials the same URL object each
+ * time, so the object's address is changed between attempts.
  */
 export async function openRecovering(
-  url: string,
+  urls: string | readonly string[],
   heartbeatSeconds: number,
   setup: (model: ChannelModel) => Promise<void>,
+  opts: OpenOptions = {},
 ): Promise<RecoveringChannelModel> {
-  // The seed's URLs carry pika's `heartbeat_interval`; amqplib reads `heartbeat`.
-  const target = `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeatSeconds}`;
-  const connection = await connect(target, { recovery: { ...RECOVERY, waitForConnect: false, setup } });
+  const list = typeof urls === 'string' ? [urls] : [...urls];
+  if (list.length === 0) throw new Error('openRecovering: no broker URL');
+  let at = 0;
+  const target = dialTarget(list[0], heartbeatSeconds);
+  opts.onEndpoint?.(list[0]);
+  const clientProperties = opts.connectionName ? { connection_name: opts.connectionName } : undefined;
+  const connection = await connect(target, { recovery: { ...RECOVERY, waitForConnect: false, setup }, ...(clientProperties ? { clientProperties } : {}) });
   connection.on('error', () => undefined); // surfaced through 'disconnect' / 'connect-failed'
-  const first = firstConnect(connection, connectionAttempts(url));
+  if (list.length > 1) {
+    const next = () => {
+      at = (at + 1) % list.length;
+      Object.assign(target, dialTarget(list[at], heartbeatSeconds));
+      opts.onEndpoint?.(list[at]);
+    };
+    connection.on('connect-failed', next);
+    connection.on('disconnect', next);
+  }
+  const first = firstConnect(connection, connectionAttempts(list[0]) === undefined ? undefined : connectionAttempts(list[0])! * list.length);
   first.catch(() => undefined); // only awaited by callers that wait for the first connect
   connection.waitForConnect = () => first;
   return connection;
+}
+
+/** amqplib's object form of a URL (its `connect` reads these fields on every attempt). */
+export interface DialTarget {
+  protocol: string;
+  hostname: string;
+  port: number;
+  username: string;
+  password: string;
+  vhost: string;
+  heartbeat: number;
+}
+
+/** The seed's URLs carry pika's `heartbeat_interval` and `connection_attempts`; the heartbeat is passed on, in seconds. */
+export function dialTarget(url: string, heartbeatSeconds: number): DialTarget {
+  const u = new URL(url);
+  const protocol = u.protocol.replace(/:$/, '');
+  return {
+    protocol,
+    hostname: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : protocol === 'amqps' ? 5671 : 5672,
+    username: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    vhost: decodeURIComponent(u.pathname.slice(1) || '/'),
+    heartbeat: heartbeatSeconds,
+  };
 }
 
 /**
@@ -73,4 +123,12 @@ function firstConnect(connection: RecoveringChannelModel, attempts: number | und
     }
   });
   return Promise.race([own, exhausted]);
+}
+
+/**
+ * What the broker's connection list (and the management API's /api/connections) shows as
+ * this connection's name: `miros/<role> <program>[<pid>]@<host>`, e.g. `miros/pub peer[4711]@10.77.0.12`.
+ */
+export function connectionName(role: 'pub' | 'sub' | 'snoop', program: string, host: string): string {
+  return `miros/${role} ${program}[${process.pid}]@${host}`;
 }

@@ -5,13 +5,15 @@ import { Event } from '../hsm/index.ts';
 import { formatTimestamp, nowMicros } from '../hsm/instrumentation.ts';
 import { discoverHosts } from '../lan/index.ts';
 import { BrokerLink, type LinkSnapshot } from './broker-link.ts';
+import { connectionName } from './connection.ts';
 import { amqpUrl, resolveNetConfig, type NetConfig, type NetOptions } from './config.ts';
 import { encodeEnvelope, type Envelope } from './envelope.ts';
 import { BrokerAccessRefusedError, BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
 import { Fernet } from './fernet.ts';
-import { Receiver, type NetworkCounters, type Subscription } from './receiver.ts';
+import { Receiver, newCounters, type NetworkCounters, type Subscription } from './receiver.ts';
 import { classifyError, replyCodeOf } from './retry.ts';
 import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
+import { PendingTransmission, type Transmission } from './transmission.ts';
 import { EXCHANGES, SENDER_HEADER, SNOOP_ROUTING_KEYS, SNOOP_SIGNALS, type NetworkName } from './topology.ts';
 
 /** What the networked layer needs from a chart. */
@@ -46,6 +48,7 @@ export interface NetworkedOptions extends NetOptions {
 export type SnoopMode = 'off' | 'color' | 'plain';
 
 export interface NetworkStats {
+  topology: 'mesh' | 'clustered';
   mesh: NetworkCounters & { sent: number; self: number };
   trace: NetworkCounters & { sent: number };
   spy: NetworkCounters & { sent: number };
@@ -54,6 +57,12 @@ export interface NetworkStats {
   brokers: LinkSnapshot[];
   /** Brokers that refused our credentials or vhost (their links are not retried). */
   refusedBrokers: number;
+  /**
+   * Every message lost, by reason, over all networks: 'expired' (waited longer than messageTtl
+   * in our queue), 'overflow' (an outbox was full: deliveryErrors), 'undecryptable', 'malformed'
+   * (every envelope error but a wrong key), and any other reason the broker gave for a dead letter.
+   */
+  drops: Record<string, number>;
 }
 
 export interface Lan {
@@ -62,17 +71,27 @@ export interface Lan {
   addresses: string[];
 }
 
+/** Dead-letter reasons RabbitMQ gives besides 'expired' (x-death), kept as they are in `drops`. */
+const DEAD_REASONS = { maxlen: true, rejected: true, delivery_limit: true, dead: true } as const;
+
 type Phase = 'new' | 'starting' | 'running' | 'stopped';
 
 /** How long startAt waits for a link to another host's broker that neither comes up nor fails. */
 const OTHER_LINK_WAIT_MS = 2000;
+/** The key of the one link of the clustered topology. */
+const CLUSTER_LINK = 'cluster';
 
 export class MirosNets {
   readonly config: NetConfig;
   readonly lan: Lan;
   snoop: { trace: SnoopMode; spy: SnoopMode } = { trace: 'off', spy: 'off' };
   private readonly fernets: Record<NetworkName, Fernet>;
+  /** Mesh topology: one link per host's broker, keyed by address. Clustered: one, keyed CLUSTER_LINK. */
   private readonly links = new Map<string, BrokerLink>();
+  /** Received mesh events in the chart's queue, with the ack each releases once handled. */
+  private readonly pendingAcks = new WeakMap<Event, () => void>();
+  /** The brokers discovery found listed (hosts, hosts file, cluster file, ARP): clustered, the members. */
+  private listedBrokers: string[] = [];
   private receiver: Receiver | undefined;
   private phase: Phase = 'new';
   // Sequence numbers start from the clock so they keep growing across restarts of a node.
@@ -137,13 +156,17 @@ export class MirosNets {
     try {
       await this.discover();
       const own = amqpUrl(this.config, this.host);
+      const consumeFrom = this.clustered ? this.clusterUrls() : [own];
       this.receiver = new Receiver({
-        url: own,
-        label: maskUrlPassword(own),
+        urls: consumeFrom,
+        label: maskUrlPassword(consumeFrom[0]),
         chartName: this.name,
+        host: this.host,
+        topology: this.config.topology,
+        messageTtl: this.config.messageTtl,
         heartbeat: this.config.heartbeatInterval,
+        connectionName: connectionName('sub', this.config.processName, this.host),
         subscriptions: this.subscriptions(),
-        backlog: () => this.chart.queue.length,
         onDrop: this.warn,
         // a refusal at startAt rejects it (below); one later (credentials changed on the broker)
         // has stopped the connection for good (connection.ts), so say so, once
@@ -165,11 +188,12 @@ export class MirosNets {
           { cause: err },
         );
       }
-      for (const address of this.lan.addresses) this.addBroker(address);
+      if (this.clustered) this.addClusterLink();
+      else for (const address of this.lan.addresses) this.addBroker(address);
       await this.waitForLinks();
       this.phase = 'running';
       startChart();
-      this.scheduleRediscovery();
+      if (!this.clustered) this.scheduleRediscovery();
     } catch (err) {
       this.phase = 'stopped';
       await this.closeAll(false);
@@ -199,16 +223,49 @@ export class MirosNets {
     for (const warning of found.warnings) this.warn(`${this.name}: discovery: ${warning}`);
     this.lan.this.address = found.thisAddress;
     for (const address of found.addresses) this.noteAddress(address);
-    if (this.phase === 'running') for (const address of this.lan.addresses) this.addBroker(address);
+    // the brokers some source listed (discovery always adds this host, a cluster member or not)
+    const listed = new Set(Object.values(found.sources).flat());
+    this.listedBrokers = found.addresses.filter((address) => listed.has(address));
+    if (this.phase === 'running' && !this.clustered) for (const address of this.lan.addresses) this.addBroker(address);
+  }
+
+  private get clustered(): boolean {
+    return this.config.topology === 'clustered';
+  }
+
+  /**
+   * The cluster's members as URLs, in the order to try them: this host's own node first when
+   * it is one; otherwise starting at a member picked by the process id, so the processes of a
+   * host without a node spread over the cluster. Failover goes down the list, wrapping.
+   */
+  private clusterUrls(): string[] {
+    const members = this.listedBrokers.length > 0 ? this.listedBrokers : [this.host];
+    const own = members.indexOf(this.host);
+    const first = own >= 0 ? own : process.pid % members.length;
+    return members.map((_, i) => amqpUrl(this.config, members[(first + i) % members.length]));
+  }
+
+  /** Clustered: one link to the cluster, publishing each event once. */
+  private addClusterLink(): void {
+    const urls = this.clusterUrls();
+    this.links.set(CLUSTER_LINK, this.newLink(urls, maskUrlPassword(urls[0]).replace(/@[^/]+/, `@cluster(${urls.length} nodes)`)));
+  }
+
+  /** The chart has handled a received event (its run-to-completion step ended): ack it now. */
+  eventHandled(e: Event): void {
+    const ack = this.pendingAcks.get(e);
+    if (ack === undefined) return;
+    this.pendingAcks.delete(e);
+    ack();
   }
 
   // ---- sending -------------------------------------------------------------------------
 
-  transmit(event: Event): void {
+  transmit(event: Event): Transmission {
     if (this.phase !== 'running') {
       throw new IllegalOperationError(`transmit(${event.signalName}) on chart ${this.name} before startAt() resolved or after stop()`);
     }
-    this.send('mesh', this.config.txRoutingKey, event.signalName, event.payload ?? null);
+    return this.send('mesh', this.config.txRoutingKey, event.signalName, event.payload ?? null);
   }
 
   snoopScribble(message: string): void {
@@ -228,8 +285,17 @@ export class MirosNets {
 
   stats(): NetworkStats {
     const counters = this.receiver?.counters;
-    const zero = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0 });
+    const zero = newCounters;
+    const drops: Record<string, number> = {};
+    for (const c of Object.values(counters ?? {})) {
+      for (const [reason, n] of Object.entries(c.droppedBy)) {
+        const key = reason === 'decrypt' ? 'undecryptable' : reason === 'expired' ? 'expired' : reason in DEAD_REASONS ? reason : 'malformed';
+        drops[key] = (drops[key] ?? 0) + n;
+      }
+    }
+    if (this.deliveryErrors > 0) drops.overflow = this.deliveryErrors;
     return {
+      topology: this.config.topology,
       // mesh.delivered: events posted into this chart; mesh.self: our own events that came back
       mesh: {
         ...(counters?.mesh ?? zero()),
@@ -242,6 +308,7 @@ export class MirosNets {
       deliveryErrors: this.deliveryErrors,
       brokers: [...this.links.values()].map((link) => link.snapshot()),
       refusedBrokers: this.refusedBrokers.size,
+      drops,
     };
   }
 
@@ -254,11 +321,13 @@ export class MirosNets {
     this.send(network, SNOOP_ROUTING_KEYS[network], signal, body);
   }
 
-  private send(network: NetworkName, routingKey: string, signal: string, payload: unknown): void {
+  private send(network: NetworkName, routingKey: string, signal: string, payload: unknown): PendingTransmission {
+    const seq = ++this.seq[network];
+    const transmission = new PendingTransmission(seq);
     const content = encodeEnvelope(this.fernets[network], {
       sender: this.name,
       host: this.host,
-      seq: ++this.seq[network],
+      seq,
       ts: Date.now(),
       signal,
       payload,
@@ -276,15 +345,18 @@ export class MirosNets {
       },
     };
     for (const link of this.links.values()) {
+      const outcome = transmission.expect(link.broker);
       try {
-        link.publish(message);
+        link.publish({ ...message, onConfirmed: outcome.confirm, onAbandoned: outcome.fail });
       } catch (err) {
         if (!(err instanceof OutboxOverflowError)) throw err;
+        outcome.fail();
         this.deliveryErrors++;
         if (this.options.onDeliveryError) this.options.onDeliveryError(err);
         else this.warn(`${this.name}: ${err.message}`);
       }
     }
+    return transmission.seal();
   }
 
   private subscriptions(): Subscription[] {
@@ -293,7 +365,7 @@ export class MirosNets {
         network: 'mesh',
         bindingKey: this.config.rxRoutingKey,
         fernet: this.fernets.mesh,
-        deliver: (e) => this.onMesh(e),
+        deliver: (e, handled) => this.onMesh(e, handled),
         skipSender: this.senderId(),
       },
     ];
@@ -303,7 +375,10 @@ export class MirosNets {
         network,
         bindingKey: SNOOP_ROUTING_KEYS[network],
         fernet: this.fernets[network],
-        deliver: (e) => this.onSnoop(network, e),
+        deliver: (e, handled) => {
+          handled();
+          this.onSnoop(network, e);
+        },
       });
     }
     return list;
@@ -317,13 +392,16 @@ export class MirosNets {
     return envelope.sender === this.name && envelope.host === this.host;
   }
 
-  private onMesh(envelope: Envelope): void {
+  private onMesh(envelope: Envelope, handled: () => void): void {
     if (this.isSelf(envelope)) {
       this.selfDropped++;
+      handled();
       return;
     }
     this.learnFrom(envelope);
-    this.chart.postFifo(new Event(envelope.signal, envelope.payload ?? undefined));
+    const event = new Event(envelope.signal, envelope.payload ?? undefined);
+    this.pendingAcks.set(event, handled);
+    this.chart.postFifo(event);
   }
 
   private onSnoop(network: 'trace' | 'spy', envelope: Envelope): void {
@@ -335,7 +413,7 @@ export class MirosNets {
 
   /** A message from a host we had not found ourselves: link to its broker too (the reference's "alien"). */
   private learnFrom(envelope: Envelope): void {
-    if (this.phase !== 'running' || this.links.has(envelope.host)) return;
+    if (this.phase !== 'running' || this.clustered || this.links.has(envelope.host)) return;
     this.noteAddress(envelope.host);
     this.addBroker(envelope.host);
   }
@@ -349,10 +427,14 @@ export class MirosNets {
   private addBroker(address: string): void {
     if (this.links.has(address) || this.phase === 'stopped') return;
     const url = amqpUrl(this.config, address);
-    const label = maskUrlPassword(url);
+    this.links.set(address, this.newLink([url], maskUrlPassword(url)));
+  }
+
+  private newLink(urls: string[], label: string): BrokerLink {
     const link = new BrokerLink({
-      url,
+      urls,
       label,
+      connectionName: connectionName('pub', this.config.processName, this.host),
       heartbeat: this.config.heartbeatInterval,
       outboxBound: this.config.outboxBound,
       onProblem: (err, cause) => {
@@ -372,8 +454,8 @@ export class MirosNets {
         this.warn(`${this.name}: broker ${label} unreachable (${err.message}); holding its events and retrying`);
       },
     });
-    this.links.set(address, link);
     link.open().catch((err) => this.warn(`${this.name}: cannot open a link to ${label}: ${(err as Error).message}`));
+    return link;
   }
 
   /**
@@ -389,12 +471,12 @@ export class MirosNets {
     const timeout = this.config.startTimeoutMs;
     await Promise.all(
       [...this.links.entries()].map(([address, link]) =>
-        address === this.host ? link.whenSettled(timeout) : link.whenSettled(Math.min(timeout, OTHER_LINK_WAIT_MS), { untilFailure: true }),
+        address === this.host || address === CLUSTER_LINK ? link.whenSettled(timeout) : link.whenSettled(Math.min(timeout, OTHER_LINK_WAIT_MS), { untilFailure: true }),
       ),
     );
     for (const [address, link] of this.links) {
       const snap = link.snapshot();
-      const own = address === this.host;
+      const own = address === this.host || address === CLUSTER_LINK;
       if (snap.state === 'up' || this.reportedBrokers.has(snap.broker) || (!own && snap.lastError === undefined)) continue;
       this.reportedBrokers.add(snap.broker);
       this.warn(

@@ -3,6 +3,7 @@
 // the engine's StateTable. Constructors do no network I/O; `await chart.startAt(state)` connects.
 import { ActiveObject, StateTable, type Event, type SignalHandler, type State, type StateBlueprint } from '../hsm/index.ts';
 import { MirosNets, type Lan, type NetworkStats, type NetworkedOptions } from './miros-nets.ts';
+import type { Transmission } from './transmission.ts';
 
 /** An ActiveObject on the mesh and snoop networks (miros-rabbitmq's NetworkedActiveObject). */
 export class NetworkedActiveObject extends ActiveObject {
@@ -24,9 +25,18 @@ export class NetworkedActiveObject extends ActiveObject {
     await this.nets.start(() => super.startAt(initialState));
   }
 
-  /** Sends `event` to every other chart on the mesh whose rxRoutingKey matches our txRoutingKey. */
-  transmit(event: Event): void {
-    this.nets.transmit(event);
+  /**
+   * Sends `event` to every other chart on the mesh whose rxRoutingKey matches our txRoutingKey.
+   * The returned handle's `settled` resolves once every broker has confirmed it (or given up on it);
+   * ignore it unless the application needs to know.
+   */
+  transmit(event: Event): Transmission {
+    return this.nets.transmit(event);
+  }
+
+  /** A received mesh event is acked to its broker only once its run-to-completion step has ended. */
+  protected override onEventHandled(e: Event): void {
+    this.nets.eventHandled(e);
   }
 
   enableSnoopTrace(): void {

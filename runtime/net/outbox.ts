@@ -15,6 +15,10 @@ export interface OutboxMessage {
   routingKey: string;
   content: Buffer;
   options: Options.Publish;
+  /** Called once, when the broker has confirmed this message. */
+  onConfirmed?: () => void;
+  /** Called once, if the outbox is closed with this message still unconfirmed. */
+  onAbandoned?: () => void;
 }
 
 export interface OutboxStats {
@@ -109,6 +113,11 @@ export class Outbox {
     });
   }
 
+  /** The link is closing for good: tell the owners of what was never confirmed (it stays counted here). */
+  abandon(): void {
+    for (const message of this.inFlight.concat(this.pending)) message.onAbandoned?.();
+  }
+
   private flush(): void {
     const channel = this.channel;
     const generation = this.generation;
@@ -135,6 +144,7 @@ export class Outbox {
       const at = this.inFlight.indexOf(message);
       if (at >= 0) this.inFlight.splice(at, 1);
       this.stats.confirmed++;
+      message.onConfirmed?.();
       if (this.size === 0) for (const wake of [...this.emptyWaiters]) wake();
       return;
     }

@@ -1,22 +1,32 @@
-// What a node receives: one recovering connection to its OWN broker, one durable
-// queue per enabled network bound to that network's exchange, consumed exclusively.
-// Every message is decrypted and validated; a bad one is acked and dropped (never
-// requeued: the reference's nack-requeue made a hot loop), counted, and reported once
-// per sender and reason. Duplicates (an outbox resending after a reconnect or a nack)
-// are dropped by the per-sender sequence number (seen-window.ts: a late event is kept).
+// What a chart receives: one recovering connection to its own broker (or, clustered, to one
+// member of the cluster, failing over to the others), one queue per enabled network bound
+// to that network's exchange, consumed by this process alone. Every message is decrypted and
+// validated; a bad one is acked and dropped (never requeued: the reference's nack-requeue
+// made a hot loop), counted, and reported once per sender and reason. Duplicates (an outbox
+// resending after a reconnect or a nack) are dropped by the per-sender sequence number
+// (seen-window.ts: a late event is kept). A mesh event is acked only once the chart's
+// run-to-completion step has handled it (ack-tracker.ts), so a killed process loses none:
+// the broker redelivers what was not acked (at least once). A chart's queues outlive a
+// crash (QUEUE_EXPIRES_MS) and are found again by its restart; expired messages are
+// dead-lettered to a queue of the chart's own and counted as drops ('expired').
 import type { Channel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
+import { AckTracker } from './ack-tracker.ts';
 import { openRecovering } from './connection.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
-import { EnvelopeError, BrokerClosedError } from './errors.ts';
+import { EnvelopeError } from './errors.ts';
 import type { Fernet } from './fernet.ts';
 import { SeenWindow } from './seen-window.ts';
-import { EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, queueName, type NetworkName } from './topology.ts';
+import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
 
 export interface Subscription {
   network: NetworkName;
   bindingKey: string;
   fernet: Fernet;
-  deliver: (envelope: Envelope) => void;
+  /**
+   * Takes a valid envelope; `handled` acks it (with everything delivered before it). The mesh
+   * calls it after the chart's run-to-completion step for the event; a snoop line at once.
+   */
+  deliver: (envelope: Envelope, handled: () => void) => void;
   /**
    * Messages whose sender header names this node are acked without decrypting (the mesh:
    * a node's own events come back from its own broker and are never for it). The header
@@ -33,47 +43,60 @@ export interface NetworkCounters {
   droppedBy: Record<string, number>;
   /** Our own messages, skipped (see Subscription.skipSender). */
   own: number;
+  /** Deliveries the broker flagged as redelivered (after a lost connection or a restart): at least once. */
+  redelivered: number;
 }
 
 export interface ReceiverOptions {
-  url: string;
+  /** The own broker; clustered: every member, this host's first (failover goes down the list). */
+  urls: string[];
   label: string;
   chartName: string;
+  /** This host's address: part of the queue names in a cluster. */
+  host: string;
+  topology: TopologyKind;
+  messageTtl: number;
   heartbeat: number;
+  connectionName?: string;
   maxBodyBytes?: number;
   subscriptions: Subscription[];
-  /** Events waiting in the chart's queue: above BACKLOG_HIGH, acks wait and the broker holds the rest. */
-  backlog: () => number;
   /** Called once per (sender, reason) with a one-line explanation of a dropped message. */
   onDrop: (message: string) => void;
   onProblem?: (err: Error) => void;
 }
 
-/** Unacked deliveries per channel: how much the broker hands us before waiting for acks. */
+/**
+ * Unacked deliveries per consumer: how much the broker hands us before waiting for acks. As
+ * a mesh event is acked only once handled, this also bounds the chart's queue of received events.
+ */
 export const PREFETCH = 500;
-/** Flow control: stop acking while the chart has more than this queued, resume below BACKLOG_LOW. */
-export const BACKLOG_HIGH = 1000;
-export const BACKLOG_LOW = 250;
 
-const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0 });
+export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0 });
 
 export class Receiver {
   readonly counters: Record<NetworkName, NetworkCounters> = { mesh: newCounters(), trace: newCounters(), spy: newCounters() };
   private connection: RecoveringChannelModel | undefined;
   private readonly seen = new Map<string, SeenWindow>();
   private readonly reported = new Set<string>();
-  private firstSetup = true;
   private closing = false;
-  /** Messages delivered to the chart but not acked yet (flow control), per channel. */
-  private readonly held = new Map<Channel, ConsumeMessage>();
-  private releaseTimer: NodeJS.Timeout | undefined;
-  private releaseSoon: NodeJS.Immediate | undefined;
+  private readonly trackers = new Map<Channel, AckTracker<ConsumeMessage>>();
+  /** Dead-letter routing key (a queue name) → the network it belongs to. */
+  private readonly networkOfQueue = new Map<string, NetworkName>();
+  private endpoint: string | undefined;
 
   constructor(private readonly options: ReceiverOptions) {}
 
+  /** The URL the connection dials now (clustered: the member in use or being tried). */
+  get currentEndpoint(): string | undefined {
+    return this.endpoint;
+  }
+
   /** Connects and consumes; rejects if the first connection fails within timeoutMs. */
   async open(timeoutMs: number): Promise<void> {
-    const connection = await openRecovering(this.options.url, this.options.heartbeat, (model) => this.setup(model));
+    const connection = await openRecovering(this.options.urls, this.options.heartbeat, (model) => this.setup(model), {
+      ...(this.options.connectionName ? { connectionName: this.options.connectionName } : {}),
+      onEndpoint: (url) => (this.endpoint = url),
+    });
     this.connection = connection;
     let lastError: Error | undefined;
     const onFailed = (err: Error) => {
@@ -101,12 +124,15 @@ export class Receiver {
     }
   }
 
-  /** Stops consuming; with deleteQueues (a clean stop) the node's queues are removed too. */
+  /**
+   * Stops consuming; with deleteQueues (a clean stop: the chart leaves the mesh) its queues are
+   * removed too. Without (a crash, or a stop that keeps them), they wait for a restart of the
+   * same chart on the same host for QUEUE_EXPIRES_MS. Unacked deliveries go back to the broker.
+   */
   async close(deleteQueues: boolean): Promise<void> {
     this.closing = true;
-    clearInterval(this.releaseTimer);
-    if (this.releaseSoon) clearImmediate(this.releaseSoon);
-    this.held.clear();
+    for (const tracker of this.trackers.values()) tracker.discard();
+    this.trackers.clear();
     const connection = this.connection;
     this.connection = undefined;
     if (!connection) return;
@@ -116,8 +142,8 @@ export class Receiver {
           connection.createChannel(),
           new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
         ]);
-        for (const s of this.options.subscriptions) {
-          await channel.deleteQueue(queueName(s.network, this.options.chartName)).catch(() => undefined);
+        for (const name of [...this.networkOfQueue.keys(), this.deadQueue().name]) {
+          await channel.deleteQueue(name).catch(() => undefined);
         }
       } catch {
         // broker away: the queues expire by themselves (QUEUE_EXPIRES_MS)
@@ -126,52 +152,58 @@ export class Receiver {
     await connection.close().catch(() => undefined);
   }
 
+  private deadQueue() {
+    return deadQueuePlan(this.options.chartName, this.options.host, this.options);
+  }
+
   private async setup(model: { createChannel(): Promise<Channel> }): Promise<void> {
     const channel = await model.createChannel();
     channel.on('error', () => undefined);
     await channel.prefetch(PREFETCH);
-    channel.on('close', () => this.held.delete(channel));
+    const tracker = new AckTracker<ConsumeMessage>((last) => channel.ack(last, true));
+    this.trackers.set(channel, tracker);
+    channel.on('close', () => {
+      tracker.discard();
+      this.trackers.delete(channel);
+    });
+    const dead = this.deadQueue();
+    await channel.assertExchange(DEAD_EXCHANGE, 'direct', { durable: true });
+    await channel.assertQueue(dead.name, dead.options);
     for (const s of this.options.subscriptions) {
-      const queue = queueName(s.network, this.options.chartName);
+      const plan = queuePlan(s.network, this.options.chartName, this.options.host, this.options);
+      this.networkOfQueue.set(plan.name, s.network);
       await channel.assertExchange(EXCHANGES[s.network], 'topic', { durable: true });
-      if (this.firstSetup) {
-        // A fresh start: forget what a previous run with this name left behind. ifUnused
-        // makes this fail while another live process consumes the queue.
-        await this.deleteStaleQueue(model, queue);
-      }
-      await channel.assertQueue(queue, {
-        durable: true,
-        arguments: { 'x-message-ttl': MESSAGE_TTL_MS, 'x-expires': QUEUE_EXPIRES_MS },
-      });
-      await channel.bindQueue(queue, EXCHANGES[s.network], s.bindingKey);
-      await channel.consume(queue, (msg) => msg && this.onMessage(channel, s, msg), { exclusive: true });
+      await channel.assertQueue(plan.name, plan.options);
+      await channel.bindQueue(plan.name, EXCHANGES[s.network], s.bindingKey);
+      await channel.bindQueue(dead.name, DEAD_EXCHANGE, plan.name);
+      await channel.consume(plan.name, (msg) => msg && this.onMessage(channel, tracker, s, msg), { exclusive: plan.exclusiveConsumer });
     }
-    this.firstSetup = false;
+    await channel.consume(dead.name, (msg) => msg && this.onDead(tracker, msg), { exclusive: dead.exclusiveConsumer });
   }
 
-  private async deleteStaleQueue(model: { createChannel(): Promise<Channel> }, queue: string): Promise<void> {
-    const probe = await model.createChannel();
-    probe.on('error', () => undefined);
-    try {
-      await probe.deleteQueue(queue, { ifUnused: true });
-      await probe.close();
-    } catch (err) {
-      const e = err as { code?: number; classId?: number; methodId?: number; message: string };
-      throw new BrokerClosedError(
-        `queue ${queue} on ${this.options.label} is in use: is another process running a chart named ` +
-          `"${this.options.chartName}"? (${e.message})`,
-        { replyCode: e.code ?? 0, classId: e.classId, methodId: e.methodId },
-      );
+  /** A message that died in one of our queues (expired by its TTL, or rejected): counted by reason. */
+  private onDead(tracker: AckTracker<ConsumeMessage>, msg: ConsumeMessage): void {
+    const handled = tracker.add(msg);
+    const network = this.networkOfQueue.get(msg.fields.routingKey);
+    const deaths = msg.properties.headers?.['x-death'] as Array<{ reason?: string }> | undefined;
+    const reason = deaths?.[0]?.reason ?? String(msg.properties.headers?.['x-first-death-reason'] ?? 'dead');
+    if (network) {
+      const claimed = msg.properties.headers?.[SENDER_HEADER];
+      this.counters[network].received++;
+      this.drop(network, typeof claimed === 'string' ? claimed : 'an unknown sender', reason, `the broker ${reason === 'expired' ? `expired it after ${this.options.messageTtl} ms in the queue (messageTtl)` : `dead-lettered it (${reason})`}`);
     }
+    handled();
   }
 
-  private onMessage(channel: Channel, s: Subscription, msg: ConsumeMessage): void {
+  private onMessage(_channel: Channel, tracker: AckTracker<ConsumeMessage>, s: Subscription, msg: ConsumeMessage): void {
     const counters = this.counters[s.network];
     counters.received++;
+    if (msg.fields.redelivered) counters.redelivered++;
+    const handled = tracker.add(msg);
     const claimed = msg.properties.headers?.[SENDER_HEADER];
     if (s.skipSender !== undefined && claimed === s.skipSender) {
       counters.own++;
-      this.ackWhenRoom(channel, msg);
+      handled();
       return;
     }
     let envelope: Envelope;
@@ -180,7 +212,7 @@ export class Receiver {
     } catch (err) {
       const reason = err instanceof EnvelopeError ? err.reason : 'schema';
       this.drop(s.network, typeof claimed === 'string' ? claimed : 'an unknown sender', reason, (err as Error).message);
-      this.ackWhenRoom(channel, msg);
+      handled();
       return;
     }
     const key = `${s.network}/${envelope.sender}@${envelope.host}`;
@@ -188,42 +220,16 @@ export class Receiver {
     if (!seen) this.seen.set(key, (seen = new SeenWindow()));
     if (!seen.add(envelope.seq)) {
       counters.duplicates++;
-      this.ackWhenRoom(channel, msg);
+      handled();
       return;
     }
     counters.delivered++;
     try {
-      s.deliver(envelope);
+      s.deliver(envelope, handled);
     } catch (err) {
+      handled();
       console.error(`[miros-rabbitmq] ${this.options.chartName}: a ${s.network} handler threw:`, err);
     }
-    this.ackWhenRoom(channel, msg);
-  }
-
-  /**
-   * Acks in batches: the latest delivery of each channel is acked with allUpTo once the
-   * current burst of deliveries is handled (setImmediate), or, while the chart is more
-   * than BACKLOG_HIGH events behind, only when it is back under BACKLOG_LOW: unacked
-   * messages make the broker wait (prefetch), so the backlog stays bounded.
-   */
-  private ackWhenRoom(channel: Channel, msg: ConsumeMessage): void {
-    this.held.set(channel, msg);
-    if (this.releaseTimer || this.releaseSoon) return;
-    this.releaseSoon = setImmediate(() => {
-      this.releaseSoon = undefined;
-      if (this.options.backlog() <= BACKLOG_HIGH) return this.release();
-      this.releaseTimer = setInterval(() => {
-        if (this.options.backlog() > BACKLOG_LOW) return;
-        clearInterval(this.releaseTimer);
-        this.releaseTimer = undefined;
-        this.release();
-      }, 5);
-    });
-  }
-
-  private release(): void {
-    for (const [channel, last] of this.held) channel.ack(last, true);
-    this.held.clear();
   }
 
   private drop(network: NetworkName, sender: string, reason: string, detail: string): void {

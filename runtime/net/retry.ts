@@ -60,6 +60,9 @@ export function replyCodeOf(err: unknown): number | undefined {
  * Follows `cause`, so a wrapped amqplib error is classified by what it wraps.
  */
 export function classifyError(err: unknown): ErrorClass {
+  // 403 too, but no configuration error: another consumer holds a chart's queue, maybe a
+  // killed process whose connection the broker has not noticed yet; retrying finds out.
+  if (inExclusiveUse(err)) return 'transient';
   const code = replyCodeOf(err);
   if (code !== undefined && code in PERMANENT_REPLY_CODES) return 'permanent';
   for (const e of causeChain(err)) {
@@ -67,6 +70,15 @@ export function classifyError(err: unknown): ErrorClass {
     if (/\bACCESS[-_]REFUSED\b|\bNOT[-_]ALLOWED\b/.test(message)) return 'permanent';
   }
   return 'transient';
+}
+
+/** RabbitMQ's answer to a second exclusive consumer: "ACCESS_REFUSED - queue '…' in vhost '/' in exclusive use". */
+export function inExclusiveUse(err: unknown): boolean {
+  for (const e of causeChain(err)) {
+    const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
+    if (/in exclusive use|RESOURCE[-_]LOCKED/.test(message)) return true;
+  }
+  return false;
 }
 
 function* causeChain(err: unknown): Generator<unknown> {

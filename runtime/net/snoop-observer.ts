@@ -6,6 +6,7 @@
 import { amqpUrl, resolveNetConfig, type NetOptions } from './config.ts';
 import { BrokerUnreachableError, maskUrlPassword } from './errors.ts';
 import { Fernet } from './fernet.ts';
+import { connectionName } from './connection.ts';
 import { Receiver, type NetworkCounters } from './receiver.ts';
 import { formatSnoopLine } from './snoop-format.ts';
 import { SNOOP_ROUTING_KEYS } from './topology.ts';
@@ -59,17 +60,23 @@ export class SnoopObserver {
     const keys = { trace: config.snoopTraceEncryptionKey, spy: config.snoopSpyEncryptionKey };
     const color = options.color ?? false;
     this.#receiver = new Receiver({
-      url: this.#url,
+      urls: [this.#url],
       label: maskUrlPassword(this.#url),
       chartName: name,
+      host: this.host,
+      topology: config.topology,
+      messageTtl: config.messageTtl,
       heartbeat: config.heartbeatInterval,
-      backlog: () => 0,
+      connectionName: connectionName('snoop', config.processName, this.host),
       onDrop: options.onWarning ?? ((m) => process.stderr.write(`snoop: ${m}\n`)),
       subscriptions: (options.networks ?? ['trace', 'spy']).map((network) => ({
         network,
         bindingKey: SNOOP_ROUTING_KEYS[network],
         fernet: new Fernet(keys[network]),
-        deliver: (e) => options.line(formatSnoopLine(network, e, false, color)),
+        deliver: (e, handled) => {
+          handled();
+          options.line(formatSnoopLine(network, e, false, color));
+        },
       })),
     });
   }

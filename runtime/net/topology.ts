@@ -1,3 +1,4 @@
+import type { Options } from 'amqplib';
 // The three networks every node may join, and how they map onto RabbitMQ objects.
 // Exchanges are durable topic exchanges (the reference used transient ones; durable
 // exchanges keep bindings of durable queues across a broker restart, so a restart
@@ -17,7 +18,7 @@ export const SNOOP_ROUTING_KEYS = { trace: 'snoop.trace', spy: 'snoop.spy' } as 
 /** Signal names carried in the envelope of snoop messages. */
 export const SNOOP_SIGNALS = { trace: 'SNOOP_TRACE', spy: 'SNOOP_SPY', scribble: 'SNOOP_SCRIBBLE' } as const;
 
-/** Messages older than this are dropped by the broker (the reference's 50 s). */
+/** Messages older than this are expired by the broker (the reference's 50 s; option messageTtl). */
 export const MESSAGE_TTL_MS = 50_000;
 /** A node's queue outlives its node by this long (covers a crash; stop() deletes it). */
 export const QUEUE_EXPIRES_MS = 10 * 60_000;
@@ -29,6 +30,52 @@ export const QUEUE_EXPIRES_MS = 10 * 60_000;
  */
 export function queueName(network: NetworkName, chartName: string): string {
   return `miros.${network}.${chartName}`;
+}
+
+/** Where expired (or otherwise dead) messages of every chart's queues go, to be counted. */
+export const DEAD_EXCHANGE = 'miros.dead.exchange';
+
+export type TopologyKind = 'mesh' | 'clustered';
+
+export interface QueuePlan {
+  name: string;
+  options: Options.AssertQueue;
+  /** Exclusive on classic queues; quorum queues use single active consumer instead. */
+  exclusiveConsumer: boolean;
+}
+
+/**
+ * A chart's queue on one network. Mesh topology: classic and durable on the chart's own
+ * broker, named after the chart (one broker per host). Clustered: one cluster for every
+ * host, so the name includes the host; the mesh queue is a quorum queue (replicated: a
+ * node's death loses no confirmed event) with single active consumer (quorum queues
+ * ignore exclusive consumers); snoop queues stay classic and exclusive on the connected
+ * node (replicating them would cost more than the lines are worth; a live view dies with
+ * its connection anyway). Every queue dead-letters to DEAD_EXCHANGE with its own name as
+ * the routing key, so expired events are counted per network.
+ */
+export function queuePlan(network: NetworkName, chart: string, host: string, o: { topology: TopologyKind; messageTtl: number }): QueuePlan {
+  const clustered = o.topology === 'clustered';
+  const name = clustered ? `miros.${network}.${chart}@${host}` : queueName(network, chart);
+  const dead = { 'x-dead-letter-exchange': DEAD_EXCHANGE, 'x-dead-letter-routing-key': name };
+  if (clustered && network !== 'mesh') {
+    return { name, options: { exclusive: true, durable: false, arguments: { 'x-message-ttl': o.messageTtl, ...dead } }, exclusiveConsumer: true };
+  }
+  const limits = { 'x-message-ttl': o.messageTtl, 'x-expires': QUEUE_EXPIRES_MS, ...dead };
+  if (!clustered) return { name, options: { durable: true, arguments: limits }, exclusiveConsumer: true };
+  return {
+    name,
+    options: { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-single-active-consumer': true, ...limits } },
+    exclusiveConsumer: false,
+  };
+}
+
+/** Where a chart's dead messages wait to be counted (bound to DEAD_EXCHANGE by each of its queue names). */
+export function deadQueuePlan(chart: string, host: string, o: { topology: TopologyKind }): QueuePlan {
+  const clustered = o.topology === 'clustered';
+  const name = clustered ? `miros.dead.${chart}@${host}` : `miros.dead.${chart}`;
+  const args = clustered ? { 'x-queue-type': 'quorum', 'x-expires': QUEUE_EXPIRES_MS } : { 'x-expires': QUEUE_EXPIRES_MS };
+  return { name, options: { durable: true, arguments: args }, exclusiveConsumer: false };
 }
 
 /** AMQP header naming the sender in clear text, only used to report undecryptable messages. */

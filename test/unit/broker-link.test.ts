@@ -26,7 +26,7 @@ const microtasks = async () => {
 
 async function openLink(outboxBound = 10) {
   const problems: Error[] = [];
-  const link = new BrokerLink({ url: 'amqp://u:p@10.0.0.9:5672/%2F', label: LABEL, heartbeat: 0, outboxBound, onProblem: (e) => problems.push(e) });
+  const link = new BrokerLink({ urls: ['amqp://u:p@10.0.0.9:5672/%2F'], label: LABEL, heartbeat: 0, outboxBound, onProblem: (e) => problems.push(e) });
   await link.open();
   const connection: FakeConnection = fakeBrokers.connections.at(-1)!;
   const up = async (): Promise<FakeChannel> => (await connection.connect()).channel('confirm');
@@ -122,7 +122,8 @@ describe('BrokerLink', () => {
   it('close() waits for the last confirm, then closes the connection', async () => {
     const { link, connection, up } = await openLink();
     const channel = await up();
-    link.publish(message(1));
+    const abandoned = vi.fn();
+    link.publish({ ...message(1), onAbandoned: abandoned });
     let closed = false;
     void link.close(2000).then(() => (closed = true));
     await microtasks();
@@ -138,7 +139,8 @@ describe('BrokerLink', () => {
   it('close() gives up waiting after drainMs, and reports the message as not sent', async () => {
     const { link, connection, up } = await openLink();
     await up();
-    link.publish(message(1));
+    const abandoned = vi.fn();
+    link.publish({ ...message(1), onAbandoned: abandoned });
     let closed = false;
     void link.close(2000).then(() => (closed = true));
     await vi.advanceTimersByTimeAsync(1999);
@@ -148,6 +150,7 @@ describe('BrokerLink', () => {
     expect(connection.closed).toBe(true);
     const s = link.snapshot();
     expect(s.queued + s.inFlight).toBe(1);
+    expect(abandoned).toHaveBeenCalledTimes(1); // a transmit() handle learns it was never confirmed
   });
 
   it('close() does not wait while the broker is away', async () => {

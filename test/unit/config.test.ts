@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { amqpUrl, resolveNetConfig, type NetOptions } from '../../runtime/net/config.ts';
 import { ConfigError } from '../../runtime/net/errors.ts';
+import { clusterFixture } from './cluster-fixture.ts';
 
 const KEY = 'u3Uc-qAi9iiCv3fkBfRUAKrM1gH8w51-nVU8M8A73Jg=';
 const KEY2 = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4=';
@@ -194,5 +195,39 @@ describe('resolveNetConfig for a snoop-only listener (meshKeyRequired: false)', 
 
   it('a chart (the default) still requires the mesh key', () => {
     expect(caught(() => resolveNetConfig({ ...creds, snoopTraceEncryptionKey: KEY }, {}, { dotenvPath: false })).message).toMatch(/meshEncryptionKey is missing/);
+  });
+});
+
+describe('topology and messageTtl', () => {
+  const clusterFile = (topology: 'mesh' | 'clustered') => {
+    const file = clusterFixture(['10.0.0.1', '10.0.0.2', '10.0.0.3']);
+    const data =
+      topology === 'mesh'
+        ? file
+        : { ...file, topology, cluster: { members: ['n1@localhost', 'n2@localhost', 'n3@localhost'], partitionHandling: 'pause_minority', netTicktime: 10 } };
+    return dotenvFile(`cluster-${topology}.json`, JSON.stringify(data));
+  };
+
+  it('default to the mesh and the reference 50 s; an option, MIROS_TOPOLOGY / MIROS_MESSAGE_TTL_MS or .env win', () => {
+    expect(resolveNetConfig(minimal, {}, { dotenvPath: false })).toMatchObject({ topology: 'mesh', messageTtl: 50_000 });
+    expect(resolveNetConfig({ ...minimal, topology: 'clustered', messageTtl: 1000 }, {}, { dotenvPath: false })).toMatchObject({ topology: 'clustered', messageTtl: 1000 });
+    expect(resolveNetConfig(minimal, { MIROS_TOPOLOGY: 'clustered', MIROS_MESSAGE_TTL_MS: '2500' }, { dotenvPath: false })).toMatchObject({
+      topology: 'clustered',
+      messageTtl: 2500,
+    });
+    const env = dotenvFile('topology.env', 'MIROS_TOPOLOGY=clustered\n');
+    expect(resolveNetConfig(minimal, {}, { dotenvPath: env }).topology).toBe('clustered');
+  });
+
+  it('take the topology from the cluster file when nothing says otherwise', () => {
+    expect(resolveNetConfig({ ...minimal, clusterFile: clusterFile('clustered') }, {}, { dotenvPath: false }).topology).toBe('clustered');
+    expect(resolveNetConfig({ ...minimal, clusterFile: clusterFile('mesh') }, {}, { dotenvPath: false }).topology).toBe('mesh');
+  });
+
+  it('refuse a topology that contradicts the cluster file, and a bad value, naming the variable', () => {
+    const e = caught(() => resolveNetConfig({ ...minimal, clusterFile: clusterFile('mesh') }, { MIROS_TOPOLOGY: 'clustered' }, { dotenvPath: false }));
+    expect(e.message).toMatch(/MIROS_TOPOLOGY is 'clustered' but the cluster file .* describes a 'mesh' cluster/);
+    expect(caught(() => resolveNetConfig(minimal, { MIROS_TOPOLOGY: 'star' }, { dotenvPath: false })).message).toMatch(/MIROS_TOPOLOGY must be 'mesh' or 'clustered', got "star"/);
+    expect(caught(() => resolveNetConfig(minimal, { MIROS_MESSAGE_TTL_MS: '0' }, { dotenvPath: false })).message).toMatch(/MIROS_MESSAGE_TTL_MS must be an integer/);
   });
 });

@@ -62,7 +62,7 @@ describe('connectionAttempts', () => {
 
   it('makes the receiver (what startAt waits for) fail before its timeout', async () => {
     const url = await urlFor({}, { connectionAttempts: 2 });
-    const receiver = new Receiver({ url, label: url, chartName: 'attempts', heartbeat: 0, subscriptions: [], backlog: () => 0, onDrop: () => undefined });
+    const receiver = new Receiver({ urls: [url], label: url, chartName: 'attempts', host: '127.0.0.1', topology: 'mesh', messageTtl: 50_000, heartbeat: 0, subscriptions: [], onDrop: () => undefined });
     const t0 = Date.now();
     await expect(receiver.open(30_000)).rejects.toThrow(/^2 connection attempts failed/);
     expect(Date.now() - t0).toBeLessThan(10_000);

@@ -484,7 +484,8 @@ export const fakeBrokers = {
 };
 
 /** Stands in for runtime/net/connection.ts#openRecovering. */
-export async function fakeOpenRecovering(url: string, heartbeatSeconds: number, setup: Setup): Promise<FakeConnection> {
+export async function fakeOpenRecovering(urls: string | readonly string[], heartbeatSeconds: number, setup: Setup): Promise<FakeConnection> {
+  const url = typeof urls === 'string' ? urls : urls[0];
   const connection = new FakeConnection(url, heartbeatSeconds, setup);
   fakeBrokers.connections.push(connection);
   if (fakeBrokers.autoConnect(url)) setImmediate(() => void connection.connect().catch(() => undefined));

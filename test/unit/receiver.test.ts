@@ -1,11 +1,12 @@
 // Receiver against a fake broker connection (fake-amqp.ts in place of openRecovering):
-// dedup by sequence number, drops by reason, own messages, flow control of the acks,
-// and what a reconnect does. The ack release runs on vitest's fake timers.
+// dedup by sequence number, drops by reason, own messages, acks only after an event is
+// handled (in delivery order), dead letters counted, and what a reconnect does. The ack
+// release runs on vitest's fake timers.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeEnvelope, type Envelope } from '../../runtime/net/envelope.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
-import { BACKLOG_HIGH, BACKLOG_LOW, PREFETCH, Receiver, type ReceiverOptions } from '../../runtime/net/receiver.ts';
-import { EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, type NetworkName } from '../../runtime/net/topology.ts';
+import { PREFETCH, Receiver, type ReceiverOptions } from '../../runtime/net/receiver.ts';
+import { DEAD_EXCHANGE, EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, type NetworkName } from '../../runtime/net/topology.ts';
 import { fakeBrokers, type FakeChannel, type FakeConnection } from './fake-amqp.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
@@ -17,6 +18,7 @@ const CHART = 'b1';
 const ME = `${CHART}@127.0.0.2`;
 const A1 = { sender: 'a1', host: '127.0.0.3' };
 const QUEUE: Record<NetworkName, string> = { mesh: `miros.mesh.${CHART}`, trace: `miros.trace.${CHART}`, spy: `miros.spy.${CHART}` };
+const DEAD = `miros.dead.${CHART}`;
 
 const keys = { mesh: new Fernet(generateKey()), trace: new Fernet(generateKey()) };
 const stranger = new Fernet(generateKey());
@@ -26,25 +28,43 @@ interface Harness {
   connection: FakeConnection;
   /** The consuming channel (one for every network). */
   channel: FakeChannel;
-  delivered: Array<{ network: NetworkName; envelope: Envelope }>;
+  delivered: Array<{ network: NetworkName; envelope: Envelope; handled: () => void }>;
   drops: string[];
-  backlog: { value: number };
 }
 
-async function start(options: Partial<ReceiverOptions> = {}): Promise<Harness> {
+/** `handleMesh: false`: mesh events wait to be handled by the test (the chart's RTC step); snoop lines never wait. */
+async function start(options: Partial<ReceiverOptions> = {}, o: { handleMesh?: boolean } = {}): Promise<Harness> {
   const delivered: Harness['delivered'] = [];
   const drops: string[] = [];
-  const backlog = { value: 0 };
   const receiver = new Receiver({
-    url: 'amqp://u:p@127.0.0.2:5672/%2F',
+    urls: ['amqp://u:p@127.0.0.2:5672/%2F'],
     label: 'amqp://u:***@127.0.0.2:5672/%2F',
     chartName: CHART,
+    host: '127.0.0.2',
+    topology: 'mesh',
+    messageTtl: MESSAGE_TTL_MS,
     heartbeat: 0,
     subscriptions: [
-      { network: 'mesh', bindingKey: '#', fernet: keys.mesh, deliver: (envelope) => delivered.push({ network: 'mesh', envelope }), skipSender: ME },
-      { network: 'trace', bindingKey: 'snoop.trace', fernet: keys.trace, deliver: (envelope) => delivered.push({ network: 'trace', envelope }) },
+      {
+        network: 'mesh',
+        bindingKey: '#',
+        fernet: keys.mesh,
+        deliver: (envelope, handled) => {
+          delivered.push({ network: 'mesh', envelope, handled });
+          if (o.handleMesh !== false) handled();
+        },
+        skipSender: ME,
+      },
+      {
+        network: 'trace',
+        bindingKey: 'snoop.trace',
+        fernet: keys.trace,
+        deliver: (envelope, handled) => {
+          delivered.push({ network: 'trace', envelope, handled });
+          handled();
+        },
+      },
     ],
-    backlog: () => backlog.value,
     onDrop: (m) => drops.push(m),
     ...options,
   });
@@ -58,7 +78,6 @@ async function start(options: Partial<ReceiverOptions> = {}): Promise<Harness> {
     channel: model.channel({ consuming: QUEUE.mesh }),
     delivered,
     drops,
-    backlog,
   };
 }
 
@@ -78,33 +97,37 @@ afterEach(() => {
 });
 
 describe('Receiver: delivery and acks', () => {
-  it('declares its queues, consumes them exclusively, and deletes the stale ones only on the first setup', async () => {
+  it('declares its queues with dead-lettering, consumes them exclusively, and never deletes what a previous run left', async () => {
     const h = await start();
     const first = h.connection.current!;
-    const probes = first.channels.filter((c) => c.deletedQueues.length > 0);
-    expect(probes.flatMap((c) => c.deletedQueues)).toEqual([
-      { queue: QUEUE.mesh, options: { ifUnused: true } },
-      { queue: QUEUE.trace, options: { ifUnused: true } },
-    ]);
+    expect(first.channels.flatMap((c) => c.deletedQueues)).toEqual([]); // a restart finds its queue again
     expect(first.channel({ consuming: QUEUE.trace })).toBe(h.channel); // one channel for every network
     expect(h.channel.prefetchCount).toBe(PREFETCH);
     expect(h.channel.queues.get(QUEUE.mesh)).toEqual({
       durable: true,
-      arguments: { 'x-message-ttl': MESSAGE_TTL_MS, 'x-expires': QUEUE_EXPIRES_MS },
+      arguments: {
+        'x-message-ttl': MESSAGE_TTL_MS,
+        'x-expires': QUEUE_EXPIRES_MS,
+        'x-dead-letter-exchange': DEAD_EXCHANGE,
+        'x-dead-letter-routing-key': QUEUE.mesh,
+      },
     });
     expect(h.channel.bindings).toEqual([
       { queue: QUEUE.mesh, exchange: EXCHANGES.mesh, pattern: '#' },
+      { queue: DEAD, exchange: DEAD_EXCHANGE, pattern: QUEUE.mesh },
       { queue: QUEUE.trace, exchange: EXCHANGES.trace, pattern: 'snoop.trace' },
+      { queue: DEAD, exchange: DEAD_EXCHANGE, pattern: QUEUE.trace },
     ]);
     expect(h.channel.consumers.map((c) => [c.queue, c.options?.exclusive])).toEqual([
       [QUEUE.mesh, true],
       [QUEUE.trace, true],
+      [DEAD, false],
     ]);
 
     h.connection.lose();
     const second = await h.connection.connect();
     expect(second.channels.flatMap((c) => c.deletedQueues)).toEqual([]);
-    expect(second.channel({ consuming: QUEUE.mesh }).consumers).toHaveLength(2);
+    expect(second.channel({ consuming: QUEUE.mesh }).consumers).toHaveLength(3);
   });
 
   it('delivers valid envelopes in order and acks the burst with one ack once it is handled', async () => {
@@ -129,9 +152,10 @@ describe('Receiver: delivery and acks', () => {
           network: 'mesh',
           bindingKey: '#',
           fernet: keys.mesh,
-          deliver: (e) => {
+          deliver: (e, handled) => {
             seen.push(e.seq);
             if (e.seq === 1) throw new Error('boom');
+            handled();
           },
         },
       ],
@@ -185,9 +209,8 @@ describe('Receiver: duplicates', () => {
   });
 
   it('after a reconnect, drops the redeliveries it has already delivered and takes the rest', async () => {
-    const h = await start();
-    h.backlog.value = BACKLOG_HIGH + 1; // acks held: the broker will redeliver these
-    for (const seq of [1, 2, 3]) h.channel.deliver(QUEUE.mesh, body(seq));
+    const h = await start({}, { handleMesh: false });
+    for (const seq of [1, 2, 3]) h.channel.deliver(QUEUE.mesh, body(seq)); // not handled yet: not acked
     turn();
     expect(h.channel.acks).toEqual([]);
 
@@ -197,10 +220,10 @@ describe('Receiver: duplicates', () => {
     for (const seq of [1, 2, 3]) fresh.deliver(QUEUE.mesh, body(seq), { redelivered: true });
     fresh.deliver(QUEUE.mesh, body(4));
     expect(seqs(h)).toEqual([1, 2, 3, 4]);
-    expect(h.receiver.counters.mesh).toMatchObject({ delivered: 4, duplicates: 3 });
+    expect(h.receiver.counters.mesh).toMatchObject({ delivered: 4, duplicates: 3, redelivered: 3 });
 
-    h.backlog.value = 0;
-    vi.advanceTimersByTime(5);
+    for (const d of h.delivered) d.handled(); // the old channel's handled events: too late for it
+    turn();
     // acks go to the live channel only: acking on the dead one would throw
     expect(h.channel.acks).toEqual([]);
     expect(fresh.acks).toEqual([{ deliveryTag: 4, allUpTo: true }]);
@@ -285,54 +308,72 @@ describe('Receiver: own messages', () => {
   });
 });
 
-describe('Receiver: flow control', () => {
-  it('holds the acks while the chart is more than BACKLOG_HIGH behind and releases them at BACKLOG_LOW', async () => {
-    const h = await start();
-    h.backlog.value = BACKLOG_HIGH + 1;
+describe('Receiver: acks after handling', () => {
+  it('acks a mesh event only once the chart has handled it, and only the handled prefix', async () => {
+    const h = await start({}, { handleMesh: false });
     for (const seq of [1, 2, 3]) h.channel.deliver(QUEUE.mesh, body(seq));
     turn();
-    expect(seqs(h)).toEqual([1, 2, 3]); // delivered to the chart, not acked
+    expect(seqs(h)).toEqual([1, 2, 3]); // in the chart's queue, not handled: not acked
     expect(h.channel.acks).toEqual([]);
-    h.channel.deliver(QUEUE.mesh, body(4));
-    vi.advanceTimersByTime(1000);
+    h.delivered[1].handled(); // out of order: 1 still waits, so nothing may be acked
+    turn();
     expect(h.channel.acks).toEqual([]);
-
-    h.backlog.value = BACKLOG_LOW + 1; // draining, not drained enough
-    vi.advanceTimersByTime(1000);
-    expect(h.channel.acks).toEqual([]);
-
-    h.backlog.value = BACKLOG_LOW;
-    vi.advanceTimersByTime(5);
-    expect(h.channel.acks).toEqual([{ deliveryTag: 4, allUpTo: true }]);
+    h.delivered[0].handled();
+    turn();
+    expect(h.channel.acks).toEqual([{ deliveryTag: 2, allUpTo: true }]);
+    h.delivered[2].handled();
+    h.delivered[2].handled(); // idempotent
+    turn();
+    expect(h.channel.acks).toEqual([
+      { deliveryTag: 2, allUpTo: true },
+      { deliveryTag: 3, allUpTo: true },
+    ]);
     expect(h.channel.unacked).toEqual([]);
-    expect(vi.getTimerCount()).toBe(0); // no timer left once released
-
-    // below the limit again: the next burst is acked right after it is handled
-    h.channel.deliver(QUEUE.mesh, body(5));
-    turn();
-    expect(h.channel.acks.at(-1)).toEqual({ deliveryTag: 5, allUpTo: true });
     expect(h.channel.violations).toEqual([]);
+    expect(vi.getTimerCount()).toBe(0); // no polling timer
   });
 
-  it('acks at once at exactly BACKLOG_HIGH', async () => {
-    const h = await start();
-    h.backlog.value = BACKLOG_HIGH;
+  it('a snoop line or a duplicate behind an unhandled mesh event waits for it (acks cover everything before them)', async () => {
+    const h = await start({}, { handleMesh: false });
     h.channel.deliver(QUEUE.mesh, body(1));
+    h.channel.deliver(QUEUE.trace, body(1, A1, keys.trace));
+    h.channel.deliver(QUEUE.mesh, body(1)); // duplicate
     turn();
-    expect(h.channel.acks).toEqual([{ deliveryTag: 1, allUpTo: true }]);
+    expect(h.channel.acks).toEqual([]);
+    h.delivered[0].handled();
+    turn();
+    expect(h.channel.acks).toEqual([{ deliveryTag: 3, allUpTo: true }]);
   });
 
-  it('close() drops held acks and stops the release timer', async () => {
-    const h = await start();
-    h.backlog.value = BACKLOG_HIGH + 1;
+  it('close() discards what is not acked: the broker redelivers it to the next consumer', async () => {
+    const h = await start({}, { handleMesh: false });
     h.channel.deliver(QUEUE.mesh, body(1));
     turn();
     await h.receiver.close(false);
-    h.backlog.value = 0;
-    vi.advanceTimersByTime(1000);
+    h.delivered[0].handled();
+    turn();
     expect(h.channel.acks).toEqual([]);
-    expect(vi.getTimerCount()).toBe(0);
     expect(h.connection.closed).toBe(true);
+  });
+});
+
+describe('Receiver: dead letters', () => {
+  it('counts what expired in its queues by network and reason, reports it once, and acks it', async () => {
+    const h = await start();
+    const dead = (queue: string) => ({
+      routingKey: queue,
+      headers: { [SENDER_HEADER]: 'a1@127.0.0.3', 'x-death': [{ reason: 'expired' as const, queue, count: 1, time: { '!': 'timestamp' as const, value: 0 }, exchange: EXCHANGES.mesh, 'routing-keys': ['#'] }] },
+    });
+    h.channel.deliver(DEAD, body(1), dead(QUEUE.mesh));
+    h.channel.deliver(DEAD, body(2), dead(QUEUE.mesh));
+    h.channel.deliver(DEAD, body(3, A1, keys.trace), dead(QUEUE.trace));
+    turn();
+    expect(h.delivered).toEqual([]);
+    expect(h.receiver.counters.mesh).toMatchObject({ received: 2, delivered: 0, dropped: 2, droppedBy: { expired: 2 } });
+    expect(h.receiver.counters.trace).toMatchObject({ dropped: 1, droppedBy: { expired: 1 } });
+    expect(h.drops).toHaveLength(2);
+    expect(h.drops[0]).toContain(`dropped a mesh message from a1@127.0.0.3 (expired: the broker expired it after ${MESSAGE_TTL_MS} ms`);
+    expect(h.channel.unacked).toEqual([]);
   });
 });
 
@@ -344,7 +385,7 @@ describe('Receiver: close', () => {
     await closing;
     const model = h.connection.models[0];
     const deleted = model.channels.filter((c) => c !== h.channel).flatMap((c) => c.deletedQueues.filter((d) => d.options === undefined));
-    expect(deleted.map((d) => d.queue)).toEqual([QUEUE.mesh, QUEUE.trace]);
+    expect(deleted.map((d) => d.queue)).toEqual([QUEUE.mesh, QUEUE.trace, DEAD]);
     expect(h.connection.closed).toBe(true);
   });
 });

@@ -1,0 +1,79 @@
+// Acks one channel's deliveries in delivery order, each only once it has been handled.
+//
+// A received mesh event is handled when the chart's run-to-completion step for it has
+// ended; snoop lines, duplicates and drops are handled at once. An AMQP ack with
+// `allUpTo` covers every earlier delivery of the channel, so only the longest handled
+// prefix may be acked: one ack for its last delivery, sent on the next turn of the
+// event loop so that a burst costs one frame. Unacked deliveries are bounded by the
+// channel's prefetch, which is also what bounds the chart's queue of received events.
+
+export interface Delivery {
+  fields: { deliveryTag: number };
+}
+
+interface Entry<M> {
+  message: M;
+  handled: boolean;
+}
+
+export class AckTracker<M extends Delivery> {
+  private entries: Array<Entry<M>> = [];
+  private head = 0;
+  private scheduled = false;
+  private discarded = false;
+
+  /**
+   * @param ack sends one ack covering `last` and every earlier delivery of the channel
+   * @param defer runs the flush later (setImmediate; tests pass their own)
+   */
+  constructor(
+    private readonly ack: (last: M) => void,
+    private readonly defer: (fn: () => void) => void = (fn) => setImmediate(fn),
+  ) {}
+
+  /** Deliveries not acked yet (handled or not). */
+  get outstanding(): number {
+    return this.entries.length - this.head;
+  }
+
+  /** Records a delivery (in delivery order); the returned function marks it handled (idempotent). */
+  add(message: M): () => void {
+    const entry: Entry<M> = { message, handled: false };
+    this.entries.push(entry);
+    return () => {
+      if (entry.handled) return;
+      entry.handled = true;
+      this.schedule();
+    };
+  }
+
+  /**
+   * The channel is gone: its unacked deliveries go back to the broker by themselves, so
+   * nothing more is acked on it (later `handled` calls are no-ops).
+   */
+  discard(): void {
+    this.discarded = true;
+    this.entries = [];
+    this.head = 0;
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.discarded) return;
+    this.scheduled = true;
+    this.defer(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.discarded) return;
+    let last: M | undefined;
+    while (this.head < this.entries.length && this.entries[this.head].handled) last = this.entries[this.head++].message;
+    if (this.head === this.entries.length || this.head > 1024) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
+    if (last !== undefined) this.ack(last);
+  }
+}
