@@ -44,8 +44,8 @@ export class BrokerLink {
   private lastError: string | undefined;
   private endpoint: string | undefined;
   private opening: Promise<void> | undefined;
-  /** 'state' after every change of state, 'failed' after every failed attempt. */
-  private readonly events = new EventEmitter<{ state: [LinkState]; failed: [] }>();
+  /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
+  private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
 
   constructor(private readonly options: BrokerLinkOptions) {
     this.outbox = new Outbox(options.label, options.outboxBound);
@@ -85,6 +85,12 @@ export class BrokerLink {
       this.events.on('state', onState);
       this.events.on('failed', onFailed);
     });
+  }
+
+  /** Also tells `listener` what went wrong (a link shared by several charts tells each); returns the unsubscribe. */
+  onProblem(listener: (err: Error, cause: ErrorClass) => void): () => void {
+    this.events.on('problem', listener);
+    return () => this.events.off('problem', listener);
   }
 
   /** Starts connecting in the background; the outbox holds messages meanwhile. */
@@ -142,6 +148,7 @@ export class BrokerLink {
     const problem = (err: Error, cause: ErrorClass) => {
       this.lastError = err.message;
       this.options.onProblem?.(err, cause);
+      this.events.emit('problem', err, cause);
     };
     connection.on('disconnect', (err: Error) => {
       if (this.state === 'closed' || this.state === 'refused') return;

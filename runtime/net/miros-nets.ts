@@ -4,7 +4,8 @@
 import { Event } from '../hsm/index.ts';
 import { formatTimestamp, nowMicros } from '../hsm/instrumentation.ts';
 import { discoverHosts } from '../lan/index.ts';
-import { BrokerLink, type LinkSnapshot } from './broker-link.ts';
+import type { BrokerLink, LinkSnapshot } from './broker-link.ts';
+import { acquireLink, releaseLink } from './link-pool.ts';
 import { connectionName } from './connection.ts';
 import { amqpUrl, resolveNetConfig, type NetConfig, type NetOptions } from './config.ts';
 import { encodeEnvelope, type Envelope } from './envelope.ts';
@@ -88,6 +89,8 @@ export class MirosNets {
   private readonly fernets: Record<NetworkName, Fernet>;
   /** Mesh topology: one link per host's broker, keyed by address. Clustered: one, keyed CLUSTER_LINK. */
   private readonly links = new Map<string, BrokerLink>();
+  /** How to let each link go: its key in the process's link pool, and our problem listener. */
+  private readonly linkLeases = new Map<BrokerLink, { key: string; unlisten: () => void }>();
   /** Received mesh events in the chart's queue, with the ack each releases once handled. */
   private readonly pendingAcks = new WeakMap<Event, () => void>();
   /** The brokers discovery found listed (hosts, hosts file, cluster file, ARP): clustered, the members. */
@@ -430,30 +433,32 @@ export class MirosNets {
     this.links.set(address, this.newLink([url], maskUrlPassword(url)));
   }
 
+  /** This chart's use of the process's link to `urls` (shared with the other charts of the process). */
   private newLink(urls: string[], label: string): BrokerLink {
-    const link = new BrokerLink({
+    const { link, key } = acquireLink({
       urls,
       label,
       connectionName: connectionName('pub', this.config.processName, this.host),
       heartbeat: this.config.heartbeatInterval,
       outboxBound: this.config.outboxBound,
-      onProblem: (err, cause) => {
-        if (cause === 'permanent') {
-          // once per broker, and never retried: openRecovering has stopped the connection
-          if (this.refusedBrokers.has(label)) return;
-          this.refusedBrokers.add(label);
-          this.reportedBrokers.add(label);
-          this.warn(
-            `${this.name}: broker ${label} refused us (${err.message}); its link is not retried ` +
-              `(check the user, password and vhost that broker accepts: rabbitUser/rabbitPassword, RABBIT_USER/RABBIT_PASSWORD)`,
-          );
-          return;
-        }
-        if (this.reportedBrokers.has(label)) return;
-        this.reportedBrokers.add(label);
-        this.warn(`${this.name}: broker ${label} unreachable (${err.message}); holding its events and retrying`);
-      },
     });
+    const unlisten = link.onProblem((err, cause) => {
+      if (cause === 'permanent') {
+        // once per broker, and never retried: openRecovering has stopped the connection
+        if (this.refusedBrokers.has(label)) return;
+        this.refusedBrokers.add(label);
+        this.reportedBrokers.add(label);
+        this.warn(
+          `${this.name}: broker ${label} refused us (${err.message}); its link is not retried ` +
+            `(check the user, password and vhost that broker accepts: rabbitUser/rabbitPassword, RABBIT_USER/RABBIT_PASSWORD)`,
+        );
+        return;
+      }
+      if (this.reportedBrokers.has(label)) return;
+      this.reportedBrokers.add(label);
+      this.warn(`${this.name}: broker ${label} unreachable (${err.message}); holding its events and retrying`);
+    });
+    this.linkLeases.set(link, { key, unlisten });
     link.open().catch((err) => this.warn(`${this.name}: cannot open a link to ${label}: ${(err as Error).message}`));
     return link;
   }
@@ -521,11 +526,15 @@ export class MirosNets {
 
   private async closeAll(cleanStop: boolean): Promise<void> {
     clearTimeout(this.rediscoverTimer);
-    const links = [...this.links.values()];
+    const leases = [...this.linkLeases.values()];
+    this.linkLeases.clear();
     this.links.clear();
     await Promise.all([
       this.receiver?.close(cleanStop),
-      ...links.map((link) => link.close(cleanStop ? 2000 : 0)),
+      ...leases.map(({ key, unlisten }) => {
+        unlisten();
+        return releaseLink(key, cleanStop ? 2000 : 0);
+      }),
     ]);
   }
 }
