@@ -3,6 +3,7 @@
 // and an error no retry can fix (retry.ts classifyError: 403, 530) stops it at once.
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import { RETRY, classifyError, retryDelayMs } from './retry.ts';
+import type { TlsSocketOptions } from './tls.ts';
 
 /** amqplib's recovery settings, from the retry policy: ~100 ms doubling, capped at 2 s, ±20 %. */
 export const RECOVERY = {
@@ -22,16 +23,17 @@ export function connectionAttempts(url: string): number | undefined {
 
 /**
  * Opens a recovering connection in the background; `waitForConnect()` is its first connect
- * (firstConnect below).
+ * (firstConnect below). `tls`: the CA, certificate and key for an amqps:// URL (tls.ts).
  */
 export async function openRecovering(
   url: string,
   heartbeatSeconds: number,
   setup: (model: ChannelModel) => Promise<void>,
+  tls?: TlsSocketOptions,
 ): Promise<RecoveringChannelModel> {
   // The seed's URLs carry pika's `heartbeat_interval`; amqplib reads `heartbeat`.
   const target = `${url}${url.includes('?') ? '&' : '?'}heartbeat=${heartbeatSeconds}`;
-  const connection = await connect(target, { recovery: { ...RECOVERY, waitForConnect: false, setup } });
+  const connection = await connect(target, { ...tls, recovery: { ...RECOVERY, waitForConnect: false, setup } });
   connection.on('error', () => undefined); // surfaced through 'disconnect' / 'connect-failed'
   const first = firstConnect(connection, connectionAttempts(url));
   first.catch(() => undefined); // only awaited by callers that wait for the first connect

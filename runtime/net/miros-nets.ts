@@ -12,6 +12,7 @@ import { Fernet } from './fernet.ts';
 import { Receiver, type NetworkCounters, type Subscription } from './receiver.ts';
 import { classifyError, replyCodeOf } from './retry.ts';
 import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
+import { brokerTlsError, tlsAdvice, tlsProblem, tlsReason } from './tls.ts';
 import { EXCHANGES, SENDER_HEADER, SNOOP_ROUTING_KEYS, SNOOP_SIGNALS, type NetworkName } from './topology.ts';
 
 /** What the networked layer needs from a chart. */
@@ -142,6 +143,7 @@ export class MirosNets {
         label: maskUrlPassword(own),
         chartName: this.name,
         heartbeat: this.config.heartbeatInterval,
+        tls: this.config.tls?.socket,
         subscriptions: this.subscriptions(),
         backlog: () => this.chart.queue.length,
         onDrop: this.warn,
@@ -156,7 +158,7 @@ export class MirosNets {
       try {
         await this.receiver.open(this.config.startTimeoutMs);
       } catch (err) {
-        if (classifyError(err) === 'permanent') throw this.refusedError(own, err);
+        if (classifyError(err) === 'permanent') throw brokerTlsError(this.name, own, err, this.config.tls) ?? this.refusedError(own, err);
         throw new BrokerUnreachableError(
           own,
           `chart ${this.name}: cannot consume from its own broker ${maskUrlPassword(own)} ` +
@@ -194,7 +196,7 @@ export class MirosNets {
       cacheFile: this.config.cacheFile,
       cacheMaxAgeMinutes: this.config.cacheMaxAgeMinutes,
       clusterFile: this.config.clusterFile,
-      probe: { port: this.config.rabbitPort, user: this.config.rabbitUser, password: this.config.rabbitPassword },
+      probe: { port: this.config.rabbitPort, user: this.config.rabbitUser, password: this.config.rabbitPassword, tls: this.config.tls?.socket },
     });
     for (const warning of found.warnings) this.warn(`${this.name}: discovery: ${warning}`);
     this.lan.this.address = found.thisAddress;
@@ -354,6 +356,7 @@ export class MirosNets {
       url,
       label,
       heartbeat: this.config.heartbeatInterval,
+      tls: this.config.tls?.socket,
       outboxBound: this.config.outboxBound,
       onProblem: (err, cause) => {
         if (cause === 'permanent') {
@@ -361,9 +364,12 @@ export class MirosNets {
           if (this.refusedBrokers.has(label)) return;
           this.refusedBrokers.add(label);
           this.reportedBrokers.add(label);
+          const tls = tlsProblem(err);
           this.warn(
-            `${this.name}: broker ${label} refused us (${err.message}); its link is not retried ` +
-              `(check the user, password and vhost that broker accepts: rabbitUser/rabbitPassword, RABBIT_USER/RABBIT_PASSWORD)`,
+            tls
+              ? `${this.name}: TLS with broker ${label} failed (${tlsReason(err)}): ${tlsAdvice(tls, this.config.tls)}; its link is not retried`
+              : `${this.name}: broker ${label} refused us (${err.message}); its link is not retried ` +
+                  `(check the user, password and vhost that broker accepts: rabbitUser/rabbitPassword, RABBIT_USER/RABBIT_PASSWORD)`,
           );
           return;
         }

@@ -10,6 +10,7 @@ import { decodeEnvelope, type Envelope } from './envelope.ts';
 import { EnvelopeError, BrokerClosedError } from './errors.ts';
 import type { Fernet } from './fernet.ts';
 import { SeenWindow } from './seen-window.ts';
+import type { TlsSocketOptions } from './tls.ts';
 import { EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, queueName, type NetworkName } from './topology.ts';
 
 export interface Subscription {
@@ -40,6 +41,8 @@ export interface ReceiverOptions {
   label: string;
   chartName: string;
   heartbeat: number;
+  /** amqps://: CA, certificate and key (tls.ts). */
+  tls?: TlsSocketOptions;
   maxBodyBytes?: number;
   subscriptions: Subscription[];
   /** Events waiting in the chart's queue: above BACKLOG_HIGH, acks wait and the broker holds the rest. */
@@ -73,7 +76,7 @@ export class Receiver {
 
   /** Connects and consumes; rejects if the first connection fails within timeoutMs. */
   async open(timeoutMs: number): Promise<void> {
-    const connection = await openRecovering(this.options.url, this.options.heartbeat, (model) => this.setup(model));
+    const connection = await openRecovering(this.options.url, this.options.heartbeat, (model) => this.setup(model), this.options.tls);
     this.connection = connection;
     let lastError: Error | undefined;
     const onFailed = (err: Error) => {

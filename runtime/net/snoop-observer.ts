@@ -28,6 +28,10 @@ export interface SnoopObserverOptions
     | 'snoopSpyEncryptionKey'
     | 'thisAddress'
     | 'startTimeoutMs'
+    | 'rabbitTls'
+    | 'rabbitTlsCa'
+    | 'rabbitTlsCert'
+    | 'rabbitTlsKey'
   > {
   /** Default both. */
   networks?: SnoopNetwork[];
@@ -63,6 +67,7 @@ export class SnoopObserver {
       label: maskUrlPassword(this.#url),
       chartName: name,
       heartbeat: config.heartbeatInterval,
+      tls: config.tls?.socket,
       backlog: () => 0,
       onDrop: options.onWarning ?? ((m) => process.stderr.write(`snoop: ${m}\n`)),
       subscriptions: (options.networks ?? ['trace', 'spy']).map((network) => ({
