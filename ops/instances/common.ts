@@ -35,6 +35,8 @@ export interface InstanceConfig {
   spyFile?: string;
   /** Chart-kind specific settings. */
   params?: Record<string, any>;
+  /** amqps://: the CA to verify brokers against, and a client certificate for mutual TLS (PEM paths). */
+  tls?: { ca: string; cert?: string; key?: string };
 }
 
 export interface Command {
@@ -68,6 +70,7 @@ export function netOptions(cfg: InstanceConfig): NetworkedOptions {
     hosts: cfg.hosts,
     thisAddress: cfg.host,
     clusterFile: cfg.clusterFile,
+    ...(cfg.tls ? { rabbitTls: true, rabbitTlsCa: cfg.tls.ca, rabbitTlsCert: cfg.tls.cert, rabbitTlsKey: cfg.tls.key } : {}),
     rediscoverIntervalMs: cfg.rediscoverIntervalMs,
     startTimeoutMs: 20_000,
     output: (line) => process.stdout.write(`${line}\n`),
