@@ -336,6 +336,8 @@ program
         networks: o.only ? [o.only] : undefined,
         color: o.color,
         out: o.out,
+        // a TLS testbed: its CA (and, with mutual TLS, node 1's client certificate), unless RABBIT_TLS* say otherwise
+        tls: file?.tls && !Object.keys(process.env).some((k) => k.startsWith('RABBIT_TLS')) ? (await import('./tls/client-settings.ts')).clientTlsOptions(file, o.host ?? file.nodes[0].host) : undefined,
       }).catch((err: unknown) => {
         if (err instanceof ConfigError) {
           const hint =

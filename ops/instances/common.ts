@@ -12,6 +12,7 @@ import {
   type State,
 } from '../../runtime/index.ts';
 import { formatSpy, spyBody } from '../../runtime/net/snoop-format.ts';
+import type { ClientTlsFiles } from '../tls/client-settings.ts';
 import { sleep } from '../util/wait.ts';
 
 export interface InstanceConfig {
@@ -36,7 +37,7 @@ export interface InstanceConfig {
   /** Chart-kind specific settings. */
   params?: Record<string, any>;
   /** amqps://: the CA to verify brokers against, and a client certificate for mutual TLS (PEM paths). */
-  tls?: { ca: string; cert?: string; key?: string };
+  tls?: ClientTlsFiles;
 }
 
 export interface Command {

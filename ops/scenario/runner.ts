@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline';
 import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
 import { defaultDir, readClusterFile, status, up, type ClusterFile } from '../cluster/index.ts';
 import { CONTROL, netOptions, type Command, type InstanceConfig } from '../instances/common.ts';
-import { hostFiles } from '../tls/certificates.ts';
+import { clientTlsFiles } from '../tls/client-settings.ts';
 import { compiledModule } from '../package-root.ts';
 import { sleep, until, within } from '../util/wait.ts';
 import { formatSummary, summaryJson, type CheckResult } from './summary.ts';
@@ -187,14 +187,6 @@ export async function ensureCluster(dir: string, count: number, backend: 'local'
   return readClusterFile(dir)!;
 }
 
-/** An instance's TLS settings on broker `host`: the cluster's CA, and that host's client certificate with mutual TLS. */
-export function instanceTls(cluster: ClusterFile, host: string): InstanceConfig['tls'] {
-  if (!cluster.tls) return undefined;
-  if (!cluster.tls.mutual) return { ca: cluster.tls.caFile };
-  const f = hostFiles(cluster.tls.dir, host);
-  return { ca: cluster.tls.caFile, cert: f.clientCert, key: f.clientKey };
-}
-
 export function clusterDir(opts: { dir?: string }): string {
   if (opts.dir) return opts.dir;
   if (process.env.MIROS_CLUSTER_FILE) return dirname(process.env.MIROS_CLUSTER_FILE);
@@ -226,7 +218,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   const base = (spec: InstanceSpec): InstanceConfig => ({
     name: spec.name,
     host: hostOf(spec),
-    tls: instanceTls(run.cluster, hostOf(spec)),
+    tls: clientTlsFiles(run.cluster, hostOf(spec)),
     hosts: nodes.slice(0, opts.nodes).map((n) => n.host),
     user: run.cluster.credentials.user,
     password: run.cluster.credentials.password,
