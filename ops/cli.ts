@@ -100,8 +100,11 @@ cluster
   .option('--erl-args <flags>', 'extra emulator flags for every node (default +stbt u)')
   .option('--timeout <seconds>', 'per node start timeout', int, 180)
   .option('--verbose', 'docker backend: print every line of the image build (default: its Step lines)')
+  .addOption(new Option('--tls [mode]', 'TLS: on (5671 beside 5672) or only (no 5672, management on HTTPS 15671); certificates: mirosnet tls init').choices(['on', 'only']).preset('on'))
+  .option('--tls-mutual', 'with --tls: brokers require a client certificate from the CA (mutual TLS)')
+  .option('--tls-dir <path>', 'with --tls: the CA and certificates (default <dir>/tls; made if missing)')
   .action(
-    action(async (o: { nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean }) => {
+    action(async (o: { nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
       if (o.verbose) process.env.MIROSNET_VERBOSE = '1'; // read by the docker backend's image build
       const { formatTable, status, up } = await import('./cluster/index.ts');
       const started = await up({
@@ -115,6 +118,9 @@ cluster
         nsPrefix: o.nsPrefix,
         erlArgs: o.erlArgs,
         startTimeoutMs: o.timeout * 1000,
+        tls: o.tls,
+        tlsMutual: o.tlsMutual,
+        tlsDir: o.tlsDir,
       });
       console.log(formatTable(await status({ dir: started.dir })));
     }),
@@ -255,6 +261,26 @@ program
   );
 
 program
+  .command('tls')
+  .description('TLS certificates for the brokers and instances (cluster up --tls, ansible rabbitmq_tls)')
+  .command('init')
+  .description('make a small CA (unless present) and a server and a client certificate per host, with openssl')
+  .option('--dir <path>', 'TLS directory (default: tls in the state directory, $MIROS_CLUSTER_DIR or .cluster)')
+  .option('--hosts <list>', "comma-separated addresses or DNS names (default: the running cluster's nodes)")
+  .option('--days <n>', 'host certificate validity', int, 825)
+  .option('--force', "re-make the hosts' certificates (the CA is kept)")
+  .action(
+    action(async (o: { dir?: string; hosts?: string; days: number; force?: boolean }) => {
+      const [{ initTls }, { defaultDir, readClusterFile, ClusterError }] = await Promise.all([import('./tls/certificates.ts'), import('./cluster/index.ts')]);
+      const hosts = o.hosts?.split(',').map((h) => h.trim()).filter(Boolean) ?? readClusterFile()?.nodes.map((n) => n.host);
+      if (!hosts?.length) throw new ClusterError('no hosts to make certificates for', 'name them: mirosnet tls init --hosts 10.0.0.5,10.0.0.6');
+      const m = await initTls({ dir: o.dir ?? resolve(defaultDir(), 'tls'), hosts, days: o.days, force: o.force, log: (l) => console.error(l) });
+      console.log(`CA: ${m.caCert} (its key ${m.caKey} stays here)`);
+      for (const h of m.hosts) console.log(`${h.host}: server ${h.serverCert} ${h.serverKey}; client ${h.clientCert} ${h.clientKey}`);
+    }),
+  );
+
+program
   .command('install-deps')
   .description('install rabbitmq-server (and iproute2 with --netns, the test packages with --test) from the distribution if missing (root, Debian/Ubuntu)')
   .option('--netns', 'also require iproute2 for the netns backend')
@@ -310,6 +336,8 @@ program
         networks: o.only ? [o.only] : undefined,
         color: o.color,
         out: o.out,
+        // a TLS testbed: its CA (and, with mutual TLS, node 1's client certificate), unless RABBIT_TLS* say otherwise
+        tls: file?.tls && !Object.keys(process.env).some((k) => k.startsWith('RABBIT_TLS')) ? (await import('./tls/client-settings.ts')).clientTlsOptions(file, o.host ?? file.nodes[0].host) : undefined,
       }).catch((err: unknown) => {
         if (err instanceof ConfigError) {
           const hint =

@@ -24,5 +24,6 @@ export {
   OutboxOverflowError,
   PayloadError,
 } from './net/errors.ts';
+export { BrokerTlsError, type TlsProblem, type TlsOptions } from './net/tls.ts';
 // Host discovery (LAN reflection):
 export { discoverHosts, probeAmqp, thisAddress, type Discovery, type DiscoverOptions } from './lan/index.ts';

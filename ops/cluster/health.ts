@@ -1,8 +1,10 @@
 // Probes: a TCP connect and the management API (no pooled sockets, so callers exit cleanly).
+import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { CREDENTIALS } from './options.ts';
-import type { Credentials } from './types.ts';
+import { CREDENTIALS, caFileOf, endpoints } from './options.ts';
+import type { Credentials, ResolvedOptions } from './types.ts';
 
 /** 'open', or the error code of the failed connect ('ECONNREFUSED', 'EHOSTUNREACH', 'ETIMEDOUT', …). */
 export function tcpProbe(host: string, port: number, timeoutMs = 1500): Promise<string> {
@@ -23,12 +25,15 @@ export interface HttpResult {
   body: string;
 }
 
-export function httpGet(url: string, auth: Credentials | undefined = CREDENTIALS, timeoutMs = 3000): Promise<HttpResult> {
+/** GET `url` (http or https; `ca`: the CA that must have signed an https server's certificate). */
+export function httpGet(url: string, auth: Credentials | undefined = CREDENTIALS, timeoutMs = 3000, ca?: string | Buffer): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
-    const req = request(
+    const https = url.startsWith('https:');
+    const req = (https ? httpsRequest : request)(
       url,
       {
         agent: false,
+        ...(https && ca ? { ca } : {}),
         headers: auth ? { authorization: 'Basic ' + Buffer.from(`${auth.user}:${auth.password}`).toString('base64') } : {},
         timeout: timeoutMs,
       },
@@ -51,15 +56,21 @@ export interface Health {
   detail?: string;
 }
 
+/** How to reach a node's management API over HTTPS: the CA file its certificate is verified against. */
+export interface HttpsCheck {
+  caFile: string;
+}
+
 /**
  * Healthy = the AMQP port accepts connections and GET /api/overview as peter
- * answers 200 with this node's Erlang name.
+ * answers 200 with this node's Erlang name (over HTTPS, verified against the CA, with `https`).
  */
-export async function nodeHealth(host: string, erlangNode: string, amqpPort = 5672, managementPort = 15672): Promise<Health> {
+export async function nodeHealth(host: string, erlangNode: string, amqpPort = 5672, managementPort = 15672, https?: HttpsCheck): Promise<Health> {
   const amqp = await tcpProbe(host, amqpPort);
   if (amqp !== 'open') return { healthy: false, detail: `AMQP ${host}:${amqpPort} ${amqp}` };
   try {
-    const res = await httpGet(`http://${host}:${managementPort}/api/overview`);
+    const url = `${https ? 'https' : 'http'}://${host}:${managementPort}/api/overview`;
+    const res = await httpGet(url, CREDENTIALS, 3000, https ? readFileSync(https.caFile) : undefined);
     if (res.status !== 200) return { healthy: false, detail: `management API answered HTTP ${res.status}` };
     const node = (JSON.parse(res.body) as { node?: string }).node;
     if (node !== erlangNode) return { healthy: false, detail: `management API reports node ${node}, expected ${erlangNode}` };
@@ -67,6 +78,12 @@ export async function nodeHealth(host: string, erlangNode: string, amqpPort = 56
   } catch (err) {
     return { healthy: false, detail: `management API: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
   }
+}
+
+/** nodeHealth on the ports and scheme of the cluster's TLS mode (`o.tls`). */
+export function checkNode(o: Pick<ResolvedOptions, 'tls' | 'tlsDir'>, host: string, erlangNode: string): Promise<Health> {
+  const e = endpoints(o.tls);
+  return nodeHealth(host, erlangNode, e.amqpPort, e.managementPort, e.https ? { caFile: caFileOf(o.tlsDir) } : undefined);
 }
 
 /** Names registered with an epmd (EPMD NAMES_REQ), or undefined when none answers. */

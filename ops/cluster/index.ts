@@ -15,7 +15,7 @@ import {
   writeState,
 } from './cluster-file.ts';
 import { ClusterError } from './errors.ts';
-import { nodeHealth } from './health.ts';
+import { checkNode, nodeHealth } from './health.ts';
 import { ensureRabbitmq } from './install.ts';
 import { localBackend } from './local.ts';
 import { withLock } from './lock.ts';
@@ -23,11 +23,15 @@ import {
   CREDENTIALS,
   type NodeSpec,
   clusterNode,
+  caFileOf,
+  clusterTls,
   defaultDir,
   nodeSpec,
   parseBackend,
+  parseTlsMode,
   resolveOptions,
 } from './options.ts';
+import { initTls } from '../tls/certificates.ts';
 import { rssMb } from './process.ts';
 import { findBeam, logTail, stopServer, tailFile, waitReady } from './rabbit.ts';
 import type {
@@ -65,7 +69,7 @@ function stored(state: StateFile | undefined): Partial<ResolvedOptions> {
 }
 
 function settingsOf(o: ResolvedOptions): StateFile['settings'] {
-  return { addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes };
+  return { addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes, tls: o.tls, tlsMutual: o.tlsMutual, tlsDir: o.tlsDir };
 }
 
 function indexOf(name: string, prefix: string): number | undefined {
@@ -141,6 +145,7 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
   const first = resolveOptions(opts);
   const log = first.log;
   if (first.backend === 'docker' || readState(first.dir)?.backend === 'docker') {
+    if (first.tls !== 'off') throw new ClusterError('the docker backend has no TLS yet', 'use --backend local or netns for --tls');
     const { dockerUp } = await dockerBackend();
     return withLock(first.dir, log, async () => {
       const state = readState(first.dir);
@@ -162,7 +167,11 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
       const alive = knownNames(old, state, undefined).some((n) => findBeam(nodeSpec(old, indexOf(n, old.namePrefix)!), state!.nodes[n] ?? {}));
       if (alive) {
         const want = resolveOptions(opts, stored(state));
-        const clash = want.backend !== state.backend ? 'backend' : SETTINGS.find((k) => opts[k] !== undefined && opts[k] !== state!.settings[k]);
+        const tlsClash =
+          (opts.tls !== undefined && parseTlsMode(opts.tls) !== (state.settings.tls ?? 'off')) ||
+          (opts.tlsMutual !== undefined && opts.tlsMutual !== (state.settings.tlsMutual ?? false));
+        const clash =
+          want.backend !== state.backend ? 'backend' : (SETTINGS.find((k) => opts[k] !== undefined && opts[k] !== state!.settings[k]) ?? (tlsClash ? 'TLS setting' : undefined));
         if (clash) {
           throw new ClusterError(
             `a ${state.backend} cluster is already up in ${first.dir} with a different ${clash}`,
@@ -183,6 +192,7 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
     writeState(o.dir, st);
 
     const wanted = Array.from({ length: o.nodes }, (_, i) => nodeSpec(o, i + 1));
+    if (o.tls !== 'off') await initTls({ dir: o.tlsDir, hosts: wanted.map((s) => s.host), log }); // keeps what is there
     const extra = Object.keys(st.nodes).filter((n) => !wanted.some((s) => s.name === n));
     await Promise.all(
       extra.map(async (name) => {
@@ -207,12 +217,13 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
         details,
       );
     }
-    const nodes = wanted.map((spec) => clusterNode(spec, st.nodes[spec.name].pid!));
+    const nodes = wanted.map((spec) => clusterNode(spec, st.nodes[spec.name].pid!, o.tls));
     const unchanged = previous && previous.backend === o.backend && JSON.stringify(previous.nodes) === JSON.stringify(nodes);
     const file = writeClusterFile(o.dir, {
       backend: backend.kind,
       createdAt: unchanged ? previous.createdAt : new Date().toISOString(),
       credentials: { ...CREDENTIALS },
+      tls: clusterTls(o),
       nodes,
     });
     return new Started(file, o.dir, log);
@@ -224,14 +235,14 @@ async function ensureNode(o: ResolvedOptions, backend: Backend, st: StateFile, s
   const beam = findBeam(spec, rec);
   if (beam) {
     rec.pid = beam;
-    const h = await nodeHealth(spec.host, spec.erlangNode);
+    const h = await checkNode(o, spec.host, spec.erlangNode);
     if (h.healthy) {
       o.log(`${spec.name}  already up (pid ${beam})`);
       return;
     }
     o.log(`${spec.name}  running (pid ${beam}) but not healthy yet: ${h.detail}; waiting`);
     try {
-      await waitReady(spec, rec, o.startTimeoutMs);
+      await waitReady(o, spec, rec, o.startTimeoutMs);
     } catch (err) {
       await stopServer(spec, rec);
       throw err;
@@ -245,7 +256,7 @@ async function ensureNode(o: ResolvedOptions, backend: Backend, st: StateFile, s
   rec.wrapperPid = await backend.start(o, spec, rec);
   writeState(o.dir, st);
   try {
-    await waitReady(spec, rec, o.startTimeoutMs);
+    await waitReady(o, spec, rec, o.startTimeoutMs);
   } catch (err) {
     await stopServer(spec, rec);
     throw err;
@@ -313,7 +324,7 @@ export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
   const backend = await backendFor(kind);
   const o = resolveOptions({ dir, backend: kind, log: opts.log }, stored(state));
   const nodes: ClusterNode[] =
-    file?.nodes ?? knownNames(o, state, undefined).map((n) => clusterNode(nodeSpec(o, indexOf(n, o.namePrefix)!), state?.nodes[n]?.pid ?? 0));
+    file?.nodes ?? knownNames(o, state, undefined).map((n) => clusterNode(nodeSpec(o, indexOf(n, o.namePrefix)!), state?.nodes[n]?.pid ?? 0, o.tls));
   const statuses = await Promise.all(
     nodes.map(async (n): Promise<NodeStatus> => {
       const spec = nodeSpec(o, n.index);
@@ -321,7 +332,9 @@ export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
       if (!beam) return { node: n, state: 'down', healthy: false, detail: `process ${n.pid || '?'} is gone` };
       const node = { ...n, pid: beam };
       if (await backend.partitioned?.(o, spec)) return { node, state: 'partitioned', healthy: false, detail: `link down; mirosnet cluster heal ${n.name}${dirArg(dir)}`, rssMb: rssMb(beam) };
-      const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort);
+      const caFile = file?.tls?.caFile ?? caFileOf(o.tlsDir);
+      const https = n.managementUrl.startsWith('https:') ? { caFile } : undefined;
+      const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort, https);
       return { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: rssMb(beam) };
     }),
   );

@@ -5,7 +5,7 @@ import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError } from './errors.ts';
 import { epmdNames, tcpProbe } from './health.ts';
-import type { NodeSpec } from './options.ts';
+import { brokerTls, endpoints, type NodeSpec } from './options.ts';
 import { isOurs, signal, waitGone } from './process.ts';
 import { RABBITMQ_SERVER, ensureCookie, nodeEnv, spawnServer, writeNodeConfig } from './rabbit.ts';
 import type { StateFile } from './cluster-file.ts';
@@ -40,7 +40,7 @@ export const localBackend: Backend = {
   },
 
   async start(o: ResolvedOptions, spec: NodeSpec): Promise<number> {
-    for (const port of [5672, 15672]) {
+    for (const port of new Set([5672, 15672, endpoints(o.tls).amqpPort, endpoints(o.tls).managementPort])) {
       if ((await tcpProbe(spec.host, port, 500)) === 'open') {
         throw new ClusterError(
           `${spec.host}:${port} is already in use, but node ${spec.name} of ${o.dir} is not running`,
@@ -48,7 +48,7 @@ export const localBackend: Backend = {
         );
       }
     }
-    writeNodeConfig(spec, { amqp: `${spec.host}:5672`, managementIp: spec.host });
+    writeNodeConfig(spec, { amqp: `${spec.host}:5672`, managementIp: spec.host, tls: brokerTls(o, spec.host) });
     const env = nodeEnv(spec, o, {
       ERL_EPMD_ADDRESS: EPMD_HOST,
       ERL_EPMD_PORT: String(o.epmdPort),

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { amqpUrl } from '../../runtime/net/config.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { ClusterError } from './errors.ts';
-import type { BackendKind, ClusterNode, ClusterOptions, Credentials, ResolvedOptions } from './types.ts';
+import { caCertPath, hostFiles } from '../tls/certificates.ts';
+import type { BackendKind, ClusterNode, ClusterOptions, ClusterTls, Credentials, ResolvedOptions, TlsMode } from './types.ts';
 
 /**
  * The package root: where compose/ and the other shipped files are (never where state goes).
@@ -15,6 +16,9 @@ export const DEFAULT_DIR = '.cluster';
 export const CREDENTIALS: Credentials = { user: 'peter', password: 'rabbit' };
 export const AMQP_PORT = 5672;
 export const MANAGEMENT_PORT = 15672;
+/** With --tls: AMQP over TLS; with --tls only, the management API on HTTPS. */
+export const AMQPS_PORT = 5671;
+export const MANAGEMENT_TLS_PORT = 15671;
 /**
  * Extra emulator flags. Schedulers unbound (+stbt u): RabbitMQ binds them to cores
  * (+stbt db), so every node's scheduler 1 fights over CPU 0; unbound, three nodes
@@ -28,6 +32,12 @@ export const DEFAULT_ERL_ARGS = '+stbt u';
  */
 export function defaultDir(): string {
   return resolve(process.env.MIROS_CLUSTER_DIR || DEFAULT_DIR);
+}
+
+export function parseTlsMode(value: string | boolean | undefined): TlsMode {
+  const v = value === true ? 'on' : value === false || value === undefined ? 'off' : value;
+  if (v === 'off' || v === 'on' || v === 'only') return v;
+  throw new ClusterError(`unknown TLS mode '${v}'`, 'use --tls on or --tls only (or leave it out: off)');
 }
 
 export function parseBackend(value: string | undefined): BackendKind {
@@ -54,8 +64,13 @@ export function resolveOptions(opts: ClusterOptions = {}, stored: Partial<Resolv
     nsPrefix: opts.nsPrefix ?? stored.nsPrefix ?? 'mrn',
     erlArgs: opts.erlArgs ?? stored.erlArgs ?? DEFAULT_ERL_ARGS,
     startTimeoutMs: opts.startTimeoutMs ?? 180_000,
+    tls: parseTlsMode(opts.tls ?? stored.tls),
+    tlsMutual: opts.tlsMutual ?? stored.tlsMutual ?? false,
+    tlsDir: '',
     log: opts.log ?? ((line) => process.stderr.write(line + '\n')),
   };
+  r.tlsDir = resolve(opts.tlsDir ?? stored.tlsDir ?? join(r.dir, 'tls'));
+  if (r.tlsMutual && r.tls === 'off') throw new ClusterError('mutual TLS needs TLS', 'add --tls on or --tls only');
   if (!/^[a-z][a-z0-9]*$/.test(r.namePrefix)) {
     throw new ClusterError(`invalid node name prefix '${r.namePrefix}'`, 'use lower-case letters and digits');
   }
@@ -114,8 +129,37 @@ export function nodeSpec(o: ResolvedOptions, index: number): NodeSpec {
   };
 }
 
-export function managementUrl(host: string): string {
-  return `http://${host}:${MANAGEMENT_PORT}`;
+/** What clients dial under a TLS mode: AMQP (5672, or 5671 with TLS) and the management API (HTTPS on 15671 with `only`). */
+export function endpoints(tls: TlsMode): { amqpPort: number; managementPort: number; https: boolean } {
+  return { amqpPort: tls === 'off' ? AMQP_PORT : AMQPS_PORT, managementPort: tls === 'only' ? MANAGEMENT_TLS_PORT : MANAGEMENT_PORT, https: tls === 'only' };
+}
+
+export function managementUrl(host: string, tls: TlsMode = 'off'): string {
+  const e = endpoints(tls);
+  return `${e.https ? 'https' : 'http'}://${host}:${e.managementPort}`;
+}
+
+export const caFileOf = (tlsDir: string): string => caCertPath(tlsDir);
+
+/** cluster.json's `tls`, or undefined when TLS is off. */
+export function clusterTls(o: Pick<ResolvedOptions, 'tls' | 'tlsDir' | 'tlsMutual'>): ClusterTls | undefined {
+  if (o.tls === 'off') return undefined;
+  return { mode: o.tls, caFile: caCertPath(o.tlsDir), dir: o.tlsDir, mutual: o.tlsMutual };
+}
+
+/** A broker's TLS listener settings (rabbit.ts writes them into its config), or undefined when TLS is off. */
+export interface BrokerTls {
+  mode: Exclude<TlsMode, 'off'>;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+  mutual: boolean;
+}
+
+export function brokerTls(o: Pick<ResolvedOptions, 'tls' | 'tlsDir' | 'tlsMutual'>, host: string): BrokerTls | undefined {
+  if (o.tls === 'off') return undefined;
+  const f = hostFiles(o.tlsDir, host);
+  return { mode: o.tls, caFile: caCertPath(o.tlsDir), certFile: f.serverCert, keyFile: f.serverKey, mutual: o.tlsMutual };
 }
 
 /** What a backend knows of a node when it writes its cluster.json entry. */
@@ -135,15 +179,16 @@ export interface NodeEntry {
 }
 
 /** A node's cluster.json entry (version 2): the same shape for every backend, keys in the documented order. */
-export function clusterNode(n: NodeEntry, pid: number): ClusterNode {
+export function clusterNode(n: NodeEntry, pid: number, tls: TlsMode = 'off'): ClusterNode {
+  const e = endpoints(tls);
   return {
     name: n.name,
     index: n.index,
     host: n.host,
-    amqpPort: AMQP_PORT,
-    managementPort: MANAGEMENT_PORT,
-    amqpUrl: amqpUrl({ rabbitUser: CREDENTIALS.user, rabbitPassword: CREDENTIALS.password, rabbitPort: AMQP_PORT }, n.host),
-    managementUrl: managementUrl(n.host),
+    amqpPort: e.amqpPort,
+    managementPort: e.managementPort,
+    amqpUrl: amqpUrl({ rabbitUser: CREDENTIALS.user, rabbitPassword: CREDENTIALS.password, rabbitPort: e.amqpPort, tls: tls !== 'off' }, n.host),
+    managementUrl: managementUrl(n.host, tls),
     erlangNode: n.erlangNode,
     distPort: n.distPort,
     pid,

@@ -6,8 +6,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError } from './errors.ts';
-import { nodeHealth } from './health.ts';
-import { CREDENTIALS, MANAGEMENT_PORT, type NodeSpec } from './options.ts';
+import { checkNode } from './health.ts';
+import { AMQPS_PORT, CREDENTIALS, MANAGEMENT_PORT, MANAGEMENT_TLS_PORT, type BrokerTls, type NodeSpec } from './options.ts';
 import { childrenOf, envOf, isOurs, isRunning, sessionMembers, signal, waitGone } from './process.ts';
 import type { NodeRecord } from './cluster-file.ts';
 import type { ResolvedOptions } from './types.ts';
@@ -21,6 +21,8 @@ export interface Listen {
   amqp?: string;
   /** `management.tcp.ip`, or undefined for all addresses. */
   managementIp?: string;
+  /** TLS listeners (5671; with `only` instead of 5672, and the management API on HTTPS 15671). */
+  tls?: BrokerTls;
 }
 
 /** The shared Erlang cookie: HOME of servers and CLI is the cluster dir. */
@@ -41,13 +43,25 @@ export function writeNodeConfig(spec: NodeSpec, listen: Listen): void {
   mkdirSync(join(spec.nodeDir, 'log'), { recursive: true });
   mkdirSync(spec.dataDir, { recursive: true });
   const bin = (s: string) => `<<"${s}">>`;
-  const amqp = listen.amqp ? `{"${listen.amqp.split(':')[0]}", ${listen.amqp.split(':')[1]}}` : '5672';
-  const mgmt = [...(listen.managementIp ? [`{ip, "${listen.managementIp}"}`] : []), `{port, ${MANAGEMENT_PORT}}`].join(', ');
+  const ip = listen.amqp?.split(':')[0];
+  const amqp = ip ? `{"${ip}", ${listen.amqp!.split(':')[1]}}` : '5672';
+  const mgmtIp = listen.managementIp ? [`{ip, "${listen.managementIp}"}`] : [];
+  const tls = listen.tls;
+  const str = (s: string) => JSON.stringify(s); // an Erlang string: the same quoting for paths
+  const certs = tls ? [`{cacertfile, ${str(tls.caFile)}}`, `{certfile, ${str(tls.certFile)}}`, `{keyfile, ${str(tls.keyFile)}}`] : [];
+  // mutual TLS: the broker asks for a client certificate signed by the CA and refuses a client without one
+  const verify = tls?.mutual ? ['{verify, verify_peer}', '{fail_if_no_peer_cert, true}'] : ['{verify, verify_none}'];
+  const mgmt = tls?.mode === 'only' ? `{ssl_config, [${[...mgmtIp, `{port, ${MANAGEMENT_TLS_PORT}}`, ...certs].join(', ')}]}` : `{tcp_config, [${[...mgmtIp, `{port, ${MANAGEMENT_PORT}}`].join(', ')}]}`;
+  const tlsLines = tls
+    ? `   {ssl_listeners, [${ip ? `{"${ip}", ${AMQPS_PORT}}` : AMQPS_PORT}]},
+   {ssl_options, [${[...certs, ...verify].join(', ')}]},
+`
+    : '';
   const config = `%% written by mirosnet (ops/cluster/rabbit.ts); rewritten at every start
 [
  {rabbit, [
-   {tcp_listeners, [${amqp}]},
-   %% default_user replaces guest at first boot: guest never exists
+   {tcp_listeners, [${tls?.mode === 'only' ? '' : amqp}]},
+${tlsLines}   %% default_user replaces guest at first boot: guest never exists
    {default_user, ${bin(CREDENTIALS.user)}},
    {default_pass, ${bin(CREDENTIALS.password)}},
    {default_vhost, ${bin('/')}},
@@ -56,7 +70,7 @@ export function writeNodeConfig(spec: NodeSpec, listen: Listen): void {
    {loopback_users, []},
    {log, [{console, [{enabled, false}]}, {file, [{level, info}]}]}
  ]},
- {rabbitmq_management, [{tcp_config, [${mgmt}]}]}
+ {rabbitmq_management, [${mgmt}]}
 ].
 `;
   writeFileSync(configFile(spec), config);
@@ -125,7 +139,7 @@ function isBeam(pid: number | undefined, spec: NodeSpec): pid is number {
 }
 
 /** Polls until the node is healthy; throws with its log tail if it exits or times out. */
-export async function waitReady(spec: NodeSpec, rec: NodeRecord, timeoutMs: number): Promise<number> {
+export async function waitReady(o: Pick<ResolvedOptions, 'tls' | 'tlsDir'>, spec: NodeSpec, rec: NodeRecord, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let last = 'not answering yet';
   for (;;) {
@@ -136,7 +150,7 @@ export async function waitReady(spec: NodeSpec, rec: NodeRecord, timeoutMs: numb
       throw new ClusterError(`node ${spec.name} (${spec.erlangNode}) exited during start-up`, `full log: mirosnet cluster logs ${spec.name}`, logTail(spec));
     }
     if (beam) {
-      const h = await nodeHealth(spec.host, spec.erlangNode);
+      const h = await checkNode(o, spec.host, spec.erlangNode);
       if (h.healthy) return beam;
       last = h.detail ?? last;
     }

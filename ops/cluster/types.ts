@@ -6,13 +6,17 @@ import type {
   ClusterMembership,
   ClusterNode,
   ClusterNodeProxy,
+  ClusterTls,
   ClusterTopology,
   ClusterToxics,
 } from '../../runtime/lan/index.ts';
 
 import type { ClusterFile } from '../../runtime/lan/index.ts';
 export type { ClusterFile, ClusterFileDraft } from '../../runtime/lan/index.ts';
-export type { ClusterMembership, ClusterNode, ClusterNodeProxy, ClusterTopology, ClusterToxics };
+export type { ClusterMembership, ClusterNode, ClusterNodeProxy, ClusterTls, ClusterTopology, ClusterToxics };
+
+/** TLS on the brokers: off (default), on (5671 beside 5672), only (5671, no 5672, management on HTTPS 15671). */
+export type TlsMode = 'off' | 'on' | 'only';
 export type BackendKind = ClusterBackend;
 export type Credentials = ClusterCredentials;
 
@@ -37,6 +41,12 @@ export interface ClusterOptions {
   erlArgs?: string;
   /** Per node start timeout (default 180 s). */
   startTimeoutMs?: number;
+  /** TLS on the brokers (default off; local and netns backends): see TlsMode. */
+  tls?: TlsMode;
+  /** With tls: brokers require a client certificate signed by the CA (mutual TLS). */
+  tlsMutual?: boolean;
+  /** With tls: the CA and certificates (`mirosnet tls init`; made if missing). Default `<dir>/tls`. */
+  tlsDir?: string;
   /** Progress lines (default: to stderr). Pass `() => {}` for silence. */
   log?: (line: string) => void;
 }
@@ -52,6 +62,10 @@ export interface ResolvedOptions {
   nsPrefix: string;
   erlArgs: string;
   startTimeoutMs: number;
+  tls: TlsMode;
+  tlsMutual: boolean;
+  /** Absolute. */
+  tlsDir: string;
   log: (line: string) => void;
 }
 

@@ -12,6 +12,7 @@ import {
   type State,
 } from '../../runtime/index.ts';
 import { formatSpy, spyBody } from '../../runtime/net/snoop-format.ts';
+import type { ClientTlsFiles } from '../tls/client-settings.ts';
 import { sleep } from '../util/wait.ts';
 
 export interface InstanceConfig {
@@ -35,6 +36,8 @@ export interface InstanceConfig {
   spyFile?: string;
   /** Chart-kind specific settings. */
   params?: Record<string, any>;
+  /** amqps://: the CA to verify brokers against, and a client certificate for mutual TLS (PEM paths). */
+  tls?: ClientTlsFiles;
 }
 
 export interface Command {
@@ -68,6 +71,7 @@ export function netOptions(cfg: InstanceConfig): NetworkedOptions {
     hosts: cfg.hosts,
     thisAddress: cfg.host,
     clusterFile: cfg.clusterFile,
+    ...(cfg.tls ? { rabbitTls: true, rabbitTlsCa: cfg.tls.ca, rabbitTlsCert: cfg.tls.cert, rabbitTlsKey: cfg.tls.key } : {}),
     rediscoverIntervalMs: cfg.rediscoverIntervalMs,
     startTimeoutMs: 20_000,
     output: (line) => process.stdout.write(`${line}\n`),

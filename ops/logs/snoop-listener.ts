@@ -3,7 +3,7 @@
 // a callback or stdout.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { SnoopObserver, type NetworkCounters, type SnoopNetwork } from '../../runtime/index.ts';
+import { SnoopObserver, type NetworkCounters, type SnoopNetwork, type TlsOptions } from '../../runtime/index.ts';
 
 export interface SnoopListenerOptions {
   /** Broker to consume from (default: thisAddress as the library resolves it, else 127.0.0.1). */
@@ -22,6 +22,8 @@ export interface SnoopListenerOptions {
   startTimeoutMs?: number;
   /** Queue name suffix (default snoop-<random>). */
   name?: string;
+  /** amqps:// (default: RABBIT_TLS* from the environment or .env). */
+  tls?: TlsOptions;
 }
 
 export interface SnoopListener {
@@ -47,6 +49,7 @@ export async function startSnoopListener(opts: SnoopListenerOptions = {}): Promi
     snoopTraceEncryptionKey: opts.traceKey,
     snoopSpyEncryptionKey: opts.spyKey,
     thisAddress: opts.host,
+    ...opts.tls,
     startTimeoutMs: opts.startTimeoutMs ?? 20_000,
     networks: opts.networks,
     color: opts.color,

@@ -21,6 +21,7 @@ export interface ScenarioArgs {
   timeout?: number;
   logs?: string;
   dir?: string;
+  tls?: 'on' | 'only';
 }
 
 export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
@@ -92,6 +93,7 @@ function scenarioCommand(name: string): Command {
     .addOption(new Option('--timeout <seconds>', "how long to wait for the outcome (default: the scenario's own)").argParser(positiveNumber))
     .addOption(new Option('--logs <dir>', 'where logs/<name>-<timestamp>/ goes (default ./logs)'))
     .addOption(new Option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)'))
+    .addOption(new Option('--tls [mode]', 'brokers with TLS: on or only (the instances then use amqps:// with the cluster CA)').choices(['on', 'only']).preset('on'))
     .addHelpText('after', `\nRun: make scenario S=${name} N=3   or   node scenarios/${name}.mjs --nodes 3\nExit status: 0 pass, 1 fail, 2 usage error.`);
 }
 
@@ -112,14 +114,15 @@ export async function main(name: string, argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const o = cmd.opts<{ nodes: number; backend: 'local' | 'docker'; laps?: number; compression?: number; timeout?: number; logs?: string; dir?: string }>();
-  const args: ScenarioArgs = { nodes: o.nodes, backend: o.backend, laps: o.laps, compression: o.compression, timeout: o.timeout, logs: o.logs, dir: o.dir };
+  const o = cmd.opts<{ nodes: number; backend: 'local' | 'docker'; laps?: number; compression?: number; timeout?: number; logs?: string; dir?: string; tls?: 'on' | 'only' }>();
+  const args: ScenarioArgs = { nodes: o.nodes, backend: o.backend, laps: o.laps, compression: o.compression, timeout: o.timeout, logs: o.logs, dir: o.dir, tls: o.tls };
   const result: RunResult = await runScenario(make(args), {
     nodes: o.nodes,
     backend: o.backend,
     timeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
     logsRoot: o.logs,
     dir: o.dir,
+    tls: o.tls,
   });
   return result.pass ? 0 : 1;
 }

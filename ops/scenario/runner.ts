@@ -10,6 +10,7 @@ import { createInterface } from 'node:readline';
 import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
 import { defaultDir, readClusterFile, status, up, type ClusterFile } from '../cluster/index.ts';
 import { CONTROL, netOptions, type Command, type InstanceConfig } from '../instances/common.ts';
+import { clientTlsFiles } from '../tls/client-settings.ts';
 import { compiledModule } from '../package-root.ts';
 import { sleep, until, within } from '../util/wait.ts';
 import { formatSummary, summaryJson, type CheckResult } from './summary.ts';
@@ -48,6 +49,11 @@ export interface RunOptions {
   /** Where logs/<name>-<timestamp>/ goes (default <cwd>/logs). */
   logsRoot?: string;
   timeoutMs?: number;
+  /**
+   * Brokers with TLS (the cluster is brought up so; one already up must match). Without it the
+   * run follows the cluster: instances use amqps:// whenever cluster.json has `tls`.
+   */
+  tls?: 'on' | 'only';
   log?: (line: string) => void;
 }
 
@@ -170,12 +176,13 @@ export class Run {
 }
 
 /** Brings the cluster up unless `count` healthy nodes are running; never shrinks it. */
-export async function ensureCluster(dir: string, count: number, backend: 'local' | 'netns' | 'docker', log: (l: string) => void): Promise<ClusterFile> {
+export async function ensureCluster(dir: string, count: number, backend: 'local' | 'netns' | 'docker', log: (l: string) => void, tls?: 'on' | 'only'): Promise<ClusterFile> {
   const s = await status({ dir });
   const healthy = s.up && s.nodes.length >= count && s.nodes.every((n) => n.healthy);
-  if (!healthy) {
-    log(`cluster: bringing ${Math.max(count, s.nodes.length)} nodes up in ${dir}`);
-    await up({ dir, backend, nodes: Math.max(count, s.nodes.length), log: (l) => log(`cluster: ${l}`) });
+  // a TLS run on a cluster without it (or in another mode): up() refuses, naming the clash
+  if (!healthy || (tls !== undefined && readClusterFile(dir)?.tls?.mode !== tls)) {
+    log(`cluster: bringing ${Math.max(count, s.nodes.length)} nodes up in ${dir}${tls ? ` with TLS ${tls}` : ''}`);
+    await up({ dir, backend, nodes: Math.max(count, s.nodes.length), tls, log: (l) => log(`cluster: ${l}`) });
   }
   return readClusterFile(dir)!;
 }
@@ -200,16 +207,18 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   const run = new Run(opts.nodes, log);
   run.dir = clusterDir(opts);
   const brokers = sc.brokers?.(opts.nodes) ?? opts.nodes;
-  run.cluster = await ensureCluster(run.dir, opts.nodes, opts.backend ?? 'local', log);
+  run.cluster = await ensureCluster(run.dir, opts.nodes, opts.backend ?? 'local', log, opts.tls);
   if (run.cluster.nodes.length < brokers) log(`the scenario grows the cluster to ${brokers} nodes itself`);
   run.logDir = join(opts.logsRoot ?? join(process.cwd(), 'logs'), `${sc.name}-${stamp()}-${run.id}`);
   mkdirSync(run.logDir, { recursive: true });
-  log(`run ${run.id}: ${opts.nodes} nodes, logs in ${run.logDir}`);
+  log(`run ${run.id}: ${opts.nodes} nodes${run.cluster.tls ? `, TLS ${run.cluster.tls.mode}${run.cluster.tls.mutual ? ' (mutual)' : ''}` : ''}, logs in ${run.logDir}`);
 
   const { nodes } = run.cluster;
+  const hostOf = (spec: InstanceSpec) => nodes[spec.broker]?.host ?? `127.0.0.${11 + spec.broker}`;
   const base = (spec: InstanceSpec): InstanceConfig => ({
     name: spec.name,
-    host: nodes[spec.broker]?.host ?? `127.0.0.${11 + spec.broker}`,
+    host: hostOf(spec),
+    tls: clientTlsFiles(run.cluster, hostOf(spec)),
     hosts: nodes.slice(0, opts.nodes).map((n) => n.host),
     user: run.cluster.credentials.user,
     password: run.cluster.credentials.password,

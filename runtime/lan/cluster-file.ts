@@ -53,6 +53,22 @@ export interface ClusterNodeProxy {
   control: string;
 }
 
+/** TLS on the testbed's brokers (`cluster up --tls on|only`); absent when off. */
+export const CLUSTER_TLS_MODES = ['on', 'only'] as const;
+export type ClusterTlsMode = (typeof CLUSTER_TLS_MODES)[number];
+
+/** v2, only with `--tls`: every node's amqpUrl is then amqps:// (amqpPort 5671). */
+export interface ClusterTls {
+  /** on: TLS on 5671 and plain AMQP on 5672; only: no plain AMQP, the management API on HTTPS. */
+  mode: ClusterTlsMode;
+  /** The CA that signed every node's certificate (PEM): what clients verify brokers against. */
+  caFile: string;
+  /** The TLS directory (`mirosnet tls init`): hosts/<host>/client.pem and client.key are each host's client certificate. */
+  dir: string;
+  /** Brokers require a client certificate signed by the CA (mutual TLS, fail_if_no_peer_cert). */
+  mutual: boolean;
+}
+
 /** One node as written in cluster.json. */
 export interface ClusterNode {
   name: string;
@@ -88,6 +104,8 @@ export interface ClusterFile {
   /** Only when `topology` is 'clustered'. */
   cluster?: ClusterMembership;
   toxics: ClusterToxics;
+  /** Only with `--tls`. */
+  tls?: ClusterTls;
   nodes: ClusterNode[];
 }
 
@@ -111,6 +129,7 @@ export function completeClusterFile(draft: ClusterFileDraft): ClusterFile {
     credentials: draft.credentials,
     ...(draft.cluster ? { cluster: draft.cluster } : {}),
     toxics: draft.toxics ?? { ...NO_TOXICS },
+    ...(draft.tls ? { tls: draft.tls } : {}),
     nodes: draft.nodes,
   };
 }
@@ -184,7 +203,8 @@ export function parseClusterFile(data: unknown, file: string): ClusterFile {
   if (v2 && topology === 'clustered') cluster = readMembership(top.object('cluster'), fail);
   else if (v2 && data.cluster !== undefined) fail('cluster must be absent when topology is mesh');
   const toxics = v2 ? readToxics(top.object('toxics'), fail) : { ...NO_TOXICS };
-  return completeClusterFile({ backend, topology, createdAt, credentials: { user, password }, cluster, toxics, nodes });
+  const tls = v2 && data.tls !== undefined ? readTls(top.object('tls'), fail) : undefined;
+  return completeClusterFile({ backend, topology, createdAt, credentials: { user, password }, cluster, toxics, tls, nodes });
 }
 
 /** The hosts of a cluster file, in node order. */
@@ -202,6 +222,11 @@ function readMembership(o: Record<string, unknown>, fail: Fail): ClusterMembersh
 function readToxics(o: Record<string, unknown>, fail: Fail): ClusterToxics {
   const f = fields(o, 'toxics.', fail);
   return { proxy: f.flag('proxy'), netem: f.flag('netem') };
+}
+
+function readTls(o: Record<string, unknown>, fail: Fail): ClusterTls {
+  const f = fields(o, 'tls.', fail);
+  return { mode: f.oneOf('mode', CLUSTER_TLS_MODES), caFile: f.text('caFile'), dir: f.text('dir'), mutual: f.flag('mutual') };
 }
 
 function readProxy(o: Record<string, unknown>, at: string, fail: Fail): ClusterNodeProxy {

@@ -1,6 +1,7 @@
 // AMQP probe: a real login with our credentials (connect, then close), bounded by a timeout.
 // "ok" means a broker at host:port accepted these credentials on vhost "/".
 import amqplib from 'amqplib';
+import type { ConnectionOptions } from 'node:tls';
 
 export interface ProbeOptions {
   port?: number;
@@ -8,6 +9,8 @@ export interface ProbeOptions {
   password: string;
   timeoutMs?: number;
   vhost?: string;
+  /** Probe over TLS (amqps, default port 5671) with these CA, certificate and key. */
+  tls?: Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'>;
 }
 
 export interface ProbeResult {
@@ -23,6 +26,8 @@ function describeError(err: unknown, vhost: string): string {
   if (e?.code === 'ETIMEDOUT' || /timed? ?out/i.test(e?.message ?? '')) return 'timed out';
   if (e?.code === 'EHOSTUNREACH' || e?.code === 'ENETUNREACH') return `unreachable (${e.code})`;
   const msg = String(e?.message ?? err);
+  // a certificate or handshake failure: not a broker with our CA (RABBIT_TLS_CA), or not a TLS port
+  if (/CERT|SELF_SIGNED|UNABLE_TO_|ALTNAME|^ERR_SSL_/.test(String(e?.code))) return `TLS failed (${e.code}): ${msg}`;
   if (/403|ACCESS.REFUSED/i.test(msg)) return `login refused (ACCESS_REFUSED): ${msg}`;
   if (/ConnectionOpenOk; got <ConnectionClose/.test(msg)) return `broker closed the connection on open (no access to vhost ${JSON.stringify(vhost)}?): ${msg}`;
   return e?.code ? `${e.code}: ${msg}` : msg;
@@ -34,15 +39,15 @@ export async function probeAmqp(host: string, opts: ProbeOptions): Promise<Probe
   let timedOut = false;
   const connecting = amqplib.connect(
     {
-      protocol: 'amqp',
+      protocol: opts.tls ? 'amqps' : 'amqp',
       hostname: host,
-      port: opts.port ?? 5672,
+      port: opts.port ?? (opts.tls ? 5671 : 5672),
       username: opts.user,
       password: opts.password,
       vhost: opts.vhost ?? '/',
       heartbeat: 0,
     },
-    { timeout: timeoutMs },
+    { timeout: timeoutMs, ...opts.tls },
   );
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {

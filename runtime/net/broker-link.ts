@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { RecoveringChannelModel } from 'amqplib';
 import { openRecovering } from './connection.ts';
 import { classifyError, type ErrorClass } from './retry.ts';
+import type { TlsSocketOptions } from './tls.ts';
 import { EXCHANGES, type NetworkName } from './topology.ts';
 import { Outbox, type OutboxMessage, type OutboxStats } from './outbox.ts';
 
@@ -19,6 +20,8 @@ export interface BrokerLinkOptions {
   /** For messages and errors: the URL with its password masked. */
   label: string;
   heartbeat: number;
+  /** amqps://: CA, certificate and key (tls.ts). */
+  tls?: TlsSocketOptions;
   outboxBound: number;
   /** Called with what went wrong (and whether a retry can fix it) whenever the connection fails or drops. */
   onProblem?: (err: Error, cause: ErrorClass) => void;
@@ -134,6 +137,7 @@ export class BrokerLink {
       this.outbox.attach(channel);
     }, {
       ...(this.options.connectionName ? { connectionName: this.options.connectionName } : {}),
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
       onEndpoint: (url) => {
         const u = new URL(url);
         this.endpoint = u.host;

@@ -7,8 +7,10 @@ import { parse as parseDotenv } from 'dotenv';
 import { readClusterFile } from '../lan/cluster-file.ts';
 import { ConfigError } from './errors.ts';
 import { isValidKey, normaliseKey } from './fernet.ts';
+import { AMQPS_PORT, resolveTlsConfig, type TlsConfig, type TlsOptions } from './tls.ts';
 
-export interface NetOptions {
+/** TLS settings (rabbitTls, rabbitTlsCa, …): tls.ts. */
+export interface NetOptions extends TlsOptions {
   rabbitUser?: string;
   rabbitPassword?: string;
   rabbitPort?: number;
@@ -93,6 +95,8 @@ export interface NetConfig {
   messageTtl: number;
   topology: Topology;
   processName: string;
+  /** TLS on the wire (amqps://), or undefined when off (tls.ts). */
+  tls?: TlsConfig;
   /** Where each of the reference's settings came from (for diagnostics; never holds values). */
   sources: Record<string, ConfigSource>;
 }
@@ -168,8 +172,8 @@ export function resolveNetConfig(
   }
   const sources: Record<string, ConfigSource> = {};
 
-  const find = (option: EnvOption): Found | undefined => {
-    const variable = ENV_NAMES[option];
+  const find = (option: EnvOption): Found | undefined => lookup(option, ENV_NAMES[option]);
+  const lookup = (option: keyof NetOptions, variable: string): Found | undefined => {
     const o = options[option];
     if (o !== undefined && o !== null && o !== '') return { value: o, source: 'option', name: option, where: 'option' };
     const e = env[variable];
@@ -234,7 +238,8 @@ export function resolveNetConfig(
   // the reference's order of checking
   const rabbitPassword = requiredString('rabbitPassword');
   const rabbitUser = requiredString('rabbitUser');
-  const rabbitPort = integer('rabbitPort', 1, 65535, DEFAULTS.rabbitPort);
+  const tls = resolveTlsConfig(lookup, cwd);
+  const rabbitPort = integer('rabbitPort', 1, 65535, tls ? AMQPS_PORT : DEFAULTS.rabbitPort);
   const heartbeatInterval = integer('heartbeatInterval', 0, 65535, DEFAULTS.heartbeatInterval);
   const connectionAttempts = integer('connectionAttempts', 1, 1000, DEFAULTS.connectionAttempts);
   const messageTtl = integer('messageTtl', 1, 2 ** 31 - 1, DEFAULTS.messageTtl);
@@ -308,6 +313,7 @@ export function resolveNetConfig(
     processName: optString('processName') ?? defaultProcessName(),
     sources,
   };
+  if (tls !== undefined) config.tls = tls;
   if (thisAddress !== undefined) config.thisAddress = thisAddress;
   if (clusterFile !== undefined) config.clusterFile = path.resolve(cwd, clusterFile);
   return config;
@@ -358,7 +364,10 @@ function safeNormalise(v: Uint8Array): string | undefined {
  * heartbeatInterval the URL has no query (the testbed's cluster.json URLs).
  */
 export type UrlConfig = Pick<NetConfig, 'rabbitUser' | 'rabbitPassword' | 'rabbitPort'> &
-  Partial<Pick<NetConfig, 'connectionAttempts' | 'heartbeatInterval'>>;
+  Partial<Pick<NetConfig, 'connectionAttempts' | 'heartbeatInterval'>> & {
+    /** Set (any TLS settings, or true): the URL is amqps://. */
+    tls?: TlsConfig | boolean;
+  };
 
 /**
  * The reference's URL for a broker:
@@ -375,5 +384,5 @@ export function amqpUrl(cfg: UrlConfig, host: string, opts: { maskPassword?: boo
   const query = Object.entries({ connection_attempts: cfg.connectionAttempts, heartbeat_interval: cfg.heartbeatInterval })
     .flatMap(([name, value]) => (value === undefined ? [] : [`${name}=${value}`]))
     .join('&');
-  return `amqp://${user}:${pass}@${h}:${cfg.rabbitPort}/%2F${query && `?${query}`}`;
+  return `${cfg.tls ? 'amqps' : 'amqp'}://${user}:${pass}@${h}:${cfg.rabbitPort}/%2F${query && `?${query}`}`;
 }

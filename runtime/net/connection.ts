@@ -3,6 +3,7 @@
 // and an error no retry can fix (retry.ts classifyError: 403, 530) stops it at once.
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import { RETRY, classifyError, retryDelayMs } from './retry.ts';
+import type { TlsSocketOptions } from './tls.ts';
 
 /** amqplib's recovery settings, from the retry policy: ~100 ms doubling, capped at 2 s, ±20 %. */
 export const RECOVERY = {
@@ -25,6 +26,8 @@ export interface OpenOptions {
   connectionName?: string;
   /** Told which endpoint (URL) each attempt dials: the first, and the next after every failure or drop. */
   onEndpoint?: (url: string) => void;
+  /** Socket options for amqps:// (CA, certificate, key; tls.ts). */
+  tls?: TlsSocketOptions;
 }
 
 /**
@@ -32,7 +35,8 @@ export interface OpenOptions {
  * (firstConnect below). With several URLs (the members of one RabbitMQ cluster) each attempt
  * dials one of them, starting with the first, and a failed attempt or a lost connection moves
  * on to the next, wrapping: failover. amqplib's recovery re-dials the same URL object each
- * time, so the object's address is changed between attempts.
+ * time, so the object's address is changed between attempts. `tls`: the CA, certificate
+ * and key for amqps:// URLs (tls.ts).
  */
 export async function openRecovering(
   urls: string | readonly string[],
@@ -46,7 +50,11 @@ export async function openRecovering(
   const target = dialTarget(list[0], heartbeatSeconds);
   opts.onEndpoint?.(list[0]);
   const clientProperties = opts.connectionName ? { connection_name: opts.connectionName } : undefined;
-  const connection = await connect(target, { recovery: { ...RECOVERY, waitForConnect: false, setup }, ...(clientProperties ? { clientProperties } : {}) });
+  const connection = await connect(target, {
+    ...opts.tls,
+    recovery: { ...RECOVERY, waitForConnect: false, setup },
+    ...(clientProperties ? { clientProperties } : {}),
+  });
   connection.on('error', () => undefined); // surfaced through 'disconnect' / 'connect-failed'
   if (list.length > 1) {
     const next = () => {

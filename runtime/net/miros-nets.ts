@@ -15,6 +15,7 @@ import { Receiver, newCounters, type NetworkCounters, type Subscription } from '
 import { classifyError, replyCodeOf } from './retry.ts';
 import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
 import { PendingTransmission, type Transmission } from './transmission.ts';
+import { brokerTlsError, tlsAdvice, tlsProblem, tlsReason } from './tls.ts';
 import { EXCHANGES, SENDER_HEADER, SNOOP_ROUTING_KEYS, SNOOP_SIGNALS, type NetworkName } from './topology.ts';
 
 /** What the networked layer needs from a chart. */
@@ -169,6 +170,7 @@ export class MirosNets {
         messageTtl: this.config.messageTtl,
         heartbeat: this.config.heartbeatInterval,
         connectionName: connectionName('sub', this.config.processName, this.host),
+        ...(this.config.tls ? { tls: this.config.tls.socket } : {}),
         subscriptions: this.subscriptions(),
         onDrop: this.warn,
         // a refusal at startAt rejects it (below); one later (credentials changed on the broker)
@@ -182,7 +184,7 @@ export class MirosNets {
       try {
         await this.receiver.open(this.config.startTimeoutMs);
       } catch (err) {
-        if (classifyError(err) === 'permanent') throw this.refusedError(own, err);
+        if (classifyError(err) === 'permanent') throw brokerTlsError(this.name, own, err, this.config.tls) ?? this.refusedError(own, err);
         throw new BrokerUnreachableError(
           own,
           `chart ${this.name}: cannot consume from its own broker ${maskUrlPassword(own)} ` +
@@ -221,7 +223,7 @@ export class MirosNets {
       cacheFile: this.config.cacheFile,
       cacheMaxAgeMinutes: this.config.cacheMaxAgeMinutes,
       clusterFile: this.config.clusterFile,
-      probe: { port: this.config.rabbitPort, user: this.config.rabbitUser, password: this.config.rabbitPassword },
+      probe: { port: this.config.rabbitPort, user: this.config.rabbitUser, password: this.config.rabbitPassword, tls: this.config.tls?.socket },
     });
     for (const warning of found.warnings) this.warn(`${this.name}: discovery: ${warning}`);
     this.lan.this.address = found.thisAddress;
@@ -440,6 +442,7 @@ export class MirosNets {
       label,
       connectionName: connectionName('pub', this.config.processName, this.host),
       heartbeat: this.config.heartbeatInterval,
+      ...(this.config.tls ? { tls: this.config.tls.socket } : {}),
       outboxBound: this.config.outboxBound,
     });
     const unlisten = link.onProblem((err, cause) => {
@@ -448,9 +451,12 @@ export class MirosNets {
         if (this.refusedBrokers.has(label)) return;
         this.refusedBrokers.add(label);
         this.reportedBrokers.add(label);
+        const tls = tlsProblem(err);
         this.warn(
-          `${this.name}: broker ${label} refused us (${err.message}); its link is not retried ` +
-            `(check the user, password and vhost that broker accepts: rabbitUser/rabbitPassword, RABBIT_USER/RABBIT_PASSWORD)`,
+          tls
+            ? `${this.name}: TLS with broker ${label} failed (${tlsReason(err)}): ${tlsAdvice(tls, this.config.tls)}; its link is not retried`
+            : `${this.name}: broker ${label} refused us (${err.message}); its link is not retried ` +
+                `(check the user, password and vhost that broker accepts: rabbitUser/rabbitPassword, RABBIT_USER/RABBIT_PASSWORD)`,
         );
         return;
       }

@@ -16,6 +16,7 @@ import { decodeEnvelope, type Envelope } from './envelope.ts';
 import { EnvelopeError } from './errors.ts';
 import type { Fernet } from './fernet.ts';
 import { SeenWindow } from './seen-window.ts';
+import type { TlsSocketOptions } from './tls.ts';
 import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
 
 export interface Subscription {
@@ -58,6 +59,8 @@ export interface ReceiverOptions {
   messageTtl: number;
   heartbeat: number;
   connectionName?: string;
+  /** amqps://: CA, certificate and key (tls.ts). */
+  tls?: TlsSocketOptions;
   maxBodyBytes?: number;
   subscriptions: Subscription[];
   /** Called once per (sender, reason) with a one-line explanation of a dropped message. */
@@ -96,6 +99,7 @@ export class Receiver {
     const connection = await openRecovering(this.options.urls, this.options.heartbeat, (model) => this.setup(model), {
       ...(this.options.connectionName ? { connectionName: this.options.connectionName } : {}),
       onEndpoint: (url) => (this.endpoint = url),
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
     });
     this.connection = connection;
     let lastError: Error | undefined;

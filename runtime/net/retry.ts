@@ -1,6 +1,7 @@
 // The one retry policy of the networked layer (docs/design/links-and-backends.md §2):
 // how long to wait before the next attempt, and which errors are worth another attempt.
 // Pure functions (the random source is injected), so they are unit tested without a broker.
+import { tlsProblem } from './tls.ts';
 
 export const RETRY = {
   /** The first retry waits about this long ... */
@@ -54,8 +55,8 @@ export function replyCodeOf(err: unknown): number | undefined {
 }
 
 /**
- * Permanent: the broker answered and refused (403 ACCESS_REFUSED, 530 NOT_ALLOWED): retrying
- * only hides a configuration error. Everything else is transient (ECONNREFUSED, ECONNRESET,
+ * Permanent: the broker answered and refused (403 ACCESS_REFUSED, 530 NOT_ALLOWED), or TLS
+ * failed on a certificate (tls.ts tlsProblem): retrying only hides a configuration error. Everything else is transient (ECONNREFUSED, ECONNRESET,
  * ETIMEDOUT, EHOSTUNREACH, 'Heartbeat timeout', 320 CONNECTION_FORCED, unknown errors).
  * Follows `cause`, so a wrapped amqplib error is classified by what it wraps.
  */
@@ -65,6 +66,7 @@ export function classifyError(err: unknown): ErrorClass {
   if (inExclusiveUse(err)) return 'transient';
   const code = replyCodeOf(err);
   if (code !== undefined && code in PERMANENT_REPLY_CODES) return 'permanent';
+  if (tlsProblem(err) !== undefined) return 'permanent'; // an untrusted certificate stays untrusted
   for (const e of causeChain(err)) {
     const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
     if (/\bACCESS[-_]REFUSED\b|\bNOT[-_]ALLOWED\b/.test(message)) return 'permanent';

@@ -29,6 +29,10 @@ export interface SnoopObserverOptions
     | 'snoopSpyEncryptionKey'
     | 'thisAddress'
     | 'startTimeoutMs'
+    | 'rabbitTls'
+    | 'rabbitTlsCa'
+    | 'rabbitTlsCert'
+    | 'rabbitTlsKey'
   > {
   /** Default both. */
   networks?: SnoopNetwork[];
@@ -68,6 +72,7 @@ export class SnoopObserver {
       messageTtl: config.messageTtl,
       heartbeat: config.heartbeatInterval,
       connectionName: connectionName('snoop', config.processName, this.host),
+      ...(config.tls ? { tls: config.tls.socket } : {}),
       onDrop: options.onWarning ?? ((m) => process.stderr.write(`snoop: ${m}\n`)),
       subscriptions: (options.networks ?? ['trace', 'spy']).map((network) => ({
         network,
