@@ -7,7 +7,8 @@ import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rm
 import { join } from 'node:path';
 import { ClusterError } from './errors.ts';
 import { nodeHealth } from './health.ts';
-import { CREDENTIALS, MANAGEMENT_PORT, type NodeSpec } from './options.ts';
+import { type NodeSpec } from './options.ts';
+import { type RabbitConfig, renderEnabledPlugins, renderErlangTerms } from '../rabbit-config/index.ts';
 import { childrenOf, envOf, isOurs, isRunning, sessionMembers, signal, waitGone } from './process.ts';
 import type { NodeRecord } from './cluster-file.ts';
 import type { ResolvedOptions } from './types.ts';
@@ -15,13 +16,6 @@ import { sleep } from '../util/wait.ts';
 
 export const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
 export const RABBITMQ_SERVER = `${RABBITMQ_BIN}/rabbitmq-server`;
-
-export interface Listen {
-  /** `listeners.tcp.1 = …` value: 'ADDR:5672', or undefined for all addresses. */
-  amqp?: string;
-  /** `management.tcp.ip`, or undefined for all addresses. */
-  managementIp?: string;
-}
 
 /** The shared Erlang cookie: HOME of servers and CLI is the cluster dir. */
 export function ensureCookie(dir: string): void {
@@ -33,37 +27,19 @@ export function ensureCookie(dir: string): void {
 }
 
 /**
- * Writes the node's config in the classic Erlang-term format (rabbitmq.config):
- * it skips the Cuttlefish schema pass of rabbitmq.conf, ~0.4 s of CPU per node
- * start, which counts when several nodes start on two cores.
+ * Writes the node's config from the model (ops/rabbit-config) in the classic Erlang-term
+ * format (rabbitmq.config): it skips the Cuttlefish schema pass of rabbitmq.conf, ~0.4 s
+ * of CPU per node start, which counts when several nodes start on two cores.
  */
-export function writeNodeConfig(spec: NodeSpec, listen: Listen): void {
+export function writeNodeConfig(spec: NodeSpec, config: RabbitConfig): void {
   mkdirSync(join(spec.nodeDir, 'log'), { recursive: true });
   mkdirSync(spec.dataDir, { recursive: true });
-  const bin = (s: string) => `<<"${s}">>`;
-  const amqp = listen.amqp ? `{"${listen.amqp.split(':')[0]}", ${listen.amqp.split(':')[1]}}` : '5672';
-  const mgmt = [...(listen.managementIp ? [`{ip, "${listen.managementIp}"}`] : []), `{port, ${MANAGEMENT_PORT}}`].join(', ');
-  const config = `%% written by mirosnet (ops/cluster/rabbit.ts); rewritten at every start
-[
- {rabbit, [
-   {tcp_listeners, [${amqp}]},
-   %% default_user replaces guest at first boot: guest never exists
-   {default_user, ${bin(CREDENTIALS.user)}},
-   {default_pass, ${bin(CREDENTIALS.password)}},
-   {default_vhost, ${bin('/')}},
-   {default_user_tags, [administrator]},
-   {default_permissions, [${bin('.*')}, ${bin('.*')}, ${bin('.*')}]},
-   {loopback_users, []},
-   {log, [{console, [{enabled, false}]}, {file, [{level, info}]}]}
- ]},
- {rabbitmq_management, [{tcp_config, [${mgmt}]}]}
-].
-`;
-  writeFileSync(configFile(spec), config);
+  const header = '%% written by mirosnet from ops/rabbit-config (presets.mirosnetNode); rewritten at every start\n';
+  writeFileSync(configFile(spec), header + renderErlangTerms(config, {}));
   rmSync(join(spec.nodeDir, 'rabbitmq.conf'), { force: true }); // from older versions of this tool
   writeFileSync(join(spec.nodeDir, 'rabbitmq-env.conf'), '# empty: keeps /etc/rabbitmq/rabbitmq-env.conf out\n');
   writeFileSync(join(spec.nodeDir, 'advanced.config'), '[].\n');
-  writeFileSync(join(spec.nodeDir, 'enabled_plugins'), '[rabbitmq_management].\n');
+  writeFileSync(join(spec.nodeDir, 'enabled_plugins'), renderEnabledPlugins(config));
 }
 
 const configFile = (spec: NodeSpec) => join(spec.nodeDir, 'rabbitmq.config');
