@@ -15,8 +15,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 deps: node_modules/.package-lock.json
 
 # N RabbitMQ nodes (installs rabbitmq-server from the distribution if missing and we are root)
+# TOPOLOGY=clustered: the nodes form one RabbitMQ cluster (default: mesh, independent brokers)
 cluster: deps
-	$(MIROSNET) cluster up --nodes $(N) --backend $(BACKEND)
+	$(MIROSNET) cluster up --nodes $(N) --backend $(BACKEND)$(if $(TOPOLOGY), --topology $(TOPOLOGY))
 
 down: deps
 	$(MIROSNET) cluster down --backend $(BACKEND)

@@ -16,6 +16,9 @@ import {
 } from './cluster-file.ts';
 import { ClusterError } from './errors.ts';
 import { nodeHealth } from './health.ts';
+import { formCluster, startNodes } from './form.ts';
+import { join as joinCluster, leave } from './join.ts';
+import { membershipAt, membershipProblem } from './membership.ts';
 import { ensureRabbitmq } from './install.ts';
 import { localBackend } from './local.ts';
 import { withLock } from './lock.ts';
@@ -65,7 +68,7 @@ function stored(state: StateFile | undefined): Partial<ResolvedOptions> {
 }
 
 function settingsOf(o: ResolvedOptions): StateFile['settings'] {
-  return { addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes };
+  return { topology: o.topology, addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes };
 }
 
 function indexOf(name: string, prefix: string): number | undefined {
@@ -162,7 +165,10 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
       const alive = knownNames(old, state, undefined).some((n) => findBeam(nodeSpec(old, indexOf(n, old.namePrefix)!), state!.nodes[n] ?? {}));
       if (alive) {
         const want = resolveOptions(opts, stored(state));
-        const clash = want.backend !== state.backend ? 'backend' : SETTINGS.find((k) => opts[k] !== undefined && opts[k] !== state!.settings[k]);
+        const clash =
+          want.backend !== state.backend ? 'backend'
+          : opts.topology !== undefined && opts.topology !== (state.settings.topology ?? 'mesh') ? 'topology'
+          : SETTINGS.find((k) => opts[k] !== undefined && opts[k] !== state!.settings[k]);
         if (clash) {
           throw new ClusterError(
             `a ${state.backend} cluster is already up in ${first.dir} with a different ${clash}`,
@@ -184,6 +190,13 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
 
     const wanted = Array.from({ length: o.nodes }, (_, i) => nodeSpec(o, i + 1));
     const extra = Object.keys(st.nodes).filter((n) => !wanted.some((s) => s.name === n));
+    if (o.topology === 'clustered') {
+      // one at a time, highest first: each leaves a cluster the others still form
+      for (const name of [...extra].reverse()) {
+        const spec = nodeSpec(o, indexOf(name, o.namePrefix)!);
+        await leave(o, spec, wanted[0], findBeam(spec, st.nodes[name]) !== undefined);
+      }
+    }
     await Promise.all(
       extra.map(async (name) => {
         const spec = nodeSpec(o, indexOf(name, o.namePrefix)!);
@@ -195,7 +208,8 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
     );
 
     const previous = readClusterFile(o.dir);
-    const results = await Promise.allSettled(wanted.map((spec) => ensureNode(o, backend, st, spec)));
+    const t0 = Date.now();
+    const results = await startNodes(o, wanted, (spec) => ensureNode(o, backend, st, spec));
     writeState(o.dir, st);
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ spec: wanted[i], err: r.reason as unknown }] : []));
     if (failed.length) {
@@ -207,12 +221,15 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
         details,
       );
     }
+    const cluster = o.topology === 'clustered' ? await formCluster(o, wanted, (node, seed) => joinCluster(o, node, seed), t0) : undefined;
     const nodes = wanted.map((spec) => clusterNode(spec, st.nodes[spec.name].pid!));
-    const unchanged = previous && previous.backend === o.backend && JSON.stringify(previous.nodes) === JSON.stringify(nodes);
+    const unchanged = previous && previous.backend === o.backend && previous.topology === o.topology && JSON.stringify(previous.nodes) === JSON.stringify(nodes);
     const file = writeClusterFile(o.dir, {
       backend: backend.kind,
+      topology: o.topology,
       createdAt: unchanged ? previous.createdAt : new Date().toISOString(),
       credentials: { ...CREDENTIALS },
+      ...(cluster ? { cluster } : {}),
       nodes,
     });
     return new Started(file, o.dir, log);
@@ -322,10 +339,22 @@ export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
       const node = { ...n, pid: beam };
       if (await backend.partitioned?.(o, spec)) return { node, state: 'partitioned', healthy: false, detail: `link down; mirosnet cluster heal ${n.name}${dirArg(dir)}`, rssMb: rssMb(beam) };
       const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort);
-      return { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: rssMb(beam) };
+      return withMembership(file, { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: rssMb(beam) });
     }),
   );
-  return { dir, backend: kind, up: true, nodes: statuses };
+  return { dir, backend: kind, topology: file?.topology, ...(file?.cluster ? { cluster: file.cluster } : {}), up: true, nodes: statuses };
+}
+
+/**
+ * Clustered: adds the node's own view of the cluster (/api/nodes); a node that sees a partition
+ * is 'partitioned', one that does not see every recorded member running is unhealthy.
+ */
+export async function withMembership(file: ClusterFile | undefined, st: NodeStatus): Promise<NodeStatus> {
+  if (!file?.cluster || !st.healthy) return st;
+  const membership = await membershipAt(st.node.managementUrl);
+  const problem = membershipProblem(membership, file.cluster.members);
+  if (!problem) return { ...st, ...(membership ? { membership } : {}) };
+  return { ...st, ...(membership ? { membership } : {}), state: membership?.partitions.length ? 'partitioned' : 'unhealthy', healthy: false, detail: problem };
 }
 
 /** Resolves 'n2', '2', 'n2@localhost', 'rabbit@10.77.0.12' or an address to a node spec. */
