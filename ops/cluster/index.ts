@@ -18,7 +18,7 @@ import { ClusterError } from './errors.ts';
 import { nodeHealth } from './health.ts';
 import { formCluster, startNodes } from './form.ts';
 import { join as joinCluster, leave } from './join.ts';
-import { membershipAt, membershipProblem } from './membership.ts';
+import { withMembership } from './membership.ts';
 import { ensureRabbitmq } from './install.ts';
 import { localBackend } from './local.ts';
 import { withLock } from './lock.ts';
@@ -343,18 +343,6 @@ export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
     }),
   );
   return { dir, backend: kind, topology: file?.topology, ...(file?.cluster ? { cluster: file.cluster } : {}), up: true, nodes: statuses };
-}
-
-/**
- * Clustered: adds the node's own view of the cluster (/api/nodes); a node that sees a partition
- * is 'partitioned', one that does not see every recorded member running is unhealthy.
- */
-export async function withMembership(file: ClusterFile | undefined, st: NodeStatus): Promise<NodeStatus> {
-  if (!file?.cluster || !st.healthy) return st;
-  const membership = await membershipAt(st.node.managementUrl);
-  const problem = membershipProblem(membership, file.cluster.members);
-  if (!problem) return { ...st, ...(membership ? { membership } : {}) };
-  return { ...st, ...(membership ? { membership } : {}), state: membership?.partitions.length ? 'partitioned' : 'unhealthy', healthy: false, detail: problem };
 }
 
 /** Resolves 'n2', '2', 'n2@localhost', 'rabbit@10.77.0.12' or an address to a node spec. */

@@ -1,7 +1,7 @@
 // A clustered testbed's membership as RabbitMQ reports it: each node's /api/nodes lists the
 // members it knows, whether they run, and the nodes it is partitioned from.
 import { httpGet } from './health.ts';
-import type { NodeMembership } from './types.ts';
+import type { ClusterFile, NodeMembership, NodeStatus } from './types.ts';
 import { until } from '../util/wait.ts';
 
 interface ApiNode {
@@ -42,4 +42,16 @@ export async function waitMembers(managementUrl: string, members: string[], time
   let problem: string | undefined = 'not asked yet';
   await until(async () => (problem = membershipProblem(await membershipAt(managementUrl), members)) === undefined, timeoutMs, 500);
   return problem;
+}
+
+/**
+ * Clustered: adds the node's own view of the cluster (/api/nodes); a node that sees a partition
+ * is 'partitioned', one that does not see every recorded member running is unhealthy.
+ */
+export async function withMembership(file: ClusterFile | undefined, st: NodeStatus): Promise<NodeStatus> {
+  if (!file?.cluster || !st.healthy) return st;
+  const membership = await membershipAt(st.node.managementUrl);
+  const problem = membershipProblem(membership, file.cluster.members);
+  if (!problem) return { ...st, ...(membership ? { membership } : {}) };
+  return { ...st, ...(membership ? { membership } : {}), state: membership?.partitions.length ? 'partitioned' : 'unhealthy', healthy: false, detail: problem };
 }
