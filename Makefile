@@ -53,5 +53,6 @@ SCENARIO_NAMES = $(subst $(space),$(comma)$(space),$(sort $(basename $(notdir $(
 scenario-exists:
 	@test -f scenarios/$(S).mjs || { echo "no scenario '$(S)'; the scenarios are: $(SCENARIO_NAMES) (make scenario S=NAME)" >&2; exit 2; }
 
+# S=scale: INSTANCES=M (default 50) instance processes over the N brokers
 scenario: scenario-exists deps
-	node scenarios/$(S).mjs --nodes $(N) --backend $(BACKEND)
+	node scenarios/$(S).mjs --nodes $(N) --backend $(BACKEND)$(if $(INSTANCES), --instances $(INSTANCES))
