@@ -47,6 +47,8 @@ export interface PhaseResult {
   deliveries: number;
   deliveriesPerS: number;
   lost: number;
+  /** Copies the receivers dropped as already seen (mesh on clustered brokers: each of the N publishes reaches every queue). */
+  duplicates: number;
   latencyMs: { p50: number | null; p99: number | null; samples: number };
   rssMb: { mean: number | null; max: number | null };
   brokerCpuPercent: Record<string, number | null>;
@@ -105,13 +107,13 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
           rx: key,
           // clustered: the runtime takes the members from the cluster file
           ...(topology === 'clustered' ? { clusterFile: clusterFilePath(dir) } : {}),
-          params: { index: i, count: m, durationMs, burstEveryMs: o.burstEveryMs ?? 1000, burstSize: o.burstSize ?? 2 },
+          params: { index: i, count: m, durationMs, burstEveryMs: o.burstEveryMs ?? 1000, burstSize: o.burstSize ?? 1 },
         },
       ),
     );
   }
   const result: PhaseResult = {
-    topology, ran: false, instances: m, ready: 0, brokers: n, durationS: o.durationS, eventsSent: 0, eventsPerS: 0, deliveries: 0, deliveriesPerS: 0, lost: 0,
+    topology, ran: false, instances: m, ready: 0, brokers: n, durationS: o.durationS, eventsSent: 0, eventsPerS: 0, deliveries: 0, deliveriesPerS: 0, lost: 0, duplicates: 0,
     latencyMs: { p50: null, p99: null, samples: 0 }, rssMb: { mean: null, max: null }, brokerCpuPercent: {},
     connections: { total: 0, perInstanceMax: 0, perInstanceMean: 0, matchedByName: 0, matchedByPort: 0, unmatched: 0, uncounted: 0 },
     publishes: 0, publishesPerEvent: null, runtimeTopology: [], checks: [],
@@ -143,10 +145,15 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     run.send({ cmd: 'go' });
 
     // connections while the traffic flows (the API lists a connection once its stats are emitted: ≤ 5 s)
-    await sleep(Math.min(6000, durationMs / 3));
     const pids = run.instances.map((i) => i.child!.pid!);
-    const conns = await listConnections(mgmt, auth);
-    const { perPid, unmatched } = connectionsPerPid(conns, pids, socketOwners());
+    let conns: Awaited<ReturnType<typeof listConnections>> = [];
+    let counted!: ReturnType<typeof connectionsPerPid>;
+    await until(async () => {
+      conns = await listConnections(mgmt, auth);
+      counted = connectionsPerPid(conns, pids, socketOwners());
+      return [...counted.perPid.values()].every((c) => c.connections > 0);
+    }, Math.max(6000, durationMs / 3), 1000);
+    const { perPid, unmatched } = counted;
     const counts = [...perPid.values()];
     result.connections = {
       total: counts.reduce((s, c) => s + c.connections, 0),
@@ -234,6 +241,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     if (saved.topology === undefined) delete process.env.MIROS_TOPOLOGY;
     if (saved.file !== undefined) process.env.MIROS_CLUSTER_FILE = saved.file;
     await run.stopAll();
+    result.duplicates = run.instances.reduce((sum, i) => sum + (i.stats?.mesh.duplicates ?? 0), 0);
     result.runtimeTopology = [...new Set(run.instances.map((i) => (i.stats as { topology?: string } | undefined)?.topology ?? 'unreported'))];
     if (topology === 'clustered' && result.ran && !result.runtimeTopology.includes('clustered')) {
       result.checks.push({
@@ -345,7 +353,7 @@ export function formatScale(s: ScaleSummary): string {
   const phases = s.metrics.phases.filter((p) => p.ran).map((p) => {
     const cpu = Object.entries(p.brokerCpuPercent).map(([k, v]) => `${k} ${v ?? '-'}%`).join(', ');
     const fo = p.failover ? `; ${p.failover.killed} killed: ${p.failover.recovered}/${p.failover.homed} of its instances failed over, p50 ${p.failover.p50Ms ?? '-'} ms, max ${p.failover.maxMs ?? '-'} ms` : '';
-    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
+    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost}, duplicates dropped ${p.duplicates}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
   });
   const checks = s.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name}${c.pass ? '' : `\n        ${c.reasons.join('\n        ')}`}`);
   return [`scenario scale: ${s.pass ? 'PASSED' : 'FAILED'} in ${s.seconds} s (${s.instances} instances, ${s.nodes} ${s.clusterTopology} brokers, ${s.backend})`, formatColumns(rows), ...phases, ...checks].join('\n');
