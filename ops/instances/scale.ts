@@ -4,7 +4,7 @@
 // burstSize }. On {"cmd":"go"} it sends a burst every burstEveryMs for durationMs and member
 // 0 starts the token; every event addressed to it is tallied per sender (seq ranges), with
 // its latency. Reports: "@@PROGRESS {sent, received}" each second, "@@SENT {sent, ring}" when
-// it stops sending, "@@RECOVERED {at}" at its first delivery after {"cmd":"mark"}, and at stop
+// it stops sending, "@@RECOVERED {at}" at its first delivery of an event sent after {"cmd":"mark"}, and at stop
 // "@@SCALE {...}" with the tallies, latency samples and its RSS.
 import { Event, ReturnStatus, signals } from '../../runtime/index.ts';
 import { control, readConfig, runInstance, type Chart } from './common.ts';
@@ -68,7 +68,8 @@ function member(chart: any, e: any): ReturnStatus {
     let seen = got.get(p.from);
     if (!seen) got.set(p.from, (seen = new Set()));
     seen.add(p.seq);
-    if (markAt !== undefined && now > markAt) {
+    // failed over once an event sent after the mark reaches it (not one already on its way)
+    if (markAt !== undefined && p.t > markAt) {
       control('RECOVERED', { at: now });
       markAt = undefined;
     }
