@@ -18,7 +18,7 @@ export function formatTable(s: ClusterStatus): string {
     ]),
   ];
   const healthy = s.nodes.filter((n) => n.healthy).length;
-  const topology = s.cluster ? ` · clustered (${s.cluster.members.length} members, ${s.cluster.partitionHandling}, net_ticktime ${s.cluster.netTicktime} s)` : '';
+  const topology = s.cluster ? ` · clustered (${s.cluster.members.length} member${s.cluster.members.length === 1 ? '' : 's'}, ${s.cluster.partitionHandling}, net_ticktime ${s.cluster.netTicktime} s)` : '';
   return [formatColumns(rows), `${healthy}/${s.nodes.length} healthy · backend ${s.backend}${topology} · ${s.dir}`].join('\n');
 }
 
