@@ -15,8 +15,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 deps: node_modules/.package-lock.json
 
 # N RabbitMQ nodes (installs rabbitmq-server from the distribution if missing and we are root)
+# TOPOLOGY=clustered: the nodes form one RabbitMQ cluster (default: mesh, independent brokers)
 cluster: deps
-	$(MIROSNET) cluster up --nodes $(N) --backend $(BACKEND)
+	$(MIROSNET) cluster up --nodes $(N) --backend $(BACKEND)$(if $(TOPOLOGY), --topology $(TOPOLOGY))
 
 down: deps
 	$(MIROSNET) cluster down --backend $(BACKEND)
@@ -52,5 +53,6 @@ SCENARIO_NAMES = $(subst $(space),$(comma)$(space),$(sort $(basename $(notdir $(
 scenario-exists:
 	@test -f scenarios/$(S).mjs || { echo "no scenario '$(S)'; the scenarios are: $(SCENARIO_NAMES) (make scenario S=NAME)" >&2; exit 2; }
 
+# S=scale: INSTANCES=M (default 50) instance processes over the N brokers
 scenario: scenario-exists deps
-	node scenarios/$(S).mjs --nodes $(N) --backend $(BACKEND)
+	node scenarios/$(S).mjs --nodes $(N) --backend $(BACKEND)$(if $(INSTANCES), --instances $(INSTANCES))

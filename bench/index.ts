@@ -1,4 +1,4 @@
-// `npm run bench [-- engine|cluster|mesh ...]`: figures and ratios against baselines run
+// `npm run bench [-- engine|cluster|mesh|scale ...]`: figures and ratios against baselines run
 // in the same process. Nothing here asserts timings; it prints them.
 const sections = process.argv.slice(2);
 const wanted = (name: string) => sections.length === 0 || sections.includes(name);
@@ -42,6 +42,18 @@ await section('mesh', async () => {
   const t = r.meshTransient;
   console.log(`meshDelivery 'transient': ${fmt(t.perSec)} ev/s (ratio ${fmt(t.perSec / r.raw.perSec, 2)}), p50 ${fmt(t.p50, 3)} ms (ratio ${fmt(t.p50 / r.raw.p50, 2)}), p99 ${fmt(t.p99, 3)} ms`);
   console.log(`latency p99 mesh ${fmt(r.mesh.p99, 3).padStart(8)} ms     raw amqplib ${fmt(r.raw.p99, 3).padStart(8)} ms      ratio ${fmt(r.mesh.p99 / r.raw.p99, 2)}`);
+});
+
+await section('scale', async () => {
+  // the two topologies at the same M on the same brokers, in one run (the scale scenario's runner)
+  const { ensureBuilt } = await import('../scripts/ensure-built.mjs');
+  ensureBuilt(); // the instances run compiled
+  const { runScale, formatScale } = await import('../ops/scenario/scale/scale.ts');
+  const instances = Number(process.env.MIROS_BENCH_INSTANCES ?? 20);
+  const durationS = Number(process.env.MIROS_BENCH_SECONDS ?? 20);
+  const r = await runScale({ instances, nodes: 3, backend: 'local', topologies: ['clustered', 'mesh'], durationS, kill: false, log: () => {} });
+  console.log(formatScale(r.summary));
+  console.log(`summary: ${r.logDir}/summary.json (M = MIROS_BENCH_INSTANCES, default 20; seconds = MIROS_BENCH_SECONDS, default 20)`);
 });
 
 process.exitCode = failures ? 1 : 0;

@@ -89,8 +89,9 @@ const cluster = program.command('cluster').description('N RabbitMQ nodes on this
 cluster
   .command('up')
   .description('start N nodes (idempotent: keeps healthy ones, restarts dead ones, adds or removes nodes)')
-  .option('-n, --nodes <n>', 'number of nodes', int, 3)
+  .option('-n, --nodes <n>', 'number of nodes (a running cluster grows or shrinks to it)', int, 3)
   .addOption(backendOption().default('local'))
+  .addOption(new Option('--topology <kind>', "mesh: independent brokers; clustered: one RabbitMQ cluster (default: the running cluster's, else mesh)").choices(['mesh', 'clustered']))
   .addOption(dirOption())
   .option('--address-base <ip>', 'address of node 1 (default 127.0.0.11, netns 10.77.0.11, docker 10.78.0.11)')
   .option('--name-prefix <p>', 'node names <p>1, <p>2, … (default n)')
@@ -104,12 +105,13 @@ cluster
   .option('--tls-mutual', 'with --tls: brokers require a client certificate from the CA (mutual TLS)')
   .option('--tls-dir <path>', 'with --tls: the CA and certificates (default <dir>/tls; made if missing)')
   .action(
-    action(async (o: { nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
+    action(async (o: { nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; topology?: ClusterOptions['topology']; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
       if (o.verbose) process.env.MIROSNET_VERBOSE = '1'; // read by the docker backend's image build
       const { formatTable, status, up } = await import('./cluster/index.ts');
       const started = await up({
         nodes: o.nodes,
         backend: o.backend,
+        topology: o.topology,
         dir: o.dir,
         addressBase: o.addressBase,
         namePrefix: o.namePrefix,

@@ -2,7 +2,7 @@
 // user-defined bridge network with fixed addresses (node i = addressBase + i - 1,
 // default 10.78.0.11, …), driven through dockerode. The host reaches every node
 // by its address, so cluster.json has the same shape as with the other backends.
-// Nodes are independent brokers, as with local and netns (no Erlang clustering).
+// Mesh: independent brokers; clustered: one Erlang cluster (docker-cluster.ts).
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import { writeClusterFile, readState, removeClusterFile, removeState, writeState, type StateFile } from './cluster-file.ts';
@@ -12,6 +12,9 @@ import { CREDENTIALS, REPO_ROOT, clusterNode, hostAddress } from './options.ts';
 import { childrenOf, rssMb } from './process.ts';
 import type { ClusterFile, ClusterNode, ClusterStatus, NodeStatus, ResolvedOptions, StoppedCluster } from './types.ts';
 import { sleep } from '../util/wait.ts';
+import { dockerJoin, dockerLeave, memberContainer } from './docker-cluster.ts';
+import { formCluster, startNodes } from './form.ts';
+import { withMembership } from './membership.ts';
 
 export const BASE_IMAGE = 'debian:bookworm-slim';
 export const RABBIT_IMAGE = 'mirosnet/rabbitmq:local';
@@ -159,23 +162,34 @@ async function waitHealthy(d: Docker, o: ResolvedOptions, s: Spec): Promise<void
   }
 }
 
-async function ensureNode(d: Docker, o: ResolvedOptions, s: Spec): Promise<number> {
+async function ensureNode(d: Docker, o: ResolvedOptions, s: Spec, members: Spec[]): Promise<number> {
   const info = await inspect(d, s.container);
   const ip = info?.NetworkSettings.Networks[networkName(o)]?.IPAddress;
   if (info?.State.Running && ip === s.host && (await nodeHealth(s.host, erlangNode(s.name))).healthy) {
     o.log(`${s.name}  already up (container ${s.container}, pid ${info.State.Pid})`);
     return info.State.Pid;
   }
-  if (info) await d.getContainer(s.container).remove({ force: true }); // stopped, moved or broken: start afresh
   const t0 = Date.now();
+  if (o.topology === 'clustered' && info && !info.State.Running && ip === s.host) {
+    // a stopped member keeps its data: a blank one with the same name would not be let back in
+    o.log(`${s.name}  starting its stopped container ${s.container} again`);
+    await d.getContainer(s.container).start();
+    await waitHealthy(d, o, s);
+    const pid = (await d.getContainer(s.container).inspect()).State.Pid;
+    o.log(`${s.name}  ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (container ${s.container}, pid ${pid})`);
+    return pid;
+  }
+  if (info) await d.getContainer(s.container).remove({ force: true }); // stopped, moved or broken: start afresh
   o.log(`${s.name}  starting ${erlangNode(s.name)} in container ${s.container} on ${s.host}`);
+  const member = o.topology === 'clustered' ? memberContainer(o, members.map((m) => ({ ...m, erlangNode: erlangNode(m.name) }))) : undefined;
   const c = await d.createContainer({
     name: s.container,
     Image: RABBIT_IMAGE,
     Hostname: s.name,
-    Env: [`RABBITMQ_NODENAME=${erlangNode(s.name)}`, ...(o.erlArgs ? [`RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=${o.erlArgs}`] : [])],
+    ...(member ? { Cmd: member.Cmd } : {}),
+    Env: [`RABBITMQ_NODENAME=${erlangNode(s.name)}`, ...(o.erlArgs ? [`RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=${o.erlArgs}`] : []), ...(member?.Env ?? [])],
     Labels: { [LABEL]: o.dir, 'io.mirosnet.node': s.name },
-    HostConfig: { NetworkMode: networkName(o), Init: true },
+    HostConfig: { NetworkMode: networkName(o), Init: true, ...(member ? { ExtraHosts: member.ExtraHosts } : {}) },
     NetworkingConfig: { EndpointsConfig: { [networkName(o)]: { IPAMConfig: { IPv4Address: s.host } } } },
   });
   await c.start();
@@ -214,7 +228,10 @@ export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
   if (prev && prev.backend !== 'docker' && Object.keys(prev.nodes).length) {
     throw new ClusterError(`a ${prev.backend} cluster is recorded in ${o.dir}`, 'take it down first: mirosnet cluster down');
   }
-  const st: StateFile = { backend: 'docker', settings: { addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes }, bridge: networkName(o), nodes: {} };
+  if (prev?.backend === 'docker' && (prev.settings.topology ?? 'mesh') !== o.topology && (await labelled(d, o.dir)).some((c) => c.State === 'running')) {
+    throw new ClusterError(`a ${prev.settings.topology ?? 'mesh'} docker cluster is already up in ${o.dir}`, 'take it down first: mirosnet cluster down');
+  }
+  const st: StateFile = { backend: 'docker', settings: { topology: o.topology, addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes }, bridge: networkName(o), nodes: {} };
   writeState(o.dir, st);
   await buildRabbitImage(d, o.log);
   await ensureNetwork(d, o);
@@ -222,11 +239,17 @@ export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
   for (const c of await labelled(d, o.dir)) {
     const name = c.Labels['io.mirosnet.node'];
     if (!wanted.some((w) => w.name === name)) {
+      const index = Number(name?.slice(o.namePrefix.length));
+      if (o.topology === 'clustered' && c.State === 'running' && Number.isInteger(index)) {
+        const member = (x: Spec) => ({ ...x, erlangNode: erlangNode(x.name) });
+        await dockerLeave(d, o, member(specOf(o, index)), member(wanted[0]));
+      }
       await d.getContainer(c.Id).remove({ force: true });
       o.log(`${name}  removed (cluster shrinks to ${o.nodes})`);
     }
   }
-  const results = await Promise.allSettled(wanted.map((s) => ensureNode(d, o, s)));
+  const t0 = Date.now();
+  const results = await startNodes(o, wanted.map((s) => ({ ...s, erlangNode: erlangNode(s.name) })), (s) => ensureNode(d, o, s, wanted));
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ s: wanted[i], err: r.reason as unknown }] : []));
   if (failed.length) {
     removeClusterFile(o.dir);
@@ -236,7 +259,10 @@ export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
   const nodes = wanted.map((s, i) => toClusterNode(s, (results[i] as PromiseFulfilledResult<number>).value));
   for (const n of nodes) st.nodes[n.name] = { pid: n.pid };
   writeState(o.dir, st);
-  return writeClusterFile(o.dir, { backend: 'docker', createdAt: new Date().toISOString(), credentials: { ...CREDENTIALS }, nodes }); // what was written: version 2
+  const members = wanted.map((s) => ({ ...s, erlangNode: erlangNode(s.name) }));
+  const cluster = o.topology === 'clustered' ? await formCluster(o, members, (node, seed) => dockerJoin(d, o, node, seed), t0) : undefined;
+  // what was written: version 2
+  return writeClusterFile(o.dir, { backend: 'docker', topology: o.topology, createdAt: new Date().toISOString(), credentials: { ...CREDENTIALS }, ...(cluster ? { cluster } : {}), nodes });
 }
 
 /** down for the docker backend: removes every container and the network labelled with this dir; `purge` also the image. */
@@ -276,8 +302,8 @@ export async function dockerStatus(o: ResolvedOptions, file: ClusterFile | undef
       if (!info?.State.Running) return { node: n, state: 'down', healthy: false, detail: `container ${container} ${info ? info.State.Status : 'is gone'}` };
       const node = { ...n, pid: info.State.Pid };
       const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort);
-      return { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: treeRssMb(info.State.Pid) };
+      return withMembership(file, { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: treeRssMb(info.State.Pid) });
     }),
   );
-  return { dir: o.dir, backend: 'docker', up: true, nodes: statuses };
+  return { dir: o.dir, backend: 'docker', topology: file?.topology, ...(file?.cluster ? { cluster: file.cluster } : {}), up: true, nodes: statuses };
 }

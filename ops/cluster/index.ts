@@ -16,6 +16,9 @@ import {
 } from './cluster-file.ts';
 import { ClusterError } from './errors.ts';
 import { checkNode, nodeHealth } from './health.ts';
+import { formCluster, startNodes } from './form.ts';
+import { join as joinCluster, leave } from './join.ts';
+import { withMembership } from './membership.ts';
 import { ensureRabbitmq } from './install.ts';
 import { localBackend } from './local.ts';
 import { withLock } from './lock.ts';
@@ -69,7 +72,7 @@ function stored(state: StateFile | undefined): Partial<ResolvedOptions> {
 }
 
 function settingsOf(o: ResolvedOptions): StateFile['settings'] {
-  return { addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes, tls: o.tls, tlsMutual: o.tlsMutual, tlsDir: o.tlsDir };
+  return { topology: o.topology, addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes, tls: o.tls, tlsMutual: o.tlsMutual, tlsDir: o.tlsDir };
 }
 
 function indexOf(name: string, prefix: string): number | undefined {
@@ -171,7 +174,9 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
           (opts.tls !== undefined && parseTlsMode(opts.tls) !== (state.settings.tls ?? 'off')) ||
           (opts.tlsMutual !== undefined && opts.tlsMutual !== (state.settings.tlsMutual ?? false));
         const clash =
-          want.backend !== state.backend ? 'backend' : (SETTINGS.find((k) => opts[k] !== undefined && opts[k] !== state!.settings[k]) ?? (tlsClash ? 'TLS setting' : undefined));
+          want.backend !== state.backend ? 'backend'
+          : opts.topology !== undefined && opts.topology !== (state.settings.topology ?? 'mesh') ? 'topology'
+          : (SETTINGS.find((k) => opts[k] !== undefined && opts[k] !== state!.settings[k]) ?? (tlsClash ? 'TLS setting' : undefined));
         if (clash) {
           throw new ClusterError(
             `a ${state.backend} cluster is already up in ${first.dir} with a different ${clash}`,
@@ -194,6 +199,13 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
     const wanted = Array.from({ length: o.nodes }, (_, i) => nodeSpec(o, i + 1));
     if (o.tls !== 'off') await initTls({ dir: o.tlsDir, hosts: wanted.map((s) => s.host), log }); // keeps what is there
     const extra = Object.keys(st.nodes).filter((n) => !wanted.some((s) => s.name === n));
+    if (o.topology === 'clustered') {
+      // one at a time, highest first: each leaves a cluster the others still form
+      for (const name of [...extra].reverse()) {
+        const spec = nodeSpec(o, indexOf(name, o.namePrefix)!);
+        await leave(o, spec, wanted[0], findBeam(spec, st.nodes[name]) !== undefined);
+      }
+    }
     await Promise.all(
       extra.map(async (name) => {
         const spec = nodeSpec(o, indexOf(name, o.namePrefix)!);
@@ -205,7 +217,8 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
     );
 
     const previous = readClusterFile(o.dir);
-    const results = await Promise.allSettled(wanted.map((spec) => ensureNode(o, backend, st, spec)));
+    const t0 = Date.now();
+    const results = await startNodes(o, wanted, (spec) => ensureNode(o, backend, st, spec));
     writeState(o.dir, st);
     const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ spec: wanted[i], err: r.reason as unknown }] : []));
     if (failed.length) {
@@ -217,13 +230,16 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
         details,
       );
     }
+    const cluster = o.topology === 'clustered' ? await formCluster(o, wanted, (node, seed) => joinCluster(o, node, seed), t0) : undefined;
     const nodes = wanted.map((spec) => clusterNode(spec, st.nodes[spec.name].pid!, o.tls));
-    const unchanged = previous && previous.backend === o.backend && JSON.stringify(previous.nodes) === JSON.stringify(nodes);
+    const unchanged = previous && previous.backend === o.backend && previous.topology === o.topology && JSON.stringify(previous.nodes) === JSON.stringify(nodes);
     const file = writeClusterFile(o.dir, {
       backend: backend.kind,
+      topology: o.topology,
       createdAt: unchanged ? previous.createdAt : new Date().toISOString(),
       credentials: { ...CREDENTIALS },
       tls: clusterTls(o),
+      ...(cluster ? { cluster } : {}),
       nodes,
     });
     return new Started(file, o.dir, log);
@@ -335,10 +351,10 @@ export async function status(opts: StatusOptions = {}): Promise<ClusterStatus> {
       const caFile = file?.tls?.caFile ?? caFileOf(o.tlsDir);
       const https = n.managementUrl.startsWith('https:') ? { caFile } : undefined;
       const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort, https);
-      return { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: rssMb(beam) };
+      return withMembership(file, { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: rssMb(beam) });
     }),
   );
-  return { dir, backend: kind, up: true, nodes: statuses };
+  return { dir, backend: kind, topology: file?.topology, ...(file?.cluster ? { cluster: file.cluster } : {}), up: true, nodes: statuses };
 }
 
 /** Resolves 'n2', '2', 'n2@localhost', 'rabbit@10.77.0.12' or an address to a node spec. */

@@ -8,6 +8,7 @@ import { epmdNames, tcpProbe } from './health.ts';
 import { brokerTls, endpoints, type NodeSpec } from './options.ts';
 import { isOurs, signal, waitGone } from './process.ts';
 import { RABBITMQ_SERVER, ensureCookie, nodeEnv, spawnServer, writeNodeConfig } from './rabbit.ts';
+import { presets } from '../rabbit-config/presets.ts';
 import type { StateFile } from './cluster-file.ts';
 import type { Backend } from './backend.ts';
 import type { ResolvedOptions } from './types.ts';
@@ -48,7 +49,7 @@ export const localBackend: Backend = {
         );
       }
     }
-    writeNodeConfig(spec, { amqp: `${spec.host}:5672`, managementIp: spec.host, tls: brokerTls(o, spec.host) });
+    writeNodeConfig(spec, presets.mirosnetNode(o, spec));
     const env = nodeEnv(spec, o, {
       ERL_EPMD_ADDRESS: EPMD_HOST,
       ERL_EPMD_PORT: String(o.epmdPort),

@@ -14,6 +14,7 @@ import { ClusterError } from './errors.ts';
 import { brokerTls, type NodeSpec } from './options.ts';
 import { isOurs, isRunning, signal, waitGone } from './process.ts';
 import { RABBITMQ_SERVER, ensureCookie, nodeEnv, spawnServer, writeNodeConfig } from './rabbit.ts';
+import { presets } from '../rabbit-config/presets.ts';
 import type { ResolvedOptions } from './types.ts';
 import { sleep } from '../util/wait.ts';
 
@@ -128,7 +129,7 @@ export const netnsBackend: Backend = {
       rec.epmdPid = spawnIn(ns, 'epmd', [], join(o.dir, `epmd-${ns}.log`), env);
       for (let i = 0; i < 50 && !(await nsPortOpen(ns, 4369)); i++) await sleep(100);
     }
-    writeNodeConfig(spec, { tls: brokerTls(o, spec.host) }); // all addresses of its namespace: lo and eth0
+    writeNodeConfig(spec, presets.mirosnetNode(o, spec)); // all addresses of its namespace: lo and eth0
     const env = nodeEnv(spec, o, { RABBITMQ_USE_LONGNAME: 'true', RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: o.erlArgs });
     return spawnServer(spec, 'ip', ['netns', 'exec', ns, RABBITMQ_SERVER], env);
   },

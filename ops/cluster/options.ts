@@ -53,9 +53,12 @@ export function resolveOptions(opts: ClusterOptions = {}, stored: Partial<Resolv
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 40) {
     throw new ClusterError(`invalid node count ${nodes}`, 'give --nodes a whole number from 1 to 40');
   }
+  const topology = opts.topology ?? stored.topology ?? 'mesh';
+  if (topology !== 'mesh' && topology !== 'clustered') throw new ClusterError(`unknown topology '${String(topology)}'`, 'use --topology mesh or clustered');
   const r: ResolvedOptions = {
     nodes,
     backend,
+    topology,
     dir: resolve(opts.dir ?? defaultDir()),
     addressBase: opts.addressBase ?? stored.addressBase ?? (backend === 'netns' ? '10.77.0.11' : backend === 'docker' ? '10.78.0.11' : '127.0.0.11'),
     namePrefix: opts.namePrefix ?? stored.namePrefix ?? 'n',

@@ -6,8 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError } from './errors.ts';
-import { checkNode } from './health.ts';
-import { AMQPS_PORT, CREDENTIALS, MANAGEMENT_PORT, MANAGEMENT_TLS_PORT, type BrokerTls, type NodeSpec } from './options.ts';
+import { checkNode, nodeHealth } from './health.ts';
+import { type NodeSpec } from './options.ts';
+import { type RabbitConfig, renderEnabledPlugins, renderErlangTerms } from '../rabbit-config/index.ts';
 import { childrenOf, envOf, isOurs, isRunning, sessionMembers, signal, waitGone } from './process.ts';
 import type { NodeRecord } from './cluster-file.ts';
 import type { ResolvedOptions } from './types.ts';
@@ -15,15 +16,6 @@ import { sleep } from '../util/wait.ts';
 
 export const RABBITMQ_BIN = '/usr/lib/rabbitmq/bin';
 export const RABBITMQ_SERVER = `${RABBITMQ_BIN}/rabbitmq-server`;
-
-export interface Listen {
-  /** `listeners.tcp.1 = …` value: 'ADDR:5672', or undefined for all addresses. */
-  amqp?: string;
-  /** `management.tcp.ip`, or undefined for all addresses. */
-  managementIp?: string;
-  /** TLS listeners (5671; with `only` instead of 5672, and the management API on HTTPS 15671). */
-  tls?: BrokerTls;
-}
 
 /** The shared Erlang cookie: HOME of servers and CLI is the cluster dir. */
 export function ensureCookie(dir: string): void {
@@ -35,49 +27,19 @@ export function ensureCookie(dir: string): void {
 }
 
 /**
- * Writes the node's config in the classic Erlang-term format (rabbitmq.config):
- * it skips the Cuttlefish schema pass of rabbitmq.conf, ~0.4 s of CPU per node
- * start, which counts when several nodes start on two cores.
+ * Writes the node's config from the model (ops/rabbit-config) in the classic Erlang-term
+ * format (rabbitmq.config): it skips the Cuttlefish schema pass of rabbitmq.conf, ~0.4 s
+ * of CPU per node start, which counts when several nodes start on two cores.
  */
-export function writeNodeConfig(spec: NodeSpec, listen: Listen): void {
+export function writeNodeConfig(spec: NodeSpec, config: RabbitConfig): void {
   mkdirSync(join(spec.nodeDir, 'log'), { recursive: true });
   mkdirSync(spec.dataDir, { recursive: true });
-  const bin = (s: string) => `<<"${s}">>`;
-  const ip = listen.amqp?.split(':')[0];
-  const amqp = ip ? `{"${ip}", ${listen.amqp!.split(':')[1]}}` : '5672';
-  const mgmtIp = listen.managementIp ? [`{ip, "${listen.managementIp}"}`] : [];
-  const tls = listen.tls;
-  const str = (s: string) => JSON.stringify(s); // an Erlang string: the same quoting for paths
-  const certs = tls ? [`{cacertfile, ${str(tls.caFile)}}`, `{certfile, ${str(tls.certFile)}}`, `{keyfile, ${str(tls.keyFile)}}`] : [];
-  // mutual TLS: the broker asks for a client certificate signed by the CA and refuses a client without one
-  const verify = tls?.mutual ? ['{verify, verify_peer}', '{fail_if_no_peer_cert, true}'] : ['{verify, verify_none}'];
-  const mgmt = tls?.mode === 'only' ? `{ssl_config, [${[...mgmtIp, `{port, ${MANAGEMENT_TLS_PORT}}`, ...certs].join(', ')}]}` : `{tcp_config, [${[...mgmtIp, `{port, ${MANAGEMENT_PORT}}`].join(', ')}]}`;
-  const tlsLines = tls
-    ? `   {ssl_listeners, [${ip ? `{"${ip}", ${AMQPS_PORT}}` : AMQPS_PORT}]},
-   {ssl_options, [${[...certs, ...verify].join(', ')}]},
-`
-    : '';
-  const config = `%% written by mirosnet (ops/cluster/rabbit.ts); rewritten at every start
-[
- {rabbit, [
-   {tcp_listeners, [${tls?.mode === 'only' ? '' : amqp}]},
-${tlsLines}   %% default_user replaces guest at first boot: guest never exists
-   {default_user, ${bin(CREDENTIALS.user)}},
-   {default_pass, ${bin(CREDENTIALS.password)}},
-   {default_vhost, ${bin('/')}},
-   {default_user_tags, [administrator]},
-   {default_permissions, [${bin('.*')}, ${bin('.*')}, ${bin('.*')}]},
-   {loopback_users, []},
-   {log, [{console, [{enabled, false}]}, {file, [{level, info}]}]}
- ]},
- {rabbitmq_management, [${mgmt}]}
-].
-`;
-  writeFileSync(configFile(spec), config);
+  const header = '%% written by mirosnet from ops/rabbit-config (presets.mirosnetNode); rewritten at every start\n';
+  writeFileSync(configFile(spec), header + renderErlangTerms(config, {}));
   rmSync(join(spec.nodeDir, 'rabbitmq.conf'), { force: true }); // from older versions of this tool
   writeFileSync(join(spec.nodeDir, 'rabbitmq-env.conf'), '# empty: keeps /etc/rabbitmq/rabbitmq-env.conf out\n');
   writeFileSync(join(spec.nodeDir, 'advanced.config'), '[].\n');
-  writeFileSync(join(spec.nodeDir, 'enabled_plugins'), '[rabbitmq_management].\n');
+  writeFileSync(join(spec.nodeDir, 'enabled_plugins'), renderEnabledPlugins(config));
 }
 
 const configFile = (spec: NodeSpec) => join(spec.nodeDir, 'rabbitmq.config');

@@ -25,6 +25,8 @@ export interface ClusterOptions {
   nodes?: number;
   /** 'local' (default; processes on 127.0.0.x), 'netns' (root; one namespace per host) or 'docker' (containers on a bridge; a Docker engine and a local debian:bookworm-slim image). */
   backend?: BackendKind;
+  /** 'mesh' (default): independent brokers; 'clustered': the nodes form one RabbitMQ cluster (README: clustered topology). */
+  topology?: ClusterTopology;
   /** State directory (default `.cluster` in the current directory, or $MIROS_CLUSTER_DIR). */
   dir?: string;
   /** Address of node 1; node i gets the last octet + (i - 1). Default 127.0.0.11 (local), 10.77.0.11 (netns), 10.78.0.11 (docker). */
@@ -54,6 +56,7 @@ export interface ClusterOptions {
 export interface ResolvedOptions {
   nodes: number;
   backend: BackendKind;
+  topology: ClusterTopology;
   dir: string;
   addressBase: string;
   namePrefix: string;
@@ -73,6 +76,8 @@ export type NodeState = 'healthy' | 'unhealthy' | 'partitioned' | 'down';
 
 export interface NodeStatus {
   node: ClusterNode;
+  /** Clustered: the node's view from /api/nodes (running members it sees, partitions it reports). */
+  membership?: NodeMembership;
   state: NodeState;
   healthy: boolean;
   /** Why it is not healthy, when it is not. */
@@ -80,9 +85,22 @@ export interface NodeStatus {
   rssMb?: number;
 }
 
+/** One node's view of the Erlang cluster, from its management API's /api/nodes. */
+export interface NodeMembership {
+  /** Members it reports running. */
+  running: string[];
+  /** Members it knows but reports not running. */
+  stopped: string[];
+  /** Nodes it is partitioned from (RabbitMQ's `partitions`). */
+  partitions: string[];
+}
+
 export interface ClusterStatus {
   dir: string;
   backend?: BackendKind;
+  topology?: ClusterTopology;
+  /** Clustered: the recorded membership (cluster.json's `cluster`). */
+  cluster?: ClusterMembership;
   /** False when no cluster is recorded in `dir`. */
   up: boolean;
   nodes: NodeStatus[];

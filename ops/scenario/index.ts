@@ -55,7 +55,7 @@ const USES: Record<string, readonly ('laps' | 'compression')[]> = {
 };
 
 export function scenarioNames(): string[] {
-  return Object.keys(SCENARIOS);
+  return [...Object.keys(SCENARIOS), 'scale'];
 }
 
 function wholeNumber(min: number): (value: string) => number {
@@ -102,6 +102,7 @@ function scenarioCommand(name: string): Command {
  * resolves to the exit status: 0 pass, 1 fail, 2 usage error (one line on stderr; --help: 0).
  */
 export async function main(name: string, argv: string[]): Promise<number> {
+  if (name === 'scale') return (await import('./scale/cli.ts')).scaleMain(argv); // two topologies in one run: its own runner
   const make = SCENARIOS[name];
   if (!make) {
     process.stderr.write(`no scenario '${name}'; the scenarios are: ${scenarioNames().join(', ')}\n`);

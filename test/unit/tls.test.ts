@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeClusterFile } from '../../ops/cluster/cluster-file.ts';
-import { CREDENTIALS, brokerTls, clusterNode, clusterTls, nodeSpec, resolveOptions } from '../../ops/cluster/options.ts';
+import { CREDENTIALS, clusterNode, clusterTls, nodeSpec, resolveOptions } from '../../ops/cluster/options.ts';
+import { presets } from '../../ops/rabbit-config/index.ts';
 import { writeNodeConfig } from '../../ops/cluster/rabbit.ts';
 import { hostFiles, initTls } from '../../ops/tls/certificates.ts';
 import { parseClusterFile, readClusterFile } from '../../runtime/lan/cluster-file.ts';
@@ -113,7 +114,7 @@ describe.skipIf(!hasOpenssl)('TLS (needs the system openssl: not installed here)
     it('--tls only: a TLS listener instead of 5672, the management API on https 15671, peers verified with mutual TLS', () => {
       const o = optsFor('only', true);
       const spec = nodeSpec(o, 1);
-      writeNodeConfig(spec, { amqp: `${spec.host}:5672`, managementIp: spec.host, tls: brokerTls(o, spec.host) });
+      writeNodeConfig(spec, presets.mirosnetNode(o, spec));
       const config = readFileSync(path.join(spec.nodeDir, 'rabbitmq.config'), 'utf8');
       expect(config).toContain('{tcp_listeners, []}');
       expect(config).toContain(`{ssl_listeners, [{"${spec.host}", 5671}]}`);
@@ -125,11 +126,11 @@ describe.skipIf(!hasOpenssl)('TLS (needs the system openssl: not installed here)
     it('--tls on keeps 5672 and the management API on http; cluster.json says amqps on 5671 and records tls', () => {
       const o = optsFor('on', false);
       const spec = nodeSpec(o, 1);
-      writeNodeConfig(spec, { amqp: `${spec.host}:5672`, tls: brokerTls(o, spec.host) });
+      writeNodeConfig(spec, presets.mirosnetNode(o, spec));
       const config = readFileSync(path.join(spec.nodeDir, 'rabbitmq.config'), 'utf8');
       expect(config).toContain(`{tcp_listeners, [{"${spec.host}", 5672}]}`);
       expect(config).toContain('{verify, verify_none}');
-      expect(config).toContain('{tcp_config, [{port, 15672}]}');
+      expect(config).toContain(`{tcp_config, [{ip, "${spec.host}"}, {port, 15672}]}`);
       const written = writeClusterFile(o.dir, { backend: 'local', createdAt: '2026-01-01T00:00:00.000Z', credentials: { ...CREDENTIALS }, tls: clusterTls(o), nodes: [clusterNode(spec, 42, o.tls)] });
       expect(readClusterFile(path.join(o.dir, 'cluster.json'))).toEqual(written);
       expect(written.tls).toEqual({ mode: 'on', caFile: path.join(tlsDir, 'ca.pem'), dir: tlsDir, mutual: false });

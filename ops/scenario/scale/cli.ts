@@ -1,0 +1,59 @@
+// The scale scenario's command line (scenarios/scale.mjs, make scenario S=scale INSTANCES=M).
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runScale, type Topology } from './scale.ts';
+
+function whole(min: number) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!/^\s*\d+\s*$/.test(v) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
+    return n;
+  };
+}
+
+function topologies(v: string): Topology[] {
+  const list = v.split(',').map((x) => x.trim());
+  if (!list.length || list.some((x) => x !== 'mesh' && x !== 'clustered')) throw new InvalidArgumentError('expected mesh, clustered or both: clustered,mesh');
+  return list as Topology[];
+}
+
+export const SCALE_DESCRIPTION =
+  'M instances over an N-node cluster exchange a token ring and all-to-all bursts for --duration s, once clustered (a member SIGKILLed mid-run) and once as today\'s mesh on the same brokers; connections from /api/connections.';
+
+export async function scaleMain(argv: string[]): Promise<number> {
+  const cmd = new Command('scale')
+    .usage('[options]')
+    .description(SCALE_DESCRIPTION)
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`scenario scale: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (--help for the options)\n`) })
+    .addOption(new Option('--instances <m>', 'instance processes').argParser(whole(2)).default(50))
+    .addOption(new Option('--nodes <n>', 'brokers (cluster members)').argParser(whole(1)).default(3))
+    .addOption(new Option('--backend <kind>', 'where the brokers run, when the scenario brings them up').choices(['local', 'netns', 'docker']).default('local'))
+    .addOption(new Option('--topologies <list>', 'which runs, in order').argParser(topologies).default(['clustered', 'mesh'] as Topology[], 'clustered,mesh'))
+    .addOption(new Option('--duration <seconds>', 'traffic time per topology').argParser(whole(5)).default(20))
+    .addOption(new Option('--burst-every <ms>', 'each instance broadcasts a burst this often').argParser(whole(50)).default(1000))
+    .addOption(new Option('--burst-size <k>', 'events per burst').argParser(whole(1)).default(1))
+    .option('--no-kill', 'clustered: do not SIGKILL a member mid-run')
+    .addOption(new Option('--logs <dir>', 'where logs/scale-<timestamp>/ goes (default ./logs)'))
+    .addOption(new Option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster)'))
+    .addHelpText('after', '\nRun: make cluster TOPOLOGY=clustered N=3 && make scenario S=scale INSTANCES=50\nExit status: 0 pass, 1 fail, 2 usage error.');
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topologies: Topology[]; duration: number; burstEvery: number; burstSize: number; kill: boolean; logs?: string; dir?: string }>();
+  const r = await runScale({
+    instances: o.instances,
+    nodes: o.nodes,
+    backend: o.backend,
+    topologies: o.topologies,
+    durationS: o.duration,
+    kill: o.kill,
+    burstEveryMs: o.burstEvery,
+    burstSize: o.burstSize,
+    logsRoot: o.logs,
+    dir: o.dir,
+  });
+  return r.pass ? 0 : 1;
+}

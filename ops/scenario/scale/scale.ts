@@ -1,0 +1,383 @@
+// scale: M instance processes spread over N brokers exchange mesh traffic for a fixed time
+// (a token ring, and bursts every member broadcasts to all), once per topology on the same
+// brokers: 'clustered' (one RabbitMQ cluster; a member is SIGKILLed mid-run and the
+// instances must fail over losing nothing) and 'mesh' (today's links to every broker).
+// Connections are counted from the brokers' /api/connections, publishes from the mesh
+// exchange's publish_in; summary.json puts the two side by side with the formulas.
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { clusterFilePath, readClusterFile, status, up, type ClusterFile } from '../../cluster/index.ts';
+import { Instance, Run, clusterDir } from '../runner.ts';
+import type { CheckResult } from '../summary.ts';
+import { check } from '../summary.ts';
+import { cpuSeconds, settledMeshPublishes } from './broker-load.ts';
+import { connectionsPerPid, listConnections, socketOwners } from './connections.ts';
+import { expectedDeliveries, formulas, missing, percentile, type MemberReport } from './metrics.ts';
+import { formatColumns } from '../../util/columns.ts';
+import { sleep, until } from '../../util/wait.ts';
+
+export type Topology = 'mesh' | 'clustered';
+
+export interface ScaleOptions {
+  instances: number;
+  nodes: number;
+  backend: 'local' | 'netns' | 'docker';
+  topologies: Topology[];
+  durationS: number;
+  /** Clustered: SIGKILL a member mid-run. */
+  kill: boolean;
+  burstEveryMs?: number;
+  burstSize?: number;
+  dir?: string;
+  logsRoot?: string;
+  log?: (line: string) => void;
+}
+
+export interface PhaseResult {
+  topology: Topology;
+  /** False when it could not run at all (`reason` says why). */
+  ran: boolean;
+  reason?: string;
+  instances: number;
+  ready: number;
+  brokers: number;
+  durationS: number;
+  eventsSent: number;
+  eventsPerS: number;
+  deliveries: number;
+  deliveriesPerS: number;
+  lost: number;
+  /** Copies the receivers dropped as already seen (mesh on clustered brokers: each of the N publishes reaches every queue). */
+  duplicates: number;
+  latencyMs: { p50: number | null; p99: number | null; samples: number };
+  rssMb: { mean: number | null; max: number | null };
+  brokerCpuPercent: Record<string, number | null>;
+  connections: { total: number; perInstanceMax: number; perInstanceMean: number; matchedByName: number; matchedByPort: number; unmatched: number; uncounted: number };
+  publishes: number;
+  publishesPerEvent: number | null;
+  /** What the instances' runtime says it ran (networkStats().topology), when it says. */
+  runtimeTopology: string[];
+  failover?: { killed: string; killedAt: string; homed: number; recovered: number; p50Ms: number | null; maxMs: number | null };
+  checks: CheckResult[];
+}
+
+const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').replace(/\..*/, '');
+
+/** Starts `names` in batches: 50 Node processes starting at once starve 2 cores. */
+async function startInBatches(run: Run, names: string[], batch: number, log: (l: string) => void): Promise<string[]> {
+  const failed: string[] = [];
+  for (let i = 0; i < names.length; i += batch) {
+    const slice = names.slice(i, i + batch);
+    const results = await Promise.allSettled(slice.map((n) => run.start(n, 90_000)));
+    results.forEach((r, j) => r.status === 'rejected' && failed.push(`${slice[j]}: ${(r.reason as Error).message}`));
+    log(`${Math.min(i + batch, names.length)}/${names.length} instances started${failed.length ? ` (${failed.length} failed)` : ''}`);
+  }
+  return failed;
+}
+
+async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFile, dir: string, logDir: string, log: (l: string) => void): Promise<PhaseResult> {
+  const m = o.instances;
+  const nodes = cluster.nodes.slice(0, o.nodes);
+  const n = nodes.length;
+  const mgmt = nodes.map((x) => x.managementUrl);
+  const auth = cluster.credentials;
+  const clusteredBrokers = cluster.topology === 'clustered';
+  const run = new Run(n, (l) => log(`${topology}: ${l}`));
+  run.cluster = cluster;
+  run.dir = dir;
+  run.logDir = join(logDir, topology);
+  mkdirSync(run.logDir, { recursive: true });
+  const durationMs = o.durationS * 1000;
+  const key = `scale.${run.id}`;
+  for (let i = 0; i < m; i++) {
+    const home = nodes[i % n];
+    run.instances.push(
+      new Instance(
+        { name: `sc${i}-${run.id}`, program: 'scale', broker: i % n },
+        {
+          name: `sc${i}-${run.id}`,
+          host: home.host,
+          hosts: nodes.map((x) => x.host),
+          user: auth.user,
+          password: auth.password,
+          meshKey: run.keys.mesh,
+          traceKey: run.keys.trace,
+          spyKey: run.keys.spy,
+          tx: key,
+          rx: key,
+          // clustered: the runtime takes the members from the cluster file
+          ...(topology === 'clustered' ? { clusterFile: clusterFilePath(dir) } : {}),
+          params: { index: i, count: m, durationMs, burstEveryMs: o.burstEveryMs ?? 1000, burstSize: o.burstSize ?? 1 },
+        },
+      ),
+    );
+  }
+  const result: PhaseResult = {
+    topology, ran: false, instances: m, ready: 0, brokers: n, durationS: o.durationS, eventsSent: 0, eventsPerS: 0, deliveries: 0, deliveriesPerS: 0, lost: 0, duplicates: 0,
+    latencyMs: { p50: null, p99: null, samples: 0 }, rssMb: { mean: null, max: null }, brokerCpuPercent: {},
+    connections: { total: 0, perInstanceMax: 0, perInstanceMean: 0, matchedByName: 0, matchedByPort: 0, unmatched: 0, uncounted: 0 },
+    publishes: 0, publishesPerEvent: null, runtimeTopology: [], checks: [],
+  };
+  if (topology === 'clustered' && !clusteredBrokers) {
+    result.reason = `the brokers in ${dir} are not one cluster (topology ${cluster.topology}): make cluster TOPOLOGY=clustered N=${o.nodes}`;
+    result.checks.push({ name: 'clustered: the brokers form one cluster', pass: false, reasons: [result.reason] });
+    return result;
+  }
+
+  // the runtime reads its topology from MIROS_TOPOLOGY; the mesh half must not see the cluster file
+  const saved = { topology: process.env.MIROS_TOPOLOGY, file: process.env.MIROS_CLUSTER_FILE };
+  process.env.MIROS_TOPOLOGY = topology;
+  if (topology === 'mesh') delete process.env.MIROS_CLUSTER_FILE;
+  try {
+    const failed = await startInBatches(run, run.instances.map((i) => i.name), 10, run.log);
+    result.ready = run.instances.filter((i) => i.ready).length;
+    if (failed.length) {
+      result.reason = `${failed.length} of ${m} instances did not start`;
+      result.checks.push(check(`${topology}: every instance started`, failed));
+      return result;
+    }
+    result.ran = true;
+    const beams = Object.fromEntries(nodes.map((x) => [x.name, x.pid]));
+    const cpu0 = Object.fromEntries(nodes.map((x) => [x.name, cpuSeconds(x.pid)]));
+    const publishes0 = await settledMeshPublishes(mgmt, auth, clusteredBrokers, 12_000);
+    const t0 = Date.now();
+    run.log(`all ${m} READY: GO for ${o.durationS} s`);
+    run.send({ cmd: 'go' });
+
+    // connections while the traffic flows (the API lists a connection once its stats are emitted: ≤ 5 s)
+    const pids = run.instances.map((i) => i.child!.pid!);
+    let conns: Awaited<ReturnType<typeof listConnections>> = [];
+    let counted!: ReturnType<typeof connectionsPerPid>;
+    await until(async () => {
+      conns = await listConnections(mgmt, auth);
+      counted = connectionsPerPid(conns, pids, socketOwners());
+      return [...counted.perPid.values()].every((c) => c.connections > 0);
+    }, Math.max(6000, durationMs / 3), 1000);
+    const { perPid, unmatched } = counted;
+    const counts = [...perPid.values()];
+    result.connections = {
+      total: counts.reduce((s, c) => s + c.connections, 0),
+      perInstanceMax: Math.max(...counts.map((c) => c.connections)),
+      perInstanceMean: counts.reduce((s, c) => s + c.connections, 0) / counts.length,
+      matchedByName: counts.reduce((s, c) => s + c.byName, 0),
+      matchedByPort: counts.reduce((s, c) => s + c.byPort, 0),
+      unmatched,
+      uncounted: counts.filter((c) => c.connections === 0).length,
+    };
+    writeFileSync(join(run.logDir, 'connections.json'), JSON.stringify({ conns, perInstance: counts }, null, 2));
+    run.log(`connections: ${result.connections.total} for ${m} instances (max ${result.connections.perInstanceMax} per instance; ${result.connections.matchedByName} by connection_name, ${result.connections.matchedByPort} by peer port)`);
+
+    // clustered: SIGKILL a member halfway; its instances must move to the others
+    let killed: { name: string; at: number; homed: Instance[] } | undefined;
+    if (topology === 'clustered' && o.kill && n >= 2) {
+      await until(() => Date.now() - t0 >= durationMs / 2, durationMs);
+      const victim = nodes[1];
+      const at = Date.now();
+      process.kill(victim.pid, 'SIGKILL');
+      run.log(`SIGKILL ${victim.name} (${victim.erlangNode}, pid ${victim.pid})`);
+      run.send({ cmd: 'mark', payload: { at } });
+      killed = { name: victim.name, at, homed: run.instances.filter((i) => i.spec.broker === 1) };
+    }
+
+    // until every member stopped sending and everything addressed reached its receiver
+    await until(() => run.instances.every((i) => i.got('SENT').length > 0), durationMs + 30_000, 200);
+    const sentBy = run.instances.map((i) => i.got('SENT')[0] ?? { sent: 0, ring: 0 });
+    const expected = expectedDeliveries(sentBy);
+    const receivedNow = () => run.instances.reduce((s, i) => s + (i.got('PROGRESS').at(-1)?.received ?? 0), 0);
+    await until(() => receivedNow() >= expected, 30_000, 250);
+    const elapsedS = (Date.now() - t0) / 1000;
+    for (const x of nodes) {
+      const c1 = cpuSeconds(beams[x.name]);
+      const c0 = cpu0[x.name];
+      result.brokerCpuPercent[x.name] = c0 !== undefined && c1 !== undefined ? Math.round(((c1 - c0) / elapsedS) * 1000) / 10 : null;
+    }
+    result.publishes = (await settledMeshPublishes(mgmt, auth, clusteredBrokers)) - publishes0;
+
+    run.send({ cmd: 'report' });
+    await until(() => run.instances.every((i) => i.got('SCALE').length > 0), 20_000, 100);
+    const reports = run.instances.map((i) => i.got('SCALE')[0] as MemberReport | undefined).filter((r): r is MemberReport => r !== undefined);
+    const lost = missing(reports);
+    result.eventsSent = reports.reduce((s, r) => s + r.sent, 0);
+    result.deliveries = reports.reduce((s, r) => s + r.received, 0);
+    result.eventsPerS = Math.round((result.eventsSent / o.durationS) * 10) / 10;
+    result.deliveriesPerS = Math.round((result.deliveries / o.durationS) * 10) / 10;
+    result.lost = lost.reduce((s, l) => s + l.missing, 0);
+    result.publishesPerEvent = result.eventsSent ? Math.round((result.publishes / result.eventsSent) * 100) / 100 : null;
+    const lat = reports.flatMap((r) => r.latencies).sort((a, b) => a - b);
+    result.latencyMs = { p50: percentile(lat, 50), p99: percentile(lat, 99), samples: lat.length };
+    const rss = reports.map((r) => r.rssMb);
+    result.rssMb = { mean: Math.round((rss.reduce((a, b) => a + b, 0) / rss.length) * 10) / 10, max: Math.round(Math.max(...rss) * 10) / 10 };
+
+    result.checks.push(
+      check(`${topology}: every instance reported`, run.instances.filter((i) => !i.got('SCALE').length).map((i) => `${i.name}: no report`)),
+      check(
+        `${topology}: every instance received everything addressed to it`,
+        lost.filter((l) => l.missing > 0).map((l) => `sc${l.index}: ${l.missing} missing (from ${Object.entries(l.from).map(([f, k]) => `sc${f}: ${k}`).join(', ')})`),
+      ),
+      check(`${topology}: connections of every instance counted from /api/connections`, result.connections.uncounted ? [`${result.connections.uncounted} instances with no connection found`] : []),
+    );
+    if (topology === 'clustered') {
+      result.checks.push(
+        check('clustered: AMQP connections per instance ≤ 2 (/api/connections)', counts.filter((c) => c.connections > 2).map((c) => `pid ${c.pid}: ${c.connections} connections`)),
+      );
+    }
+    if (killed) {
+      const recovered = killed.homed.map((i) => i.got('RECOVERED')[0]?.at as number | undefined).filter((x): x is number => x !== undefined).map((at) => at - killed!.at).sort((a, b) => a - b);
+      result.failover = {
+        killed: killed.name,
+        killedAt: new Date(killed.at).toISOString(),
+        homed: killed.homed.length,
+        recovered: recovered.length,
+        p50Ms: percentile(recovered, 50),
+        maxMs: recovered.at(-1) ?? null,
+      };
+      result.checks.push(
+        check('clustered: the instances of the killed node failed over', killed.homed.filter((i) => !i.got('RECOVERED').length).map((i) => `${i.name}: nothing received after the kill`)),
+        check('clustered: 0 confirmed events lost across the node kill', result.lost ? [`${result.lost} events addressed to an instance never reached it`] : []),
+      );
+    }
+  } finally {
+    process.env.MIROS_TOPOLOGY = saved.topology;
+    if (saved.topology === undefined) delete process.env.MIROS_TOPOLOGY;
+    if (saved.file !== undefined) process.env.MIROS_CLUSTER_FILE = saved.file;
+    await run.stopAll();
+    result.duplicates = run.instances.reduce((sum, i) => sum + (i.stats?.mesh.duplicates ?? 0), 0);
+    result.runtimeTopology = [...new Set(run.instances.map((i) => (i.stats as { topology?: string } | undefined)?.topology ?? 'unreported'))];
+    if (topology === 'clustered' && result.ran && !result.runtimeTopology.includes('clustered')) {
+      result.checks.push({
+        name: 'clustered: the runtime ran the clustered topology',
+        pass: false,
+        reasons: [`the instances' networkStats().topology is ${result.runtimeTopology.join(', ')}: this runtime does not implement MIROS_TOPOLOGY=clustered yet`],
+      });
+    }
+    const bad = run.instances.filter((i) => i.child && i.exitCode !== 0);
+    if (bad.length) result.checks.push(check(`${topology}: instances exited cleanly`, bad.map((i) => `${i.name}: exit ${i.exitCode} ${i.stderr.slice(-2).join(' | ')}`)));
+  }
+  return result;
+}
+
+/** Brings the broker that was killed back (a cluster member rejoins with its data). */
+async function healCluster(dir: string, nodes: number, log: (l: string) => void): Promise<void> {
+  const s = await status({ dir });
+  if (s.nodes.every((x) => x.healthy)) return;
+  log('bringing the killed node back');
+  await up({ dir, nodes, log: (l) => log(`cluster: ${l}`) });
+}
+
+export interface ScaleResult {
+  pass: boolean;
+  logDir: string;
+  summary: ScaleSummary;
+}
+
+export interface ScaleSummary {
+  name: 'scale';
+  pass: boolean;
+  seconds: number;
+  run: string;
+  backend: string;
+  nodes: number;
+  instances: number;
+  clusterTopology: string;
+  checks: Array<CheckResult & { detail: string }>;
+  /** What a reader must know to compare the figures. */
+  notes: string[];
+  metrics: {
+    phases: PhaseResult[];
+    comparison: Array<Record<string, string | number | null>>;
+    formulas: ReturnType<typeof formulas>;
+  };
+}
+
+export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
+  const t0 = Date.now();
+  const log = o.log ?? ((l: string) => process.stdout.write(`[scale] ${l}\n`));
+  const dir = clusterDir(o);
+  let s = await status({ dir });
+  if (!s.up || s.nodes.length < o.nodes || !s.nodes.every((x) => x.healthy)) {
+    const topology = o.topologies.includes('clustered') ? 'clustered' : undefined;
+    log(`cluster: bringing ${o.nodes} nodes up in ${dir}${topology ? ' (clustered)' : ''}`);
+    await up({ dir, nodes: Math.max(o.nodes, s.nodes.length), backend: o.backend, topology, log: (l) => log(`cluster: ${l}`) });
+    s = await status({ dir });
+  }
+  const cluster = readClusterFile(dir)!;
+  const id = Math.random().toString(16).slice(2, 8);
+  const logDir = join(o.logsRoot ?? join(process.cwd(), 'logs'), `scale-${stamp()}-${id}`);
+  mkdirSync(logDir, { recursive: true });
+  log(`${o.instances} instances on ${o.nodes} ${cluster.topology} brokers (${cluster.backend}), ${o.durationS} s per topology: ${o.topologies.join(' then ')}; logs in ${logDir}`);
+
+  const phases: PhaseResult[] = [];
+  for (const t of o.topologies) {
+    phases.push(await runPhase(t, o, readClusterFile(dir)!, dir, logDir, log));
+    if (cluster.topology === 'clustered') await healCluster(dir, o.nodes, log);
+  }
+  const checks = phases.flatMap((p) => p.checks).map((c) => ({ ...c, detail: c.reasons.join('; ') }));
+  const pass = checks.length > 0 && checks.every((c) => c.pass);
+  const f = formulas(o.instances, o.nodes);
+  const comparison = [
+    ...phases.map((p) => ({
+      topology: p.topology,
+      ran: p.ran ? 'yes' : `no: ${p.reason}`,
+      brokers: p.brokers,
+      connections: p.connections.total,
+      connectionsPerInstance: p.connections.perInstanceMax,
+      publishesPerEvent: p.publishesPerEvent,
+      eventsPerS: p.eventsPerS,
+      deliveriesPerS: p.deliveriesPerS,
+      p50Ms: p.latencyMs.p50,
+      p99Ms: p.latencyMs.p99,
+    })),
+    { topology: 'reference (formula)', ran: 'not run', brokers: f.reference.brokers, connections: f.reference.connections, connectionsPerInstance: o.instances, publishesPerEvent: f.reference.publishesPerEvent, eventsPerS: null, deliveriesPerS: null, p50Ms: null, p99Ms: null },
+  ];
+  const summary: ScaleSummary = {
+    name: 'scale',
+    pass,
+    seconds: Math.round((Date.now() - t0) / 100) / 10,
+    run: id,
+    backend: cluster.backend,
+    nodes: o.nodes,
+    instances: o.instances,
+    clusterTopology: cluster.topology,
+    checks,
+    notes: notesFor(cluster, phases),
+    metrics: { phases, comparison, formulas: f },
+  };
+  writeFileSync(join(logDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
+  for (const line of formatScale(summary).split('\n')) log(line);
+  log(`logs: ${logDir}`);
+  return { pass, logDir, summary };
+}
+
+function notesFor(cluster: ClusterFile, phases: PhaseResult[]): string[] {
+  const notes: string[] = [];
+  if (cluster.topology === 'clustered' && phases.some((p) => p.topology === 'mesh' && p.ran)) {
+    notes.push(
+      'mesh ran on the same brokers, which form one cluster: each of its N publishes per event reaches every queue, so the receivers drop N−1 copies (duplicates) and the brokers carry N× the deliveries of a mesh of independent brokers',
+    );
+  }
+  for (const p of phases) if (!p.ran) notes.push(`${p.topology} did not run: ${p.reason}`);
+  for (const p of phases) {
+    if (p.ran && p.topology === 'clustered' && !p.runtimeTopology.includes('clustered')) notes.push('clustered: the runtime ignored MIROS_TOPOLOGY=clustered (not implemented yet), so this run was a mesh on the cluster');
+  }
+  return notes;
+}
+
+export function formatScale(s: ScaleSummary): string {
+  const rows = [
+    ['TOPOLOGY', 'BROKERS', 'CONNECTIONS', 'PER INSTANCE', 'PUBLISHES/EVENT', 'EVENTS/S', 'DELIVERIES/S', 'P50 MS', 'P99 MS', 'RAN'],
+    ...s.metrics.comparison.map((c) => [c.topology, c.brokers, c.connections, c.connectionsPerInstance, c.publishesPerEvent, c.eventsPerS, c.deliveriesPerS, c.p50Ms, c.p99Ms, c.ran].map((v) => (v === null ? '-' : String(v)))),
+  ];
+  const phases = s.metrics.phases.filter((p) => p.ran).map((p) => {
+    const cpu = Object.entries(p.brokerCpuPercent).map(([k, v]) => `${k} ${v ?? '-'}%`).join(', ');
+    const fo = p.failover ? `; ${p.failover.killed} killed: ${p.failover.recovered}/${p.failover.homed} of its instances failed over, p50 ${p.failover.p50Ms ?? '-'} ms, max ${p.failover.maxMs ?? '-'} ms` : '';
+    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost}, duplicates dropped ${p.duplicates}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
+  });
+  const checks = s.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name}${c.pass ? '' : `\n        ${c.reasons.join('\n        ')}`}`);
+  return [
+    `scenario scale: ${s.pass ? 'PASSED' : 'FAILED'} in ${s.seconds} s (${s.instances} instances, ${s.nodes} ${s.clusterTopology} brokers, ${s.backend})`,
+    formatColumns(rows),
+    ...phases,
+    ...s.notes.map((n) => `note: ${n}`),
+    ...checks,
+  ].join('\n');
+}

@@ -1,0 +1,132 @@
+// The RabbitMQ configuration model (ops/rabbit-config): the §5 table of the design note for
+// both renderers, the presets, and drift of the committed generated files.
+import { describe, expect, it } from 'vitest';
+import { drifted, generatedFiles, HEADER } from '../../ops/rabbit-config/generate.ts';
+import {
+  RabbitConfigError,
+  partitionHandlingFor,
+  presets,
+  renderClusterConf,
+  renderConf,
+  renderEnabledPlugins,
+  renderErlangTerms,
+  type RabbitConfig,
+} from '../../ops/rabbit-config/index.ts';
+import { nodeSpec, resolveOptions } from '../../ops/cluster/options.ts';
+
+const full: RabbitConfig = {
+  amqp: [{ ip: { var: 'addr' }, port: 5672 }],
+  management: { ip: { var: 'addr' }, port: 15672 },
+  defaultUser: { name: 'peter', password: 'rabbit', vhost: '/', administrator: true },
+  loopbackUsers: 'none',
+  log: { file: true, console: false, level: 'info' },
+  cluster: { peers: ['rabbit@10.77.0.11', 'rabbit@10.77.0.12', 'rabbit@10.77.0.13'], partitionHandling: 'pause_minority', netTicktimeS: 10 },
+  plugins: ['rabbitmq_management'],
+};
+const vars = { addr: '10.77.0.11' };
+
+describe('rabbit-config: rabbitmq.conf', () => {
+  const conf = renderConf(full, vars).split('\n');
+  it.each([
+    'listeners.tcp.1 = 10.77.0.11:5672',
+    'management.tcp.ip = 10.77.0.11',
+    'management.tcp.port = 15672',
+    'default_user = peter',
+    'default_pass = rabbit',
+    'default_vhost = /',
+    'default_user_tags.administrator = true',
+    'default_permissions.configure = .*',
+    'loopback_users = none',
+    'cluster_formation.peer_discovery_backend = classic_config',
+    'cluster_formation.classic_config.nodes.1 = rabbit@10.77.0.11',
+    'cluster_formation.classic_config.nodes.3 = rabbit@10.77.0.13',
+    'cluster_partition_handling = pause_minority',
+    'net_ticktime = 10',
+    'log.file.level = info',
+    'log.console = false',
+  ])('has %s', (line) => expect(conf).toContain(line));
+
+  it('listens on every address when no ip is given', () => {
+    expect(renderConf({ ...full, amqp: [{ port: 5672 }] }, vars)).toContain('listeners.tcp.default = 5672\n');
+  });
+
+  it('names a variable that was not given', () => {
+    expect(() => renderConf(full, {})).toThrow(/variable 'addr'/);
+  });
+
+  it('renders variables as Jinja for ansible, the cluster block only where peers are set', () => {
+    const j = renderConf(presets.ansibleHost(), 'jinja');
+    expect(j).toContain('listeners.tcp.1 = {{ rabbitmq_lan_address }}:{{ rabbitmq_amqp_port }}\n');
+    expect(j).toMatch(/\{% if rabbitmq_cluster_peers \| default\(\[\]\) %\}\n(.*\n)*\{% for peer in rabbitmq_cluster_peers %\}\ncluster_formation\.classic_config\.nodes\.\{\{ loop\.index \}\} = \{\{ peer \}\}\n\{% endfor %\}\n(.*\n)*\{% endif %\}\n$/);
+    expect(j).toContain('cluster_partition_handling = {{ rabbitmq_partition_handling | default("pause_minority") }}');
+    expect(j).toContain('net_ticktime = {{ rabbitmq_net_ticktime | default(10) }}');
+    expect(j).not.toContain('default_user'); // the play makes the users
+  });
+
+  it('renders the cluster block alone (docker conf.d)', () => {
+    expect(renderClusterConf({ peers: ['rabbit@n1', 'rabbit@n2'], partitionHandling: 'autoheal', netTicktimeS: 10 }, {})).toBe(
+      '# one Erlang cluster: members from the list, partitions handled deliberately (README: clustered topology)\n' +
+        'cluster_formation.peer_discovery_backend = classic_config\ncluster_formation.classic_config.nodes.1 = rabbit@n1\ncluster_formation.classic_config.nodes.2 = rabbit@n2\n' +
+        'cluster_partition_handling = autoheal\nnet_ticktime = 10\n',
+    );
+  });
+});
+
+describe('rabbit-config: Erlang terms', () => {
+  const terms = renderErlangTerms(full, vars);
+  it.each([
+    '{tcp_listeners, [{"10.77.0.11", 5672}]}',
+    '{default_user, <<"peter">>}',
+    '{default_pass, <<"rabbit">>}',
+    '{default_user_tags, [administrator]}',
+    '{loopback_users, []}',
+    "{cluster_nodes, {['rabbit@10.77.0.11', 'rabbit@10.77.0.12', 'rabbit@10.77.0.13'], disc}}",
+    '{cluster_partition_handling, pause_minority}',
+    '{kernel, [{net_ticktime, 10}]}',
+    '{rabbitmq_management, [{tcp_config, [{ip, "10.77.0.11"}, {port, 15672}]}]}',
+  ])('has %s', (term) => expect(terms).toContain(term));
+
+  it('is one Erlang list ending in a full stop, balanced', () => {
+    expect(terms.trim()).toMatch(/^\[[\s\S]*\]\.$/);
+    for (const [open, close] of [['[', ']'], ['{', '}']]) expect(terms.split(open).length).toBe(terms.split(close).length);
+  });
+
+  it('leaves the cluster out of a mesh node', () => {
+    const mesh = renderErlangTerms({ ...full, cluster: undefined }, vars);
+    expect(mesh).not.toMatch(/cluster_nodes|net_ticktime|partition/);
+  });
+
+  it('renders tls to Erlang terms only (ansible writes its own conf.d file for it)', () => {
+    const tls = { ...full, tls: { mode: 'on' as const, port: 5671, managementPort: 15671, cacert: 'a', cert: 'b', key: 'c', verifyPeer: true } };
+    expect(renderErlangTerms(tls, vars)).toContain('{ssl_options, [{cacertfile, "a"}, {certfile, "b"}, {keyfile, "c"}, {verify, verify_peer}, {fail_if_no_peer_cert, true}]}');
+    expect(() => renderConf(tls, vars)).toThrow(RabbitConfigError);
+  });
+
+  it('enabled_plugins', () => expect(renderEnabledPlugins(full)).toBe('[rabbitmq_management].\n'));
+});
+
+describe('rabbit-config: presets', () => {
+  it('a local node listens on its own address; clustered, it lists every member and handles partitions by size', () => {
+    const o = resolveOptions({ nodes: 3, topology: 'clustered', addressBase: '127.0.8.11', namePrefix: 'cl' });
+    const c = presets.mirosnetNode(o, nodeSpec(o, 2));
+    expect(c.amqp).toEqual([{ ip: '127.0.8.12', port: 5672 }]);
+    expect(c.cluster).toEqual({ peers: ['cl1@localhost', 'cl2@localhost', 'cl3@localhost'], partitionHandling: 'pause_minority', netTicktimeS: 10 });
+    const two = resolveOptions({ nodes: 2, topology: 'clustered', backend: 'netns', addressBase: '10.77.80.11' });
+    expect(presets.mirosnetNode(two, nodeSpec(two, 1))).toMatchObject({ amqp: [{ port: 5672 }], cluster: { peers: ['rabbit@10.77.80.11', 'rabbit@10.77.80.12'], partitionHandling: 'autoheal' } });
+    expect(presets.mirosnetNode(resolveOptions({ nodes: 3 }), nodeSpec(resolveOptions({ nodes: 3 }), 1)).cluster).toBeUndefined();
+  });
+
+  it('pause_minority from 3 nodes, autoheal for 2', () => {
+    expect([1, 2, 3, 5].map(partitionHandlingFor)).toEqual(['autoheal', 'autoheal', 'pause_minority', 'pause_minority']);
+  });
+});
+
+describe('rabbit-config: generated files', () => {
+  it('carry the do-not-edit header', () => {
+    for (const f of generatedFiles()) expect(f.text.split('\n').slice(0, 2).join('\n')).toContain(HEADER);
+  });
+
+  it('are what the model renders (no drift: run npm run gen:rabbit)', () => {
+    expect(drifted()).toEqual([]);
+  });
+});
