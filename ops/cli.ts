@@ -7,6 +7,7 @@
 // only ever by the docker backend.
 import { resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerLogCommands } from './log/cli.ts';
 import { PACKAGE_VERSION } from './package-root.ts'; // the nearest package.json named miros-rabbitmq above this file
 import type { ClusterOptions } from './cluster/types.ts';
 import type { ConfigError } from '../runtime/net/errors.ts';
@@ -341,6 +342,8 @@ program
       });
     }),
   );
+
+registerLogCommands(program); // log merge|check|diagram, watch
 
 /** After a usage error, point at the help of the command that was mistyped. */
 function helpHints(cmd: Command, path: string): void {

@@ -31,6 +31,8 @@ export interface InstanceConfig {
   spy?: 'color' | 'plain';
   clusterFile?: string;
   rediscoverIntervalMs?: number;
+  /** The chart's local evidence file (<name>.jsonl, see runtime/net/evidence.ts). */
+  evidenceFile?: string;
   /** At stop, the chart's own spy lines (chart.spy()) go here as " [+s] NAME line". */
   spyFile?: string;
   /** Chart-kind specific settings. */
@@ -69,6 +71,7 @@ export function netOptions(cfg: InstanceConfig): NetworkedOptions {
     thisAddress: cfg.host,
     clusterFile: cfg.clusterFile,
     rediscoverIntervalMs: cfg.rediscoverIntervalMs,
+    evidenceFile: cfg.evidenceFile,
     startTimeoutMs: 20_000,
     output: (line) => process.stdout.write(`${line}\n`),
     onWarning: (message) => {
