@@ -6,7 +6,7 @@
 //   - mesh events sent but never received, and received but never sent (or received twice).
 // A loss inside a fault band of faults.jsonl is listed as expected instead.
 import { basename } from 'node:path';
-import { bandAt, faultBands } from './fault-bands.ts';
+import { bandAt, faultBands, isExpectedLoss } from './fault-bands.ts';
 import { eventKey, evidenceRecords, isStop, messageKey, where, type LoadedRecord, type RunLogs } from './records.ts';
 
 export interface LogCheckResult {
@@ -31,9 +31,12 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
   const problems: string[] = [];
   const expected: string[] = [];
   const bands = faultBands(logs.faults);
-  const lossAt = (ts: number | undefined, message: string) => {
+  const declared = new Map(logs.faults.filter(isExpectedLoss).flatMap((f) => f.senders.map((s) => [s, f.reason] as const)));
+  /** A loss of a message of `sender` at `ts`: expected during a fault band or from a declared sender, else a problem. */
+  const lossAt = (ts: number | undefined, message: string, sender?: string) => {
     const band = ts === undefined ? undefined : bandAt(bands, ts);
     if (band) expected.push(`${message} [during ${band.label}]`);
+    else if (sender !== undefined && declared.has(sender)) expected.push(`${message} [${sender}: ${declared.get(sender)}]`);
     else problems.push(message);
   };
 
@@ -120,7 +123,7 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
         if (seen.has(at)) continue;
         const seq = inc + at;
         const known = byMessage.get(`${key.split('/').slice(0, 2).join('/')}#${seq}`);
-        lossAt(known?.ts, `${key}: seq ${seq} (#${at}) never reached distributed.jsonl${known ? `: ${describe(known)}` : ''}`);
+        lossAt(known?.ts, `${key}: seq ${seq} (#${at}) never reached distributed.jsonl${known ? `: ${describe(known)}` : ''}`, known?.sender);
       }
     }
   }
@@ -150,10 +153,10 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
       if (by.has(who)) problems.push(`mesh ${key} (${r.signal}) received twice by ${r.sender}: ${where(by.get(who)!.origin)} and ${where(r.origin)}`);
       by.set(who, r);
     }
-    if (!sends.has(key)) lossAt(list[0].ts, `mesh ${key} (${list[0].signal}) received by ${[...new Set(list.map((r) => r.sender))].join(', ')} but never sent: no send record (${where(list[0].origin)})`);
+    if (!sends.has(key)) lossAt(list[0].ts, `mesh ${key} (${list[0].signal}) received by ${[...new Set(list.map((r) => r.sender))].join(', ')} but never sent: no send record (${where(list[0].origin)})`, list[0].event!.sender);
   }
   for (const [key, send] of sends) {
-    if (!receives.has(key)) lossAt(send.ts, `mesh ${key} (${send.signal}) sent but never received (${where(send.origin)})`);
+    if (!receives.has(key)) lossAt(send.ts, `mesh ${key} (${send.signal}) sent but never received (${where(send.origin)})`, send.event!.sender);
   }
 
   return {

@@ -2,7 +2,7 @@
 // by ops/cli.ts; each action imports what it needs.
 import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 
 function fail(err: unknown): void {
   console.error(`mirosnet log: ${(err as Error)?.message ?? String(err)}`);
@@ -14,7 +14,54 @@ function outputDir(inputs: string[]): string {
   return inputs.length === 1 && existsSync(inputs[0]) && statSync(inputs[0]).isDirectory() ? inputs[0] : process.cwd();
 }
 
+function port(value: string): number {
+  const n = Number(value);
+  if (!/^\s*\d+\s*$/.test(value) || n > 65535) throw new InvalidArgumentError('expected a port number (0-65535)');
+  return n;
+}
+
 export function registerLogCommands(program: Command): void {
+  program
+    .command('watch')
+    .description("a live local web page of the mesh: each chart's current state and latest lines (a passive observer of the snoop trace network, updated by server-sent events)")
+    .option('--port <port>', 'HTTP port (0: any free one)', port, 8750)
+    .option('--bind <address>', 'address to serve on', '127.0.0.1')
+    .option('--keys <trace[,spy]>', 'snoop keys (default $SNOOP_TRACE_ENCRYPTION_KEY or .env)')
+    .option('--trace-key <key>', 'snoop trace key')
+    .option('--host <address>', 'broker to consume from (default: node 1 of the cluster file, else this host)')
+    .option('--user <name>', 'RabbitMQ user (default $RABBIT_USER, .env, or the cluster file)')
+    .option('--password <password>', 'RabbitMQ password (default $RABBIT_PASSWORD, .env, or the cluster file)')
+    .option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)')
+    .action(async (o: { port: number; bind: string; keys?: string; traceKey?: string; host?: string; user?: string; password?: string; dir?: string }) => {
+      try {
+        const [{ startWatch }, { readClusterFile }] = await Promise.all([import('./watch.ts'), import('../cluster/cluster-file.ts')]);
+        const file = readClusterFile(o.dir);
+        const fromEnv = (name: string) => process.env[name] !== undefined;
+        const watch = await startWatch({
+          port: o.port,
+          bind: o.bind,
+          host: o.host ?? file?.nodes[0]?.host,
+          rabbitUser: o.user ?? (fromEnv('RABBIT_USER') ? undefined : file?.credentials.user),
+          rabbitPassword: o.password ?? (fromEnv('RABBIT_PASSWORD') ? undefined : file?.credentials.password),
+          traceKey: o.traceKey ?? ((o.keys ?? '').split(',')[0]?.trim() || undefined),
+          networks: ['trace'],
+        });
+        console.error(`watch: ${watch.url} (observing the trace network on ${watch.listener.host}; Ctrl-C to stop)`);
+        await new Promise<void>((done) => {
+          const finish = () => {
+            process.off('SIGINT', finish);
+            process.off('SIGTERM', finish);
+            void watch.stop().then(done);
+          };
+          process.on('SIGINT', finish);
+          process.on('SIGTERM', finish);
+        });
+      } catch (err) {
+        console.error(`mirosnet watch: ${(err as Error)?.message ?? String(err)}`);
+        process.exitCode = 1;
+      }
+    });
+
   const log = program
     .command('log')
     .description("a run's logs as evidence: merge them causally, check them for gaps, draw them")

@@ -3,6 +3,21 @@
 // what was in flight) is expected, not an error.
 import type { FaultRecord } from '../faults/record.ts';
 
+/**
+ * A line of faults.jsonl that is not an injected fault but a declared loss: every mesh event
+ * or line of these senders may go missing for the whole run (e.g. a chart with another mesh key).
+ */
+export interface ExpectedLossRecord {
+  kind: 'expect-loss';
+  senders: string[];
+  reason: string;
+  at: string;
+}
+
+export type FaultsLine = FaultRecord | ExpectedLossRecord;
+
+export const isExpectedLoss = (f: FaultsLine): f is ExpectedLossRecord => f.kind === 'expect-loss';
+
 export interface FaultBand {
   kind: string;
   target: string[];
@@ -18,7 +33,8 @@ export const FAULT_GRACE_MS = 5_000;
 
 const UNDOES = new Set(['heal', 'resume-broker']);
 
-export function faultBands(faults: FaultRecord[]): FaultBand[] {
+export function faultBands(lines: FaultsLine[]): FaultBand[] {
+  const faults = lines.filter((f): f is FaultRecord => !isExpectedLoss(f));
   const sorted = [...faults].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
   const bands: FaultBand[] = [];
   sorted.forEach((f, i) => {

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { EvidenceLine, EvidenceStop, SnoopRecord } from '../../runtime/index.ts';
-import type { FaultRecord } from '../faults/record.ts';
+import type { FaultsLine } from './fault-bands.ts';
 
 export const DISTRIBUTED_JSONL = 'distributed.jsonl';
 export const FAULTS_JSONL = 'faults.jsonl';
@@ -30,7 +30,8 @@ export interface RunLogs {
   /** distributed.jsonl files (usually one). */
   distributed: Array<{ path: string; records: LoadedRecord[]; unreadable: Origin[] }>;
   evidence: EvidenceFile[];
-  faults: FaultRecord[];
+  /** Injected faults and declared losses (faults.jsonl). */
+  faults: FaultsLine[];
 }
 
 function readLines(path: string): string[] {
@@ -62,7 +63,7 @@ const isEvidenceLine = (v: Record<string, unknown>) => Number.isSafeInteger(v.in
 /** Reads one file of any of the three kinds and adds it to `logs`. */
 export function addFile(logs: RunLogs, path: string): void {
   if (basename(path) === FAULTS_JSONL) {
-    logs.faults.push(...(parseJsonl(path).values.map((v) => v.value) as unknown as FaultRecord[]));
+    logs.faults.push(...(parseJsonl(path).values.map((v) => v.value) as unknown as FaultsLine[]));
     return;
   }
   const { values, unreadable } = parseJsonl(path);
