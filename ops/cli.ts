@@ -259,7 +259,7 @@ program
   .command('install-deps')
   .description('install rabbitmq-server (and iproute2 with --netns, the test packages with --test) from the distribution if missing (root, Debian/Ubuntu)')
   .option('--netns', 'also require iproute2 for the netns backend')
-  .option('--test', "also install what the test suite needs (python3-cryptography for the Fernet cross-check, iproute2 for the netns suite); without root it only warns")
+  .option('--test', "also install what the test suite needs (python3-cryptography for the Fernet cross-check, iproute2 for the netns suite, chromium for the browser tests); without root it only warns")
   .action(
     action(async (o: { netns?: boolean; test?: boolean }) => {
       const { ensureRabbitmq } = await import('./cluster/install.ts');

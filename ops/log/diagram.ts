@@ -46,7 +46,7 @@ export function diagramData(logs: RunLogs, title: string): DiagramData {
     if (from !== undefined) arrows.push({ from, to: i, signal: r.event.signal });
   });
   const lost = [...sendRow].filter(([key]) => !received.has(key)).map(([, row]) => row);
-  const charts = [...new Set(merged.map((r) => r.sender))];
+  const charts = [...new Set(merged.map((r) => r.sender))].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
   const signals = [...new Set(merged.map((r) => r.signal).filter((s): s is string => s !== null))].sort();
   return { title, charts, signals, rows, arrows, lost, faults: faultRows(faultBands(logs.faults), rows) };
 }
@@ -96,7 +96,7 @@ const escapeHtml = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '
 
 export function toHtml(data: DiagramData): string {
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(data.title)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(data.title)}</title><link rel="icon" href="data:,">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body{font:13px system-ui,sans-serif;margin:0;color:#222;background:#fff}

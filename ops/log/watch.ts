@@ -101,13 +101,15 @@ export async function startWatch(opts: WatchOptions): Promise<Watch> {
     async stop() {
       for (const c of clients) c.end();
       await listener.stop();
-      await new Promise((r) => server.close(r));
+      const closed = new Promise((r) => server.close(r));
+      server.closeAllConnections(); // open pages keep their connections alive
+      await closed;
     },
   };
 }
 
 const WATCH_PAGE = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>mirosnet watch</title>
+<html lang="en"><head><meta charset="utf-8"><title>mirosnet watch</title><link rel="icon" href="data:,">
 <style>
 body{font:13px system-ui,sans-serif;margin:12px;color:#222}
 h1{font-size:16px;margin:0 0 8px}
