@@ -327,7 +327,7 @@ program
         if (err instanceof MirosNetError) throw new ClusterError(`snoop: ${err.message}`);
         throw err;
       });
-      console.error(`snoop: listening on ${listener.host} as ${listener.name}${o.out ? `, writing ${o.out}` : ''} (Ctrl-C to stop)`);
+      console.error(`snoop: listening on ${listener.host} as ${listener.name}${o.out ? `, writing ${o.out} and ${listener.jsonl}` : ''} (Ctrl-C to stop)`);
       await new Promise<void>((done) => {
         const finish = () => {
           process.off('SIGINT', finish);
