@@ -7,7 +7,7 @@
 // A loss inside a fault band of faults.jsonl is listed as expected instead.
 import { basename } from 'node:path';
 import { bandAt, faultBands, isExpectedLoss } from './fault-bands.ts';
-import { eventKey, evidenceRecords, isStop, messageKey, where, type LoadedRecord, type RunLogs } from './records.ts';
+import { append, eventKey, evidenceRecords, isStop, messageKey, where, type LoadedRecord, type RunLogs } from './records.ts';
 
 export interface LogCheckResult {
   ok: boolean;
@@ -55,7 +55,7 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
     const name = basename(file.path);
     for (const o of file.unreadable) problems.push(`${where(o)}: not a JSON object`);
     const incarnations = new Map<number, typeof file.lines>();
-    for (const l of file.lines) incarnations.set(l.incarnation, [...(incarnations.get(l.incarnation) ?? []), l]);
+    for (const l of file.lines) append(incarnations, l.incarnation, l);
     for (const [inc, lines] of incarnations) {
       const label = `${name}: incarnation ${inc}`;
       const seen = new Map<number, (typeof lines)[number]>();
@@ -96,7 +96,7 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
   for (const r of distributed) {
     if (r.network === 'local' || r.seq === null || r.inc === null) continue; // an old node: no incarnation
     const key = `${r.network}/${r.sender}@${r.host}/${r.inc}`;
-    streams.set(key, [...(streams.get(key) ?? []), r]);
+    append(streams, key, r);
   }
   // the highest seq each stream's sender recorded locally: what should have arrived
   const localMax = new Map<string, number>();
@@ -144,7 +144,7 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
     const receipt = `${key}>${r.sender}@${r.host}/${r.inc}/${messageKey(r) ?? `n${r.n}`}`;
     if (seenReceipt.has(receipt)) continue;
     seenReceipt.set(receipt, r);
-    receives.set(key, [...(receives.get(key) ?? []), r]);
+    append(receives, key, r);
   }
   for (const [key, list] of receives) {
     const by = new Map<string, LoadedRecord>();

@@ -5,7 +5,7 @@
 // after its send; among the records that may come next, the lowest Lamport stamp, then
 // the earliest wall time goes first. So a receive never precedes its send, even from
 // nodes without a clock.
-import { eventKey, evidenceRecords, messageKey, type LoadedRecord, type RunLogs } from './records.ts';
+import { append, eventKey, evidenceRecords, messageKey, type LoadedRecord, type RunLogs } from './records.ts';
 
 /** Records of all logs, each message once (the sender's own copy preferred: it has n). */
 export function uniqueRecords(logs: RunLogs): LoadedRecord[] {
@@ -80,7 +80,7 @@ export function mergeRecords(logs: RunLogs): LoadedRecord[] {
   const chains = new Map<string, LoadedRecord[]>();
   for (const r of records) {
     const key = `${r.sender}@${r.host}/${r.inc}`;
-    chains.set(key, [...(chains.get(key) ?? []), r]);
+    append(chains, key, r);
   }
   for (const chain of chains.values()) {
     chain.sort(byStamp);

@@ -107,3 +107,10 @@ export function eventKey(e: { sender: string; host: string; seq: number }): stri
 }
 
 export const where = (o: Origin) => `${basename(o.file)}:${o.line}`;
+
+/** Adds `value` to the list under `key` (made on first use). */
+export function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
