@@ -7,6 +7,7 @@
 // only ever by the docker backend.
 import { resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { registerLogCommands } from './log/cli.ts';
 import { PACKAGE_VERSION } from './package-root.ts'; // the nearest package.json named miros-rabbitmq above this file
 import type { ClusterOptions } from './cluster/types.ts';
 import type { ConfigError } from '../runtime/net/errors.ts';
@@ -286,7 +287,7 @@ program
   .command('install-deps')
   .description('install rabbitmq-server (and iproute2 with --netns, the test packages with --test) from the distribution if missing (root, Debian/Ubuntu)')
   .option('--netns', 'also require iproute2 for the netns backend')
-  .option('--test', "also install what the test suite needs (python3-cryptography for the Fernet cross-check, iproute2 for the netns suite); without root it only warns")
+  .option('--test', "also install what the test suite needs (python3-cryptography for the Fernet cross-check, iproute2 for the netns suite, chromium for the browser tests); without root it only warns")
   .action(
     action(async (o: { netns?: boolean; test?: boolean }) => {
       const { ensureRabbitmq } = await import('./cluster/install.ts');
@@ -356,7 +357,7 @@ program
         if (err instanceof MirosNetError) throw new ClusterError(`snoop: ${err.message}`);
         throw err;
       });
-      console.error(`snoop: listening on ${listener.host} as ${listener.name}${o.out ? `, writing ${o.out}` : ''} (Ctrl-C to stop)`);
+      console.error(`snoop: listening on ${listener.host} as ${listener.name}${o.out ? `, writing ${o.out} and ${listener.jsonl}` : ''} (Ctrl-C to stop)`);
       await new Promise<void>((done) => {
         const finish = () => {
           process.off('SIGINT', finish);
@@ -371,6 +372,8 @@ program
       });
     }),
   );
+
+registerLogCommands(program); // log merge|check|diagram, watch
 
 /** After a usage error, point at the help of the command that was mistyped. */
 function helpHints(cmd: Command, path: string): void {

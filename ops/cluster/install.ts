@@ -8,9 +8,12 @@ export interface InstallOptions {
   log?: (line: string) => void;
   /** Also require `ip` (iproute2) and `nft` (nftables, the partition faults), for the netns backend. */
   netns?: boolean;
-  /** Also require what the test suite needs: python3-cryptography (the Fernet cross-check), iproute2 and nftables (the netns suites). */
+  /** Also require what the test suite needs: python3-cryptography (the Fernet cross-check), iproute2 and nftables (the netns suites), chromium (the browser tests). */
   testing?: boolean;
 }
+
+/** Debian's chromium, which the browser tests drive headless (puppeteer-core). */
+export const CHROMIUM = '/usr/bin/chromium';
 
 /** Debian's python3-cryptography, which the Fernet cross-check runs against. */
 const PYTHON_FERNET = '/usr/lib/python3/dist-packages/cryptography/fernet.py';
@@ -31,6 +34,7 @@ function missingPackages({ netns = false, testing = false }: InstallOptions): st
   if ((netns || testing) && !existsSync('/usr/sbin/ip') && !existsSync('/sbin/ip') && !existsSync('/usr/bin/ip')) missing.push('iproute2');
   if ((netns || testing) && !existsSync('/usr/sbin/nft') && !existsSync('/sbin/nft')) missing.push('nftables');
   if (testing && !existsSync(PYTHON_FERNET)) missing.push('python3-cryptography');
+  if (testing && !existsSync(CHROMIUM)) missing.push('chromium'); // the browser tests of run.html and mirosnet watch
   return missing;
 }
 

@@ -32,6 +32,8 @@ export interface InstanceConfig {
   spy?: 'color' | 'plain';
   clusterFile?: string;
   rediscoverIntervalMs?: number;
+  /** The chart's local evidence file (<name>.jsonl, see runtime/net/evidence.ts). */
+  evidenceFile?: string;
   /** At stop, the chart's own spy lines (chart.spy()) go here as " [+s] NAME line". */
   spyFile?: string;
   /** Chart-kind specific settings. */
@@ -73,6 +75,7 @@ export function netOptions(cfg: InstanceConfig): NetworkedOptions {
     clusterFile: cfg.clusterFile,
     ...(cfg.tls ? { rabbitTls: true, rabbitTlsCa: cfg.tls.ca, rabbitTlsCert: cfg.tls.cert, rabbitTlsKey: cfg.tls.key } : {}),
     rediscoverIntervalMs: cfg.rediscoverIntervalMs,
+    evidenceFile: cfg.evidenceFile,
     startTimeoutMs: 20_000,
     output: (line) => process.stdout.write(`${line}\n`),
     onWarning: (message) => {

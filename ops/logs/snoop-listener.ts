@@ -3,7 +3,8 @@
 // a callback or stdout.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { SnoopObserver, type NetworkCounters, type SnoopNetwork, type TlsOptions } from '../../runtime/index.ts';
+import { SnoopObserver, type NetworkCounters, type SnoopNetwork, type SnoopRecord, type TlsOptions } from '../../runtime/index.ts';
+import { jsonlBeside, openJsonlSink, type JsonlSink } from './jsonl-sink.ts';
 
 export interface SnoopListenerOptions {
   /** Broker to consume from (default: thisAddress as the library resolves it, else 127.0.0.1). */
@@ -17,6 +18,10 @@ export interface SnoopListenerOptions {
   color?: boolean;
   /** File to append the lines to; default: the `line` callback only (or stdout). */
   out?: string;
+  /** File to append the records to (distributed.jsonl); default: beside `out` (x.log → x.jsonl); false: none. */
+  jsonl?: string | false;
+  /** Gets every record (mesh records included). */
+  record?: (record: SnoopRecord) => void;
   line?: (line: string) => void;
   onWarning?: (message: string) => void;
   startTimeoutMs?: number;
@@ -30,6 +35,8 @@ export interface SnoopListener {
   readonly name: string;
   readonly host: string;
   readonly lines: number;
+  /** The records file, if any. */
+  readonly jsonl: string | undefined;
   counters(): Record<SnoopNetwork, NetworkCounters>;
   /** Stops consuming, deletes its queues, flushes the file. */
   stop(): Promise<void>;
@@ -43,6 +50,8 @@ export async function startSnoopListener(opts: SnoopListenerOptions = {}): Promi
       if (!file) process.stdout.write(`${l}\n`); // with a file and no callback: the file only
     });
   let count = 0;
+  let sink: JsonlSink | undefined;
+  const jsonlPath = opts.jsonl === false ? undefined : (opts.jsonl ?? (opts.out ? jsonlBeside(opts.out) : undefined));
   const observer = new SnoopObserver(opts.name ?? `snoop-${randomBytes(3).toString('hex')}`, {
     rabbitUser: opts.rabbitUser,
     rabbitPassword: opts.rabbitPassword,
@@ -59,8 +68,13 @@ export async function startSnoopListener(opts: SnoopListenerOptions = {}): Promi
       file?.write(`${l}\n`);
       emit(l);
     },
+    record: (r) => {
+      sink?.write(r);
+      opts.record?.(r);
+    },
   });
   if (opts.out) file = createWriteStream(opts.out, { flags: 'a' }); // not before the settings checked out
+  if (jsonlPath) sink = openJsonlSink(jsonlPath);
   await observer.start();
   let stopped = false;
   return {
@@ -69,12 +83,14 @@ export async function startSnoopListener(opts: SnoopListenerOptions = {}): Promi
     get lines() {
       return count;
     },
+    jsonl: jsonlPath,
     counters: () => observer.counters(),
     async stop() {
       if (stopped) return;
       stopped = true;
       await observer.stop();
       if (file) await new Promise((r) => file!.end(r));
+      await sink?.close();
     },
   };
 }

@@ -13,6 +13,8 @@ import { CONTROL, netOptions, type Command, type InstanceConfig } from '../insta
 import { clientTlsFiles } from '../tls/client-settings.ts';
 import { compiledModule } from '../package-root.ts';
 import { sleep, until, within } from '../util/wait.ts';
+import { writeRunEvidence } from '../log/run-evidence.ts';
+import { openJsonlSink } from '../logs/jsonl-sink.ts';
 import { formatSummary, summaryJson, type CheckResult } from './summary.ts';
 
 export interface InstanceSpec {
@@ -228,6 +230,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
     tx: `mesh.${run.id}`,
     rx: `mesh.${run.id}`,
     spyFile: join(run.logDir, `${spec.name}.spy.log`),
+    evidenceFile: join(run.logDir, `${spec.name}.jsonl`),
     ...spec.config,
   });
   for (const spec of sc.instances({ nodes: opts.nodes, run: run.id, cluster: run.cluster })) run.instances.push(new Instance(spec, base(spec)));
@@ -235,10 +238,12 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   // the monitor: a networked chart on broker 0 that is never driven (its own routing key);
   // what it prints is distributed.log
   const dlog = createWriteStream(join(run.logDir, 'distributed.log'));
+  const records = openJsonlSink(join(run.logDir, 'distributed.jsonl'));
   run.monitorName = `monitor-${run.id}`;
   const routing = `monitor.${run.id}`;
   const monitor = new NetworkedActiveObject(run.monitorName, {
-    ...netOptions(base({ name: run.monitorName, program: 'monitor', broker: 0, config: { tx: routing, rx: routing } })),
+    ...netOptions(base({ name: run.monitorName, program: 'monitor', broker: 0, config: { tx: routing, rx: routing, evidenceFile: undefined } })),
+    onSnoopRecord: (record) => records.write(record),
     output: (line) => {
       run.distributed.push(line);
       dlog.write(`${line}\n`);
@@ -277,6 +282,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
     await sleep(300);
     await monitor.stop();
     await new Promise((r) => dlog.end(r));
+    await records.close();
   }
   if (timedOut) checks.push({ name: 'outcome within the timeout', pass: false, reasons: ['timed out'] });
   if (checks.length === 0) {
@@ -289,11 +295,14 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   for (const i of run.instances) {
     if (i.child && i.exitCode !== 0) checks.push({ name: `${i.name} exited cleanly`, pass: false, reasons: [`exit ${i.exitCode}`, ...i.stderr.slice(-3)] });
   }
+  const evidence = writeRunEvidence(run.logDir); // log check + run.html
+  checks.push(evidence.asCheck);
   const pass = checks.every((c) => c.pass);
   const seconds = (Date.now() - t0) / 1000;
   const summary = formatSummary(sc.name, run, checks, pass, seconds);
   writeFileSync(join(run.logDir, 'summary.json'), `${JSON.stringify(summaryJson(sc.name, run, opts.backend ?? 'local', checks, pass, seconds), null, 2)}\n`);
   for (const line of summary.split('\n')) log(line);
+  log(`diagram: ${evidence.html}`);
   return { name: sc.name, pass, checks, logDir: run.logDir, summary, seconds, timedOut };
 }
 

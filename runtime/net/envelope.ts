@@ -22,6 +22,13 @@ export interface Envelope {
   ts: number;
   signal: string;
   payload: unknown;
+  /**
+   * Optional (added within version 1): the sender chart's Lamport clock when it sent this.
+   * A node that predates it ignores it; a message without it comes from such a node.
+   */
+  lc?: number;
+  /** Optional (added within version 1): the sender's incarnation, its seq base for this start (seq − inc counts from 1). */
+  inc?: number;
 }
 
 const describe = (v: unknown): string => {
@@ -98,6 +105,8 @@ function checkHeader(env: Omit<Envelope, 'v'>): void {
   if (!Number.isSafeInteger(env.seq) || env.seq < 0) bad('seq', 'a non-negative integer');
   if (!Number.isFinite(env.ts)) bad('ts', 'a finite number (ms since the epoch)');
   if (typeof env.signal !== 'string' || env.signal === '') bad('signal', 'a non-empty string');
+  if (env.lc !== undefined && (!Number.isSafeInteger(env.lc) || env.lc < 0)) bad('lc', 'a non-negative integer or absent');
+  if (env.inc !== undefined && (!Number.isSafeInteger(env.inc) || env.inc < 0)) bad('inc', 'a non-negative integer or absent');
 }
 
 /**
@@ -116,6 +125,8 @@ export function encodeEnvelope(fernet: Fernet, env: Omit<Envelope, 'v'>): Buffer
     ts: env.ts,
     signal: env.signal,
     payload: env.payload === undefined ? null : env.payload,
+    ...(env.lc !== undefined ? { lc: env.lc } : {}),
+    ...(env.inc !== undefined ? { inc: env.inc } : {}),
   };
   const body = Buffer.from(fernet.encrypt(JSON.stringify(wire)), 'latin1');
   if (body.length > MAX_BODY_BYTES) {
@@ -130,7 +141,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  * Decrypts and validates a message body.
  * @throws EnvelopeError with reason 'oversize' (body over maxBytes), 'token' (not a Fernet token),
  *         'decrypt' (wrong key, corrupted), 'json' (plaintext not UTF-8 JSON), 'version' (v is not 1),
- *         'schema' (not an object, or a field missing or of the wrong type)
+ *         'schema' (not an object, or a field missing or of the wrong type); unknown fields are ignored
  */
 export function decodeEnvelope(fernet: Fernet, body: Buffer, opts: { maxBytes?: number } = {}): Envelope {
   const maxBytes = opts.maxBytes ?? MAX_BODY_BYTES;
@@ -158,6 +169,14 @@ export function decodeEnvelope(fernet: Fernet, body: Buffer, opts: { maxBytes?: 
   if (typeof o.ts !== 'number' || !Number.isFinite(o.ts)) schema('ts must be a number');
   if (typeof o.signal !== 'string' || o.signal === '') schema('signal must be a non-empty string');
   if (!Object.prototype.hasOwnProperty.call(o, 'payload')) schema('payload is missing');
+  const optionalCount = (field: 'lc' | 'inc'): number | undefined => {
+    const value = o[field];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) schema(`${field} must be a non-negative integer when present`);
+    return value as number;
+  };
+  const lc = optionalCount('lc');
+  const inc = optionalCount('inc');
   return {
     v: ENVELOPE_VERSION,
     sender: o.sender as string,
@@ -166,5 +185,7 @@ export function decodeEnvelope(fernet: Fernet, body: Buffer, opts: { maxBytes?: 
     ts: o.ts as number,
     signal: o.signal as string,
     payload: o.payload,
+    ...(lc !== undefined ? { lc } : {}),
+    ...(inc !== undefined ? { inc } : {}),
   };
 }

@@ -9,6 +9,9 @@ import { acquireLink, releaseLink } from './link-pool.ts';
 import { connectionName } from './connection.ts';
 import { amqpUrl, resolveNetConfig, type NetConfig, type NetOptions } from './config.ts';
 import { encodeEnvelope, type Envelope } from './envelope.ts';
+import { EvidenceLog, evidencePath } from './evidence.ts';
+import { LamportClock } from './lamport.ts';
+import { MESH_RECORD_BINDING, MESH_RECORD_ROUTING_KEY, MESH_RECORD_SIGNALS, isMeshRecordSignal, meshText, snoopRecord, type MeshEventId, type SnoopRecord } from './snoop-record.ts';
 import { BrokerAccessRefusedError, BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
 import { Fernet } from './fernet.ts';
 import { Receiver, newCounters, type NetworkCounters, type Subscription } from './receiver.ts';
@@ -45,6 +48,10 @@ export interface NetworkedOptions extends NetOptions {
   meshDelivery?: 'persistent' | 'transient';
   /** How often the host sources are read again to pick up late hosts (default 5000 ms; 0 = never). */
   rediscoverIntervalMs?: number;
+  /** Local evidence file (JSON lines, see evidence.ts); default $MIROS_EVIDENCE_DIR/<name>.jsonl, else none. */
+  evidenceFile?: string;
+  /** Gets the record of every snoop message received, the mesh records of the trace network included (an observer's distributed.jsonl). */
+  onSnoopRecord?: (record: SnoopRecord) => void;
 }
 
 export type SnoopMode = 'off' | 'color' | 'plain';
@@ -65,6 +72,10 @@ export interface NetworkStats {
    * (every envelope error but a wrong key), and any other reason the broker gave for a dead letter.
    */
   drops: Record<string, number>;
+  /** Mesh records published on the trace network (while snoop trace is on; counted in trace.sent too). */
+  meshRecords: { send: number; receive: number };
+  /** The chart's Lamport clock now. */
+  lamport: number;
 }
 
 export interface Lan {
@@ -101,6 +112,13 @@ export class MirosNets {
   // Sequence numbers start from the clock so they keep growing across restarts of a node.
   private readonly seq: Record<NetworkName, number>;
   private readonly sent: Record<NetworkName, number> = { mesh: 0, trace: 0, spy: 0 };
+  /** This start's identity in the logs: the sequence base (seq − incarnation counts from 1). */
+  private readonly incarnation: number;
+  readonly clock = new LamportClock();
+  /** Received mesh events waiting in the chart's queue, with their envelopes (the clock ticks when one is dispatched). */
+  private readonly received = new WeakMap<Event, Envelope>();
+  private readonly meshRecords = { send: 0, receive: 0 };
+  private evidence: EvidenceLog | undefined;
   private selfDropped = 0;
   private deliveryErrors = 0;
   private readonly reportedBrokers = new Set<string>();
@@ -122,6 +140,7 @@ export class MirosNets {
     };
     const start = Date.now() * 1000;
     this.seq = { mesh: start, trace: start, spy: start };
+    this.incarnation = start;
     this.lan = { this: { address: this.config.thisAddress }, other: { addresses: [] }, addresses: [] };
     this.output = options.output ?? ((line) => process.stdout.write(`${line}\n`));
     this.warn = options.onWarning ?? ((message) => console.error(`[miros-rabbitmq] ${message}`));
@@ -159,6 +178,8 @@ export class MirosNets {
     this.phase = 'starting';
     try {
       await this.discover();
+      const evidenceFile = evidencePath(this.options.evidenceFile, this.name);
+      if (evidenceFile) this.evidence = new EvidenceLog(evidenceFile, { sender: this.name, host: this.host, incarnation: this.incarnation });
       const own = amqpUrl(this.config, this.host);
       const consumeFrom = this.clustered ? this.clusterUrls() : [own];
       this.receiver = new Receiver({
@@ -202,6 +223,7 @@ export class MirosNets {
     } catch (err) {
       this.phase = 'stopped';
       await this.closeAll(false);
+      this.closeEvidence();
       throw err;
     }
   }
@@ -210,6 +232,7 @@ export class MirosNets {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
     await this.closeAll(true);
+    this.closeEvidence();
   }
 
   /** Reads every host source once more (the ARP probe included) and links to new brokers. */
@@ -270,7 +293,20 @@ export class MirosNets {
     if (this.phase !== 'running') {
       throw new IllegalOperationError(`transmit(${event.signalName}) on chart ${this.name} before startAt() resolved or after stop()`);
     }
-    return this.send('mesh', this.config.txRoutingKey, event.signalName, event.payload ?? null);
+    const lamport = this.clock.tick();
+    const transmission = this.send('mesh', this.config.txRoutingKey, event.signalName, event.payload ?? null, lamport);
+    this.recordMesh('mesh-send', { sender: this.name, host: this.host, inc: this.incarnation, seq: transmission.seq, lamport, signal: event.signalName });
+    return transmission;
+  }
+
+  /** Called by the chart right before it dispatches `event`: a received mesh event ticks the clock and is recorded. */
+  beforeDispatch(event: Event): void {
+    const envelope = this.received.get(event);
+    if (!envelope) return;
+    this.received.delete(event);
+    this.clock.receive(envelope.lc);
+    const { sender, host, seq, signal } = envelope;
+    this.recordMesh('mesh-receive', { sender, host, inc: envelope.inc ?? null, seq, lamport: envelope.lc ?? null, signal });
   }
 
   snoopScribble(message: string): void {
@@ -314,6 +350,8 @@ export class MirosNets {
       brokers: [...this.links.values()].map((link) => link.snapshot()),
       refusedBrokers: this.refusedBrokers.size,
       drops,
+      meshRecords: { ...this.meshRecords },
+      lamport: this.clock.time,
     };
   }
 
@@ -326,18 +364,42 @@ export class MirosNets {
     this.send(network, SNOOP_ROUTING_KEYS[network], signal, body);
   }
 
-  private send(network: NetworkName, routingKey: string, signal: string, payload: unknown): PendingTransmission {
-    const seq = ++this.seq[network];
-    const transmission = new PendingTransmission(seq);
-    const content = encodeEnvelope(this.fernets[network], {
+  /** Mirrors a mesh event onto the trace network (snoop trace on), else into the evidence file only. */
+  private recordMesh(kind: 'mesh-send' | 'mesh-receive', event: MeshEventId): void {
+    if (this.snoop.trace !== 'off' && this.phase === 'running') {
+      this.meshRecords[kind === 'mesh-send' ? 'send' : 'receive']++;
+      this.send('trace', MESH_RECORD_ROUTING_KEY, kind === 'mesh-send' ? MESH_RECORD_SIGNALS.send : MESH_RECORD_SIGNALS.receive, { event });
+      return;
+    }
+    const text = meshText(kind, this.name, event);
+    const head = { sender: this.name, host: this.host, inc: this.incarnation, seq: null, lamport: this.clock.time, ts: Date.now() };
+    this.evidence?.write({ network: 'local', ...head, kind, signal: event.signal, from: null, to: null, text, event });
+  }
+
+  private closeEvidence(): void {
+    this.evidence?.close(this.clock.time, { ...this.sent });
+    this.evidence = undefined;
+  }
+
+  /** Encrypts and publishes to every broker; the handle learns which brokers confirmed it. */
+  private send(network: NetworkName, routingKey: string, signal: string, payload: unknown, lamport = this.clock.time): PendingTransmission {
+    const envelope = {
       sender: this.name,
       host: this.host,
-      seq,
+      seq: ++this.seq[network],
       ts: Date.now(),
       signal,
       payload,
-    });
+      lc: lamport,
+      inc: this.incarnation,
+    };
+    const transmission = new PendingTransmission(envelope.seq);
+    const content = encodeEnvelope(this.fernets[network], envelope);
     this.sent[network]++;
+    if (this.evidence && network !== 'mesh') {
+      const record = snoopRecord(network, { v: 1, ...envelope });
+      if (record) this.evidence.write(record);
+    }
     const message = {
       exchange: EXCHANGES[network],
       routingKey,
@@ -378,7 +440,7 @@ export class MirosNets {
       if (this.snoop[network] === 'off') continue;
       list.push({
         network,
-        bindingKey: SNOOP_ROUTING_KEYS[network],
+        bindingKey: network === 'trace' && this.options.onSnoopRecord ? MESH_RECORD_BINDING : SNOOP_ROUTING_KEYS[network],
         fernet: this.fernets[network],
         deliver: (e, handled) => {
           handled();
@@ -406,6 +468,7 @@ export class MirosNets {
     this.learnFrom(envelope);
     const event = new Event(envelope.signal, envelope.payload ?? undefined);
     this.pendingAcks.set(event, handled);
+    this.received.set(event, envelope);
     this.chart.postFifo(event);
   }
 
@@ -413,6 +476,11 @@ export class MirosNets {
     if (this.phase === 'stopped') return;
     const local = this.isSelf(envelope);
     if (!local) this.learnFrom(envelope);
+    if (this.options.onSnoopRecord) {
+      const record = snoopRecord(network, envelope);
+      if (record) this.options.onSnoopRecord(record);
+    }
+    if (isMeshRecordSignal(envelope.signal)) return; // a record, never a line
     this.output(formatSnoopLine(network, envelope, local, this.snoop[network] === 'color'));
   }
 

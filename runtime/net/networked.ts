@@ -25,6 +25,13 @@ export class NetworkedActiveObject extends ActiveObject {
     await this.nets.start(() => super.startAt(initialState));
   }
 
+  /** One RTC step; a received mesh event first ticks the chart's Lamport clock (and is recorded). */
+  override nextRtc(): boolean {
+    const next = this.queue.at(0);
+    if (next) this.nets.beforeDispatch(next);
+    return super.nextRtc();
+  }
+
   /**
    * Sends `event` to every other chart on the mesh whose rxRoutingKey matches our txRoutingKey.
    * The returned handle's `settled` resolves once every broker has confirmed it (or given up on it);

@@ -9,6 +9,7 @@ import { Fernet } from './fernet.ts';
 import { connectionName } from './connection.ts';
 import { Receiver, type NetworkCounters } from './receiver.ts';
 import { formatSnoopLine } from './snoop-format.ts';
+import { MESH_RECORD_BINDING, isMeshRecordSignal, snoopRecord, type SnoopRecord } from './snoop-record.ts';
 import { SNOOP_ROUTING_KEYS } from './topology.ts';
 
 export type SnoopNetwork = 'trace' | 'spy';
@@ -40,6 +41,8 @@ export interface SnoopObserverOptions
   color?: boolean;
   /** Gets every line. */
   line: (line: string) => void;
+  /** Gets the structured record of every message, the trace network's mesh records included (which make no line). */
+  record?: (record: SnoopRecord) => void;
   /** Told once per sender and reason about dropped messages (default: stderr). */
   onWarning?: (message: string) => void;
 }
@@ -76,11 +79,15 @@ export class SnoopObserver {
       onDrop: options.onWarning ?? ((m) => process.stderr.write(`snoop: ${m}\n`)),
       subscriptions: (options.networks ?? ['trace', 'spy']).map((network) => ({
         network,
-        bindingKey: SNOOP_ROUTING_KEYS[network],
+        bindingKey: network === 'trace' && options.record ? MESH_RECORD_BINDING : SNOOP_ROUTING_KEYS[network],
         fernet: new Fernet(keys[network]),
         deliver: (e, handled) => {
           handled();
-          options.line(formatSnoopLine(network, e, false, color));
+          if (options.record) {
+            const record = snoopRecord(network, e);
+            if (record) options.record(record);
+          }
+          if (!isMeshRecordSignal(e.signal)) options.line(formatSnoopLine(network, e, false, color));
         },
       })),
     });

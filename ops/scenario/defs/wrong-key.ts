@@ -2,6 +2,8 @@
 // three times. Checks: the odd one got nothing and the others nothing from it; the others
 // counted its messages as undecryptable (networkStats().mesh.droppedBy.decrypt) and
 // reported it, and still got every PING from each other.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { generateKey } from '../../../runtime/index.ts';
 import { sleep } from '../../util/wait.ts';
 import type { Instance, Run, Scenario } from '../runner.ts';
@@ -30,6 +32,8 @@ export function wrongKey(): Scenario {
         config: i === nodes - 1 ? { meshKey: generateKey() } : {},
       })),
     go: async (run) => {
+      const odd = run.instances.at(-1)!.name; // its events reach nobody: a loss log check expects
+      appendFileSync(join(run.logDir, 'faults.jsonl'), `${JSON.stringify({ kind: 'expect-loss', senders: [odd], reason: 'another mesh key', at: new Date().toISOString() })}\n`);
       for (let round = 1; round <= ROUNDS; round++) {
         for (const i of run.instances) i.send({ cmd: 'transmit', signal: 'PING', payload: { from: i.name, round } });
         await sleep(150);

@@ -1,0 +1,106 @@
+// The run's sequence diagram (run.html of a real mesh-ring run) and the live page of
+// `mirosnet watch`, in a real headless Chromium (Debian's chromium, driven by
+// puppeteer-core). Skipped by name when chromium is not installed (mirosnet install-deps --test).
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startWatch, type Watch } from '../../ops/log/watch.ts';
+import type { ScenarioSummary } from '../../ops/scenario/summary.ts';
+import { generateKey } from '../../runtime/index.ts';
+import { brokers, makeNode, stopCreated } from './net-helpers.ts';
+import { scenario } from './scenario-helpers.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+// evaluated in the page (this file is type-checked without the DOM library)
+declare const document: { querySelector(selector: string): { textContent: string | null } | null };
+const haveChromium = existsSync(CHROMIUM);
+
+async function launch(): Promise<Browser> {
+  const puppeteer = (await import('puppeteer-core')).default;
+  const root = process.getuid?.() === 0;
+  return puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: [...(root ? ['--no-sandbox'] : []), '--disable-gpu', '--disable-dev-shm-usage'] });
+}
+
+/** A page that collects console errors and uncaught exceptions. */
+async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+  await page.goto(url, { waitUntil: 'load' });
+  return { page, errors };
+}
+
+describe.skipIf(!haveChromium)(`log pages in a real browser${haveChromium ? '' : ` (NEEDS CHROMIUM: not run; ${CHROMIUM} missing, as root mirosnet install-deps --test installs it)`}`, () => {
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launch();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(stopCreated);
+
+  it('run.html of a real mesh-ring run: no console errors, a lane per chart, an arrow per mesh delivery, filters hide what they should', async () => {
+    const r = await scenario('mesh-ring', 3);
+    expect(r.pass, r.summary).toBe(true);
+    const summary = JSON.parse(readFileSync(join(r.logDir, 'summary.json'), 'utf8')) as ScenarioSummary;
+    expect(summary.checks.find((c) => c.name.startsWith('log check'))?.pass).toBe(true);
+    const records = readFileSync(join(r.logDir, 'distributed.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const charts = [...new Set(records.map((x) => x.sender as string))].sort();
+    const deliveries = records.filter((x) => x.kind === 'mesh-receive').map((x) => `${x.event.sender}>${x.sender}`).sort();
+    expect(deliveries).toHaveLength(9); // 3 laps of 3 hops
+    expect(records.filter((x) => x.kind === 'mesh-send')).toHaveLength(9);
+
+    const { page, errors } = await openPage(browser, pathToFileURL(join(r.logDir, 'run.html')).href);
+    const lanes = () => page.$$eval('g.lane', (gs) => gs.map((g) => g.getAttribute('data-chart')!).sort());
+    const arrows = () => page.$$eval('line.arrow', (ls) => ls.map((l) => `${l.getAttribute('data-from')}>${l.getAttribute('data-to')}`).sort());
+    expect(await lanes()).toEqual(charts);
+    expect(await arrows()).toEqual(deliveries);
+
+    // hide ring1: its lane and every arrow to or from it go, the others stay
+    const ring1 = charts.find((c) => c.startsWith('ring1-'))!;
+    await page.click(`input[data-chart="${ring1}"]`);
+    expect(await lanes()).toEqual(charts.filter((c) => c !== ring1));
+    expect(await arrows()).toEqual(deliveries.filter((d) => !d.split('>').includes(ring1)));
+    await page.click(`input[data-chart="${ring1}"]`);
+    expect(await arrows()).toEqual(deliveries);
+    // hide the TOKEN signal: no arrow left, the state boxes stay
+    await page.click('input[data-signal="TOKEN"]');
+    expect(await arrows()).toEqual([]);
+    expect(await page.$$eval('g.row.trace', (gs) => gs.length)).toBeGreaterThan(0);
+    // zoom in: the diagram grows
+    const height = () => page.$eval('#diagram', (s) => Number(s.getAttribute('height')));
+    const before = await height();
+    await page.click('#zoomIn');
+    expect(await height()).toBeGreaterThan(before);
+    expect(errors).toEqual([]);
+  });
+
+  it('the live page of mirosnet watch shows a chart change state', async () => {
+    const traceKey = generateKey();
+    const [first] = brokers();
+    let watch: Watch | undefined;
+    try {
+      watch = await startWatch({ port: 0, host: first.host, rabbitUser: 'peter', rabbitPassword: 'rabbit', traceKey, networks: ['trace'] });
+      const node = makeNode('watched', 1, { snoopTraceEncryptionKey: traceKey });
+      node.chart.enableSnoopTraceNoColor();
+      const { page, errors } = await openPage(browser, watch.url);
+      const { idle } = await import('./net-helpers.ts');
+      await node.chart.startAt(idle);
+      const card = `[data-chart="${node.chart.name}"] .state`;
+      await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'idle', { timeout: 20_000 }, card);
+      const { Event } = await import('../../runtime/index.ts');
+      node.chart.postFifo(new Event('GO'));
+      await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === 'busy', { timeout: 20_000 }, card);
+      expect(await page.$eval(`[data-chart="${node.chart.name}"] pre`, (p) => p.textContent)).toMatch(/e->GO\(\) idle->busy/);
+      expect(errors).toEqual([]);
+      await page.close();
+    } finally {
+      await watch?.stop();
+    }
+  });
+});

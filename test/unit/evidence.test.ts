@@ -1,0 +1,39 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EvidenceLog, evidencePath } from '../../runtime/net/evidence.ts';
+import type { SnoopRecord } from '../../runtime/net/snoop-record.ts';
+
+const record = (seq: number): SnoopRecord => ({
+  network: 'trace', sender: 'a', host: '127.0.0.11', inc: 100, seq, lamport: 0, ts: 1, kind: 'trace', signal: 'start_at', from: 'top', to: 'idle', text: ' [+t] x',
+});
+
+describe('EvidenceLog', () => {
+  it('numbers lines from 1 per incarnation and closes each with its totals', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'evidence-')), 'a.jsonl');
+    const first = new EvidenceLog(path, { sender: 'a', host: '127.0.0.11', incarnation: 100 });
+    first.write(record(101));
+    first.write(record(102));
+    first.close(5, { mesh: 0, trace: 2, spy: 0 });
+    const second = new EvidenceLog(path, { sender: 'a', host: '127.0.0.11', incarnation: 200 });
+    second.close(0, { mesh: 0, trace: 0, spy: 0 });
+    const lines = readFileSync(path, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => [l.incarnation, l.n, l.kind])).toEqual([
+      [100, 1, 'start'],
+      [100, 2, 'trace'],
+      [100, 3, 'trace'],
+      [100, 4, 'stop'],
+      [200, 1, 'start'],
+      [200, 2, 'stop'],
+    ]);
+    expect(lines[3].totals).toEqual({ lines: 3, byKind: { trace: 2 }, sent: { mesh: 0, trace: 2, spy: 0 } });
+    expect(lines[3].lamport).toBe(5);
+  });
+
+  it('is named by the option, else by $MIROS_EVIDENCE_DIR, else not written', () => {
+    expect(evidencePath('/x/y.jsonl', 'a', {})).toBe('/x/y.jsonl');
+    expect(evidencePath(undefined, 'ring0', { MIROS_EVIDENCE_DIR: '/logs/run' })).toBe('/logs/run/ring0.jsonl');
+    expect(evidencePath(undefined, 'ring0', {})).toBeUndefined();
+  });
+});
