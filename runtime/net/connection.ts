@@ -50,9 +50,16 @@ export async function openRecovering(
   const target = dialTarget(list[0], heartbeatSeconds);
   opts.onEndpoint?.(list[0]);
   const clientProperties = opts.connectionName ? { connection_name: opts.connectionName } : undefined;
+  // A model that dies while `setup` runs on it emits 'error' before the recovery has bound its
+  // own listener: unheard, that would crash the process. The failure still reaches us as the
+  // setup's rejection ('connect-failed').
+  const guardedSetup = async (model: ChannelModel) => {
+    model.on('error', () => undefined);
+    await setup(model);
+  };
   const connection = await connect(target, {
     ...opts.tls,
-    recovery: { ...RECOVERY, waitForConnect: false, setup },
+    recovery: { ...RECOVERY, waitForConnect: false, setup: guardedSetup },
     ...(clientProperties ? { clientProperties } : {}),
   });
   connection.on('error', () => undefined); // surfaced through 'disconnect' / 'connect-failed'
