@@ -184,7 +184,8 @@ for i in $(seq 1 "$ALL"); do
 done
 [ "$SD" = 0 ] || echo "${PREFIX}-$SD: $(on "$SD" 'readlink /proc/1/exe; systemctl --version | head -1')"
 
-export ANSIBLE_FORKS=10 ANSIBLE_NOCOLOR=1
+# profile_tasks: each task's time in the log, and the slowest at the end
+export ANSIBLE_FORKS=10 ANSIBLE_NOCOLOR=1 ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
 PLAY=(ansible-playbook -i "$INV" "$ROOT/ansible/site.yml" --vault-password-file "$ROOT/ansible/vault-password.example")
 
 step "the example vault is refused outside a test inventory"
@@ -220,8 +221,17 @@ step "playbook, second run (idempotence)"
 t=$(date +%s); "${PLAY[@]}" </dev/null | tee "$WORK/run2.log"; echo "second run: $(( $(date +%s) - t )) s"
 recap=$(sed -n '/PLAY RECAP/,$p' "$WORK/run2.log" | grep -E 'ok=')
 [ "$(echo "$recap" | wc -l)" = "$ALL" ] || fail "recap does not list $ALL hosts"
-if echo "$recap" | grep -Ev 'changed=0 .*failed=0' | grep -q .; then fail "second run changed something: $recap"; fi
+if echo "$recap" | grep -Ev 'changed=0 .*failed=0' | grep -q .; then
+  grep -B8 '^changed: ' "$WORK/run2.log" | grep -E '^(TASK|RUNNING HANDLER|changed)' >&2 || true
+  [ "$SD" = 0 ] || on "$SD" 'systemctl status --no-pager miros-instance | head -8; journalctl --no-pager -u miros-instance | tail -n 30' >&2 || true
+  fail "second run changed something: $recap"
+fi
 echo "second run: changed=0 on every host"
+
+step "--limit: a run on one host writes the same hosts file (no other host's facts needed)"
+"${PLAY[@]}" --limit "${PREFIX}-2" --tags miros_hosts_file </dev/null > "$WORK/run-limit.log" || { cat "$WORK/run-limit.log"; fail "--limit run"; }
+grep -qE "^${PREFIX}-2 +: ok=[0-9]+ +changed=0 .*failed=0" "$WORK/run-limit.log" || { cat "$WORK/run-limit.log"; fail "--limit run changed the hosts file"; }
+echo "${PREFIX}-2: $(cat "$WORK/hosts/${PREFIX}-2/instance/.miros_rabbitmq_hosts.json")"
 
 instance_log() { # the instance's output: a log file (detached) or the journal (systemd)
   local i=$1

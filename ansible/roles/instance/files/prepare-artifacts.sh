@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs on the controller, once per play (roles/instance): makes the artifacts every host
-# installs and prints them as JSON.
+# Runs on the controller (roles/instance): makes the artifacts a host installs and prints
+# them as JSON. `prepare-artifacts.sh pack` (once per play) only prints our package's
+# tarball; without an argument (once per host: hosts may run different programs):
 #   - our package: $TARBALL, or `npm pack` of $REPO_DIR (its prepare script builds dist/);
 #   - the user's chart program, when $APP names one: a directory (packed with `npm pack`) or
 #     an `npm pack` tarball; its name and entry point ($APP_MAIN, else package.json's main);
@@ -8,7 +9,8 @@
 #     dependencies (npm install here, with this machine's npm configuration or $NPM_REGISTRY),
 #     cached by the tarballs' checksums.
 # Output: {"tarball", "app_tarball", "app_name", "app_main", "key", "bundle"}; key changes
-# whenever anything to install changes.
+# whenever anything to install changes. Safe to run for several hosts at once: everything
+# is made in a private temporary directory and moved into place.
 set -euo pipefail
 fail() { echo "prepare-artifacts: $*" >&2; exit 1; }
 mkdir -p "$PACK_DIR"
@@ -18,12 +20,19 @@ if [ -z "${TARBALL:-}" ]; then
   TARBALL=$PACK_DIR/$(cd "$REPO_DIR" && npm pack --silent --pack-destination "$PACK_DIR" | tail -n 1)
 fi
 [ -s "$TARBALL" ] || fail "our package tarball $TARBALL is missing: set instance_tarball to an npm pack tarball"
+if [ "${1:-}" = pack ]; then echo "$TARBALL"; exit 0; fi
+tmp=$(mktemp -d "$PACK_DIR/.tmp.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
 app_tgz= app_name= app_main=
 if [ -n "${APP:-}" ]; then
   if [ -d "$APP" ]; then
     [ -f "$APP/package.json" ] || fail "instance_app $APP has no package.json"
+    name=$(cd "$APP" && npm pack --silent --pack-destination "$tmp" | tail -n 1)
+    # by content: the same program packed for several hosts is one file
+    sum=$(sha1sum "$tmp/$name" | cut -c1-12)
     mkdir -p "$PACK_DIR/app"
-    app_tgz=$PACK_DIR/app/$(cd "$APP" && npm pack --silent --pack-destination "$PACK_DIR/app" | tail -n 1)
+    app_tgz=$PACK_DIR/app/$sum-$name
+    [ -s "$app_tgz" ] || mv "$tmp/$name" "$app_tgz"
   elif [ -f "$APP" ]; then
     app_tgz=$APP
   else
@@ -42,12 +51,11 @@ bundle=
 if [ "${NPM_ON:-host}" = controller ]; then
   b=$PACK_DIR/bundle-$key
   if [ ! -s "$b.tgz" ]; then
-    rm -rf "$b" && mkdir -p "$b"
-    echo '{"private": true}' > "$b/package.json"
-    (cd "$b" && npm install --omit=dev --no-audit --no-fund --no-save "${registry[@]}" "$TARBALL" ${app_tgz:+"$app_tgz"} >/dev/null) ||
+    echo '{"private": true}' > "$tmp/package.json"
+    (cd "$tmp" && npm install --omit=dev --no-audit --no-fund --no-save "${registry[@]}" "$TARBALL" ${app_tgz:+"$app_tgz"} >/dev/null) ||
       fail "npm install of the bundle failed on the controller (its npm registry configuration)"
-    tar -C "$b" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - node_modules | gzip -n > "$b.tgz.tmp"
-    mv "$b.tgz.tmp" "$b.tgz" && rm -rf "$b"
+    tar -C "$tmp" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - node_modules | gzip -n > "$tmp/bundle.tgz"
+    mv "$tmp/bundle.tgz" "$b.tgz"
   fi
   bundle=$b.tgz
 fi
