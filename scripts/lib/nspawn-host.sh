@@ -20,6 +20,7 @@ nspawn_host_up() {
     --network-namespace-path="/run/netns/$netns" --console=passive \
     </dev/null >"$dir/nspawn.log" 2>&1 &
   echo $! > "$dir/nspawn.pid"
+  disown   # stopped by nspawn_host_down, not by the shell's job control
 }
 
 # nspawn_host_down DIR: powers the machine off (SIGKILL after 20 s) and unmounts its root
