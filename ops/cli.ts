@@ -284,6 +284,24 @@ program
   );
 
 program
+  .command('inventory')
+  .description('write an ansible inventory (YAML) for the hosts of a running netns or docker testbed')
+  .addOption(dirOption())
+  .option('-o, --output <file>', 'write it to FILE instead of printing it')
+  .action(
+    action(async (o: { dir?: string; output?: string }) => {
+      const [{ ClusterError, clusterFilePath, readClusterFile }, { inventoryYaml }] = await Promise.all([import('./cluster/index.ts'), import('./inventory.ts')]);
+      const file = readClusterFile(o.dir);
+      if (!file) throw new ClusterError(`no testbed in ${clusterFilePath(o.dir)}`, 'start one: mirosnet cluster up --backend netns (or docker)');
+      const text = inventoryYaml(file, clusterFilePath(o.dir));
+      if (!o.output) return void process.stdout.write(text);
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(o.output, text);
+      console.log(`mirosnet: wrote ${o.output} (${file.nodes.length} hosts): ansible-playbook -i ${o.output} ansible/site.yml`);
+    }),
+  );
+
+program
   .command('install-deps')
   .description('install rabbitmq-server (and iproute2 with --netns, the test packages with --test) from the distribution if missing (root, Debian/Ubuntu)')
   .option('--netns', 'also require iproute2 for the netns backend')

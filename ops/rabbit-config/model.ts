@@ -24,7 +24,12 @@ export interface RabbitConfig {
   loopbackUsers: 'none' | string[];
   log: { file: boolean; console: boolean; level: LogLevel };
   /** One Erlang cluster: classic-config peer discovery, partition handling, tick time. */
-  cluster?: { peers: V<string[]>; partitionHandling: V<PartitionHandling>; netTicktimeS: V<number> };
+  cluster?: {
+    /** Classic-config peers; or, for ansible, joined explicitly by the role where the variable `joinedWhen` is true. */
+    peers: V<string[]> | { joinedWhen: string; group: string };
+    partitionHandling: V<PartitionHandling>;
+    netTicktimeS: V<number>;
+  };
   /** → enabled_plugins */
   plugins: string[];
   /**

@@ -46,7 +46,7 @@ export const presets = {
 
   /**
    * An ansible host: its LAN address only; users come from the play (guest is deleted, and
-   * loopback-only should it come back); the cluster block where `rabbitmq_cluster_peers` is set.
+   * loopback-only should it come back); the cluster keys where `rabbitmq_cluster` is true (the role joins).
    */
   ansibleHost(): RabbitConfig {
     return {
@@ -55,9 +55,9 @@ export const presets = {
       loopbackUsers: ['guest'],
       log: { file: true, console: false, level: 'info' },
       cluster: {
-        peers: { var: 'rabbitmq_cluster_peers' },
-        partitionHandling: { var: 'rabbitmq_partition_handling', default: 'pause_minority' },
-        netTicktimeS: { var: 'rabbitmq_net_ticktime', default: NET_TICKTIME_S },
+        peers: { joinedWhen: 'rabbitmq_cluster', group: 'rabbitmq_cluster_group' },
+        partitionHandling: { var: 'rabbitmq_partition_handling' },
+        netTicktimeS: { var: 'rabbitmq_net_ticktime' },
       },
       plugins: MANAGEMENT,
     };

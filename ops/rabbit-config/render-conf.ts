@@ -1,6 +1,6 @@
 // rabbitmq.conf (sysctl format, read through Cuttlefish) from the model: for the docker
 // image with values, for ansible with Jinja variables (`vars = 'jinja'`).
-import { type RabbitConfig, type V, type Vars, isVar, refuseTls, resolve } from './model.ts';
+import { RabbitConfigError, type RabbitConfig, type V, type Vars, isVar, refuseTls, resolve } from './model.ts';
 
 export function renderConf(c: RabbitConfig, vars: Vars | 'jinja'): string {
   refuseTls(c);
@@ -49,16 +49,28 @@ export function renderEnabledPlugins(c: RabbitConfig): string {
 export function renderClusterConf(k: NonNullable<RabbitConfig['cluster']>, vars: Vars | 'jinja'): string {
   const jinja = vars === 'jinja';
   const val = valueOf(vars);
+  if ('joinedWhen' in k.peers) {
+    // ansible: the role joins the members itself (classic config acts on a first boot only)
+    if (!jinja) throw new RabbitConfigError('cluster.peers.joinedWhen is for the ansible template only');
+    return [
+      `{% if ${k.peers.joinedWhen} %}`,
+      `# one cluster across the group {{ ${k.peers.group} }} (the role joins the members; partitions handled deliberately, README: clustered topology)`,
+      `cluster_partition_handling = ${val(k.partitionHandling, 'cluster.partitionHandling')}`,
+      `net_ticktime = ${val(k.netTicktimeS, 'cluster.netTicktimeS')}`,
+      '{% endif %}',
+    ].join('\n') + '\n';
+  }
+  const peers = k.peers;
   const body = [
     'cluster_formation.peer_discovery_backend = classic_config',
-    ...(jinja && isVar(k.peers)
-      ? [`{% for peer in ${k.peers.var} %}`, 'cluster_formation.classic_config.nodes.{{ loop.index }} = {{ peer }}', '{% endfor %}']
-      : resolve(k.peers, jinja ? {} : vars, 'cluster.peers').map((p, i) => `cluster_formation.classic_config.nodes.${i + 1} = ${p}`)),
+    ...(jinja && isVar(peers)
+      ? [`{% for peer in ${peers.var} %}`, 'cluster_formation.classic_config.nodes.{{ loop.index }} = {{ peer }}', '{% endfor %}']
+      : resolve(peers, jinja ? {} : vars, 'cluster.peers').map((p, i) => `cluster_formation.classic_config.nodes.${i + 1} = ${p}`)),
     `cluster_partition_handling = ${val(k.partitionHandling, 'cluster.partitionHandling')}`,
     `net_ticktime = ${val(k.netTicktimeS, 'cluster.netTicktimeS')}`,
   ];
   const comment = '# one Erlang cluster: members from the list, partitions handled deliberately (README: clustered topology)';
-  const lines = jinja && isVar(k.peers) ? [`{% if ${k.peers.var} | default([]) %}`, comment, ...body, '{% endif %}'] : [comment, ...body];
+  const lines = jinja && isVar(peers) ? [`{% if ${peers.var} | default([]) %}`, comment, ...body, '{% endif %}'] : [comment, ...body];
   return lines.join('\n') + '\n';
 }
 

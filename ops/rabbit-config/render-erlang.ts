@@ -1,6 +1,6 @@
 // The classic Erlang-term config (rabbitmq.config) from the model: local and netns nodes
 // use it because it skips Cuttlefish's schema pass, ~0.4 s of CPU per node start.
-import { type RabbitConfig, type V, type Vars, resolve } from './model.ts';
+import { RabbitConfigError, type RabbitConfig, type V, type Vars, resolve } from './model.ts';
 
 const bin = (s: string) => `<<"${s.replace(/["\\]/g, (ch) => `\\${ch}`)}">>`;
 const str = (s: string) => `"${s.replace(/["\\]/g, (ch) => `\\${ch}`)}"`;
@@ -35,7 +35,9 @@ export function renderErlangTerms(c: RabbitConfig, vars: Vars): string {
   );
   const apps: string[] = [];
   if (c.cluster) {
-    const peers = v(c.cluster.peers, 'cluster.peers');
+    const given = c.cluster.peers;
+    if ('joinedWhen' in given) throw new RabbitConfigError('cluster.peers.joinedWhen is for the ansible template only');
+    const peers = v(given, 'cluster.peers');
     rabbit.push(`{cluster_nodes, {[${peers.map(atom).join(', ')}], disc}}`);
     rabbit.push(`{cluster_partition_handling, ${v(c.cluster.partitionHandling, 'cluster.partitionHandling')}}`);
     apps.push(` {kernel, [{net_ticktime, ${v(c.cluster.netTicktimeS, 'cluster.netTicktimeS')}}]}`);

@@ -54,13 +54,13 @@ describe('rabbit-config: rabbitmq.conf', () => {
     expect(() => renderConf(full, {})).toThrow(/variable 'addr'/);
   });
 
-  it('renders variables as Jinja for ansible, the cluster block only where peers are set', () => {
+  it('renders variables as Jinja for ansible, the cluster keys only where rabbitmq_cluster is on (the role joins)', () => {
     const j = renderConf(presets.ansibleHost(), 'jinja');
     expect(j).toContain('listeners.tcp.1 = {{ rabbitmq_lan_address }}:{{ rabbitmq_amqp_port }}\n');
-    expect(j).toMatch(/\{% if rabbitmq_cluster_peers \| default\(\[\]\) %\}\n(.*\n)*\{% for peer in rabbitmq_cluster_peers %\}\ncluster_formation\.classic_config\.nodes\.\{\{ loop\.index \}\} = \{\{ peer \}\}\n\{% endfor %\}\n(.*\n)*\{% endif %\}\n$/);
-    expect(j).toContain('cluster_partition_handling = {{ rabbitmq_partition_handling | default("pause_minority") }}');
-    expect(j).toContain('net_ticktime = {{ rabbitmq_net_ticktime | default(10) }}');
+    expect(j).toMatch(/\{% if rabbitmq_cluster %\}\n# one cluster across the group \{\{ rabbitmq_cluster_group \}\}.*\ncluster_partition_handling = \{\{ rabbitmq_partition_handling \}\}\nnet_ticktime = \{\{ rabbitmq_net_ticktime \}\}\n\{% endif %\}\n$/);
+    expect(j).not.toContain('classic_config'); // classic config acts on a first boot only: the role joins explicitly
     expect(j).not.toContain('default_user'); // the play makes the users
+    expect(() => renderErlangTerms(presets.ansibleHost(), {})).toThrow(RabbitConfigError);
   });
 
   it('renders the cluster block alone (docker conf.d)', () => {
