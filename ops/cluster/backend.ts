@@ -34,6 +34,8 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** A label for logs and container names. */
   name?: string;
+  /** Directories of this machine the program reads or writes, at the same path (docker: bind mounts; elsewhere they are simply there). */
+  mounts?: string[];
 }
 
 /**

@@ -349,7 +349,8 @@ export const dockerBackend: Backend = {
     if (!('module' in program)) throw new UnsupportedError(`docker runs programs from the instance image, not ${program.file}`, 'give a module of the package (dist/...), or use --backend local or netns');
     const name = `${o.nsPrefix}-x${++execCount}-${(opts.name ?? 'exec').replace(/[^a-zA-Z0-9_.-]/g, '_')}`.slice(0, 60);
     const env = Object.keys(opts.env ?? {}).flatMap((k) => ['-e', k]);
-    const argv = ['run', '-i', '--rm', '--init', '--name', name, '--network', networkName(o), '--label', `${LABEL}=${o.dir}`, '--label', 'io.mirosnet.exec=1', ...env, INSTANCE_IMAGE,
+    const mounts = (opts.mounts ?? []).flatMap((m) => ['-v', `${m}:${m}`]);
+    const argv = ['run', '-i', '--rm', '--init', '--name', name, '--network', networkName(o), '--label', `${LABEL}=${o.dir}`, '--label', 'io.mirosnet.exec=1', ...env, ...mounts, INSTANCE_IMAGE,
       'node', '--enable-source-maps', `${PACKAGE_IN_IMAGE}/${program.module}`, ...(program.args ?? [])];
     // the environment is passed by name with -e: docker reads values from its own env, never from argv logs
     return spawnHostProcess(['docker', ...argv], node.host, { ...process.env, ...opts.env }, (sig = 'SIGTERM') => void docker(['kill', '--signal', sig, name]));

@@ -1,6 +1,8 @@
 // Scenarios by name, and the entry point the thin scripts in scenarios/ call.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { brokerRestart } from './defs/broker-restart.ts';
+import { DEFAULT_CHAOS_KINDS, chaos } from './defs/chaos.ts';
+import { parseKinds, type ChaosKind } from './chaos-schedule.ts';
 import { horseArcher } from './defs/horse-archer.ts';
 import { lateJoiner } from './defs/late-joiner.ts';
 import { meshRing } from './defs/mesh-ring.ts';
@@ -21,6 +23,11 @@ export interface ScenarioArgs {
   timeout?: number;
   logs?: string;
   dir?: string;
+  /** chaos: the schedule's seed, its number of fault cycles, the fault kinds, instances per host. */
+  seed?: number;
+  cycles?: number;
+  faults?: ChaosKind[];
+  instances?: number;
 }
 
 export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
@@ -32,6 +39,7 @@ export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
   'late-joiner': () => lateJoiner(),
   'broker-restart': (a) => brokerRestart({ laps: a.laps }),
   'horse-archer': (a) => horseArcher({ compression: a.compression }),
+  chaos: (a) => chaos({ seed: a.seed, cycles: a.cycles, kinds: a.faults, instances: a.instances }),
 };
 
 /** One line each, for --help (the scenario scripts' header comments say the same). */
@@ -44,10 +52,12 @@ const DESCRIPTIONS: Record<string, string> = {
   'late-joiner': 'an instance and its broker (node N+1) start after the others; it must be discovered and join the mesh without restarts.',
   'broker-restart': 'the broker of ring member 1 is stopped and started during a token ring; no token may be lost.',
   'horse-archer': "the reference's networked example; N archers coordinate over the mesh and must re-advance as one unit.",
+  chaos: 'every instance sends continuously while a seeded schedule injects, holds (1-5 s) and heals faults; then every promised event must have arrived once, in order, and traffic resumed after each heal (netns or docker).',
 };
 
 /** Options that only some scenarios use: the others reject them rather than ignore them. */
-const USES: Record<string, readonly ('laps' | 'compression')[]> = {
+const USES: Record<string, readonly ('laps' | 'compression' | 'chaos')[]> = {
+  chaos: ['chaos'],
   'mesh-ring': ['laps'],
   'broker-restart': ['laps'],
   'horse-archer': ['compression'],
@@ -63,6 +73,14 @@ function wholeNumber(min: number): (value: string) => number {
     if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected a whole number >= ${min}`);
     return n;
   };
+}
+
+function faultKinds(value: string): ChaosKind[] {
+  try {
+    return parseKinds(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function positiveNumber(value: string): number {
@@ -85,8 +103,15 @@ function scenarioCommand(name: string): Command {
       outputError: (str, write) => write(`scenario ${name}: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (--help for the options)\n`),
     })
     .addOption(new Option('--nodes <n>', 'brokers and instances').argParser(wholeNumber(2)).default(3))
-    .addOption(new Option('--backend <kind>', 'where the brokers run (netns: not supported yet)').choices(['local', 'docker']).default('local'));
+    .addOption(new Option('--backend <kind>', 'where brokers and instances run (netns: root; docker: instances in containers of the instance image)').choices(['local', 'netns', 'docker']).default('local'));
   if (uses.includes('laps')) cmd.addOption(new Option('--laps <n>', 'laps of the token around the ring').argParser(wholeNumber(1)).default(3));
+  if (uses.includes('chaos')) {
+    cmd
+      .addOption(new Option('--seed <n>', 'seed of the fault schedule (same seed, same schedule)').argParser(wholeNumber(0)).default(1))
+      .addOption(new Option('--cycles <n>', 'fault cycles').argParser(wholeNumber(1)).default(100))
+      .addOption(new Option('--faults <kinds>', `fault kinds, comma-separated (default ${DEFAULT_CHAOS_KINDS.join(',')}; also latency)`).argParser(faultKinds))
+      .addOption(new Option('--instances <n>', 'instances per host').argParser(wholeNumber(1)).default(1));
+  }
   if (uses.includes('compression')) cmd.addOption(new Option('--compression <x>', 'archer seconds per real second').argParser(positiveNumber).default(100));
   return cmd
     .addOption(new Option('--timeout <seconds>', "how long to wait for the outcome (default: the scenario's own)").argParser(positiveNumber))
@@ -112,8 +137,8 @@ export async function main(name: string, argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const o = cmd.opts<{ nodes: number; backend: 'local' | 'docker'; laps?: number; compression?: number; timeout?: number; logs?: string; dir?: string }>();
-  const args: ScenarioArgs = { nodes: o.nodes, backend: o.backend, laps: o.laps, compression: o.compression, timeout: o.timeout, logs: o.logs, dir: o.dir };
+  const o = cmd.opts<{ nodes: number; backend: 'local' | 'netns' | 'docker'; laps?: number; compression?: number; timeout?: number; logs?: string; dir?: string } & Pick<ScenarioArgs, 'seed' | 'cycles' | 'faults' | 'instances'>>();
+  const args: ScenarioArgs = { nodes: o.nodes, backend: o.backend, laps: o.laps, compression: o.compression, timeout: o.timeout, logs: o.logs, dir: o.dir, seed: o.seed, cycles: o.cycles, faults: o.faults, instances: o.instances };
   const result: RunResult = await runScenario(make(args), {
     nodes: o.nodes,
     backend: o.backend,

@@ -2,13 +2,12 @@
 // spy + trace, no colour) whose lines become distributed.log, spawns one process per
 // instance (instance i on broker i), waits until every one is READY, drives them, waits
 // for the outcome with a timeout, stops everything, runs the checks, prints a summary.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, existsSync, writeFileSync, type WriteStream } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
-import { defaultDir, readClusterFile, status, up, type ClusterFile } from '../cluster/index.ts';
+import { type ClusterFile, type ClusterHandle, type HostProcess, defaultDir, openCluster, readClusterFile, status, up } from '../cluster/index.ts';
 import { CONTROL, netOptions, type Command, type InstanceConfig } from '../instances/common.ts';
 import { compiledModule } from '../package-root.ts';
 import { sleep, until, within } from '../util/wait.ts';
@@ -16,7 +15,12 @@ import { formatSummary, summaryJson, type CheckResult } from './summary.ts';
 
 export interface InstanceSpec {
   name: string;
-  /** Program in ops/instances (without extension; the compiled dist/ops/instances/<program>.js runs). */
+  /**
+   * Program in ops/instances (without extension; the compiled dist/ops/instances/<program>.js
+   * runs), or the absolute path of your own chart program (a .js/.mjs file that reads its
+   * InstanceConfig from $MIROS_INSTANCE and speaks the control protocol: runInstance does both;
+   * local and netns only: a container cannot see this machine's files).
+   */
   program: string;
   /** Index of its broker in cluster.json (0-based). */
   broker: number;
@@ -37,11 +41,15 @@ export interface Scenario {
   done(run: Run): boolean;
   checks(run: Run): CheckResult[];
   timeoutMs?: number;
+  /** Scenario figures for summary.json's metrics (beside the per-instance ones). */
+  metrics?(run: Run): Record<string, unknown>;
+  /** Lines printed before the summary (a scenario's own table). */
+  report?(run: Run): string;
 }
 
 export interface RunOptions {
   nodes: number;
-  /** docker: brokers in containers, the instances still run on the host (they reach the containers by address). */
+  /** Where brokers and instances run: local (this machine), netns (each instance in its broker's namespace), docker (instances in containers of the instance image). */
   backend?: 'local' | 'netns' | 'docker';
   /** Cluster state dir (default: dirname($MIROS_CLUSTER_FILE), else ./.cluster in the current directory). */
   dir?: string;
@@ -62,7 +70,12 @@ export interface RunResult {
 }
 
 export class Instance {
-  child: ChildProcess | undefined;
+  child: HostProcess | undefined;
+  /** How many times the scenario killed it (killInstance). */
+  kills = 0;
+  /** Exits nobody asked for (not stop, not killInstance). */
+  crashes = 0;
+  private expectExit = false;
   readonly lines: string[] = [];
   readonly stderr: string[] = [];
   readonly controls: { tag: string; data: any }[] = [];
@@ -78,7 +91,18 @@ export class Instance {
     return this.spec.name;
   }
   send(c: Command): void {
-    this.child?.stdin?.write(`${JSON.stringify(c)}\n`);
+    if (this.child && this.exitCode === undefined) this.child.stdin.write(`${JSON.stringify(c)}\n`);
+  }
+  /** The next exit is expected (stop or a scheduled kill): not a crash. */
+  expectingExit(): void {
+    this.expectExit = true;
+  }
+  /** Called once per exit: whether it was a crash. */
+  exited(code: number): boolean {
+    const crash = !this.expectExit && code !== 0;
+    if (crash) this.crashes++;
+    this.expectExit = false;
+    return crash;
   }
   got(tag: string): any[] {
     return this.controls.filter((c) => c.tag === tag).map((c) => c.data);
@@ -90,11 +114,13 @@ export class Run {
   readonly instances: Instance[] = [];
   readonly distributed: string[] = [];
   cluster!: ClusterFile;
+  /** The cluster with its backend: where instances run and faults act. */
+  handle!: ClusterHandle;
   dir!: string;
   logDir!: string;
   monitorName!: string;
   readonly keys = { mesh: generateKey(), trace: generateKey(), spy: generateKey() };
-  private exits: Promise<void>[] = [];
+  private readonly exits = new Map<string, Promise<void>>();
   constructor(readonly nodes: number, readonly log: (line: string) => void) {}
 
   get(name: string): Instance {
@@ -103,26 +129,40 @@ export class Run {
     return i;
   }
 
-  /** Spawns an instance and resolves once it printed READY. */
+  /** Spawns an instance on its broker's host (Backend.exec) and resolves once it printed READY. */
   async start(name: string, timeoutMs = 30_000): Promise<void> {
     const inst = this.get(name);
-    const file = compiledModule(`ops/instances/${inst.spec.program}`);
-    inst.log = createWriteStream(join(this.logDir, `${name}.log`));
-    const child = spawn(process.execPath, ['--enable-source-maps', file], {
-      env: { ...process.env, MIROS_INSTANCE: JSON.stringify(inst.config) },
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const h = this.handle;
+    const node = h.file.nodes[inst.spec.broker] ?? h.file.nodes[0];
+    const program = isAbsolute(inst.spec.program) ? { file: inst.spec.program } : { module: `dist/ops/instances/${inst.spec.program}.js` };
+    if (!existsSync(compiledModule(`ops/instances/${inst.spec.program}`)) && !isAbsolute(inst.spec.program)) {
+      throw new Error(`no compiled instance program ${inst.spec.program} (dist/ops/instances/${inst.spec.program}.js): npm run build`);
+    }
+    inst.log ??= createWriteStream(join(this.logDir, `${name}.log`));
+    inst.ready = false;
+    inst.exitCode = undefined;
+    const child = await h.backend.exec(h.options, node, program, {
+      env: { MIROS_INSTANCE: JSON.stringify(inst.config) },
+      name,
+      mounts: [this.logDir, h.dir],
     });
     inst.child = child;
-    this.log(`started ${name} (pid ${child.pid}) on ${inst.config.host}`);
+    this.log(`started ${name} (pid ${child.pid}) on ${inst.config.host}${h.backend.kind === 'local' ? '' : ` (${h.backend.kind})`}`);
     let readyOrExited!: () => void;
     const started = new Promise<void>((r) => (readyOrExited = r));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       inst.log!.write(`${line}\n`);
       if (line.startsWith(CONTROL)) {
         const sp = line.indexOf(' ');
         const tag = line.slice(CONTROL.length, sp < 0 ? undefined : sp);
-        const data = sp < 0 ? {} : JSON.parse(line.slice(sp + 1));
+        let data: any = {};
+        try {
+          data = sp < 0 ? {} : JSON.parse(line.slice(sp + 1));
+        } catch {
+          return; // a line cut by a kill
+        }
         inst.controls.push({ tag, data });
+        this.onControl?.(inst, tag, data);
         if (tag === 'READY') {
           inst.ready = true;
           readyOrExited();
@@ -130,37 +170,56 @@ export class Run {
         if (tag === 'STATS') inst.stats = data;
       } else inst.lines.push(line);
     });
-    createInterface({ input: child.stderr! }).on('line', (line) => {
+    createInterface({ input: child.stderr }).on('line', (line) => {
       inst.log!.write(`[stderr] ${line}\n`);
       inst.stderr.push(line);
     });
-    this.exits.push(
-      new Promise((res) =>
-        child.on('exit', (code, signal) => {
-          inst.exitCode = code ?? (signal ? -1 : null);
-          inst.log!.end();
-          readyOrExited();
-          res();
-        }),
-      ),
+    this.exits.set(
+      name,
+      child.exited.then((code) => {
+        inst.exitCode = code;
+        if (inst.exited(code)) this.log(`${name} exited by itself (${code}): ${inst.stderr.slice(-2).join(' | ')}`);
+        readyOrExited();
+      }),
     );
     await within(started, timeoutMs);
     if (!inst.ready) throw new Error(`${name} exited (${inst.exitCode}) before READY: ${inst.stderr.slice(-5).join(' | ')}`);
+  }
+
+  /** Called for every control line of every instance (chaos accounting). */
+  onControl: ((inst: Instance, tag: string, data: any) => void) | undefined;
+
+  /** killInstance: SIGKILL to the instance's program; resolves once it has exited. Undo: restartInstance. */
+  async killInstance(name: string): Promise<void> {
+    const inst = this.get(name);
+    if (!inst.child || inst.exitCode !== undefined) throw new Error(`killInstance: ${name} is not running`);
+    inst.expectingExit();
+    inst.kills++;
+    inst.child.kill('SIGKILL');
+    await this.exits.get(name);
+  }
+
+  /** restartInstance: starts it again under the same name, on the same host, with the same config. */
+  async restartInstance(name: string, timeoutMs = 30_000): Promise<void> {
+    const inst = this.get(name);
+    if (inst.child && inst.exitCode === undefined) await this.killInstance(name);
+    await this.start(name, timeoutMs);
   }
 
   send(c: Command, names = this.instances.filter((i) => i.child).map((i) => i.name)): void {
     for (const n of names) this.get(n).send(c);
   }
 
-  /** Asks every running instance to stop; SIGTERM (by pid) whatever has not exited after 10 s. */
+  /** Asks every running instance to stop; SIGTERM whatever has not exited after 10 s. */
   async stopAll(): Promise<void> {
     this.send({ cmd: 'stop' });
-    const all = Promise.all(this.exits);
+    const all = Promise.all(this.exits.values());
     const late = setTimeout(() => {
-      for (const i of this.instances) if (i.child && i.exitCode === undefined && i.child.pid) process.kill(i.child.pid, 'SIGTERM');
+      for (const i of this.instances) if (i.child && i.exitCode === undefined) i.child.kill('SIGTERM');
     }, 10_000);
     await all;
     clearTimeout(late);
+    for (const i of this.instances) i.log?.end();
   }
 
   /** Lines of distributed.log (monitor's own lines left out). */
@@ -201,6 +260,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   run.dir = clusterDir(opts);
   const brokers = sc.brokers?.(opts.nodes) ?? opts.nodes;
   run.cluster = await ensureCluster(run.dir, opts.nodes, opts.backend ?? 'local', log);
+  run.handle = await openCluster({ dir: run.dir, log: (l) => log(`cluster: ${l}`) });
   if (run.cluster.nodes.length < brokers) log(`the scenario grows the cluster to ${brokers} nodes itself`);
   run.logDir = join(opts.logsRoot ?? join(process.cwd(), 'logs'), `${sc.name}-${stamp()}-${run.id}`);
   mkdirSync(run.logDir, { recursive: true });
@@ -278,12 +338,23 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
     }
   }
   for (const i of run.instances) {
-    if (i.child && i.exitCode !== 0) checks.push({ name: `${i.name} exited cleanly`, pass: false, reasons: [`exit ${i.exitCode}`, ...i.stderr.slice(-3)] });
+    if (i.child && i.exitCode !== 0 && i.exitCode !== undefined) checks.push({ name: `${i.name} exited cleanly`, pass: false, reasons: [`exit ${i.exitCode}`, ...i.stderr.slice(-3)] });
   }
-  const pass = checks.every((c) => c.pass);
+  let pass = checks.every((c) => c.pass);
   const seconds = (Date.now() - t0) / 1000;
-  const summary = formatSummary(sc.name, run, checks, pass, seconds);
-  writeFileSync(join(run.logDir, 'summary.json'), `${JSON.stringify(summaryJson(sc.name, run, opts.backend ?? 'local', checks, pass, seconds), null, 2)}\n`);
+  const own = (what: string, f: () => unknown) => {
+    try {
+      return f();
+    } catch (err) {
+      checks.push({ name: `scenario ${what}`, pass: false, reasons: [(err as Error).message] });
+      return undefined;
+    }
+  };
+  const report = sc.report ? (own('report', () => sc.report!(run)) as string | undefined) : undefined;
+  const metrics = sc.metrics ? (own('metrics', () => sc.metrics!(run)) as Record<string, unknown> | undefined) : undefined;
+  pass = checks.every((c) => c.pass);
+  const summary = [report, formatSummary(sc.name, run, checks, pass, seconds)].filter(Boolean).join('\n');
+  writeFileSync(join(run.logDir, 'summary.json'), `${JSON.stringify(summaryJson(sc.name, run, run.handle?.backend.kind ?? opts.backend ?? 'local', checks, pass, seconds, metrics), null, 2)}\n`);
   for (const line of summary.split('\n')) log(line);
   return { name: sc.name, pass, checks, logDir: run.logDir, summary, seconds, timedOut };
 }
