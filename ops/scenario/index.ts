@@ -11,6 +11,7 @@ import { spy } from './defs/spy.ts';
 import { trace } from './defs/trace.ts';
 import { wrongKey } from './defs/wrong-key.ts';
 import { runScenario, type RunResult, type Scenario } from './runner.ts';
+import { UnsupportedError } from '../cluster/errors.ts';
 
 export { runScenario, type RunResult, type Scenario } from './runner.ts';
 
@@ -114,6 +115,7 @@ function scenarioCommand(name: string): Command {
   }
   if (uses.includes('compression')) cmd.addOption(new Option('--compression <x>', 'archer seconds per real second').argParser(positiveNumber).default(100));
   return cmd
+    .addOption(new Option('--topology <kind>', "how instances link to the brokers (MIROS_TOPOLOGY for them; clustered needs a cluster brought up with --topology clustered)").choices(['mesh', 'clustered']))
     .addOption(new Option('--timeout <seconds>', "how long to wait for the outcome (default: the scenario's own)").argParser(positiveNumber))
     .addOption(new Option('--logs <dir>', 'where logs/<name>-<timestamp>/ goes (default ./logs)'))
     .addOption(new Option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)'))
@@ -137,14 +139,24 @@ export async function main(name: string, argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const o = cmd.opts<{ nodes: number; backend: 'local' | 'netns' | 'docker'; laps?: number; compression?: number; timeout?: number; logs?: string; dir?: string } & Pick<ScenarioArgs, 'seed' | 'cycles' | 'faults' | 'instances'>>();
+  const o = cmd.opts<{ nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: 'mesh' | 'clustered'; laps?: number; compression?: number; timeout?: number; logs?: string; dir?: string } & Pick<ScenarioArgs, 'seed' | 'cycles' | 'faults' | 'instances'>>();
   const args: ScenarioArgs = { nodes: o.nodes, backend: o.backend, laps: o.laps, compression: o.compression, timeout: o.timeout, logs: o.logs, dir: o.dir, seed: o.seed, cycles: o.cycles, faults: o.faults, instances: o.instances };
-  const result: RunResult = await runScenario(make(args), {
+  let result: RunResult;
+  try {
+    result = await runScenario(make(args), {
     nodes: o.nodes,
     backend: o.backend,
     timeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
     logsRoot: o.logs,
     dir: o.dir,
-  });
+    topology: o.topology,
+    });
+  } catch (err) {
+    if (err instanceof UnsupportedError) {
+      process.stderr.write(`scenario ${name}: ${err.format()}\n`);
+      return 2; // what this backend or cluster cannot do: a usage error
+    }
+    throw err;
+  }
   return result.pass ? 0 : 1;
 }

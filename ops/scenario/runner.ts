@@ -8,6 +8,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
 import { type ClusterFile, type ClusterHandle, type HostProcess, defaultDir, openCluster, readClusterFile, status, up } from '../cluster/index.ts';
+import { UnsupportedError } from '../cluster/errors.ts';
 import { CONTROL, netOptions, type Command, type InstanceConfig } from '../instances/common.ts';
 import { compiledModule } from '../package-root.ts';
 import { sleep, until, within } from '../util/wait.ts';
@@ -57,6 +58,8 @@ export interface RunOptions {
   logsRoot?: string;
   timeoutMs?: number;
   log?: (line: string) => void;
+  /** Given to every instance as MIROS_TOPOLOGY; clustered only on a cluster.json that says so. */
+  topology?: 'mesh' | 'clustered';
 }
 
 export interface RunResult {
@@ -114,6 +117,7 @@ export class Run {
   readonly instances: Instance[] = [];
   readonly distributed: string[] = [];
   cluster!: ClusterFile;
+  topology: 'mesh' | 'clustered' | undefined;
   /** The cluster with its backend: where instances run and faults act. */
   handle!: ClusterHandle;
   dir!: string;
@@ -142,7 +146,7 @@ export class Run {
     inst.ready = false;
     inst.exitCode = undefined;
     const child = await h.backend.exec(h.options, node, program, {
-      env: { MIROS_INSTANCE: JSON.stringify(inst.config) },
+      env: { MIROS_INSTANCE: JSON.stringify(inst.config), ...(this.topology ? { MIROS_TOPOLOGY: this.topology } : {}) },
       name,
       mounts: [this.logDir, h.dir],
     });
@@ -261,6 +265,10 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   const brokers = sc.brokers?.(opts.nodes) ?? opts.nodes;
   run.cluster = await ensureCluster(run.dir, opts.nodes, opts.backend ?? 'local', log);
   run.handle = await openCluster({ dir: run.dir, log: (l) => log(`cluster: ${l}`) });
+  if (opts.topology && opts.topology !== run.cluster.topology) {
+    throw new UnsupportedError(`--topology ${opts.topology} on a ${run.cluster.topology} cluster in ${run.dir}`, `bring the cluster up with --topology ${opts.topology}, or leave --topology out`);
+  }
+  run.topology = opts.topology;
   if (run.cluster.nodes.length < brokers) log(`the scenario grows the cluster to ${brokers} nodes itself`);
   run.logDir = join(opts.logsRoot ?? join(process.cwd(), 'logs'), `${sc.name}-${stamp()}-${run.id}`);
   mkdirSync(run.logDir, { recursive: true });
@@ -300,6 +308,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   monitor.enableSnoopTraceNoColor();
 
   let timedOut = false;
+  let unsupported: UnsupportedError | undefined;
   const checks: CheckResult[] = [];
   try {
     await monitor.startAt(idle);
@@ -322,6 +331,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
     if (timedOut) log(`timed out after ${timeoutMs} ms`);
     await sleep(500); // the last snoop lines on their way to the monitor
   } catch (err) {
+    if (err instanceof UnsupportedError) unsupported = err;
     checks.push({ name: 'scenario ran', pass: false, reasons: [(err as Error).message] });
   } finally {
     await run.stopAll();
@@ -329,6 +339,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
     await monitor.stop();
     await new Promise((r) => dlog.end(r));
   }
+  if (unsupported) throw unsupported; // asked for what this backend cannot do: exit 2, no summary
   if (timedOut) checks.push({ name: 'outcome within the timeout', pass: false, reasons: ['timed out'] });
   if (checks.length === 0) {
     try {

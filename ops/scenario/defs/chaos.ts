@@ -54,6 +54,9 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
   const kinds = opts.kinds ?? DEFAULT_CHAOS_KINDS;
   const perHost = opts.instances ?? 1;
   const intervalMs = opts.intervalMs ?? 50;
+  if (kinds.includes('latency')) {
+    throw new UnsupportedError('latency needs the TCP proxy of a cluster brought up with --toxics, which this testbed does not have yet', `leave latency out: --faults ${DEFAULT_CHAOS_KINDS.join(',')}`);
+  }
   let ledger: ChaosLedger;
   let finished = false;
   const records: CycleRecord[] = [];
@@ -132,7 +135,11 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
       }),
 
     go: async (run) => {
-      if (kinds.includes('latency')) await cycle(run, { cycle: 0, kind: 'latency', target: [], holdMs: 0 }, { cycle: 0, kind: 'latency', target: [], holdMs: 0, expectedLoss: '' });
+      const can = run.handle.backend.capabilities(run.handle.options);
+      for (const k of kinds) {
+        const need = k === 'partition' || k === 'isolate' ? can[k] : true;
+        if (need !== true) throw new UnsupportedError(`chaos: ${k} on the ${run.handle.backend.kind} backend: ${need.reason}`, `use --backend netns (root), or leave it out: --faults ${kinds.filter((x) => x !== 'partition' && x !== 'isolate').join(',')}`);
+      }
       const hostOf = Object.fromEntries(run.instances.map((i) => [i.name, hostName(run, i.spec.broker)]));
       ledger = new ChaosLedger(hostOf);
       run.onControl = (inst, tag, d) => {
