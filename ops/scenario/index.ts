@@ -29,6 +29,8 @@ export interface ScenarioArgs {
   cycles?: number;
   faults?: ChaosKind[];
   instances?: number;
+  /** chaos: the resume p99 bound in seconds (0: reported, not checked). */
+  resumeP99?: number;
 }
 
 export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
@@ -40,7 +42,7 @@ export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
   'late-joiner': () => lateJoiner(),
   'broker-restart': (a) => brokerRestart({ laps: a.laps }),
   'horse-archer': (a) => horseArcher({ compression: a.compression }),
-  chaos: (a) => chaos({ seed: a.seed, cycles: a.cycles, kinds: a.faults, instances: a.instances }),
+  chaos: (a) => chaos({ seed: a.seed, cycles: a.cycles, kinds: a.faults, instances: a.instances, resumeP99MaxMs: a.resumeP99 === undefined ? undefined : a.resumeP99 * 1000 }),
 };
 
 /** One line each, for --help (the scenario scripts' header comments say the same). */
@@ -111,7 +113,8 @@ function scenarioCommand(name: string): Command {
       .addOption(new Option('--seed <n>', 'seed of the fault schedule (same seed, same schedule)').argParser(wholeNumber(0)).default(1))
       .addOption(new Option('--cycles <n>', 'fault cycles').argParser(wholeNumber(1)).default(100))
       .addOption(new Option('--faults <kinds>', `fault kinds, comma-separated (default ${DEFAULT_CHAOS_KINDS.join(',')}; also latency)`).argParser(faultKinds))
-      .addOption(new Option('--instances <n>', 'instances per host').argParser(wholeNumber(1)).default(1));
+      .addOption(new Option('--instances <n>', 'instances per host').argParser(wholeNumber(1)).default(1))
+      .addOption(new Option('--resume-p99 <seconds>', 'the bound of the resume time p99 (0: reported, not checked)').argParser(wholeNumber(0)).default(5));
   }
   if (uses.includes('compression')) cmd.addOption(new Option('--compression <x>', 'archer seconds per real second').argParser(positiveNumber).default(100));
   return cmd
@@ -139,8 +142,8 @@ export async function main(name: string, argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const o = cmd.opts<{ nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: 'mesh' | 'clustered'; laps?: number; compression?: number; timeout?: number; logs?: string; dir?: string } & Pick<ScenarioArgs, 'seed' | 'cycles' | 'faults' | 'instances'>>();
-  const args: ScenarioArgs = { nodes: o.nodes, backend: o.backend, laps: o.laps, compression: o.compression, timeout: o.timeout, logs: o.logs, dir: o.dir, seed: o.seed, cycles: o.cycles, faults: o.faults, instances: o.instances };
+  const o = cmd.opts<{ nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: 'mesh' | 'clustered'; laps?: number; compression?: number; timeout?: number; logs?: string; dir?: string } & Pick<ScenarioArgs, 'seed' | 'cycles' | 'faults' | 'instances' | 'resumeP99'>>();
+  const args: ScenarioArgs = { nodes: o.nodes, backend: o.backend, laps: o.laps, compression: o.compression, timeout: o.timeout, logs: o.logs, dir: o.dir, seed: o.seed, cycles: o.cycles, faults: o.faults, instances: o.instances, resumeP99: o.resumeP99 };
   let result: RunResult;
   try {
     result = await runScenario(make(args), {

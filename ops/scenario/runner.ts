@@ -114,6 +114,9 @@ export class Instance {
 
 export class Run {
   readonly id = randomBytes(3).toString('hex');
+  name = 'run';
+  /** Set by openRun: stops the monitor and closes distributed.log. */
+  closeMonitor: (() => Promise<void>) | undefined;
   readonly instances: Instance[] = [];
   readonly distributed: string[] = [];
   cluster!: ClusterFile;
@@ -126,6 +129,33 @@ export class Run {
   readonly keys = { mesh: generateKey(), trace: generateKey(), spy: generateKey() };
   private readonly exits = new Map<string, Promise<void>>();
   constructor(readonly nodes: number, readonly log: (line: string) => void) {}
+
+  /** The configuration an instance gets: its broker, every broker, credentials, the run's keys and routing keys, then spec.config over it. */
+  configFor(spec: InstanceSpec): InstanceConfig {
+    const nodes = this.cluster.nodes;
+    return {
+      name: spec.name,
+      host: nodes[spec.broker]?.host ?? `127.0.0.${11 + spec.broker}`,
+      hosts: nodes.slice(0, this.nodes).map((n) => n.host),
+      user: this.cluster.credentials.user,
+      password: this.cluster.credentials.password,
+      meshKey: this.keys.mesh,
+      traceKey: this.keys.trace,
+      spyKey: this.keys.spy,
+      tx: `mesh.${this.id}`,
+      rx: `mesh.${this.id}`,
+      spyFile: join(this.logDir, `${spec.name}.spy.log`),
+      ...spec.config,
+    };
+  }
+
+  /** Adds an instance (not started yet). */
+  add(spec: InstanceSpec): Instance {
+    if (this.instances.some((i) => i.name === spec.name)) throw new Error(`an instance ${spec.name} is already in run ${this.id}`);
+    const inst = new Instance(spec, this.configFor(spec));
+    this.instances.push(inst);
+    return inst;
+  }
 
   get(name: string): Instance {
     const i = this.instances.find((x) => x.name === name);
@@ -257,39 +287,25 @@ function idle(chart: NetworkedActiveObject): ReturnStatus {
   return chart.super(chart.top);
 }
 
-export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunResult> {
-  const t0 = Date.now();
-  const log = opts.log ?? ((l: string) => process.stdout.write(`[${sc.name}] ${l}\n`));
+/**
+ * Opens a run: the cluster (brought up if needed), its log dir logs/<name>-<time>-<id>/ and
+ * the monitor chart whose snoop lines become distributed.log. Instances are added with
+ * run.add(spec) and started with run.start(name); closeRun and finishRun end it.
+ */
+export async function openRun(name: string, opts: RunOptions): Promise<Run> {
+  const log = opts.log ?? ((l: string) => process.stdout.write(`[${name}] ${l}\n`));
   const run = new Run(opts.nodes, log);
+  run.name = name;
   run.dir = clusterDir(opts);
-  const brokers = sc.brokers?.(opts.nodes) ?? opts.nodes;
   run.cluster = await ensureCluster(run.dir, opts.nodes, opts.backend ?? 'local', log);
   run.handle = await openCluster({ dir: run.dir, log: (l) => log(`cluster: ${l}`) });
   if (opts.topology && opts.topology !== run.cluster.topology) {
     throw new UnsupportedError(`--topology ${opts.topology} on a ${run.cluster.topology} cluster in ${run.dir}`, `bring the cluster up with --topology ${opts.topology}, or leave --topology out`);
   }
   run.topology = opts.topology;
-  if (run.cluster.nodes.length < brokers) log(`the scenario grows the cluster to ${brokers} nodes itself`);
-  run.logDir = join(opts.logsRoot ?? join(process.cwd(), 'logs'), `${sc.name}-${stamp()}-${run.id}`);
+  run.logDir = join(opts.logsRoot ?? join(process.cwd(), 'logs'), `${name}-${stamp()}-${run.id}`);
   mkdirSync(run.logDir, { recursive: true });
-  log(`run ${run.id}: ${opts.nodes} nodes, logs in ${run.logDir}`);
-
-  const { nodes } = run.cluster;
-  const base = (spec: InstanceSpec): InstanceConfig => ({
-    name: spec.name,
-    host: nodes[spec.broker]?.host ?? `127.0.0.${11 + spec.broker}`,
-    hosts: nodes.slice(0, opts.nodes).map((n) => n.host),
-    user: run.cluster.credentials.user,
-    password: run.cluster.credentials.password,
-    meshKey: run.keys.mesh,
-    traceKey: run.keys.trace,
-    spyKey: run.keys.spy,
-    tx: `mesh.${run.id}`,
-    rx: `mesh.${run.id}`,
-    spyFile: join(run.logDir, `${spec.name}.spy.log`),
-    ...spec.config,
-  });
-  for (const spec of sc.instances({ nodes: opts.nodes, run: run.id, cluster: run.cluster })) run.instances.push(new Instance(spec, base(spec)));
+  log(`run ${run.id}: ${opts.nodes} nodes (${run.handle.backend.kind}), logs in ${run.logDir}`);
 
   // the monitor: a networked chart on broker 0 that is never driven (its own routing key);
   // what it prints is distributed.log
@@ -297,7 +313,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   run.monitorName = `monitor-${run.id}`;
   const routing = `monitor.${run.id}`;
   const monitor = new NetworkedActiveObject(run.monitorName, {
-    ...netOptions(base({ name: run.monitorName, program: 'monitor', broker: 0, config: { tx: routing, rx: routing } })),
+    ...netOptions(run.configFor({ name: run.monitorName, program: 'monitor', broker: 0, config: { tx: routing, rx: routing } })),
     output: (line) => {
       run.distributed.push(line);
       dlog.write(`${line}\n`);
@@ -306,12 +322,51 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   });
   monitor.enableSnoopSpyNoColor();
   monitor.enableSnoopTraceNoColor();
+  run.closeMonitor = async () => {
+    await monitor.stop();
+    await new Promise((r) => dlog.end(r));
+  };
+  await monitor.startAt(idle);
+  return run;
+}
+
+/** Stops every instance (asked, then SIGTERM) and the monitor. */
+export async function closeRun(run: Run): Promise<void> {
+  await run.stopAll();
+  await sleep(300);
+  await run.closeMonitor?.();
+  run.closeMonitor = undefined;
+}
+
+/** After closeRun: the exit checks, the summary table and summary.json. */
+export function finishRun(
+  run: Run,
+  checks: CheckResult[],
+  o: { seconds: number; timedOut?: boolean; report?: string; metrics?: Record<string, unknown> },
+): RunResult {
+  for (const i of run.instances) {
+    if (i.child && i.exitCode !== 0 && i.exitCode !== undefined) checks.push({ name: `${i.name} exited cleanly`, pass: false, reasons: [`exit ${i.exitCode}`, ...i.stderr.slice(-3)] });
+  }
+  const pass = checks.every((c) => c.pass);
+  const summary = [o.report, formatSummary(run.name, run, checks, pass, o.seconds)].filter(Boolean).join('\n');
+  writeFileSync(join(run.logDir, 'summary.json'), `${JSON.stringify(summaryJson(run.name, run, run.handle.backend.kind, checks, pass, o.seconds, o.metrics), null, 2)}\n`);
+  for (const line of summary.split('\n')) run.log(line);
+  return { name: run.name, pass, checks, logDir: run.logDir, summary, seconds: o.seconds, timedOut: o.timedOut ?? false };
+}
+
+/** Runs a scenario definition: open, start its instances, go, wait for done, close, check, finish. */
+export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunResult> {
+  const t0 = Date.now();
+  const run = await openRun(sc.name, opts);
+  const log = run.log;
+  const brokers = sc.brokers?.(opts.nodes) ?? opts.nodes;
+  if (run.cluster.nodes.length < brokers) log(`the scenario grows the cluster to ${brokers} nodes itself`);
+  for (const spec of sc.instances({ nodes: opts.nodes, run: run.id, cluster: run.cluster })) run.add(spec);
 
   let timedOut = false;
   let unsupported: UnsupportedError | undefined;
   const checks: CheckResult[] = [];
   try {
-    await monitor.startAt(idle);
     await Promise.all(run.instances.filter((i) => !i.spec.late).map((i) => run.start(i.name)));
     log(`all ${run.instances.filter((i) => i.ready).length} instances READY: GO`);
     const timeoutMs = opts.timeoutMs ?? sc.timeoutMs ?? 60_000;
@@ -334,40 +389,22 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
     if (err instanceof UnsupportedError) unsupported = err;
     checks.push({ name: 'scenario ran', pass: false, reasons: [(err as Error).message] });
   } finally {
-    await run.stopAll();
-    await sleep(300);
-    await monitor.stop();
-    await new Promise((r) => dlog.end(r));
+    await closeRun(run);
   }
   if (unsupported) throw unsupported; // asked for what this backend cannot do: exit 2, no summary
   if (timedOut) checks.push({ name: 'outcome within the timeout', pass: false, reasons: ['timed out'] });
-  if (checks.length === 0) {
-    try {
-      checks.push(...sc.checks(run));
-    } catch (err) {
-      checks.push({ name: 'checks ran', pass: false, reasons: [(err as Error).stack ?? String(err)] });
-    }
-  }
-  for (const i of run.instances) {
-    if (i.child && i.exitCode !== 0 && i.exitCode !== undefined) checks.push({ name: `${i.name} exited cleanly`, pass: false, reasons: [`exit ${i.exitCode}`, ...i.stderr.slice(-3)] });
-  }
-  let pass = checks.every((c) => c.pass);
-  const seconds = (Date.now() - t0) / 1000;
-  const own = (what: string, f: () => unknown) => {
+  const own = <T>(what: string, f: () => T): T | undefined => {
     try {
       return f();
     } catch (err) {
-      checks.push({ name: `scenario ${what}`, pass: false, reasons: [(err as Error).message] });
+      checks.push({ name: `scenario ${what}`, pass: false, reasons: [(err as Error).stack ?? String(err)] });
       return undefined;
     }
   };
-  const report = sc.report ? (own('report', () => sc.report!(run)) as string | undefined) : undefined;
-  const metrics = sc.metrics ? (own('metrics', () => sc.metrics!(run)) as Record<string, unknown> | undefined) : undefined;
-  pass = checks.every((c) => c.pass);
-  const summary = [report, formatSummary(sc.name, run, checks, pass, seconds)].filter(Boolean).join('\n');
-  writeFileSync(join(run.logDir, 'summary.json'), `${JSON.stringify(summaryJson(sc.name, run, run.handle?.backend.kind ?? opts.backend ?? 'local', checks, pass, seconds, metrics), null, 2)}\n`);
-  for (const line of summary.split('\n')) log(line);
-  return { name: sc.name, pass, checks, logDir: run.logDir, summary, seconds, timedOut };
+  if (checks.length === 0) checks.push(...(own('checks ran', () => sc.checks(run)) ?? []));
+  const report = sc.report ? own('report', () => sc.report!(run)) : undefined;
+  const metrics = sc.metrics ? own('metrics', () => sc.metrics!(run)) : undefined;
+  return finishRun(run, checks, { seconds: (Date.now() - t0) / 1000, timedOut, report, metrics });
 }
 
 /** The contents of a file in the run's log dir ('' if absent). */

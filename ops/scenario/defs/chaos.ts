@@ -21,6 +21,8 @@ export interface ChaosOptions {
   instances?: number;
   /** Interval between one instance's events, ms (default 50: 20 events/s each). */
   intervalMs?: number;
+  /** The resume p99 must be at most this, ms (default 5000); 0: reported, not checked. */
+  resumeP99MaxMs?: number;
 }
 
 /** The kinds a chaos run uses by default: all but latency, which needs a cluster with --toxics. */
@@ -54,6 +56,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
   const kinds = opts.kinds ?? DEFAULT_CHAOS_KINDS;
   const perHost = opts.instances ?? 1;
   const intervalMs = opts.intervalMs ?? 50;
+  const p99Max = opts.resumeP99MaxMs ?? 5000;
   if (kinds.includes('latency')) {
     throw new UnsupportedError('latency needs the TCP proxy of a cluster brought up with --toxics, which this testbed does not have yet', `leave latency out: --faults ${DEFAULT_CHAOS_KINDS.join(',')}`);
   }
@@ -221,6 +224,9 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
         check('0 outbox overflows', overflow),
         check('no instance crashed except the scheduled kills', crashes),
         check('traffic resumed across every healed path', notResumed.length ? [`not resumed after cycle(s) ${notResumed.join(', ')}`] : []),
+        ...(p99Max > 0
+          ? [check(`resume p99 ≤ ${p99Max / 1000} s`, (percentile(resumes, 99) ?? 0) > p99Max ? [`p99 ${((percentile(resumes, 99) ?? 0) / 1000).toFixed(2)} s (p50 ${((percentile(resumes, 50) ?? 0) / 1000).toFixed(2)} s)`] : [])]
+          : []),
       ];
     },
 
