@@ -29,6 +29,13 @@ export interface HostProcess {
   kill(sig?: NodeJS.Signals): void;
 }
 
+/** One network namespace of a host: how to run a command in it, its address, a name for messages. */
+export interface HostMember {
+  enter: string[];
+  address: string;
+  label: string;
+}
+
 export interface ExecOptions {
   /** Added to the program's environment (on docker: the only environment it gets besides the image's). */
   env?: Record<string, string>;
@@ -64,6 +71,12 @@ export interface Backend {
   brokerPid(o: ResolvedOptions, node: ClusterNode): Promise<number | undefined>;
   /** Runs a command inside the node host's network namespace (for nft and tc); throws UnsupportedError where there is none. */
   inNetns(o: ResolvedOptions, node: ClusterNode): Promise<string[]>;
+  /**
+   * Every network namespace of the node's host and its address: netns, the host's one; docker,
+   * the broker's container and the containers `exec` started for that host (their own addresses).
+   * A cut of the host is a cut in each of them.
+   */
+  hostMembers(o: ResolvedOptions, node: ClusterNode): Promise<HostMember[]>;
   /** This machine's address on the hosts' network (netns, docker), for isolate. */
   machineAddress(o: ResolvedOptions): string | undefined;
 }

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import Docker from 'dockerode';
-import type { Backend, Primitive, Support } from './backend.ts';
+import type { Backend, HostMember, Primitive, Support } from './backend.ts';
 import { spawnHostProcess } from './nodes.ts';
 import { writeClusterFile, removeClusterFile, removeState, writeState, type StateFile } from './cluster-file.ts';
 import { ClusterError, UnsupportedError } from './errors.ts';
@@ -350,7 +350,7 @@ export const dockerBackend: Backend = {
     const name = `${o.nsPrefix}-x${++execCount}-${(opts.name ?? 'exec').replace(/[^a-zA-Z0-9_.-]/g, '_')}`.slice(0, 60);
     const env = Object.keys(opts.env ?? {}).flatMap((k) => ['-e', k]);
     const mounts = (opts.mounts ?? []).flatMap((m) => ['-v', `${m}:${m}`]);
-    const argv = ['run', '-i', '--rm', '--init', '--name', name, '--network', networkName(o), '--label', `${LABEL}=${o.dir}`, '--label', 'io.mirosnet.exec=1', ...env, ...mounts, INSTANCE_IMAGE,
+    const argv = ['run', '-i', '--rm', '--init', '--name', name, '--network', networkName(o), '--label', `${LABEL}=${o.dir}`, '--label', 'io.mirosnet.exec=1', '--label', `io.mirosnet.host=${node.name}`, ...env, ...mounts, INSTANCE_IMAGE,
       'node', '--enable-source-maps', `${PACKAGE_IN_IMAGE}/${program.module}`, ...(program.args ?? [])];
     // the environment is passed by name with -e: docker reads values from its own env, never from argv logs
     return spawnHostProcess(['docker', ...argv], node.host, { ...process.env, ...opts.env }, (sig = 'SIGTERM') => void docker(['kill', '--signal', sig, name]));
@@ -361,6 +361,21 @@ export const dockerBackend: Backend = {
     const pid = await this.brokerPid(o, node);
     if (!pid) throw new ClusterError(`${node.name}: container ${containerName(o, node.name)} is not running`);
     return ['nsenter', `--net=/proc/${pid}/ns/net`];
+  },
+
+  async hostMembers(o, node) {
+    const broker: HostMember = { enter: await this.inNetns(o, node), address: node.host, label: containerName(o, node.name) };
+    const d = dockerClient();
+    const execs = await d.listContainers({ filters: { label: [`${LABEL}=${o.dir}`, 'io.mirosnet.exec=1', `io.mirosnet.host=${node.name}`] } });
+    const members = await Promise.all(
+      execs.map(async (c): Promise<HostMember | undefined> => {
+        const info = await inspect(d, c.Id);
+        const address = info?.NetworkSettings.Networks[networkName(o)]?.IPAddress;
+        if (!info?.State.Running || !address) return undefined;
+        return { enter: ['nsenter', `--net=/proc/${info.State.Pid}/ns/net`], address, label: info.Name.replace(/^\//, '') };
+      }),
+    );
+    return [broker, ...members.filter((m): m is HostMember => m !== undefined)];
   },
 
   machineAddress: (o) => subnetOf(o).gateway,

@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, ExecOptions, HostProcess, NodeHost, NodeSignal, Primitive, Program, Support } from './backend.ts';
+import type { Backend, ExecOptions, HostMember, HostProcess, NodeHost, NodeSignal, Primitive, Program, Support } from './backend.ts';
 import { type NodeRecord, type StateFile, readState, removeClusterFile, removeState, writeClusterFile, writeState } from './cluster-file.ts';
 import { ClusterError } from './errors.ts';
 import { nodeHealth } from './health.ts';
@@ -199,6 +199,10 @@ export function nodeBackend(host: NodeHost): Backend {
     async inNetns(o: ResolvedOptions, node: ClusterNode): Promise<string[]> {
       if (host.kind !== 'netns') throw new ClusterError(`${node.name} has no network namespace of its own (${UNSUPPORTED_LOCAL})`);
       return host.wrap(specOf(o, node));
+    },
+
+    async hostMembers(o: ResolvedOptions, node: ClusterNode): Promise<HostMember[]> {
+      return [{ enter: await this.inNetns(o, node), address: node.host, label: node.namespace ?? node.name }];
     },
 
     machineAddress(o: ResolvedOptions): string | undefined {

@@ -90,7 +90,8 @@ async function uncut(ns: Ns, addresses: string[]): Promise<void> {
   if (gone.length) await must(ns, ['delete', 'element', 'inet', TABLE, 'cut', `{ ${gone.join(', ')} }`]);
 }
 
-type Host = { name: string; host: string; ns: Ns };
+/** A host: every namespace it has (docker: the broker's container and the instances'), every address. */
+type Host = { name: string; addresses: string[]; members: Ns[]; label: string };
 
 interface Net {
   backend: FaultRecord['backend'];
@@ -107,7 +108,10 @@ async function hosts(opts: FaultOptions, kind: FaultKind): Promise<Net> {
     throw new UnsupportedError(`${kind} needs the netns or docker backend${c.backend.kind === 'local' ? ': local nodes share one network stack' : ''} (${can.reason})`, hint);
   }
   const nodes = await Promise.all(
-    c.file.nodes.map(async (n): Promise<Host> => ({ name: n.name, host: n.host, ns: { enter: await c.backend.inNetns(c.options, n), label: n.namespace ?? n.container ?? n.name } })),
+    c.file.nodes.map(async (n): Promise<Host> => {
+      const members = await c.backend.hostMembers(c.options, n);
+      return { name: n.name, addresses: members.map((m) => m.address), members: members.map((m) => ({ enter: m.enter, label: m.label })), label: members.map((m) => m.label).join('+') };
+    }),
   );
   return {
     backend: c.backend.kind,
@@ -117,24 +121,32 @@ async function hosts(opts: FaultOptions, kind: FaultKind): Promise<Net> {
   };
 }
 
-/** Cuts ONE pair of hosts (netns): each drops the other's packets, both ways. Undo: heal(a, b). */
+const cutAll = async (h: Host, addresses: string[]) => {
+  for (const m of h.members) await cut(m, addresses);
+};
+const uncutAll = async (h: Host, addresses: string[]) => {
+  for (const m of h.members) await uncut(m, addresses);
+};
+
+/** Cuts ONE pair of hosts (netns, docker): each drops the other's packets, both ways. Undo: heal(a, b). */
 export async function partition(a: string | number, b: string | number, opts: FaultOptions = {}): Promise<FaultRecord> {
   const net = await hosts(opts, 'partition');
   const [x, y] = [net.pick(a), net.pick(b)];
   if (x.name === y.name) throw new ClusterError(`partition needs two different hosts, got ${x.name} twice`);
-  await cut(x.ns, [y.host]);
-  await cut(y.ns, [x.host]);
-  return record('partition', [x.name, y.name], net.backend, `nft drop ${y.host} in ${x.ns.label}, ${x.host} in ${y.ns.label}`, { kind: 'heal', target: [x.name, y.name] });
+  await cutAll(x, y.addresses);
+  await cutAll(y, x.addresses);
+  return record('partition', [x.name, y.name], net.backend, `nft drop ${y.addresses.join(', ')} in ${x.label}, ${x.addresses.join(', ')} in ${y.label}`, { kind: 'heal', target: [x.name, y.name] });
 }
 
-/** Cuts a host from every other host and from this machine (netns). Undo: heal(host). */
+/** Cuts a host from every other host and from this machine (netns, docker). Undo: heal(host). */
 export async function isolate(host: string | number, opts: FaultOptions = {}): Promise<FaultRecord> {
   const net = await hosts(opts, 'isolate');
   const h = net.pick(host);
   const others = net.nodes.filter((n) => n.name !== h.name);
-  await cut(h.ns, [...others.map((n) => n.host), net.machine]);
-  for (const n of others) await cut(n.ns, [h.host]);
-  return record('isolate', [h.name], net.backend, `nft drop ${[...others.map((n) => n.host), net.machine].join(', ')} in ${h.ns.label}, ${h.host} in ${others.map((n) => n.ns.label).join(', ')}`, {
+  const away = [...others.flatMap((n) => n.addresses), net.machine];
+  await cutAll(h, away);
+  for (const n of others) await cutAll(n, h.addresses);
+  return record('isolate', [h.name], net.backend, `nft drop ${away.join(', ')} in ${h.label}, ${h.addresses.join(', ')} in ${others.map((n) => n.label).join(', ')}`, {
     kind: 'heal',
     target: [h.name],
   });
@@ -148,18 +160,18 @@ export async function heal(a?: string | number, b?: string | number, opts: Fault
   const net = await hosts(opts, 'heal');
   const all = net.nodes;
   if (a === undefined) {
-    for (const n of all) if ((await nft(n.ns, ['list', 'table', 'inet', TABLE])).code === 0) await must(n.ns, ['delete', 'table', 'inet', TABLE]);
-    return record('heal', [], net.backend, `nft table inet ${TABLE} deleted in ${all.map((n) => n.ns.label).join(', ')}`);
+    for (const m of all.flatMap((n) => n.members)) if ((await nft(m, ['list', 'table', 'inet', TABLE])).code === 0) await must(m, ['delete', 'table', 'inet', TABLE]);
+    return record('heal', [], net.backend, `nft table inet ${TABLE} deleted in ${all.map((n) => n.label).join(', ')}`);
   }
   const x = net.pick(a);
   if (b !== undefined) {
     const y = net.pick(b);
-    await uncut(x.ns, [y.host]);
-    await uncut(y.ns, [x.host]);
-    return record('heal', [x.name, y.name], net.backend, `nft drop of ${y.host} removed in ${x.ns.label}, of ${x.host} in ${y.ns.label}`);
+    await uncutAll(x, y.addresses);
+    await uncutAll(y, x.addresses);
+    return record('heal', [x.name, y.name], net.backend, `nft drop of ${y.addresses.join(', ')} removed in ${x.label}, of ${x.addresses.join(', ')} in ${y.label}`);
   }
   const others = all.filter((n) => n.name !== x.name);
-  await uncut(x.ns, [...others.map((n) => n.host), net.machine]);
-  for (const n of others) await uncut(n.ns, [x.host]);
-  return record('heal', [x.name], net.backend, `every nft drop of or in ${x.ns.label} removed`);
+  await uncutAll(x, [...others.flatMap((n) => n.addresses), net.machine]);
+  for (const n of others) await uncutAll(n, x.addresses);
+  return record('heal', [x.name], net.backend, `every nft drop of or in ${x.label} removed`);
 }
