@@ -1,7 +1,9 @@
 // The scenario runner: brings the cluster up if needed, starts a monitor chart (snoop
-// spy + trace, no colour) whose lines become distributed.log, spawns one process per
-// instance (instance i on broker i), waits until every one is READY, drives them, waits
-// for the outcome with a timeout, stops everything, runs the checks, prints a summary.
+// spy + trace, no colour) whose lines become distributed.log, runs one process per
+// instance on its broker's host (Backend.exec: this machine, its namespace, or a container),
+// waits until every one is READY, drives them, waits for the outcome with a timeout, stops
+// everything, runs the checks, prints a summary. openRun / closeRun / finishRun are the
+// steps; runScenario (definitions) and testbed() (scripts, api.ts) are built on them.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, existsSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
