@@ -48,6 +48,8 @@ interface CycleRecord extends PlannedFault {
   error?: string;
   resumeMs?: number | null;
   expectedLoss: string;
+  /** Instances that crashed (not scheduled) and were started again after this cycle. */
+  restartedAfterCrash?: string[];
 }
 
 export function chaos(opts: ChaosOptions = {}): Scenario {
@@ -111,9 +113,11 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
       case 'kill-instance': {
         const inst = run.get(a);
         const last = inst.got('SENT').at(-1) as { i?: number } | undefined;
-        await run.killInstance(a);
-        ledger.onKilled(a, last?.i);
-        rec.inject = `SIGKILL instance ${a}`;
+        if (inst.exitCode === undefined) {
+          await run.killInstance(a);
+          ledger.onKilled(a, last?.i);
+          rec.inject = `SIGKILL instance ${a}`;
+        } else rec.inject = `instance ${a} was not running (it crashed: counted), so only the restart`;
         rec.injectedAt = stamp();
         await sleep(f.holdMs);
         await run.restartInstance(a);
@@ -171,6 +175,17 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
           rec.error = (err as Error).message;
           run.log(`cycle ${f.cycle} ${f.kind} ${f.target.join(' ')}: ${rec.error}; healing everything`);
           await faults.heal(undefined, undefined, { dir: run.dir }).catch(() => undefined);
+        }
+        // an instance that crashed (not a scheduled kill: counted) is started again, so traffic goes on
+        for (const i of run.instances.filter((x) => x.exitCode !== undefined)) {
+          try {
+            await run.restartInstance(i.name);
+            i.send({ cmd: 'go' });
+            (rec.restartedAfterCrash ??= []).push(i.name);
+            run.log(`${i.name} had crashed: started again`);
+          } catch (err) {
+            run.log(`${i.name} had crashed and did not start again: ${(err as Error).message}`);
+          }
         }
         appendFileSync(jsonl, `${JSON.stringify(rec)}\n`);
         run.log(`cycle ${f.cycle}/${cycles}: ${f.kind} ${f.target.join(' ')} held ${(f.holdMs / 1000).toFixed(1)} s${rec.error ? ` FAILED: ${rec.error}` : ''}`);
