@@ -29,7 +29,8 @@ logs: deps
 	$(MIROSNET) cluster logs $(NODE)
 
 # make fault KIND=pause-broker NODE=n2 | KIND=partition A=n1 B=n2 | KIND=heal [A= [B=]] [DIR=path]
-# kinds: kill-broker pause-broker resume-broker restart-broker partition heal isolate (the last three: netns)
+# kinds: kill-broker pause-broker resume-broker restart-broker partition heal isolate (the last three: netns, docker)
+# kill-instance / restart-instance act on a scenario's instances: the chaos scenario schedules them
 fault: deps
 	$(MIROSNET) fault $(KIND) $(NODE) $(A) $(B) $(if $(DIR),--dir $(DIR))
 
@@ -53,6 +54,10 @@ SCENARIO_NAMES = $(subst $(space),$(comma)$(space),$(sort $(basename $(notdir $(
 scenario-exists:
 	@test -f scenarios/$(S).mjs || { echo "no scenario '$(S)'; the scenarios are: $(SCENARIO_NAMES) (make scenario S=NAME)" >&2; exit 2; }
 
+# chaos knobs (and any scenario's own): CYCLES SEED FAULTS INSTANCES; TOPOLOGY is passed on when set
+# make scenario S=chaos N=3 BACKEND=netns CYCLES=100 SEED=7 [FAULTS=partition,kill-broker] [INSTANCES=2]
 # S=scale: INSTANCES=M (default 50) instance processes over the N brokers
+SCENARIO_KNOBS = $(if $(CYCLES),--cycles $(CYCLES)) $(if $(SEED),--seed $(SEED)) $(if $(FAULTS),--faults $(FAULTS)) $(if $(INSTANCES),--instances $(INSTANCES)) $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(DIR),--dir $(DIR))
+
 scenario: scenario-exists deps
-	node scenarios/$(S).mjs --nodes $(N) --backend $(BACKEND)$(if $(INSTANCES), --instances $(INSTANCES))
+	node scenarios/$(S).mjs --nodes $(N) --backend $(BACKEND) $(SCENARIO_KNOBS)

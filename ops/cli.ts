@@ -212,7 +212,7 @@ cluster
 
 program
   .command('fault')
-  .description('inject a fault and print what was done as one JSON line (partition, heal, isolate: netns backend only)')
+  .description('inject a fault and print what was done as one JSON line (partition, heal, isolate: netns and docker backends, root)')
   .addArgument(new Argument('<kind>', 'the fault').choices(['kill-broker', 'pause-broker', 'resume-broker', 'restart-broker', 'partition', 'heal', 'isolate']))
   .argument('[targets...]', 'node(s): n2, 2 or its address; partition: two; heal: none (every cut), one (its cuts) or two (that pair)')
   .addOption(dirOption())

@@ -3,7 +3,10 @@
 // and faults. zx (scenario scripts) and dockerode (docker backend) are optional peers.
 export * from './cluster/index.ts';
 export { SCENARIOS, main, scenarioNames, type ScenarioArgs } from './scenario/index.ts';
-export { runScenario, Run, Instance, type RunResult, type RunOptions, type Scenario, type InstanceSpec } from './scenario/runner.ts';
+export { runScenario, openRun, closeRun, finishRun, Run, Instance, type RunResult, type RunOptions, type Scenario, type InstanceSpec } from './scenario/runner.ts';
+export { testbed, Testbed, type TestbedOptions, type BoundFaults } from './scenario/api.ts';
+export { check, type CheckResult } from './scenario/summary.ts';
+export { runInstance, control, readConfig, type InstanceConfig, type Command } from './instances/common.ts';
 export * from './faults/index.ts';
 // Both define partition and heal: the cluster's (one host's link down/up, netns) stay the
 // top-level ones; the faults' (pairs of hosts, nftables) are faults.partition / faults.heal.

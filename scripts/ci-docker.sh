@@ -6,7 +6,8 @@
 #     mirror of this machine's own apt sources (or $MIROS_DEBIAN_MIRROR), then our images;
 #     the instance image is the `npm pack` tarball installed with production dependencies
 #   - runs the docker tests (testcontainers helper), `cluster up/status/down --backend docker`
-#     and the mesh-ring and spy scenarios with the docker backend, then compose/compose.yml:
+#     and the mesh-ring and spy scenarios with the docker backend (brokers AND instances in
+#     containers: the instances from the instance image), then compose/compose.yml:
 #     n1..n3 and two compiled peers (docker-compose run peer) exchanging events
 #   - ALWAYS removes its containers and networks and stops its dockerd (trap)
 # The data root (images, layer cache) stays in $MIROS_DOCKER_ROOT (default
@@ -231,7 +232,11 @@ cluster_cycle() {
   echo "management API: peter 200, guest 401 on all 3 nodes"
 }
 
-scenario() { node "scenarios/$1.mjs" --nodes 3 --backend docker; }
+scenario() { # the instances run in containers of the instance image (Backend.exec), not on this machine
+  node "scenarios/$1.mjs" --nodes 3 --backend docker | tee "$RUN/scenario-$1.out"
+  grep -q "started .* (docker)" "$RUN/scenario-$1.out" || { echo "$1: the instances did not run in containers" >&2; return 1; }
+  [ -z "$(docker ps -aq --filter label=io.mirosnet.exec=1)" ] || { echo "$1: instance containers left behind" >&2; docker ps -a; return 1; }
+}
 
 cluster_down() {
   node bin/mirosnet.mjs cluster down --backend docker

@@ -4,9 +4,12 @@
 // by its address, so cluster.json has the same shape as with the other backends.
 // Mesh: independent brokers; clustered: one Erlang cluster (docker-cluster.ts).
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import Docker from 'dockerode';
-import { writeClusterFile, readState, removeClusterFile, removeState, writeState, type StateFile } from './cluster-file.ts';
-import { ClusterError } from './errors.ts';
+import type { Backend, HostMember, Primitive, Support } from './backend.ts';
+import { spawnHostProcess } from './nodes.ts';
+import { writeClusterFile, removeClusterFile, removeState, writeState, type StateFile } from './cluster-file.ts';
+import { ClusterError, UnsupportedError } from './errors.ts';
 import { nodeHealth } from './health.ts';
 import { CREDENTIALS, REPO_ROOT, clusterNode, hostAddress } from './options.ts';
 import { childrenOf, rssMb } from './process.ts';
@@ -15,11 +18,14 @@ import { sleep } from '../util/wait.ts';
 import { dockerJoin, dockerLeave, memberContainer } from './docker-cluster.ts';
 import { formCluster, startNodes } from './form.ts';
 import { withMembership } from './membership.ts';
+import { settingsOf } from './known.ts';
 
 export const BASE_IMAGE = 'debian:bookworm-slim';
 export const RABBIT_IMAGE = 'mirosnet/rabbitmq:local';
 /** Every container and network this backend makes carries this label (value: the cluster dir). */
 export const LABEL = 'io.mirosnet.cluster';
+/** A node container's topology (mesh or clustered) when it was made. */
+const TOPOLOGY_LABEL = 'io.mirosnet.topology';
 
 export const dockerClient = (): Docker => new Docker(); // DOCKER_HOST, else /var/run/docker.sock
 
@@ -170,29 +176,33 @@ async function ensureNode(d: Docker, o: ResolvedOptions, s: Spec, members: Spec[
     return info.State.Pid;
   }
   const t0 = Date.now();
-  if (o.topology === 'clustered' && info && !info.State.Running && ip === s.host) {
-    // a stopped member keeps its data: a blank one with the same name would not be let back in
-    o.log(`${s.name}  starting its stopped container ${s.container} again`);
-    await d.getContainer(s.container).start();
-    await waitHealthy(d, o, s);
-    const pid = (await d.getContainer(s.container).inspect()).State.Pid;
-    o.log(`${s.name}  ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (container ${s.container}, pid ${pid})`);
-    return pid;
+  const c = d.getContainer(s.container);
+  // another network, or made for the other topology (a clustered member runs its own Cmd): start afresh
+  const stale = info && (info.HostConfig.NetworkMode !== networkName(o) || (info.Config.Labels?.[TOPOLOGY_LABEL] ?? 'mesh') !== o.topology);
+  if (info && !stale) {
+    // stopped (killed), paused or still starting: the same container again, so its queues
+    // survive (and a clustered member keeps its data: a blank one with its name would not be let back in)
+    if (info.State.Paused) await c.unpause();
+    if (!info.State.Running) {
+      o.log(`${s.name}  starting container ${s.container} again (data kept)`);
+      await c.start();
+    }
+  } else {
+    if (info) await c.remove({ force: true });
+    o.log(`${s.name}  starting ${erlangNode(s.name)} in container ${s.container} on ${s.host}`);
+    const member = o.topology === 'clustered' ? memberContainer(o, members.map((m) => ({ ...m, erlangNode: erlangNode(m.name) }))) : undefined;
+    const made = await d.createContainer({
+      name: s.container,
+      Image: RABBIT_IMAGE,
+      Hostname: s.name,
+      ...(member ? { Cmd: member.Cmd } : {}),
+      Env: [`RABBITMQ_NODENAME=${erlangNode(s.name)}`, ...(o.erlArgs ? [`RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=${o.erlArgs}`] : []), ...(member?.Env ?? [])],
+      Labels: { [LABEL]: o.dir, 'io.mirosnet.node': s.name, [TOPOLOGY_LABEL]: o.topology },
+      HostConfig: { NetworkMode: networkName(o), Init: true, ...(member ? { ExtraHosts: member.ExtraHosts } : {}) },
+      NetworkingConfig: { EndpointsConfig: { [networkName(o)]: { IPAMConfig: { IPv4Address: s.host } } } },
+    });
+    await made.start();
   }
-  if (info) await d.getContainer(s.container).remove({ force: true }); // stopped, moved or broken: start afresh
-  o.log(`${s.name}  starting ${erlangNode(s.name)} in container ${s.container} on ${s.host}`);
-  const member = o.topology === 'clustered' ? memberContainer(o, members.map((m) => ({ ...m, erlangNode: erlangNode(m.name) }))) : undefined;
-  const c = await d.createContainer({
-    name: s.container,
-    Image: RABBIT_IMAGE,
-    Hostname: s.name,
-    ...(member ? { Cmd: member.Cmd } : {}),
-    Env: [`RABBITMQ_NODENAME=${erlangNode(s.name)}`, ...(o.erlArgs ? [`RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=${o.erlArgs}`] : []), ...(member?.Env ?? [])],
-    Labels: { [LABEL]: o.dir, 'io.mirosnet.node': s.name },
-    HostConfig: { NetworkMode: networkName(o), Init: true, ...(member ? { ExtraHosts: member.ExtraHosts } : {}) },
-    NetworkingConfig: { EndpointsConfig: { [networkName(o)]: { IPAMConfig: { IPv4Address: s.host } } } },
-  });
-  await c.start();
   await waitHealthy(d, o, s);
   const pid = (await c.inspect()).State.Pid;
   o.log(`${s.name}  ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (container ${s.container}, pid ${pid})`);
@@ -222,16 +232,10 @@ const labelled = (d: Docker, dir: string) => d.listContainers({ all: true, filte
 
 /** up for the docker backend (the caller holds the dir lock). Idempotent like the others. */
 export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
+  if (o.tls !== 'off') throw new ClusterError('the docker backend has no TLS yet', 'use --backend local or netns for --tls');
   const d = dockerClient();
   await engine(d);
-  const prev = readState(o.dir);
-  if (prev && prev.backend !== 'docker' && Object.keys(prev.nodes).length) {
-    throw new ClusterError(`a ${prev.backend} cluster is recorded in ${o.dir}`, 'take it down first: mirosnet cluster down');
-  }
-  if (prev?.backend === 'docker' && (prev.settings.topology ?? 'mesh') !== o.topology && (await labelled(d, o.dir)).some((c) => c.State === 'running')) {
-    throw new ClusterError(`a ${prev.settings.topology ?? 'mesh'} docker cluster is already up in ${o.dir}`, 'take it down first: mirosnet cluster down');
-  }
-  const st: StateFile = { backend: 'docker', settings: { topology: o.topology, addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes }, bridge: networkName(o), nodes: {} };
+  const st: StateFile = { backend: 'docker', settings: settingsOf(o), bridge: networkName(o), nodes: {} };
   writeState(o.dir, st);
   await buildRabbitImage(d, o.log);
   await ensureNetwork(d, o);
@@ -307,3 +311,93 @@ export async function dockerStatus(o: ResolvedOptions, file: ClusterFile | undef
   );
   return { dir: o.dir, backend: 'docker', topology: file?.topology, ...(file?.cluster ? { cluster: file.cluster } : {}), up: true, nodes: statuses };
 }
+
+/** The image `exec` runs programs in: compose/instance.Dockerfile (the packed package; scripts/ci-docker.sh builds it). */
+export const INSTANCE_IMAGE = 'mirosnet/instance:local';
+/** Where the package is inside the instance image. */
+const PACKAGE_IN_IMAGE = '/app/node_modules/miros-rabbitmq';
+
+function docker(args: string[]): Promise<{ code: number; out: string }> {
+  return new Promise((done) => {
+    const child = spawn('docker', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b));
+    child.stderr.on('data', (b: Buffer) => (out += b));
+    child.on('error', (err) => done({ code: 127, out: err.message }));
+    child.on('close', (code) => done({ code: code ?? 1, out }));
+  });
+}
+
+let execCount = 0;
+
+export const dockerBackend: Backend = {
+  kind: 'docker',
+  up: (o) => dockerUp(o),
+  down: (o, _state, _file, purge) => dockerDown(o, purge),
+  status: (o, _state, file) => dockerStatus(o, file),
+
+  capabilities(): Record<Primitive, Support> {
+    const root: Support = process.getuid?.() === 0 ? true : { reason: 'network faults on docker enter the containers\' namespaces with nsenter, which needs root' };
+    return { signal: true, restart: true, exec: true, partition: root, isolate: root, toxify: root };
+  },
+
+  async brokerPid(o, node) {
+    const info = await inspect(dockerClient(), containerName(o, node.name));
+    return info?.State.Running ? info.State.Pid : undefined;
+  },
+
+  async signal(o, node, sig) {
+    const c = dockerClient().getContainer(containerName(o, node.name));
+    if (sig === 'SIGSTOP') await c.pause(); // freezes the whole container (epmd too)
+    else if (sig === 'SIGCONT') await c.unpause();
+    else {
+      await c.kill({ signal: sig });
+      if (sig === 'SIGKILL') await c.wait();
+    }
+  },
+
+  async restart(o, node) {
+    const d = dockerClient();
+    const s = specOf(o, node.index);
+    const members = Array.from({ length: o.nodes }, (_, i) => specOf(o, i + 1)); // a clustered member made afresh needs its peers
+    const info = await inspect(d, s.container);
+    if (info?.State.Paused) await d.getContainer(s.container).unpause();
+    if (info?.State.Running) await d.getContainer(s.container).stop({ t: 30 });
+    await ensureNode(d, o, s, members); // the same container: data kept
+  },
+
+  async exec(o, node, program, opts = {}) {
+    if (!('module' in program)) throw new UnsupportedError(`docker runs programs from the instance image, not ${program.file}`, 'give a module of the package (dist/...), or use --backend local or netns');
+    const name = `${o.nsPrefix}-x${++execCount}-${(opts.name ?? 'exec').replace(/[^a-zA-Z0-9_.-]/g, '_')}`.slice(0, 60);
+    const env = Object.keys(opts.env ?? {}).flatMap((k) => ['-e', k]);
+    const mounts = (opts.mounts ?? []).flatMap((m) => ['-v', `${m}:${m}`]);
+    const argv = ['run', '-i', '--rm', '--init', '--name', name, '--network', networkName(o), '--label', `${LABEL}=${o.dir}`, '--label', 'io.mirosnet.exec=1', '--label', `io.mirosnet.host=${node.name}`, ...env, ...mounts, INSTANCE_IMAGE,
+      'node', '--enable-source-maps', `${PACKAGE_IN_IMAGE}/${program.module}`, ...(program.args ?? [])];
+    // the environment is passed by name with -e: docker reads values from its own env, never from argv logs
+    return spawnHostProcess(['docker', ...argv], node.host, { ...process.env, ...opts.env }, (sig = 'SIGTERM') => void docker(['kill', '--signal', sig, name]));
+  },
+
+  async inNetns(o, node) {
+    if (process.getuid?.() !== 0) throw new UnsupportedError(`entering container ${containerName(o, node.name)}'s network namespace needs root (nsenter)`, 'run as root');
+    const pid = await this.brokerPid(o, node);
+    if (!pid) throw new ClusterError(`${node.name}: container ${containerName(o, node.name)} is not running`);
+    return ['nsenter', `--net=/proc/${pid}/ns/net`];
+  },
+
+  async hostMembers(o, node) {
+    const broker: HostMember = { enter: await this.inNetns(o, node), address: node.host, label: containerName(o, node.name) };
+    const d = dockerClient();
+    const execs = await d.listContainers({ filters: { label: [`${LABEL}=${o.dir}`, 'io.mirosnet.exec=1', `io.mirosnet.host=${node.name}`] } });
+    const members = await Promise.all(
+      execs.map(async (c): Promise<HostMember | undefined> => {
+        const info = await inspect(d, c.Id);
+        const address = info?.NetworkSettings.Networks[networkName(o)]?.IPAddress;
+        if (!info?.State.Running || !address) return undefined;
+        return { enter: ['nsenter', `--net=/proc/${info.State.Pid}/ns/net`], address, label: info.Name.replace(/^\//, '') };
+      }),
+    );
+    return [broker, ...members.filter((m): m is HostMember => m !== undefined)];
+  },
+
+  machineAddress: (o) => subnetOf(o).gateway,
+};

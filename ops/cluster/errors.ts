@@ -17,3 +17,13 @@ export class ClusterError extends Error {
     return [this.message, this.details, this.hint && `→ ${this.hint}`].filter(Boolean).join('\n');
   }
 }
+
+/** What the cluster's backend cannot do: a usage error (the CLI exits 2), not a failure. */
+export class UnsupportedError extends ClusterError {
+  /** The CLI's exit status for it: 2, as for any usage error (1 stays "tried, failed"). */
+  readonly exitCode = 2;
+  constructor(message: string, hint?: string) {
+    super(message, hint);
+    Object.defineProperty(this, 'name', { value: 'UnsupportedError' });
+  }
+}

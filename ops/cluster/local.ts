@@ -10,14 +10,17 @@ import { isOurs, signal, waitGone } from './process.ts';
 import { RABBITMQ_SERVER, ensureCookie, nodeEnv, spawnServer, writeNodeConfig } from './rabbit.ts';
 import { presets } from '../rabbit-config/presets.ts';
 import type { StateFile } from './cluster-file.ts';
-import type { Backend } from './backend.ts';
+import type { NodeHost } from './backend.ts';
+import { nodeBackend } from './nodes.ts';
 import type { ResolvedOptions } from './types.ts';
 import { sleep } from '../util/wait.ts';
 
 const EPMD_HOST = '127.0.0.1';
 
-export const localBackend: Backend = {
+const localHost: NodeHost = {
   kind: 'local',
+
+  wrap: () => [], // on this machine itself: only the addresses differ
 
   async prepare(o: ResolvedOptions, state: StateFile): Promise<void> {
     ensureCookie(o.dir);
@@ -70,3 +73,5 @@ export const localBackend: Backend = {
     if (!(await waitGone([pid], 3000))) signal(pid, 'SIGKILL');
   },
 };
+
+export const localBackend = nodeBackend(localHost);

@@ -8,7 +8,8 @@ import { execFile, spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import type { Backend } from './backend.ts';
+import type { NodeHost } from './backend.ts';
+import { nodeBackend } from './nodes.ts';
 import type { NodeRecord, StateFile } from './cluster-file.ts';
 import { ClusterError } from './errors.ts';
 import { brokerTls, type NodeSpec } from './options.ts';
@@ -100,8 +101,10 @@ async function removeHost(o: ResolvedOptions, ns: string): Promise<void> {
   o.log(`${ns}  namespace removed`);
 }
 
-export const netnsBackend: Backend = {
+export const netnsHost: NodeHost = {
   kind: 'netns',
+
+  wrap: (spec: NodeSpec) => ['ip', 'netns', 'exec', spec.ns!],
 
   async prepare(o: ResolvedOptions, state: StateFile): Promise<void> {
     ensureCookie(o.dir);
@@ -163,3 +166,5 @@ export const netnsBackend: Backend = {
     o.log(`${spec.name}  (${spec.ns}, ${spec.host}) link ${up ? 'up: healed' : 'down: partitioned'}`);
   },
 };
+
+export const netnsBackend = nodeBackend(netnsHost);

@@ -1,11 +1,2 @@
 // A fault the cluster's backend cannot do: a usage error (the CLI exits 2), not a failure.
-import { ClusterError } from '../cluster/errors.ts';
-
-export class UnsupportedError extends ClusterError {
-  /** The CLI's exit status for it: 2, as for any usage error (1 stays "tried, failed"). */
-  readonly exitCode = 2;
-  constructor(message: string, hint?: string) {
-    super(message, hint);
-    Object.defineProperty(this, 'name', { value: 'UnsupportedError' });
-  }
-}
+export { UnsupportedError } from '../cluster/errors.ts';

@@ -1,27 +1,27 @@
-// kill-node (registry): signal a node's beam (SIGKILL by default, through killBroker);
-// heal brings dead nodes back with `up` (its idempotence), as before.
-import { locateNode, up } from '../cluster/index.ts';
-import { signal } from '../cluster/process.ts';
-import { killBroker } from './broker.ts';
+// kill-node (registry): signal a node's broker (SIGKILL by default, through killBroker);
+// heal restarts it, data kept (restart-broker).
+import { openCluster } from '../cluster/index.ts';
+import { killBroker, restartBroker } from './broker.ts';
 import { type Fault, register } from './fault.ts';
 
 export interface KillNodeParams {
   node: string | number;
   dir?: string;
-  signal?: NodeJS.Signals;
+  signal?: 'SIGKILL' | 'SIGTERM';
 }
 
 export function killNodeFault(p: KillNodeParams): Fault {
   return {
     name: 'kill-node',
     async apply() {
-      const { node } = locateNode(p.node, { dir: p.dir });
-      if (!node.beam) return; // already down
+      const c = await openCluster({ dir: p.dir });
+      const node = c.node(p.node);
+      if (!(await c.backend.brokerPid(c.options, node))) return; // already down
       if ((p.signal ?? 'SIGKILL') === 'SIGKILL') await killBroker(node.name, { dir: p.dir });
-      else signal(node.beam, p.signal!);
+      else await c.backend.signal(c.options, node, p.signal!);
     },
     async heal() {
-      await up({ dir: p.dir, log: () => {} });
+      await restartBroker(p.node, { dir: p.dir });
     },
   };
 }

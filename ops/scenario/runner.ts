@@ -1,14 +1,16 @@
 // The scenario runner: brings the cluster up if needed, starts a monitor chart (snoop
-// spy + trace, no colour) whose lines become distributed.log, spawns one process per
-// instance (instance i on broker i), waits until every one is READY, drives them, waits
-// for the outcome with a timeout, stops everything, runs the checks, prints a summary.
-import { spawn, type ChildProcess } from 'node:child_process';
+// spy + trace, no colour) whose lines become distributed.log, runs one process per
+// instance on its broker's host (Backend.exec: this machine, its namespace, or a container),
+// waits until every one is READY, drives them, waits for the outcome with a timeout, stops
+// everything, runs the checks, prints a summary. openRun / closeRun / finishRun are the
+// steps; runScenario (definitions) and testbed() (scripts, api.ts) are built on them.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync, existsSync, writeFileSync, type WriteStream } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
-import { defaultDir, readClusterFile, status, up, type ClusterFile } from '../cluster/index.ts';
+import { type ClusterFile, type ClusterHandle, type HostProcess, defaultDir, openCluster, readClusterFile, status, up } from '../cluster/index.ts';
+import { UnsupportedError } from '../cluster/errors.ts';
 import { CONTROL, netOptions, type Command, type InstanceConfig } from '../instances/common.ts';
 import { clientTlsFiles } from '../tls/client-settings.ts';
 import { compiledModule } from '../package-root.ts';
@@ -19,7 +21,12 @@ import { formatSummary, summaryJson, type CheckResult } from './summary.ts';
 
 export interface InstanceSpec {
   name: string;
-  /** Program in ops/instances (without extension; the compiled dist/ops/instances/<program>.js runs). */
+  /**
+   * Program in ops/instances (without extension; the compiled dist/ops/instances/<program>.js
+   * runs), or the absolute path of your own chart program (a .js/.mjs file that reads its
+   * InstanceConfig from $MIROS_INSTANCE and speaks the control protocol: runInstance does both;
+   * local and netns only: a container cannot see this machine's files).
+   */
   program: string;
   /** Index of its broker in cluster.json (0-based). */
   broker: number;
@@ -40,11 +47,15 @@ export interface Scenario {
   done(run: Run): boolean;
   checks(run: Run): CheckResult[];
   timeoutMs?: number;
+  /** Scenario figures for summary.json's metrics (beside the per-instance ones). */
+  metrics?(run: Run): Record<string, unknown>;
+  /** Lines printed before the summary (a scenario's own table). */
+  report?(run: Run): string;
 }
 
 export interface RunOptions {
   nodes: number;
-  /** docker: brokers in containers, the instances still run on the host (they reach the containers by address). */
+  /** Where brokers and instances run: local (this machine), netns (each instance in its broker's namespace), docker (instances in containers of the instance image). */
   backend?: 'local' | 'netns' | 'docker';
   /** Cluster state dir (default: dirname($MIROS_CLUSTER_FILE), else ./.cluster in the current directory). */
   dir?: string;
@@ -57,6 +68,8 @@ export interface RunOptions {
    */
   tls?: 'on' | 'only';
   log?: (line: string) => void;
+  /** Given to every instance as MIROS_TOPOLOGY; clustered only on a cluster.json that says so. */
+  topology?: 'mesh' | 'clustered';
 }
 
 export interface RunResult {
@@ -70,7 +83,12 @@ export interface RunResult {
 }
 
 export class Instance {
-  child: ChildProcess | undefined;
+  child: HostProcess | undefined;
+  /** How many times the scenario killed it (killInstance). */
+  kills = 0;
+  /** Exits nobody asked for (not stop, not killInstance). */
+  crashes = 0;
+  private expectExit = false;
   readonly lines: string[] = [];
   readonly stderr: string[] = [];
   readonly controls: { tag: string; data: any }[] = [];
@@ -86,7 +104,18 @@ export class Instance {
     return this.spec.name;
   }
   send(c: Command): void {
-    this.child?.stdin?.write(`${JSON.stringify(c)}\n`);
+    if (this.child && this.exitCode === undefined) this.child.stdin.write(`${JSON.stringify(c)}\n`);
+  }
+  /** The next exit is expected (stop or a scheduled kill): not a crash. */
+  expectingExit(): void {
+    this.expectExit = true;
+  }
+  /** Called once per exit: whether it was a crash. */
+  exited(code: number): boolean {
+    const crash = !this.expectExit && code !== 0;
+    if (crash) this.crashes++;
+    this.expectExit = false;
+    return crash;
   }
   got(tag: string): any[] {
     return this.controls.filter((c) => c.tag === tag).map((c) => c.data);
@@ -95,15 +124,51 @@ export class Instance {
 
 export class Run {
   readonly id = randomBytes(3).toString('hex');
+  name = 'run';
+  /** Set by openRun: stops the monitor and closes distributed.log. */
+  closeMonitor: (() => Promise<void>) | undefined;
   readonly instances: Instance[] = [];
   readonly distributed: string[] = [];
   cluster!: ClusterFile;
+  topology: 'mesh' | 'clustered' | undefined;
+  /** The cluster with its backend: where instances run and faults act. */
+  handle!: ClusterHandle;
   dir!: string;
   logDir!: string;
   monitorName!: string;
   readonly keys = { mesh: generateKey(), trace: generateKey(), spy: generateKey() };
-  private exits: Promise<void>[] = [];
+  private readonly exits = new Map<string, Promise<void>>();
   constructor(readonly nodes: number, readonly log: (line: string) => void) {}
+
+  /** The configuration an instance gets: its broker, every broker, credentials, the run's keys and routing keys, then spec.config over it. */
+  configFor(spec: InstanceSpec): InstanceConfig {
+    const nodes = this.cluster.nodes;
+    const host = nodes[spec.broker]?.host ?? `127.0.0.${11 + spec.broker}`;
+    return {
+      name: spec.name,
+      host,
+      tls: clientTlsFiles(this.cluster, host),
+      hosts: nodes.slice(0, this.nodes).map((n) => n.host),
+      user: this.cluster.credentials.user,
+      password: this.cluster.credentials.password,
+      meshKey: this.keys.mesh,
+      traceKey: this.keys.trace,
+      spyKey: this.keys.spy,
+      tx: `mesh.${this.id}`,
+      rx: `mesh.${this.id}`,
+      spyFile: join(this.logDir, `${spec.name}.spy.log`),
+      evidenceFile: join(this.logDir, `${spec.name}.jsonl`),
+      ...spec.config,
+    };
+  }
+
+  /** Adds an instance (not started yet). */
+  add(spec: InstanceSpec): Instance {
+    if (this.instances.some((i) => i.name === spec.name)) throw new Error(`an instance ${spec.name} is already in run ${this.id}`);
+    const inst = new Instance(spec, this.configFor(spec));
+    this.instances.push(inst);
+    return inst;
+  }
 
   get(name: string): Instance {
     const i = this.instances.find((x) => x.name === name);
@@ -111,26 +176,40 @@ export class Run {
     return i;
   }
 
-  /** Spawns an instance and resolves once it printed READY. */
+  /** Spawns an instance on its broker's host (Backend.exec) and resolves once it printed READY. */
   async start(name: string, timeoutMs = 30_000): Promise<void> {
     const inst = this.get(name);
-    const file = compiledModule(`ops/instances/${inst.spec.program}`);
-    inst.log = createWriteStream(join(this.logDir, `${name}.log`));
-    const child = spawn(process.execPath, ['--enable-source-maps', file], {
-      env: { ...process.env, MIROS_INSTANCE: JSON.stringify(inst.config) },
-      stdio: ['pipe', 'pipe', 'pipe'],
+    const h = this.handle;
+    const node = h.file.nodes[inst.spec.broker] ?? h.file.nodes[0];
+    const program = isAbsolute(inst.spec.program) ? { file: inst.spec.program } : { module: `dist/ops/instances/${inst.spec.program}.js` };
+    if (!existsSync(compiledModule(`ops/instances/${inst.spec.program}`)) && !isAbsolute(inst.spec.program)) {
+      throw new Error(`no compiled instance program ${inst.spec.program} (dist/ops/instances/${inst.spec.program}.js): npm run build`);
+    }
+    inst.log ??= createWriteStream(join(this.logDir, `${name}.log`));
+    inst.ready = false;
+    inst.exitCode = undefined;
+    const child = await h.backend.exec(h.options, node, program, {
+      env: { MIROS_INSTANCE: JSON.stringify(inst.config), ...(this.topology ? { MIROS_TOPOLOGY: this.topology } : {}) },
+      name,
+      mounts: [this.logDir, h.dir],
     });
     inst.child = child;
-    this.log(`started ${name} (pid ${child.pid}) on ${inst.config.host}`);
+    this.log(`started ${name} (pid ${child.pid}) on ${inst.config.host}${h.backend.kind === 'local' ? '' : ` (${h.backend.kind})`}`);
     let readyOrExited!: () => void;
     const started = new Promise<void>((r) => (readyOrExited = r));
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       inst.log!.write(`${line}\n`);
       if (line.startsWith(CONTROL)) {
         const sp = line.indexOf(' ');
         const tag = line.slice(CONTROL.length, sp < 0 ? undefined : sp);
-        const data = sp < 0 ? {} : JSON.parse(line.slice(sp + 1));
+        let data: any = {};
+        try {
+          data = sp < 0 ? {} : JSON.parse(line.slice(sp + 1));
+        } catch {
+          return; // a line cut by a kill
+        }
         inst.controls.push({ tag, data });
+        this.onControl?.(inst, tag, data);
         if (tag === 'READY') {
           inst.ready = true;
           readyOrExited();
@@ -138,37 +217,56 @@ export class Run {
         if (tag === 'STATS') inst.stats = data;
       } else inst.lines.push(line);
     });
-    createInterface({ input: child.stderr! }).on('line', (line) => {
+    createInterface({ input: child.stderr }).on('line', (line) => {
       inst.log!.write(`[stderr] ${line}\n`);
       inst.stderr.push(line);
     });
-    this.exits.push(
-      new Promise((res) =>
-        child.on('exit', (code, signal) => {
-          inst.exitCode = code ?? (signal ? -1 : null);
-          inst.log!.end();
-          readyOrExited();
-          res();
-        }),
-      ),
+    this.exits.set(
+      name,
+      child.exited.then((code) => {
+        inst.exitCode = code;
+        if (inst.exited(code)) this.log(`${name} exited by itself (${code}): ${inst.stderr.slice(-2).join(' | ')}`);
+        readyOrExited();
+      }),
     );
     await within(started, timeoutMs);
     if (!inst.ready) throw new Error(`${name} exited (${inst.exitCode}) before READY: ${inst.stderr.slice(-5).join(' | ')}`);
+  }
+
+  /** Called for every control line of every instance (chaos accounting). */
+  onControl: ((inst: Instance, tag: string, data: any) => void) | undefined;
+
+  /** killInstance: SIGKILL to the instance's program; resolves once it has exited. Undo: restartInstance. */
+  async killInstance(name: string): Promise<void> {
+    const inst = this.get(name);
+    if (!inst.child || inst.exitCode !== undefined) throw new Error(`killInstance: ${name} is not running`);
+    inst.expectingExit();
+    inst.kills++;
+    inst.child.kill('SIGKILL');
+    await this.exits.get(name);
+  }
+
+  /** restartInstance: starts it again under the same name, on the same host, with the same config. */
+  async restartInstance(name: string, timeoutMs = 30_000): Promise<void> {
+    const inst = this.get(name);
+    if (inst.child && inst.exitCode === undefined) await this.killInstance(name);
+    await this.start(name, timeoutMs);
   }
 
   send(c: Command, names = this.instances.filter((i) => i.child).map((i) => i.name)): void {
     for (const n of names) this.get(n).send(c);
   }
 
-  /** Asks every running instance to stop; SIGTERM (by pid) whatever has not exited after 10 s. */
+  /** Asks every running instance to stop; SIGTERM whatever has not exited after 10 s. */
   async stopAll(): Promise<void> {
     this.send({ cmd: 'stop' });
-    const all = Promise.all(this.exits);
+    const all = Promise.all(this.exits.values());
     const late = setTimeout(() => {
-      for (const i of this.instances) if (i.child && i.exitCode === undefined && i.child.pid) process.kill(i.child.pid, 'SIGTERM');
+      for (const i of this.instances) if (i.child && i.exitCode === undefined) i.child.kill('SIGTERM');
     }, 10_000);
     await all;
     clearTimeout(late);
+    for (const i of this.instances) i.log?.end();
   }
 
   /** Lines of distributed.log (monitor's own lines left out). */
@@ -203,37 +301,26 @@ function idle(chart: NetworkedActiveObject): ReturnStatus {
   return chart.super(chart.top);
 }
 
-export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunResult> {
-  const t0 = Date.now();
-  const log = opts.log ?? ((l: string) => process.stdout.write(`[${sc.name}] ${l}\n`));
+/**
+ * Opens a run: the cluster (brought up if needed), its log dir logs/<name>-<time>-<id>/ and
+ * the monitor chart whose snoop lines become distributed.log. Instances are added with
+ * run.add(spec) and started with run.start(name); closeRun and finishRun end it.
+ */
+export async function openRun(name: string, opts: RunOptions): Promise<Run> {
+  const log = opts.log ?? ((l: string) => process.stdout.write(`[${name}] ${l}\n`));
   const run = new Run(opts.nodes, log);
+  run.name = name;
   run.dir = clusterDir(opts);
-  const brokers = sc.brokers?.(opts.nodes) ?? opts.nodes;
   run.cluster = await ensureCluster(run.dir, opts.nodes, opts.backend ?? 'local', log, opts.tls);
-  if (run.cluster.nodes.length < brokers) log(`the scenario grows the cluster to ${brokers} nodes itself`);
-  run.logDir = join(opts.logsRoot ?? join(process.cwd(), 'logs'), `${sc.name}-${stamp()}-${run.id}`);
+  run.handle = await openCluster({ dir: run.dir, log: (l) => log(`cluster: ${l}`) });
+  if (opts.topology && opts.topology !== run.cluster.topology) {
+    throw new UnsupportedError(`--topology ${opts.topology} on a ${run.cluster.topology} cluster in ${run.dir}`, `bring the cluster up with --topology ${opts.topology}, or leave --topology out`);
+  }
+  run.topology = opts.topology;
+  run.logDir = join(opts.logsRoot ?? join(process.cwd(), 'logs'), `${name}-${stamp()}-${run.id}`);
   mkdirSync(run.logDir, { recursive: true });
-  log(`run ${run.id}: ${opts.nodes} nodes${run.cluster.tls ? `, TLS ${run.cluster.tls.mode}${run.cluster.tls.mutual ? ' (mutual)' : ''}` : ''}, logs in ${run.logDir}`);
-
-  const { nodes } = run.cluster;
-  const hostOf = (spec: InstanceSpec) => nodes[spec.broker]?.host ?? `127.0.0.${11 + spec.broker}`;
-  const base = (spec: InstanceSpec): InstanceConfig => ({
-    name: spec.name,
-    host: hostOf(spec),
-    tls: clientTlsFiles(run.cluster, hostOf(spec)),
-    hosts: nodes.slice(0, opts.nodes).map((n) => n.host),
-    user: run.cluster.credentials.user,
-    password: run.cluster.credentials.password,
-    meshKey: run.keys.mesh,
-    traceKey: run.keys.trace,
-    spyKey: run.keys.spy,
-    tx: `mesh.${run.id}`,
-    rx: `mesh.${run.id}`,
-    spyFile: join(run.logDir, `${spec.name}.spy.log`),
-    evidenceFile: join(run.logDir, `${spec.name}.jsonl`),
-    ...spec.config,
-  });
-  for (const spec of sc.instances({ nodes: opts.nodes, run: run.id, cluster: run.cluster })) run.instances.push(new Instance(spec, base(spec)));
+  const tlsNote = run.cluster.tls ? `, TLS ${run.cluster.tls.mode}${run.cluster.tls.mutual ? ' (mutual)' : ''}` : '';
+  log(`run ${run.id}: ${opts.nodes} nodes (${run.handle.backend.kind})${tlsNote}, logs in ${run.logDir}`);
 
   // the monitor: a networked chart on broker 0 that is never driven (its own routing key);
   // what it prints is distributed.log
@@ -242,7 +329,7 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   run.monitorName = `monitor-${run.id}`;
   const routing = `monitor.${run.id}`;
   const monitor = new NetworkedActiveObject(run.monitorName, {
-    ...netOptions(base({ name: run.monitorName, program: 'monitor', broker: 0, config: { tx: routing, rx: routing, evidenceFile: undefined } })),
+    ...netOptions(run.configFor({ name: run.monitorName, program: 'monitor', broker: 0, config: { tx: routing, rx: routing, evidenceFile: undefined } })),
     onSnoopRecord: (record) => records.write(record),
     output: (line) => {
       run.distributed.push(line);
@@ -252,11 +339,55 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
   });
   monitor.enableSnoopSpyNoColor();
   monitor.enableSnoopTraceNoColor();
+  run.closeMonitor = async () => {
+    await monitor.stop();
+    await new Promise((r) => dlog.end(r));
+    await records.close();
+  };
+  await monitor.startAt(idle);
+  return run;
+}
+
+/** Stops every instance (asked, then SIGTERM) and the monitor. */
+export async function closeRun(run: Run): Promise<void> {
+  await run.stopAll();
+  await sleep(300);
+  await run.closeMonitor?.();
+  run.closeMonitor = undefined;
+}
+
+/** After closeRun: the exit checks, the summary table and summary.json. */
+export function finishRun(
+  run: Run,
+  checks: CheckResult[],
+  o: { seconds: number; timedOut?: boolean; report?: string; metrics?: Record<string, unknown> },
+): RunResult {
+  for (const i of run.instances) {
+    if (i.child && i.exitCode !== 0 && i.exitCode !== undefined) checks.push({ name: `${i.name} exited cleanly`, pass: false, reasons: [`exit ${i.exitCode}`, ...i.stderr.slice(-3)] });
+  }
+  const evidence = writeRunEvidence(run.logDir); // log check + run.html
+  checks.push(evidence.asCheck);
+  const pass = checks.every((c) => c.pass);
+  const summary = [o.report, formatSummary(run.name, run, checks, pass, o.seconds)].filter(Boolean).join('\n');
+  writeFileSync(join(run.logDir, 'summary.json'), `${JSON.stringify(summaryJson(run.name, run, run.handle.backend.kind, checks, pass, o.seconds, o.metrics), null, 2)}\n`);
+  for (const line of summary.split('\n')) run.log(line);
+  run.log(`diagram: ${evidence.html}`);
+  return { name: run.name, pass, checks, logDir: run.logDir, summary, seconds: o.seconds, timedOut: o.timedOut ?? false };
+}
+
+/** Runs a scenario definition: open, start its instances, go, wait for done, close, check, finish. */
+export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunResult> {
+  const t0 = Date.now();
+  const run = await openRun(sc.name, opts);
+  const log = run.log;
+  const brokers = sc.brokers?.(opts.nodes) ?? opts.nodes;
+  if (run.cluster.nodes.length < brokers) log(`the scenario grows the cluster to ${brokers} nodes itself`);
+  for (const spec of sc.instances({ nodes: opts.nodes, run: run.id, cluster: run.cluster })) run.add(spec);
 
   let timedOut = false;
+  let unsupported: UnsupportedError | undefined;
   const checks: CheckResult[] = [];
   try {
-    await monitor.startAt(idle);
     await Promise.all(run.instances.filter((i) => !i.spec.late).map((i) => run.start(i.name)));
     log(`all ${run.instances.filter((i) => i.ready).length} instances READY: GO`);
     const timeoutMs = opts.timeoutMs ?? sc.timeoutMs ?? 60_000;
@@ -276,34 +407,25 @@ export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunRe
     if (timedOut) log(`timed out after ${timeoutMs} ms`);
     await sleep(500); // the last snoop lines on their way to the monitor
   } catch (err) {
+    if (err instanceof UnsupportedError) unsupported = err;
     checks.push({ name: 'scenario ran', pass: false, reasons: [(err as Error).message] });
   } finally {
-    await run.stopAll();
-    await sleep(300);
-    await monitor.stop();
-    await new Promise((r) => dlog.end(r));
-    await records.close();
+    await closeRun(run);
   }
+  if (unsupported) throw unsupported; // asked for what this backend cannot do: exit 2, no summary
   if (timedOut) checks.push({ name: 'outcome within the timeout', pass: false, reasons: ['timed out'] });
-  if (checks.length === 0) {
+  const own = <T>(what: string, f: () => T): T | undefined => {
     try {
-      checks.push(...sc.checks(run));
+      return f();
     } catch (err) {
-      checks.push({ name: 'checks ran', pass: false, reasons: [(err as Error).stack ?? String(err)] });
+      checks.push({ name: `scenario ${what}`, pass: false, reasons: [(err as Error).stack ?? String(err)] });
+      return undefined;
     }
-  }
-  for (const i of run.instances) {
-    if (i.child && i.exitCode !== 0) checks.push({ name: `${i.name} exited cleanly`, pass: false, reasons: [`exit ${i.exitCode}`, ...i.stderr.slice(-3)] });
-  }
-  const evidence = writeRunEvidence(run.logDir); // log check + run.html
-  checks.push(evidence.asCheck);
-  const pass = checks.every((c) => c.pass);
-  const seconds = (Date.now() - t0) / 1000;
-  const summary = formatSummary(sc.name, run, checks, pass, seconds);
-  writeFileSync(join(run.logDir, 'summary.json'), `${JSON.stringify(summaryJson(sc.name, run, opts.backend ?? 'local', checks, pass, seconds), null, 2)}\n`);
-  for (const line of summary.split('\n')) log(line);
-  log(`diagram: ${evidence.html}`);
-  return { name: sc.name, pass, checks, logDir: run.logDir, summary, seconds, timedOut };
+  };
+  if (checks.length === 0) checks.push(...(own('checks ran', () => sc.checks(run)) ?? []));
+  const report = sc.report ? own('report', () => sc.report!(run)) : undefined;
+  const metrics = sc.metrics ? own('metrics', () => sc.metrics!(run)) : undefined;
+  return finishRun(run, checks, { seconds: (Date.now() - t0) / 1000, timedOut, report, metrics });
 }
 
 /** The contents of a file in the run's log dir ('' if absent). */

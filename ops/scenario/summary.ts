@@ -49,6 +49,8 @@ export interface ScenarioSummary {
   nodes: number;
   checks: CheckResult[];
   metrics: {
+    /** A scenario's own figures (chaos: sent, lost, resume p50/p99, …). */
+    [scenarioMetric: string]: unknown;
     distributedLines: number;
     instances: Array<{
       name: string;
@@ -62,7 +64,7 @@ export interface ScenarioSummary {
   };
 }
 
-export function summaryJson(name: string, run: Run, backend: string, checks: CheckResult[], pass: boolean, seconds: number): ScenarioSummary {
+export function summaryJson(name: string, run: Run, backend: string, checks: CheckResult[], pass: boolean, seconds: number, extra: Record<string, unknown> = {}): ScenarioSummary {
   return {
     name,
     pass,
@@ -72,6 +74,7 @@ export function summaryJson(name: string, run: Run, backend: string, checks: Che
     nodes: run.nodes,
     checks,
     metrics: {
+      ...extra,
       distributedLines: run.distributed.length,
       instances: run.instances.map((i) => {
         const s = i.stats;

@@ -3,9 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ActiveObject, Event, ReturnStatus, signals, uuid5, NAMESPACE_DNS, stripped } from '../../runtime/hsm/index.ts';
-import { sleep } from '../../ops/util/wait.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -33,8 +32,15 @@ function make(name?: string): Counter {
   return ao;
 }
 
+// Every timing here runs on vitest's fake timers (setInterval, setTimeout and setImmediate
+// faked): exact counts at exact virtual times, no sleeping, no flakiness on a busy machine.
+// An immediate scheduled during a tick runs on the next one, hence the +1 ms in places.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate'] });
+});
 afterEach(async () => {
   await Promise.all(live.splice(0).map((ao) => ao.stop()));
+  vi.useRealTimers();
 });
 
 describe('ActiveObject: queue draining', () => {
@@ -45,9 +51,9 @@ describe('ActiveObject: queue draining', () => {
     ao.postFifo(new Event('ONE'));
     ao.postFifo(new Event('TWO'));
     expect(ao.seen).toEqual([]); // nothing ran synchronously
-    await new Promise((r) => setImmediate(r));
+    vi.runOnlyPendingTimers(); // the one immediate scheduled so far: one step
     expect(ao.seen).toEqual(['ONE']);
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(1);
     expect(ao.seen).toEqual(['ONE', 'TWO']);
   });
 
@@ -73,10 +79,13 @@ describe('ActiveObject: periodic events', () => {
     ao.startAt(counting);
     const id = ao.postFifo(new Event('TICK'), { period: 0.02, times: 3 });
     expect(typeof id).toBe('string');
-    await sleep(250);
+    // posted at 20, 40, 60 ms; each handled 1 ms later (its immediate runs on the next tick)
+    await vi.advanceTimersByTimeAsync(59);
+    expect(ao.counts.TICK).toBe(2);
+    await vi.advanceTimersByTimeAsync(2);
     expect(ao.counts.TICK).toBe(3);
     expect(ao.postedEvents()).toEqual([]);
-    await sleep(100);
+    await vi.advanceTimersByTimeAsync(1000);
     expect(ao.counts.TICK).toBe(3);
   });
 
@@ -84,9 +93,9 @@ describe('ActiveObject: periodic events', () => {
     const ao = make('deferred');
     ao.startAt(counting);
     ao.postFifo(new Event('SLOW'), { period: 0.3, times: 1 });
-    await sleep(60);
+    await vi.advanceTimersByTimeAsync(299);
     expect(ao.counts.SLOW).toBeUndefined();
-    await sleep(400);
+    await vi.advanceTimersByTimeAsync(2);
     expect(ao.counts.SLOW).toBe(1);
   });
 
@@ -94,8 +103,10 @@ describe('ActiveObject: periodic events', () => {
     const ao = make('eager');
     ao.startAt(counting);
     ao.postLifo(new Event('NOW'), { period: 5, times: 2, deferred: false });
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(1);
     expect(ao.counts.NOW).toBe(1);
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(ao.counts.NOW).toBe(2);
   });
 
   it('cancelEvent stops a forever-periodic event; cancelEvents stops by signal', async () => {
@@ -104,16 +115,13 @@ describe('ActiveObject: periodic events', () => {
     const id = ao.postFifo(new Event('BEAT'), { period: 0.02 }) as string;
     ao.postFifo(new Event('DRUM'), { period: 0.02 });
     ao.postFifo(new Event('DRUM'), { period: 0.03 });
-    await sleep(110);
+    await vi.advanceTimersByTimeAsync(110);
+    expect(ao.counts).toEqual({ BEAT: 5, DRUM: 5 + 3 });
     expect(ao.cancelEvent(id)).toBe(true);
     expect(ao.cancelEvent(id)).toBe(false);
     expect(ao.cancelEvents('DRUM')).toBe(2);
-    await sleep(30); // let already-queued ones drain
-    const after = { ...ao.counts };
-    expect(after.BEAT).toBeGreaterThanOrEqual(2);
-    expect(after.DRUM).toBeGreaterThanOrEqual(2);
-    await sleep(120);
-    expect(ao.counts).toEqual(after);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(ao.counts).toEqual({ BEAT: 5, DRUM: 8 });
   });
 });
 
@@ -127,7 +135,7 @@ describe('ActiveObject: publish and subscribe', () => {
     expect(listener.spy()?.slice(0, 2)).toEqual(['SUBSCRIBING TO:(NEWS, TYPE:fifo)', 'START']);
     talker.clearSpy();
     talker.postFifo(new Event('SHOUT'));
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(30);
     expect(listener.counts.NEWS).toBe(1);
     expect(talker.counts.NEWS).toBeUndefined(); // not subscribed
     expect(talker.spy()).toContain('PUBLISH:(NEWS, PRIORITY:1000)');
@@ -143,7 +151,7 @@ describe('ActiveObject: publish and subscribe', () => {
     ao.publish(new Event('LOW'), 2000);
     ao.publish(new Event('HIGH'), 1);
     ao.publish(new Event('FRONT'));
-    await sleep(40);
+    await vi.advanceTimersByTimeAsync(40);
     expect(ao.seen).toEqual(['FRONT', 'ALREADY', 'HIGH', 'LOW']);
   });
 
@@ -155,7 +163,7 @@ describe('ActiveObject: publish and subscribe', () => {
     b.startAt(counting);
     await a.stop();
     b.publish(new Event('GONE'));
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     expect(a.counts.GONE).toBeUndefined();
   });
 });
@@ -171,7 +179,7 @@ describe('ActiveObject: errors in states', () => {
     ao.startAt(counting);
     ao.postFifo(new Event('BOOM'));
     ao.postFifo(new Event('AFTER'));
-    await sleep(30);
+    await vi.advanceTimersByTimeAsync(30);
     expect(reports).toHaveLength(1);
     expect(reports[0]!.chart).toBe('fragile');
     expect(reports[0]!.signal).toBe('BOOM');
@@ -179,13 +187,13 @@ describe('ActiveObject: errors in states', () => {
     expect(ao.counts.AFTER).toBe(1);
     expect(ao.currentState()).toBe('counting');
     ao.postFifo(new Event('LATER'));
-    await sleep(20);
+    await vi.advanceTimersByTimeAsync(20);
     expect(ao.counts.LATER).toBe(1);
   });
 });
 
 describe('ActiveObject: stop', () => {
-  it('lets the process exit after stop() although a forever-periodic event was running', () => {
+  it('lets the process exit after stop() although a forever-periodic event was running', { timeout: 30_000 }, () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'hsm-stop-'));
     const script = path.join(dir, 'stop.ts');
     const engine = pathToFileURL(path.join(repoRoot, 'runtime/hsm/index.ts')).href;

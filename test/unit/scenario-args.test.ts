@@ -45,7 +45,10 @@ describe('scenario main()', () => {
     ['a flag the scenario does not use', 'trace', ['--laps', '3'], /unknown option '--laps'/],
     ['too few nodes', 'mesh-ring', ['--nodes', '1'], /--nodes.*'1' is invalid.*>= 2/],
     ['a node count that is not a number', 'spy', ['--nodes', 'three'], /--nodes.*'three' is invalid/],
-    ['an unsupported backend', 'mesh-ring', ['--backend', 'netns'], /Allowed choices are local, docker/],
+    ['an unknown backend', 'mesh-ring', ['--backend', 'vm'], /Allowed choices are local, netns, docker/],
+    ['an unknown fault kind', 'chaos', ['--faults', 'partition,flood'], /unknown fault kind\(s\) flood: the kinds are partition, isolate/],
+    ['a chaos option elsewhere', 'mesh-ring', ['--seed', '3'], /unknown option '--seed'/],
+    ['an unknown topology', 'spy', ['--topology', 'star'], /Allowed choices are mesh, clustered/],
     ['a bad timeout', 'scribble', ['--timeout', '-5'], /--timeout.*is invalid/],
     ['a stray argument (zx puts the script path here)', 'mesh-ring', ['scenarios/mesh-ring.mjs', '--nodes', '3'], /too many arguments/],
   ])('%s: one line on stderr, status 2', async (_, name, argv, message) => {
@@ -54,6 +57,14 @@ describe('scenario main()', () => {
     expect(err).toMatch(message);
     expect(err).toMatch(new RegExp(`^scenario ${name}: .*--help`));
     expect(out).toBe('');
+  });
+
+  it('chaos --help lists its knobs; latency without a proxy is refused with the reason, status 2', async () => {
+    expect(await main('chaos', ['--help'])).toBe(0);
+    expect(out).toMatch(/--seed <n>[\s\S]*--cycles <n>[\s\S]*--faults <kinds>[\s\S]*--instances <n>[\s\S]*--resume-p99 <seconds>/);
+    err = '';
+    expect(await main('chaos', ['--faults', 'latency', '--dir', '/nonexistent/mirosnet-test'])).toBe(2);
+    expect(err).toMatch(/latency needs the TCP proxy .*--toxics/);
   });
 
   it('an unknown scenario: one line naming every scenario, status 2', async () => {

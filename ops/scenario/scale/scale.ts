@@ -6,7 +6,7 @@
 // exchange's publish_in; summary.json puts the two side by side with the formulas.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterFilePath, readClusterFile, status, up, type ClusterFile } from '../../cluster/index.ts';
+import { clusterFilePath, openCluster, readClusterFile, status, up, type ClusterFile } from '../../cluster/index.ts';
 import { Instance, Run, clusterDir } from '../runner.ts';
 import type { CheckResult } from '../summary.ts';
 import { check } from '../summary.ts';
@@ -85,6 +85,8 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
   const run = new Run(n, (l) => log(`${topology}: ${l}`));
   run.cluster = cluster;
   run.dir = dir;
+  run.handle = await openCluster({ dir, log: (l) => log(`cluster: ${l}`) }); // where run.start runs the instances (Backend.exec)
+  run.topology = topology; // MIROS_TOPOLOGY for each instance, on every backend
   run.logDir = join(logDir, topology);
   mkdirSync(run.logDir, { recursive: true });
   const durationMs = o.durationS * 1000;

@@ -1,0 +1,185 @@
+// The chaos scenario's accounting: what each instance said it sent, had confirmed and
+// received (its @@SENT / @@CONF / @@RCV lines, timed by the runner's clock), checked
+// against the mesh's promise. Pure: no processes, unit tested on its own. Kept minimal and
+// self-contained so it can later read the per-instance evidence files instead.
+
+export interface EventId {
+  /** Sender instance. */
+  f: string;
+  /** Sender incarnation (its process start time): a restarted sender starts a new sequence. */
+  i: number;
+  s: number;
+}
+
+/** Paths a fault disturbed: events from instances on `from` hosts to receivers on `to` hosts. */
+export interface HealedPath {
+  cycle: number;
+  kind: string;
+  /** When the heal completed (link restored, broker ready, instance READY), ms. */
+  healedAt: number;
+  pairs: Array<{ from: string[]; to: string[] }>;
+}
+
+const key = (e: EventId) => `${e.f}\u0000${e.i}\u0000${e.s}`;
+
+export class ChaosLedger {
+  private readonly sent = new Map<string, EventId & { at: number }>();
+  private readonly confirmed = new Set<string>();
+  private readonly received = new Map<string, Map<string, number>>(); // receiver → event key → count
+  private readonly firstAt = new Map<string, Map<string, number>>(); // receiver → event key → first arrival
+  private readonly lastSeq = new Map<string, number>(); // receiver + sender incarnation → highest seq so far
+  private readonly reorders = new Map<string, number>();
+  private readonly kills = new Map<string, number>(); // instance → times killed
+  private readonly killedIncarnations = new Set<string>(); // sender + incarnation
+  private confirmations = false;
+
+  constructor(
+    /** Instance → the host (node name) it runs on. */
+    private readonly hostOf: Record<string, string>,
+  ) {}
+
+  onSent(f: string, i: number, s: number, at: number): void {
+    this.sent.set(key({ f, i, s }), { f, i, s, at });
+  }
+
+  onConfirmed(f: string, i: number, s: number): void {
+    this.confirmations = true;
+    this.confirmed.add(key({ f, i, s }));
+  }
+
+  onReceived(by: string, e: EventId, at: number): void {
+    const k = key(e);
+    const counts = this.received.get(by) ?? new Map<string, number>();
+    this.received.set(by, counts);
+    const n = (counts.get(k) ?? 0) + 1;
+    counts.set(k, n);
+    if (n > 1) return; // a duplicate: not an order question
+    const firsts = this.firstAt.get(by) ?? new Map<string, number>();
+    this.firstAt.set(by, firsts);
+    firsts.set(k, at);
+    const stream = `${by}\u0000${e.f}\u0000${e.i}`;
+    const last = this.lastSeq.get(stream) ?? 0;
+    if (e.s < last) this.reorders.set(by, (this.reorders.get(by) ?? 0) + 1);
+    else this.lastSeq.set(stream, e.s);
+  }
+
+  /** `incarnation`: the one that was killed (from its SENT lines), if it sent anything. */
+  onKilled(instance: string, incarnation: number | undefined): void {
+    this.kills.set(instance, (this.kills.get(instance) ?? 0) + 1);
+    if (incarnation !== undefined) this.killedIncarnations.add(`${instance}\u0000${incarnation}`);
+  }
+
+  /** The figures and per-receiver problems after the drain. */
+  result(): ChaosResult {
+    const instances = Object.keys(this.hostOf);
+    const events = [...this.sent.values()];
+    let lost = 0;
+    let lostAtKilled = 0;
+    let neverPublished = 0;
+    let delivered = 0;
+    let duplicated = 0;
+    let duplicatedAtKilled = 0;
+    let expected = 0;
+    const lostBy: Record<string, number> = {};
+    const examples: string[] = [];
+    for (const e of events) {
+      const k = key(e);
+      const receivers = instances.filter((r) => r !== e.f);
+      const got = receivers.filter((r) => this.received.get(r)?.has(k));
+      if (this.confirmations && !this.confirmed.has(k)) {
+        neverPublished++; // not confirmed: not promised
+        continue;
+      }
+      // Without confirmations, a killed sender's event that did not reach a receiver may have
+      // died in its outbox unconfirmed (the sender cannot tell us any more): counted apart.
+      const senderKilled = !this.confirmations && this.killedIncarnations.has(`${e.f}\u0000${e.i}`);
+      for (const r of receivers) {
+        if (got.includes(r)) {
+          expected++;
+          continue;
+        }
+        if (senderKilled) {
+          neverPublished++;
+          continue;
+        }
+        expected++;
+        lostBy[r] = (lostBy[r] ?? 0) + 1;
+        if (this.kills.has(r)) lostAtKilled++;
+        else lost++;
+        if (examples.length < 5) examples.push(`${e.f}#${e.s} (incarnation ${e.i}) never reached ${r}`);
+      }
+    }
+    for (const [r, counts] of this.received) {
+      for (const n of counts.values()) {
+        delivered++;
+        if (n > 1) {
+          if (this.kills.has(r)) duplicatedAtKilled += n - 1;
+          else duplicated += n - 1;
+        }
+      }
+    }
+    const reordered = [...this.reorders.values()].reduce((a, b) => a + b, 0);
+    return {
+      sent: events.length,
+      confirmed: this.confirmations ? this.confirmed.size : null,
+      expected,
+      delivered,
+      lost,
+      lostAtKilled,
+      neverPublished,
+      duplicated,
+      duplicatedAtKilled,
+      reordered,
+      lostBy,
+      examples,
+    };
+  }
+
+  /**
+   * Resume time of a healed path: from the heal to the first delivery across every pair of an
+   * event sent after the heal; undefined when some pair never resumed.
+   */
+  resumeMs(p: HealedPath): number | undefined {
+    let worst = 0;
+    for (const pair of p.pairs) {
+      let first = Infinity;
+      for (const [r, firsts] of this.firstAt) {
+        if (!pair.to.includes(this.hostOf[r])) continue;
+        for (const [k, at] of firsts) {
+          const e = this.sent.get(k);
+          if (!e || e.at < p.healedAt || !pair.from.includes(this.hostOf[e.f]) || e.f === r) continue;
+          if (at < first) first = at;
+        }
+      }
+      if (first === Infinity) return undefined;
+      worst = Math.max(worst, first - p.healedAt);
+    }
+    return worst;
+  }
+}
+
+export interface ChaosResult {
+  sent: number;
+  /** null: the runtime gives no per-event confirmation (today's transmit returns nothing). */
+  confirmed: number | null;
+  /** (event, receiver) pairs that should arrive. */
+  expected: number;
+  delivered: number;
+  /** Expected arrivals missing at receivers that were never killed. */
+  lost: number;
+  /** Expected arrivals missing at receivers that were killed and restarted. */
+  lostAtKilled: number;
+  /** Unconfirmed (event, receiver) pairs: not confirmed, or of a killed sender without confirmations (it may have died in the outbox). */
+  neverPublished: number;
+  duplicated: number;
+  duplicatedAtKilled: number;
+  reordered: number;
+  lostBy: Record<string, number>;
+  examples: string[];
+}
+
+export function percentile(values: number[], p: number): number | undefined {
+  if (!values.length) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}

@@ -1,0 +1,293 @@
+// chaos: every instance transmits CHAOS events continuously (unique ids) while a seeded
+// schedule of fault cycles runs: each fault injected, held 1–5 s, healed. After the last
+// heal the senders go quiet, the mesh drains, and the ledger checks what arrived where.
+// faults.jsonl in the run dir: one line per cycle (what, when, resume time, expected losses).
+import { appendFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { UnsupportedError } from '../../cluster/errors.ts';
+import * as faults from '../../faults/index.ts';
+import { formatColumns } from '../../util/columns.ts';
+import { sleep, until } from '../../util/wait.ts';
+import { ChaosLedger, type ChaosResult, type HealedPath, percentile } from '../chaos-ledger.ts';
+import { type ChaosKind, type PlannedFault, CHAOS_KINDS, chaosSchedule } from '../chaos-schedule.ts';
+import type { Run, Scenario } from '../runner.ts';
+import { check, type CheckResult } from '../summary.ts';
+
+export interface ChaosOptions {
+  seed?: number;
+  cycles?: number;
+  kinds?: readonly ChaosKind[];
+  /** Instances per host (default 1). */
+  instances?: number;
+  /** Interval between one instance's events, ms (default 50: 20 events/s each). */
+  intervalMs?: number;
+  /** The resume p99 must be at most this, ms (default 5000); 0: reported, not checked. */
+  resumeP99MaxMs?: number;
+}
+
+/** The kinds a chaos run uses by default: all but latency, which needs a cluster with --toxics. */
+export const DEFAULT_CHAOS_KINDS: readonly ChaosKind[] = CHAOS_KINDS.filter((k) => k !== 'latency');
+
+/** What today's runtime may lose or duplicate on purpose in each kind of fault, for faults.jsonl. */
+const EXPECTED: Record<ChaosKind, string> = {
+  partition: 'none: the cut path resumes from durable queues and the senders\' outboxes',
+  isolate: 'none: as partition, to and from every other host',
+  'kill-broker': 'none for persistent events in durable queues; unconfirmed publishes are resent by the outbox',
+  'pause-broker': 'none: a paused broker resumes with its queues',
+  'restart-broker': 'none: as kill-broker, with a clean stop',
+  'kill-instance':
+    "today's runtime: the killed receiver loses the events acked into its in-memory queue and, on restart, its queue is deleted (deleteStaleQueue); the killed sender's unconfirmed outbox dies with it (not promised). Duplicates at the restarted receiver are allowed and counted.",
+  latency: 'none: only slower',
+};
+
+interface CycleRecord extends PlannedFault {
+  injectedAt?: string;
+  healedAt?: string;
+  inject?: string;
+  heal?: string;
+  error?: string;
+  resumeMs?: number | null;
+  expectedLoss: string;
+  /** Instances that crashed (not scheduled) and were started again after this cycle. */
+  restartedAfterCrash?: string[];
+}
+
+export function chaos(opts: ChaosOptions = {}): Scenario {
+  const seed = opts.seed ?? 1;
+  const cycles = opts.cycles ?? 100;
+  const kinds = opts.kinds ?? DEFAULT_CHAOS_KINDS;
+  const perHost = opts.instances ?? 1;
+  const intervalMs = opts.intervalMs ?? 50;
+  const p99Max = opts.resumeP99MaxMs ?? 5000;
+  if (kinds.includes('latency')) {
+    throw new UnsupportedError('latency needs the TCP proxy of a cluster brought up with --toxics, which this testbed does not have yet', `leave latency out: --faults ${DEFAULT_CHAOS_KINDS.join(',')}`);
+  }
+  let ledger: ChaosLedger;
+  let finished = false;
+  const records: CycleRecord[] = [];
+  const healed: HealedPath[] = [];
+  let result: ChaosResult | undefined;
+  let resumes: number[] = [];
+  let notResumed: number[] = [];
+  let drainSeconds = 0;
+
+  const hostName = (run: Run, broker: number) => run.cluster.nodes[broker].name;
+
+  async function cycle(run: Run, f: PlannedFault, rec: CycleRecord): Promise<HealedPath['pairs']> {
+    const o = { dir: run.dir };
+    const hosts = run.cluster.nodes.slice(0, run.nodes).map((n) => n.name);
+    const [a, b] = f.target;
+    const others = (h: string) => hosts.filter((x) => x !== h);
+    const stamp = () => new Date().toISOString();
+    switch (f.kind) {
+      case 'partition':
+        rec.inject = (await faults.partition(a, b, o)).detail;
+        rec.injectedAt = stamp();
+        await sleep(f.holdMs);
+        rec.heal = (await faults.heal(a, b, o)).detail;
+        return [{ from: [a], to: [b] }, { from: [b], to: [a] }];
+      case 'isolate':
+        rec.inject = (await faults.isolate(a, o)).detail;
+        rec.injectedAt = stamp();
+        await sleep(f.holdMs);
+        rec.heal = (await faults.heal(a, undefined, o)).detail;
+        return [{ from: [a], to: others(a) }, { from: others(a), to: [a] }];
+      case 'kill-broker':
+      case 'restart-broker': {
+        const h = run.handle;
+        const node = h.node(a);
+        await h.backend.signal(h.options, node, f.kind === 'kill-broker' ? 'SIGKILL' : 'SIGTERM');
+        if (f.kind === 'restart-broker') await until(async () => !(await h.backend.brokerPid(h.options, node)), 60_000, 100);
+        rec.inject = `${f.kind === 'kill-broker' ? 'SIGKILL' : 'SIGTERM'} to ${a}'s broker`;
+        rec.injectedAt = stamp();
+        await sleep(f.holdMs);
+        rec.heal = (await faults.restartBroker(a, o)).detail;
+        return [{ from: hosts, to: [a] }];
+      }
+      case 'pause-broker':
+        rec.inject = (await faults.pauseBroker(a, o)).detail;
+        rec.injectedAt = stamp();
+        await sleep(f.holdMs);
+        rec.heal = (await faults.resumeBroker(a, o)).detail;
+        return [{ from: hosts, to: [a] }];
+      case 'kill-instance': {
+        const inst = run.get(a);
+        const last = inst.got('SENT').at(-1) as { i?: number } | undefined;
+        if (inst.exitCode === undefined) {
+          await run.killInstance(a);
+          ledger.onKilled(a, last?.i);
+          rec.inject = `SIGKILL instance ${a}`;
+        } else rec.inject = `instance ${a} was not running (it crashed: counted), so only the restart`;
+        rec.injectedAt = stamp();
+        await sleep(f.holdMs);
+        await run.restartInstance(a);
+        run.get(a).send({ cmd: 'go' });
+        rec.heal = `instance ${a} started again under the same name (READY)`;
+        const host = hostName(run, inst.spec.broker);
+        return [{ from: hosts, to: [host] }, { from: [host], to: others(host) }];
+      }
+      case 'latency':
+        throw new UnsupportedError('latency needs the TCP proxy of a cluster brought up with --toxics, which this testbed does not have yet', `leave latency out: --faults ${DEFAULT_CHAOS_KINDS.join(',')}`);
+    }
+  }
+
+  return {
+    name: 'chaos',
+    timeoutMs: cycles * 30_000 + 180_000,
+    instances: ({ nodes, run }) =>
+      Array.from({ length: nodes * perHost }, (_, k) => {
+        const broker = k % nodes;
+        const name = `chaos${broker + 1}${perHost > 1 ? String.fromCharCode(97 + Math.floor(k / nodes)) : ''}-${run}`;
+        return { name, program: 'chaos', broker, config: { tx: `chaos.${run}.${k}`, rx: `chaos.${run}.*`, params: { intervalMs } } };
+      }),
+
+    go: async (run) => {
+      const can = run.handle.backend.capabilities(run.handle.options);
+      for (const k of kinds) {
+        const need = k === 'partition' || k === 'isolate' ? can[k] : true;
+        if (need !== true) throw new UnsupportedError(`chaos: ${k} on the ${run.handle.backend.kind} backend: ${need.reason}`, `use --backend netns (root), or leave it out: --faults ${kinds.filter((x) => x !== 'partition' && x !== 'isolate').join(',')}`);
+      }
+      const hostOf = Object.fromEntries(run.instances.map((i) => [i.name, hostName(run, i.spec.broker)]));
+      ledger = new ChaosLedger(hostOf);
+      run.onControl = (inst, tag, d) => {
+        const now = Date.now();
+        if (tag === 'SENT') ledger.onSent(inst.name, d.i, d.s, now);
+        else if (tag === 'RCV') ledger.onReceived(inst.name, { f: d.f, i: d.i, s: d.s }, now);
+        else if (tag === 'CONF') ledger.onConfirmed(inst.name, d.i, d.s);
+      };
+      const hosts = run.cluster.nodes.slice(0, run.nodes).map((n) => n.name);
+      const plan = chaosSchedule({ seed, cycles, kinds, hosts, instances: run.instances.map((i) => i.name) });
+      const jsonl = join(run.logDir, 'faults.jsonl');
+      writeFileSync(jsonl, '');
+      run.log(`chaos: seed ${seed}, ${cycles} cycles of ${kinds.join(', ')}; ${run.instances.length} instances every ${intervalMs} ms`);
+      run.send({ cmd: 'go' });
+      await sleep(3000); // traffic flowing before the first fault
+      for (const f of plan) {
+        const rec: CycleRecord = { ...f, expectedLoss: EXPECTED[f.kind] };
+        records.push(rec);
+        try {
+          const pairs = await cycle(run, f, rec);
+          const at = Date.now();
+          rec.healedAt = new Date(at).toISOString();
+          healed.push({ cycle: f.cycle, kind: f.kind, healedAt: at, pairs });
+        } catch (err) {
+          if (err instanceof UnsupportedError) throw err;
+          rec.error = (err as Error).message;
+          run.log(`cycle ${f.cycle} ${f.kind} ${f.target.join(' ')}: ${rec.error}; healing everything`);
+          await faults.heal(undefined, undefined, { dir: run.dir }).catch(() => undefined);
+        }
+        // an instance that crashed (not a scheduled kill: counted) is started again, so traffic goes on
+        for (const i of run.instances.filter((x) => x.exitCode !== undefined)) {
+          try {
+            await run.restartInstance(i.name);
+            i.send({ cmd: 'go' });
+            (rec.restartedAfterCrash ??= []).push(i.name);
+            run.log(`${i.name} had crashed: started again`);
+          } catch (err) {
+            run.log(`${i.name} had crashed and did not start again: ${(err as Error).message}`);
+          }
+        }
+        appendFileSync(jsonl, `${JSON.stringify(rec)}\n`);
+        run.log(`cycle ${f.cycle}/${cycles}: ${f.kind} ${f.target.join(' ')} held ${(f.holdMs / 1000).toFixed(1)} s${rec.error ? ` FAILED: ${rec.error}` : ''}`);
+        await sleep(1000); // traffic across the healed path before the next fault
+      }
+      // drain: quiet, then wait until nothing new arrives for 8 s (at most 120 s)
+      await sleep(5000);
+      run.send({ cmd: 'quiet' });
+      const t0 = Date.now();
+      let last = -1;
+      let stableSince = Date.now();
+      await until(() => {
+        const n = run.instances.reduce((a, i) => a + i.controls.length, 0);
+        if (n !== last) {
+          last = n;
+          stableSince = Date.now();
+        }
+        return Date.now() - stableSince > 8000;
+      }, 120_000, 500);
+      drainSeconds = (Date.now() - t0) / 1000;
+      result = ledger.result();
+      resumes = [];
+      notResumed = [];
+      for (const p of healed) {
+        const ms = ledger.resumeMs(p);
+        const rec = records.find((r) => r.cycle === p.cycle)!;
+        rec.resumeMs = ms ?? null;
+        if (ms === undefined) notResumed.push(p.cycle);
+        else resumes.push(ms);
+      }
+      writeFileSync(jsonl, records.map((r) => JSON.stringify(r)).join('\n') + '\n'); // with the resume times
+      finished = true;
+    },
+
+    done: () => finished,
+
+    checks: (run): CheckResult[] => {
+      const r = result!;
+      const failed = records.filter((x) => x.error);
+      const crashes = run.instances.filter((i) => i.crashes > 0).map((i) => `${i.name} crashed ${i.crashes} time(s)`);
+      const overflow = run.instances.flatMap((i) => (i.stderr.some((l) => /overflow/i.test(l)) ? [`${i.name}: ${i.stderr.filter((l) => /overflow/i.test(l))[0]}`] : []));
+      return [
+        check(`${records.length} fault cycles injected, held and healed (seed ${seed})`, [
+          ...(records.length < cycles ? [`only ${records.length} of ${cycles} cycles ran`] : []),
+          ...failed.map((x) => `cycle ${x.cycle} ${x.kind} ${x.target.join(' ')}: ${x.error}`),
+        ]),
+        check(`every promised event reached every receiver that was never killed (${r.expected} arrivals expected)`, r.lost ? [`${r.lost} lost`, ...r.examples] : []),
+        check('exactly once at every receiver that was never killed', r.duplicated ? [`${r.duplicated} duplicates`] : []),
+        check('in per-sender order', r.reordered ? [`${r.reordered} events arrived after a later one of the same sender`] : []),
+        check('killed-and-restarted receivers lose nothing (their duplicates are counted)', r.lostAtKilled ? [`${r.lostAtKilled} lost at killed receivers (duplicates there: ${r.duplicatedAtKilled})`] : []),
+        check('0 outbox overflows', overflow),
+        check('no instance crashed except the scheduled kills', crashes),
+        check('traffic resumed across every healed path', notResumed.length ? [`not resumed after cycle(s) ${notResumed.join(', ')}`] : []),
+        ...(p99Max > 0
+          ? [check(`resume p99 ≤ ${p99Max / 1000} s`, (percentile(resumes, 99) ?? 0) > p99Max ? [`p99 ${((percentile(resumes, 99) ?? 0) / 1000).toFixed(2)} s (p50 ${((percentile(resumes, 50) ?? 0) / 1000).toFixed(2)} s)`] : [])]
+          : []),
+      ];
+    },
+
+    metrics: () => {
+      const r = result;
+      const byKind: Record<string, number> = {};
+      for (const x of records) byKind[x.kind] = (byKind[x.kind] ?? 0) + 1;
+      return {
+        chaos: {
+          seed,
+          cycles: records.length,
+          kinds: [...kinds],
+          sent: r?.sent ?? 0,
+          confirmed: r?.confirmed ?? null,
+          confirmedNote: r?.confirmed === null ? "today's transmit() gives no per-event confirmation: every sent event is expected, except a killed sender's undelivered tail" : undefined,
+          expected: r?.expected ?? 0,
+          delivered: r?.delivered ?? 0,
+          lost: r?.lost ?? 0,
+          lostAtKilled: r?.lostAtKilled ?? 0,
+          unconfirmed: r?.neverPublished ?? 0,
+          duplicated: r?.duplicated ?? 0,
+          duplicatedAtKilled: r?.duplicatedAtKilled ?? 0,
+          reordered: r?.reordered ?? 0,
+          lostBy: r?.lostBy ?? {},
+          resumeP50Ms: percentile(resumes, 50) ?? null,
+          resumeP99Ms: percentile(resumes, 99) ?? null,
+          resumeMaxMs: resumes.length ? Math.max(...resumes) : null,
+          notResumed: notResumed.length,
+          drainSeconds,
+          faultsByKind: byKind,
+        },
+      };
+    },
+
+    report: () => {
+      const r = result;
+      if (!r) return 'chaos: no result (the run ended before the drain)';
+      const p50 = percentile(resumes, 50);
+      const p99 = percentile(resumes, 99);
+      const fmt = (ms: number | undefined) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)} s`);
+      const byKind = new Map<string, number>();
+      for (const x of records) byKind.set(x.kind, (byKind.get(x.kind) ?? 0) + 1);
+      return formatColumns([
+        ['SEED', 'CYCLES', 'SENT', 'CONFIRMED', 'DELIVERED', 'LOST', 'LOST@KILLED', 'UNCONFIRMED', 'DUP', 'DUP@KILLED', 'REORDERED', 'RESUME P50', 'RESUME P99'],
+        [String(seed), String(records.length), String(r.sent), r.confirmed === null ? 'n/a' : String(r.confirmed), String(r.delivered), String(r.lost), String(r.lostAtKilled), String(r.neverPublished), String(r.duplicated), String(r.duplicatedAtKilled), String(r.reordered), fmt(p50), fmt(p99)],
+      ]) + `\nfaults: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')}`;
+    },
+  };
+}
