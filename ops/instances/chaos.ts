@@ -2,11 +2,12 @@
 // {"cmd":"quiet"}, each with a unique id (its name, its incarnation = the start time of
 // this process, a sequence number from 1); every CHAOS event the chart handles is reported.
 //   @@SENT {i, s}        sent event s of incarnation i
-//   @@CONF {i, s, n}     every broker confirmed it (only when transmit() returns something to
-//                        await: today's runtime returns nothing, so no CONF lines)
+//   @@CONF {i, s, n}     every broker it went to (n of them) confirmed it (transmit()'s
+//                        Transmission settled with nothing unconfirmed)
+//   @@NCONF {i, s, n, u} settled with u of its n brokers unconfirmed (outbox full, link closed)
 //   @@RCV {f, i, s}      handled event s of sender f, incarnation i
 // The lines are short on purpose: a chaos run writes hundreds of thousands.
-import { Event, ReturnStatus, signals } from '../../runtime/index.ts';
+import { Event, ReturnStatus, signals, type Transmission } from '../../runtime/index.ts';
 import { control, readConfig, runInstance, type Chart } from './common.ts';
 
 const cfg = readConfig();
@@ -15,23 +16,25 @@ const incarnation = Date.now();
 let seq = 0;
 let timer: NodeJS.Timeout | undefined;
 
-/** What a future transmit() may return: something that settles when every broker confirmed. */
-function confirmation(handle: unknown): Promise<unknown> | undefined {
-  if (!handle || typeof handle !== 'object') return undefined;
-  const h = handle as { then?: unknown; confirmed?: unknown };
-  if (typeof h.then === 'function') return handle as Promise<unknown>;
-  if (h.confirmed && typeof (h.confirmed as { then?: unknown }).then === 'function') return h.confirmed as Promise<unknown>;
-  return undefined;
-}
-
 function sendOne(chart: Chart): void {
-  const s = ++seq;
-  const handle: unknown = chart.transmit(new Event('CHAOS', { f: cfg.name, i: incarnation, s }));
+  const s = seq + 1;
+  let sent: Transmission;
+  try {
+    sent = chart.transmit(new Event('CHAOS', { f: cfg.name, i: incarnation, s }));
+  } catch (err) {
+    // the chart is stopping (stop or end of stdin before quiet): nothing more to send
+    clearInterval(timer);
+    timer = undefined;
+    process.stderr.write(`chaos: transmit #${s} refused, sending stopped: ${(err as Error).message}\n`);
+    return;
+  }
+  seq = s;
   control('SENT', { i: incarnation, s });
-  confirmation(handle)?.then(
-    (r) => control('CONF', { i: incarnation, s, n: Array.isArray(r) ? r.length : 1 }),
-    () => control('NCONF', { i: incarnation, s }),
-  );
+  // settled never rejects: every broker confirmed it, or some gave up on it
+  void sent.settled.then((r) => {
+    if (r.unconfirmed.length === 0) control('CONF', { i: incarnation, s, n: r.confirmed.length });
+    else control('NCONF', { i: incarnation, s, n: r.confirmed.length + r.unconfirmed.length, u: r.unconfirmed.length });
+  });
 }
 
 function chaos(chart: any, e: any): ReturnStatus {

@@ -256,7 +256,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
           kinds: [...kinds],
           sent: r?.sent ?? 0,
           confirmed: r?.confirmed ?? null,
-          confirmedNote: r?.confirmed === null ? "today's transmit() gives no per-event confirmation: every sent event is expected, except a killed sender's undelivered tail" : undefined,
+          confirmedNote: r?.confirmed === null ? "no instance reported a confirmed transmit() (no CONF lines): every sent event is expected, except a killed sender's undelivered tail" : undefined,
           expected: r?.expected ?? 0,
           delivered: r?.delivered ?? 0,
           lost: r?.lost ?? 0,
