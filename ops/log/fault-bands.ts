@@ -14,7 +14,21 @@ export interface ExpectedLossRecord {
   at: string;
 }
 
-export type FaultsLine = FaultRecord | ExpectedLossRecord;
+/**
+ * A line of a scenario's own fault schedule (the chaos scenario: one line per cycle): when
+ * the fault was injected and when it was healed, instead of `at` and an undo record.
+ */
+export interface CycleLine {
+  cycle: number;
+  kind: string;
+  target: string[];
+  injectedAt?: string;
+  healedAt?: string;
+}
+
+export type FaultsLine = FaultRecord | ExpectedLossRecord | CycleLine;
+
+const startOf = (f: FaultRecord | CycleLine): number => Date.parse(('at' in f ? f.at : f.injectedAt) ?? '');
 
 export const isExpectedLoss = (f: FaultsLine): f is ExpectedLossRecord => f.kind === 'expect-loss';
 
@@ -34,17 +48,19 @@ export const FAULT_GRACE_MS = 5_000;
 const UNDOES = new Set(['heal', 'resume-broker']);
 
 export function faultBands(lines: FaultsLine[]): FaultBand[] {
-  const faults = lines.filter((f): f is FaultRecord => !isExpectedLoss(f));
-  const sorted = [...faults].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  const faults = lines.filter((f): f is FaultRecord | CycleLine => !isExpectedLoss(f));
+  const sorted = [...faults].sort((a, b) => startOf(a) - startOf(b));
   const bands: FaultBand[] = [];
   sorted.forEach((f, i) => {
     if (UNDOES.has(f.kind)) return;
-    const start = Date.parse(f.at);
-    if (!Number.isFinite(start)) return;
-    const undo = f.undo
-      ? sorted.slice(i + 1).find((g) => g.kind === f.undo!.kind && (g.target.length === 0 || g.target.some((t) => f.target.includes(t))))
+    const start = startOf(f);
+    if (!Number.isFinite(start)) return; // a cycle that failed before its fault was injected
+    const undoKind = 'undo' in f ? f.undo?.kind : undefined;
+    const undo = undoKind
+      ? sorted.slice(i + 1).find((g) => g.kind === undoKind && (g.target.length === 0 || g.target.some((t) => f.target.includes(t))))
       : undefined;
-    const end = undo ? Date.parse(undo.at) : start + DEFAULT_FAULT_SPAN_MS;
+    const healedAt = 'healedAt' in f && f.healedAt ? Date.parse(f.healedAt) : NaN;
+    const end = undo ? startOf(undo) : Number.isFinite(healedAt) ? healedAt : start + DEFAULT_FAULT_SPAN_MS;
     bands.push({ kind: f.kind, target: f.target, start, end, label: `${f.kind} ${f.target.join(' ')}`.trim() });
   });
   return bands;

@@ -81,6 +81,21 @@ describe('log check', () => {
     expect(result.expected.join('\n')).toContain('during pause-broker n2');
   });
 
+  it("a chaos cycle line (injectedAt, healedAt) is a fault band up to its heal, not a fixed span", () => {
+    const { dir, removed } = withoutLine(instanceFiles[0], 3);
+    const cycle = (injected: number, healed: number) =>
+      `${JSON.stringify({ cycle: 1, kind: 'partition', target: ['n1', 'n2'], holdMs: 4000, injectedAt: new Date(injected).toISOString(), healedAt: new Date(healed).toISOString(), expectedLoss: 'none' })}\n`;
+    // held 20 s: a fixed 10 s span (+ 5 s grace) would end before the loss; the heal does not
+    writeFileSync(join(dir, 'faults.jsonl'), cycle(removed.ts - 20_000, removed.ts + 1000));
+    let result = checkLogs(loadRun([dir]));
+    expect(result.expected.join('\n')).toContain(`line n=${removed.n} missing`);
+    expect(result.expected.join('\n')).toContain('during partition n1 n2');
+    // healed 30 s before the loss: not explained by it
+    writeFileSync(join(dir, 'faults.jsonl'), cycle(removed.ts - 40_000, removed.ts - 30_000));
+    result = checkLogs(loadRun([dir]));
+    expect(result.problems.join('\n')).toContain(`line n=${removed.n} missing`);
+  });
+
   it('the CLI exits 1 and names the missing line, 0 on the complete run', () => {
     const cli = join(import.meta.dirname, '../../bin/mirosnet.mjs');
     const ok = spawnSync(process.execPath, [cli, 'log', 'check', FIXTURE], { encoding: 'utf8' });
