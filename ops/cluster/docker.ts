@@ -242,6 +242,7 @@ export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
   const wanted = Array.from({ length: o.nodes }, (_, i) => specOf(o, i + 1));
   for (const c of await labelled(d, o.dir)) {
     const name = c.Labels['io.mirosnet.node'];
+    if (name === undefined) continue; // a program exec started (a scenario's instance), not a node
     if (!wanted.some((w) => w.name === name)) {
       const index = Number(name?.slice(o.namePrefix.length));
       if (o.topology === 'clustered' && c.State === 'running' && Number.isInteger(index)) {
