@@ -6,7 +6,7 @@
 //   - mesh events sent but never received, and received but never sent (or received twice).
 // A loss inside a fault band of faults.jsonl is listed as expected instead.
 import { basename } from 'node:path';
-import { bandAt, faultBands, isExpectedLoss } from './fault-bands.ts';
+import { FAULT_GRACE_MS, bandAt, faultBands, isExpectedLoss } from './fault-bands.ts';
 import { append, eventKey, evidenceRecords, isStop, messageKey, where, type LoadedRecord, type RunLogs } from './records.ts';
 
 export interface LogCheckResult {
@@ -82,7 +82,11 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
       }
       if (!stop) {
         const tail = lines.at(-1)!;
-        lossAt(tail.ts, `${label}: no closing record after n=${last} (${where(tail.origin)}): the last line is missing, or the chart did not stop cleanly`);
+        const message = `${label}: no closing record after n=${last} (${where(tail.origin)}): the last line is missing, or the chart did not stop cleanly`;
+        // killed on purpose (a fault aimed at this chart, e.g. the chaos scenario's kill-instance, right after its last line): it could not close
+        const killedBy = bands.find((b) => b.target.includes(tail.sender) && b.start >= tail.ts && b.start <= tail.ts + FAULT_GRACE_MS);
+        if (killedBy) expected.push(`${message} [killed: ${killedBy.label}]`);
+        else lossAt(tail.ts, message);
       } else {
         if (stop.totals.lines !== stop.n - 1) problems.push(`${label}: the closing record (${where(stop.origin)}) counts ${stop.totals.lines} lines before it, n says ${stop.n - 1}`);
         if (lines.at(-1) !== stop) problems.push(`${label}: lines after the closing record (${where(lines.at(-1)!.origin)})`);

@@ -96,6 +96,25 @@ describe('log check', () => {
     expect(result.problems.join('\n')).toContain(`line n=${removed.n} missing`);
   });
 
+  it('a chart killed right after its last line (a kill-instance fault aimed at it) lacks its closing record as expected', () => {
+    const file = instanceFiles[0];
+    const lines = readFileSync(join(FIXTURE, file), 'utf8').trimEnd().split('\n');
+    const { dir, removed: stop } = withoutLine(file, lines.length - 1);
+    const tail = JSON.parse(lines.at(-2)!);
+    expect(stop.kind).toBe('stop');
+    const killLine = (target: string, afterMs: number) =>
+      `${JSON.stringify({ cycle: 1, kind: 'kill-instance', target: [target], holdMs: 1000, injectedAt: new Date(tail.ts + afterMs).toISOString() })}\n`;
+    writeFileSync(join(dir, 'faults.jsonl'), killLine(tail.sender, 200));
+    let result = checkLogs(loadRun([dir]));
+    expect(result.problems.join('\n')).not.toContain('no closing record');
+    expect(result.expected.join('\n')).toContain(`no closing record after n=${tail.n}`);
+    expect(result.expected.join('\n')).toContain(`killed: kill-instance ${tail.sender}`);
+    // a kill of another chart explains nothing
+    writeFileSync(join(dir, 'faults.jsonl'), killLine('someone-else', 200));
+    result = checkLogs(loadRun([dir]));
+    expect(result.problems.join('\n')).toContain(`no closing record after n=${tail.n}`);
+  });
+
   it('the CLI exits 1 and names the missing line, 0 on the complete run', () => {
     const cli = join(import.meta.dirname, '../../bin/mirosnet.mjs');
     const ok = spawnSync(process.execPath, [cli, 'log', 'check', FIXTURE], { encoding: 'utf8' });
