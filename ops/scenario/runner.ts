@@ -320,7 +320,7 @@ export async function openRun(name: string, opts: RunOptions): Promise<Run> {
   run.logDir = join(opts.logsRoot ?? join(process.cwd(), 'logs'), `${name}-${stamp()}-${run.id}`);
   mkdirSync(run.logDir, { recursive: true });
   const tlsNote = run.cluster.tls ? `, TLS ${run.cluster.tls.mode}${run.cluster.tls.mutual ? ' (mutual)' : ''}` : '';
-  log(`run ${run.id}: ${opts.nodes} nodes (${run.handle.backend.kind})${tlsNote}, logs in ${run.logDir}`);
+  log(`run ${run.id}: ${opts.nodes} nodes${tlsNote} (${run.handle.backend.kind}), logs in ${run.logDir}`);
 
   // the monitor: a networked chart on broker 0 that is never driven (its own routing key);
   // what it prints is distributed.log
