@@ -199,7 +199,13 @@ grep -q 'changed=0' "$WORK/refused.log" || fail "the refused play changed someth
 echo "refused, nothing changed"
 
 step "playbook, first run"
-t=$(date +%s); "${PLAY[@]}" </dev/null | tee "$WORK/run1.log"; echo "first run: $(( $(date +%s) - t )) s"
+t=$(date +%s)
+if ! "${PLAY[@]}" </dev/null | tee "$WORK/run1.log"; then
+  # the failed tasks again at the end, where a log cut to its tail still shows them
+  grep -B2 -A15 -E '^(fatal|failed): ' "$WORK/run1.log" | tail -n 80 >&2 || true
+  fail "the playbook's first run failed (its failed tasks are just above)"
+fi
+echo "first run: $(( $(date +%s) - t )) s"
 
 step "from outside: management API answers peter/rabbit, refuses guest; one cluster of $ALL"
 want=$(for i in $(seq 1 "$ALL"); do echo "rabbit@$NET.$((10 + i))"; done | sort | tr '\n' ' ')
