@@ -10,6 +10,9 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts', 'test/conformance/**/*.test.ts'],
           globalSetup: ['test/setup/build.ts'],
+          // no broker, but some spawn the CLI or run property tests: on a loaded 2-core machine
+          // those take seconds, and a timeout is no place to assert speed (npm run bench is)
+          testTimeout: 30_000,
         },
       },
       {
