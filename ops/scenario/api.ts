@@ -32,7 +32,7 @@ export { check, type CheckResult, type ScenarioSummary } from './summary.ts';
 export { ringHops, traceEverywhere, traceLine, spyInvariant, esc, TIMESTAMP, type Hop } from './checks.ts';
 export { ringMembers, hopsOf, TOGGLES, toggleTwice, allToggled } from './blocks.ts';
 export type { Instance, InstanceSpec, Run, RunOptions, RunResult, Scenario } from './runner.ts';
-export type { InstanceConfig, Command as InstanceCommand } from '../instances/common.ts';
+export { runInstance, readConfig, control, type InstanceConfig, type Command as InstanceCommand } from '../instances/common.ts';
 export type { FaultRecord } from '../faults/index.ts';
 
 export interface TestbedOptions extends Partial<Omit<RunOptions, 'nodes' | 'timeoutMs'>> {
