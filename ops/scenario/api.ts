@@ -223,14 +223,16 @@ export class Testbed {
         if (v instanceof Error) reject(v);
         else resolve(v);
       };
-      const onChange = () => {
+      const evaluate = (last: boolean) => {
         try {
           if (condition()) done(true);
+          else if (last) done(false);
         } catch (err) {
-          done(err as Error);
+          done(err instanceof Error ? err : new Error(String(err)));
         }
       };
-      const timer = setTimeout(() => done(condition()), timeoutMs);
+      const onChange = () => evaluate(false);
+      const timer = setTimeout(() => evaluate(true), timeoutMs);
       changes.on('change', onChange);
       alsoWhen?.then(onChange, (err: unknown) => done(err instanceof Error ? err : new Error(String(err))));
     });
