@@ -1,10 +1,11 @@
-// miros-rabbitmq/testbed: the API the scenario scripts use. Clusters of RabbitMQ
-// nodes (local, netns, docker backends), the scenario runner and its scenarios,
-// and faults. zx (scenario scripts) and dockerode (docker backend) are optional peers.
+// miros-rabbitmq/testbed: the ops kit as a library. Clusters of RabbitMQ nodes (local,
+// netns, docker backends), the scenario runner, instances and faults. Scenario scripts use
+// miros-rabbitmq/scenario (api.ts), re-exported here in part. zx (scenario scripts) and
+// dockerode (docker backend) are optional peers.
 export * from './cluster/index.ts';
-export { SCENARIOS, main, scenarioNames, type ScenarioArgs } from './scenario/index.ts';
-export { runScenario, openRun, closeRun, finishRun, Run, Instance, type RunResult, type RunOptions, type Scenario, type InstanceSpec } from './scenario/runner.ts';
-export { testbed, Testbed, type TestbedOptions, type BoundFaults } from './scenario/api.ts';
+export { main, scenarioNames } from './scenario/index.ts';
+export { openRun, closeRun, finishRun, Run, Instance, type RunResult, type RunOptions, type Scenario, type InstanceSpec } from './scenario/runner.ts';
+export { runScenario, scenario, testbed, Testbed, type TestbedOptions, type BoundFaults, type ScenarioArgs, type ScenarioDefinition } from './scenario/api.ts';
 export { check, type CheckResult } from './scenario/summary.ts';
 export { runInstance, control, readConfig, type InstanceConfig, type Command } from './instances/common.ts';
 export * from './faults/index.ts';

@@ -1,9 +1,38 @@
 #!/usr/bin/env node
 // chaos: every instance sends continuously while a seeded schedule injects, holds (1-5 s)
-// and heals faults; then every promised event must have arrived once, in order.
+// and heals faults; then every promised event must have arrived once, in order. The
+// schedule, the fault cycles and the ledger are the chaos modules (ops/scenario/defs/chaos.ts,
+// chaos-schedule.ts, chaos-ledger.ts): this script plays that definition in a testbed.
 //   node scenarios/chaos.mjs --backend netns --nodes 3 --cycles 100 --seed 7 [--faults partition,kill-broker] [--instances 1]
 import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
-ensureBuilt(); // runs the compiled testbed (dist/), rebuilt when a source changed
-const { main } = await import('../dist/ops/testbed.js');
-process.exitCode = await main('chaos', process.argv.slice(2));
+ensureBuilt(); // a checkout runs the compiled package (dist/), rebuilt when a source changed
+const { scenario, options } = await import('miros-rabbitmq/scenario');
+const { chaos, DEFAULT_CHAOS_KINDS } = await import('../dist/ops/scenario/defs/chaos.js');
+const { parseKinds } = await import('../dist/ops/scenario/chaos-schedule.js');
+
+/** --faults: known kinds, and only those this testbed can inject (chaos() refuses the others, saying why). */
+function faultKinds(value) {
+  const kinds = parseKinds(value);
+  chaos({ kinds });
+  return kinds;
+}
+
+await scenario(
+  {
+    name: 'chaos',
+    description:
+      'every instance sends continuously while a seeded schedule injects, holds (1-5 s) and heals faults; then every promised event must have arrived once, in order, and traffic resumed after each heal (netns or docker).',
+    timeoutMs: 60_000, // the definition's own (cycles × 30 s + 3 min) applies unless --timeout is given
+    options: [
+      options.count('--seed <n>', 'seed of the fault schedule (same seed, same schedule)', 1, 0),
+      options.count('--cycles <n>', 'fault cycles', 100),
+      options.custom('--faults <kinds>', `fault kinds, comma-separated (default ${DEFAULT_CHAOS_KINDS.join(',')}; also latency)`, faultKinds),
+      options.count('--instances <n>', 'instances per host', 1),
+      options.count('--resume-p99 <seconds>', 'the bound of the resume time p99 (0: reported, not checked)', 5, 0),
+    ],
+  },
+  async (t, a) => {
+    await t.play(chaos({ seed: a.seed, cycles: a.cycles, kinds: a.faults, instances: a.instances, resumeP99MaxMs: a.resumeP99 * 1000 }));
+  },
+);

@@ -2,10 +2,12 @@
 // scale: M instances (default 50) over a clustered N=3 cluster exchange a token ring and
 // all-to-all bursts; once clustered (a member SIGKILLed mid-run: the instances fail over,
 // nothing lost, ≤ 2 AMQP connections each) and once as the mesh on the same brokers.
+// Two topologies in one run: it keeps its own runner (ops/scenario/scale/).
 //   make cluster TOPOLOGY=clustered N=3 && make scenario S=scale INSTANCES=50
 //   node scenarios/scale.mjs --instances 50 [--duration 30] [--topologies clustered,mesh]
 import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
-ensureBuilt(); // runs the compiled testbed (dist/), rebuilt when a source changed
-const { main } = await import('../dist/ops/testbed.js');
-process.exitCode = await main('scale', process.argv.slice(2));
+ensureBuilt(); // a checkout runs the compiled package (dist/), rebuilt when a source changed
+const { scriptArgv } = await import('miros-rabbitmq/scenario');
+const { scaleMain } = await import('../dist/ops/scenario/scale/cli.js');
+process.exitCode = await scaleMain(scriptArgv());

@@ -1,54 +1,97 @@
-// The scenario API for scripts (zx or plain Node): bring hosts up, start instances (ours or
-// your own chart programs), inject and heal faults, wait for conditions, check, write the
-// summary. A script is the scenario: no registry to edit.
+// The scenario API (miros-rabbitmq/scenario): a scenario is one script, zx or plain Node, that
+// brings hosts up, starts instances (ours or your own chart programs), injects and heals
+// faults, waits for conditions, checks, and writes logs/<run>/summary.json. No registry.
 //
-//   import { testbed } from 'miros-rabbitmq/testbed';
-//   const t = await testbed('ping', { nodes: 2, backend: 'netns' });
-//   const a = await t.start({ name: 'a', program: 'peer', broker: 0 });
-//   ...
-//   process.exitCode = await t.finish();
+//   import { scenario } from 'miros-rabbitmq/scenario';
+//   await scenario({ name: 'ping', description: '…', timeoutMs: 30_000 }, async (t, args) => {
+//     const a = await t.start({ name: 'a', program: 'peer', broker: 0 });
+//     …
+//     await t.outcome('the PONG', () => …);
+//     t.check('…', problems);
+//   });
+//
+// scenario() parses the command line every scenario shares (--nodes --backend --timeout --logs
+// --dir --tls --topology, plus the script's own options), runs the body, stops everything,
+// runs the log check and sets process.exitCode (0 pass, 1 fail, 2 usage error). testbed() is
+// the same without the command line, for scripts that parse their own.
+import { appendFileSync, existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { UnsupportedError } from '../cluster/errors.ts';
+import { openCluster } from '../cluster/index.ts';
 import * as faults from '../faults/index.ts';
 import type { FaultRecord } from '../faults/index.ts';
-import { waitFor } from '../util/wait.ts';
-import { type Instance, type InstanceSpec, type Run, type RunOptions, closeRun, finishRun, openRun } from './runner.ts';
+import type { Command as InstanceCommand } from '../instances/common.ts';
+import { sleep } from '../util/wait.ts';
+import { startBrokers, stopBroker } from './brokers.ts';
+import { type Instance, type InstanceSpec, type Run, type RunOptions, type RunResult, type Scenario, closeRun, finishRun, openRun, readLog } from './runner.ts';
 import { check as checkOf, type CheckResult } from './summary.ts';
 
-export interface TestbedOptions extends Partial<Omit<RunOptions, 'nodes'>> {
-  /** Hosts (brokers), default 3. */
+export { UnsupportedError } from '../cluster/errors.ts';
+export { check, type CheckResult, type ScenarioSummary } from './summary.ts';
+export { ringHops, traceEverywhere, traceLine, spyInvariant, esc, TIMESTAMP, type Hop } from './checks.ts';
+export { ringMembers, hopsOf, TOGGLES, toggleTwice, allToggled } from './blocks.ts';
+export type { Instance, InstanceSpec, Run, RunOptions, RunResult, Scenario } from './runner.ts';
+export { runInstance, readConfig, control, type InstanceConfig, type Command as InstanceCommand } from '../instances/common.ts';
+export type { FaultRecord } from '../faults/index.ts';
+
+export interface TestbedOptions extends Partial<Omit<RunOptions, 'nodes' | 'timeoutMs'>> {
+  /** Hosts (brokers) the run uses, default 3. */
   nodes?: number;
+  /** The default of outcome()'s timeout, ms (default 60 s). */
+  timeoutMs?: number;
+  /** timeoutMs was asked for (--timeout): it wins over a definition's own in play(). */
+  timeoutGiven?: boolean;
 }
 
-/** The faults, bound to this run's cluster (and its instances for kill/restart). */
+/** Host refs: a node name ('n2') or its 0-based index in cluster.json (as InstanceSpec.broker). */
+export type HostRef = string | number;
+
+/** The faults of ops/faults, bound to this run's cluster (and to its instances for kill/restart). */
 export interface BoundFaults {
-  killBroker(node: string | number): Promise<FaultRecord>;
-  pauseBroker(node: string | number): Promise<FaultRecord>;
-  resumeBroker(node: string | number): Promise<FaultRecord>;
-  restartBroker(node: string | number): Promise<FaultRecord>;
-  partition(a: string | number, b: string | number): Promise<FaultRecord>;
-  isolate(node: string | number): Promise<FaultRecord>;
+  killBroker(host: HostRef): Promise<FaultRecord>;
+  pauseBroker(host: HostRef): Promise<FaultRecord>;
+  resumeBroker(host: HostRef): Promise<FaultRecord>;
+  /** Stops the broker (SIGTERM) and starts it again with its data; resolves once it is healthy. */
+  restartBroker(host: HostRef): Promise<FaultRecord>;
+  partition(a: HostRef, b: HostRef): Promise<FaultRecord>;
+  isolate(host: HostRef): Promise<FaultRecord>;
   /** No args: every cut; one: that host's; two: that pair's. */
-  heal(a?: string | number, b?: string | number): Promise<FaultRecord>;
+  heal(a?: HostRef, b?: HostRef): Promise<FaultRecord>;
   /** SIGKILL to an instance; restartInstance starts it again under the same name. */
   killInstance(name: string): Promise<void>;
   restartInstance(name: string): Promise<void>;
 }
 
+type Condition = () => boolean;
+
 export class Testbed {
   readonly checks: CheckResult[] = [];
   private readonly figures: Record<string, unknown> = {};
+  private readonly reports: string[] = [];
   private readonly t0 = Date.now();
+  private closing: Promise<void> | undefined;
   readonly fault: BoundFaults;
+  /** outcome()'s default timeout, ms. */
+  readonly timeoutMs: number;
+  private readonly timeoutGiven: boolean;
 
-  constructor(readonly run: Run) {
+  constructor(
+    readonly run: Run,
+    opts: { timeoutMs?: number; timeoutGiven?: boolean } = {},
+  ) {
+    this.timeoutMs = opts.timeoutMs ?? 60_000;
+    this.timeoutGiven = opts.timeoutGiven ?? false;
     const o = { dir: run.dir };
+    const ref = (h: HostRef) => (typeof h === 'number' ? this.hosts[h] ?? `n${h + 1}` : h);
     this.fault = {
-      killBroker: (n) => faults.killBroker(n, o),
-      pauseBroker: (n) => faults.pauseBroker(n, o),
-      resumeBroker: (n) => faults.resumeBroker(n, o),
-      restartBroker: (n) => faults.restartBroker(n, o),
-      partition: (a, b) => faults.partition(a, b, o),
-      isolate: (n) => faults.isolate(n, o),
-      heal: (a, b) => faults.heal(a, b, o),
+      killBroker: (h) => faults.killBroker(ref(h), o),
+      pauseBroker: (h) => faults.pauseBroker(ref(h), o),
+      resumeBroker: (h) => faults.resumeBroker(ref(h), o),
+      restartBroker: (h) => faults.restartBroker(ref(h), o),
+      partition: (a, b) => faults.partition(ref(a), ref(b), o),
+      isolate: (h) => faults.isolate(ref(h), o),
+      heal: (a, b) => faults.heal(a === undefined ? undefined : ref(a), b === undefined ? undefined : ref(b), o),
       killInstance: (name) => run.killInstance(name),
       restartInstance: (name) => run.restartInstance(name),
     };
@@ -66,9 +109,38 @@ export class Testbed {
   get hosts(): string[] {
     return this.run.cluster.nodes.map((n) => n.name);
   }
+  /** The hosts the run was asked for (--nodes). */
+  get nodes(): number {
+    return this.run.nodes;
+  }
   /** The run's id: unique routing keys and instance names use it. */
   get id(): string {
     return this.run.id;
+  }
+  get instances(): Instance[] {
+    return this.run.instances;
+  }
+  /** distributed.log so far, in memory (the monitor's lines). */
+  get distributed(): string[] {
+    return this.run.distributed;
+  }
+  /** Where the backend runs things: local, netns or docker. */
+  get backend(): string {
+    return this.run.handle.backend.kind;
+  }
+
+  /** A line on the run's output ("[name] line"). */
+  log(line: string): void {
+    this.run.log(line);
+  }
+
+  instance(name: string): Instance {
+    return this.run.get(name);
+  }
+
+  /** Adds an instance without starting it (startInstance(name) later, e.g. after its broker is up). */
+  add(spec: InstanceSpec): Instance {
+    return this.run.add(spec);
   }
 
   /**
@@ -82,33 +154,378 @@ export class Testbed {
     return inst;
   }
 
-  /** Waits until `condition` holds (checked every 50 ms); throws after `timeoutMs` naming `what`. */
-  waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
-    return waitFor(what, condition, timeoutMs, 50);
+  /** Starts an instance added earlier; resolves once it is READY. */
+  async startInstance(name: string): Promise<Instance> {
+    await this.run.start(name);
+    return this.run.get(name);
   }
 
-  /** A check: passes with no problems (or `true`). */
-  check(name: string, problems: string[] | boolean): CheckResult {
-    const c = typeof problems === 'boolean' ? checkOf(name, problems ? [] : ['did not hold']) : checkOf(name, problems);
+  /** Starts them all at once; resolves once every one is READY. */
+  async startAll(specs: InstanceSpec[]): Promise<Instance[]> {
+    const started = await Promise.all(specs.map((s) => this.start(s)));
+    this.log(`all ${started.length} instances READY: GO`);
+    return started;
+  }
+
+  /** A control command to the named instances (default: every running one). */
+  send(command: InstanceCommand, names?: string[]): void {
+    this.run.send(command, names);
+  }
+
+  /**
+   * Brings at least `count` hosts up (starting stopped ones, never removing any) and resolves
+   * once they are healthy; instances started afterwards see them. Returns the node names.
+   */
+  async up(count: number): Promise<string[]> {
+    const file = await startBrokers(this.dir, count, (l) => this.log(`cluster: ${l}`));
+    this.run.cluster = file;
+    this.run.handle = await openCluster({ dir: this.dir, log: (l) => this.log(`cluster: ${l}`) });
+    return this.hosts;
+  }
+
+  /** Stops host `index`'s broker cleanly (SIGTERM) and waits until it is gone; false if it was not running. */
+  down(index: number): Promise<boolean> {
+    return stopBroker(this.dir, index);
+  }
+
+  /**
+   * Resolves once `condition` holds. It is checked now and again whenever something happens
+   * in the run (an instance line or exit, a distributed.log line): no polling. Throws after
+   * `timeoutMs`, naming `what`.
+   */
+  async waitFor(what: string, condition: Condition, timeoutMs = 30_000): Promise<void> {
+    if (!(await this.holds(condition, timeoutMs))) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  }
+
+  /**
+   * Waits for the scenario's outcome (as waitFor, default timeout: the scenario's --timeout).
+   * On a timeout it adds the failing check "outcome within the timeout" and resolves false;
+   * then the checks say what was missing. `alsoWhen`: re-check when this settles too (a step
+   * that ends without an instance line), and stop waiting if it fails.
+   */
+  async outcome(what: string, condition: Condition, timeoutMs = this.timeoutMs, alsoWhen?: Promise<unknown>): Promise<boolean> {
+    const ok = await this.holds(condition, timeoutMs, alsoWhen);
+    if (!ok) {
+      this.log(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      this.check('outcome within the timeout', [`timed out waiting for ${what}`]);
+    }
+    await sleep(500); // the last snoop lines on their way to the monitor
+    return ok;
+  }
+
+  private holds(condition: Condition, timeoutMs: number, alsoWhen?: Promise<unknown>): Promise<boolean> {
+    if (condition()) return Promise.resolve(true);
+    return new Promise<boolean>((resolve, reject) => {
+      const changes = this.run.changes;
+      const done = (v: boolean | Error) => {
+        clearTimeout(timer);
+        changes.off('change', onChange);
+        if (v instanceof Error) reject(v);
+        else resolve(v);
+      };
+      const evaluate = (last: boolean) => {
+        try {
+          if (condition()) done(true);
+          else if (last) done(false);
+        } catch (err) {
+          done(err instanceof Error ? err : new Error(String(err)));
+        }
+      };
+      const onChange = () => evaluate(false);
+      const timer = setTimeout(() => evaluate(true), timeoutMs);
+      changes.on('change', onChange);
+      alsoWhen?.then(onChange, (err: unknown) => done(err instanceof Error ? err : new Error(String(err))));
+    });
+  }
+
+  /** Declares senders whose events may go unreceived (the log check then expects the gap). */
+  expectLoss(senders: string[], reason: string): void {
+    appendFileSync(join(this.logDir, 'faults.jsonl'), `${JSON.stringify({ kind: 'expect-loss', senders, reason, at: new Date().toISOString() })}\n`);
+  }
+
+  /** A file of the run's log dir ('' if absent), e.g. `${name}.spy.log` after stop(). */
+  readLog(file: string): string {
+    return readLog(this.run, file);
+  }
+
+  /**
+   * A check for summary.json: a CheckResult, or a name with its problems (passes with none),
+   * a boolean, or a function giving either (an exception in it fails the check, with the error).
+   */
+  check(result: CheckResult): CheckResult;
+  check(name: string, problems: string[] | boolean | (() => string[] | boolean)): CheckResult;
+  check(nameOrResult: string | CheckResult, problems?: string[] | boolean | (() => string[] | boolean)): CheckResult {
+    let c: CheckResult;
+    if (typeof nameOrResult !== 'string') c = nameOrResult;
+    else {
+      let p: string[] | boolean;
+      try {
+        p = typeof problems === 'function' ? problems() : problems ?? false;
+      } catch (err) {
+        p = [`the check threw: ${(err as Error).stack ?? String(err)}`];
+      }
+      c = checkOf(nameOrResult, typeof p === 'boolean' ? (p ? [] : ['did not hold']) : p);
+    }
     this.checks.push(c);
     return c;
   }
 
-  /** Figures for summary.json's metrics. */
+  /** A figure for summary.json's metrics. */
   metric(name: string, value: unknown): void {
     this.figures[name] = value;
   }
 
-  /** Stops everything, prints the summary, writes summary.json; resolves to the exit status (0 pass, 1 fail). */
-  async finish(): Promise<number> {
-    await closeRun(this.run);
+  /** Lines printed before the summary table (a scenario's own report). */
+  report(text: string): void {
+    this.reports.push(text);
+  }
+
+  /**
+   * Stops every instance (asked, then SIGTERM) and the monitor. Their final figures (STATS),
+   * spy logs and evidence files are complete after it. finish() calls it if you did not.
+   */
+  stop(): Promise<void> {
+    this.closing ??= closeRun(this.run);
+    return this.closing;
+  }
+
+  /** stop(), then the exit and log checks, the summary table and summary.json. */
+  async result(): Promise<RunResult> {
+    await this.stop();
     if (this.checks.length === 0) this.check('the script made at least one check', false);
-    const r = finishRun(this.run, this.checks, { seconds: (Date.now() - this.t0) / 1000, metrics: this.figures });
-    return r.pass ? 0 : 1;
+    return finishRun(this.run, [...this.checks], {
+      seconds: (Date.now() - this.t0) / 1000,
+      timedOut: this.checks.some((c) => c.name === 'outcome within the timeout'),
+      report: this.reports.join('\n') || undefined,
+      metrics: this.figures,
+    });
+  }
+
+  /** As result(), resolving to the exit status: 0 pass, 1 fail. */
+  async finish(): Promise<number> {
+    return (await this.result()).pass ? 0 : 1;
+  }
+
+  /**
+   * Runs a scenario definition (ops/scenario/runner.ts's Scenario: instances, go, done,
+   * checks, metrics, report) inside this testbed: starts its instances, drives them, waits for
+   * done (re-checked as the run changes and when go ends), then after stop() registers its
+   * checks, metrics and report. The chaos scenario is one.
+   */
+  async play(sc: Scenario): Promise<void> {
+    const brokers = sc.brokers?.(this.nodes) ?? this.nodes;
+    if (this.run.cluster.nodes.length < brokers) this.log(`the scenario grows the cluster to ${brokers} nodes itself`);
+    for (const spec of sc.instances({ nodes: this.nodes, run: this.id, cluster: this.run.cluster })) this.run.add(spec);
+    await Promise.all(this.instances.filter((i) => !i.spec.late).map((i) => this.run.start(i.name)));
+    this.log(`all ${this.instances.filter((i) => i.ready).length} instances READY: GO`);
+    const going = (sc.go ?? (async (r: Run) => r.send({ cmd: 'go' })))(this.run);
+    going.catch(() => undefined); // awaited below; outcome() stops waiting when it fails
+    await this.outcome(`${sc.name}: done`, () => sc.done(this.run), this.timeoutGiven ? this.timeoutMs : sc.timeoutMs ?? this.timeoutMs, going);
+    await going; // its error: the check "scenario ran" fails and the definition's checks are left out
+    await this.stop();
+    const own = <T>(what: string, f: () => T): T | undefined => {
+      try {
+        return f();
+      } catch (err) {
+        this.check(`scenario ${what}`, [(err as Error).stack ?? String(err)]);
+        return undefined;
+      }
+    };
+    for (const c of own('checks ran', () => sc.checks(this.run)) ?? []) this.check(c);
+    const report = sc.report ? own('report', () => sc.report!(this.run)) : undefined;
+    if (report) this.report(report);
+    const metrics = sc.metrics ? own('metrics', () => sc.metrics!(this.run)) : undefined;
+    for (const [k, v] of Object.entries(metrics ?? {})) this.metric(k, v);
   }
 }
 
 /** Opens a run named `name`: the cluster (brought up if needed), its log dir and monitor. */
 export async function testbed(name: string, opts: TestbedOptions = {}): Promise<Testbed> {
-  return new Testbed(await openRun(name, { ...opts, nodes: opts.nodes ?? 3 }));
+  const { timeoutMs, timeoutGiven, ...rest } = opts;
+  return new Testbed(await openRun(name, { ...rest, nodes: opts.nodes ?? 3 }), { timeoutMs, timeoutGiven });
+}
+
+/** Runs a scenario definition on its own: testbed, play, finish (the result, summary.json written). */
+export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunResult> {
+  const t = await testbed(sc.name, { ...opts, timeoutGiven: opts.timeoutMs !== undefined });
+  await drive(t, () => t.play(sc));
+  return t.result();
+}
+
+// ---------------------------------------------------------------- the command line
+
+/** A script's own option (beside the common ones), as `options.count('--laps <n>', …)` makes it. */
+export interface ScenarioOption {
+  /** commander flags: '--laps <n>' (its value is args.laps; '--resume-p99 <s>' is args.resumeP99). */
+  flags: string;
+  description: string;
+  default?: unknown;
+  /** Parses and validates the value; throw an Error to reject it (a usage error, exit 2). */
+  parse?: (value: string) => unknown;
+  choices?: string[];
+}
+
+/** Makers of the common kinds of options. */
+export const options = {
+  /** A whole number ≥ min. */
+  count: (flags: string, description: string, dflt?: number, min = 1): ScenarioOption => ({ flags, description, default: dflt, parse: wholeNumber(min) }),
+  /** A number > 0. */
+  number: (flags: string, description: string, dflt?: number): ScenarioOption => ({ flags, description, default: dflt, parse: positiveNumber }),
+  /** Any value, checked by `parse` (throw to reject). */
+  custom: (flags: string, description: string, parse: (value: string) => unknown, dflt?: unknown): ScenarioOption => ({ flags, description, default: dflt, parse }),
+};
+
+function wholeNumber(min: number): (value: string) => number {
+  return (value) => {
+    const n = Number(value);
+    if (!/^\s*\d+\s*$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new Error(`expected a whole number >= ${min}`);
+    return n;
+  };
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new Error('expected a number > 0');
+  return n;
+}
+
+/** What every scenario's command line gives (and the script's own options beside it). */
+export interface ScenarioArgs {
+  nodes: number;
+  backend: 'local' | 'netns' | 'docker';
+  topology?: 'mesh' | 'clustered';
+  /** --timeout in seconds, when given. */
+  timeout?: number;
+  logs?: string;
+  dir?: string;
+  tls?: 'on' | 'only';
+  [own: string]: unknown;
+}
+
+export interface ScenarioDefinition {
+  name: string;
+  /** One line for --help. */
+  description: string;
+  /** outcome()'s timeout unless --timeout says otherwise, ms. */
+  timeoutMs: number;
+  options?: ScenarioOption[];
+  /** Extra --help lines (an example command). */
+  help?: string;
+}
+
+/** The scenario's command line; usage errors and --help throw CommanderError (exitOverride). */
+export function scenarioCommand(def: ScenarioDefinition): Command {
+  const { name } = def;
+  const parser = (parse: (v: string) => unknown) => (v: string) => {
+    try {
+      return parse(v);
+    } catch (err) {
+      throw new InvalidArgumentError((err as Error).message);
+    }
+  };
+  const cmd = new Command(name)
+    .usage('[options]')
+    .description(def.description)
+    .exitOverride()
+    .configureOutput({
+      writeOut: (str) => process.stdout.write(str),
+      writeErr: (str) => process.stderr.write(str),
+      // one line: commander's suggestion ("Did you mean …?") goes on the same line
+      outputError: (str, write) => write(`scenario ${name}: ${str.replace(/^error: /, '').trim().replace(/\s*\n\s*/g, ' ')} (--help for the options)\n`),
+    })
+    .addOption(new Option('--nodes <n>', 'brokers and instances').argParser(parser(wholeNumber(2))).default(3))
+    .addOption(new Option('--backend <kind>', 'where brokers and instances run (netns: root; docker: instances in containers of the instance image)').choices(['local', 'netns', 'docker']).default('local'));
+  for (const o of def.options ?? []) {
+    const opt = new Option(o.flags, o.description);
+    if (o.parse) opt.argParser(parser(o.parse));
+    if (o.choices) opt.choices(o.choices);
+    if (o.default !== undefined) opt.default(o.default);
+    cmd.addOption(opt);
+  }
+  return cmd
+    .addOption(new Option('--topology <kind>', 'how instances link to the brokers (MIROS_TOPOLOGY for them; clustered needs a cluster brought up with --topology clustered)').choices(['mesh', 'clustered']))
+    .addOption(new Option('--timeout <seconds>', "how long to wait for the outcome (default: the scenario's own)").argParser(parser(positiveNumber)))
+    .addOption(new Option('--logs <dir>', 'where logs/<name>-<timestamp>/ goes (default ./logs)'))
+    .addOption(new Option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)'))
+    .addOption(new Option('--tls [mode]', 'brokers with TLS: on or only (the instances then use amqps:// with the cluster CA)').choices(['on', 'only']).preset('on'))
+    .addHelpText('after', `\n${def.help ?? `Run: make scenario S=${name} N=3   or   node scenarios/${name}.mjs --nodes 3`}\nExit status: 0 pass, 1 fail, 2 usage error.`);
+}
+
+/**
+ * The script's arguments: process.argv after the script. Run as `zx script.mjs …`, zx's
+ * own entry is argv[1] and the script's path comes first: it is left out.
+ */
+export function scriptArgv(argv: string[] = process.argv): string[] {
+  const rest = argv.slice(2);
+  const first = rest[0];
+  if (first && /\.(mjs|cjs|js|ts|mts)$/.test(first) && existsSync(first) && basename(argv[1] ?? '') !== basename(first)) return rest.slice(1);
+  return rest;
+}
+
+/** Runs `body`, turning an error into the failing check "scenario ran" (an UnsupportedError is rethrown). Progress every 2 s. */
+async function drive(t: Testbed, body: () => Promise<void>): Promise<void> {
+  let last = '';
+  const progress = setInterval(() => {
+    const line = t.instances.map((i) => `${i.name}:${i.controls.length}`).join(' ');
+    if (line !== last && line) t.log(`progress ${line}, distributed.log ${t.distributed.length} lines`);
+    last = line;
+  }, 2000);
+  try {
+    await body();
+  } catch (err) {
+    if (err instanceof UnsupportedError) {
+      await t.stop();
+      throw err;
+    }
+    t.check('scenario ran', [(err as Error).message]);
+  } finally {
+    clearInterval(progress);
+  }
+}
+
+/**
+ * A scenario script's whole life: parses the command line (--help: 0; a usage error: one line
+ * on stderr, 2), opens the run (cluster brought up if needed), runs `body`, then stops
+ * everything and writes the summary: the body's checks, every instance's exit, the log check.
+ * Sets process.exitCode and resolves to it: 0 pass, 1 fail, 2 what the backend cannot do.
+ */
+export async function scenario<A extends Record<string, unknown> = Record<string, unknown>>(
+  def: ScenarioDefinition,
+  body: (t: Testbed, args: ScenarioArgs & A) => Promise<void>,
+  argv: string[] = scriptArgv(),
+): Promise<number> {
+  const status = await runScript(def, body, argv);
+  process.exitCode = status;
+  return status;
+}
+
+async function runScript<A>(def: ScenarioDefinition, body: (t: Testbed, args: ScenarioArgs & A) => Promise<void>, argv: string[]): Promise<number> {
+  const cmd = scenarioCommand(def);
+  try {
+    cmd.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    throw err;
+  }
+  const args = cmd.opts<ScenarioArgs & A>();
+  try {
+    const t = await testbed(def.name, {
+      nodes: args.nodes,
+      backend: args.backend,
+      topology: args.topology,
+      dir: args.dir,
+      logsRoot: args.logs,
+      tls: args.tls,
+      timeoutMs: args.timeout !== undefined ? args.timeout * 1000 : def.timeoutMs,
+      timeoutGiven: args.timeout !== undefined,
+    });
+    await drive(t, () => body(t, args));
+    return await t.finish();
+  } catch (err) {
+    if (err instanceof UnsupportedError) {
+      process.stderr.write(`scenario ${def.name}: ${err.format()}\n`);
+      return 2; // what this backend or cluster cannot do: a usage error, no summary
+    }
+    throw err;
+  }
 }

@@ -3,8 +3,9 @@
 // instance on its broker's host (Backend.exec: this machine, its namespace, or a container),
 // waits until every one is READY, drives them, waits for the outcome with a timeout, stops
 // everything, runs the checks, prints a summary. openRun / closeRun / finishRun are the
-// steps; runScenario (definitions) and testbed() (scripts, api.ts) are built on them.
+// steps; testbed() and scenario() (scripts) and runScenario (definitions), in api.ts, are built on them.
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createWriteStream, mkdirSync, readFileSync, existsSync, writeFileSync, type WriteStream } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -137,6 +138,8 @@ export class Run {
   logDir!: string;
   monitorName!: string;
   readonly keys = { mesh: generateKey(), trace: generateKey(), spy: generateKey() };
+  /** 'change' on every instance line, control line and exit, and every distributed.log line: what waits listen to. */
+  readonly changes = new EventEmitter().setMaxListeners(0);
   private readonly exits = new Map<string, Promise<void>>();
   constructor(readonly nodes: number, readonly log: (line: string) => void) {}
 
@@ -216,6 +219,7 @@ export class Run {
         }
         if (tag === 'STATS') inst.stats = data;
       } else inst.lines.push(line);
+      this.changes.emit('change');
     });
     createInterface({ input: child.stderr }).on('line', (line) => {
       inst.log!.write(`[stderr] ${line}\n`);
@@ -227,6 +231,7 @@ export class Run {
         inst.exitCode = code;
         if (inst.exited(code)) this.log(`${name} exited by itself (${code}): ${inst.stderr.slice(-2).join(' | ')}`);
         readyOrExited();
+        this.changes.emit('change');
       }),
     );
     await within(started, timeoutMs);
@@ -334,6 +339,7 @@ export async function openRun(name: string, opts: RunOptions): Promise<Run> {
     output: (line) => {
       run.distributed.push(line);
       dlog.write(`${line}\n`);
+      run.changes.emit('change');
     },
     onWarning: (m) => log(`monitor: ${m}`),
   });
@@ -373,59 +379,6 @@ export function finishRun(
   for (const line of summary.split('\n')) run.log(line);
   run.log(`diagram: ${evidence.html}`);
   return { name: run.name, pass, checks, logDir: run.logDir, summary, seconds: o.seconds, timedOut: o.timedOut ?? false };
-}
-
-/** Runs a scenario definition: open, start its instances, go, wait for done, close, check, finish. */
-export async function runScenario(sc: Scenario, opts: RunOptions): Promise<RunResult> {
-  const t0 = Date.now();
-  const run = await openRun(sc.name, opts);
-  const log = run.log;
-  const brokers = sc.brokers?.(opts.nodes) ?? opts.nodes;
-  if (run.cluster.nodes.length < brokers) log(`the scenario grows the cluster to ${brokers} nodes itself`);
-  for (const spec of sc.instances({ nodes: opts.nodes, run: run.id, cluster: run.cluster })) run.add(spec);
-
-  let timedOut = false;
-  let unsupported: UnsupportedError | undefined;
-  const checks: CheckResult[] = [];
-  try {
-    await Promise.all(run.instances.filter((i) => !i.spec.late).map((i) => run.start(i.name)));
-    log(`all ${run.instances.filter((i) => i.ready).length} instances READY: GO`);
-    const timeoutMs = opts.timeoutMs ?? sc.timeoutMs ?? 60_000;
-    const going = (sc.go ?? (async (r: Run) => r.send({ cmd: 'go' })))(run);
-    let last = '';
-    const progress = setInterval(() => {
-      const line = run.instances.map((i) => `${i.name}:${i.controls.length}`).join(' ');
-      if (line !== last) log(`progress ${line}, distributed.log ${run.distributed.length} lines`);
-      last = line;
-    }, 2000);
-    let goError: unknown;
-    going.catch((err) => (goError = err));
-    timedOut = !(await until(() => goError !== undefined || sc.done(run), timeoutMs));
-    clearInterval(progress);
-    if (goError) throw goError;
-    await going;
-    if (timedOut) log(`timed out after ${timeoutMs} ms`);
-    await sleep(500); // the last snoop lines on their way to the monitor
-  } catch (err) {
-    if (err instanceof UnsupportedError) unsupported = err;
-    checks.push({ name: 'scenario ran', pass: false, reasons: [(err as Error).message] });
-  } finally {
-    await closeRun(run);
-  }
-  if (unsupported) throw unsupported; // asked for what this backend cannot do: exit 2, no summary
-  if (timedOut) checks.push({ name: 'outcome within the timeout', pass: false, reasons: ['timed out'] });
-  const own = <T>(what: string, f: () => T): T | undefined => {
-    try {
-      return f();
-    } catch (err) {
-      checks.push({ name: `scenario ${what}`, pass: false, reasons: [(err as Error).stack ?? String(err)] });
-      return undefined;
-    }
-  };
-  if (checks.length === 0) checks.push(...(own('checks ran', () => sc.checks(run)) ?? []));
-  const report = sc.report ? own('report', () => sc.report!(run)) : undefined;
-  const metrics = sc.metrics ? own('metrics', () => sc.metrics!(run)) : undefined;
-  return finishRun(run, checks, { seconds: (Date.now() - t0) / 1000, timedOut, report, metrics });
 }
 
 /** The contents of a file in the run's log dir ('' if absent). */

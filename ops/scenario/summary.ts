@@ -47,7 +47,8 @@ export interface ScenarioSummary {
   run: string;
   backend: string;
   nodes: number;
-  checks: CheckResult[];
+  /** detail: the reasons on one line ('' when it passed without notes). */
+  checks: Array<CheckResult & { detail: string }>;
   metrics: {
     /** A scenario's own figures (chaos: sent, lost, resume p50/p99, …). */
     [scenarioMetric: string]: unknown;
@@ -72,7 +73,7 @@ export function summaryJson(name: string, run: Run, backend: string, checks: Che
     run: run.id,
     backend,
     nodes: run.nodes,
-    checks,
+    checks: checks.map((c) => ({ ...c, detail: c.reasons.join('; ') })),
     metrics: {
       ...extra,
       distributedLines: run.distributed.length,

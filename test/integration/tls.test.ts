@@ -7,13 +7,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, readClusterFile, status, up, type StartedCluster } from '../../ops/cluster/index.ts';
 import { httpGet, tcpProbe } from '../../ops/cluster/health.ts';
-import { SCENARIOS, runScenario } from '../../ops/scenario/index.ts';
 import { hostFiles, initTls } from '../../ops/tls/certificates.ts';
 import { Event, NetworkedActiveObject, ReturnStatus, generateKey, signals, type NetworkedOptions } from '../../runtime/index.ts';
 import { probeAmqp } from '../../runtime/lan/probe.ts';
 import { BrokerTlsError } from '../../runtime/net/tls.ts';
 import { until } from '../../ops/util/wait.ts';
 import { isolatedOptions } from './cluster-helpers.ts';
+import { runScript } from './scenario-helpers.ts';
 
 const opts = isolatedOptions({ nodes: 2, addressBase: '127.0.6.11', namePrefix: 'tl', distPortBase: 26200, epmdPort: 4383, tls: 'only', tlsMutual: true });
 const dir = opts.dir!;
@@ -163,10 +163,9 @@ describe('TLS: an isolated 2-node cluster with --tls only and mutual TLS', { tim
     const logsRoot = mkdtempSync(join(tmpdir(), 'miros-tls-scenarios-'));
     try {
       for (const name of ['mesh-ring', 'spy']) {
-        const lines: string[] = [];
-        const r = await runScenario(SCENARIOS[name]({ nodes: 2 }), { nodes: 2, dir, tls: 'only', logsRoot, log: (l) => lines.push(l) });
-        expect(r.pass, lines.join('\n')).toBe(true);
-        expect(lines.join('\n')).toContain('2 nodes, TLS only (mutual)');
+        const r = await runScript(name, ['--nodes', '2', '--dir', dir, '--tls', 'only', '--logs', logsRoot]);
+        expect(r.pass, r.output).toBe(true);
+        expect(r.output).toContain('2 nodes, TLS only (mutual)');
       }
     } finally {
       rmSync(logsRoot, { recursive: true, force: true });

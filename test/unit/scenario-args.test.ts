@@ -1,42 +1,51 @@
-// The scenario entry point's command line: main(name, raw argv) answers --help with 0, and a
-// usage error or an unknown scenario with one line on stderr and 2, without touching a cluster.
+// The scenario scripts' command line, as users run them (node scenarios/X.mjs …, zx, and
+// mirosnet scenario X): --help answers 0, a usage error or an unknown scenario one line on
+// stderr and 2, without touching a cluster (--dir points nowhere). Pure parsing: scriptArgv.
+import { execFile } from 'node:child_process';
 import { readdirSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { main, scenarioNames } from '../../ops/scenario/index.ts';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { scriptArgv } from '../../ops/scenario/api.ts';
+import { scenarioNames } from '../../ops/scenario/index.ts';
 
-let out = '';
-let err = '';
-beforeEach(() => {
-  out = '';
-  err = '';
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((out += String(chunk)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((err += String(chunk)), true));
-});
-afterEach(() => {
-  vi.restoreAllMocks();
-});
-
+const repo = resolve(import.meta.dirname, '../..');
+const NOWHERE = ['--dir', '/nonexistent/mirosnet-scenario-args-test'];
 const lines = (s: string) => s.split('\n').filter((l) => l !== '');
 
-describe('scenario main()', () => {
-  it('lists the scenarios the scripts in scenarios/ run', () => {
-    const scripts = readdirSync(new URL('../../scenarios/', import.meta.url)).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4));
-    expect([...scenarioNames()].sort()).toEqual(scripts.sort());
+async function run(cmd: string[], args: string[]): Promise<{ status: number; out: string; err: string }> {
+  try {
+    const r = await promisify(execFile)(cmd[0], [...cmd.slice(1), ...args], { cwd: repo, encoding: 'utf8' });
+    return { status: 0, out: r.stdout, err: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { status: x.code, out: x.stdout, err: x.stderr };
+  }
+}
+const script = (name: string, args: string[]) => run([process.execPath, join('scenarios', `${name}.mjs`)], args);
+
+// concurrent: each case is a node process that only parses (about 1 s each on a busy machine)
+describe.concurrent('scenario scripts: the command line', { timeout: 90_000 }, () => {
+  it('scenarioNames() lists the scripts in scenarios/', () => {
+    const scripts = readdirSync(join(repo, 'scenarios')).filter((f) => f.endsWith('.mjs')).map((f) => f.slice(0, -4));
+    expect(scenarioNames()).toEqual(scripts.sort());
+    expect(scenarioNames()).toEqual(expect.arrayContaining(['mesh-ring', 'trace', 'spy', 'scribble', 'wrong-key', 'late-joiner', 'broker-restart', 'horse-archer', 'chaos', 'scale']));
   });
 
-  it('--help prints the usage with the scenario description and returns 0', async () => {
-    expect(await main('mesh-ring', ['--help'])).toBe(0);
-    expect(out).toMatch(/Usage: mesh-ring \[options\]/);
-    expect(out).toMatch(/N charts pass a token around the ring/);
-    expect(out).toMatch(/--nodes <n>[\s\S]*--backend <kind>[\s\S]*--laps <n>[\s\S]*--timeout <seconds>[\s\S]*--logs <dir>[\s\S]*--dir <path>/);
-    expect(err).toBe('');
+  it('--help prints the usage with the options in order and exits 0', async () => {
+    const r = await script('mesh-ring', ['--help']);
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/Usage: mesh-ring \[options\]/);
+    expect(r.out).toMatch(/N charts pass a token around the ring/);
+    expect(r.out).toMatch(/--nodes <n>[\s\S]*--backend <kind>[\s\S]*--laps <n>[\s\S]*--timeout <seconds>[\s\S]*--logs <dir>[\s\S]*--dir <path>/);
+    expect(r.err).toBe('');
   });
 
-  it('every scenario has a one-line description in its --help', async () => {
-    for (const name of scenarioNames()) {
-      out = '';
-      expect(await main(name, ['--help'])).toBe(0);
-      expect(lines(out)[1]?.length, name).toBeGreaterThan(20); // "Usage: …", then the description
+  it('every script has a one-line description in its --help', async () => {
+    const all = await Promise.all(scenarioNames().map(async (name) => [name, await script(name, ['--help'])] as const));
+    for (const [name, r] of all) {
+      expect(r.status, `${name}: ${r.err}`).toBe(0);
+      expect(lines(r.out)[1]?.length, name).toBeGreaterThan(20); // "Usage: …", then the description
     }
   });
 
@@ -47,30 +56,56 @@ describe('scenario main()', () => {
     ['a node count that is not a number', 'spy', ['--nodes', 'three'], /--nodes.*'three' is invalid/],
     ['an unknown backend', 'mesh-ring', ['--backend', 'vm'], /Allowed choices are local, netns, docker/],
     ['an unknown fault kind', 'chaos', ['--faults', 'partition,flood'], /unknown fault kind\(s\) flood: the kinds are partition, isolate/],
+    ['latency without a proxy', 'chaos', ['--faults', 'latency'], /latency needs the TCP proxy .*--toxics/],
     ['a chaos option elsewhere', 'mesh-ring', ['--seed', '3'], /unknown option '--seed'/],
     ['an unknown topology', 'spy', ['--topology', 'star'], /Allowed choices are mesh, clustered/],
     ['a bad timeout', 'scribble', ['--timeout', '-5'], /--timeout.*is invalid/],
-    ['a stray argument (zx puts the script path here)', 'mesh-ring', ['scenarios/mesh-ring.mjs', '--nodes', '3'], /too many arguments/],
+    ['a stray argument', 'mesh-ring', ['extra', '--nodes', '3'], /too many arguments/],
   ])('%s: one line on stderr, status 2', async (_, name, argv, message) => {
-    expect(await main(name, argv)).toBe(2);
-    expect(lines(err)).toHaveLength(1);
-    expect(err).toMatch(message);
-    expect(err).toMatch(new RegExp(`^scenario ${name}: .*--help`));
-    expect(out).toBe('');
+    const r = await script(name, [...argv, ...NOWHERE]);
+    expect(r.status).toBe(2);
+    expect(lines(r.err)).toHaveLength(1);
+    expect(r.err).toMatch(message);
+    expect(r.err).toMatch(new RegExp(`^scenario ${name}: .*--help`));
+    expect(r.out).toBe('');
   });
 
-  it('chaos --help lists its knobs; latency without a proxy is refused with the reason, status 2', async () => {
-    expect(await main('chaos', ['--help'])).toBe(0);
-    expect(out).toMatch(/--seed <n>[\s\S]*--cycles <n>[\s\S]*--faults <kinds>[\s\S]*--instances <n>[\s\S]*--resume-p99 <seconds>/);
-    err = '';
-    expect(await main('chaos', ['--faults', 'latency', '--dir', '/nonexistent/mirosnet-test'])).toBe(2);
-    expect(err).toMatch(/latency needs the TCP proxy .*--toxics/);
+  it('chaos --help lists its knobs', async () => {
+    const r = await script('chaos', ['--help']);
+    expect(r.status).toBe(0);
+    expect(r.out).toMatch(/--seed <n>[\s\S]*--cycles <n>[\s\S]*--faults <kinds>[\s\S]*--instances <n>[\s\S]*--resume-p99 <seconds>/);
   });
 
-  it('an unknown scenario: one line naming every scenario, status 2', async () => {
-    expect(await main('mesh-rign', ['--nodes', '3'])).toBe(2);
-    expect(lines(err)).toHaveLength(1);
-    expect(err).toContain("no scenario 'mesh-rign'");
-    for (const name of scenarioNames()) expect(err).toContain(name);
+  it('run by zx (the script path comes first in argv), the same command line', async () => {
+    const zx = [join(repo, 'node_modules', '.bin', 'zx'), join('scenarios', 'mesh-ring.mjs')];
+    expect((await run(zx, ['--help'])).out).toMatch(/Usage: mesh-ring \[options\]/);
+    const r = await run(zx, ['--lap', '3', ...NOWHERE]);
+    expect(r.status).toBe(2);
+    expect(r.err).toMatch(/unknown option '--lap'.*Did you mean --laps\?/);
+  });
+
+  it('mirosnet scenario NAME runs the script; an unknown NAME: one line naming every scenario, status 2', async () => {
+    const cli = [process.execPath, 'bin/mirosnet.mjs', 'scenario'];
+    const help = await run(cli, ['trace', '--help']);
+    expect(help.status).toBe(0);
+    expect(help.out).toMatch(/Usage: trace \[options\]/);
+    const r = await run(cli, ['mesh-rign', '--nodes', '3']);
+    expect(r.status).toBe(2);
+    expect(lines(r.err)).toHaveLength(1);
+    expect(r.err).toContain("no scenario 'mesh-rign'");
+    for (const name of scenarioNames()) expect(r.err).toContain(name);
+  });
+});
+
+describe('scriptArgv', () => {
+  it('is the arguments after the script under node', () => {
+    expect(scriptArgv(['/usr/bin/node', '/x/scenarios/mesh-ring.mjs', '--nodes', '3'])).toEqual(['--nodes', '3']);
+  });
+  it('leaves out the script path zx puts first', () => {
+    const self = join(repo, 'scenarios', 'mesh-ring.mjs');
+    expect(scriptArgv(['/usr/bin/node', '/x/node_modules/zx/build/cli.js', self, '--nodes', '3'])).toEqual(['--nodes', '3']);
+  });
+  it('keeps a first argument that is not an existing script', () => {
+    expect(scriptArgv(['/usr/bin/node', '/x/cli.js', 'extra.mjs', '--nodes', '3'])).toEqual(['extra.mjs', '--nodes', '3']);
   });
 });

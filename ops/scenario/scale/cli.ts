@@ -29,6 +29,7 @@ export async function scaleMain(argv: string[]): Promise<number> {
     .addOption(new Option('--nodes <n>', 'brokers (cluster members)').argParser(whole(1)).default(3))
     .addOption(new Option('--backend <kind>', 'where the brokers run, when the scenario brings them up').choices(['local', 'netns', 'docker']).default('local'))
     .addOption(new Option('--topologies <list>', 'which runs, in order').argParser(topologies).default(['clustered', 'mesh'] as Topology[], 'clustered,mesh'))
+    .addOption(new Option('--topology <kind>', 'only this run (make scenario TOPOLOGY=… passes it): --topologies KIND').choices(['clustered', 'mesh']).conflicts('topologies'))
     .addOption(new Option('--duration <seconds>', 'traffic time per topology').argParser(whole(5)).default(20))
     .addOption(new Option('--burst-every <ms>', 'each instance broadcasts a burst this often').argParser(whole(50)).default(1000))
     .addOption(new Option('--burst-size <k>', 'events per burst').argParser(whole(1)).default(1))
@@ -42,12 +43,12 @@ export async function scaleMain(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topologies: Topology[]; duration: number; burstEvery: number; burstSize: number; kill: boolean; logs?: string; dir?: string }>();
+  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: Topology; topologies: Topology[]; duration: number; burstEvery: number; burstSize: number; kill: boolean; logs?: string; dir?: string }>();
   const r = await runScale({
     instances: o.instances,
     nodes: o.nodes,
     backend: o.backend,
-    topologies: o.topologies,
+    topologies: o.topology ? [o.topology] : o.topologies,
     durationS: o.duration,
     kill: o.kill,
     burstEveryMs: o.burstEvery,
