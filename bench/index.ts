@@ -38,32 +38,53 @@ await section('cluster', async () => {
   print(`RSS per node           ${fmt(r.rssPerNodeMb).padStart(8)} MB`);
 });
 
-await section('mesh', async () => {
-  const { benchMesh } = await import('./mesh.ts');
-  const r = await benchMesh((line) => console.error(`mesh: ${line}`));
-  const a = r.rawMeshWork;
-  const at = r.rawMeshWorkTransient;
-  const ratios = {
-    persistent: { throughput: r.mesh.perSec / a.perSec, p50: r.mesh.p50 / a.p50, p99: r.mesh.p99 / a.p99 },
-    transient: { throughput: r.meshTransient.perSec / at.perSec, p50: r.meshTransient.p50 / at.p50, p99: r.meshTransient.p99 / at.p99 },
-    plainRaw: { throughput: r.mesh.perSec / r.raw.perSec, p50: r.mesh.p50 / r.raw.p50, p99: r.mesh.p99 / r.raw.p99 },
-  };
-  figures.mesh = { ...r, ratios };
+type MeshFigures = import('./mesh.ts').MeshBench;
+const meshRatios = (r: MeshFigures) => ({
+  persistent: { throughput: r.mesh.perSec / r.rawMeshWork.perSec, p50: r.mesh.p50 / r.rawMeshWork.p50, p99: r.mesh.p99 / r.rawMeshWork.p99 },
+  transient: { throughput: r.meshTransient.perSec / r.rawMeshWorkTransient.perSec, p50: r.meshTransient.p50 / r.rawMeshWorkTransient.p50, p99: r.meshTransient.p99 / r.rawMeshWorkTransient.p99 },
+  plainRaw: { throughput: r.mesh.perSec / r.raw.perSec, p50: r.mesh.p50 / r.raw.p50, p99: r.mesh.p99 / r.raw.p99 },
+});
+
+function printMesh(r: MeshFigures, ratios: ReturnType<typeof meshRatios>): void {
   const row = (name: string, f: { perSec: number; p50: number; p99: number }) =>
     `${name.padEnd(34)} ${fmt(f.perSec).padStart(8)} ev/s  p50 ${fmt(f.p50, 3).padStart(6)} ms  p99 ${fmt(f.p99, 3).padStart(7)} ms`;
   const ratio = (name: string, x: { throughput: number; p50: number; p99: number }) =>
     `${name.padEnd(34)} ${fmt(x.throughput, 2).padStart(8)} ×     p50 ${fmt(x.p50, 2).padStart(6)} ×   p99 ${fmt(x.p99, 2).padStart(7)} ×`;
-  print(`${r.events} events, ${r.roundTrips} round trips, payload ${r.payloadBytes} B (body ${r.bodyBytes} B encrypted); median of ${r.rounds} alternating rounds`);
+  const where = r.topology === 'clustered' ? `one cluster of ${r.brokers} nodes, each event published once` : `mesh of ${r.brokers} brokers, each event to each`;
+  print(`${where}: ${r.events} events, ${r.roundTrips} round trips, payload ${r.payloadBytes} B (body ${r.bodyBytes} B encrypted); median of ${r.rounds} alternating rounds`);
   print(row('mesh (persistent)', r.mesh));
-  print(row('(a) raw, the mesh\'s AMQP work', a));
+  print(row("(a) raw, the mesh's AMQP work", r.rawMeshWork));
   print(row('mesh (transient)', r.meshTransient));
-  print(row('(a) raw, the same, transient', at));
-  print(row('(b) plain raw amqplib', r.raw));
-  print(`    (b) with the mesh's fan-out: ${fmt(r.raw.fanoutPerSec)} msg/s`);
+  print(row('(a) raw, the same, transient', r.rawMeshWorkTransient));
+  if (!Number.isNaN(r.raw.perSec)) {
+    print(row('(b) plain raw amqplib', r.raw));
+    print(`    (b) with the mesh's fan-out: ${fmt(r.raw.fanoutPerSec)} msg/s`);
+  }
   print(ratio('persistent / (a)', ratios.persistent) + '   targets ≥ 0.70, ≤ 1.3, ≤ 2');
   print(ratio('transient / (a) transient', ratios.transient) + '   targets ≥ 0.70, ≤ 1.3, ≤ 2');
-  print(ratio('persistent / (b) plain raw', ratios.plainRaw));
+  if (!Number.isNaN(r.raw.perSec)) print(ratio('persistent / (b) plain raw', ratios.plainRaw));
+}
+
+await section('mesh', async () => {
+  const { benchMesh } = await import('./mesh.ts');
+  const r = await benchMesh({ log: (line) => console.error(`mesh: ${line}`) });
+  const ratios = meshRatios(r);
+  figures.mesh = { ...r, ratios };
+  printMesh(r, ratios);
 });
+
+// not in the default run: it starts clusters of its own (5 mesh nodes, then a 3-node cluster)
+if (sections.includes('mesh-scale')) {
+  await section('mesh-scale', async () => {
+    const { benchMeshScale } = await import('./mesh.ts');
+    const all = await benchMeshScale((line) => console.error(`mesh-scale: ${line}`));
+    figures['mesh-scale'] = all.map((r) => ({ ...r, ratios: meshRatios(r) }));
+    for (const r of all) {
+      printMesh(r, meshRatios(r));
+      print('');
+    }
+  });
+}
 
 await section('scale', async () => {
   // the two topologies at the same M on the same brokers, in one run (the scale scenario's runner)
