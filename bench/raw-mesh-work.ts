@@ -36,11 +36,14 @@ export interface RawMeshWorkOptions {
   persistent: boolean;
 }
 
+/** The mesh's socket options (connection.ts): Nagle's algorithm off. */
+const SOCKET = { noDelay: true };
+
 export const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
 
 /** One side's consumer: what receiver.ts declares and consumes, acking once per loop turn. */
 async function consumer(url: string, name: string, host: string, topology: TopologyKind, bindingKey: string, onMessage: (m: ConsumeMessage) => void) {
-  const connection = await connect(url);
+  const connection = await connect(url, SOCKET);
   const ch: Channel = await connection.createChannel();
   await ch.prefetch(PREFETCH);
   let last: ConsumeMessage | undefined;
@@ -80,7 +83,7 @@ async function consumer(url: string, name: string, host: string, topology: Topol
 
 /** One publishing connection and confirm channel per broker, both sides' events through them. */
 async function publisher(url: string) {
-  const connection = await connect(url);
+  const connection = await connect(url, SOCKET);
   const ch: ConfirmChannel = await connection.createConfirmChannel();
   for (const exchange of Object.values(EXCHANGES)) await ch.assertExchange(exchange, 'topic', { durable: true });
   let room = true;
