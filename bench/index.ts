@@ -1,13 +1,17 @@
 // `npm run bench [-- engine|cluster|mesh|scale ...]`: figures and ratios against baselines run
 // in the same process. Nothing here asserts timings; it prints them.
-const sections = process.argv.slice(2);
+// `--json`: one JSON object of every section's figures on stdout (progress goes to stderr).
+const json = process.argv.includes('--json');
+const sections = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const wanted = (name: string) => sections.length === 0 || sections.includes(name);
+const figures: Record<string, unknown> = {};
+const print = (line: string) => (json ? undefined : console.log(line));
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
 let failures = 0;
 
 async function section(name: string, run: () => Promise<void>): Promise<void> {
   if (!wanted(name)) return;
-  console.log(`\n== ${name} ==`);
+  print(`\n== ${name} ==`);
   try {
     await run();
   } catch (err) {
@@ -19,30 +23,68 @@ async function section(name: string, run: () => Promise<void>): Promise<void> {
 await section('engine', async () => {
   const { benchEngine } = await import('./engine.ts');
   const { rows, ratios } = await benchEngine();
-  for (const row of rows) console.log(`${row.name.padEnd(40)} ${fmt(row.eventsPerSec).padStart(12)} events/s`);
-  for (const [name, ratio] of Object.entries(ratios)) console.log(`${name.padEnd(40)} ${fmt(ratio, 2).padStart(12)} ×`);
+  figures.engine = { rows, ratios };
+  for (const row of rows) print(`${row.name.padEnd(40)} ${fmt(row.eventsPerSec).padStart(12)} events/s`);
+  for (const [name, ratio] of Object.entries(ratios)) print(`${name.padEnd(40)} ${fmt(ratio, 2).padStart(12)} ×`);
 });
 
 await section('cluster', async () => {
   const { benchCluster } = await import('./cluster.ts');
   const r = await benchCluster();
-  console.log(`1 node ready in        ${fmt(r.oneNodeMs).padStart(8)} ms`);
-  console.log(`3 nodes ready in       ${fmt(r.threeNodesMs).padStart(8)} ms`);
-  console.log(`ratio 3 nodes / 1 node ${fmt(r.ratio, 2).padStart(8)} ×   (target ≤ 1.3)`);
-  console.log(`RSS per node           ${fmt(r.rssPerNodeMb).padStart(8)} MB`);
+  figures.cluster = r;
+  print(`1 node ready in        ${fmt(r.oneNodeMs).padStart(8)} ms   ${fmt(r.cpuSecondsPerNode, 2)} CPU-s`);
+  print(`3 nodes ready in       ${fmt(r.threeNodesMs).padStart(8)} ms   ${fmt(r.cpuSecondsPerNodeOfThree, 2)} CPU-s per node`);
+  print(`ratio 3 nodes / 1 node ${fmt(r.ratio, 2).padStart(8)} ×    floor on 2 cores ${fmt(r.floorRatio, 2)} × (3 × CPU-s / 2 cores / 1 node's wall)`);
+  print(`RSS per node           ${fmt(r.rssPerNodeMb).padStart(8)} MB`);
 });
+
+type MeshFigures = import('./mesh.ts').MeshBench;
+const meshRatios = (r: MeshFigures) => ({
+  persistent: { throughput: r.mesh.perSec / r.rawMeshWork.perSec, p50: r.mesh.p50 / r.rawMeshWork.p50, p99: r.mesh.p99 / r.rawMeshWork.p99 },
+  transient: { throughput: r.meshTransient.perSec / r.rawMeshWorkTransient.perSec, p50: r.meshTransient.p50 / r.rawMeshWorkTransient.p50, p99: r.meshTransient.p99 / r.rawMeshWorkTransient.p99 },
+  plainRaw: { throughput: r.mesh.perSec / r.raw.perSec, p50: r.mesh.p50 / r.raw.p50, p99: r.mesh.p99 / r.raw.p99 },
+});
+
+function printMesh(r: MeshFigures, ratios: ReturnType<typeof meshRatios>): void {
+  const row = (name: string, f: { perSec: number; p50: number; p99: number }) =>
+    `${name.padEnd(34)} ${fmt(f.perSec).padStart(8)} ev/s  p50 ${fmt(f.p50, 3).padStart(6)} ms  p99 ${fmt(f.p99, 3).padStart(7)} ms`;
+  const ratio = (name: string, x: { throughput: number; p50: number; p99: number }) =>
+    `${name.padEnd(34)} ${fmt(x.throughput, 2).padStart(8)} ×     p50 ${fmt(x.p50, 2).padStart(6)} ×   p99 ${fmt(x.p99, 2).padStart(7)} ×`;
+  const where = r.topology === 'clustered' ? `one cluster of ${r.brokers} nodes, each event published once` : `mesh of ${r.brokers} brokers, each event to each`;
+  print(`${where}: ${r.events} events, ${r.roundTrips} round trips, payload ${r.payloadBytes} B (body ${r.bodyBytes} B encrypted); median of ${r.rounds} alternating rounds`);
+  print(row('mesh (persistent)', r.mesh));
+  print(row("(a) raw, the mesh's AMQP work", r.rawMeshWork));
+  print(row('mesh (transient)', r.meshTransient));
+  print(row('(a) raw, the same, transient', r.rawMeshWorkTransient));
+  if (!Number.isNaN(r.raw.perSec)) {
+    print(row('(b) plain raw amqplib', r.raw));
+    print(`    (b) with the mesh's fan-out: ${fmt(r.raw.fanoutPerSec)} msg/s`);
+  }
+  print(ratio('persistent / (a)', ratios.persistent) + '   targets ≥ 0.70, ≤ 1.3, ≤ 2');
+  print(ratio('transient / (a) transient', ratios.transient) + '   targets ≥ 0.70, ≤ 1.3, ≤ 2');
+  if (!Number.isNaN(r.raw.perSec)) print(ratio('persistent / (b) plain raw', ratios.plainRaw));
+}
 
 await section('mesh', async () => {
   const { benchMesh } = await import('./mesh.ts');
-  const r = await benchMesh();
-  console.log(`events per run: ${r.events}, round trips: ${r.roundTrips}, payload ${r.payloadBytes} B`);
-  console.log(`throughput  mesh ${fmt(r.mesh.perSec).padStart(8)} ev/s   raw amqplib ${fmt(r.raw.perSec).padStart(8)} msg/s   ratio ${fmt(r.mesh.perSec / r.raw.perSec, 2)} (target ≥ 0.70)`);
-  console.log(`  raw amqplib with the mesh's fan-out (each message persistent, to both brokers): ${fmt(r.raw.fanoutPerSec)} msg/s, mesh/that ${fmt(r.mesh.perSec / r.raw.fanoutPerSec, 2)}`);
-  console.log(`latency p50 mesh ${fmt(r.mesh.p50, 3).padStart(8)} ms     raw amqplib ${fmt(r.raw.p50, 3).padStart(8)} ms      ratio ${fmt(r.mesh.p50 / r.raw.p50, 2)} (target ≤ 1.3)`);
-  const t = r.meshTransient;
-  console.log(`meshDelivery 'transient': ${fmt(t.perSec)} ev/s (ratio ${fmt(t.perSec / r.raw.perSec, 2)}), p50 ${fmt(t.p50, 3)} ms (ratio ${fmt(t.p50 / r.raw.p50, 2)}), p99 ${fmt(t.p99, 3)} ms`);
-  console.log(`latency p99 mesh ${fmt(r.mesh.p99, 3).padStart(8)} ms     raw amqplib ${fmt(r.raw.p99, 3).padStart(8)} ms      ratio ${fmt(r.mesh.p99 / r.raw.p99, 2)}`);
+  const r = await benchMesh({ log: (line) => console.error(`mesh: ${line}`) });
+  const ratios = meshRatios(r);
+  figures.mesh = { ...r, ratios };
+  printMesh(r, ratios);
 });
+
+// not in the default run: it starts clusters of its own (5 mesh nodes, then a 3-node cluster)
+if (sections.includes('mesh-scale')) {
+  await section('mesh-scale', async () => {
+    const { benchMeshScale } = await import('./mesh.ts');
+    const all = await benchMeshScale((line) => console.error(`mesh-scale: ${line}`));
+    figures['mesh-scale'] = all.map((r) => ({ ...r, ratios: meshRatios(r) }));
+    for (const r of all) {
+      printMesh(r, meshRatios(r));
+      print('');
+    }
+  });
+}
 
 await section('scale', async () => {
   // the two topologies at the same M on the same brokers, in one run (the scale scenario's runner)
@@ -52,8 +94,10 @@ await section('scale', async () => {
   const instances = Number(process.env.MIROS_BENCH_INSTANCES ?? 20);
   const durationS = Number(process.env.MIROS_BENCH_SECONDS ?? 20);
   const r = await runScale({ instances, nodes: 3, backend: 'local', topologies: ['clustered', 'mesh'], durationS, kill: false, log: () => {} });
-  console.log(formatScale(r.summary));
-  console.log(`summary: ${r.logDir}/summary.json (M = MIROS_BENCH_INSTANCES, default 20; seconds = MIROS_BENCH_SECONDS, default 20)`);
+  figures.scale = r.summary;
+  print(formatScale(r.summary));
+  print(`summary: ${r.logDir}/summary.json (M = MIROS_BENCH_INSTANCES, default 20; seconds = MIROS_BENCH_SECONDS, default 20)`);
 });
 
+if (json) console.log(JSON.stringify(figures, null, 2));
 process.exitCode = failures ? 1 : 0;

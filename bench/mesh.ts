@@ -1,36 +1,67 @@
-// Mesh throughput and round-trip latency between two networked charts on two brokers,
-// beside raw amqplib publish→consume on the same brokers, in the same process.
+// Mesh throughput and round-trip latency between two networked charts on two brokers, beside
+// two baselines run in the same process on the same brokers:
+//   (a) raw amqplib doing exactly the mesh's AMQP work (raw-mesh-work.ts), persistent and
+//       transient: the ratios the targets are about;
+//   (b) plain raw amqplib (non-durable exchange, exclusive server-named queues, noAck), as before.
+// The sides alternate over ROUNDS rounds and each figure is the median of its rounds, so a
+// noisy moment of the machine does not land on one side only.
+// The mesh side runs the compiled package (dist/, built on demand), as users run it.
 import { connect, type ConsumeMessage } from 'amqplib';
-import { Event, NetworkedActiveObject, ReturnStatus, generateKey, signals } from '../runtime/index.ts';
+import type * as Runtime from '../runtime/index.ts';
+import type { Event, ReturnStatus } from '../runtime/index.ts';
+import { Fernet } from '../runtime/net/fernet.ts';
+import { encodeEnvelope } from '../runtime/net/envelope.ts';
+import { generateKey } from '../runtime/net/fernet.ts';
 import { readClusterFile, up, type ClusterNode } from '../ops/cluster/index.ts';
+import { benchRawMeshWork, percentile, type Figures } from './raw-mesh-work.ts';
 
-const EVENTS = 5000;
-const ROUND_TRIPS = 500;
+const EVENTS = Number(process.env.MIROS_BENCH_EVENTS ?? 5000);
+const ROUND_TRIPS = Number(process.env.MIROS_BENCH_ROUND_TRIPS ?? 500);
+const ROUNDS = Number(process.env.MIROS_BENCH_ROUNDS ?? 3);
 const PAYLOAD = { text: 'x'.repeat(40), n: 0 };
 
 export interface MeshBench {
   events: number;
   roundTrips: number;
+  rounds: number;
   payloadBytes: number;
-  mesh: { perSec: number; p50: number; p99: number };
+  /** Bytes of one mesh message body (the encrypted envelope), also baseline (a)'s body size. */
+  bodyBytes: number;
+  /** Brokers each event goes to (mesh), or nodes of the cluster (clustered: each event published once). */
+  brokers: number;
+  topology: 'mesh' | 'clustered';
+  mesh: Figures;
   /** the same with meshDelivery 'transient' */
-  meshTransient: { perSec: number; p50: number; p99: number };
-  raw: { perSec: number; fanoutPerSec: number; p50: number; p99: number };
+  meshTransient: Figures;
+  /** (a) raw amqplib doing the mesh's AMQP work, persistent */
+  rawMeshWork: Figures;
+  /** (a) the same, transient */
+  rawMeshWorkTransient: Figures;
+  /** (b) plain raw amqplib (NaN where not run) */
+  raw: Figures & { fanoutPerSec: number };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))];
+async function compiledRuntime(): Promise<typeof Runtime> {
+  const { ensureBuilt } = await import('../scripts/ensure-built.mjs');
+  ensureBuilt();
+  const dist = '../dist/runtime/index.js'; // a variable: type-checked through the import type above, not resolved by tsc
+  return (await import(dist)) as typeof Runtime;
+}
 
-async function brokers(): Promise<[ClusterNode, ClusterNode]> {
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
+const medianFigures = (runs: Figures[]): Figures => ({ perSec: median(runs.map((r) => r.perSec)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) });
+
+async function brokers(): Promise<ClusterNode[]> {
   let nodes = readClusterFile()?.nodes;
   if (!nodes) {
     console.log('(no cluster running: bringing up the local cluster)');
     nodes = (await up({ nodes: 3 })).nodes;
   }
   if (nodes.length < 2) throw new Error('the mesh benchmark needs 2 brokers: make cluster N=2');
-  return [nodes[0], nodes[1]];
+  return nodes.slice(0, 2);
 }
 
-async function benchRaw(n1: ClusterNode, n2: ClusterNode) {
+async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { fanoutPerSec: number }> {
   const c1 = await connect(n1.amqpUrl);
   const c2 = await connect(n2.amqpUrl);
   try {
@@ -98,14 +129,21 @@ async function benchRaw(n1: ClusterNode, n2: ClusterNode) {
   }
 }
 
-async function benchMeshCharts(h1: string, h2: string, meshDelivery: 'persistent' | 'transient') {
+/**
+ * Chart a on hosts[0] sends to chart b on hosts[1]. Mesh topology: both publish to every host's
+ * broker in `hosts`; clustered: `hosts` are the cluster's nodes and each publishes once.
+ */
+async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'transient', topology: 'mesh' | 'clustered' = 'mesh'): Promise<Figures> {
+  const [h1, h2] = hosts;
+  const { Event, NetworkedActiveObject, ReturnStatus, signals } = await compiledRuntime();
   const key = generateKey();
   const tag = Math.random().toString(16).slice(2, 8);
   const common = {
     rabbitUser: 'peter',
     rabbitPassword: 'rabbit',
     meshEncryptionKey: key,
-    hosts: [h1, h2],
+    hosts,
+    topology,
     outboxBound: EVENTS * 2,
     rediscoverIntervalMs: 0,
     meshDelivery,
@@ -162,14 +200,118 @@ async function benchMeshCharts(h1: string, h2: string, meshDelivery: 'persistent
   }
 }
 
-export async function benchMesh(): Promise<MeshBench> {
+/** The size of one mesh message body for PAYLOAD (seq and ts have as many digits as in a run). */
+function meshBodyBytes(): number {
+  const now = Date.now();
+  const envelope = { sender: 'bench-a-000000', host: '127.0.0.11', seq: now * 1000 + EVENTS, ts: now, signal: 'LOAD', payload: PAYLOAD, lc: EVENTS, inc: now * 1000 };
+  return encodeEnvelope(new Fernet(generateKey()), envelope).length;
+}
+
+export interface MeshRunOptions {
+  /** Brokers: a's, b's, then the rest of the mesh (default: the first two of the running cluster). */
+  nodes?: ClusterNode[];
+  topology?: 'mesh' | 'clustered';
+  /** Also run baseline (b), plain raw amqplib (between the first two brokers). */
+  plainRaw?: boolean;
+  log?: (line: string) => void;
+}
+
+export async function benchMesh(o: MeshRunOptions = {}): Promise<MeshBench> {
+  const log = o.log ?? (() => {});
+  const topology = o.topology ?? 'mesh';
+  const nodes = o.nodes ?? (await brokers());
+  const [n1, n2] = nodes;
+  const hosts = nodes.map((n) => n.host);
+  const bodyBytes = meshBodyBytes();
+  const runs = { mesh: [] as Figures[], meshTransient: [] as Figures[], rawMeshWork: [] as Figures[], rawMeshWorkTransient: [] as Figures[], raw: [] as (Figures & { fanoutPerSec: number })[] };
+  const urls = nodes.map((n) => n.amqpUrl);
+  const work = (persistent: boolean) => benchRawMeshWork({ urls, topology, events: EVENTS, roundTrips: ROUND_TRIPS, bodyBytes, persistent });
+  for (let round = 1; round <= ROUNDS; round++) {
+    log(`round ${round}/${ROUNDS}`);
+    runs.rawMeshWork.push(await work(true));
+    runs.mesh.push(await benchMeshCharts(hosts, 'persistent', topology));
+    runs.rawMeshWorkTransient.push(await work(false));
+    runs.meshTransient.push(await benchMeshCharts(hosts, 'transient', topology));
+    if (o.plainRaw !== false) runs.raw.push(await benchRaw(n1, n2));
+  }
+  const nan = { perSec: Number.NaN, p50: Number.NaN, p99: Number.NaN, fanoutPerSec: Number.NaN };
+  return {
+    events: EVENTS,
+    roundTrips: ROUND_TRIPS,
+    rounds: ROUNDS,
+    payloadBytes: JSON.stringify(PAYLOAD).length,
+    bodyBytes,
+    brokers: nodes.length,
+    topology,
+    mesh: medianFigures(runs.mesh),
+    meshTransient: medianFigures(runs.meshTransient),
+    rawMeshWork: medianFigures(runs.rawMeshWork),
+    rawMeshWorkTransient: medianFigures(runs.rawMeshWorkTransient),
+    raw: runs.raw.length ? { ...medianFigures(runs.raw), fanoutPerSec: median(runs.raw.map((r) => r.fanoutPerSec)) } : nan,
+  };
+}
+
+/**
+ * How the figures move as the mesh grows and on the clustered topology: its own clusters in a
+ * temporary directory (127.0.3.x, epmd 4373), torn down after: a 5-node mesh measured with
+ * 3 and with 5 brokers (each event to each of them), then a 3-node RabbitMQ cluster.
+ */
+export async function benchMeshScale(log: (line: string) => void = () => {}): Promise<MeshBench[]> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { down } = await import('../ops/cluster/index.ts');
+  const results: MeshBench[] = [];
+  const cluster = async (nodes: number, topology: 'mesh' | 'clustered', run: (all: ClusterNode[]) => Promise<void>) => {
+    const dir = mkdtempSync(join(tmpdir(), 'mirosnet-bench-mesh-'));
+    try {
+      log(`bringing up ${nodes} nodes (${topology})`);
+      const c = await up({ dir, nodes, topology, addressBase: '127.0.3.11', namePrefix: 'bm', distPortBase: 25980, epmdPort: 4373, log: () => {} });
+      await run(c.nodes);
+    } finally {
+      await down({ dir, log: () => {} }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  await cluster(5, 'mesh', async (all) => {
+    for (const n of [3, 5]) {
+      log(`mesh topology, ${n} brokers`);
+      results.push(await benchMesh({ nodes: all.slice(0, n), plainRaw: false, log }));
+    }
+  });
+  await cluster(3, 'clustered', async (all) => {
+    log('clustered topology, 3 nodes');
+    results.push(await benchMesh({ nodes: all, topology: 'clustered', plainRaw: false, log }));
+  });
+  return results;
+}
+
+/**
+ * A CPU profile of the persistent mesh run alone (V8's sampling profiler, what `node --cpu-prof`
+ * writes, started through the inspector after a warm-up round so that loading and compiling the
+ * modules stay out of it). Writes bench/profiles/mesh-<time>.cpuprofile; bench/profile-summary.ts reads it.
+ */
+export async function profileMesh(dir = 'bench/profiles'): Promise<{ file: string; runs: Figures[] }> {
+  const { Session } = await import('node:inspector/promises');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
   const [n1, n2] = await brokers();
-  const raw = await benchRaw(n1, n2);
-  const mesh = await benchMeshCharts(n1.host, n2.host, 'persistent');
-  const meshTransient = await benchMeshCharts(n1.host, n2.host, 'transient');
-  return { events: EVENTS, roundTrips: ROUND_TRIPS, payloadBytes: JSON.stringify(PAYLOAD).length, mesh, meshTransient, raw };
+  await benchMeshCharts([n1.host, n2.host], 'persistent'); // warm-up, not profiled
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+  const runs: Figures[] = [];
+  for (let round = 0; round < ROUNDS; round++) runs.push(await benchMeshCharts([n1.host, n2.host], 'persistent'));
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}/mesh-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`;
+  writeFileSync(file, JSON.stringify(profile));
+  return { file, runs };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  console.log(JSON.stringify(await benchMesh(), null, 2));
+  if (process.argv.includes('--profile-only')) console.log(JSON.stringify(await profileMesh(), null, 2));
+  else console.log(JSON.stringify(await benchMesh({ log: (l) => console.error(l) }), null, 2));
 }

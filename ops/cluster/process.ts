@@ -66,6 +66,25 @@ export function sessionMembers(sid: number): number[] {
   });
 }
 
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ: 100 on Linux's every architecture we run on). */
+const USER_HZ = 100;
+
+/**
+ * CPU seconds the session of `pid` has burnt: every live member's user and system time, plus
+ * what their exited and reaped children burnt (the start scripts a node runs first).
+ * For a node started with setsid (spawnServer), that is the whole node. Undefined when gone.
+ */
+export function sessionCpuSeconds(pid: number): number | undefined {
+  const sid = statFields(pid)?.[3];
+  if (sid === undefined) return undefined;
+  let ticks = 0;
+  for (const member of sessionMembers(Number(sid))) {
+    const f = statFields(member);
+    if (f) ticks += Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]); // utime stime cutime cstime
+  }
+  return ticks / USER_HZ;
+}
+
 export function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);

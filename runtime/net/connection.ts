@@ -58,6 +58,9 @@ export async function openRecovering(
     await setup(model);
   };
   const connection = await connect(target, {
+    // amqplib leaves Nagle's algorithm on: a small frame (an event, an ack) written while an
+    // earlier one is unacknowledged would wait for the peer's (possibly delayed) ACK
+    noDelay: true,
     ...opts.tls,
     recovery: { ...RECOVERY, waitForConnect: false, setup: guardedSetup },
     ...(clientProperties ? { clientProperties } : {}),

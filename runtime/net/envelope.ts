@@ -96,6 +96,41 @@ export function assertJsonSerialisable(value: unknown, what = 'value'): void {
   walk(value, what);
 }
 
+/**
+ * True when `v` is plainly JSON: strings, booleans, finite numbers, null, undefined, and arrays
+ * and plain objects of them (no toJSON, no symbol keys, at most 32 levels deep). The common
+ * payload passes here without the full walk's bookkeeping; anything else (a Date, a class
+ * instance, a cycle, a bad value) is left to assertJsonSerialisable, which explains what is wrong.
+ */
+function plainJson(v: unknown, depth: number): boolean {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return true;
+    case 'number':
+      return Number.isFinite(v);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (v === null) return true;
+  if (depth > 32) return false;
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) if (!plainJson(v[i], depth + 1)) return false;
+    return true;
+  }
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return false;
+  const o = v as Record<string, unknown>;
+  if (Object.getOwnPropertySymbols(o).length > 0) return false;
+  for (const key of Object.keys(o)) {
+    if (key === 'toJSON' || !plainJson(o[key], depth + 1)) return false;
+  }
+  return true;
+}
+
 function checkHeader(env: Omit<Envelope, 'v'>): void {
   const bad = (field: string, want: string) => {
     throw new TypeError(`envelope ${field} must be ${want}, got ${describe((env as unknown as Record<string, unknown>)[field])}`);
@@ -116,7 +151,7 @@ function checkHeader(env: Omit<Envelope, 'v'>): void {
  */
 export function encodeEnvelope(fernet: Fernet, env: Omit<Envelope, 'v'>): Buffer {
   checkHeader(env);
-  assertJsonSerialisable(env.payload, 'payload');
+  if (!plainJson(env.payload, 0)) assertJsonSerialisable(env.payload, 'payload');
   const wire: Envelope = {
     v: ENVELOPE_VERSION,
     sender: env.sender,
@@ -128,7 +163,7 @@ export function encodeEnvelope(fernet: Fernet, env: Omit<Envelope, 'v'>): Buffer
     ...(env.lc !== undefined ? { lc: env.lc } : {}),
     ...(env.inc !== undefined ? { inc: env.inc } : {}),
   };
-  const body = Buffer.from(fernet.encrypt(JSON.stringify(wire)), 'latin1');
+  const body = fernet.encryptToBuffer(JSON.stringify(wire));
   if (body.length > MAX_BODY_BYTES) {
     throw new PayloadError('payload', `payload too large: the encrypted envelope is ${body.length} bytes, over MAX_BODY_BYTES (${MAX_BODY_BYTES})`);
   }
@@ -177,7 +212,7 @@ export function decodeEnvelope(fernet: Fernet, body: Buffer, opts: { maxBytes?: 
   };
   const lc = optionalCount('lc');
   const inc = optionalCount('inc');
-  return {
+  const envelope: Envelope = {
     v: ENVELOPE_VERSION,
     sender: o.sender as string,
     host: o.host as string,
@@ -185,7 +220,8 @@ export function decodeEnvelope(fernet: Fernet, body: Buffer, opts: { maxBytes?: 
     ts: o.ts as number,
     signal: o.signal as string,
     payload: o.payload,
-    ...(lc !== undefined ? { lc } : {}),
-    ...(inc !== undefined ? { inc } : {}),
   };
+  if (lc !== undefined) envelope.lc = lc;
+  if (inc !== undefined) envelope.inc = inc;
+  return envelope;
 }

@@ -2,7 +2,7 @@
 // token = base64url(0x80 ‖ timestamp (8 B, big-endian seconds) ‖ IV (16) ‖ ciphertext ‖ HMAC (32)),
 // key = base64url(signing key (16) ‖ encryption key (16)). Tokens are written padded, as Python's
 // `cryptography` writes them; padded and unpadded url-safe base64 are both accepted on input.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
 import { EnvelopeError } from './errors.ts';
 
 const VERSION = 0x80;
@@ -20,7 +20,7 @@ const B64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 /** Strict url-safe base64 decode; undefined if `s` is not valid (Buffer.from alone ignores bad characters). */
 function decodeB64url(s: string): Buffer | undefined {
   if (!B64URL.test(s)) return undefined;
-  const pad = s.length - s.replace(/=+$/, '').length;
+  const pad = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0; // B64URL allows '=' only at the end, at most two
   if (pad > 0 && s.length % 4 !== 0) return undefined;
   if ((s.length - pad) % 4 === 1) return undefined;
   return Buffer.from(s, 'base64url');
@@ -39,6 +39,21 @@ function keyBytes(key: string | Uint8Array): Buffer | undefined {
   }
   const b = decodeB64url(key.trim());
   return b && b.length === 32 ? b : undefined;
+}
+
+/**
+ * IVs come from a pool of CSPRNG bytes refilled 256 IVs at a time: the same random bytes as
+ * one randomBytes(16) per token, without one call into the generator per message.
+ */
+const IV_POOL = Buffer.alloc(16 * 256);
+let ivAt = IV_POOL.length;
+function nextIv(): Buffer {
+  if (ivAt === IV_POOL.length) {
+    randomFillSync(IV_POOL);
+    ivAt = 0;
+  }
+  ivAt += 16;
+  return IV_POOL.subarray(ivAt - 16, ivAt);
 }
 
 /** A new random key, 44 characters of padded url-safe base64 (the format of Python's `Fernet.generate_key()`). */
@@ -75,18 +90,33 @@ export class Fernet {
    * `opts.iv` and `opts.time` (seconds since the epoch) exist for test vectors; leave them out otherwise.
    */
   encrypt(plain: Buffer | string, opts: { iv?: Buffer; time?: number } = {}): string {
-    const iv = opts.iv ?? randomBytes(16);
+    return this.encryptToBuffer(plain, opts).toString('latin1');
+  }
+
+  /** encrypt(), as the token's ASCII bytes (what a message body carries): one buffer, no string in between. */
+  encryptToBuffer(plain: Buffer | string, opts: { iv?: Buffer; time?: number } = {}): Buffer {
+    const iv = opts.iv ?? nextIv();
     if (iv.length !== 16) throw new TypeError('Fernet IV must be 16 bytes');
-    const time = opts.time ?? Math.floor(Date.now() / 1000);
-    const cipher = createCipheriv('aes-128-cbc', this.#encryptionKey, iv);
+    const time = Math.floor(opts.time ?? Date.now() / 1000);
     const data = typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain;
-    const ciphertext = Buffer.concat([cipher.update(data), cipher.final()]);
-    const head = Buffer.alloc(HEADER);
-    head[0] = VERSION;
-    head.writeBigUInt64BE(BigInt(Math.floor(time)), 1);
-    iv.copy(head, 9);
-    const hmac = createHmac('sha256', this.#signingKey).update(head).update(ciphertext).digest();
-    return encodeB64urlPadded(Buffer.concat([head, ciphertext, hmac]));
+    // version ‖ timestamp ‖ IV ‖ ciphertext (PKCS#7: always 1..16 bytes of padding) ‖ HMAC, in one buffer
+    const cipherLength = (Math.floor(data.length / BLOCK) + 1) * BLOCK;
+    const raw = Buffer.allocUnsafe(HEADER + cipherLength + HMAC_LEN);
+    raw[0] = VERSION;
+    raw.writeUInt32BE(Math.floor(time / 2 ** 32), 1);
+    raw.writeUInt32BE(time >>> 0, 5);
+    iv.copy(raw, 9);
+    const cipher = createCipheriv('aes-128-cbc', this.#encryptionKey, iv);
+    const head = cipher.update(data);
+    head.copy(raw, HEADER);
+    cipher.final().copy(raw, HEADER + head.length);
+    createHmac('sha256', this.#signingKey).update(raw.subarray(0, HEADER + cipherLength)).digest().copy(raw, HEADER + cipherLength);
+    // padded url-safe base64, written straight into the body
+    const unpadded = raw.toString('base64url');
+    const padded = Buffer.allocUnsafe(Math.ceil(unpadded.length / 4) * 4);
+    padded.write(unpadded, 0, 'latin1');
+    padded.fill(0x3d, unpadded.length); // '='
+    return padded;
   }
 
   /**

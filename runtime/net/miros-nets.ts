@@ -1,6 +1,7 @@
 // The networked layer shared by NetworkedActiveObject and NetworkedFactory (composition:
 // both classes own one MirosNets and delegate to it). It knows the chart only through
 // the small ChartPort interface below, so runtime/hsm stays unaware of networking.
+import type { Options } from 'amqplib';
 import { Event } from '../hsm/index.ts';
 import { formatTimestamp, nowMicros } from '../hsm/instrumentation.ts';
 import { discoverHosts } from '../lan/index.ts';
@@ -14,6 +15,7 @@ import { LamportClock } from './lamport.ts';
 import { MESH_RECORD_BINDING, MESH_RECORD_ROUTING_KEY, MESH_RECORD_SIGNALS, isMeshRecordSignal, meshText, snoopRecord, type MeshEventId, type SnoopRecord } from './snoop-record.ts';
 import { BrokerAccessRefusedError, BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
 import { Fernet } from './fernet.ts';
+import type { OutboxMessage } from './outbox.ts';
 import { Receiver, newCounters, type NetworkCounters, type Subscription } from './receiver.ts';
 import { classifyError, replyCodeOf } from './retry.ts';
 import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
@@ -84,6 +86,26 @@ export interface Lan {
   addresses: string[];
 }
 
+/** One event on its way to one broker: its outcome goes to the event's transmission (no closures per message). */
+class LinkMessage implements OutboxMessage {
+  constructor(
+    readonly exchange: string,
+    readonly routingKey: string,
+    readonly content: Buffer,
+    readonly options: Options.Publish,
+    private readonly transmission: PendingTransmission,
+    private readonly index: number,
+  ) {}
+
+  onConfirmed(): void {
+    this.transmission.confirm(this.index);
+  }
+
+  onAbandoned(): void {
+    this.transmission.fail(this.index);
+  }
+}
+
 /** Dead-letter reasons RabbitMQ gives besides 'expired' (x-death), kept as they are in `drops`. */
 const DEAD_REASONS = { maxlen: true, rejected: true, delivery_limit: true, dead: true } as const;
 
@@ -120,6 +142,7 @@ export class MirosNets {
   private readonly meshRecords = { send: 0, receive: 0 };
   private evidence: EvidenceLog | undefined;
   private selfDropped = 0;
+  private published: { host: string; options: Record<NetworkName, Options.Publish> } | undefined;
   private deliveryErrors = 0;
   private readonly reportedBrokers = new Set<string>();
   private readonly refusedBrokers = new Set<string>();
@@ -371,9 +394,10 @@ export class MirosNets {
       this.send('trace', MESH_RECORD_ROUTING_KEY, kind === 'mesh-send' ? MESH_RECORD_SIGNALS.send : MESH_RECORD_SIGNALS.receive, { event });
       return;
     }
+    if (!this.evidence) return; // neither on the trace network nor in a file: nothing to build
     const text = meshText(kind, this.name, event);
     const head = { sender: this.name, host: this.host, inc: this.incarnation, seq: null, lamport: this.clock.time, ts: Date.now() };
-    this.evidence?.write({ network: 'local', ...head, kind, signal: event.signal, from: null, to: null, text, event });
+    this.evidence.write({ network: 'local', ...head, kind, signal: event.signal, from: null, to: null, text, event });
   }
 
   private closeEvidence(): void {
@@ -400,24 +424,14 @@ export class MirosNets {
       const record = snoopRecord(network, { v: 1, ...envelope });
       if (record) this.evidence.write(record);
     }
-    const message = {
-      exchange: EXCHANGES[network],
-      routingKey,
-      content,
-      options: {
-        persistent: network === 'mesh' && this.options.meshDelivery !== 'transient',
-        contentType: 'application/octet-stream',
-        appId: 'miros-rabbitmq',
-        headers: { [SENDER_HEADER]: this.senderId() },
-      },
-    };
+    const options = this.publishOptions(network);
     for (const link of this.links.values()) {
-      const outcome = transmission.expect(link.broker);
+      const i = transmission.expect(link.broker);
       try {
-        link.publish({ ...message, onConfirmed: outcome.confirm, onAbandoned: outcome.fail });
+        link.publish(new LinkMessage(EXCHANGES[network], routingKey, content, options, transmission, i));
       } catch (err) {
         if (!(err instanceof OutboxOverflowError)) throw err;
-        outcome.fail();
+        transmission.fail(i);
         this.deliveryErrors++;
         if (this.options.onDeliveryError) this.options.onDeliveryError(err);
         else this.warn(`${this.name}: ${err.message}`);
@@ -453,6 +467,26 @@ export class MirosNets {
 
   private senderId(): string {
     return `${this.name}@${this.host}`;
+  }
+
+  /**
+   * The AMQP properties of what we publish on `network`: one object per network, made again
+   * only if this host's address changes (amqplib reads them, never writes them).
+   */
+  private publishOptions(network: NetworkName): Options.Publish {
+    if (this.published?.host !== this.host) {
+      const headers = { [SENDER_HEADER]: this.senderId() };
+      const common = { contentType: 'application/octet-stream', appId: 'miros-rabbitmq', headers };
+      this.published = {
+        host: this.host,
+        options: {
+          mesh: { ...common, persistent: this.options.meshDelivery !== 'transient' },
+          trace: { ...common, persistent: false },
+          spy: { ...common, persistent: false },
+        },
+      };
+    }
+    return this.published.options[network];
   }
 
   private isSelf(envelope: Envelope): boolean {

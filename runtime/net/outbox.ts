@@ -32,7 +32,8 @@ export interface OutboxStats {
 
 export class Outbox {
   private pending: OutboxMessage[] = [];
-  private inFlight: OutboxMessage[] = [];
+  /** Sent, not yet confirmed, in publish order (a Set: a confirm takes its message out in O(1)). */
+  private inFlight = new Set<OutboxMessage>();
   private channel: ConfirmChannel | undefined;
   private generation = 0;
   private waitingForDrain = false;
@@ -48,11 +49,11 @@ export class Outbox {
   ) {}
 
   get size(): number {
-    return this.pending.length + this.inFlight.length;
+    return this.pending.length + this.inFlight.size;
   }
 
   snapshot(): OutboxStats {
-    return { queued: this.pending.length, inFlight: this.inFlight.length, ...this.stats };
+    return { queued: this.pending.length, inFlight: this.inFlight.size, ...this.stats };
   }
 
   push(message: OutboxMessage): void {
@@ -89,10 +90,10 @@ export class Outbox {
     this.generation++;
     this.channel = undefined;
     this.waitingForDrain = false;
-    if (this.inFlight.length > 0) {
-      this.stats.resent += this.inFlight.length;
-      this.pending = this.inFlight.concat(this.pending);
-      this.inFlight = [];
+    if (this.inFlight.size > 0) {
+      this.stats.resent += this.inFlight.size;
+      this.pending = [...this.inFlight, ...this.pending];
+      this.inFlight = new Set();
     }
   }
 
@@ -115,7 +116,7 @@ export class Outbox {
 
   /** The link is closing for good: tell the owners of what was never confirmed (it stays counted here). */
   abandon(): void {
-    for (const message of this.inFlight.concat(this.pending)) message.onAbandoned?.();
+    for (const message of [...this.inFlight, ...this.pending]) message.onAbandoned?.();
   }
 
   private flush(): void {
@@ -123,7 +124,7 @@ export class Outbox {
     const generation = this.generation;
     while (channel && !this.waitingForDrain && this.pending.length > 0) {
       const message = this.pending.shift()!;
-      this.inFlight.push(message);
+      this.inFlight.add(message);
       this.stats.sent++;
       let hasRoom: boolean;
       try {
@@ -141,8 +142,7 @@ export class Outbox {
   private onConfirm(generation: number, message: OutboxMessage, err: unknown): void {
     if (generation !== this.generation) return; // a callback of a channel already detached
     if (!err) {
-      const at = this.inFlight.indexOf(message);
-      if (at >= 0) this.inFlight.splice(at, 1);
+      this.inFlight.delete(message);
       this.stats.confirmed++;
       message.onConfirmed?.();
       if (this.size === 0) for (const wake of [...this.emptyWaiters]) wake();

@@ -19,32 +19,45 @@ export interface Transmission {
   readonly settled: Promise<TransmissionResult>;
 }
 
-/** Builds one Transmission: `expect` each broker, then `confirm` or `fail` it. */
+/**
+ * Builds one Transmission: `expect` each broker, then `confirm` or `fail` it by its index.
+ * The `settled` promise is made only when someone asks for it: most transmit() calls ignore
+ * their handle, and a promise per event is work on the mesh's hot path.
+ */
 export class PendingTransmission implements Transmission {
   readonly brokers: string[] = [];
-  readonly settled: Promise<TransmissionResult>;
-  private readonly result: TransmissionResult = { confirmed: [], unconfirmed: [] };
+  private readonly outcome: Array<boolean | undefined> = [];
   private open = 0;
   private sealed = false;
-  private resolve: (r: TransmissionResult) => void = () => undefined;
+  private promise: Promise<TransmissionResult> | undefined;
+  private resolve: ((r: TransmissionResult) => void) | undefined;
 
-  constructor(readonly seq: number) {
-    this.settled = new Promise((resolve) => (this.resolve = resolve));
+  constructor(readonly seq: number) {}
+
+  get settled(): Promise<TransmissionResult> {
+    if (!this.promise) {
+      this.promise = new Promise((resolve) => (this.resolve = resolve));
+      this.check();
+    }
+    return this.promise;
   }
 
-  /** A broker the event is handed to; returns its two outcomes (each effective once). */
-  expect(broker: string): { confirm: () => void; fail: () => void } {
+  /** A broker the event is handed to; returns its index for confirm() and fail(). */
+  expect(broker: string): number {
     this.brokers.push(broker);
+    this.outcome.push(undefined);
     this.open++;
-    let done = false;
-    const end = (list: string[]) => () => {
-      if (done) return;
-      done = true;
-      list.push(broker);
-      this.open--;
-      this.check();
-    };
-    return { confirm: end(this.result.confirmed), fail: end(this.result.unconfirmed) };
+    return this.brokers.length - 1;
+  }
+
+  /** Broker `i` confirmed the event (only the first outcome of a broker counts). */
+  confirm(i: number): void {
+    this.end(i, true);
+  }
+
+  /** Broker `i` never will (outbox full, or its link closed first). */
+  fail(i: number): void {
+    this.end(i, false);
   }
 
   /** Every broker has been expected: from now on the last outcome settles it. */
@@ -54,7 +67,18 @@ export class PendingTransmission implements Transmission {
     return this;
   }
 
+  private end(i: number, confirmed: boolean): void {
+    if (this.outcome[i] !== undefined) return;
+    this.outcome[i] = confirmed;
+    this.open--;
+    this.check();
+  }
+
   private check(): void {
-    if (this.sealed && this.open === 0) this.resolve(this.result);
+    if (!this.sealed || this.open > 0 || !this.resolve) return;
+    const result: TransmissionResult = { confirmed: [], unconfirmed: [] };
+    this.brokers.forEach((broker, i) => (this.outcome[i] ? result.confirmed : result.unconfirmed).push(broker));
+    this.resolve(result);
+    this.resolve = undefined;
   }
 }

@@ -12,11 +12,11 @@ describe('PendingTransmission', () => {
     t.seal();
     let settled = false;
     void t.settled.then(() => (settled = true));
-    b2.confirm();
+    t.confirm(b2);
     await Promise.resolve();
     expect(settled).toBe(false);
-    b1.fail();
-    b1.confirm(); // an outcome counts once
+    t.fail(b1);
+    t.confirm(b1); // an outcome counts once
     expect(await t.settled).toEqual({ confirmed: ['b2'], unconfirmed: ['b1'] });
     expect(t.brokers).toEqual(['b1', 'b2']);
     expect(t.seq).toBe(7);
@@ -24,12 +24,23 @@ describe('PendingTransmission', () => {
 
   it('does not settle before it is sealed, and at once when sealed with no broker', async () => {
     const early = new PendingTransmission(1);
-    early.expect('b1').confirm(); // confirmed before the second broker was even expected
+    early.confirm(early.expect('b1')); // confirmed before the second broker was even expected
     const b2 = early.expect('b2');
     early.seal();
-    b2.confirm();
+    early.confirm(b2);
     expect(await early.settled).toEqual({ confirmed: ['b1', 'b2'], unconfirmed: [] });
     expect(await new PendingTransmission(2).seal().settled).toEqual({ confirmed: [], unconfirmed: [] });
+  });
+
+  it('settled asked for only after every outcome (its promise is made lazily) still resolves with them', async () => {
+    const t = new PendingTransmission(3);
+    const b1 = t.expect('b1');
+    const b2 = t.expect('b2');
+    t.seal();
+    t.fail(b2);
+    t.confirm(b1);
+    expect(await t.settled).toEqual({ confirmed: ['b1'], unconfirmed: ['b2'] });
+    expect(t.settled).toBe(t.settled); // one promise
   });
 });
 
