@@ -10,7 +10,8 @@ export { SnoopObserver, type SnoopObserverOptions, type SnoopNetwork } from './n
 export type { NetOptions, NetConfig } from './net/config.ts';
 export { resolveNetConfig, amqpUrl } from './net/config.ts';
 export { RETRY, retryDelayMs, classifyError, type ErrorClass } from './net/retry.ts';
-export { Fernet, generateKey, isValidKey } from './net/fernet.ts';
+export { Fernet, generateKey, isValidKey, type TokenCipher } from './net/fernet.ts';
+export { MultiFernet, KeyRing, parseKeyList, keyFingerprint, type KeyInput, type KeyListInput, type KeyUsage } from './net/key-ring.ts';
 export { ENVELOPE_VERSION, type Envelope } from './net/envelope.ts';
 export {
   MirosNetError,

@@ -8,14 +8,15 @@ import type { Channel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
 import { openRecovering } from './connection.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import { EnvelopeError, BrokerClosedError } from './errors.ts';
-import type { Fernet } from './fernet.ts';
+import type { TokenCipher } from './fernet.ts';
 import { SeenWindow } from './seen-window.ts';
 import { EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, queueName, type NetworkName } from './topology.ts';
 
 export interface Subscription {
   network: NetworkName;
   bindingKey: string;
-  fernet: Fernet;
+  /** A Fernet, or the network's KeyRing (key-ring.ts: swappable while consuming). */
+  fernet: TokenCipher;
   deliver: (envelope: Envelope) => void;
   /**
    * Messages whose sender header names this node are acked without decrypting (the mesh:

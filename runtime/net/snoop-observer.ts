@@ -5,7 +5,7 @@
 // would (with colour: every sender is remote, so purple).
 import { amqpUrl, resolveNetConfig, type NetOptions } from './config.ts';
 import { BrokerUnreachableError, maskUrlPassword } from './errors.ts';
-import { Fernet } from './fernet.ts';
+import { KeyRing } from './key-ring.ts';
 import { Receiver, type NetworkCounters } from './receiver.ts';
 import { formatSnoopLine } from './snoop-format.ts';
 import { SNOOP_ROUTING_KEYS } from './topology.ts';
@@ -56,7 +56,7 @@ export class SnoopObserver {
     this.host = config.thisAddress ?? '127.0.0.1';
     this.#url = amqpUrl(config, this.host);
     this.#timeoutMs = config.startTimeoutMs;
-    const keys = { trace: config.snoopTraceEncryptionKey, spy: config.snoopSpyEncryptionKey };
+    const keys = config.encryptionKeys;
     const color = options.color ?? false;
     this.#receiver = new Receiver({
       url: this.#url,
@@ -68,7 +68,7 @@ export class SnoopObserver {
       subscriptions: (options.networks ?? ['trace', 'spy']).map((network) => ({
         network,
         bindingKey: SNOOP_ROUTING_KEYS[network],
-        fernet: new Fernet(keys[network]),
+        fernet: new KeyRing(keys[network]),
         deliver: (e) => options.line(formatSnoopLine(network, e, false, color)),
       })),
     });
