@@ -2,6 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { brokerRestart } from './defs/broker-restart.ts';
 import { horseArcher } from './defs/horse-archer.ts';
+import { keyRotation } from './defs/key-rotation.ts';
 import { lateJoiner } from './defs/late-joiner.ts';
 import { meshRing } from './defs/mesh-ring.ts';
 import { scribble } from './defs/scribble.ts';
@@ -32,6 +33,7 @@ export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
   'late-joiner': () => lateJoiner(),
   'broker-restart': (a) => brokerRestart({ laps: a.laps }),
   'horse-archer': (a) => horseArcher({ compression: a.compression }),
+  'key-rotation': () => keyRotation(),
 };
 
 /** One line each, for --help (the scenario scripts' header comments say the same). */
@@ -44,6 +46,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'late-joiner': 'an instance and its broker (node N+1) start after the others; it must be discovered and join the mesh without restarts.',
   'broker-restart': 'the broker of ring member 1 is stopped and started during a token ring; no token may be lost.',
   'horse-archer': "the reference's networked example; N archers coordinate over the mesh and must re-advance as one unit.",
+  'key-rotation': 'the mesh key is rotated in two steps across running instances under continuous traffic; no event may be lost.',
 };
 
 /** Options that only some scenarios use: the others reject them rather than ignore them. */
