@@ -1,4 +1,4 @@
-// The docker backend: N RabbitMQ containers (compose/rabbitmq.Dockerfile) on a
+// The docker backend: N RabbitMQ containers (compose/rabbitmq.local.Dockerfile) on a
 // user-defined bridge network with fixed addresses (node i = addressBase + i - 1,
 // default 10.78.0.11, …), driven through dockerode. The host reaches every node
 // by its address, so cluster.json has the same shape as with the other backends.
@@ -67,10 +67,10 @@ export async function buildRabbitImage(
   }
   const t0 = Date.now();
   const stream = await d.buildImage(
-    { context: join(REPO_ROOT, 'compose'), src: ['rabbitmq.Dockerfile', 'rabbitmq/rabbitmq.conf'] },
-    { t: tag, dockerfile: 'rabbitmq.Dockerfile', networkmode: 'host', labels: { [LABEL]: 'image' } },
+    { context: join(REPO_ROOT, 'compose'), src: ['rabbitmq.local.Dockerfile', 'rabbitmq/rabbitmq.conf'] },
+    { t: tag, dockerfile: 'rabbitmq.local.Dockerfile', networkmode: 'host', labels: { [LABEL]: 'image' } },
   );
-  log(`image ${tag}: building from compose/rabbitmq.Dockerfile`);
+  log(`image ${tag}: building from compose/rabbitmq.local.Dockerfile`);
   let partial = ''; // a stream chunk may end mid-line
   const progress = (e: BuildEvent) => {
     if (typeof e.stream !== 'string') return;
