@@ -2,9 +2,10 @@
 # The containerised testbed tested with a real engine (issue 7, items 1-3). Root, no stdin.
 #   - installs docker.io, debootstrap, docker-compose (Debian's) when missing
 #   - starts its own dockerd (own data root, exec root, socket, pidfile; iptables off)
-#   - builds debian:bookworm-slim locally with debootstrap (no registry) from the Debian
-#     mirror of this machine's own apt sources (or $MIROS_DEBIAN_MIRROR), then our images;
-#     the instance image is the `npm pack` tarball installed with production dependencies
+#   - runs scripts/compose-local.sh (the offline images' one build step): debian:bookworm-slim
+#     made with debootstrap (no registry) from the Debian mirror of this machine's own apt
+#     sources (or $MIROS_DEBIAN_MIRROR), then our images; the instance image is the
+#     `npm pack` tarball installed with production dependencies
 #   - runs the docker tests (testcontainers helper), `cluster up/status/down --backend docker`
 #     and the mesh-ring and spy scenarios with the docker backend, then compose/compose.yml
 #     on its offline path (MIROS_IMAGES=local): n1..n3 healthy, their published ports, and
@@ -27,16 +28,12 @@ export DOCKER_HOST="unix://$RUN/docker.sock"
 export MIROS_CLUSTER_DIR="$RUN/cluster"
 export TESTCONTAINERS_RYUK_DISABLED=true
 export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
-BASE=debian:bookworm-slim
-RABBIT=mirosnet/rabbitmq:local
-INSTANCE=mirosnet/instance:local
 STORAGE=${MIROS_DOCKER_STORAGE:-overlay2}
 # compose on the offline path, in a project of its own, its ports published away from 5672/15672
 COMPOSE_SUBNET=10.80.0
 COMPOSE_PORTS=(MIROS_N1_AMQP_PORT=35672 MIROS_N1_HTTP_PORT=45672 MIROS_N2_AMQP_PORT=35673 MIROS_N2_HTTP_PORT=45673 MIROS_N3_AMQP_PORT=35674 MIROS_N3_HTTP_PORT=45674)
 COMPOSE=(env MIROS_IMAGES=local MIROS_SUBNET_PREFIX=$COMPOSE_SUBNET "${COMPOSE_PORTS[@]}" docker-compose -f compose/compose.yml -p mirosnet-compose)
 DOCKERD_PID=
-TARBALL=
 TIMINGS=()
 
 say() { printf '==> [ci-docker] %s\n' "$*"; }
@@ -68,7 +65,6 @@ cleanup() {
   # containerd-shims of our engine live under our exec root; none should outlive dockerd
   for m in $(awk -v r="$RUN/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do umount "$m"; done
   rm -rf "$RUN"
-  [ -n "${ROOTFS:-}" ] && rm -rf "$ROOTFS"
   say "total $(since "$T_START") s, exit $rc"
   exit "$rc"
 }
@@ -106,11 +102,6 @@ start_dockerd() {
   docker version >/dev/null
   say "dockerd pid $DOCKERD_PID, storage $(docker info -f '{{.Driver}}'), $DOCKER_HOST"
 }
-
-# base_image, build_rabbit, pack, stage_instance, build_instance: the offline images
-# (MIROS_IMAGES=local), shared with the one build step users run
-# shellcheck source=scripts/compose-local.sh
-. scripts/compose-local.sh
 
 compose_config() { # both image sources resolve; the default one (official images) is checked here with config only
   local default local_ peer_cmd v
@@ -246,10 +237,8 @@ JS
 
 step "packages" install_packages
 step "dockerd" start_dockerd
-step "base image $BASE" base_image
-step "image $RABBIT" build_rabbit
-step "npm pack" pack
-step "image $INSTANCE" build_instance
+# the offline images (MIROS_IMAGES=local): the one build step a user runs, as they run it
+step "images: scripts/compose-local.sh" bash scripts/compose-local.sh
 step "compose config" compose_config
 if [ "${1:-}" != compose ]; then # `ci-docker.sh compose`: the images and the compose steps only
   step "docker tests (testcontainers)" docker_tests

@@ -10,15 +10,24 @@
 #      checkout installed with production dependencies into compose/.build/instance by the
 #      host's npm, plus the host's node binary (Debian 12's own Node is 18)
 # Then: MIROS_IMAGES=local docker compose -f compose/compose.yml up -d
-# The engine is $DOCKER_HOST's (default: the local socket). scripts/ci-docker.sh sources
-# this file for the same steps. No package source is named here: apt, debootstrap and npm
-# use this machine's configuration.
+# The engine is $DOCKER_HOST's (default: the local socket); scripts/ci-docker.sh runs this
+# against its own. No package source is named here: apt, debootstrap and npm use this
+# machine's configuration.
+set -euo pipefail
+exec </dev/null
+cd "$(dirname "$0")/.."
 
-BASE=${BASE:-debian:bookworm-slim}
-RABBIT=${RABBIT:-mirosnet/rabbitmq:local}
-INSTANCE=${INSTANCE:-mirosnet/instance:local}
-TARBALL=${TARBALL:-}
-ROOTFS=${ROOTFS:-}
+BASE=debian:bookworm-slim
+RABBIT=mirosnet/rabbitmq:local
+INSTANCE=mirosnet/instance:local
+TARBALL=
+ROOTFS=
+RUN=$(mktemp -d /tmp/mirosnet-compose-local.XXXXXX)
+trap 'rm -rf "$RUN"; [ -z "$ROOTFS" ] || rm -rf "$ROOTFS"' EXIT
+
+say() { printf '==> [compose-local] %s\n' "$*"; }
+now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
 apt_sources() { # "URI SUITE" for every enabled binary (deb) source of this machine's apt
   local lists=() sources=() f
@@ -123,22 +132,16 @@ build_instance() {
     "const m = await import('miros-rabbitmq'); console.log('instance image: node', process.version, '·', Object.keys(m).length, 'runtime exports from', import.meta.resolve('miros-rabbitmq'))"
 }
 
-# executed (not sourced): the three images, with a temp dir of its own
-if [ "${BASH_SOURCE[0]}" = "$0" ]; then
-  set -euo pipefail
-  exec </dev/null
-  cd "$(dirname "$0")/.."
-  say() { printf '==> [compose-local] %s\n' "$*"; }
-  RUN=$(mktemp -d /tmp/mirosnet-compose-local.XXXXXX)
-  trap 'rm -rf "$RUN"; [ -z "$ROOTFS" ] || rm -rf "$ROOTFS"' EXIT
-  docker version >/dev/null || { echo "compose-local.sh: no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset})" >&2; exit 1; }
-  if ! docker image inspect "$BASE" >/dev/null 2>&1; then
-    command -v debootstrap >/dev/null || { echo "compose-local.sh: $BASE is missing and debootstrap is not installed (apt-get install debootstrap)" >&2; exit 1; }
-    [ "$(id -u)" = 0 ] || { echo "compose-local.sh: debootstrap (for $BASE) needs root: sudo $0" >&2; exit 1; }
-  fi
-  say "base image $BASE"; base_image
-  say "image $RABBIT"; build_rabbit
-  say "npm pack"; pack
-  say "image $INSTANCE"; build_instance
-  say "done: MIROS_IMAGES=local docker compose -f compose/compose.yml up -d"
+
+docker version >/dev/null 2>&1 || { echo "compose-local.sh: no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-unset}); start one first" >&2; exit 1; }
+if ! docker image inspect "$BASE" >/dev/null 2>&1; then
+  command -v debootstrap >/dev/null || { echo "compose-local.sh: $BASE is missing and debootstrap is not installed (apt-get install debootstrap)" >&2; exit 1; }
+  [ "$(id -u)" = 0 ] || { echo "compose-local.sh: making $BASE with debootstrap needs root: sudo $0" >&2; exit 1; }
 fi
+for s in base_image build_rabbit pack build_instance; do
+  t0=$(now)
+  say "$s"
+  "$s"
+  say "$s took $(since "$t0") s"
+done
+say "done: MIROS_IMAGES=local docker compose -f compose/compose.yml up -d"
