@@ -104,7 +104,8 @@ start_dockerd() {
 }
 
 compose_config() { # both image sources resolve; the default one (official images) is checked here with config only
-  local default local_ peer_cmd v
+  local default local_ peer_cmd v p
+  v=$(docker-compose version --short)
   default=$(env -u MIROS_IMAGES docker-compose -f compose/compose.yml --profile instances config)
   local_=$("${COMPOSE[@]}" --profile instances config)
   ! grep -q '^version:' compose/compose.yml || { echo "compose/compose.yml declares version: (the Compose Specification has none)" >&2; return 1; }
@@ -119,9 +120,9 @@ compose_config() { # both image sources resolve; the default one (official image
   [ "$(grep -c '^FROM node:20-slim' compose/instance.official.Dockerfile)" = 2 ] || { echo "compose/instance.official.Dockerfile is not built on node:20-slim" >&2; return 1; }
   # health-gated start, published ports on loopback by default, a subnet of its own
   [ "$(grep -c 'condition: service_healthy' <<<"$default")" = 3 ] || { echo "peer does not wait for n1..n3 to be healthy" >&2; return 1; }
-  [ "$(grep -c 'rabbitmq-diagnostics' <<<"$default")" = 3 ] || { echo "n1..n3 lack their healthcheck" >&2; return 1; }
-  for v in 127.0.0.1:5672:5672 127.0.0.1:15672:15672 127.0.0.1:5674:5672; do
-    grep -qF "$v" <<<"$default" || { echo "default config does not publish $v" >&2; return 1; }
+  [ "$(grep -c '/dev/tcp/127.0.0.1/5672' <<<"$default")" = 3 ] || { echo "n1..n3 lack their healthcheck" >&2; return 1; }
+  for p in 127.0.0.1:5672:5672 127.0.0.1:15672:15672 127.0.0.1:5674:5672; do
+    grep -qF "$p" <<<"$default" || { echo "default config does not publish $p" >&2; return 1; }
   done
   grep -qF 'subnet: 10.80.0.0/24' <<<"$default" || { echo "default compose subnet is not 10.80.0.0/24" >&2; return 1; }
   grep -qF 'subnet: 10.78.' <<<"$default$local_" && { echo "compose subnet clashes with the docker backend's 10.78.0.0/24" >&2; return 1; }
@@ -136,9 +137,9 @@ compose_config() { # both image sources resolve; the default one (official image
     env -u MIROS_IMAGES docker compose -f compose/compose.yml --profile instances config -q
     echo "docker compose $(docker compose version --short) reads it too"
   else
-    echo "docker compose (v2) is not installed here: only docker-compose $(docker-compose version --short) read it"
+    echo "docker compose (v2) is not installed here: only docker-compose $v read it"
   fi
-  echo "compose/compose.yml is valid (docker-compose $(docker-compose version --short)): official by default, local with MIROS_IMAGES=local; peer: $peer_cmd"
+  echo "compose/compose.yml is valid (docker-compose $v): official by default, local with MIROS_IMAGES=local; peer: $peer_cmd"
 }
 
 docker_tests() {
@@ -168,11 +169,12 @@ cluster_down() {
 
 compose_peers() { # compose/compose.yml for real, offline path: n1..n3 healthy, ports published, two compiled peers
   "${COMPOSE[@]}" up -d n1 n2 n3
-  local n ok state port
-  for n in n1 n2 n3; do # docker's own healthcheck (rabbitmq-diagnostics check_port_connectivity), as depends_on sees it
+  local n ok state port id
+  for n in n1 n2 n3; do # docker's own healthcheck (AMQP and management ports accept), as depends_on sees it
     ok=
+    id=$(docker ps -q --filter label=com.docker.compose.project=mirosnet-compose --filter label=com.docker.compose.service=$n)
     for _ in $(seq 1 240); do
-      state=$(docker inspect -f '{{.State.Health.Status}}' "$("${COMPOSE[@]}" ps -q "$n")")
+      state=$(docker inspect -f '{{.State.Health.Status}}' "$id")
       [ "$state" = healthy ] && { ok=1; break; }
       [ "$state" = unhealthy ] && break
       sleep 0.5
