@@ -1,4 +1,4 @@
-// The docker backend: N RabbitMQ containers (compose/rabbitmq.Dockerfile) on a
+// The docker backend: N RabbitMQ containers (compose/rabbitmq.local.Dockerfile) on a
 // user-defined bridge network with fixed addresses (node i = addressBase + i - 1,
 // default 10.78.0.11, …), driven through dockerode. The host reaches every node
 // by its address, so cluster.json has the same shape as with the other backends.
@@ -76,10 +76,10 @@ export async function buildRabbitImage(
   }
   const t0 = Date.now();
   const stream = await d.buildImage(
-    { context: join(REPO_ROOT, 'compose'), src: ['rabbitmq.Dockerfile', 'rabbitmq/rabbitmq.conf'] },
-    { t: tag, dockerfile: 'rabbitmq.Dockerfile', networkmode: 'host', labels: { [LABEL]: 'image' } },
+    { context: join(REPO_ROOT, 'compose'), src: ['rabbitmq.local.Dockerfile', 'rabbitmq/rabbitmq.conf'] },
+    { t: tag, dockerfile: 'rabbitmq.local.Dockerfile', networkmode: 'host', labels: { [LABEL]: 'image' } },
   );
-  log(`image ${tag}: building from compose/rabbitmq.Dockerfile`);
+  log(`image ${tag}: building from compose/rabbitmq.local.Dockerfile`);
   let partial = ''; // a stream chunk may end mid-line
   const progress = (e: BuildEvent) => {
     if (typeof e.stream !== 'string') return;
@@ -313,7 +313,7 @@ export async function dockerStatus(o: ResolvedOptions, file: ClusterFile | undef
   return { dir: o.dir, backend: 'docker', topology: file?.topology, ...(file?.cluster ? { cluster: file.cluster } : {}), up: true, nodes: statuses };
 }
 
-/** The image `exec` runs programs in: compose/instance.Dockerfile (the packed package; scripts/ci-docker.sh builds it). */
+/** The image `exec` runs programs in: compose/instance.local.Dockerfile (the packed package; scripts/compose-local.sh builds it). */
 export const INSTANCE_IMAGE = 'mirosnet/instance:local';
 /** Where the package is inside the instance image. */
 const PACKAGE_IN_IMAGE = '/app/node_modules/miros-rabbitmq';
@@ -372,7 +372,9 @@ export const dockerBackend: Backend = {
     const name = `${o.nsPrefix}-x${++execCount}-${(opts.name ?? 'exec').replace(/[^a-zA-Z0-9_.-]/g, '_')}`.slice(0, 60);
     const env = Object.keys(opts.env ?? {}).flatMap((k) => ['-e', k]);
     const mounts = (opts.mounts ?? []).flatMap((m) => ['-v', `${m}:${m}`]);
-    const argv = ['run', '-i', '--rm', '--init', '--name', name, '--network', networkName(o), '--label', `${LABEL}=${o.dir}`, '--label', 'io.mirosnet.exec=1', '--label', `io.mirosnet.host=${node.name}`, ...env, ...mounts, INSTANCE_IMAGE,
+    // as the caller's user: the image's own (miros) could not write into the mounted log dirs
+    const user = process.getuid && process.getgid ? ['--user', `${process.getuid()}:${process.getgid()}`] : [];
+    const argv = ['run', '-i', '--rm', '--init', '--name', name, '--network', networkName(o), '--label', `${LABEL}=${o.dir}`, '--label', 'io.mirosnet.exec=1', '--label', `io.mirosnet.host=${node.name}`, ...user, ...env, ...mounts, INSTANCE_IMAGE,
       'node', '--enable-source-maps', `${PACKAGE_IN_IMAGE}/${program.module}`, ...(program.args ?? [])];
     // the environment is passed by name with -e: docker reads values from its own env, never from argv logs
     return spawnHostProcess(['docker', ...argv], node.host, { ...process.env, ...opts.env }, (sig = 'SIGTERM') => void docker(['kill', '--signal', sig, name]));

@@ -4,6 +4,7 @@ import { brokerRestart } from './defs/broker-restart.ts';
 import { DEFAULT_CHAOS_KINDS, chaos } from './defs/chaos.ts';
 import { parseKinds, type ChaosKind } from './chaos-schedule.ts';
 import { horseArcher } from './defs/horse-archer.ts';
+import { keyRotation } from './defs/key-rotation.ts';
 import { lateJoiner } from './defs/late-joiner.ts';
 import { meshRing } from './defs/mesh-ring.ts';
 import { scribble } from './defs/scribble.ts';
@@ -44,6 +45,7 @@ export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
   'broker-restart': (a) => brokerRestart({ laps: a.laps }),
   'horse-archer': (a) => horseArcher({ compression: a.compression }),
   chaos: (a) => chaos({ seed: a.seed, cycles: a.cycles, kinds: a.faults, instances: a.instances, resumeP99MaxMs: a.resumeP99 === undefined ? undefined : a.resumeP99 * 1000 }),
+  'key-rotation': () => keyRotation(),
 };
 
 /** One line each, for --help (the scenario scripts' header comments say the same). */
@@ -57,6 +59,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'broker-restart': 'the broker of ring member 1 is stopped and started during a token ring; no token may be lost.',
   'horse-archer': "the reference's networked example; N archers coordinate over the mesh and must re-advance as one unit.",
   chaos: 'every instance sends continuously while a seeded schedule injects, holds (1-5 s) and heals faults; then every promised event must have arrived once, in order, and traffic resumed after each heal (netns or docker).',
+  'key-rotation': 'the mesh key is rotated in two steps across running instances under continuous traffic; no event may be lost.',
 };
 
 /** Options that only some scenarios use: the others reject them rather than ignore them. */

@@ -58,7 +58,13 @@ export function normaliseKey(key: string | Uint8Array): string {
   return encodeB64urlPadded(b);
 }
 
-export class Fernet {
+/** What the envelope needs of a cipher: a Fernet, or a key list (key-ring.ts) that rotates. */
+export interface TokenCipher {
+  encrypt(plain: Buffer | string): string;
+  decrypt(token: string | Buffer): Buffer;
+}
+
+export class Fernet implements TokenCipher {
   readonly #signingKey: Buffer;
   readonly #encryptionKey: Buffer;
 

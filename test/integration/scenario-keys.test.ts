@@ -12,4 +12,10 @@ describe('scenarios: scribbles and keys', () => {
     expect(r.pass, r.summary).toBe(true);
     expect(r.summary).toMatch(/^key0-\w+ +127\.0\.0\.11 +3 +3 +0 +0 +3 +0$/m); // 3 PINGs of key1 in, 3 of odd2 dropped
   });
+
+  it('key-rotation with 3 nodes: the mesh key is rotated in two steps under traffic; every PING arrives once', async () => {
+    const r = await scenario('key-rotation', 3);
+    expect(r.pass, r.summary).toBe(true);
+    expect(r.checks.map((c) => c.name)).toContain('step 2: every instance encrypts with new, still decrypts old');
+  });
 });
