@@ -13,7 +13,8 @@ export type { NetOptions, NetConfig, Topology } from './net/config.ts';
 export type { Transmission, TransmissionResult } from './net/transmission.ts';
 export { resolveNetConfig, amqpUrl } from './net/config.ts';
 export { RETRY, retryDelayMs, classifyError, type ErrorClass } from './net/retry.ts';
-export { Fernet, generateKey, isValidKey } from './net/fernet.ts';
+export { Fernet, generateKey, isValidKey, type TokenCipher } from './net/fernet.ts';
+export { MultiFernet, KeyRing, parseKeyList, keyFingerprint, type KeyInput, type KeyListInput, type KeyUsage } from './net/key-ring.ts';
 export { ENVELOPE_VERSION, type Envelope } from './net/envelope.ts';
 export {
   MirosNetError,

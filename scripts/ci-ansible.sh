@@ -9,7 +9,8 @@
 #     with systemd-nspawn in the namespace (scripts/lib/systemd-root.sh, nspawn-host.sh);
 #     RabbitMQ and the instance are systemd units, the instance is the user's own two-chart
 #     program (examples/ansible-app) as the dedicated user miros under the hardened unit.
-# All of them form one RabbitMQ cluster (rabbitmq_cluster: true). Checks: ansible-lint and
+# All of them form one RabbitMQ cluster (rabbitmq_cluster: true), with TLS on (MRA_TLS=off:
+# without): certificates from `mirosnet tls init`, the instances on amqps://:5671. Checks: ansible-lint and
 # yamllint, the management API of every host (peter in, guest out, every cluster member
 # running), changed=0 on a second run, the instances hearing each other, systemd restarting
 # a killed instance, the journal, and the logs role. Everything is removed at exit (the
@@ -18,6 +19,7 @@
 set -euo pipefail
 N=${MRA_HOSTS:-3}
 SYSTEMD=${MRA_SYSTEMD:-1}
+TLS=${MRA_TLS:-on}
 PREFIX=mra
 BR=${PREFIX}-br
 NET=10.77.200
@@ -134,6 +136,12 @@ CONF
   ip netns exec "$ns" /usr/sbin/sshd -D -f "$WORK/sshd-$i.conf" </dev/null >"$WORK/sshd-$i.log" 2>&1 &
 done
 
+if [ "$TLS" != off ]; then
+  step "TLS: a CA and each host's certificates (mirosnet tls init)"
+  node "$ROOT/bin/mirosnet.mjs" tls init --dir "$WORK/tls" --hosts "$(seq -s, -f "$NET.%g" 11 $((10 + ALL)))" >/dev/null
+  ls "$WORK/tls/hosts" | tr '\n' ' '; echo
+fi
+
 # The inventory: YAML, per-host variables as host_vars would give them, group variables
 # for the whole test group. Node names by address, so no host needs another's facts.
 {
@@ -173,6 +181,7 @@ done
     instance_tarball: $TARBALL
     instance_pack_dir: $WORK/pack
 CONF
+  [ "$TLS" = off ] || printf '    rabbitmq_tls: "%s"\n    rabbitmq_tls_src_dir: %s\n' "$TLS" "$WORK/tls"
 } > "$INV"
 for i in $(seq 1 "$ALL"); do
   for _ in $(seq 1 120); do
@@ -260,6 +269,22 @@ for _ in $(seq 1 60); do
 done
 [ -n "$ok" ] || { for i in $(seq 1 "$ALL"); do instance_log "$i" | tail -n 10 >&2 || true; done; fail "instances did not hear each other"; }
 echo "every instance got TICKs from every other"
+
+if [ "$TLS" != off ]; then
+  step "TLS: every instance's connections are AMQPS (port 5671, ssl) as its .env says"
+  for i in $(seq 1 "$ALL"); do
+    addr=$NET.$((10 + i))
+    curl -sf -u peter:rabbit "http://$addr:15672/api/connections" > "$WORK/connections.json" || fail "$addr: /api/connections"
+    got=$(python3 -c 'import json, sys
+c = [x for x in json.load(open(sys.argv[1])) if x.get("user") == "peter"]
+print(len(c), sum(1 for x in c if x.get("ssl") and x.get("port") == 5671))' "$WORK/connections.json")
+    read -r total tls <<<"$got"
+    [ "$total" -gt 0 ] && [ "$total" = "$tls" ] || fail "$addr: $tls of $total client connections are TLS on 5671"
+    echo "$addr: $total client connections, all TLS on 5671"
+  done
+  envfile=$WORK/hosts/${PREFIX}-1/instance/.env
+  grep -qx 'RABBIT_PORT=5671' "$envfile" && grep -qx 'RABBIT_TLS=on' "$envfile" && grep -q '^RABBIT_TLS_CA=.*/tls/ca.pem$' "$envfile" || fail "$envfile lacks the RABBIT_TLS settings"
+fi
 
 step "the instances run the compiled chart of the installed package (no tsx)"
 for i in $(seq 1 "$N"); do

@@ -2,14 +2,18 @@
 # The containerised testbed tested with a real engine (issue 7, items 1-3). Root, no stdin.
 #   - installs docker.io, debootstrap, docker-compose (Debian's) when missing
 #   - starts its own dockerd (own data root, exec root, socket, pidfile; iptables off)
-#   - builds debian:bookworm-slim locally with debootstrap (no registry) from the Debian
-#     mirror of this machine's own apt sources (or $MIROS_DEBIAN_MIRROR), then our images;
-#     the instance image is the `npm pack` tarball installed with production dependencies
+#   - runs scripts/compose-local.sh (the offline images' one build step): debian:bookworm-slim
+#     made with debootstrap (no registry) from the Debian mirror of this machine's own apt
+#     sources (or $MIROS_DEBIAN_MIRROR), then our images; the instance image is the
+#     `npm pack` tarball installed with production dependencies
 #   - runs the docker tests (testcontainers helper), `cluster up/status/down --backend docker`
 #     and the mesh-ring and spy scenarios with the docker backend (brokers AND instances in
-#     containers: the instances from the instance image), then compose/compose.yml:
-#     n1..n3 and two compiled peers (docker-compose run peer) exchanging events
+#     containers: the instances from the instance image), then compose/compose.yml
+#     on its offline path (MIROS_IMAGES=local): n1..n3 healthy, their published ports, and
+#     two compiled peers (docker-compose run peer) exchanging events; the default path
+#     (official images from Docker Hub, unreachable here) is checked with `config` only
 #   - ALWAYS removes its containers and networks and stops its dockerd (trap)
+# `ci-docker.sh compose` runs the image and compose steps only (for work on compose/).
 # The data root (images, layer cache) stays in $MIROS_DOCKER_ROOT (default
 # /var/tmp/mirosnet-docker) so a second run builds from cache; delete it to start afresh.
 # No package source is named here: apt, debootstrap and npm use this machine's configuration.
@@ -25,13 +29,12 @@ export DOCKER_HOST="unix://$RUN/docker.sock"
 export MIROS_CLUSTER_DIR="$RUN/cluster"
 export TESTCONTAINERS_RYUK_DISABLED=true
 export TESTCONTAINERS_HOST_OVERRIDE=127.0.0.1
-BASE=debian:bookworm-slim
-RABBIT=mirosnet/rabbitmq:local
-INSTANCE=mirosnet/instance:local
 STORAGE=${MIROS_DOCKER_STORAGE:-overlay2}
-COMPOSE=(docker-compose -f compose/compose.yml -p mirosnet)
+# compose on the offline path, in a project of its own, its ports published away from 5672/15672
+COMPOSE_SUBNET=10.80.0
+COMPOSE_PORTS=(MIROS_N1_AMQP_PORT=35672 MIROS_N1_HTTP_PORT=45672 MIROS_N2_AMQP_PORT=35673 MIROS_N2_HTTP_PORT=45673 MIROS_N3_AMQP_PORT=35674 MIROS_N3_HTTP_PORT=45674)
+COMPOSE=(env MIROS_IMAGES=local MIROS_SUBNET_PREFIX=$COMPOSE_SUBNET "${COMPOSE_PORTS[@]}" docker-compose -f compose/compose.yml -p mirosnet-compose)
 DOCKERD_PID=
-TARBALL=
 TIMINGS=()
 
 say() { printf '==> [ci-docker] %s\n' "$*"; }
@@ -63,7 +66,6 @@ cleanup() {
   # containerd-shims of our engine live under our exec root; none should outlive dockerd
   for m in $(awk -v r="$RUN/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r); do umount "$m"; done
   rm -rf "$RUN"
-  [ -n "${ROOTFS:-}" ] && rm -rf "$ROOTFS"
   say "total $(since "$T_START") s, exit $rc"
   exit "$rc"
 }
@@ -102,118 +104,43 @@ start_dockerd() {
   say "dockerd pid $DOCKERD_PID, storage $(docker info -f '{{.Driver}}'), $DOCKER_HOST"
 }
 
-apt_sources() { # "URI SUITE" for every enabled binary (deb) source of this machine's apt
-  local lists=() sources=() f
-  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do [ -f "$f" ] && lists+=("$f"); done
-  for f in /etc/apt/sources.list.d/*.sources; do [ -f "$f" ] && sources+=("$f"); done
-  # one-line format: deb [options] URI SUITE [COMPONENT...]
-  [ ${#lists[@]} = 0 ] || awk '
-    { sub(/#.*/, "") }
-    $1 == "deb" {
-      line = $0; sub(/^[ \t]*deb[ \t]+/, "", line)
-      if (line ~ /^\[/) sub(/^\[[^]]*\][ \t]*/, "", line)
-      split(line, f, /[ \t]+/); print f[1], f[2]
-    }' "${lists[@]}"
-  # deb822 format (Debian 12 images): stanzas with Types:, URIs:, Suites:, Enabled:
-  [ ${#sources[@]} = 0 ] || awk '
-    function flush(   n, m, i, j, u, s) {
-      if (types ~ /(^|[ \t])deb([ \t]|$)/ && tolower(enabled) !~ /^(no|false|0)$/) {
-        n = split(uris, u, /[ \t]+/); m = split(suites, s, /[ \t]+/)
-        for (i = 1; i <= n; i++) for (j = 1; j <= m; j++) if (u[i] != "" && s[j] != "") print u[i], s[j]
-      }
-      types = uris = suites = key = ""; enabled = "yes"
-    }
-    BEGIN { enabled = "yes" }
-    FNR == 1 { flush() }
-    /^[ \t]*#/ { next }
-    /^[ \t]*$/ { flush(); next }
-    /^[ \t]/ { val = $0 }
-    /^[A-Za-z0-9-]+:/ { key = tolower(substr($0, 1, index($0, ":") - 1)); val = substr($0, index($0, ":") + 1) }
-    { if (key == "types") types = types " " val; else if (key == "uris") uris = uris " " val
-      else if (key == "suites") suites = suites " " val; else if (key == "enabled") { enabled = val; gsub(/[ \t]/, "", enabled) } }
-    END { flush() }' "${sources[@]}"
-}
-
-debian_mirror() { # the Debian archive debootstrap fetches bookworm from: this machine's own
-  if [ -n "${MIROS_DEBIAN_MIRROR:-}" ]; then echo "$MIROS_DEBIAN_MIRROR"; return; fi
-  local entries m id codename
-  entries=$(apt_sources | awk '$1 ~ /^(https?|file):/')
-  # an entry for bookworm itself; else, on a Debian host, the archive of its own release
-  m=$(awk '$2 == "bookworm" { print $1; exit }' <<<"$entries")
-  if [ -z "$m" ]; then
-    id=$(. /etc/os-release 2>/dev/null && echo "${ID:-}")
-    codename=$(. /etc/os-release 2>/dev/null && echo "${VERSION_CODENAME:-}")
-    [ "$id" = debian ] && [ -n "$codename" ] && m=$(awk -v c="$codename" '$2 == c { print $1; exit }' <<<"$entries")
-  fi
-  if [ -z "$m" ]; then
-    echo "ci-docker.sh: no Debian mirror in this machine's apt sources (/etc/apt/sources.list," >&2
-    echo "  /etc/apt/sources.list.d/*.list, /etc/apt/sources.list.d/*.sources) to debootstrap bookworm" >&2
-    echo "  from. Add one there, or set MIROS_DEBIAN_MIRROR=<URL of a Debian archive>." >&2
-    return 1
-  fi
-  echo "$m"
-}
-
-base_image() {
-  if docker image inspect "$BASE" >/dev/null 2>&1; then
-    say "$BASE is already here (from an earlier run)"
-    return
-  fi
-  local mirror; mirror=$(debian_mirror) || return 1
-  ROOTFS=$(mktemp -d /var/tmp/mirosnet-rootfs.XXXXXX)
-  say "debootstrap --variant=minbase bookworm from $mirror"
-  debootstrap --variant=minbase bookworm "$ROOTFS" "$mirror" >"$RUN/debootstrap.log" 2>&1 || { tail -20 "$RUN/debootstrap.log" >&2; return 1; }
-  # slim: no apt lists, docs, man pages, locales but C
-  rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/usr/share/doc/* "$ROOTFS"/usr/share/man/* "$ROOTFS"/var/log/*.log
-  tar --numeric-owner -C "$ROOTFS" -c . | docker import -c 'CMD ["/bin/bash"]' - "$BASE" >/dev/null
-  rm -rf "$ROOTFS"; ROOTFS=
-}
-
-build_rabbit() {
-  docker build -q --network host -t "$RABBIT" --label io.mirosnet.cluster=image -f compose/rabbitmq.Dockerfile compose
-}
-
-pack() { # the one instance artifact: `npm pack` (its prepare builds dist/)
-  local name
-  name=$(npm pack --silent --pack-destination "$RUN" | tail -n 1)
-  TARBALL=$RUN/$name
-  [ -s "$TARBALL" ] || { echo "npm pack made no $TARBALL" >&2; return 1; }
-  tar -tzf "$TARBALL" > "$RUN/pack.list"
-  grep -qx 'package/dist/ops/instances/peer.js' "$RUN/pack.list" || { echo "$name has no dist/ops/instances/peer.js" >&2; return 1; }
-  local ts; ts=$(grep -E '^package/(runtime|ops)/|\.ts$' "$RUN/pack.list" | grep -v '\.d\.ts$' || true)
-  [ -z "$ts" ] || { echo "$name ships TypeScript sources: $ts" >&2; return 1; }
-  echo "$name: $(wc -l < "$RUN/pack.list") files, $(du -k "$TARBALL" | cut -f1) kB"
-}
-
-stage_instance() { # the instance image's context: host node (Debian 12 has 18), the tarball installed with production deps
-  local ctx=compose/.build/instance
-  rm -rf "$ctx"; mkdir -p "$ctx"
-  cp -p "$(readlink -f "$(command -v node)")" "$ctx/node"
-  echo '{"name": "mirosnet-instance", "private": true}' > "$ctx/package.json"
-  # installed here with the host's npm and its registry settings (the build itself reaches no registry)
-  (cd "$ctx" && npm install --omit=dev --no-audit --no-fund --no-save --ignore-scripts "$TARBALL" >/dev/null)
-  [ -f "$ctx/node_modules/miros-rabbitmq/dist/ops/instances/peer.js" ]
-  [ ! -e "$ctx/node_modules/tsx" ] || { echo "tsx in the production install" >&2; return 1; }
-}
-
-build_instance() {
-  stage_instance
-  docker build -q --network host -t "$INSTANCE" --label io.mirosnet.cluster=image -f compose/instance.Dockerfile compose/.build/instance
-  # the image runs the package's compiled JavaScript with its Node 20
-  docker run --rm --network none "$INSTANCE" node --input-type=module -e \
-    "const m = await import('miros-rabbitmq'); console.log('instance image: node', process.version, '·', Object.keys(m).length, 'runtime exports from', import.meta.resolve('miros-rabbitmq'))"
-}
-
-compose_config() {
-  "${COMPOSE[@]}" config -q
+compose_config() { # both image sources resolve; the default one (official images) is checked here with config only
+  local default local_ peer_cmd v p
+  v=$(docker-compose version --short)
+  default=$(env -u MIROS_IMAGES docker-compose -f compose/compose.yml --profile instances config)
+  local_=$("${COMPOSE[@]}" --profile instances config)
+  ! grep -q '^version:' compose/compose.yml || { echo "compose/compose.yml declares version: (the Compose Specification has none)" >&2; return 1; }
+  # one variable picks both images: official by default, the local build with MIROS_IMAGES=local
+  for want in 'image: mirosnet/rabbitmq:official' 'dockerfile: rabbitmq.official.Dockerfile' 'image: mirosnet/instance:official' 'dockerfile: compose/instance.official.Dockerfile'; do
+    grep -qF "$want" <<<"$default" || { echo "default compose config lacks '$want'" >&2; return 1; }
+  done
+  for want in 'image: mirosnet/rabbitmq:local' 'dockerfile: rabbitmq.local.Dockerfile' 'image: mirosnet/instance:local' 'dockerfile: compose/instance.local.Dockerfile'; do
+    grep -qF "$want" <<<"$local_" || { echo "MIROS_IMAGES=local compose config lacks '$want'" >&2; return 1; }
+  done
+  grep -Eqx 'FROM rabbitmq:[0-9]+\.[0-9]+\.[0-9]+-management' compose/rabbitmq.official.Dockerfile || { echo "compose/rabbitmq.official.Dockerfile is not FROM a pinned rabbitmq:X.Y.Z-management" >&2; return 1; }
+  [ "$(grep -c '^FROM node:20-slim' compose/instance.official.Dockerfile)" = 2 ] || { echo "compose/instance.official.Dockerfile is not built on node:20-slim" >&2; return 1; }
+  # health-gated start, published ports on loopback by default, a subnet of its own
+  [ "$(grep -c 'condition: service_healthy' <<<"$default")" = 3 ] || { echo "peer does not wait for n1..n3 to be healthy" >&2; return 1; }
+  [ "$(grep -c '/dev/tcp/127.0.0.1/5672' <<<"$default")" = 3 ] || { echo "n1..n3 lack their healthcheck" >&2; return 1; }
+  for p in 127.0.0.1:5672:5672 127.0.0.1:15672:15672 127.0.0.1:5674:5672; do
+    grep -qF "$p" <<<"$default" || { echo "default config does not publish $p" >&2; return 1; }
+  done
+  grep -qF 'subnet: 10.80.0.0/24' <<<"$default" || { echo "default compose subnet is not 10.80.0.0/24" >&2; return 1; }
+  grep -qF 'subnet: 10.78.' <<<"$default$local_" && { echo "compose subnet clashes with the docker backend's 10.78.0.0/24" >&2; return 1; }
   # the peer runs the compiled chart of the installed package, never TypeScript
-  local cmd; cmd=$("${COMPOSE[@]}" --profile instances config | awk '/^  peer:/ { p = 1 } p && /command:/ { c = 1; next } c && /^    - / { print $2; next } c { exit }' | tr '\n' ' ')
-  case "$cmd" in
+  peer_cmd=$(awk '/^  peer:/ { p = 1 } p && /command:/ { c = 1; next } c && /^    - / { print $2; next } c { exit }' <<<"$default" | tr '\n' ' ')
+  case "$peer_cmd" in
     *node_modules/miros-rabbitmq/dist/ops/instances/peer.js*) ;;
-    *) echo "compose peer command is not the compiled peer: $cmd" >&2; return 1 ;;
+    *) echo "compose peer command is not the compiled peer: $peer_cmd" >&2; return 1 ;;
   esac
-  case "$cmd" in *tsx*|*.ts\ *) echo "compose peer runs TypeScript: $cmd" >&2; return 1 ;; esac
-  echo "compose/compose.yml is valid ($(docker-compose version --short)); peer: $cmd"
+  case "$peer_cmd" in *tsx*|*.ts\ *) echo "compose peer runs TypeScript: $peer_cmd" >&2; return 1 ;; esac
+  if docker compose version >/dev/null 2>&1; then
+    env -u MIROS_IMAGES docker compose -f compose/compose.yml --profile instances config -q
+    echo "docker compose $(docker compose version --short) reads it too"
+  else
+    echo "docker compose (v2) is not installed here: only docker-compose $v read it"
+  fi
+  echo "compose/compose.yml is valid (docker-compose $v): official by default, local with MIROS_IMAGES=local; peer: $peer_cmd"
 }
 
 docker_tests() {
@@ -245,18 +172,28 @@ cluster_down() {
   echo "down: no container or network left"
 }
 
-compose_peers() { # compose/compose.yml for real: n1..n3, two compiled peers from the instance image
+compose_peers() { # compose/compose.yml for real, offline path: n1..n3 healthy, ports published, two compiled peers
   "${COMPOSE[@]}" up -d n1 n2 n3
-  local h ok
-  for h in 10.78.0.11 10.78.0.12 10.78.0.13; do
+  local n ok state port id
+  for n in n1 n2 n3; do # docker's own healthcheck (AMQP and management ports accept), as depends_on sees it
     ok=
-    for _ in $(seq 1 120); do
-      [ "$(curl -s -o /dev/null -w '%{http_code}' -u peter:rabbit "http://$h:15672/api/overview")" = 200 ] && { ok=1; break; }
+    id=$(docker ps -q --filter label=com.docker.compose.project=mirosnet-compose --filter label=com.docker.compose.service=$n)
+    for _ in $(seq 1 240); do
+      state=$(docker inspect -f '{{.State.Health.Status}}' "$id")
+      [ "$state" = healthy ] && { ok=1; break; }
+      [ "$state" = unhealthy ] && break
       sleep 0.5
     done
-    [ -n "$ok" ] || { "${COMPOSE[@]}" logs --tail 20 >&2; echo "compose node $h did not come up" >&2; return 1; }
+    [ -n "$ok" ] || { "${COMPOSE[@]}" logs --tail 20 "$n" >&2; echo "compose node $n is $state, not healthy" >&2; return 1; }
   done
-  echo "compose: n1..n3 answer"
+  echo "compose: n1..n3 healthy"
+  for n in 1 2 3; do # peter answers on the node's address and on its published loopback ports
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -u peter:rabbit "http://$COMPOSE_SUBNET.1$n:15672/api/overview")" = 200 ] || { echo "n$n: management API not answering on $COMPOSE_SUBNET.1$n" >&2; return 1; }
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -u peter:rabbit "http://127.0.0.1:4567$((n + 1))/api/overview")" = 200 ] || { echo "n$n: published management port 127.0.0.1:4567$((n + 1)) not answering" >&2; return 1; }
+    port=3567$((n + 1))
+    node -e "require('amqplib').connect('amqp://peter:rabbit@127.0.0.1:$port').then((c) => c.close()).catch((e) => { console.error('n$n: published AMQP port $port:', e.message); process.exit(1) })"
+  done
+  echo "compose: management API (peter 200) on 10.80.0.11-13 and on 127.0.0.1:45672-45674, AMQP on 127.0.0.1:35672-35674"
   # a transmits PING, b (replies PING -> PONG) answers, a gets PONG; both stop cleanly
   node --input-type=module - "${COMPOSE[@]}" --profile instances run --rm -T peer <<'JS'
 import { spawn } from 'node:child_process';
@@ -264,7 +201,7 @@ import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 const run = process.argv.slice(2);
 const key = () => randomBytes(32).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
-const hosts = ['10.78.0.11', '10.78.0.12', '10.78.0.13'];
+const hosts = ['10.80.0.11', '10.80.0.12', '10.80.0.13'];
 const common = { hosts, user: 'peter', password: 'rabbit', meshKey: key(), traceKey: key(), spyKey: key(), rx: '#.peer', trace: 'plain' };
 const configs = {
   a: { ...common, name: 'a', host: hosts[0], tx: 'a.peer' },
@@ -307,16 +244,16 @@ JS
 
 step "packages" install_packages
 step "dockerd" start_dockerd
-step "base image $BASE" base_image
-step "image $RABBIT" build_rabbit
-step "npm pack" pack
-step "image $INSTANCE" build_instance
+# the offline images (MIROS_IMAGES=local): the one build step a user runs, as they run it
+step "images: scripts/compose-local.sh" bash scripts/compose-local.sh
 step "compose config" compose_config
-step "docker tests (testcontainers)" docker_tests
-step "cluster up --backend docker" cluster_cycle
-step "scenario mesh-ring (docker)" scenario mesh-ring
-step "scenario spy (docker)" scenario spy
-step "cluster down --backend docker" cluster_down
+if [ "${1:-}" != compose ]; then # `ci-docker.sh compose`: the images and the compose steps only
+  step "docker tests (testcontainers)" docker_tests
+  step "cluster up --backend docker" cluster_cycle
+  step "scenario mesh-ring (docker)" scenario mesh-ring
+  step "scenario spy (docker)" scenario spy
+  step "cluster down --backend docker" cluster_down
+fi
 step "compose: n1..n3 + 2 compiled peers" compose_peers
 
 say "images: $(docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E 'mirosnet|bookworm' | tr '\n' ' ')"

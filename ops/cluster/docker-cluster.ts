@@ -19,29 +19,33 @@ export interface DockerMember {
 }
 
 /** Inside the image, writable by the rabbitmq user (/etc/rabbitmq is root's). */
-const CONF_D = '/var/lib/rabbitmq/conf.d';
+export const CONF_D = '/var/lib/rabbitmq/conf.d';
 const COOKIE = '/var/lib/rabbitmq/.erlang.cookie';
 
 /**
- * The container's command, environment and host entries for a cluster member: at start it
- * copies the cookie (from the cluster dir, shared by every container and the host's CLI) and
- * the cluster block (renderClusterConf of the model) into place, then execs the server.
+ * The start-up steps, environment and host entries of a cluster member: it copies the cookie
+ * (from the cluster dir, shared by every container and the host's CLI) and the cluster block
+ * (renderClusterConf of the model) into place before the server starts (bootCommand).
  */
-export function memberContainer(o: ResolvedOptions, members: DockerMember[]): { Cmd: string[]; Env: string[]; ExtraHosts: string[] } {
+export function memberContainer(o: ResolvedOptions, members: DockerMember[]): { setup: string[]; env: string[]; extraHosts: string[] } {
   ensureCookie(o.dir);
   const cookie = readFileSync(joinPath(o.dir, '.erlang.cookie'), 'utf8').trim();
   const conf = renderClusterConf(clusterOf(members.map((m) => m.erlangNode)), {});
-  const script = [
-    `umask 077; printf %s "$MIROSNET_COOKIE" > ${COOKIE}; chmod 400 ${COOKIE}`,
-    `mkdir -p ${CONF_D}; printf %s "$MIROSNET_CLUSTER_CONF" > ${CONF_D}/20-cluster.conf`,
-    'unset MIROSNET_COOKIE MIROSNET_CLUSTER_CONF',
-    'exec /usr/lib/rabbitmq/bin/rabbitmq-server',
-  ].join('; ');
   return {
-    Cmd: ['sh', '-c', script],
-    Env: [`MIROSNET_COOKIE=${cookie}`, `MIROSNET_CLUSTER_CONF=${conf}`, `RABBITMQ_CONFIG_FILES=${CONF_D}`],
-    ExtraHosts: members.map((m) => `${m.name}:${m.host}`),
+    setup: [
+      `umask 077; printf %s "$MIROSNET_COOKIE" > ${COOKIE}; chmod 400 ${COOKIE}`,
+      `mkdir -p ${CONF_D}; printf %s "$MIROSNET_CLUSTER_CONF" > ${CONF_D}/20-cluster.conf`,
+      'unset MIROSNET_COOKIE MIROSNET_CLUSTER_CONF',
+    ],
+    env: [`MIROSNET_COOKIE=${cookie}`, `MIROSNET_CLUSTER_CONF=${conf}`],
+    extraHosts: members.map((m) => `${m.name}:${m.host}`),
   };
+}
+
+/** The container's command and the conf.d setting when start-up steps (cluster, TLS) precede the server; none without. */
+export function bootCommand(setup: string[]): { Cmd?: string[]; Env: string[] } {
+  if (!setup.length) return { Env: [] };
+  return { Cmd: ['sh', '-c', [...setup, 'exec /usr/lib/rabbitmq/bin/rabbitmq-server'].join('; ')], Env: [`RABBITMQ_CONFIG_FILES=${CONF_D}`] };
 }
 
 /** Runs `argv` in the container; its exit code and output (stdout and stderr, demultiplexed). */

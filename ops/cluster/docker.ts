@@ -1,4 +1,4 @@
-// The docker backend: N RabbitMQ containers (compose/rabbitmq.Dockerfile) on a
+// The docker backend: N RabbitMQ containers (compose/rabbitmq.local.Dockerfile) on a
 // user-defined bridge network with fixed addresses (node i = addressBase + i - 1,
 // default 10.78.0.11, …), driven through dockerode. The host reaches every node
 // by its address, so cluster.json has the same shape as with the other backends.
@@ -10,12 +10,14 @@ import type { Backend, HostMember, Primitive, Support } from './backend.ts';
 import { spawnHostProcess } from './nodes.ts';
 import { writeClusterFile, removeClusterFile, removeState, writeState, type StateFile } from './cluster-file.ts';
 import { ClusterError, UnsupportedError } from './errors.ts';
-import { nodeHealth } from './health.ts';
-import { CREDENTIALS, REPO_ROOT, clusterNode, hostAddress } from './options.ts';
+import { checkNode, nodeHealth } from './health.ts';
+import { CREDENTIALS, REPO_ROOT, caFileOf, clusterNode, clusterTls, hostAddress } from './options.ts';
 import { childrenOf, rssMb } from './process.ts';
-import type { ClusterFile, ClusterNode, ClusterStatus, NodeStatus, ResolvedOptions, StoppedCluster } from './types.ts';
+import type { ClusterFile, ClusterNode, ClusterStatus, NodeStatus, ResolvedOptions, StoppedCluster, TlsMode } from './types.ts';
 import { sleep } from '../util/wait.ts';
-import { dockerJoin, dockerLeave, memberContainer } from './docker-cluster.ts';
+import { CONF_D, bootCommand, dockerJoin, dockerLeave, memberContainer } from './docker-cluster.ts';
+import { tlsBoot } from './docker-tls.ts';
+import { initTls } from '../tls/certificates.ts';
 import { formCluster, startNodes } from './form.ts';
 import { withMembership } from './membership.ts';
 import { settingsOf } from './known.ts';
@@ -26,6 +28,8 @@ export const RABBIT_IMAGE = 'mirosnet/rabbitmq:local';
 export const LABEL = 'io.mirosnet.cluster';
 /** A node container's topology (mesh or clustered) when it was made. */
 const TOPOLOGY_LABEL = 'io.mirosnet.topology';
+/** The TLS mode a node container was made with (a node of another mode is made afresh). */
+const TLS_LABEL = 'io.mirosnet.tls';
 
 export const dockerClient = (): Docker => new Docker(); // DOCKER_HOST, else /var/run/docker.sock
 
@@ -76,10 +80,10 @@ export async function buildRabbitImage(
   }
   const t0 = Date.now();
   const stream = await d.buildImage(
-    { context: join(REPO_ROOT, 'compose'), src: ['rabbitmq.Dockerfile', 'rabbitmq/rabbitmq.conf'] },
-    { t: tag, dockerfile: 'rabbitmq.Dockerfile', networkmode: 'host', labels: { [LABEL]: 'image' } },
+    { context: join(REPO_ROOT, 'compose'), src: ['rabbitmq.local.Dockerfile', 'rabbitmq/rabbitmq.conf'] },
+    { t: tag, dockerfile: 'rabbitmq.local.Dockerfile', networkmode: 'host', labels: { [LABEL]: 'image' } },
   );
-  log(`image ${tag}: building from compose/rabbitmq.Dockerfile`);
+  log(`image ${tag}: building from compose/rabbitmq.local.Dockerfile`);
   let partial = ''; // a stream chunk may end mid-line
   const progress = (e: BuildEvent) => {
     if (typeof e.stream !== 'string') return;
@@ -154,7 +158,7 @@ async function waitHealthy(d: Docker, o: ResolvedOptions, s: Spec): Promise<void
   const deadline = Date.now() + o.startTimeoutMs;
   let last = '';
   for (;;) {
-    const h = await nodeHealth(s.host, erlangNode(s.name));
+    const h = await checkNode(o, s.host, erlangNode(s.name));
     if (h.healthy) return;
     last = h.detail ?? '';
     const info = await inspect(d, s.container);
@@ -171,14 +175,16 @@ async function waitHealthy(d: Docker, o: ResolvedOptions, s: Spec): Promise<void
 async function ensureNode(d: Docker, o: ResolvedOptions, s: Spec, members: Spec[]): Promise<number> {
   const info = await inspect(d, s.container);
   const ip = info?.NetworkSettings.Networks[networkName(o)]?.IPAddress;
-  if (info?.State.Running && ip === s.host && (await nodeHealth(s.host, erlangNode(s.name))).healthy) {
+  if (info?.State.Running && ip === s.host && (await checkNode(o, s.host, erlangNode(s.name))).healthy) {
     o.log(`${s.name}  already up (container ${s.container}, pid ${info.State.Pid})`);
     return info.State.Pid;
   }
   const t0 = Date.now();
   const c = d.getContainer(s.container);
   // another network, or made for the other topology (a clustered member runs its own Cmd): start afresh
-  const stale = info && (info.HostConfig.NetworkMode !== networkName(o) || (info.Config.Labels?.[TOPOLOGY_LABEL] ?? 'mesh') !== o.topology);
+  const stale =
+    info &&
+    (info.HostConfig.NetworkMode !== networkName(o) || (info.Config.Labels?.[TOPOLOGY_LABEL] ?? 'mesh') !== o.topology || (info.Config.Labels?.[TLS_LABEL] ?? 'off') !== o.tls);
   if (info && !stale) {
     // stopped (killed), paused or still starting: the same container again, so its queues
     // survive (and a clustered member keeps its data: a blank one with its name would not be let back in)
@@ -191,14 +197,16 @@ async function ensureNode(d: Docker, o: ResolvedOptions, s: Spec, members: Spec[
     if (info) await c.remove({ force: true });
     o.log(`${s.name}  starting ${erlangNode(s.name)} in container ${s.container} on ${s.host}`);
     const member = o.topology === 'clustered' ? memberContainer(o, members.map((m) => ({ ...m, erlangNode: erlangNode(m.name) }))) : undefined;
+    const tls = tlsBoot(o, s.host, CONF_D);
+    const boot = bootCommand([...(member?.setup ?? []), ...(tls?.setup ?? [])]);
     const made = await d.createContainer({
       name: s.container,
       Image: RABBIT_IMAGE,
       Hostname: s.name,
-      ...(member ? { Cmd: member.Cmd } : {}),
-      Env: [`RABBITMQ_NODENAME=${erlangNode(s.name)}`, ...(o.erlArgs ? [`RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=${o.erlArgs}`] : []), ...(member?.Env ?? [])],
-      Labels: { [LABEL]: o.dir, 'io.mirosnet.node': s.name, [TOPOLOGY_LABEL]: o.topology },
-      HostConfig: { NetworkMode: networkName(o), Init: true, ...(member ? { ExtraHosts: member.ExtraHosts } : {}) },
+      ...(boot.Cmd ? { Cmd: boot.Cmd } : {}),
+      Env: [`RABBITMQ_NODENAME=${erlangNode(s.name)}`, ...(o.erlArgs ? [`RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=${o.erlArgs}`] : []), ...boot.Env, ...(member?.env ?? []), ...(tls?.env ?? [])],
+      Labels: { [LABEL]: o.dir, 'io.mirosnet.node': s.name, [TOPOLOGY_LABEL]: o.topology, [TLS_LABEL]: o.tls },
+      HostConfig: { NetworkMode: networkName(o), Init: true, ...(member ? { ExtraHosts: member.extraHosts } : {}) },
       NetworkingConfig: { EndpointsConfig: { [networkName(o)]: { IPAMConfig: { IPv4Address: s.host } } } },
     });
     await made.start();
@@ -209,11 +217,11 @@ async function ensureNode(d: Docker, o: ResolvedOptions, s: Spec, members: Spec[
   return pid;
 }
 
-function toClusterNode(s: Spec, pid: number): ClusterNode {
+function toClusterNode(s: Spec, pid: number, tls: TlsMode): ClusterNode {
   // data and log live inside the container (docker exec / docker logs), not on the host
   const where = { dataDir: `${s.container}:/var/lib/rabbitmq/mnesia`, logFile: `${s.container}:stdout` };
   // distPort: the image's RabbitMQ default, which this backend never sets, so it does not know it
-  return clusterNode({ ...s, erlangNode: erlangNode(s.name), distPort: null, ...where }, pid);
+  return clusterNode({ ...s, erlangNode: erlangNode(s.name), distPort: null, ...where }, pid, tls);
 }
 
 /** RSS of the container's processes (its init and every descendant: beam.smp is a grandchild). */
@@ -232,7 +240,6 @@ const labelled = (d: Docker, dir: string) => d.listContainers({ all: true, filte
 
 /** up for the docker backend (the caller holds the dir lock). Idempotent like the others. */
 export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
-  if (o.tls !== 'off') throw new ClusterError('the docker backend has no TLS yet', 'use --backend local or netns for --tls');
   const d = dockerClient();
   await engine(d);
   const st: StateFile = { backend: 'docker', settings: settingsOf(o), bridge: networkName(o), nodes: {} };
@@ -240,6 +247,7 @@ export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
   await buildRabbitImage(d, o.log);
   await ensureNetwork(d, o);
   const wanted = Array.from({ length: o.nodes }, (_, i) => specOf(o, i + 1));
+  if (o.tls !== 'off') await initTls({ dir: o.tlsDir, hosts: wanted.map((s) => s.host), log: o.log }); // keeps what is there
   for (const c of await labelled(d, o.dir)) {
     const name = c.Labels['io.mirosnet.node'];
     if (name === undefined) continue; // a program exec started (a scenario's instance), not a node
@@ -261,13 +269,14 @@ export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
     const details = failed.map(({ s, err }) => (err instanceof ClusterError ? `${err.message}\n${err.details ?? ''}` : `${s.name}: ${String(err)}`)).join('\n\n');
     throw new ClusterError(`${failed.length} of ${wanted.length} nodes failed to start: ${failed.map((f) => f.s.name).join(', ')}`, 'clean up: mirosnet cluster down --backend docker', details);
   }
-  const nodes = wanted.map((s, i) => toClusterNode(s, (results[i] as PromiseFulfilledResult<number>).value));
+  const nodes = wanted.map((s, i) => toClusterNode(s, (results[i] as PromiseFulfilledResult<number>).value, o.tls));
   for (const n of nodes) st.nodes[n.name] = { pid: n.pid };
   writeState(o.dir, st);
   const members = wanted.map((s) => ({ ...s, erlangNode: erlangNode(s.name) }));
   const cluster = o.topology === 'clustered' ? await formCluster(o, members, (node, seed) => dockerJoin(d, o, node, seed), t0) : undefined;
   // what was written: version 2
-  return writeClusterFile(o.dir, { backend: 'docker', topology: o.topology, createdAt: new Date().toISOString(), credentials: { ...CREDENTIALS }, ...(cluster ? { cluster } : {}), nodes });
+  const tls = clusterTls(o);
+  return writeClusterFile(o.dir, { backend: 'docker', topology: o.topology, createdAt: new Date().toISOString(), credentials: { ...CREDENTIALS }, ...(cluster ? { cluster } : {}), ...(tls ? { tls } : {}), nodes });
 }
 
 /** down for the docker backend: removes every container and the network labelled with this dir; `purge` also the image. */
@@ -299,21 +308,22 @@ export async function dockerDown(o: ResolvedOptions, purge = false): Promise<Sto
 /** status for the docker backend: container state, then the same health probe as the other backends. */
 export async function dockerStatus(o: ResolvedOptions, file: ClusterFile | undefined): Promise<ClusterStatus> {
   const d = dockerClient();
-  const nodes = file?.nodes ?? Array.from({ length: o.nodes }, (_, i) => toClusterNode(specOf(o, i + 1), 0));
+  const nodes = file?.nodes ?? Array.from({ length: o.nodes }, (_, i) => toClusterNode(specOf(o, i + 1), 0, o.tls));
   const statuses = await Promise.all(
     nodes.map(async (n): Promise<NodeStatus> => {
       const container = containerName(o, n.name);
       const info = await inspect(d, container);
       if (!info?.State.Running) return { node: n, state: 'down', healthy: false, detail: `container ${container} ${info ? info.State.Status : 'is gone'}` };
       const node = { ...n, pid: info.State.Pid };
-      const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort);
+      const https = n.managementUrl.startsWith('https:') ? { caFile: file?.tls?.caFile ?? caFileOf(o.tlsDir) } : undefined;
+      const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort, https);
       return withMembership(file, { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: treeRssMb(info.State.Pid) });
     }),
   );
   return { dir: o.dir, backend: 'docker', topology: file?.topology, ...(file?.cluster ? { cluster: file.cluster } : {}), up: true, nodes: statuses };
 }
 
-/** The image `exec` runs programs in: compose/instance.Dockerfile (the packed package; scripts/ci-docker.sh builds it). */
+/** The image `exec` runs programs in: compose/instance.local.Dockerfile (the packed package; scripts/compose-local.sh builds it). */
 export const INSTANCE_IMAGE = 'mirosnet/instance:local';
 /** Where the package is inside the instance image. */
 const PACKAGE_IN_IMAGE = '/app/node_modules/miros-rabbitmq';
@@ -372,7 +382,9 @@ export const dockerBackend: Backend = {
     const name = `${o.nsPrefix}-x${++execCount}-${(opts.name ?? 'exec').replace(/[^a-zA-Z0-9_.-]/g, '_')}`.slice(0, 60);
     const env = Object.keys(opts.env ?? {}).flatMap((k) => ['-e', k]);
     const mounts = (opts.mounts ?? []).flatMap((m) => ['-v', `${m}:${m}`]);
-    const argv = ['run', '-i', '--rm', '--init', '--name', name, '--network', networkName(o), '--label', `${LABEL}=${o.dir}`, '--label', 'io.mirosnet.exec=1', '--label', `io.mirosnet.host=${node.name}`, ...env, ...mounts, INSTANCE_IMAGE,
+    // as the caller's user: the image's own (miros) could not write into the mounted log dirs
+    const user = process.getuid && process.getgid ? ['--user', `${process.getuid()}:${process.getgid()}`] : [];
+    const argv = ['run', '-i', '--rm', '--init', '--name', name, '--network', networkName(o), '--label', `${LABEL}=${o.dir}`, '--label', 'io.mirosnet.exec=1', '--label', `io.mirosnet.host=${node.name}`, ...user, ...env, ...mounts, INSTANCE_IMAGE,
       'node', '--enable-source-maps', `${PACKAGE_IN_IMAGE}/${program.module}`, ...(program.args ?? [])];
     // the environment is passed by name with -e: docker reads values from its own env, never from argv logs
     return spawnHostProcess(['docker', ...argv], node.host, { ...process.env, ...opts.env }, (sig = 'SIGTERM') => void docker(['kill', '--signal', sig, name]));

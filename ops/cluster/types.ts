@@ -43,7 +43,7 @@ export interface ClusterOptions {
   erlArgs?: string;
   /** Per node start timeout (default 180 s). */
   startTimeoutMs?: number;
-  /** TLS on the brokers (default off; local and netns backends): see TlsMode. */
+  /** TLS on the brokers (default off; every backend): see TlsMode. */
   tls?: TlsMode;
   /** With tls: brokers require a client certificate signed by the CA (mutual TLS). */
   tlsMutual?: boolean;

@@ -1,7 +1,10 @@
 // What every instance program shares: its configuration (JSON in $MIROS_INSTANCE), the
 // control protocol with the scenario runner, and the chart's life cycle.
 //   stdout: snoop lines as the chart prints them, and control lines "@@TAG {json}"
-//   stdin:  one JSON command a line: {"cmd":"go"|"post"|"transmit"|"scribble"|"stop", ...}
+//   stdin:  one JSON command a line: {"cmd":"go"|"post"|"transmit"|"scribble"|"keys"|"stop", ...}
+//           {"cmd":"keys","network":"mesh","keys":[K1,K2]} replaces a network's key list while
+//           running (chart.useEncryptionKeys; without "keys" it only reports) and answers
+//           "@@KEYS {network, before, after}": key fingerprints with their decryption counts
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
@@ -47,6 +50,9 @@ export interface Command {
   signal?: string;
   payload?: unknown;
   text?: string;
+  /** "keys": the network (default mesh) and its new key list, encrypting key first. */
+  network?: 'mesh' | 'trace' | 'spy';
+  keys?: string[];
 }
 
 export const CONTROL = '@@';
@@ -136,6 +142,16 @@ export async function runInstance(
     if (c.cmd === 'post') chart.postFifo(new Event(c.signal!, c.payload));
     else if (c.cmd === 'transmit') chart.transmit(new Event(c.signal!, c.payload));
     else if (c.cmd === 'scribble') chart.snoopScribble(c.text ?? '');
+    else if (c.cmd === 'keys') {
+      const network = c.network ?? 'mesh';
+      const before = chart.nets.keyUsage(network);
+      try {
+        if (c.keys) chart.useEncryptionKeys(network, c.keys);
+        control('KEYS', { network, before, after: chart.nets.keyUsage(network) });
+      } catch (err) {
+        control('KEYS', { network, error: (err as Error).message });
+      }
+    }
     else opts.onCommand?.(chart, c);
   });
   rl.on('close', () => void stop());

@@ -17,7 +17,7 @@ export interface GeneratedFile {
 
 export function generatedFiles(): GeneratedFile[] {
   return [
-    { path: 'compose/rabbitmq/rabbitmq.conf', text: `# ${HEADER}\n# mirosnet RabbitMQ node in a container (compose/rabbitmq.Dockerfile)\n${renderConf(presets.composeNode(), {})}` },
+    { path: 'compose/rabbitmq/rabbitmq.conf', text: `# ${HEADER}\n# mirosnet RabbitMQ node in a container (compose/rabbitmq.*.Dockerfile)\n${renderConf(presets.composeNode(), {})}` },
     {
       path: 'ansible/roles/rabbitmq/templates/rabbitmq.conf.j2',
       text: `# {{ ansible_managed }}\n# ${HEADER}\n${renderConf(presets.ansibleHost(), 'jinja')}`,

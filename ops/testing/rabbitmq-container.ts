@@ -1,5 +1,5 @@
 // A RabbitMQ container for tests (testcontainers-node), like testcontainers' RabbitMQ
-// module but with our image (compose/rabbitmq.Dockerfile: Debian's rabbitmq-server,
+// module but with our image (compose/rabbitmq.local.Dockerfile: Debian's rabbitmq-server,
 // management plugin, peter/rabbit administrator, no guest), so it runs where no registry
 // is reachable. Users testing their own charts in CI with Docker:
 //
@@ -10,7 +10,7 @@
 //
 // Needs a Docker engine (DOCKER_HOST) with a default bridge (published ports) and, when
 // no registry is reachable, TESTCONTAINERS_RYUK_DISABLED=true. The image is built on first
-// use from compose/rabbitmq.Dockerfile if missing (the build needs a local
+// use from compose/rabbitmq.local.Dockerfile if missing (the build needs a local
 // debian:bookworm-slim; scripts/ci-docker.sh makes one).
 import { AbstractStartedContainer, GenericContainer, type StartedTestContainer, Wait } from 'testcontainers';
 import { amqpUrl } from '../../runtime/net/config.ts';
@@ -22,7 +22,7 @@ export { AMQP_PORT, MANAGEMENT_PORT };
 export interface RabbitOptions {
   /** Image tag (default mirosnet/rabbitmq:local). */
   image?: string;
-  /** Build the image from compose/rabbitmq.Dockerfile when it is missing (default true). */
+  /** Build the image from compose/rabbitmq.local.Dockerfile when it is missing (default true). */
   build?: boolean;
   /** Start-up timeout (default 120 s). */
   startupTimeoutMs?: number;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
 import { readClusterFile } from '../lan/cluster-file.ts';
 import { ConfigError } from './errors.ts';
-import { isValidKey, normaliseKey } from './fernet.ts';
+import { parseKeyList, type KeyListInput } from './key-ring.ts';
 import { AMQPS_PORT, resolveTlsConfig, type TlsConfig, type TlsOptions } from './tls.ts';
 
 /** TLS settings (rabbitTls, rabbitTlsCa, …): tls.ts. */
@@ -23,9 +23,13 @@ export interface NetOptions extends TlsOptions {
    * startTimeoutMs. Links to other hosts' brokers keep retrying in the background.
    */
   connectionAttempts?: number;
-  meshEncryptionKey?: string | Uint8Array;
-  snoopTraceEncryptionKey?: string | Uint8Array;
-  snoopSpyEncryptionKey?: string | Uint8Array;
+  /**
+   * A key, or a list (an array, or comma-separated in the environment / `.env`) for rotation:
+   * the first key encrypts, every key decrypts (key-ring.ts, the model of Python's MultiFernet).
+   */
+  meshEncryptionKey?: KeyListInput;
+  snoopTraceEncryptionKey?: KeyListInput;
+  snoopSpyEncryptionKey?: KeyListInput;
   txRoutingKey?: string;
   rxRoutingKey?: string;
   /** Explicit broker hosts (IPs or names), the most trusted discovery source. */
@@ -72,10 +76,12 @@ export interface NetConfig {
   rabbitPort: number;
   heartbeatInterval: number;
   connectionAttempts: number;
-  /** Keys in canonical padded url-safe base64. */
+  /** The encrypting (first) key of each network, in canonical padded url-safe base64. */
   meshEncryptionKey: string;
   snoopTraceEncryptionKey: string;
   snoopSpyEncryptionKey: string;
+  /** Each network's whole key list (canonical), encrypting key first. */
+  encryptionKeys: { mesh: string[]; trace: string[]; spy: string[] };
   txRoutingKey: string;
   rxRoutingKey: string;
   hosts: string[];
@@ -218,21 +224,22 @@ export function resolveNetConfig(
     return n;
   };
 
-  const key = (option: 'meshEncryptionKey' | 'snoopTraceEncryptionKey' | 'snoopSpyEncryptionKey', fallback?: string): string => {
+  const key = (option: 'meshEncryptionKey' | 'snoopTraceEncryptionKey' | 'snoopSpyEncryptionKey', fallback?: string[]): string[] => {
     const f = find(option);
     if (!f) {
       if (fallback === undefined) throw missing(option);
       sources[option] = 'default';
       return fallback;
     }
-    const v = f.value;
-    const ok = typeof v === 'string' ? isValidKey(v) : v instanceof Uint8Array && safeNormalise(v) !== undefined;
-    if (!ok) {
-      // never echo the key itself: it is a secret
-      throw new ConfigError(ENV_NAMES[option], `${f.name} is not a 32-byte url-safe base64 Fernet key (from ${f.where})`, { option });
+    let keys: string[];
+    try {
+      keys = parseKeyList(f.value as KeyListInput, f.name);
+    } catch (err) {
+      // parseKeyList never echoes a key: it is a secret
+      throw new ConfigError(ENV_NAMES[option], `${(err as Error).message} (from ${f.where})`, { option });
     }
     sources[option] = f.source;
-    return normaliseKey(v as string | Uint8Array);
+    return keys;
   };
 
   // the reference's order of checking
@@ -243,9 +250,9 @@ export function resolveNetConfig(
   const heartbeatInterval = integer('heartbeatInterval', 0, 65535, DEFAULTS.heartbeatInterval);
   const connectionAttempts = integer('connectionAttempts', 1, 1000, DEFAULTS.connectionAttempts);
   const messageTtl = integer('messageTtl', 1, 2 ** 31 - 1, DEFAULTS.messageTtl);
-  let meshEncryptionKey: string;
-  let snoopTraceEncryptionKey: string;
-  let snoopSpyEncryptionKey: string;
+  let meshEncryptionKey: string[];
+  let snoopTraceEncryptionKey: string[];
+  let snoopSpyEncryptionKey: string[];
   if (opts.meshKeyRequired === false && !find('meshEncryptionKey') && (find('snoopTraceEncryptionKey') || find('snoopSpyEncryptionKey'))) {
     const trace = find('snoopTraceEncryptionKey') ? key('snoopTraceEncryptionKey') : undefined;
     const spy = find('snoopSpyEncryptionKey') ? key('snoopSpyEncryptionKey') : undefined;
@@ -295,9 +302,10 @@ export function resolveNetConfig(
     rabbitPort,
     heartbeatInterval,
     connectionAttempts,
-    meshEncryptionKey,
-    snoopTraceEncryptionKey,
-    snoopSpyEncryptionKey,
+    meshEncryptionKey: meshEncryptionKey[0],
+    snoopTraceEncryptionKey: snoopTraceEncryptionKey[0],
+    snoopSpyEncryptionKey: snoopSpyEncryptionKey[0],
+    encryptionKeys: { mesh: meshEncryptionKey, trace: snoopTraceEncryptionKey, spy: snoopSpyEncryptionKey },
     txRoutingKey,
     rxRoutingKey,
     hosts: hosts.map((h) => h.trim()),
@@ -349,14 +357,6 @@ function resolveTopology(found: Found | undefined, clusterFile: string | undefin
 function defaultProcessName(): string {
   const script = process.argv[1];
   return script ? path.basename(script).replace(/\.[cm]?[jt]s$/, '') : 'node';
-}
-
-function safeNormalise(v: Uint8Array): string | undefined {
-  try {
-    return normaliseKey(v);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -2,7 +2,7 @@
 // Mesh events carry the event's signal name and JSON payload; the snoop networks reuse the
 // same envelope with signal SNOOP_SPY / SNOOP_TRACE and the line text as payload.
 import { EnvelopeError, PayloadError } from './errors.ts';
-import type { Fernet } from './fernet.ts';
+import type { TokenCipher } from './fernet.ts';
 
 export const ENVELOPE_VERSION = 1;
 /** Largest body (the Fernet token's bytes) that is sent or accepted. */
@@ -149,7 +149,7 @@ function checkHeader(env: Omit<Envelope, 'v'>): void {
  * @throws PayloadError if the payload is not JSON-serialisable, or the body would exceed MAX_BODY_BYTES
  * @throws TypeError if a header field has the wrong type
  */
-export function encodeEnvelope(fernet: Fernet, env: Omit<Envelope, 'v'>): Buffer {
+export function encodeEnvelope(fernet: TokenCipher, env: Omit<Envelope, 'v'>): Buffer {
   checkHeader(env);
   if (!plainJson(env.payload, 0)) assertJsonSerialisable(env.payload, 'payload');
   const wire: Envelope = {
@@ -178,7 +178,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  *         'decrypt' (wrong key, corrupted), 'json' (plaintext not UTF-8 JSON), 'version' (v is not 1),
  *         'schema' (not an object, or a field missing or of the wrong type); unknown fields are ignored
  */
-export function decodeEnvelope(fernet: Fernet, body: Buffer, opts: { maxBytes?: number } = {}): Envelope {
+export function decodeEnvelope(fernet: TokenCipher, body: Buffer, opts: { maxBytes?: number } = {}): Envelope {
   const maxBytes = opts.maxBytes ?? MAX_BODY_BYTES;
   if (body.length > maxBytes) throw new EnvelopeError('oversize', `body is ${body.length} bytes, over the limit of ${maxBytes}`);
   const plain = fernet.decrypt(body);

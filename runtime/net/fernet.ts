@@ -73,7 +73,15 @@ export function normaliseKey(key: string | Uint8Array): string {
   return encodeB64urlPadded(b);
 }
 
-export class Fernet {
+/** What the envelope needs of a cipher: a Fernet, or a key list (key-ring.ts) that rotates. */
+export interface TokenCipher {
+  encrypt(plain: Buffer | string): string;
+  /** encrypt() as the token's ASCII bytes (a message body). */
+  encryptToBuffer(plain: Buffer | string): Buffer;
+  decrypt(token: string | Buffer): Buffer;
+}
+
+export class Fernet implements TokenCipher {
   readonly #signingKey: Buffer;
   readonly #encryptionKey: Buffer;
 

@@ -14,7 +14,7 @@ import { EvidenceLog, evidencePath } from './evidence.ts';
 import { LamportClock } from './lamport.ts';
 import { MESH_RECORD_BINDING, MESH_RECORD_ROUTING_KEY, MESH_RECORD_SIGNALS, isMeshRecordSignal, meshText, snoopRecord, type MeshEventId, type SnoopRecord } from './snoop-record.ts';
 import { BrokerAccessRefusedError, BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
-import { Fernet } from './fernet.ts';
+import { KeyRing, type KeyListInput, type KeyUsage } from './key-ring.ts';
 import type { OutboxMessage } from './outbox.ts';
 import { Receiver, newCounters, type NetworkCounters, type Subscription } from './receiver.ts';
 import { classifyError, replyCodeOf } from './retry.ts';
@@ -120,7 +120,7 @@ export class MirosNets {
   readonly config: NetConfig;
   readonly lan: Lan;
   snoop: { trace: SnoopMode; spy: SnoopMode } = { trace: 'off', spy: 'off' };
-  private readonly fernets: Record<NetworkName, Fernet>;
+  private readonly fernets: Record<NetworkName, KeyRing>;
   /** Mesh topology: one link per host's broker, keyed by address. Clustered: one, keyed CLUSTER_LINK. */
   private readonly links = new Map<string, BrokerLink>();
   /** How to let each link go: its key in the process's link pool, and our problem listener. */
@@ -156,11 +156,8 @@ export class MirosNets {
     private readonly options: NetworkedOptions = {},
   ) {
     this.config = resolveNetConfig(options);
-    this.fernets = {
-      mesh: new Fernet(this.config.meshEncryptionKey),
-      trace: new Fernet(this.config.snoopTraceEncryptionKey),
-      spy: new Fernet(this.config.snoopSpyEncryptionKey),
-    };
+    const keys = this.config.encryptionKeys;
+    this.fernets = { mesh: new KeyRing(keys.mesh), trace: new KeyRing(keys.trace), spy: new KeyRing(keys.spy) };
     const start = Date.now() * 1000;
     this.seq = { mesh: start, trace: start, spy: start };
     this.incarnation = start;
@@ -345,6 +342,20 @@ export class MirosNets {
 
   otherUrls(): string[] {
     return this.lan.other.addresses.map((address) => amqpUrl(this.config, address));
+  }
+
+  /**
+   * Replaces a network's key list while running (rotation without restart, key-ring.ts):
+   * the first key encrypts from the next event on, every key decrypts.
+   * @throws TypeError if the list is empty or a key is malformed (the old list stays)
+   */
+  useKeys(network: NetworkName, keys: KeyListInput): void {
+    this.fernets[network].use(keys);
+  }
+
+  /** Fingerprints of a network's keys, encrypting key first, with how many messages each opened. */
+  keyUsage(network: NetworkName): KeyUsage[] {
+    return this.fernets[network].usage();
   }
 
   stats(): NetworkStats {

@@ -2,7 +2,9 @@
 // Everything networked is delegated to a MirosNets (composition), and NetworkedFactory adds
 // the engine's StateTable. Constructors do no network I/O; `await chart.startAt(state)` connects.
 import { ActiveObject, StateTable, type Event, type SignalHandler, type State, type StateBlueprint } from '../hsm/index.ts';
+import type { KeyListInput } from './key-ring.ts';
 import { MirosNets, type Lan, type NetworkStats, type NetworkedOptions } from './miros-nets.ts';
+import type { NetworkName } from './topology.ts';
 import type { Transmission } from './transmission.ts';
 
 /** An ActiveObject on the mesh and snoop networks (miros-rabbitmq's NetworkedActiveObject). */
@@ -74,6 +76,15 @@ export class NetworkedActiveObject extends ActiveObject {
 
   otherUrls(): string[] {
     return this.nets.otherUrls();
+  }
+
+  /**
+   * Replaces the key list of a network while the chart runs: the first key encrypts, every
+   * key decrypts. Rotate in two steps across all charts: [old, new] everywhere, then [new, old]
+   * everywhere (then [new] once no old token is left). README "Rotating keys".
+   */
+  useEncryptionKeys(network: NetworkName, keys: KeyListInput): void {
+    this.nets.useKeys(network, keys);
   }
 
   /** Counters per network (received, delivered, dropped by reason, duplicates, sent) and per broker. */

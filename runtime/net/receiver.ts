@@ -14,7 +14,7 @@ import { AckTracker } from './ack-tracker.ts';
 import { openRecovering } from './connection.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import { EnvelopeError } from './errors.ts';
-import type { Fernet } from './fernet.ts';
+import type { TokenCipher } from './fernet.ts';
 import { SeenWindow } from './seen-window.ts';
 import type { TlsSocketOptions } from './tls.ts';
 import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
@@ -22,7 +22,8 @@ import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, queuePlan, type
 export interface Subscription {
   network: NetworkName;
   bindingKey: string;
-  fernet: Fernet;
+  /** A Fernet, or the network's KeyRing (key-ring.ts: swappable while consuming). */
+  fernet: TokenCipher;
   /**
    * Takes a valid envelope; `handled` acks it (with everything delivered before it). The mesh
    * calls it after the chart's run-to-completion step for the event; a snoop line at once.

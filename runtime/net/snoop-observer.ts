@@ -5,8 +5,8 @@
 // would (with colour: every sender is remote, so purple).
 import { amqpUrl, resolveNetConfig, type NetOptions } from './config.ts';
 import { BrokerUnreachableError, maskUrlPassword } from './errors.ts';
-import { Fernet } from './fernet.ts';
 import { connectionName } from './connection.ts';
+import { KeyRing } from './key-ring.ts';
 import { Receiver, type NetworkCounters } from './receiver.ts';
 import { formatSnoopLine } from './snoop-format.ts';
 import { MESH_RECORD_BINDING, isMeshRecordSignal, snoopRecord, type SnoopRecord } from './snoop-record.ts';
@@ -64,7 +64,7 @@ export class SnoopObserver {
     this.host = config.thisAddress ?? '127.0.0.1';
     this.#url = amqpUrl(config, this.host);
     this.#timeoutMs = config.startTimeoutMs;
-    const keys = { trace: config.snoopTraceEncryptionKey, spy: config.snoopSpyEncryptionKey };
+    const keys = config.encryptionKeys;
     const color = options.color ?? false;
     this.#receiver = new Receiver({
       urls: [this.#url],
@@ -80,7 +80,7 @@ export class SnoopObserver {
       subscriptions: (options.networks ?? ['trace', 'spy']).map((network) => ({
         network,
         bindingKey: network === 'trace' && options.record ? MESH_RECORD_BINDING : SNOOP_ROUTING_KEYS[network],
-        fernet: new Fernet(keys[network]),
+        fernet: new KeyRing(keys[network]),
         deliver: (e, handled) => {
           handled();
           if (options.record) {

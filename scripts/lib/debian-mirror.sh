@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The Debian archive this machine's own apt configuration names (sourced by scripts that run
-# debootstrap; no mirror is named in the project). Same logic as scripts/ci-docker.sh.
+# debootstrap; no mirror is named in the project).
 apt_sources() { # "URI SUITE" for every enabled binary (deb) source of this machine's apt
   local lists=() sources=() f
   for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do [ -f "$f" ] && lists+=("$f"); done

@@ -1,7 +1,8 @@
-# A RabbitMQ node: Debian's rabbitmq-server on debian:bookworm-slim, management plugin on,
-# peter/rabbit administrator, no guest. Builds without a registry once a local image carries
-# the debian:bookworm-slim tag (scripts/ci-docker.sh makes one with debootstrap); the build
-# needs a network for apt: `docker build --network host -f compose/rabbitmq.Dockerfile compose`.
+# A RabbitMQ node without a registry (MIROS_IMAGES=local; also the docker backend's image):
+# Debian's rabbitmq-server on debian:bookworm-slim, management plugin on, peter/rabbit
+# administrator, no guest. Builds once a local image carries the debian:bookworm-slim tag
+# (scripts/compose-local.sh makes one with debootstrap); the build needs a network for apt:
+#   docker build --network host -f compose/rabbitmq.local.Dockerfile compose
 FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server \
