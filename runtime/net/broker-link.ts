@@ -38,6 +38,9 @@ export interface LinkSnapshot extends OutboxStats {
   lastError?: string;
 }
 
+/** How long close() waits for the broker's close-ok. */
+const CLOSE_WAIT_MS = 2000;
+
 export class BrokerLink {
   readonly outbox: Outbox;
   private connection: RecoveringChannelModel | undefined;
@@ -124,7 +127,13 @@ export class BrokerLink {
     this.setState('closed');
     this.outbox.abandon();
     await this.opening?.catch(() => undefined);
-    await this.connection?.close().catch(() => undefined);
+    // amqplib waits for the broker's close-ok: bounded, so a killed or stuck broker cannot hang a stop
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.connection?.close().catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   private async doOpen(): Promise<void> {
