@@ -3,7 +3,7 @@
 // confirm channel re-created after every reconnect, and the bounded outbox in front.
 // A broker that refuses us (403, 530: retry.ts) ends in 'refused': no further attempts.
 import { EventEmitter } from 'node:events';
-import type { RecoveringChannelModel } from 'amqplib';
+import type { ChannelModel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
 import { openRecovering } from './connection.ts';
 import { classifyError, type ErrorClass } from './retry.ts';
 import type { TlsSocketOptions } from './tls.ts';
@@ -35,8 +35,22 @@ export interface LinkSnapshot extends OutboxStats {
   reconnects: number;
   /** Connection attempts that failed (each retry counts). */
   failedAttempts: number;
+  /** Confirm channels replaced because nothing was confirmed for CONFIRM_STALL_MS while events were in flight. */
+  stalledChannels: number;
   lastError?: string;
 }
+
+/** How long close() waits for the broker's close-ok. */
+const CLOSE_WAIT_MS = 2000;
+
+/**
+ * With events in flight and not one confirm for this long, the confirm channel is replaced
+ * and the unconfirmed events resent on a new one (receivers drop the copies by sequence
+ * number, counted as duplicates). Seen on RabbitMQ 3.10 after a cluster member's SIGKILL: a
+ * channel opened while a quorum queue's leader was being re-elected routes the events but
+ * never confirms them; a channel opened afterwards finds the new leader.
+ */
+export const CONFIRM_STALL_MS = 10_000;
 
 export class BrokerLink {
   readonly outbox: Outbox;
@@ -47,6 +61,12 @@ export class BrokerLink {
   private lastError: string | undefined;
   private endpoint: string | undefined;
   private opening: Promise<void> | undefined;
+  /** The live connection's model and its confirm channel (set by the setup after every reconnect). */
+  private model: ChannelModel | undefined;
+  private channel: ConfirmChannel | undefined;
+  private confirmsSeen = 0;
+  private stalledChannels = 0;
+  private watchdog: NodeJS.Timeout | undefined;
   /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
   private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
 
@@ -103,7 +123,48 @@ export class BrokerLink {
   }
 
   publish(message: OutboxMessage): void {
-    this.outbox.push(message);
+    this.outbox.push({
+      ...message,
+      onConfirmed: () => {
+        this.confirmsSeen++;
+        message.onConfirmed?.();
+      },
+    });
+    this.armWatchdog();
+  }
+
+  /** Armed while events are in flight: no confirm for CONFIRM_STALL_MS replaces the confirm channel. */
+  private armWatchdog(): void {
+    if (this.watchdog !== undefined || this.state === 'closed' || this.state === 'refused') return;
+    const seen = this.confirmsSeen;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = undefined;
+      if (this.outbox.snapshot().inFlight === 0) return;
+      if (this.confirmsSeen === seen && this.state === 'up') void this.replaceChannel();
+      this.armWatchdog();
+    }, CONFIRM_STALL_MS);
+    this.watchdog.unref();
+  }
+
+  /** A new confirm channel on the live connection; the outbox resends what the old one left unconfirmed. */
+  private async replaceChannel(): Promise<void> {
+    const model = this.model;
+    const old = this.channel;
+    if (!model || !old) return;
+    try {
+      const fresh = await model.createConfirmChannel();
+      fresh.on('error', () => undefined);
+      if (this.model !== model || this.state !== 'up') {
+        void fresh.close().catch(() => undefined);
+        return;
+      }
+      this.stalledChannels++;
+      this.channel = fresh;
+      this.outbox.attach(fresh); // takes back the unconfirmed and resends them, in order
+      void old.close().catch(() => undefined);
+    } catch {
+      // the connection is going: its reconnect sets up a new channel anyway
+    }
   }
 
   snapshot(): LinkSnapshot {
@@ -112,6 +173,7 @@ export class BrokerLink {
       state: this.state,
       reconnects: this.reconnects,
       failedAttempts: this.failedAttempts,
+      stalledChannels: this.stalledChannels,
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...this.outbox.snapshot(),
@@ -122,9 +184,16 @@ export class BrokerLink {
   async close(drainMs = 2000): Promise<void> {
     if (this.state === 'up') await this.outbox.settled(drainMs);
     this.setState('closed');
+    clearTimeout(this.watchdog);
     this.outbox.abandon();
     await this.opening?.catch(() => undefined);
-    await this.connection?.close().catch(() => undefined);
+    // amqplib waits for the broker's close-ok: bounded, so a killed or stuck broker cannot hang a stop
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.connection?.close().catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
   }
 
   private async doOpen(): Promise<void> {
@@ -134,6 +203,8 @@ export class BrokerLink {
       for (const network of Object.keys(EXCHANGES) as NetworkName[]) {
         await channel.assertExchange(EXCHANGES[network], 'topic', { durable: true });
       }
+      this.model = model;
+      this.channel = channel;
       this.outbox.attach(channel);
     }, {
       ...(this.options.connectionName ? { connectionName: this.options.connectionName } : {}),

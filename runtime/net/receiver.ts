@@ -1,6 +1,7 @@
-// What a chart receives: one recovering connection to its own broker (or, clustered, to one
-// member of the cluster, failing over to the others), one queue per enabled network bound
-// to that network's exchange, consumed by this process alone. Every message is decrypted and
+// What a chart receives: its own channel on the process's consuming connection to its own
+// broker (shared-connection.ts: one per broker, or clustered one to a member of the cluster,
+// failing over to the others, whatever the number of charts), one queue per enabled network
+// bound to that network's exchange, consumed by this process alone. Every message is decrypted and
 // validated; a bad one is acked and dropped (never requeued: the reference's nack-requeue
 // made a hot loop), counted, and reported once per sender and reason. Duplicates (an outbox
 // resending after a reconnect or a nack) are dropped by the per-sender sequence number
@@ -9,13 +10,13 @@
 // the broker redelivers what was not acked (at least once). A chart's queues outlive a
 // crash (QUEUE_EXPIRES_MS) and are found again by its restart; expired messages are
 // dead-lettered to a queue of the chart's own and counted as drops ('expired').
-import type { Channel, ConsumeMessage, RecoveringChannelModel } from 'amqplib';
+import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckTracker } from './ack-tracker.ts';
-import { openRecovering } from './connection.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import { EnvelopeError } from './errors.ts';
 import type { TokenCipher } from './fernet.ts';
 import { SeenWindow } from './seen-window.ts';
+import { joinShared, leaveShared, type SharedConnection, type Tenant } from './shared-connection.ts';
 import type { TlsSocketOptions } from './tls.ts';
 import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
 
@@ -75,11 +76,29 @@ export interface ReceiverOptions {
  */
 export const PREFETCH = 500;
 
+/** How long each step of close() waits for the broker (closing the channel, each queue deletion). */
+const CLOSE_STEP_MS = 1000;
+
+/** True if `work` settled (either way) within ms; false if it is still pending then (left to itself). */
+async function within(ms: number, work: Promise<unknown> | undefined): Promise<boolean> {
+  if (!work) return true;
+  let timer: NodeJS.Timeout | undefined;
+  const settled = work.then(() => true, () => true);
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0 });
 
-export class Receiver {
+export class Receiver implements Tenant {
   readonly counters: Record<NetworkName, NetworkCounters> = { mesh: newCounters(), trace: newCounters(), spy: newCounters() };
-  private connection: RecoveringChannelModel | undefined;
+  private shared: SharedConnection | undefined;
+  /** This receiver's consuming channel now (one for all of its queues). */
+  private channel: Channel | undefined;
   private readonly seen = new Map<string, SeenWindow>();
   private readonly reported = new Set<string>();
   private closing = false;
@@ -95,82 +114,88 @@ export class Receiver {
     return this.endpoint;
   }
 
-  /** Connects and consumes; rejects if the first connection fails within timeoutMs. */
+  /** Takes its place on the process's consuming connection and consumes; rejects if that fails within timeoutMs. */
   async open(timeoutMs: number): Promise<void> {
-    const connection = await openRecovering(this.options.urls, this.options.heartbeat, (model) => this.setup(model), {
-      ...(this.options.connectionName ? { connectionName: this.options.connectionName } : {}),
-      onEndpoint: (url) => (this.endpoint = url),
-      ...(this.options.tls ? { tls: this.options.tls } : {}),
-    });
-    this.connection = connection;
-    let lastError: Error | undefined;
-    const onFailed = (err: Error) => {
-      lastError = err;
-      this.options.onProblem?.(err);
-    };
-    connection.on('connect-failed', onFailed);
-    connection.on('disconnect', (err: Error) => this.closing || this.options.onProblem?.(err));
-    let timer: NodeJS.Timeout | undefined;
+    const o = this.options;
+    const shared = joinShared(
+      { urls: o.urls, heartbeat: o.heartbeat, ...(o.connectionName ? { connectionName: o.connectionName } : {}), ...(o.tls ? { tls: o.tls } : {}) },
+      this,
+    );
+    this.shared = shared;
     try {
-      await Promise.race([
-        connection.waitForConnect(),
-        new Promise((_, reject) => {
-          timer = setTimeout(
-            () => reject(lastError ?? new Error(`no answer within ${timeoutMs} ms`)),
-            timeoutMs,
-          );
-        }),
-      ]);
+      await shared.whenReady(this, timeoutMs);
     } catch (err) {
       await this.close(false);
       throw err;
-    } finally {
-      clearTimeout(timer);
     }
   }
 
+  /** Tenant: the connection failed or dropped, or this receiver's setup failed. */
+  onProblem(err: Error): void {
+    if (!this.closing) this.options.onProblem?.(err);
+  }
+
+  /** Tenant: the URL the shared connection dials now. */
+  onEndpoint(url: string): void {
+    this.endpoint = url;
+  }
+
   /**
-   * Stops consuming; with deleteQueues (a clean stop: the chart leaves the mesh) its queues are
-   * removed too. Without (a crash, or a stop that keeps them), they wait for a restart of the
-   * same chart on the same host for QUEUE_EXPIRES_MS. Unacked deliveries go back to the broker.
+   * Stops consuming (closing its own channel: the other charts' consumers on the shared
+   * connection go on); with deleteQueues (a clean stop: the chart leaves the mesh) its queues
+   * are removed too. Without (a crash, or a stop that keeps them), they wait for a restart of
+   * the same chart on the same host for QUEUE_EXPIRES_MS. Unacked deliveries go back to the broker.
    */
   async close(deleteQueues: boolean): Promise<void> {
     this.closing = true;
     for (const tracker of this.trackers.values()) tracker.discard();
     this.trackers.clear();
-    const connection = this.connection;
-    this.connection = undefined;
-    if (!connection) return;
+    const shared = this.shared;
+    const channel = this.channel;
+    this.shared = undefined;
+    this.channel = undefined;
+    if (!shared) return;
+    // every step bounded: a broker that stops answering (killed, partitioned, overloaded) must not hang a stop
+    await within(CLOSE_STEP_MS, channel?.close());
     if (deleteQueues) {
       try {
-        const channel = await Promise.race([
-          connection.createChannel(),
-          new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), 1000).unref()),
-        ]);
+        const last = await shared.channel(CLOSE_STEP_MS);
         for (const name of [...this.networkOfQueue.keys(), this.deadQueue().name]) {
-          await channel.deleteQueue(name).catch(() => undefined);
+          if (!(await within(CLOSE_STEP_MS, last.deleteQueue(name)))) break; // broker away: the rest expire by themselves
         }
+        void last.close().catch(() => undefined);
       } catch {
         // broker away: the queues expire by themselves (QUEUE_EXPIRES_MS)
       }
     }
-    await connection.close().catch(() => undefined);
+    await leaveShared(shared, this);
   }
 
   private deadQueue() {
     return deadQueuePlan(this.options.chartName, this.options.host, this.options);
   }
 
-  private async setup(model: { createChannel(): Promise<Channel> }): Promise<void> {
+  /** Tenant: its channel, queues and consumers on a new (or newly shared) connection. */
+  async setup(model: { createChannel(): Promise<Channel> }): Promise<void> {
+    if (this.closing) return;
     const channel = await model.createChannel();
     channel.on('error', () => undefined);
-    await channel.prefetch(PREFETCH);
+    const previous = this.channel;
+    this.channel = channel;
+    // a channel left from a failed setup on this connection: its consumers must not linger
+    if (previous && previous !== channel) void previous.close().catch(() => undefined);
     const tracker = new AckTracker<ConsumeMessage>((last) => channel.ack(last, true));
     this.trackers.set(channel, tracker);
     channel.on('close', () => {
       tracker.discard();
       this.trackers.delete(channel);
+      // closed by the broker while the connection may live on: set up again (a lost connection's reconnect does that anyway)
+      if (this.channel === channel && !this.closing) {
+        this.channel = undefined;
+        this.shared?.channelLost(this);
+      }
     });
+    await channel.prefetch(PREFETCH);
     const dead = this.deadQueue();
     await channel.assertExchange(DEAD_EXCHANGE, 'direct', { durable: true });
     await channel.assertQueue(dead.name, dead.options);

@@ -1,5 +1,6 @@
-// Charts of one process share its publishing links: one connection per broker, however many
-// charts run; each connection names its process and host (connection_name), as the
+// Charts of one process share its connections: one publishing connection per broker and one
+// consuming connection to its own broker, however many charts run (each chart its own channel
+// and queues on it); each connection names its process and host (connection_name), as the
 // broker's own management API lists them.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event } from '../../runtime/index.ts';
@@ -21,7 +22,7 @@ async function connectionNames(managementUrl: string): Promise<string[]> {
 afterEach(stopCreated);
 
 describe('connections of a process', () => {
-  it('three charts on one host: one named publishing connection per broker, shared; one consuming connection per chart', async () => {
+  it('three charts on one host: one named publishing connection per broker and one consuming connection, shared', async () => {
     const all = brokers().slice(0, 3);
     const program = `conn-${RUN}`;
     const charts = ['c1', 'c2', 'c3'].map((name) => makeNode(name, 0, { processName: program }));
@@ -40,7 +41,7 @@ describe('connections of a process', () => {
     }, 30_000, 500);
     expect(listed).toBe(true);
     for (const list of names) expect(list.filter((n) => n === pub)).toHaveLength(1); // shared by the three charts
-    expect(names[0].filter((n) => n === sub)).toHaveLength(3); // each chart consumes its own queues
+    expect(names[0].filter((n) => n === sub)).toHaveLength(1); // each chart consumes its own queues, on its own channel of one connection
     expect(names[1].filter((n) => n === sub)).toHaveLength(0);
   }, 90_000);
 });

@@ -1,7 +1,7 @@
 // BrokerLink against a fake recovering connection (fake-amqp.ts in place of openRecovering):
 // state, reconnects, resend order through its outbox, the bound, and close().
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BrokerLink } from '../../runtime/net/broker-link.ts';
+import { BrokerLink, CONFIRM_STALL_MS } from '../../runtime/net/broker-link.ts';
 import { OutboxOverflowError } from '../../runtime/net/errors.ts';
 import type { OutboxMessage } from '../../runtime/net/outbox.ts';
 import { EXCHANGES } from '../../runtime/net/topology.ts';
@@ -158,5 +158,41 @@ describe('BrokerLink', () => {
     link.publish(message(1));
     await link.close(2000); // would hang on fake timers if it waited
     expect(connection.closed).toBe(true);
+  });
+});
+
+describe('BrokerLink: a confirm channel that stops confirming', () => {
+  it('is replaced after CONFIRM_STALL_MS without a confirm; the unconfirmed events go out again, in order, on the new one', async () => {
+    const { link, connection, up } = await openLink();
+    const first = await up();
+    link.publish(message(1));
+    link.publish(message(2));
+    first.confirm(1);
+    await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS - 1); // a confirm came in this window: left alone
+    link.publish(message(3));
+    await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS + 1);
+    await microtasks();
+    const model = connection.current!;
+    const fresh = model.channels.filter((c) => c.confirms && !c.closed);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).not.toBe(first);
+    expect(first.closed).toBe(true);
+    expect(fresh[0].bodies).toEqual(names(2, 3));
+    expect(link.snapshot()).toMatchObject({ stalledChannels: 1, resent: 2, inFlight: 2 });
+    fresh[0].confirmAll();
+    expect(link.snapshot()).toMatchObject({ inFlight: 0, confirmed: 3 });
+    await vi.advanceTimersByTimeAsync(3 * CONFIRM_STALL_MS); // nothing in flight: no further replacement
+    expect(link.snapshot()).toMatchObject({ stalledChannels: 1 });
+  });
+
+  it('is left alone while confirms keep coming, however slowly', async () => {
+    const { link, up } = await openLink();
+    const channel = await up();
+    for (let i = 1; i <= 4; i++) link.publish(message(i));
+    for (let tag = 1; tag <= 4; tag++) {
+      await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS - 100);
+      channel.confirm(tag);
+    }
+    expect(link.snapshot()).toMatchObject({ stalledChannels: 0, confirmed: 4, resent: 0 });
   });
 });

@@ -7,6 +7,7 @@ import { encodeEnvelope, type Envelope } from '../../runtime/net/envelope.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
 import { PREFETCH, Receiver, type ReceiverOptions } from '../../runtime/net/receiver.ts';
 import { DEAD_EXCHANGE, EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, type NetworkName } from '../../runtime/net/topology.ts';
+import { forgetSharedConnections } from '../../runtime/net/shared-connection.ts';
 import { fakeBrokers, type FakeChannel, type FakeConnection } from './fake-amqp.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
@@ -91,6 +92,7 @@ const turn = () => vi.advanceTimersByTime(0);
 beforeEach(() => {
   vi.useFakeTimers();
   fakeBrokers.reset();
+  forgetSharedConnections();
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -387,5 +389,69 @@ describe('Receiver: close', () => {
     const deleted = model.channels.filter((c) => c !== h.channel).flatMap((c) => c.deletedQueues.filter((d) => d.options === undefined));
     expect(deleted.map((d) => d.queue)).toEqual([QUEUE.mesh, QUEUE.trace, DEAD]);
     expect(h.connection.closed).toBe(true);
+  });
+});
+
+describe('Receiver: one consuming connection per process', () => {
+  const other = (name: string, into: Array<{ seq: number }> = []): Receiver =>
+    new Receiver({
+      urls: ['amqp://u:p@127.0.0.2:5672/%2F'],
+      label: 'amqp://u:***@127.0.0.2:5672/%2F',
+      chartName: name,
+      host: '127.0.0.2',
+      topology: 'mesh',
+      messageTtl: MESSAGE_TTL_MS,
+      heartbeat: 0,
+      subscriptions: [{ network: 'mesh', bindingKey: '#', fernet: keys.mesh, deliver: (e, handled) => (into.push({ seq: e.seq }), handled()) }],
+      onDrop: () => undefined,
+    });
+
+  it('a second chart takes a channel of its own on the same connection; its stop cancels and deletes only its own', async () => {
+    const h = await start();
+    const got: Array<{ seq: number }> = [];
+    const b2 = other('b2', got);
+    await b2.open(1000);
+    expect(fakeBrokers.connections).toHaveLength(1); // no second connection
+    const model = h.connection.current!;
+    const c2 = model.channel({ consuming: 'miros.mesh.b2' });
+    expect(c2).not.toBe(h.channel);
+    c2.deliver('miros.mesh.b2', body(1));
+    turn();
+    expect(got).toEqual([{ seq: 1 }]);
+
+    const closing = b2.close(true);
+    await vi.advanceTimersByTimeAsync(0);
+    await closing;
+    expect(c2.closed).toBe(true); // its consumers cancelled
+    expect(h.channel.closed).toBe(false); // b1 consumes on
+    expect(h.connection.closed).toBe(false);
+    const deleted = model.channels.flatMap((c) => c.deletedQueues.map((d) => d.queue));
+    expect(deleted).toEqual(['miros.mesh.b2', 'miros.dead.b2']);
+
+    h.channel.deliver(QUEUE.mesh, body(2));
+    turn();
+    expect(seqs(h)).toEqual([2]);
+    await h.receiver.close(false);
+    expect(h.connection.closed).toBe(true); // the last one out closes it
+  });
+
+  it('both charts are set up again on a reconnect', async () => {
+    const h = await start();
+    await other('b2').open(1000);
+    h.connection.lose();
+    const second = await h.connection.connect();
+    expect(second.channel({ consuming: QUEUE.mesh })).not.toBe(second.channel({ consuming: 'miros.mesh.b2' }));
+  });
+
+  it('a channel the broker closes while the connection lives is set up again (no deaf chart)', async () => {
+    const h = await start();
+    h.channel.lose();
+    expect(() => h.connection.current!.channel({ consuming: QUEUE.mesh })).toThrow();
+    await vi.advanceTimersByTimeAsync(300); // the retry policy's first delay, ~100 ms
+    const again = h.connection.current!.channel({ consuming: QUEUE.mesh });
+    expect(again).not.toBe(h.channel);
+    again.deliver(QUEUE.mesh, body(7));
+    turn();
+    expect(seqs(h)).toEqual([7]);
   });
 });

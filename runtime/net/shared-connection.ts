@@ -1,0 +1,292 @@
+// One recovering AMQP connection shared by the consumers ("tenants") of one process: every
+// chart's Receiver (and a snoop observer) takes a place on it instead of dialling its own,
+// so a process holds one consuming connection per broker (clustered: per cluster), however
+// many charts it runs. Each tenant keeps its own channel(s): one consumer per chart queue,
+// a chart's stop() cancels only its own consumers (closing its channel) and deletes only
+// its own queues.
+//
+// Tenants are isolated from each other: a tenant whose setup fails (its queue in exclusive
+// use by another process, a quorum queue without a leader for a moment) is retried on its
+// own, with the retry policy's delays, on the same connection; the connection is only
+// dropped when the connection itself is gone. A tenant whose channel the broker closes while
+// the connection stays up is set up again the same way, so a chart never stays deaf on a
+// live connection. Every (re)connect runs every tenant's setup on the new connection.
+import type { ChannelModel, RecoveringChannelModel } from 'amqplib';
+import { openRecovering } from './connection.ts';
+import { retryDelayMs } from './retry.ts';
+import type { TlsSocketOptions } from './tls.ts';
+
+export interface SharedConnectionOptions {
+  /** The broker; clustered: every member, tried in order (failover). */
+  urls: string[];
+  heartbeat: number;
+  connectionName?: string;
+  tls?: TlsSocketOptions;
+}
+
+export interface Tenant {
+  /** Opens this tenant's channel(s) and consumers on `model`: on every (re)connect, and on joining a live connection. */
+  setup(model: ChannelModel): Promise<void>;
+  /** Told about the connection's failures and drops, and about this tenant's own failed setups. */
+  onProblem?(err: Error): void;
+  /** Told which URL the connection dials (the first, and the next after every failure or drop). */
+  onEndpoint?(url: string): void;
+}
+
+interface Seat {
+  tenant: Tenant;
+  /** The model this tenant's setup last succeeded on. */
+  readyOn: ChannelModel | undefined;
+  attempt: number;
+  timer: NodeJS.Timeout | undefined;
+  waiters: Set<{ resolve: () => void; reject: (err: Error) => void }>;
+}
+
+/** How long close() waits for the broker's close-ok before leaving the socket to itself. */
+const CLOSE_WAIT_MS = 2000;
+
+export class SharedConnection {
+  private connection: RecoveringChannelModel | undefined;
+  private opening: Promise<RecoveringChannelModel> | undefined;
+  /** The connection's live model (undefined while it is down). */
+  private model: ChannelModel | undefined;
+  private readonly seats = new Map<Tenant, Seat>();
+  private lastError: Error | undefined;
+  private failure: Error | undefined;
+  private closed = false;
+
+  constructor(private readonly options: SharedConnectionOptions) {}
+
+  /** Tenants seated now. */
+  get size(): number {
+    return this.seats.size;
+  }
+
+  /** Refused for good (credentials, vhost, TLS) or closed: a pool makes a new one for the next user. */
+  get dead(): boolean {
+    return this.closed || this.failure !== undefined;
+  }
+
+  /** Seats `tenant`: its setup runs on the live connection now (or on the first connect), and on every reconnect. */
+  join(tenant: Tenant): void {
+    if (this.seats.has(tenant)) return;
+    const seat: Seat = { tenant, readyOn: undefined, attempt: 0, timer: undefined, waiters: new Set() };
+    this.seats.set(tenant, seat);
+    if (this.model) void this.seat(seat, this.model);
+    else void this.open();
+  }
+
+  /**
+   * Resolves once `tenant`'s setup has succeeded (now or on a later connection); rejects with
+   * the connection's last error after timeoutMs, or at once when the connection gave up
+   * (refused, or connection_attempts exhausted).
+   */
+  whenReady(tenant: Tenant, timeoutMs: number): Promise<void> {
+    const seat = this.seats.get(tenant);
+    if (!seat) return Promise.reject(new Error('SharedConnection.whenReady: not a tenant'));
+    if (seat.readyOn !== undefined && seat.readyOn === this.model) return Promise.resolve();
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          seat.waiters.delete(waiter);
+          resolve();
+        },
+        reject: (err: Error) => {
+          clearTimeout(timer);
+          seat.waiters.delete(waiter);
+          reject(err);
+        },
+      };
+      const timer = setTimeout(() => waiter.reject(this.lastError ?? new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      seat.waiters.add(waiter);
+    });
+  }
+
+  /**
+   * The tenant's channel closed while the connection may still be up: set it up again after
+   * the retry policy's delay, unless the connection went too (the reconnect then sets it up).
+   */
+  channelLost(tenant: Tenant): void {
+    const seat = this.seats.get(tenant);
+    const model = this.model;
+    if (!seat || !model || this.closed) return;
+    if (seat.readyOn === model) seat.readyOn = undefined;
+    this.retryLater(seat, model);
+  }
+
+  /** Unseats `tenant` (its own channels are its business); returns how many remain. */
+  leave(tenant: Tenant): number {
+    const seat = this.seats.get(tenant);
+    if (seat) {
+      clearTimeout(seat.timer);
+      for (const w of [...seat.waiters]) w.reject(new Error('left the connection'));
+      this.seats.delete(tenant);
+    }
+    return this.seats.size;
+  }
+
+  /** A channel on the live connection for a tenant's last words (deleting its queues); rejects after timeoutMs. */
+  async channel(timeoutMs: number): Promise<Awaited<ReturnType<ChannelModel['createChannel']>>> {
+    const model = this.model;
+    if (!model) throw new Error('the connection is down');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        model.createChannel(),
+        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no channel within ${timeoutMs} ms`)), timeoutMs))),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const seat of this.seats.values()) {
+      clearTimeout(seat.timer);
+      for (const w of [...seat.waiters]) w.reject(new Error('connection closed'));
+    }
+    this.seats.clear();
+    this.model = undefined;
+    const connection = this.connection ?? (await this.opening?.catch(() => undefined));
+    // amqplib waits for the broker's close-ok: bounded, a dead or stuck broker must not hang a stop
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      connection?.close().catch(() => undefined),
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  private open(): Promise<RecoveringChannelModel> {
+    this.opening ??= this.doOpen();
+    return this.opening;
+  }
+
+  private async doOpen(): Promise<RecoveringChannelModel> {
+    const connection = await openRecovering(this.options.urls, this.options.heartbeat, (model) => this.setupAll(model), {
+      ...(this.options.connectionName ? { connectionName: this.options.connectionName } : {}),
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
+      onEndpoint: (url) => {
+        for (const seat of this.seats.values()) seat.tenant.onEndpoint?.(url);
+      },
+    });
+    this.connection = connection;
+    if (this.closed) {
+      await connection.close().catch(() => undefined);
+      return connection;
+    }
+    connection.on('connect', (model: ChannelModel) => {
+      this.model = model;
+      for (const seat of this.seats.values()) {
+        if (seat.readyOn === model) for (const w of [...seat.waiters]) w.resolve();
+        // a tenant that joined while this connection's setup ran
+        else if (seat.timer === undefined) void this.seat(seat, model);
+      }
+    });
+    connection.on('connect-failed', (err: Error) => {
+      this.lastError = err;
+      this.tell(err);
+    });
+    connection.on('disconnect', (err: Error) => {
+      this.model = undefined;
+      this.lastError = err;
+      if (!this.closed) this.tell(err);
+    });
+    connection.waitForConnect().catch((err: Error) => {
+      // refused for good (connection.ts has closed it), or connection_attempts exhausted
+      if (this.closed) return;
+      this.failure = err;
+      for (const seat of this.seats.values()) for (const w of [...seat.waiters]) w.reject(err);
+    });
+    return connection;
+  }
+
+  /** The recovery's setup: every tenant on the new connection. Fails only if the connection itself died meanwhile. */
+  private async setupAll(model: ChannelModel): Promise<void> {
+    let gone = false;
+    const onClose = () => (gone = true);
+    model.once('close', onClose);
+    try {
+      for (const seat of [...this.seats.values()]) {
+        clearTimeout(seat.timer);
+        seat.timer = undefined;
+        seat.attempt = 0;
+        await this.seat(seat, model);
+        if (gone) throw this.lastError ?? new Error('the connection closed during setup');
+      }
+    } finally {
+      model.off('close', onClose);
+    }
+    // the recovery emits 'connect' next: the tenants set up here are ready from then on
+  }
+
+  private async seat(seat: Seat, model: ChannelModel): Promise<void> {
+    if (!this.seats.has(seat.tenant) || this.closed) return;
+    try {
+      await seat.tenant.setup(model);
+      seat.attempt = 0;
+      seat.readyOn = model;
+      // during a (re)connect's setup the model is not live yet: 'connect' resolves the waiters
+      if (this.model === model) for (const w of [...seat.waiters]) w.resolve();
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      this.lastError = error;
+      seat.tenant.onProblem?.(error);
+      this.retryLater(seat, model);
+    }
+  }
+
+  private retryLater(seat: Seat, model: ChannelModel): void {
+    if (seat.timer !== undefined || this.closed) return;
+    seat.timer = setTimeout(() => {
+      seat.timer = undefined;
+      // only on the connection it failed on; a new connection sets every tenant up anyway
+      if (this.model === model && seat.readyOn !== model) void this.seat(seat, model);
+    }, retryDelayMs(++seat.attempt));
+    seat.timer.unref();
+  }
+
+  private tell(err: Error): void {
+    for (const seat of this.seats.values()) seat.tenant.onProblem?.(err);
+  }
+}
+
+// ---- the process's pool: one shared connection per broker (clustered: per cluster) -----------
+
+const pool = new Map<string, SharedConnection>();
+
+function poolKey(o: SharedConnectionOptions): string {
+  return JSON.stringify([o.urls, o.heartbeat, o.connectionName ?? '', o.tls ? 'tls' : '']);
+}
+
+/** Seats `tenant` on the process's connection for these options, opened on first use. */
+export function joinShared(options: SharedConnectionOptions, tenant: Tenant): SharedConnection {
+  const key = poolKey(options);
+  let shared = pool.get(key);
+  if (!shared || shared.dead) {
+    shared = new SharedConnection(options);
+    pool.set(key, shared);
+  }
+  shared.join(tenant);
+  return shared;
+}
+
+/** Unseats `tenant`; the last one out closes the connection. */
+export async function leaveShared(shared: SharedConnection, tenant: Tenant): Promise<void> {
+  if (shared.leave(tenant) > 0) return;
+  for (const [key, value] of pool) if (value === shared) pool.delete(key);
+  await shared.close();
+}
+
+/** Shared consuming connections open in this process (for tests and diagnostics). */
+export function openSharedConnections(): number {
+  return pool.size;
+}
+
+/** Forgets every pooled connection without closing it (unit tests: each test starts from an empty pool). */
+export function forgetSharedConnections(): void {
+  pool.clear();
+}
