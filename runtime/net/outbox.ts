@@ -6,9 +6,11 @@
 // next channel, so nothing is lost (receivers drop the rare duplicate by sequence number).
 // Beyond `bound` waiting messages, push() throws OutboxOverflowError: nothing vanishes silently.
 // settled() waits for the last confirm (an event, no polling); the only timers are its
-// timeout and the nack retry below (tests drive both with vitest's fake timers).
+// timeout and the nack retry below, which backs off while nacks come in a row (tests drive
+// both with vitest's fake timers).
 import type { ConfirmChannel, Options } from 'amqplib';
 import { OutboxOverflowError } from './errors.ts';
+import { retryDelayMs } from './retry.ts';
 
 export interface OutboxMessage {
   exchange: string;
@@ -37,6 +39,8 @@ export class Outbox {
   private channel: ConfirmChannel | undefined;
   private generation = 0;
   private waitingForDrain = false;
+  /** Nacks since the last confirm: how long the next resend waits. */
+  private nackStreak = 0;
   private readonly stats = { sent: 0, confirmed: 0, resent: 0, nacked: 0 };
   private readonly known = new WeakSet<ConfirmChannel>();
   private readonly closed = new WeakSet<ConfirmChannel>();
@@ -142,6 +146,7 @@ export class Outbox {
   private onConfirm(generation: number, message: OutboxMessage, err: unknown): void {
     if (generation !== this.generation) return; // a callback of a channel already detached
     if (!err) {
+      this.nackStreak = 0;
       this.inFlight.delete(message);
       this.stats.confirmed++;
       message.onConfirmed?.();
@@ -149,14 +154,17 @@ export class Outbox {
       return;
     }
     // A nack (a closing channel's "channel closed" callbacks are stale by now, see attach):
-    // take everything unconfirmed back, in order, and send it again on this channel if it is still open.
+    // take everything unconfirmed back, in order, and send it again on this channel if it is
+    // still open. Nacks in a row (a quorum queue without a leader nacks each round) wait
+    // longer each time, by the one retry policy (~100 ms doubling, at most ~2 s): every round
+    // resends all that was in flight, so a fixed short wait made a storm of duplicates.
     const channel = this.channel;
     this.stats.nacked++;
     this.detach();
     if (channel) {
       setTimeout(() => {
         if (this.channel === undefined && !this.closed.has(channel)) this.attach(channel);
-      }, 100).unref();
+      }, retryDelayMs(++this.nackStreak)).unref();
     }
   }
 }

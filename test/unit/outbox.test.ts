@@ -23,9 +23,11 @@ const microtasks = async () => {
 
 beforeEach(() => {
   vi.useFakeTimers();
+  vi.spyOn(Math, 'random').mockReturnValue(0.5); // the retry policy's jitter at its middle: delays are exact
 });
 afterEach(() => {
   vi.useRealTimers();
+  vi.restoreAllMocks();
 });
 
 describe('Outbox: order and resend', () => {
@@ -158,6 +160,28 @@ describe('Outbox: nacks', () => {
     channel.confirmAll();
     expect(outbox.size).toBe(0);
     expect(outbox.snapshot()).toMatchObject({ confirmed: 5, nacked: 1 });
+  });
+
+  it('backs off while nacks come in a row (100, 200, 400 ms), and a confirm starts it over', () => {
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    outbox.push(message(1));
+    const resentAfter = (ms: number) => {
+      const before = channel.bodies.length;
+      channel.nackPublish(channel.bodies.length);
+      vi.advanceTimersByTime(ms - 1);
+      expect(channel.bodies.length).toBe(before);
+      vi.advanceTimersByTime(1);
+      expect(channel.bodies.length).toBe(before + 1);
+    };
+    resentAfter(100);
+    resentAfter(200);
+    resentAfter(400);
+    channel.confirmAll();
+    outbox.push(message(2));
+    resentAfter(100);
+    expect(outbox.snapshot()).toMatchObject({ nacked: 4, confirmed: 1 });
   });
 
   it('does not retry on a channel that closed during the wait; the next channel gets everything', () => {
