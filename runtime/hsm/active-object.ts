@@ -2,8 +2,11 @@
  * miros `ActiveObject` on Node's event loop (no threads).
  *
  * `startAt` runs the initial transition synchronously; after that the queue
- * is drained asynchronously, one run-to-completion step per macrotask
- * (`setImmediate`), so I/O callbacks run between steps. Periodic posts are
+ * is drained asynchronously in macrotasks (`setImmediate`) of at most
+ * STEPS_PER_TURN run-to-completion steps, so I/O callbacks run between them and
+ * a chart working through a burst does not pay a turn of the event loop per
+ * event (miros runs each chart's loop in a thread: no interleaving of steps with
+ * I/O is promised either way). Periodic posts are
  * timers; publish/subscribe goes through the process-wide `router`.
  * `stop()` clears every timer, pending immediate and subscription, so a
  * process with only stopped ActiveObjects can exit.
@@ -20,6 +23,8 @@ import { NAMESPACE_DNS, uuid5 } from './uuid5.ts';
 /** miros limit on live timers per ActiveObject. */
 export const MAX_POSTED_TIMERS = 500;
 export const DEFAULT_PUBLISH_PRIORITY = 1000;
+/** Run-to-completion steps one macrotask takes from the queue before it lets I/O in. */
+export const STEPS_PER_TURN = 16;
 
 export interface PostOptions {
   /** seconds between posts (like miros); without it the post is immediate */
@@ -205,13 +210,18 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
 
   #schedule(): void {
     if (!this.#started || this.#stopped || this.#immediate !== undefined || this.queue.length === 0) return;
-    this.#immediate = setImmediate(this.#drainOne);
+    this.#immediate = setImmediate(this.#drain);
   }
 
-  /** One RTC step per macrotask; a throwing state is reported and the loop goes on. */
-  readonly #drainOne = (): void => {
+  /** Up to STEPS_PER_TURN RTC steps, then the next macrotask; a throwing state is reported and the loop goes on. */
+  readonly #drain = (): void => {
     this.#immediate = undefined;
-    if (this.#stopped) return;
+    for (let step = 0; step < STEPS_PER_TURN && !this.#stopped && this.queue.length > 0; step++) this.#step();
+    this.#schedule();
+  };
+
+  /** One RTC step. */
+  #step(): void {
     const e = this.queue.at(0);
     try {
       this.nextRtc();
@@ -225,6 +235,5 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
       }
     }
     if (e !== undefined) this.onEventHandled(e);
-    this.#schedule();
-  };
+  }
 }

@@ -3,9 +3,12 @@
 // A received mesh event is handled when the chart's run-to-completion step for it has
 // ended; snoop lines, duplicates and drops are handled at once. An AMQP ack with
 // `allUpTo` covers every earlier delivery of the channel, so only the longest handled
-// prefix may be acked: one ack for its last delivery, sent on the next turn of the
-// event loop so that a burst costs one frame. Unacked deliveries are bounded by the
-// channel's prefetch, which is also what bounds the chart's queue of received events.
+// prefix may be acked: one ack for its last delivery. It goes out on the next turn of the
+// event loop once every delivery so far is handled (a chart that has caught up acks at
+// once), or once `batch` more have been handled (a chart working through a burst, one
+// step per turn, acks every `batch` events rather than every event: each ack is a frame
+// and broker work). Unacked deliveries are bounded by the channel's prefetch, which is
+// also what bounds the chart's queue of received events; `batch` stays well below it.
 
 export interface Delivery {
   fields: { deliveryTag: number };
@@ -21,14 +24,20 @@ export class AckTracker<M extends Delivery> {
   private head = 0;
   private scheduled = false;
   private discarded = false;
+  /** Deliveries recorded and not handled yet. */
+  private unhandled = 0;
+  /** Handled since the last flush was scheduled. */
+  private handledSince = 0;
 
   /**
    * @param ack sends one ack covering `last` and every earlier delivery of the channel
    * @param defer runs the flush later (setImmediate; tests pass their own)
+   * @param batch while deliveries wait unhandled, ack after this many more are handled
    */
   constructor(
     private readonly ack: (last: M) => void,
     private readonly defer: (fn: () => void) => void = (fn) => setImmediate(fn),
+    private readonly batch = 64,
   ) {}
 
   /** Deliveries not acked yet (handled or not). */
@@ -40,10 +49,12 @@ export class AckTracker<M extends Delivery> {
   add(message: M): () => void {
     const entry: Entry<M> = { message, handled: false };
     this.entries.push(entry);
+    this.unhandled++;
     return () => {
-      if (entry.handled) return;
+      if (entry.handled || this.discarded) return;
       entry.handled = true;
-      this.schedule();
+      this.unhandled--;
+      if (this.unhandled === 0 || ++this.handledSince >= this.batch) this.schedule();
     };
   }
 
@@ -55,11 +66,13 @@ export class AckTracker<M extends Delivery> {
     this.discarded = true;
     this.entries = [];
     this.head = 0;
+    this.unhandled = 0;
   }
 
   private schedule(): void {
     if (this.scheduled || this.discarded) return;
     this.scheduled = true;
+    this.handledSince = 0;
     this.defer(() => {
       this.scheduled = false;
       this.flush();

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ActiveObject, Event, ReturnStatus, signals, uuid5, NAMESPACE_DNS, stripped } from '../../runtime/hsm/index.ts';
+import { STEPS_PER_TURN } from '../../runtime/hsm/active-object.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -44,17 +45,17 @@ afterEach(async () => {
 });
 
 describe('ActiveObject: queue draining', () => {
-  it('runs init synchronously and drains posted events asynchronously, one RTC per macrotask', async () => {
+  it('runs init synchronously and drains posted events asynchronously, STEPS_PER_TURN RTC steps per macrotask', async () => {
     const ao = make('drain');
     ao.startAt(counting);
     expect(ao.currentState()).toBe('counting');
-    ao.postFifo(new Event('ONE'));
-    ao.postFifo(new Event('TWO'));
+    const names = Array.from({ length: STEPS_PER_TURN + 2 }, (_, i) => `E${i}`);
+    for (const name of names) ao.postFifo(new Event(name));
     expect(ao.seen).toEqual([]); // nothing ran synchronously
-    vi.runOnlyPendingTimers(); // the one immediate scheduled so far: one step
-    expect(ao.seen).toEqual(['ONE']);
-    await vi.advanceTimersByTimeAsync(1);
-    expect(ao.seen).toEqual(['ONE', 'TWO']);
+    vi.runOnlyPendingTimers(); // the one immediate scheduled so far: one turn
+    expect(ao.seen).toEqual(names.slice(0, STEPS_PER_TURN));
+    await vi.advanceTimersByTimeAsync(1); // the rest in the next turn, I/O in between
+    expect(ao.seen).toEqual(names);
   });
 
   it('names an unnamed chart like miros: uuid5(NAMESPACE_DNS, state name)[0:5]', () => {
