@@ -43,7 +43,7 @@ export const SCENARIOS: Record<string, (a: ScenarioArgs) => Scenario> = {
   'late-joiner': () => lateJoiner(),
   'broker-restart': (a) => brokerRestart({ laps: a.laps }),
   'horse-archer': (a) => horseArcher({ compression: a.compression }),
-  chaos: (a) => chaos({ seed: a.seed, cycles: a.cycles, kinds: a.faults, instances: a.instances, resumeP99MaxMs: a.resumeP99 === undefined ? undefined : a.resumeP99 * 1000 }),
+  chaos: (a) => chaos({ seed: a.seed, cycles: a.cycles, kinds: a.faults, instances: a.instances, resumeP99MaxMs: a.resumeP99 === undefined ? undefined : a.resumeP99 * 1000, backend: a.backend as 'local' | 'netns' | 'docker' | undefined }),
 };
 
 /** One line each, for --help (the scenario scripts' header comments say the same). */
@@ -113,7 +113,7 @@ function scenarioCommand(name: string): Command {
     cmd
       .addOption(new Option('--seed <n>', 'seed of the fault schedule (same seed, same schedule)').argParser(wholeNumber(0)).default(1))
       .addOption(new Option('--cycles <n>', 'fault cycles').argParser(wholeNumber(1)).default(100))
-      .addOption(new Option('--faults <kinds>', `fault kinds, comma-separated (default ${DEFAULT_CHAOS_KINDS.join(',')}; also latency)`).argParser(faultKinds))
+      .addOption(new Option('--faults <kinds>', `fault kinds, comma-separated (default ${DEFAULT_CHAOS_KINDS.join(',')})`).argParser(faultKinds))
       .addOption(new Option('--instances <n>', 'instances per host').argParser(wholeNumber(1)).default(1))
       .addOption(new Option('--resume-p99 <seconds>', 'the bound of the resume time p99 (0: reported, not checked)').argParser(wholeNumber(0)).default(5));
   }

@@ -59,6 +59,7 @@ export async function openRecovering(
   };
   const connection = await connect(target, {
     ...opts.tls,
+    timeout: RETRY.attemptTimeoutMs, // per attempt, until the handshake is done (amqplib clears it then)
     recovery: { ...RECOVERY, waitForConnect: false, setup: guardedSetup },
     ...(clientProperties ? { clientProperties } : {}),
   });

@@ -59,12 +59,13 @@ describe('scenario main()', () => {
     expect(out).toBe('');
   });
 
-  it('chaos --help lists its knobs; latency without a proxy is refused with the reason, status 2', async () => {
+  it('chaos --help lists its knobs; latency on the local backend is refused with the reason, status 2, before any cluster', async () => {
     expect(await main('chaos', ['--help'])).toBe(0);
     expect(out).toMatch(/--seed <n>[\s\S]*--cycles <n>[\s\S]*--faults <kinds>[\s\S]*--instances <n>[\s\S]*--resume-p99 <seconds>/);
     err = '';
-    expect(await main('chaos', ['--faults', 'latency', '--dir', '/nonexistent/mirosnet-test'])).toBe(2);
-    expect(err).toMatch(/latency needs the TCP proxy .*--toxics/);
+    expect(await main('chaos', ['--faults', 'latency,kill-broker', '--backend', 'local', '--dir', '/nonexistent/mirosnet-test'])).toBe(2);
+    expect(err).toMatch(/latency needs a network namespace per host .*local nodes share this machine's network stack/);
+    expect(err).toMatch(/--faults kill-broker/);
   });
 
   it('an unknown scenario: one line naming every scenario, status 2', async () => {
