@@ -211,11 +211,25 @@ export async function healToxics(host: string | number | undefined, opts: FaultO
     const r = await run(h.broker.enter, ['nft', 'delete', 'table', 'ip', TABLE]);
     if (r.code !== 0 && !/No such file|does not exist/i.test(r.stderr)) throw new ClusterError(`nft delete table in ${h.broker.label} failed: ${r.stderr.trim()}`);
   }
-  const mine = active.proxies.filter((p) => isOurs(p.pid, compiledModule(PROXY_MODULE)));
-  for (const p of mine) signal(p.pid, 'SIGTERM');
-  if (!(await waitGone(mine.map((p) => p.pid), 5000))) for (const p of mine) signal(p.pid, 'SIGKILL');
-  rmSync(statePath(c.dir), { force: true });
-  return `${active.kind} of ${active.host} removed (nft table ${TABLE} in ${hosts.map((h) => h.broker.label).join(', ')}; proxies ${mine.map((p) => p.pid).join(', ') || 'already gone'} stopped)`;
+  const stopped = await stopProxies(c.dir, active);
+  return `${active.kind} of ${active.host} removed (nft table ${TABLE} in ${hosts.map((h) => h.broker.label).join(', ')}; proxies ${stopped.join(', ') || 'already gone'} stopped)`;
+}
+
+/** Stops the proxies recorded in toxics.json by PID (SIGTERM, SIGKILL after 5 s) and forgets the toxic; the pids stopped. */
+async function stopProxies(dir: string, active: ToxicState): Promise<number[]> {
+  const mine = active.proxies.filter((p) => isOurs(p.pid, compiledModule(PROXY_MODULE))).map((p) => p.pid);
+  for (const pid of mine) signal(pid, 'SIGTERM');
+  if (!(await waitGone(mine, 5000))) for (const pid of mine) signal(pid, 'SIGKILL');
+  rmSync(statePath(dir), { force: true });
+  return mine;
+}
+
+/** For `cluster down`: stops a toxic's proxies (the namespaces and their rules go with the cluster); what was done, or undefined. */
+export async function stopToxicProxies(dir: string): Promise<string | undefined> {
+  const active = activeToxic(dir);
+  if (!active) return undefined;
+  const stopped = await stopProxies(dir, active);
+  return `${active.kind} toxic of ${active.host}: proxies ${stopped.join(', ') || 'already gone'} stopped`;
 }
 
 export const TOXIC_KINDS: readonly FaultKind[] = ['latency', 'bandwidth', 'stall', 'reset-peer'];
