@@ -66,6 +66,13 @@ export class ChaosLedger {
     else this.lastSeq.set(stream, e.s);
   }
 
+  /** When (ms) the oldest event of this sender incarnation that no broker confirmed was sent, if any (a SIGKILL now decides its fate). */
+  oldestUnconfirmedAt(instance: string, incarnation: number): number | undefined {
+    let oldest: number | undefined;
+    for (const [k, e] of this.sent) if (e.f === instance && e.i === incarnation && !this.confirmed.has(k) && (oldest === undefined || e.at < oldest)) oldest = e.at;
+    return oldest;
+  }
+
   /** `incarnation`: the one that was killed (from its SENT lines), if it sent anything. */
   onKilled(instance: string, incarnation: number | undefined): void {
     this.kills.set(instance, (this.kills.get(instance) ?? 0) + 1);

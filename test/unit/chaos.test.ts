@@ -98,6 +98,19 @@ describe('chaos ledger', () => {
     expect(await l.whenResumed({ ...healed, pairs: [{ from: ['n3'], to: ['n1'] }] }, 20)).toBeUndefined();
   });
 
+  it("oldestUnconfirmedAt: the send time of a sender incarnation's oldest event no broker confirmed", () => {
+    const l = new ChaosLedger(hostOf);
+    l.onSent('a', 5, 1, 100);
+    l.onSent('a', 5, 2, 150);
+    l.onSent('a', 5, 3, 200);
+    l.onSent('a', 6, 1, 50);
+    l.onConfirmed('a', 5, 1);
+    l.onConfirmed('a', 5, 3);
+    expect(l.oldestUnconfirmedAt('a', 5)).toBe(150);
+    l.onConfirmed('a', 5, 2);
+    expect(l.oldestUnconfirmedAt('a', 5)).toBeUndefined();
+  });
+
   it('percentile', () => {
     expect(percentile([], 50)).toBeUndefined();
     expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);

@@ -136,11 +136,16 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
       case 'kill-instance': {
         const inst = run.get(a);
         // the ledger hears of the kill and the restart sends "go" (onInstanceKilled/Restarted in go())
+        const killedAt = Date.now();
+        const incarnation = (inst.got('SENT').at(-1) as { i?: number } | undefined)?.i;
         if (inst.exitCode === undefined) {
           await run.killInstance(a);
           rec.inject = `SIGKILL instance ${a}`;
         } else rec.inject = `instance ${a} was not running (it crashed: counted), so only the restart`;
-        rec.injectedAt = stamp();
+        // the band of this fault (log check) starts with the oldest event the kill left unconfirmed:
+        // the kill decided its fate (a killed sender's unconfirmed events are not promised)
+        const unconfirmed = incarnation === undefined ? undefined : ledger.oldestUnconfirmedAt(a, incarnation);
+        rec.injectedAt = new Date(Math.min(killedAt, unconfirmed ?? killedAt)).toISOString();
         await sleep(f.holdMs);
         await run.restartInstance(a);
         rec.heal = `instance ${a} started again under the same name (READY)`;
