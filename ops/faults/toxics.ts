@@ -18,7 +18,8 @@
 // made before the toxic were not redirected (conntrack keeps their route): the `refuse` chain
 // answers their next packet with a RST, so their clients reconnect, through the proxy. The
 // proxy's own connection to the broker is local (lo) and is never steered. heal removes the
-// table and stops the proxies by PID (recorded in <dir>/toxics.json): the proxied
+// table and stops the proxies by PID (recorded in <dir>/toxics.json; the proxies first, so their
+// resets are still translated back to the broker port): the proxied
 // connections are reset once more and reconnect directly. One toxic at a time per cluster.
 //
 // Why not the design note's "broker moved behind the proxy at cluster up --toxics": this
@@ -207,11 +208,15 @@ export async function healToxics(host: string | number | undefined, opts: FaultO
   if (!active) return undefined;
   if (host !== undefined && c.node(host).name !== active.host) return undefined;
   const hosts = await namespaces(c);
+  // the proxies first, while the redirect still translates their connections: their resets
+  // reach the clients as from the broker's port, so every proxied link notices at once. With
+  // the nat chain gone first, a client waiting for a reply (a handshake through the proxy)
+  // would hear nothing until its attempt timed out.
+  const stopped = await stopProxies(c.dir, active);
   for (const h of hosts) {
     const r = await run(h.broker.enter, ['nft', 'delete', 'table', 'ip', TABLE]);
     if (r.code !== 0 && !/No such file|does not exist/i.test(r.stderr)) throw new ClusterError(`nft delete table in ${h.broker.label} failed: ${r.stderr.trim()}`);
   }
-  const stopped = await stopProxies(c.dir, active);
   return `${active.kind} of ${active.host} removed (nft table ${TABLE} in ${hosts.map((h) => h.broker.label).join(', ')}; proxies ${stopped.join(', ') || 'already gone'} stopped)`;
 }
 
