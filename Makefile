@@ -30,7 +30,8 @@ logs: deps
 
 # make fault KIND=pause-broker NODE=n2 | KIND=partition A=n1 B=n2 | KIND=heal [A= [B=]] [DIR=path]
 # kinds: kill-broker pause-broker resume-broker restart-broker partition heal isolate (the last three: netns, docker)
-# kill-instance / restart-instance act on a scenario's instances: the chaos scenario schedules them
+# toxics (netns, docker): KIND=latency NODE=n2 A=200 [B=jitter] | bandwidth NODE=n2 A=kbit/s | stall | reset-peer
+# KIND=kill-instance|restart-instance NODE=<instance of the scenario running on the cluster>
 fault: deps
 	$(MIROSNET) fault $(KIND) $(NODE) $(A) $(B) $(if $(DIR),--dir $(DIR))
 

@@ -212,23 +212,36 @@ cluster
 
 program
   .command('fault')
-  .description('inject a fault and print what was done as one JSON line (partition, heal, isolate: netns and docker backends, root)')
-  .addArgument(new Argument('<kind>', 'the fault').choices(['kill-broker', 'pause-broker', 'resume-broker', 'restart-broker', 'partition', 'heal', 'isolate']))
-  .argument('[targets...]', 'node(s): n2, 2 or its address; partition: two; heal: none (every cut), one (its cuts) or two (that pair)')
+  .description('inject a fault and print what was done as one JSON line (partition, heal, isolate and the toxics: netns and docker backends, root)')
+  .addArgument(
+    new Argument('<kind>', 'the fault').choices(['kill-broker', 'pause-broker', 'resume-broker', 'restart-broker', 'partition', 'heal', 'isolate', 'latency', 'bandwidth', 'stall', 'reset-peer', 'loss', 'kill-instance', 'restart-instance']),
+  )
+  .argument('[targets...]', 'node(s): n2, 2 or its address; partition: two; heal: none (every cut and toxic), one (its cuts and toxic) or two (that pair); latency: node ms [jitter]; bandwidth: node kbit/s; kill-/restart-instance: a running scenario\'s instance')
   .addOption(dirOption())
-  .addHelpText('after', '\nExamples:\n  mirosnet fault pause-broker n2\n  mirosnet fault partition n1 n2\n  mirosnet fault heal')
+  .addHelpText('after', '\nExamples:\n  mirosnet fault pause-broker n2\n  mirosnet fault partition n1 n2\n  mirosnet fault latency n2 200\n  mirosnet fault kill-instance chaos2-1a2b3c\n  mirosnet fault heal')
   .action((kind: string, targets: string[], o: { dir?: string }, cmd: Command) => {
     // a wrong number of nodes is a usage error: cmd.error throws a CommanderError (exit 2), outside `action`
-    const arity: Record<string, [number, number]> = { partition: [2, 2], heal: [0, 2] };
+    const arity: Record<string, [number, number]> = { partition: [2, 2], heal: [0, 2], latency: [2, 3], bandwidth: [2, 2], loss: [2, 2] };
     const [min, max] = arity[kind] ?? [1, 1];
     if (targets.length < min || targets.length > max) {
       const want = min === max ? `${min} node${min > 1 ? 's' : ''}` : `${min} to ${max} nodes`;
       cmd.error(`fault ${kind} takes ${want}, got ${targets.length}${targets.length ? ` (${targets.join(' ')})` : ''}`, { exitCode: EXIT.usage });
     }
+    const [a, b, c] = targets;
+    const num = (what: string, v: string | undefined) => {
+      const n = Number(v);
+      if (v === undefined || !Number.isFinite(n) || n < 0) cmd.error(`fault ${kind}: ${what} must be a number, got ${v ?? 'nothing'}`, { exitCode: EXIT.usage });
+      return n;
+    };
+    const numbers: Record<string, () => number[]> = {
+      latency: () => [num('the delay (ms)', b), c === undefined ? 0 : num('the jitter (ms)', c)],
+      bandwidth: () => [num('the rate (kbit/s)', b)],
+      loss: () => [num('the loss (%)', b)],
+    };
+    const [n1, n2] = numbers[kind]?.() ?? [];
     return action(async () => {
       const f = await import('./faults/index.ts');
       const opts = { dir: o.dir, log: (line: string) => console.error(line) };
-      const [a, b] = targets;
       const run: Record<string, () => Promise<import('./faults/index.ts').FaultRecord>> = {
         'kill-broker': () => f.killBroker(a, opts),
         'pause-broker': () => f.pauseBroker(a, opts),
@@ -237,6 +250,13 @@ program
         partition: () => f.partition(a, b, opts),
         heal: () => f.heal(a, b, opts),
         isolate: () => f.isolate(a, opts),
+        latency: () => f.latency(a, n1, n2, opts),
+        bandwidth: () => f.bandwidth(a, n1, opts),
+        stall: () => f.stall(a, opts),
+        'reset-peer': () => f.resetPeer(a, opts),
+        loss: () => f.loss(a, n1, opts),
+        'kill-instance': () => f.killInstance(a, opts),
+        'restart-instance': () => f.restartInstance(a, opts),
       };
       try {
         console.log(JSON.stringify(await run[kind]()));

@@ -2,9 +2,9 @@
 # CI: the chaos scenario on netns hosts at CI size (root). Its own cluster dir, namespaces
 # (mci-*) and addresses (10.77.90.0/24), always taken down (trap). The resume p99 is
 # reported, not gated (--resume-p99 0): a noisy machine must not turn CI red.
-#   CHAOS_CYCLES (default 20), CHAOS_SEED (default 2026), CHAOS_FAULTS (default: below)
-# kill-instance is left out of the default until the runtime acks after the chart's step
-# and keeps a restarted chart's queue (today a killed receiver loses its in-memory queue).
+#   CHAOS_CYCLES (default 20), CHAOS_SEED (default 2026), CHAOS_FAULTS (default: every kind)
+# kill-instance: the killed receiver's duplicates are counted (DUP@KILLED), its losses must be 0.
+# latency: the toxic proxy in the hosts' namespaces (ops/faults/toxics.ts).
 set -euo pipefail
 exec </dev/null
 cd "$(dirname "$0")/.."
@@ -21,4 +21,4 @@ trap cleanup EXIT
 node bin/mirosnet.mjs cluster up --backend netns --nodes 3 --dir "$DIR" --ns-prefix "${CHAOS_NS_PREFIX:-mci}" --address-base "${CHAOS_ADDRESS_BASE:-10.77.90.11}"
 node scenarios/chaos.mjs --backend netns --nodes 3 --dir "$DIR" --logs "$LOGS" \
   --cycles "${CHAOS_CYCLES:-20}" --seed "${CHAOS_SEED:-2026}" \
-  --faults "${CHAOS_FAULTS:-partition,isolate,kill-broker,pause-broker,restart-broker}" --resume-p99 0
+  --faults "${CHAOS_FAULTS:-partition,isolate,kill-broker,pause-broker,restart-broker,kill-instance,latency}" --resume-p99 0

@@ -126,6 +126,9 @@ export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
     const file = readClusterFile(dir);
     const kind = state?.backend ?? file?.backend ?? parseBackend(opts.backend);
     const o = resolveOptions({ dir, backend: kind, log }, stored(state));
+    // a toxic's proxies (ops/faults/toxics.ts) would outlive the namespaces they sit in
+    const stopped = await (await import('../faults/toxics.ts')).stopToxicProxies(dir);
+    if (stopped) log(stopped);
     return (await backendFor(kind)).down(o, state, file, opts.purge ?? false);
   });
 }

@@ -186,7 +186,7 @@ export function nodeBackend(host: NodeHost): Backend {
 
     capabilities(): Record<Primitive, Support> {
       const net: Support = host.kind === 'netns' ? true : { reason: UNSUPPORTED_LOCAL };
-      return { signal: true, restart: true, exec: true, partition: net, isolate: net, toxify: true };
+      return { signal: true, restart: true, exec: true, partition: net, isolate: net, toxify: net };
     },
 
     async brokerPid(o: ResolvedOptions, node: ClusterNode): Promise<number | undefined> {

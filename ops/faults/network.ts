@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { ClusterError } from '../cluster/errors.ts';
 import { openCluster } from '../cluster/index.ts';
 import { UnsupportedError } from './errors.ts';
+import { healToxics } from './toxics.ts';
 import { type FaultKind, type FaultOptions, type FaultRecord, record } from './record.ts';
 
 const TABLE = 'mirosnet';
@@ -153,15 +154,17 @@ export async function isolate(host: string | number, opts: FaultOptions = {}): P
 }
 
 /**
- * Removes cuts (netns): heal(a, b) the pair's, heal(a) every cut of a (an isolate too),
- * heal() every cut in every namespace of the cluster (their nft tables are deleted).
+ * Removes cuts (netns, docker): heal(a, b) the pair's, heal(a) every cut of a (an isolate
+ * too) and a's toxic (toxics.ts), heal() every cut in every namespace of the cluster (their
+ * nft tables are deleted) and the toxic in force.
  */
 export async function heal(a?: string | number, b?: string | number, opts: FaultOptions = {}): Promise<FaultRecord> {
   const net = await hosts(opts, 'heal');
   const all = net.nodes;
   if (a === undefined) {
     for (const m of all.flatMap((n) => n.members)) if ((await nft(m, ['list', 'table', 'inet', TABLE])).code === 0) await must(m, ['delete', 'table', 'inet', TABLE]);
-    return record('heal', [], net.backend, `nft table inet ${TABLE} deleted in ${all.map((n) => n.label).join(', ')}`);
+    const toxic = await healToxics(undefined, opts);
+    return record('heal', [], net.backend, `nft table inet ${TABLE} deleted in ${all.map((n) => n.label).join(', ')}${toxic ? `; ${toxic}` : ''}`);
   }
   const x = net.pick(a);
   if (b !== undefined) {
@@ -173,5 +176,6 @@ export async function heal(a?: string | number, b?: string | number, opts: Fault
   const others = all.filter((n) => n.name !== x.name);
   await uncutAll(x, [...others.flatMap((n) => n.addresses), net.machine]);
   for (const n of others) await uncutAll(n, x.addresses);
-  return record('heal', [x.name], net.backend, `every nft drop of or in ${x.label} removed`);
+  const toxic = await healToxics(x.name, opts);
+  return record('heal', [x.name], net.backend, `every nft drop of or in ${x.label} removed${toxic ? `; ${toxic}` : ''}`);
 }

@@ -143,9 +143,11 @@ export class ToxicProxy {
     }
   }
 
+  /** Resets every relayed connection (the clients hear it at once, as from a broker gone) and stops listening. */
   async stop(): Promise<void> {
     for (const l of [...this.links]) {
-      l.client.destroy();
+      l.pacers.forEach((p) => p.close());
+      l.client.resetAndDestroy();
       l.upstream.destroy();
     }
     this.links.clear();

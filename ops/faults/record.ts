@@ -1,12 +1,41 @@
 // What a fault did, as one plain-JSON record (a line of a future faults.jsonl).
 
-export type FaultKind = 'kill-broker' | 'pause-broker' | 'resume-broker' | 'restart-broker' | 'partition' | 'heal' | 'isolate';
+export type FaultKind =
+  | 'kill-broker'
+  | 'pause-broker'
+  | 'resume-broker'
+  | 'restart-broker'
+  | 'partition'
+  | 'heal'
+  | 'isolate'
+  | 'latency'
+  | 'bandwidth'
+  | 'stall'
+  | 'reset-peer'
+  | 'loss'
+  | 'kill-instance'
+  | 'restart-instance';
 
-export const FAULT_KINDS: readonly FaultKind[] = ['kill-broker', 'pause-broker', 'resume-broker', 'restart-broker', 'partition', 'heal', 'isolate'];
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'kill-broker',
+  'pause-broker',
+  'resume-broker',
+  'restart-broker',
+  'partition',
+  'heal',
+  'isolate',
+  'latency',
+  'bandwidth',
+  'stall',
+  'reset-peer',
+  'loss',
+  'kill-instance',
+  'restart-instance',
+];
 
 export interface FaultRecord {
   kind: FaultKind;
-  /** Node names ('n2'); a partition names both ends; heal() with no target: []. */
+  /** Node names ('n2'); a partition names both ends; heal() with no target: []; kill-/restart-instance: the instance. */
   target: string[];
   /** When it was done (ISO 8601). */
   at: string;

@@ -411,6 +411,11 @@ export interface ScenarioDefinition {
   options?: ScenarioOption[];
   /** Extra --help lines (an example command). */
   help?: string;
+  /**
+   * Checks the parsed command line as a whole, before any cluster is touched: throw an
+   * UnsupportedError for what this backend cannot do (exit 2, with its hint).
+   */
+  validate?: (args: ScenarioArgs & Record<string, unknown>) => void;
 }
 
 /** The scenario's command line; usage errors and --help throw CommanderError (exitOverride). */
@@ -509,6 +514,7 @@ async function runScript<A>(def: ScenarioDefinition, body: (t: Testbed, args: Sc
   }
   const args = cmd.opts<ScenarioArgs & A>();
   try {
+    def.validate?.(args);
     const t = await testbed(def.name, {
       nodes: args.nodes,
       backend: args.backend,

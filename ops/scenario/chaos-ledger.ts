@@ -32,6 +32,8 @@ export class ChaosLedger {
   private readonly kills = new Map<string, number>(); // instance → times killed
   private readonly killedIncarnations = new Set<string>(); // sender + incarnation
   private confirmations = false;
+  /** whenResumed() calls waiting: per pair of the path, the first qualifying arrival so far. */
+  private readonly watchers = new Set<{ path: HealedPath; firsts: Array<number | undefined>; done: (ms: number) => void }>();
 
   constructor(
     /** Instance → the host (node name) it runs on. */
@@ -57,10 +59,18 @@ export class ChaosLedger {
     const firsts = this.firstAt.get(by) ?? new Map<string, number>();
     this.firstAt.set(by, firsts);
     firsts.set(k, at);
+    if (this.watchers.size) this.tellWatchers(by, k, at);
     const stream = `${by}\u0000${e.f}\u0000${e.i}`;
     const last = this.lastSeq.get(stream) ?? 0;
     if (e.s < last) this.reorders.set(by, (this.reorders.get(by) ?? 0) + 1);
     else this.lastSeq.set(stream, e.s);
+  }
+
+  /** When (ms) the oldest event of this sender incarnation that no broker confirmed was sent, if any (a SIGKILL now decides its fate). */
+  oldestUnconfirmedAt(instance: string, incarnation: number): number | undefined {
+    let oldest: number | undefined;
+    for (const [k, e] of this.sent) if (e.f === instance && e.i === incarnation && !this.confirmed.has(k) && (oldest === undefined || e.at < oldest)) oldest = e.at;
+    return oldest;
   }
 
   /** `incarnation`: the one that was killed (from its SENT lines), if it sent anything. */
@@ -133,6 +143,45 @@ export class ChaosLedger {
       lostBy,
       examples,
     };
+  }
+
+  /**
+   * Resolves with the path's resume time (as resumeMs) once every pair has had a delivery of
+   * an event sent after the heal, or with undefined after timeoutMs. Woken by the arrivals
+   * (onReceived), not by polling. The scenario waits on it before the next fault, so a
+   * resume time never includes the next fault's outage.
+   */
+  whenResumed(path: HealedPath, timeoutMs: number): Promise<number | undefined> {
+    const now = this.resumeMs(path);
+    if (now !== undefined) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const w = {
+        path,
+        firsts: path.pairs.map(() => undefined as number | undefined),
+        done: (ms: number) => {
+          clearTimeout(timer);
+          this.watchers.delete(w);
+          resolve(ms);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.watchers.delete(w);
+        resolve(undefined);
+      }, timeoutMs);
+      this.watchers.add(w);
+    });
+  }
+
+  private tellWatchers(by: string, k: string, at: number): void {
+    const e = this.sent.get(k);
+    if (!e || e.f === by) return;
+    for (const w of [...this.watchers]) {
+      if (e.at < w.path.healedAt) continue;
+      w.path.pairs.forEach((pair, i) => {
+        if (w.firsts[i] === undefined && pair.to.includes(this.hostOf[by]) && pair.from.includes(this.hostOf[e.f])) w.firsts[i] = at;
+      });
+      if (w.firsts.every((x) => x !== undefined)) w.done(Math.max(...(w.firsts as number[])) - w.path.healedAt);
+    }
   }
 
   /**

@@ -19,6 +19,7 @@ import { sleep, until, within } from '../util/wait.ts';
 import { writeRunEvidence } from '../log/run-evidence.ts';
 import { openJsonlSink } from '../logs/jsonl-sink.ts';
 import { formatSummary, summaryJson, type CheckResult } from './summary.ts';
+import { serveInstanceControl } from './instance-control.ts';
 
 export interface InstanceSpec {
   name: string;
@@ -128,6 +129,12 @@ export class Run {
   name = 'run';
   /** Set by openRun: stops the monitor and closes distributed.log. */
   closeMonitor: (() => Promise<void>) | undefined;
+  /** Set by openRun: closes the control socket (instance-control.ts) of `mirosnet fault kill-instance`. */
+  closeControl: (() => Promise<void>) | undefined;
+  /** Told of every killInstance (the schedule's or `mirosnet fault kill-instance`), after the exit. */
+  onInstanceKilled: ((inst: Instance) => void) | undefined;
+  /** Told of every restartInstance, once the instance is READY again. */
+  onInstanceRestarted: ((inst: Instance) => void) | undefined;
   readonly instances: Instance[] = [];
   readonly distributed: string[] = [];
   cluster!: ClusterFile;
@@ -249,6 +256,7 @@ export class Run {
     inst.kills++;
     inst.child.kill('SIGKILL');
     await this.exits.get(name);
+    this.onInstanceKilled?.(inst);
   }
 
   /** restartInstance: starts it again under the same name, on the same host, with the same config. */
@@ -256,6 +264,7 @@ export class Run {
     const inst = this.get(name);
     if (inst.child && inst.exitCode === undefined) await this.killInstance(name);
     await this.start(name, timeoutMs);
+    this.onInstanceRestarted?.(inst);
   }
 
   send(c: Command, names = this.instances.filter((i) => i.child).map((i) => i.name)): void {
@@ -351,11 +360,14 @@ export async function openRun(name: string, opts: RunOptions): Promise<Run> {
     await records.close();
   };
   await monitor.startAt(idle);
+  run.closeControl = await serveInstanceControl(run, run.dir);
   return run;
 }
 
 /** Stops every instance (asked, then SIGTERM) and the monitor. */
 export async function closeRun(run: Run): Promise<void> {
+  await run.closeControl?.();
+  run.closeControl = undefined;
   await run.stopAll();
   await sleep(300);
   await run.closeMonitor?.();

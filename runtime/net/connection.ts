@@ -62,6 +62,7 @@ export async function openRecovering(
     // earlier one is unacknowledged would wait for the peer's (possibly delayed) ACK
     noDelay: true,
     ...opts.tls,
+    timeout: RETRY.attemptTimeoutMs, // per attempt, until the handshake is done (amqplib clears it then)
     recovery: { ...RECOVERY, waitForConnect: false, setup: guardedSetup },
     ...(clientProperties ? { clientProperties } : {}),
   });

@@ -12,6 +12,13 @@ export const RETRY = {
   maxDelayMs: 2000,
   /** ± this fraction of the delay, so links cut together do not retry in lockstep. */
   jitter: 0.2,
+  /**
+   * A connection attempt that goes quiet this long before the AMQP handshake completes is
+   * abandoned and retried: a SYN lost in a cut (the kernel retransmits it after 1, 3, 7,
+   * 15 s…), a paused broker or one still booting would otherwise hold the link's only attempt
+   * long after the path is back. Idle time, so a slow but moving TLS handshake is not cut.
+   */
+  attemptTimeoutMs: 3000,
 } as const;
 
 /**

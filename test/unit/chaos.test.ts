@@ -79,6 +79,38 @@ describe('chaos ledger', () => {
     expect(l.resumeMs({ ...healed, pairs: [{ from: ['n3'], to: ['n1'] }] })).toBeUndefined();
   });
 
+  it('whenResumed resolves on the arrival that completes the last pair (as resumeMs), or undefined after its timeout', async () => {
+    const l = new ChaosLedger(hostOf);
+    const healed = { cycle: 1, kind: 'partition', healedAt: 1000, pairs: [{ from: ['n1'], to: ['n2'] }, { from: ['n2'], to: ['n1'] }] };
+    const waiting = l.whenResumed(healed, 5000);
+    let settled: number | undefined | 'pending' = 'pending';
+    void waiting.then((ms) => (settled = ms));
+    l.onSent('a', 1, 1, 900); // sent before the heal: does not count
+    l.onReceived('b', { f: 'a', i: 1, s: 1 }, 1100);
+    l.onSent('a', 1, 2, 1050);
+    l.onReceived('b', { f: 'a', i: 1, s: 2 }, 1400); // n1 → n2 resumed
+    await Promise.resolve();
+    expect(settled).toBe('pending'); // n2 → n1 not yet
+    l.onSent('b', 1, 1, 1200);
+    l.onReceived('a', { f: 'b', i: 1, s: 1 }, 1250);
+    expect(await waiting).toBe(400);
+    expect(await waiting).toBe(l.resumeMs(healed));
+    expect(await l.whenResumed({ ...healed, pairs: [{ from: ['n3'], to: ['n1'] }] }, 20)).toBeUndefined();
+  });
+
+  it("oldestUnconfirmedAt: the send time of a sender incarnation's oldest event no broker confirmed", () => {
+    const l = new ChaosLedger(hostOf);
+    l.onSent('a', 5, 1, 100);
+    l.onSent('a', 5, 2, 150);
+    l.onSent('a', 5, 3, 200);
+    l.onSent('a', 6, 1, 50);
+    l.onConfirmed('a', 5, 1);
+    l.onConfirmed('a', 5, 3);
+    expect(l.oldestUnconfirmedAt('a', 5)).toBe(150);
+    l.onConfirmed('a', 5, 2);
+    expect(l.oldestUnconfirmedAt('a', 5)).toBeUndefined();
+  });
+
   it('percentile', () => {
     expect(percentile([], 50)).toBeUndefined();
     expect(percentile([5, 1, 3, 2, 4], 50)).toBe(3);

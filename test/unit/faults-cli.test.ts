@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ClusterError } from '../../ops/cluster/errors.ts';
-import { UnsupportedError, heal, isolate, killBroker, partition } from '../../ops/faults/index.ts';
+import { UnsupportedError, bandwidth, heal, isolate, killBroker, killInstance, latency, loss, partition, resetPeer, stall } from '../../ops/faults/index.ts';
+import { PROXY_PORT, toxicRules } from '../../ops/faults/toxics.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'ops/cli.ts');
@@ -50,6 +51,34 @@ describe('fault API without brokers', () => {
     }
   });
 
+  it('the toxics on a local cluster throw UnsupportedError (exit code 2): no namespace to steer connections in', async () => {
+    const dir = fakeLocal();
+    for (const p of [latency('z1', 200, 0, { dir }), bandwidth('z1', 100, { dir }), stall('z1', { dir }), resetPeer('z1', { dir })]) {
+      const err = await p.then(() => undefined, (e: unknown) => e);
+      expect(err).toBeInstanceOf(UnsupportedError);
+      expect((err as Error).message).toMatch(/needs the netns or docker backend \(local nodes share this machine's network stack/);
+    }
+  });
+
+  it('loss is refused everywhere with the reason: no netem here, and a TCP proxy cannot drop packets', async () => {
+    const err = await loss('z1', 5, { dir: fakeLocal() }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsupportedError);
+    expect((err as Error).message).toMatch(/no sch_netem.*cannot drop packets/);
+  });
+
+  it('the nft rules steer new connections to the broker port into the proxy and reset the older ones, from the given sources only', () => {
+    const all = toxicRules(5672, undefined);
+    expect(all).toContain(`tcp dport 5672 redirect to :${PROXY_PORT}`);
+    expect(all).toContain('iifname != "lo" tcp dport 5672 reject with tcp reset');
+    const some = toxicRules(5671, ['10.77.0.12']);
+    expect(some).toContain(`ip saddr { 10.77.0.12 } tcp dport 5671 redirect to :${PROXY_PORT}`);
+    expect(some).toContain('iifname != "lo" ip saddr { 10.77.0.12 } tcp dport 5671 reject with tcp reset');
+  });
+
+  it('kill-instance without a running scenario says that instances live only while one runs', async () => {
+    await expect(killInstance('chaos1-abc', { dir: fakeLocal() })).rejects.toThrow(/no running scenario in .* has an instance 'chaos1-abc'/);
+  });
+
   it('a broker fault on a node that is not running fails with a ClusterError, an unknown node names the known ones', async () => {
     const dir = fakeLocal();
     await expect(killBroker('z2', { dir })).rejects.toThrow(/node z2 is not running/);
@@ -57,7 +86,7 @@ describe('fault API without brokers', () => {
   });
 });
 
-describe('mirosnet fault', () => {
+describe('mirosnet fault', { timeout: 60_000 }, () => {
   it('an unknown kind is a usage error naming the choices', () => {
     const r = mirosnet(['fault', 'explode', 'n1']);
     expect(r.status).toBe(2);
@@ -73,6 +102,14 @@ describe('mirosnet fault', () => {
     const r = mirosnet(['fault', 'partition', 'z1', 'z2', '--dir', fakeLocal()]);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/partition needs the netns or docker backend: local nodes share one network stack/);
+  });
+
+  it('latency on a local cluster and loss anywhere exit 2 with the reason; a delay that is not a number is a usage error', () => {
+    const dir = fakeLocal();
+    expect(mirosnet(['fault', 'latency', 'z1', '200', '--dir', dir])).toMatchObject({ status: 2, stderr: expect.stringMatching(/latency needs the netns or docker backend/) });
+    expect(mirosnet(['fault', 'loss', 'z1', '5', '--dir', dir])).toMatchObject({ status: 2, stderr: expect.stringMatching(/loss needs tc netem/) });
+    expect(mirosnet(['fault', 'latency', 'z1', 'soon', '--dir', dir])).toMatchObject({ status: 2, stderr: expect.stringMatching(/the delay \(ms\) must be a number, got soon/) });
+    expect(mirosnet(['fault', 'latency', 'z1', '--dir', dir])).toMatchObject({ status: 2, stderr: expect.stringMatching(/latency takes 2 to 3 nodes, got 1/) });
   });
 
   it('a fault where no cluster is up fails (exit 1)', () => {

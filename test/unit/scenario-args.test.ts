@@ -56,7 +56,6 @@ describe.concurrent('scenario scripts: the command line', { timeout: 90_000 }, (
     ['a node count that is not a number', 'spy', ['--nodes', 'three'], /--nodes.*'three' is invalid/],
     ['an unknown backend', 'mesh-ring', ['--backend', 'vm'], /Allowed choices are local, netns, docker/],
     ['an unknown fault kind', 'chaos', ['--faults', 'partition,flood'], /unknown fault kind\(s\) flood: the kinds are partition, isolate/],
-    ['latency without a proxy', 'chaos', ['--faults', 'latency'], /latency needs the TCP proxy .*--toxics/],
     ['a chaos option elsewhere', 'mesh-ring', ['--seed', '3'], /unknown option '--seed'/],
     ['an unknown topology', 'spy', ['--topology', 'star'], /Allowed choices are mesh, clustered/],
     ['a bad timeout', 'scribble', ['--timeout', '-5'], /--timeout.*is invalid/],
@@ -70,10 +69,14 @@ describe.concurrent('scenario scripts: the command line', { timeout: 90_000 }, (
     expect(r.out).toBe('');
   });
 
-  it('chaos --help lists its knobs', async () => {
+  it('chaos --help lists its knobs; latency on the local backend is refused with the reason, status 2, before any cluster', async () => {
     const r = await script('chaos', ['--help']);
     expect(r.status).toBe(0);
     expect(r.out).toMatch(/--seed <n>[\s\S]*--cycles <n>[\s\S]*--faults <kinds>[\s\S]*--instances <n>[\s\S]*--resume-p99 <seconds>/);
+    const refused = await script('chaos', ['--faults', 'latency,kill-broker', '--backend', 'local', '--dir', '/nonexistent/mirosnet-test']);
+    expect(refused.status).toBe(2);
+    expect(refused.err).toMatch(/latency needs a network namespace per host .*local nodes share this machine's network stack/);
+    expect(refused.err).toMatch(/--faults kill-broker/);
   });
 
   it('run by zx (the script path comes first in argv), the same command line', async () => {

@@ -23,10 +23,18 @@ export interface ChaosOptions {
   intervalMs?: number;
   /** The resume p99 must be at most this, ms (default 5000); 0: reported, not checked. */
   resumeP99MaxMs?: number;
+  /** Where it runs, when known up front: the network kinds are refused on local before a cluster is brought up. */
+  backend?: 'local' | 'netns' | 'docker';
 }
 
-/** The kinds a chaos run uses by default: all but latency, which needs a cluster with --toxics. */
-export const DEFAULT_CHAOS_KINDS: readonly ChaosKind[] = CHAOS_KINDS.filter((k) => k !== 'latency');
+/** The kinds a chaos run uses by default: every kind (latency: netns and docker only, like partition). */
+export const DEFAULT_CHAOS_KINDS: readonly ChaosKind[] = CHAOS_KINDS;
+
+/** How long a cycle waits for its healed path to carry traffic again before the next fault. */
+const RESUME_WAIT_MS = 60_000;
+
+/** The kinds that need a network namespace per host (netns, docker). */
+const NEEDS_NETWORK: readonly ChaosKind[] = ['partition', 'isolate', 'latency'];
 
 /** What today's runtime may lose or duplicate on purpose in each kind of fault, for faults.jsonl. */
 const EXPECTED: Record<ChaosKind, string> = {
@@ -36,8 +44,8 @@ const EXPECTED: Record<ChaosKind, string> = {
   'pause-broker': 'none: a paused broker resumes with its queues',
   'restart-broker': 'none: as kill-broker, with a clean stop',
   'kill-instance':
-    "today's runtime: the killed receiver loses the events acked into its in-memory queue and, on restart, its queue is deleted (deleteStaleQueue); the killed sender's unconfirmed outbox dies with it (not promised). Duplicates at the restarted receiver are allowed and counted.",
-  latency: 'none: only slower',
+    "none at the killed receiver (acked only after the chart's step, its queue kept for its restart); the killed sender's unconfirmed events die with it (not promised). Duplicates at the restarted receiver are allowed and counted.",
+  latency: 'none: slower, and the host\'s links reconnect through the proxy at inject and directly at heal (the outboxes resend, receivers dedup)',
 };
 
 interface CycleRecord extends PlannedFault {
@@ -59,8 +67,12 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
   const perHost = opts.instances ?? 1;
   const intervalMs = opts.intervalMs ?? 50;
   const p99Max = opts.resumeP99MaxMs ?? 5000;
-  if (kinds.includes('latency')) {
-    throw new UnsupportedError('latency needs the TCP proxy of a cluster brought up with --toxics, which this testbed does not have yet', `leave latency out: --faults ${DEFAULT_CHAOS_KINDS.join(',')}`);
+  const local = kinds.filter((k) => NEEDS_NETWORK.includes(k));
+  if (opts.backend === 'local' && local.length) {
+    throw new UnsupportedError(
+      `chaos: ${local.join(', ')} need${local.length === 1 ? 's' : ''} a network namespace per host (netns or docker); local nodes share this machine's network stack${local.includes('latency') ? ' (latency: the toxic proxy is steered in with nftables inside the hosts\' namespaces)' : ''}`,
+      `use --backend netns (root), or leave them out: --faults ${kinds.filter((k) => !NEEDS_NETWORK.includes(k)).join(',') || 'kill-broker'}`,
+    );
   }
   let ledger: ChaosLedger;
   let finished = false;
@@ -72,6 +84,17 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
   let drainSeconds = 0;
 
   const hostName = (run: Run, broker: number) => run.cluster.nodes[broker].name;
+
+  /** The resume times of each fault kind: which kinds make the p99. */
+  function resumeByKind(): Record<string, { resumed: number; notResumed: number; p50Ms: number | null; p99Ms: number | null; maxMs: number | null }> {
+    const out: ReturnType<typeof resumeByKind> = {};
+    for (const kind of new Set(records.map((r) => r.kind))) {
+      const of = records.filter((r) => r.kind === kind && r.resumeMs !== undefined);
+      const ms = of.flatMap((r) => (typeof r.resumeMs === 'number' ? [r.resumeMs] : []));
+      out[kind] = { resumed: ms.length, notResumed: of.length - ms.length, p50Ms: percentile(ms, 50) ?? null, p99Ms: percentile(ms, 99) ?? null, maxMs: ms.length ? Math.max(...ms) : null };
+    }
+    return out;
+  }
 
   async function cycle(run: Run, f: PlannedFault, rec: CycleRecord): Promise<HealedPath['pairs']> {
     const o = { dir: run.dir };
@@ -112,28 +135,35 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
         return [{ from: hosts, to: [a] }];
       case 'kill-instance': {
         const inst = run.get(a);
-        const last = inst.got('SENT').at(-1) as { i?: number } | undefined;
+        // the ledger hears of the kill and the restart sends "go" (onInstanceKilled/Restarted in go())
+        const killedAt = Date.now();
+        const incarnation = (inst.got('SENT').at(-1) as { i?: number } | undefined)?.i;
         if (inst.exitCode === undefined) {
           await run.killInstance(a);
-          ledger.onKilled(a, last?.i);
           rec.inject = `SIGKILL instance ${a}`;
         } else rec.inject = `instance ${a} was not running (it crashed: counted), so only the restart`;
-        rec.injectedAt = stamp();
+        // the band of this fault (log check) starts with the oldest event the kill left unconfirmed:
+        // the kill decided its fate (a killed sender's unconfirmed events are not promised)
+        const unconfirmed = incarnation === undefined ? undefined : ledger.oldestUnconfirmedAt(a, incarnation);
+        rec.injectedAt = new Date(Math.min(killedAt, unconfirmed ?? killedAt)).toISOString();
         await sleep(f.holdMs);
         await run.restartInstance(a);
-        run.get(a).send({ cmd: 'go' });
         rec.heal = `instance ${a} started again under the same name (READY)`;
         const host = hostName(run, inst.spec.broker);
         return [{ from: hosts, to: [host] }, { from: [host], to: others(host) }];
       }
       case 'latency':
-        throw new UnsupportedError('latency needs the TCP proxy of a cluster brought up with --toxics, which this testbed does not have yet', `leave latency out: --faults ${DEFAULT_CHAOS_KINDS.join(',')}`);
+        rec.inject = (await faults.latency(a, f.ms ?? 200, 0, o)).detail;
+        rec.injectedAt = stamp();
+        await sleep(f.holdMs);
+        rec.heal = (await faults.heal(a, undefined, o)).detail;
+        return [{ from: [a], to: others(a) }, { from: others(a), to: [a] }];
     }
   }
 
   return {
     name: 'chaos',
-    timeoutMs: cycles * 30_000 + 180_000,
+    timeoutMs: cycles * (30_000 + RESUME_WAIT_MS) + 180_000,
     instances: ({ nodes, run }) =>
       Array.from({ length: nodes * perHost }, (_, k) => {
         const broker = k % nodes;
@@ -144,11 +174,15 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
     go: async (run) => {
       const can = run.handle.backend.capabilities(run.handle.options);
       for (const k of kinds) {
-        const need = k === 'partition' || k === 'isolate' ? can[k] : true;
-        if (need !== true) throw new UnsupportedError(`chaos: ${k} on the ${run.handle.backend.kind} backend: ${need.reason}`, `use --backend netns (root), or leave it out: --faults ${kinds.filter((x) => x !== 'partition' && x !== 'isolate').join(',')}`);
+        const need = k === 'partition' || k === 'isolate' ? can[k] : k === 'latency' ? can.toxify : true;
+        if (need !== true) throw new UnsupportedError(`chaos: ${k} on the ${run.handle.backend.kind} backend: ${need.reason}`, `use --backend netns (root), or leave it out: --faults ${kinds.filter((x) => !NEEDS_NETWORK.includes(x)).join(',')}`);
       }
       const hostOf = Object.fromEntries(run.instances.map((i) => [i.name, hostName(run, i.spec.broker)]));
       ledger = new ChaosLedger(hostOf);
+      let quiet = false;
+      // every kill of an instance (the schedule's, or `mirosnet fault kill-instance` meanwhile)
+      run.onInstanceKilled = (inst) => ledger.onKilled(inst.name, (inst.got('SENT').at(-1) as { i?: number } | undefined)?.i);
+      run.onInstanceRestarted = (inst) => quiet || inst.send({ cmd: 'go' });
       run.onControl = (inst, tag, d) => {
         const now = Date.now();
         if (tag === 'SENT') ledger.onSent(inst.name, d.i, d.s, now);
@@ -169,7 +203,10 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
           const pairs = await cycle(run, f, rec);
           const at = Date.now();
           rec.healedAt = new Date(at).toISOString();
-          healed.push({ cycle: f.cycle, kind: f.kind, healedAt: at, pairs });
+          const path: HealedPath = { cycle: f.cycle, kind: f.kind, healedAt: at, pairs };
+          healed.push(path);
+          // the next fault only once this path carries traffic again: else its outage would count as this resume
+          if ((await ledger.whenResumed(path, RESUME_WAIT_MS)) === undefined) run.log(`cycle ${f.cycle}: the healed path did not resume within ${RESUME_WAIT_MS / 1000} s; the next fault anyway`);
         } catch (err) {
           if (err instanceof UnsupportedError) throw err;
           rec.error = (err as Error).message;
@@ -180,7 +217,6 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
         for (const i of run.instances.filter((x) => x.exitCode !== undefined)) {
           try {
             await run.restartInstance(i.name);
-            i.send({ cmd: 'go' });
             (rec.restartedAfterCrash ??= []).push(i.name);
             run.log(`${i.name} had crashed: started again`);
           } catch (err) {
@@ -193,6 +229,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
       }
       // drain: quiet, then wait until nothing new arrives for 8 s (at most 120 s)
       await sleep(5000);
+      quiet = true;
       run.send({ cmd: 'quiet' });
       const t0 = Date.now();
       let last = -1;
@@ -272,6 +309,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
           notResumed: notResumed.length,
           drainSeconds,
           faultsByKind: byKind,
+          resumeByKind: resumeByKind(),
         },
       };
     },
@@ -287,7 +325,11 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
       return formatColumns([
         ['SEED', 'CYCLES', 'SENT', 'CONFIRMED', 'DELIVERED', 'LOST', 'LOST@KILLED', 'UNCONFIRMED', 'DUP', 'DUP@KILLED', 'REORDERED', 'RESUME P50', 'RESUME P99'],
         [String(seed), String(records.length), String(r.sent), r.confirmed === null ? 'n/a' : String(r.confirmed), String(r.delivered), String(r.lost), String(r.lostAtKilled), String(r.neverPublished), String(r.duplicated), String(r.duplicatedAtKilled), String(r.reordered), fmt(p50), fmt(p99)],
-      ]) + `\nfaults: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')}`;
+      ]) +
+        `\nfaults: ${[...byKind].map(([k, n]) => `${k} ${n}`).join(', ')}` +
+        `\nresume by kind: ${Object.entries(resumeByKind())
+          .map(([k, v]) => `${k} p50 ${fmt(v.p50Ms ?? undefined)} p99 ${fmt(v.p99Ms ?? undefined)} (${v.resumed} resumed${v.notResumed ? `, ${v.notResumed} not` : ''})`)
+          .join('; ')}`;
     },
   };
 }
