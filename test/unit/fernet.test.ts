@@ -1,38 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { loadVectors, seconds } from './fernet-vectors.ts';
 import { EnvelopeError } from '../../runtime/net/errors.ts';
 import { Fernet, generateKey, isValidKey, normaliseKey } from '../../runtime/net/fernet.ts';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const vectorDir = path.join(repoRoot, 'test', 'fixtures', 'fernet');
-
-interface Vector {
-  token: string;
-  now: string;
-  secret: string;
-  iv?: number[];
-  src?: string;
-  ttl_sec?: number;
-  desc?: string;
-}
-
-// Missing vectors must fail the run, not skip it: the vectors are the acceptance test.
-function load(name: string): Vector[] {
-  const file = path.join(vectorDir, name);
-  if (!existsSync(file)) {
-    throw new Error(`Fernet test vectors missing: ${file}`);
-  }
-  return JSON.parse(readFileSync(file, 'utf8')) as Vector[];
-}
-const seconds = (rfc3339: string) => Date.parse(rfc3339) / 1000;
-
 describe('Fernet official vectors', () => {
-  const generate = load('generate.json');
-  const verify = load('verify.json');
-  const invalid = load('invalid.json');
+  const generate = loadVectors('generate.json');
+  const verify = loadVectors('verify.json');
+  const invalid = loadVectors('invalid.json');
 
   it('has all the vectors', () => {
     expect(generate.length).toBe(1);

@@ -1,33 +1,17 @@
 // Key lists (runtime/net/key-ring.ts): Python's MultiFernet model, the swappable KeyRing, the
 // two-step rotation, and how resolveNetConfig reads lists from options, the environment and .env.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadVectors, seconds } from './fernet-vectors.ts';
 import { resolveNetConfig, type NetOptions } from '../../runtime/net/config.ts';
 import { decodeEnvelope, encodeEnvelope } from '../../runtime/net/envelope.ts';
 import { ConfigError, EnvelopeError } from '../../runtime/net/errors.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
 import { KeyRing, MultiFernet, keyFingerprint, parseKeyList } from '../../runtime/net/key-ring.ts';
 
-const vectorDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'fernet');
-interface Vector {
-  token: string;
-  now: string;
-  secret: string;
-  iv?: number[];
-  src?: string;
-  ttl_sec?: number;
-  desc?: string;
-}
-function load(name: string): Vector[] {
-  const file = path.join(vectorDir, name);
-  if (!existsSync(file)) throw new Error(`Fernet test vectors missing: ${file}`);
-  return JSON.parse(readFileSync(file, 'utf8')) as Vector[];
-}
-const seconds = (rfc3339: string) => Date.parse(rfc3339) / 1000;
 const reasonOf = (f: () => unknown): string => {
   try {
     f();
@@ -39,9 +23,9 @@ const reasonOf = (f: () => unknown): string => {
 };
 
 describe('MultiFernet with the official Fernet vectors', () => {
-  const generate = load('generate.json');
-  const verify = load('verify.json');
-  const invalid = load('invalid.json');
+  const generate = loadVectors('generate.json');
+  const verify = loadVectors('verify.json');
+  const invalid = loadVectors('invalid.json');
   const other = generateKey();
 
   it('has all the vectors', () => {
