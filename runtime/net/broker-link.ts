@@ -64,7 +64,6 @@ export class BrokerLink {
   /** The live connection's model and its confirm channel (set by the setup after every reconnect). */
   private model: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
-  private confirmsSeen = 0;
   private stalledChannels = 0;
   private watchdog: NodeJS.Timeout | undefined;
   /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
@@ -123,24 +122,21 @@ export class BrokerLink {
   }
 
   publish(message: OutboxMessage): void {
-    this.outbox.push({
-      ...message,
-      onConfirmed: () => {
-        this.confirmsSeen++;
-        message.onConfirmed?.();
-      },
-    });
+    this.outbox.push(message); // as it is: an OutboxMessage may carry its callbacks as methods
     this.armWatchdog();
   }
 
-  /** Armed while events are in flight: no confirm for CONFIRM_STALL_MS replaces the confirm channel. */
+  /**
+   * Armed while the outbox holds anything unconfirmed (on the wire, or taken back after a nack
+   * and waiting to go again): no confirm for CONFIRM_STALL_MS replaces the confirm channel.
+   */
   private armWatchdog(): void {
     if (this.watchdog !== undefined || this.state === 'closed' || this.state === 'refused') return;
-    const seen = this.confirmsSeen;
+    const seen = this.outbox.snapshot().confirmed;
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined;
-      if (this.outbox.snapshot().inFlight === 0) return;
-      if (this.confirmsSeen === seen && this.state === 'up') void this.replaceChannel();
+      if (this.outbox.size === 0) return;
+      if (this.outbox.snapshot().confirmed === seen && this.state === 'up') void this.replaceChannel();
       this.armWatchdog();
     }, CONFIRM_STALL_MS);
     this.watchdog.unref();

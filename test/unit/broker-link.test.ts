@@ -153,6 +153,29 @@ describe('BrokerLink', () => {
     expect(abandoned).toHaveBeenCalledTimes(1); // a transmit() handle learns it was never confirmed
   });
 
+  it('a message whose callbacks are methods (a class instance) keeps them: confirmed and abandoned both reach it', async () => {
+    const { link, up } = await openLink();
+    const channel = await up();
+    const outcomes: string[] = [];
+    class Tracked {
+      readonly exchange = 'miros.mesh.exchange';
+      readonly routingKey = 'empty';
+      readonly options = { persistent: true };
+      constructor(readonly content: Buffer) {}
+      onConfirmed(): void {
+        outcomes.push(`confirmed ${this.content.toString()}`);
+      }
+      onAbandoned(): void {
+        outcomes.push(`abandoned ${this.content.toString()}`);
+      }
+    }
+    link.publish(new Tracked(Buffer.from('m1')));
+    link.publish(new Tracked(Buffer.from('m2')));
+    channel.confirm(1);
+    await link.close(0);
+    expect(outcomes).toEqual(['confirmed m1', 'abandoned m2']);
+  });
+
   it('close() does not wait while the broker is away', async () => {
     const { link, connection } = await openLink();
     link.publish(message(1));
@@ -183,6 +206,21 @@ describe('BrokerLink: a confirm channel that stops confirming', () => {
     expect(link.snapshot()).toMatchObject({ inFlight: 0, confirmed: 3 });
     await vi.advanceTimersByTimeAsync(3 * CONFIRM_STALL_MS); // nothing in flight: no further replacement
     expect(link.snapshot()).toMatchObject({ stalledChannels: 1 });
+  });
+
+  it('keeps watching while a nack has taken everything back (nothing on the wire, all waiting to go again)', async () => {
+    const { link, connection, up } = await openLink();
+    const first = await up();
+    link.publish(message(1));
+    first.nackPublish(1); // taken back; resent after the nack back-off, and then never confirmed
+    await vi.advanceTimersByTimeAsync(3 * CONFIRM_STALL_MS);
+    await microtasks();
+    const fresh = connection.current!.channels.filter((c) => c.confirms && !c.closed);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0]).not.toBe(first);
+    expect(link.snapshot().stalledChannels).toBeGreaterThanOrEqual(1);
+    fresh[0].confirmAll();
+    expect(link.snapshot()).toMatchObject({ queued: 0, inFlight: 0, confirmed: 1 });
   });
 
   it('is left alone while confirms keep coming, however slowly', async () => {
