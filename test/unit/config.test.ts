@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { configError } from './config-error.ts';
 import { amqpUrl, resolveNetConfig, type NetOptions } from '../../runtime/net/config.ts';
 import { ConfigError } from '../../runtime/net/errors.ts';
 import { clusterFixture } from './cluster-fixture.ts';
@@ -17,15 +18,6 @@ const dotenvFile = (name: string, text: string) => {
   return p;
 };
 const minimal: NetOptions = { rabbitUser: 'peter', rabbitPassword: 'rabbit', meshEncryptionKey: KEY };
-const caught = (f: () => unknown): ConfigError => {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe('resolveNetConfig', () => {
   it('applies the defaults', () => {
@@ -95,36 +87,36 @@ describe('resolveNetConfig', () => {
   });
 
   it('names the option and the variable of a missing value', () => {
-    const user = caught(() => resolveNetConfig({ rabbitPassword: 'x', meshEncryptionKey: KEY }, {}, { dotenvPath: false }));
+    const user = configError(() => resolveNetConfig({ rabbitPassword: 'x', meshEncryptionKey: KEY }, {}, { dotenvPath: false }));
     expect(user.code).toBe('CONFIG');
     expect(user.variable).toBe('RABBIT_USER');
     expect(user.option).toBe('rabbitUser');
     expect(user.message).toMatch(/rabbitUser.*RABBIT_USER/);
-    const pass = caught(() => resolveNetConfig({ rabbitUser: 'x', meshEncryptionKey: KEY }, {}, { dotenvPath: false }));
+    const pass = configError(() => resolveNetConfig({ rabbitUser: 'x', meshEncryptionKey: KEY }, {}, { dotenvPath: false }));
     expect(pass.message).toMatch(/rabbitPassword.*RABBIT_PASSWORD/);
-    const key = caught(() => resolveNetConfig({ rabbitUser: 'x', rabbitPassword: 'y' }, {}, { dotenvPath: false }));
+    const key = configError(() => resolveNetConfig({ rabbitUser: 'x', rabbitPassword: 'y' }, {}, { dotenvPath: false }));
     expect(key.message).toMatch(/meshEncryptionKey.*MESH_ENCRYPTION_KEY/);
   });
 
   it('reports a malformed number by name', () => {
     for (const [variable, value] of [['RABBIT_PORT', '56x'], ['RABBIT_PORT', '70000'], ['RABBIT_HEARTBEAT_INTERVAL', '-1'], ['CONNECTION_ATTEMPTS', '0'], ['CONNECTION_ATTEMPTS', '2.5']]) {
-      const err = caught(() => resolveNetConfig(minimal, { [variable]: value }, { dotenvPath: false }));
+      const err = configError(() => resolveNetConfig(minimal, { [variable]: value }, { dotenvPath: false }));
       expect(err.variable).toBe(variable);
       expect(err.message).toContain(variable);
       expect(err.message).toContain(JSON.stringify(value));
     }
-    const opt = caught(() => resolveNetConfig({ ...minimal, rabbitPort: Number.NaN }, {}, { dotenvPath: false }));
+    const opt = configError(() => resolveNetConfig({ ...minimal, rabbitPort: Number.NaN }, {}, { dotenvPath: false }));
     expect(opt.message).toMatch(/^rabbitPort must be/);
   });
 
   it('says a bad key is not a Fernet key, by name, without echoing it', () => {
     const secret = 'definitely-not-a-key';
-    const env = caught(() => resolveNetConfig({ rabbitUser: 'a', rabbitPassword: 'b' }, { MESH_ENCRYPTION_KEY: secret }, { dotenvPath: false }));
+    const env = configError(() => resolveNetConfig({ rabbitUser: 'a', rabbitPassword: 'b' }, { MESH_ENCRYPTION_KEY: secret }, { dotenvPath: false }));
     expect(env.message).toMatch(/^MESH_ENCRYPTION_KEY is not a 32-byte url-safe base64 Fernet key/);
     expect(env.message).not.toContain(secret);
-    const spy = caught(() => resolveNetConfig(minimal, { SNOOP_SPY_ENCRYPTION_KEY: 'abc' }, { dotenvPath: false }));
+    const spy = configError(() => resolveNetConfig(minimal, { SNOOP_SPY_ENCRYPTION_KEY: 'abc' }, { dotenvPath: false }));
     expect(spy.message).toMatch(/^SNOOP_SPY_ENCRYPTION_KEY is not a 32-byte url-safe base64 Fernet key/);
-    const opt = caught(() => resolveNetConfig({ ...minimal, snoopTraceEncryptionKey: 'abc' }, {}, { dotenvPath: false }));
+    const opt = configError(() => resolveNetConfig({ ...minimal, snoopTraceEncryptionKey: 'abc' }, {}, { dotenvPath: false }));
     expect(opt.message).toMatch(/^snoopTraceEncryptionKey is not a 32-byte url-safe base64 Fernet key/);
     expect(opt.variable).toBe('SNOOP_TRACE_ENCRYPTION_KEY');
   });
@@ -190,11 +182,11 @@ describe('resolveNetConfig for a snoop-only listener (meshKeyRequired: false)', 
 
   it('still falls back to the mesh key, and still wants some key', () => {
     expect(resolve({ ...creds, meshEncryptionKey: KEY2, snoopTraceEncryptionKey: KEY })).toMatchObject({ snoopTraceEncryptionKey: KEY, snoopSpyEncryptionKey: KEY2 });
-    expect(caught(() => resolve(creds)).message).toMatch(/meshEncryptionKey is missing/);
+    expect(configError(() => resolve(creds)).message).toMatch(/meshEncryptionKey is missing/);
   });
 
   it('a chart (the default) still requires the mesh key', () => {
-    expect(caught(() => resolveNetConfig({ ...creds, snoopTraceEncryptionKey: KEY }, {}, { dotenvPath: false })).message).toMatch(/meshEncryptionKey is missing/);
+    expect(configError(() => resolveNetConfig({ ...creds, snoopTraceEncryptionKey: KEY }, {}, { dotenvPath: false })).message).toMatch(/meshEncryptionKey is missing/);
   });
 });
 
@@ -225,9 +217,9 @@ describe('topology and messageTtl', () => {
   });
 
   it('refuse a topology that contradicts the cluster file, and a bad value, naming the variable', () => {
-    const e = caught(() => resolveNetConfig({ ...minimal, clusterFile: clusterFile('mesh') }, { MIROS_TOPOLOGY: 'clustered' }, { dotenvPath: false }));
+    const e = configError(() => resolveNetConfig({ ...minimal, clusterFile: clusterFile('mesh') }, { MIROS_TOPOLOGY: 'clustered' }, { dotenvPath: false }));
     expect(e.message).toMatch(/MIROS_TOPOLOGY is 'clustered' but the cluster file .* describes a 'mesh' cluster/);
-    expect(caught(() => resolveNetConfig(minimal, { MIROS_TOPOLOGY: 'star' }, { dotenvPath: false })).message).toMatch(/MIROS_TOPOLOGY must be 'mesh' or 'clustered', got "star"/);
-    expect(caught(() => resolveNetConfig(minimal, { MIROS_MESSAGE_TTL_MS: '0' }, { dotenvPath: false })).message).toMatch(/MIROS_MESSAGE_TTL_MS must be an integer/);
+    expect(configError(() => resolveNetConfig(minimal, { MIROS_TOPOLOGY: 'star' }, { dotenvPath: false })).message).toMatch(/MIROS_TOPOLOGY must be 'mesh' or 'clustered', got "star"/);
+    expect(configError(() => resolveNetConfig(minimal, { MIROS_MESSAGE_TTL_MS: '0' }, { dotenvPath: false })).message).toMatch(/MIROS_MESSAGE_TTL_MS must be an integer/);
   });
 });

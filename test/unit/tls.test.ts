@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configError } from './config-error.ts';
 import { writeClusterFile } from '../../ops/cluster/cluster-file.ts';
 import { CREDENTIALS, clusterNode, clusterTls, nodeSpec, resolveOptions } from '../../ops/cluster/options.ts';
 import { presets } from '../../ops/rabbit-config/index.ts';
@@ -14,7 +15,6 @@ import { writeNodeConfig } from '../../ops/cluster/rabbit.ts';
 import { hostFiles, initTls } from '../../ops/tls/certificates.ts';
 import { parseClusterFile, readClusterFile } from '../../runtime/lan/cluster-file.ts';
 import { amqpUrl, resolveNetConfig, type NetOptions } from '../../runtime/net/config.ts';
-import { ConfigError } from '../../runtime/net/errors.ts';
 import { classifyError } from '../../runtime/net/retry.ts';
 import { brokerTlsError, tlsProblem, tlsReason } from '../../runtime/net/tls.ts';
 
@@ -25,15 +25,6 @@ const minimal: NetOptions = { rabbitUser: 'peter', rabbitPassword: 'rabbit', mes
 const hasOpenssl = spawnSync('openssl', ['version']).status === 0;
 const tlsDir = path.join(dir, 'tls');
 
-const configError = (f: () => unknown): ConfigError => {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ConfigError);
-    return err as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-};
 
 describe.skipIf(!hasOpenssl)('TLS (needs the system openssl: not installed here)', () => {
   beforeAll(async () => {
