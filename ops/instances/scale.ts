@@ -5,7 +5,7 @@
 // 0 starts the token; every event addressed to it is tallied per sender (seq ranges), with
 // its latency. Reports: "@@PROGRESS {sent, received}" each second, "@@SENT {sent, ring}" when
 // it stops sending, "@@RECOVERED {at}" at its first delivery of an event sent after {"cmd":"mark"}, and at stop
-// "@@SCALE {...}" with the tallies, latency samples and its RSS.
+// "@@SCALE {...}" with the tallies (and the seqs no broker confirmed, or not yet), latency samples and its RSS.
 import { Event, ReturnStatus, signals } from '../../runtime/index.ts';
 import { control, readConfig, runInstance, type Chart } from './common.ts';
 
@@ -32,6 +32,9 @@ let sending = false;
 let ringSent = 0;
 /** The seqs of this member's ring tokens (for its successor only; the rest are bursts for all). */
 const ringSeqs: number[] = [];
+/** Seqs whose transmission is not settled yet, and those a broker never confirmed (outbox full, link closed). */
+const unsettled = new Set<number>();
+const unconfirmed: number[] = [];
 let markAt: number | undefined;
 let received = 0;
 /** Per sender: the seqs received that were addressed to this member. */
@@ -42,7 +45,13 @@ let latencySeen = 0;
 
 function send(chart: Chart, to: number | '*', hop?: number): void {
   const e: ScaleEvent = { from: index, to, seq: seq++, t: Date.now(), ...(hop !== undefined ? { hop } : {}) };
-  chart.transmit(new Event('SCALE', e));
+  const seqNo = e.seq;
+  unsettled.add(seqNo);
+  // "lost" is judged on confirmed events: what no broker confirmed was never the mesh's to deliver
+  void chart.transmit(new Event('SCALE', e)).settled.then((r) => {
+    unsettled.delete(seqNo);
+    if (r.unconfirmed.length) unconfirmed.push(seqNo);
+  });
   if (to !== '*') {
     ringSent++;
     ringSeqs.push(e.seq);
@@ -118,6 +127,7 @@ await runInstance(cfg, member, {
         sent: seq,
         ring: ringSent,
         ringSeqs: ranges(ringSeqs),
+        unconfirmed: ranges([...unconfirmed, ...unsettled]),
         received,
         got: Object.fromEntries([...got].map(([from, s]) => [from, ranges(s)])),
         latencies,

@@ -35,16 +35,25 @@ describe('scale: who should have received what', () => {
       report(2, 2, [], { 0: [[0, 0], [3, 4]], 1: [[0, 2]] }), // lost 0's burst seq 1
     ];
     expect(missing(reports)).toEqual([
-      { index: 0, missing: 0, from: {} },
-      { index: 1, missing: 1, from: { 0: 1 } },
-      { index: 2, missing: 1, from: { 0: 1 } },
+      { index: 0, missing: 0, confirmed: 0, from: {} },
+      { index: 1, missing: 1, confirmed: 1, from: { 0: 1 } },
+      { index: 2, missing: 1, confirmed: 1, from: { 0: 1 } },
     ]);
+  });
+
+  it('a missing event its sender never had confirmed is missing, but not a confirmed loss', () => {
+    const reports = [
+      { ...report(0, 5, [[2, 2]], { 1: [[0, 0], [2, 2]], 2: [[0, 1]] }), unconfirmed: [[4, 4]] as Array<[number, number]> },
+      report(1, 3, [[1, 1]], { 0: [[0, 3]], 2: [[0, 1]] }), // lacks 0's seq 4: unconfirmed
+      report(2, 2, [], { 0: [[0, 0], [3, 3]], 1: [[0, 2]] }), // lacks 0's seq 1 (confirmed) and 4 (unconfirmed)
+    ];
+    expect(missing(reports).map(({ missing: n, confirmed }) => [n, confirmed])).toEqual([[0, 0], [1, 0], [2, 1]]);
   });
 
   it('a token for someone else is not expected, and one received anyway does not hide a loss', () => {
     const reports = [report(0, 2, [[0, 0]], {}), report(1, 0, [], { 0: [[0, 1]] }), report(2, 0, [], { 0: [[0, 0]] })];
     // 2 got 0's token (seq 0, not for it) but not the burst (seq 1)
-    expect(missing(reports)[2]).toEqual({ index: 2, missing: 1, from: { 0: 1 } });
+    expect(missing(reports)[2]).toEqual({ index: 2, missing: 1, confirmed: 1, from: { 0: 1 } });
   });
 
   it('percentiles of sorted samples', () => {

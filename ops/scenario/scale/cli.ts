@@ -31,7 +31,7 @@ export async function scaleMain(argv: string[]): Promise<number> {
     .addOption(new Option('--topologies <list>', 'which runs, in order').argParser(topologies).default(['clustered', 'mesh'] as Topology[], 'clustered,mesh'))
     .addOption(new Option('--topology <kind>', 'only this run (make scenario TOPOLOGY=… passes it): --topologies KIND').choices(['clustered', 'mesh']).conflicts('topologies'))
     .addOption(new Option('--duration <seconds>', 'traffic time per topology').argParser(whole(5)).default(20))
-    .addOption(new Option('--burst-every <ms>', 'each instance broadcasts a burst this often').argParser(whole(50)).default(1000))
+    .addOption(new Option('--burst-every <ms>', 'each instance broadcasts a burst this often').argParser(whole(50)).default(undefined, 'max(1000, 100·M): about 10 bursts/s in all, so deliveries grow as M, not M²'))
     .addOption(new Option('--burst-size <k>', 'events per burst').argParser(whole(1)).default(1))
     .option('--no-kill', 'clustered: do not SIGKILL a member mid-run')
     .addOption(new Option('--logs <dir>', 'where logs/scale-<timestamp>/ goes (default ./logs)'))
@@ -43,7 +43,7 @@ export async function scaleMain(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: Topology; topologies: Topology[]; duration: number; burstEvery: number; burstSize: number; kill: boolean; logs?: string; dir?: string }>();
+  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: Topology; topologies: Topology[]; duration: number; burstEvery?: number; burstSize: number; kill: boolean; logs?: string; dir?: string }>();
   const r = await runScale({
     instances: o.instances,
     nodes: o.nodes,

@@ -7,6 +7,8 @@ export interface MemberReport {
   sent: number;
   ring: number;
   ringSeqs: Array<[number, number]>;
+  /** Seqs no broker confirmed (or not yet, at report time): missing ones are not confirmed losses. */
+  unconfirmed?: Array<[number, number]>;
   received: number;
   got: Record<string, Array<[number, number]>>;
   latencies: number[];
@@ -14,30 +16,44 @@ export interface MemberReport {
 }
 
 const inRanges = (v: number, r: Array<[number, number]>) => r.some(([a, b]) => v >= a && v <= b);
-const countRanges = (r: Array<[number, number]>) => r.reduce((n, [a, b]) => n + b - a + 1, 0);
+
+export interface Missing {
+  index: number;
+  /** Events addressed to it that it did not get. */
+  missing: number;
+  /** Of those, the ones their sender's brokers had confirmed: lost by the mesh. */
+  confirmed: number;
+  /** Missing per sender. */
+  from: Record<number, number>;
+}
 
 /**
  * Per receiver, the events addressed to it that it did not get: every burst of every other
  * member, and its predecessor's ring tokens (a token is for the successor only).
  */
-export function missing(reports: MemberReport[]): Array<{ index: number; missing: number; from: Record<number, number> }> {
+export function missing(reports: MemberReport[]): Missing[] {
   const m = reports.length;
   return reports.map((r) => {
     const from: Record<number, number> = {};
     let total = 0;
+    let confirmed = 0;
     for (const s of reports) {
       if (s.index === r.index) continue;
       const forMe = s.index === (r.index - 1 + m) % m; // its tokens come to me
-      const expected = forMe ? s.sent : s.sent - countRanges(s.ringSeqs);
       const got = r.got[String(s.index)] ?? [];
-      let have = 0;
-      for (const [a, b] of got) for (let q = a; q <= b; q++) if (forMe || !inRanges(q, s.ringSeqs)) have++;
-      if (have < expected) {
-        from[s.index] = expected - have;
-        total += expected - have;
+      let lost = 0;
+      for (let q = 0; q < s.sent; q++) {
+        if (!forMe && inRanges(q, s.ringSeqs)) continue;
+        if (inRanges(q, got)) continue;
+        lost++;
+        if (!inRanges(q, s.unconfirmed ?? [])) confirmed++;
+      }
+      if (lost) {
+        from[s.index] = lost;
+        total += lost;
       }
     }
-    return { index: r.index, missing: total, from };
+    return { index: r.index, missing: total, confirmed, from };
   });
 }
 
