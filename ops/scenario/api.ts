@@ -56,7 +56,15 @@ export interface BoundFaults {
   restartBroker(host: HostRef): Promise<FaultRecord>;
   partition(a: HostRef, b: HostRef): Promise<FaultRecord>;
   isolate(host: HostRef): Promise<FaultRecord>;
-  /** No args: every cut; one: that host's; two: that pair's. */
+  /** Adds ms (± jitterMs) to every round trip between the host and the others (the toxic proxy; netns and docker). */
+  latency(host: HostRef, ms: number, jitterMs?: number): Promise<FaultRecord>;
+  /** Paces each direction of the host's AMQP paths to kbitPerS. */
+  bandwidth(host: HostRef, kbitPerS: number): Promise<FaultRecord>;
+  /** No data moves on the host's AMQP paths; connections stay open. */
+  stall(host: HostRef): Promise<FaultRecord>;
+  /** Every connection on the host's AMQP paths is reset, new ones too. */
+  resetPeer(host: HostRef): Promise<FaultRecord>;
+  /** No args: every cut and toxic; one: that host's; two: that pair's cut. */
   heal(a?: HostRef, b?: HostRef): Promise<FaultRecord>;
   /** SIGKILL to an instance; restartInstance starts it again under the same name. */
   killInstance(name: string): Promise<void>;
@@ -91,6 +99,10 @@ export class Testbed {
       restartBroker: (h) => faults.restartBroker(ref(h), o),
       partition: (a, b) => faults.partition(ref(a), ref(b), o),
       isolate: (h) => faults.isolate(ref(h), o),
+      latency: (h, ms, jitterMs) => faults.latency(ref(h), ms, jitterMs, o),
+      bandwidth: (h, kbitPerS) => faults.bandwidth(ref(h), kbitPerS, o),
+      stall: (h) => faults.stall(ref(h), o),
+      resetPeer: (h) => faults.resetPeer(ref(h), o),
       heal: (a, b) => faults.heal(a === undefined ? undefined : ref(a), b === undefined ? undefined : ref(b), o),
       killInstance: (name) => run.killInstance(name),
       restartInstance: (name) => run.restartInstance(name),

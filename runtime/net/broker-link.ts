@@ -52,6 +52,14 @@ const CLOSE_WAIT_MS = 2000;
  */
 export const CONFIRM_STALL_MS = 10_000;
 
+/**
+ * After a reconnect (a failover), the first confirm gets this long, once: the stuck channel
+ * above is a fresh one's ailment, and a fail-over should not wait the full CONFIRM_STALL_MS
+ * for it. Once per connection, so a slow but working broker costs one round of resends at
+ * most (duplicates, dropped and counted by the receivers).
+ */
+export const FIRST_CONFIRM_STALL_MS = 3_000;
+
 export class BrokerLink {
   readonly outbox: Outbox;
   private connection: RecoveringChannelModel | undefined;
@@ -66,6 +74,8 @@ export class BrokerLink {
   private channel: ConfirmChannel | undefined;
   private stalledChannels = 0;
   private watchdog: NodeJS.Timeout | undefined;
+  /** Set at a reconnect until the first confirm on it (or one replacement): the watchdog's short period. */
+  private freshConnection = false;
   /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
   private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
 
@@ -133,13 +143,26 @@ export class BrokerLink {
   private armWatchdog(): void {
     if (this.watchdog !== undefined || this.state === 'closed' || this.state === 'refused') return;
     const seen = this.outbox.snapshot().confirmed;
+    const fresh = this.freshConnection;
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined;
       if (this.outbox.size === 0) return;
-      if (this.outbox.snapshot().confirmed === seen && this.state === 'up') void this.replaceChannel();
+      if (this.outbox.snapshot().confirmed !== seen) this.freshConnection = false;
+      else if (this.state === 'up') {
+        if (fresh) this.freshConnection = false; // the short wait once per connection
+        void this.replaceChannel();
+      }
       this.armWatchdog();
-    }, CONFIRM_STALL_MS);
+    }, fresh ? FIRST_CONFIRM_STALL_MS : CONFIRM_STALL_MS);
     this.watchdog.unref();
+  }
+
+  /** A reconnect: the watchdog restarts with the short first-confirm period. */
+  private watchFreshConnection(): void {
+    this.freshConnection = true;
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+    if (this.outbox.size > 0) this.armWatchdog();
   }
 
   /** A new confirm channel on the live connection; the outbox resends what the old one left unconfirmed. */
@@ -213,8 +236,10 @@ export class BrokerLink {
     this.connection = connection;
     connection.on('connect', () => {
       if (this.state === 'closed' || this.state === 'refused') return;
-      if (this.state === 'down') this.reconnects++;
+      const reconnect = this.state === 'down';
+      if (reconnect) this.reconnects++;
       this.setState('up');
+      if (reconnect) this.watchFreshConnection();
     });
     const problem = (err: Error, cause: ErrorClass) => {
       this.lastError = err.message;

@@ -1,7 +1,7 @@
 // BrokerLink against a fake recovering connection (fake-amqp.ts in place of openRecovering):
 // state, reconnects, resend order through its outbox, the bound, and close().
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BrokerLink, CONFIRM_STALL_MS } from '../../runtime/net/broker-link.ts';
+import { BrokerLink, CONFIRM_STALL_MS, FIRST_CONFIRM_STALL_MS } from '../../runtime/net/broker-link.ts';
 import { OutboxOverflowError } from '../../runtime/net/errors.ts';
 import type { OutboxMessage } from '../../runtime/net/outbox.ts';
 import { EXCHANGES } from '../../runtime/net/topology.ts';
@@ -221,6 +221,45 @@ describe('BrokerLink: a confirm channel that stops confirming', () => {
     expect(link.snapshot().stalledChannels).toBeGreaterThanOrEqual(1);
     fresh[0].confirmAll();
     expect(link.snapshot()).toMatchObject({ queued: 0, inFlight: 0, confirmed: 1 });
+  });
+
+  it('after a reconnect, the first confirm gets FIRST_CONFIRM_STALL_MS, once; then the long wait again', async () => {
+    const { link, connection, up } = await openLink();
+    await up();
+    link.publish(message(1));
+    connection.lose(new Error('Connection closed: 320 (CONNECTION-FORCED)')); // the member died
+    const second = await up(); // failed over: m1 resent on a channel that never confirms
+    expect(second.bodies).toEqual(names(1));
+    await vi.advanceTimersByTimeAsync(FIRST_CONFIRM_STALL_MS + 1);
+    await microtasks();
+    const third = connection.current!.channels.filter((c) => c.confirms && !c.closed);
+    expect(third).toHaveLength(1);
+    expect(third[0]).not.toBe(second);
+    expect(third[0].bodies).toEqual(names(1));
+    expect(link.snapshot()).toMatchObject({ reconnects: 1, stalledChannels: 1 });
+    // the short wait was this connection's one: a stall now takes the full period
+    await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS - FIRST_CONFIRM_STALL_MS);
+    await microtasks();
+    expect(link.snapshot().stalledChannels).toBe(1);
+    await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS);
+    await microtasks();
+    expect(link.snapshot().stalledChannels).toBe(2);
+  });
+
+  it('after a reconnect, a first confirm in time leaves the channel alone and ends the short wait', async () => {
+    const { link, connection, up } = await openLink();
+    await up();
+    link.publish(message(1));
+    link.publish(message(2));
+    connection.lose(new Error('Connection closed: 320 (CONNECTION-FORCED)'));
+    const second = await up();
+    await vi.advanceTimersByTimeAsync(FIRST_CONFIRM_STALL_MS - 100);
+    second.confirm(1);
+    await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS - 200); // m2 slow, but within the long period
+    await microtasks();
+    expect(link.snapshot()).toMatchObject({ stalledChannels: 0, confirmed: 1, inFlight: 1 });
+    second.confirm(2);
+    expect(link.snapshot()).toMatchObject({ stalledChannels: 0, confirmed: 2, inFlight: 0 });
   });
 
   it('is left alone while confirms keep coming, however slowly', async () => {
