@@ -9,15 +9,9 @@ set -euo pipefail
 exec </dev/null
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "ci-chaos.sh needs root (netns)" >&2; exit 1; }
-DIR=$(mktemp -d /tmp/mirosnet-ci-chaos.XXXXXX)
+. scripts/lib/temp-cluster.sh
+temp_cluster chaos
 LOGS=${CHAOS_LOGS:-$PWD/logs}
-cleanup() {
-  local rc=$?
-  node bin/mirosnet.mjs cluster down --dir "$DIR" >/dev/null 2>&1 || true
-  rm -rf "$DIR"
-  exit "$rc"
-}
-trap cleanup EXIT
 node bin/mirosnet.mjs cluster up --backend netns --nodes 3 --dir "$DIR" --ns-prefix "${CHAOS_NS_PREFIX:-mci}" --address-base "${CHAOS_ADDRESS_BASE:-10.77.90.11}"
 node scenarios/chaos.mjs --backend netns --nodes 3 --dir "$DIR" --logs "$LOGS" \
   --cycles "${CHAOS_CYCLES:-20}" --seed "${CHAOS_SEED:-2026}" \

@@ -6,9 +6,10 @@
 #     made with debootstrap (no registry) from the Debian mirror of this machine's own apt
 #     sources (or $MIROS_DEBIAN_MIRROR), then our images; the instance image is the
 #     `npm pack` tarball installed with production dependencies
-#   - runs the docker tests (testcontainers helper), `cluster up/status/down --backend docker`
-#     and the mesh-ring and spy scenarios with the docker backend (brokers AND instances in
-#     containers: the instances from the instance image), then compose/compose.yml
+#   - runs the docker tests (testcontainers helper, TLS, toxics), `cluster up/status/down --backend docker`
+#     and the mesh-ring, spy and chaos (7 cycles, one of each fault kind) scenarios with the
+#     docker backend (brokers AND instances in containers: the instances from the instance
+#     image), then compose/compose.yml
 #     on its offline path (MIROS_IMAGES=local): n1..n3 healthy, their published ports, and
 #     two compiled peers (docker-compose run peer) exchanging events; the default path
 #     (official images from Docker Hub, unreachable here) is checked with `config` only
@@ -160,7 +161,7 @@ cluster_cycle() {
 }
 
 scenario() { # the instances run in containers of the instance image (Backend.exec), not on this machine
-  node "scenarios/$1.mjs" --nodes 3 --backend docker | tee "$RUN/scenario-$1.out"
+  node "scenarios/$1.mjs" --nodes 3 --backend docker "${@:2}" | tee "$RUN/scenario-$1.out"
   grep -q "started .* (docker)" "$RUN/scenario-$1.out" || { echo "$1: the instances did not run in containers" >&2; return 1; }
   [ -z "$(docker ps -aq --filter label=io.mirosnet.exec=1)" ] || { echo "$1: instance containers left behind" >&2; docker ps -a; return 1; }
 }
@@ -252,6 +253,9 @@ if [ "${1:-}" != compose ]; then # `ci-docker.sh compose`: the images and the co
   step "cluster up --backend docker" cluster_cycle
   step "scenario mesh-ring (docker)" scenario mesh-ring
   step "scenario spy (docker)" scenario spy
+  # seed 1087's first 7 cycles are one of each kind (partition and isolate: nft in the
+  # containers' namespaces; latency: the toxic proxy there); resume reported, not gated
+  step "scenario chaos, 7 cycles (docker)" scenario chaos --cycles 7 --seed 1087 --resume-p99 0
   step "cluster down --backend docker" cluster_down
 fi
 step "compose: n1..n3 + 2 compiled peers" compose_peers

@@ -8,15 +8,9 @@
 set -euo pipefail
 exec </dev/null
 cd "$(dirname "$0")/.."
-DIR=$(mktemp -d /tmp/mirosnet-ci-scale.XXXXXX)
+. scripts/lib/temp-cluster.sh
+temp_cluster scale
 LOGS=${SCALE_LOGS:-$PWD/logs}
-cleanup() {
-  local rc=$?
-  node bin/mirosnet.mjs cluster down --dir "$DIR" >/dev/null 2>&1 || true
-  rm -rf "$DIR"
-  exit "$rc"
-}
-trap cleanup EXIT
 node bin/mirosnet.mjs cluster up --nodes 3 --topology clustered --dir "$DIR" \
   --address-base 127.0.92.11 --name-prefix cis --epmd-port 4392 --dist-port-base 26900
 node scenarios/scale.mjs --instances "${SCALE_INSTANCES:-10}" --duration "${SCALE_DURATION:-20}" --dir "$DIR" --logs "$LOGS"
