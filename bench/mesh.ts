@@ -54,7 +54,7 @@ const medianFigures = (runs: Figures[]): Figures => ({ perSec: median(runs.map((
 async function brokers(): Promise<ClusterNode[]> {
   let nodes = readClusterFile()?.nodes;
   if (!nodes) {
-    console.log('(no cluster running: bringing up the local cluster)');
+    console.error('(no cluster running: bringing up the local cluster)'); // stderr: --json keeps stdout to the figures
     nodes = (await up({ nodes: 3 })).nodes;
   }
   if (nodes.length < 2) throw new Error('the mesh benchmark needs 2 brokers: make cluster N=2');
