@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# CI: the chaos scenario on netns hosts at CI size (root). Its own cluster dir, namespaces
+# CI: chaos at CI size, then the mesh-ring and spy scenarios, on netns hosts (root): each
+# instance runs in its host's namespace, beside that host's broker. Its own cluster dir, namespaces
 # (mci-*) and addresses (10.77.90.0/24), always taken down (trap). The resume p99 is
 # reported, not gated (--resume-p99 0): a noisy machine must not turn CI red.
 #   CHAOS_CYCLES (default 20), CHAOS_SEED (default 2026), CHAOS_FAULTS (default: every kind)
@@ -16,3 +17,8 @@ node bin/mirosnet.mjs cluster up --backend netns --nodes 3 --dir "$DIR" --ns-pre
 node scenarios/chaos.mjs --backend netns --nodes 3 --dir "$DIR" --logs "$LOGS" \
   --cycles "${CHAOS_CYCLES:-20}" --seed "${CHAOS_SEED:-2026}" \
   --faults "${CHAOS_FAULTS:-partition,isolate,kill-broker,pause-broker,restart-broker,kill-instance,latency}" --resume-p99 0
+# the cluster is healed and up after the last cycle: the scenarios a user runs first, here too
+for s in mesh-ring spy; do
+  node "scenarios/$s.mjs" --backend netns --nodes 3 --dir "$DIR" --logs "$LOGS" | tee "$DIR/$s.out"
+  grep -q "started .* (netns)" "$DIR/$s.out" || { echo "$s: the instances did not run in the hosts' namespaces" >&2; exit 1; }
+done
