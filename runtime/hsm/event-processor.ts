@@ -21,14 +21,7 @@ import {
   SEARCH_FOR_SUPER_SIGNAL,
 } from './signals.ts';
 import { ReturnStatus } from './return-status.ts';
-import {
-  Instrumentation,
-  START_TUPLE,
-  formatTraceLine,
-  nowMicros,
-  spyFormat,
-  type SpyTuple,
-} from './instrumentation.ts';
+import { Instrumentation, SpyKind, TupleFlag, formatTraceLine, nowMicros } from './instrumentation.ts';
 
 /**
  * A state function `(chart, e) => ReturnStatus`; `C` is the chart it runs on (by default
@@ -145,11 +138,11 @@ export class HsmEventProcessor {
     }
     const inst = this.instrumentation;
     // rtc.spy is not cleared: posts made before startAt show before START, as in miros
-    inst.rtcSpy.pushBack('START');
-    inst.rtcTuples.pushBack(START_TUPLE);
+    inst.rtcSpy.pushText('START');
+    inst.rtcTuples.push(TupleFlag.start | TupleFlag.internal, '', Number.NaN);
     init(this);
     inst.flushRtcSpy();
-    if (inst.rtcTuples.at(0)?.start) {
+    if (inst.rtcTuples.firstIsStart()) {
       inst.fullTrace.pushBack({
         time: nowMicros(),
         startState: 'top',
@@ -171,21 +164,10 @@ export class HsmEventProcessor {
     inst.rtcTuples.clear();
     dispatch(this, e);
     // miros is_signal_hooked: the last user-signal tuple before the first hook
-    let signal = '';
-    let time = Number.NaN;
-    let hooked = false;
-    const n = inst.rtcTuples.length;
-    for (let i = 0; i < n; i++) {
-      const sr = inst.rtcTuples.at(i) as SpyTuple;
-      if (!sr.internal && !sr.recall) {
-        signal = sr.signal;
-        time = sr.time;
-        if (sr.hook) {
-          hooked = true;
-          break;
-        }
-      }
-    }
+    const tuples = inst.rtcTuples;
+    const hooked = tuples.findTraceSignal();
+    const signal = tuples.traceSignal;
+    const time = tuples.traceTime;
     if (!hooked && !this.event.ignored) {
       inst.fullTrace.pushBack({
         time: Number.isNaN(time) ? nowMicros() : time,
@@ -256,7 +238,7 @@ export class HsmEventProcessor {
 
   /** Writes raw text into the spy at this point of the RTC step. */
   scribble(text: string): void {
-    if (this.instrumented) this.instrumentation.rtcSpy.pushBack(text);
+    if (this.instrumented) this.instrumentation.rtcSpy.pushText(text);
   }
 
   /** The full spy (lines since the last clearSpy), or undefined when not instrumented. */
@@ -296,22 +278,30 @@ function call(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
   return fn(chart, e);
 }
 
-/** miros `spy_on`: `<SIG>:<state>` before the call, `<SIG>:<state>:HOOK` after a handled user signal. */
+/**
+ * miros `spy_on`: `<SIG>:<state>` before the call, `<SIG>:<state>:HOOK` after a handled user
+ * signal, recorded as structured records (formatted when read). The time of a user-signal
+ * call is taken only when the call did not pass the event on to its parent (SUPER): a
+ * trace line takes the time of the call where the event stopped bubbling (a SUPER call
+ * never ends the bubbling with a trace line: top ignores the event).
+ */
 function spyCall(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
   chart.spiedOn = true;
   const inst = chart.instrumentation;
   const name = fn.name;
-  inst.rtcSpy.pushBack(spyFormat.signal(e.signalName, name));
+  const signalName = e.signalName;
+  inst.rtcSpy.pushCall(SpyKind.signal, signalName, e.signal, fn, name);
   const status = fn(chart, e);
-  let tuple: SpyTuple;
   if (e.signal > HIGHEST_INNER_SIGNAL) {
-    const hook = status === ReturnStatus.HANDLED;
-    if (hook) inst.rtcSpy.pushBack(spyFormat.hook(e.signalName, name));
-    tuple = { signal: e.signalName, hook, start: false, internal: false, recall: false, time: nowMicros() };
+    if (status === ReturnStatus.HANDLED) {
+      inst.rtcSpy.pushCall(SpyKind.hook, signalName, e.signal, fn, name);
+      inst.rtcTuples.push(TupleFlag.hook, signalName, nowMicros());
+    } else {
+      inst.rtcTuples.push(0, signalName, status === ReturnStatus.SUPER ? Number.NaN : nowMicros());
+    }
   } else {
-    tuple = { signal: e.signalName, hook: true, start: false, internal: true, recall: false, time: 0 };
+    inst.rtcTuples.push(TupleFlag.hook | TupleFlag.internal, signalName, Number.NaN);
   }
-  inst.rtcTuples.pushBack(tuple);
   return status;
 }
 

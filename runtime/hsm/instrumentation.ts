@@ -1,6 +1,13 @@
 /**
  * Spy and trace: miros's instrumentation buffers and their exact text formats.
  *
+ * Cheap when on: the engine keeps spy and trace as small structured records
+ * (kind, signal, state, numbers) in preallocated rings and builds the
+ * miros-exact text only when someone reads it (`spy()`, `trace()`, the live
+ * callbacks a snoop network registers). A record captures the strings it needs
+ * when it is written (signal and state names, a scribble's text, the queue
+ * lengths), so reading it later gives the line as it was at that time.
+ *
  * Everything here is only touched by the engine inside an
  * `if (chart.instrumented)` branch, so a chart with instrumentation off builds
  * no spy or trace string at all (the unit tests count calls of `spyFormat`).
@@ -11,18 +18,6 @@ export const SPY_RING_BUFFER_SIZE = 500;
 export const TRC_RING_BUFFER_SIZE = 500;
 export const RTC_RING_BUFFER_SIZE = 250;
 
-/** One state call seen during a run-to-completion step (miros `SpyTuple`, only what the trace needs). */
-export interface SpyTuple {
-  readonly signal: string;
-  readonly hook: boolean;
-  readonly start: boolean;
-  /** inner engine signal (ENTRY/EXIT/INIT/SEARCH_FOR_SUPER/EMPTY…); also true for the START tuple */
-  readonly internal: boolean;
-  readonly recall: boolean;
-  /** microseconds since the epoch; only meaningful for non-internal tuples */
-  readonly time: number;
-}
-
 /** One trace line before formatting (miros `TraceTuple`). */
 export interface TraceRecord {
   readonly time: number;
@@ -32,26 +27,377 @@ export interface TraceRecord {
   readonly endState: string;
 }
 
-export const START_TUPLE: SpyTuple = Object.freeze({
-  signal: '',
-  hook: false,
-  start: true,
-  internal: true,
-  recall: false,
-  time: 0,
-});
+/** What a spy record is; each kind is formatted by one `spyFormat` function. */
+export const SpyKind = {
+  /** `A:ss211` (a = signal, b = state) */
+  signal: 0,
+  /** `A:ss211:HOOK` (a = signal, b = state) */
+  hook: 1,
+  postFifo: 2,
+  postLifo: 3,
+  deferred: 4,
+  recall: 5,
+  /** x = queued, y = deferred */
+  queueReflection: 6,
+  /** a = signal, b = queue type */
+  subscribe: 7,
+  /** a = signal, x = priority */
+  publish: 8,
+  /** a = the line itself (scribble, START) */
+  text: 9,
+} as const;
+export type SpyKind = (typeof SpyKind)[keyof typeof SpyKind];
+
+/** Capacity a ring starts with; it doubles up to its maxlen when needed. */
+const INITIAL_CAPACITY = 16;
+
+/**
+ * A bounded ring of spy records (Python `deque(maxlen=n)` of spy lines: a push
+ * to a full ring drops the oldest record). Records live in parallel arrays, so
+ * a push allocates nothing; `at`/`toArray` format on demand.
+ */
+export class SpyLog {
+  #kind = new Uint8Array(INITIAL_CAPACITY);
+  #a: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
+  #b: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
+  #x: number[] = new Array<number>(INITIAL_CAPACITY).fill(0);
+  #y: number[] = new Array<number>(INITIAL_CAPACITY).fill(0);
+  /** the state function of a signal/hook record (its line cache), else null */
+  #fn: (object | null)[] = new Array<object | null>(INITIAL_CAPACITY).fill(null);
+  #head = 0;
+  #size = 0;
+
+  constructor(readonly maxlen: number) {}
+
+  get length(): number {
+    return this.#size;
+  }
+
+  /** The array index for a new record at the back (drops the front one when full). */
+  #slot(): number {
+    const cap = this.#kind.length;
+    if (this.#size === this.maxlen) {
+      const i = this.#head;
+      this.#head = i + 1 === cap ? 0 : i + 1;
+      return i;
+    }
+    if (this.#size === cap) this.#grow();
+    let i = this.#head + this.#size;
+    if (i >= this.#kind.length) i -= this.#kind.length;
+    this.#size++;
+    return i;
+  }
+
+  #grow(): void {
+    const old = this.#kind.length;
+    const cap = Math.min(old * 2, this.maxlen);
+    const kind = new Uint8Array(cap);
+    const a = new Array<string>(cap).fill('');
+    const b = new Array<string>(cap).fill('');
+    const x = new Array<number>(cap).fill(0);
+    const y = new Array<number>(cap).fill(0);
+    const fn = new Array<object | null>(cap).fill(null);
+    for (let n = 0; n < this.#size; n++) {
+      const i = (this.#head + n) % old;
+      kind[n] = this.#kind[i] as number;
+      a[n] = this.#a[i] as string;
+      b[n] = this.#b[i] as string;
+      x[n] = this.#x[i] as number;
+      y[n] = this.#y[i] as number;
+      fn[n] = this.#fn[i] as object | null;
+    }
+    this.#kind = kind;
+    this.#a = a;
+    this.#b = b;
+    this.#x = x;
+    this.#y = y;
+    this.#fn = fn;
+    this.#head = 0;
+  }
+
+  /**
+   * Appends a state call (`SpyKind.signal`) or a hook (`SpyKind.hook`): the signal's
+   * name and number, the state function and its name as they are now.
+   */
+  pushCall(kind: SpyKind, signalName: string, signal: number, fn: object, stateName: string): void {
+    const i = this.#slot();
+    this.#kind[i] = kind;
+    this.#a[i] = signalName;
+    this.#b[i] = stateName;
+    this.#x[i] = signal;
+    this.#fn[i] = fn;
+  }
+
+  /** Appends a record with two strings (signal/state, signal/queue type; b unused: ''). */
+  push(kind: SpyKind, a: string, b: string): void {
+    const i = this.#slot();
+    this.#kind[i] = kind;
+    this.#a[i] = a;
+    this.#b[i] = b;
+    this.#fn[i] = null;
+  }
+
+  /** Appends a record with a string and/or two numbers (reflection, publish). */
+  pushNumbers(kind: SpyKind, a: string, x: number, y: number): void {
+    const i = this.#slot();
+    this.#kind[i] = kind;
+    this.#a[i] = a;
+    this.#x[i] = x;
+    this.#y[i] = y;
+    this.#fn[i] = null;
+  }
+
+  /** Appends a record that is already its text (scribble, START). */
+  pushText(text: string): void {
+    this.push(SpyKind.text, text, '');
+  }
+
+  /** Appends every record of `other`, oldest first (miros `full.spy.extend(rtc.spy)`). */
+  extend(other: SpyLog): void {
+    const n = other.#size;
+    const cap = other.#kind.length;
+    for (let k = 0; k < n; k++) {
+      let j = other.#head + k;
+      if (j >= cap) j -= cap;
+      const i = this.#slot();
+      this.#kind[i] = other.#kind[j] as number;
+      this.#a[i] = other.#a[j] as string;
+      this.#b[i] = other.#b[j] as string;
+      this.#x[i] = other.#x[j] as number;
+      this.#y[i] = other.#y[j] as number;
+      this.#fn[i] = other.#fn[j] as object | null;
+    }
+  }
+
+  clear(): void {
+    this.#head = 0;
+    this.#size = 0;
+  }
+
+  /** The i-th line from the front (negative: from the back), formatted now; undefined out of range. */
+  at(i: number): string | undefined {
+    if (i < 0) i += this.#size;
+    if (i < 0 || i >= this.#size) return undefined;
+    let j = this.#head + i;
+    if (j >= this.#kind.length) j -= this.#kind.length;
+    return this.#format(j);
+  }
+
+  /** Every line, oldest first, formatted now. */
+  toArray(): string[] {
+    const out = new Array<string>(this.#size);
+    const cap = this.#kind.length;
+    let j = this.#head;
+    for (let n = 0; n < this.#size; n++) {
+      out[n] = this.#format(j);
+      if (++j === cap) j = 0;
+    }
+    return out;
+  }
+
+  [Symbol.iterator](): Iterator<string> {
+    return this.toArray()[Symbol.iterator]();
+  }
+
+  #format(j: number): string {
+    const a = this.#a[j] as string;
+    switch (this.#kind[j]) {
+      case SpyKind.signal:
+      case SpyKind.hook:
+        return callLine(this.#kind[j] as SpyKind, a, this.#x[j] as number, this.#fn[j] as object, this.#b[j] as string);
+      case SpyKind.postFifo:
+        return spyFormat.postFifo(a);
+      case SpyKind.postLifo:
+        return spyFormat.postLifo(a);
+      case SpyKind.deferred:
+        return spyFormat.deferred(a);
+      case SpyKind.recall:
+        return spyFormat.recall(a);
+      case SpyKind.queueReflection:
+        return spyFormat.queueReflection(this.#x[j] as number, this.#y[j] as number);
+      case SpyKind.subscribe:
+        return spyFormat.subscribe(a, this.#b[j] as string);
+      case SpyKind.publish:
+        return spyFormat.publish(a, this.#x[j] as number);
+      default:
+        return a;
+    }
+  }
+}
+
+/** Signal numbers above this are formatted without the per-state cache (it stays bounded). */
+export const CACHED_SIGNALS = 1024;
+
+/** The `A:ss211` and `A:ss211:HOOK` lines of one state function, by signal number. */
+interface StateLines {
+  /** the state's name the lines were built with */
+  readonly name: string;
+  readonly signal: string[];
+  readonly hook: string[];
+}
+
+const STATE_LINES = Symbol('miros.spyLines');
+type WithLines = { [STATE_LINES]?: StateLines };
+
+/**
+ * The line of a signal/hook record. They are most of the spy and a chart has few
+ * (state, signal) pairs, so each state function keeps its lines, built once
+ * through `spyFormat` (in a hidden property; a frozen function is formatted each
+ * time). The cache is for the name the record captured: a renamed state starts a new one.
+ */
+function callLine(kind: SpyKind, signalName: string, signal: number, fn: object, stateName: string): string {
+  const holder = fn as WithLines;
+  let lines = holder[STATE_LINES];
+  if (lines === undefined || lines.name !== stateName) {
+    if (signal >= CACHED_SIGNALS || !Object.isExtensible(fn)) {
+      return kind === SpyKind.hook ? spyFormat.hook(signalName, stateName) : spyFormat.signal(signalName, stateName);
+    }
+    lines = { name: stateName, signal: [], hook: [] };
+    Object.defineProperty(fn, STATE_LINES, { value: lines, writable: true, configurable: true, enumerable: false });
+  }
+  if (signal >= CACHED_SIGNALS) {
+    return kind === SpyKind.hook ? spyFormat.hook(signalName, stateName) : spyFormat.signal(signalName, stateName);
+  }
+  const table = kind === SpyKind.hook ? lines.hook : lines.signal;
+  let line = table[signal];
+  if (line === undefined) {
+    line = kind === SpyKind.hook ? spyFormat.hook(signalName, stateName) : spyFormat.signal(signalName, stateName);
+    table[signal] = line;
+  }
+  return line;
+}
+
+/** Bits of a spy tuple's flags. */
+export const TupleFlag = { hook: 1, start: 2, internal: 4, recall: 8 } as const;
+
+/**
+ * miros `rtc.tuples`, a `deque(maxlen)` with one tuple per state call of a
+ * run-to-completion step, reduced to what the trace reads: how many tuples
+ * there are, and the tuples that are not internal (user signals, recalls, the
+ * START tuple) with their place in the sequence. An internal tuple is a count.
+ * The window of the deque (its last `maxlen` tuples) is kept exactly.
+ */
+export class SpyTuples {
+  #flags = new Uint8Array(INITIAL_CAPACITY);
+  #signal: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
+  #time = new Float64Array(INITIAL_CAPACITY);
+  #seq = new Float64Array(INITIAL_CAPACITY);
+  #head = 0;
+  #size = 0;
+  /** tuples pushed since the last clear (internal ones included) */
+  #count = 0;
+  /** set by `findTraceSignal` */
+  traceSignal = '';
+  traceTime = Number.NaN;
+
+  constructor(readonly maxlen: number) {}
+
+  /** Tuples in the deque (at most maxlen). */
+  get length(): number {
+    return Math.min(this.#count, this.maxlen);
+  }
+
+  /** `time`: microseconds since the epoch, NaN when not taken (internal signals, a call that passed the event on). */
+  push(flags: number, signal: string, time: number): void {
+    const seq = this.#count++;
+    if ((flags & (TupleFlag.internal | TupleFlag.start)) === TupleFlag.internal) return;
+    const cap = this.#flags.length;
+    let i: number;
+    if (this.#size === this.maxlen) {
+      i = this.#head;
+      this.#head = i + 1 === cap ? 0 : i + 1;
+    } else {
+      if (this.#size === cap) this.#grow();
+      i = this.#head + this.#size;
+      if (i >= this.#flags.length) i -= this.#flags.length;
+      this.#size++;
+    }
+    this.#flags[i] = flags;
+    this.#signal[i] = signal;
+    this.#time[i] = time;
+    this.#seq[i] = seq;
+  }
+
+  #grow(): void {
+    const old = this.#flags.length;
+    const cap = Math.min(old * 2, this.maxlen);
+    const flags = new Uint8Array(cap);
+    const signal = new Array<string>(cap).fill('');
+    const time = new Float64Array(cap);
+    const seq = new Float64Array(cap);
+    for (let n = 0; n < this.#size; n++) {
+      const i = (this.#head + n) % old;
+      flags[n] = this.#flags[i] as number;
+      signal[n] = this.#signal[i] as string;
+      time[n] = this.#time[i] as number;
+      seq[n] = this.#seq[i] as number;
+    }
+    this.#flags = flags;
+    this.#signal = signal;
+    this.#time = time;
+    this.#seq = seq;
+    this.#head = 0;
+  }
+
+  clear(): void {
+    this.#head = 0;
+    this.#size = 0;
+    this.#count = 0;
+  }
+
+  /** The first tuple of the deque is the START tuple (miros `rtc.tuples[0].start`). */
+  firstIsStart(): boolean {
+    if (this.#count === 0) return false;
+    const first = Math.max(0, this.#count - this.maxlen);
+    const cap = this.#flags.length;
+    for (let n = 0; n < this.#size; n++) {
+      const i = (this.#head + n) % cap;
+      if (this.#seq[i] === first) return ((this.#flags[i] as number) & TupleFlag.start) !== 0;
+      if ((this.#seq[i] as number) > first) break;
+    }
+    return false; // an internal tuple
+  }
+
+  /**
+   * miros `is_signal_hooked`: the last user-signal tuple up to the first hook
+   * (recalls and internal tuples skipped). Sets traceSignal/traceTime ('' and
+   * NaN when there is none); returns true if that tuple is a hook.
+   */
+  findTraceSignal(): boolean {
+    let signal = '';
+    let time = Number.NaN;
+    let hooked = false;
+    const first = this.#count - this.maxlen;
+    const cap = this.#flags.length;
+    let i = this.#head;
+    for (let n = 0; n < this.#size; n++) {
+      const flags = this.#flags[i] as number;
+      if ((flags & (TupleFlag.internal | TupleFlag.recall)) === 0 && (this.#seq[i] as number) >= first) {
+        signal = this.#signal[i] as string;
+        time = this.#time[i] as number;
+        if ((flags & TupleFlag.hook) !== 0) {
+          hooked = true;
+          break;
+        }
+      }
+      if (++i === cap) i = 0;
+    }
+    this.traceSignal = signal;
+    this.traceTime = time;
+    return hooked;
+  }
+}
 
 /** The per-chart buffers (miros `rtc.spy`, `rtc.tuples`, `full.spy`, `full.trace`). */
 export class Instrumentation {
-  readonly rtcSpy = new Deque<string>(RTC_RING_BUFFER_SIZE);
-  readonly rtcTuples = new Deque<SpyTuple>(RTC_RING_BUFFER_SIZE);
-  readonly fullSpy = new Deque<string>(SPY_RING_BUFFER_SIZE);
+  readonly rtcSpy = new SpyLog(RTC_RING_BUFFER_SIZE);
+  readonly rtcTuples = new SpyTuples(RTC_RING_BUFFER_SIZE);
+  readonly fullSpy = new SpyLog(SPY_RING_BUFFER_SIZE);
   readonly fullTrace = new Deque<TraceRecord>(TRC_RING_BUFFER_SIZE);
 
   /** full.spy.extend(rtc.spy) */
   flushRtcSpy(): void {
-    const n = this.rtcSpy.length;
-    for (let i = 0; i < n; i++) this.fullSpy.pushBack(this.rtcSpy.at(i) as string);
+    this.fullSpy.extend(this.rtcSpy);
   }
 }
 
@@ -95,15 +441,20 @@ export function nowMicros(): number {
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
+/** The last second formatted by `formatTimestamp` (trace lines come in bursts within a second). */
+let lastSecond = Number.NaN;
+let lastSecondText = '';
+
 /** `%Y-%m-%d %H:%M:%S.%f` in local time, like Python's `datetime.now().strftime`. */
 export function formatTimestamp(micros: number): string {
-  const ms = Math.floor(micros / 1000);
-  const d = new Date(ms);
-  const frac = micros - Math.floor(micros / 1_000_000) * 1_000_000;
-  return (
-    `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
-    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(frac, 6)}`
-  );
+  const second = Math.floor(micros / 1_000_000);
+  if (second !== lastSecond) {
+    // local time of a whole second (time-zone offsets are whole seconds)
+    const d = new Date(second * 1000);
+    lastSecondText = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.`;
+    lastSecond = second;
+  }
+  return lastSecondText + pad(micros - second * 1_000_000, 6);
 }
 
 /**
