@@ -21,7 +21,16 @@ import {
   SEARCH_FOR_SUPER_SIGNAL,
 } from './signals.ts';
 import { ReturnStatus } from './return-status.ts';
-import { Instrumentation, SpyKind, TupleFlag, formatTraceLine, nowMicros } from './instrumentation.ts';
+import {
+  Instrumentation,
+  SpyKind,
+  TupleFlag,
+  forgetStateLines,
+  formatTraceLine,
+  nowMicros,
+  stateLines,
+  stateName,
+} from './instrumentation.ts';
 
 /**
  * A state function `(chart, e) => ReturnStatus`; `C` is the chart it runs on (by default
@@ -70,6 +79,7 @@ export function top(_chart: unknown, _e: Event): ReturnStatus {
 /** Gives an anonymous state function a name (the name is what spy/trace print). */
 export function state<F extends State>(name: string, fn: F): F {
   Object.defineProperty(fn, 'name', { value: name, configurable: true });
+  forgetStateLines(fn); // the spy shows the new name from now on
   return fn;
 }
 
@@ -147,7 +157,7 @@ export class HsmEventProcessor {
         time: nowMicros(),
         startState: 'top',
         signal: null,
-        endState: this.temp.fun.name,
+        endState: stateName(this.temp.fun),
       });
     }
   }
@@ -160,7 +170,7 @@ export class HsmEventProcessor {
     }
     const inst = this.instrumentation;
     inst.rtcSpy.clear();
-    const startState = this.state.fun.name;
+    const startState = stateName(this.state.fun);
     inst.rtcTuples.clear();
     dispatch(this, e);
     // miros is_signal_hooked: the last user-signal tuple before the first hook
@@ -173,7 +183,7 @@ export class HsmEventProcessor {
         time: Number.isNaN(time) ? nowMicros() : time,
         startState,
         signal,
-        endState: this.state.fun.name,
+        endState: stateName(this.state.fun),
       });
     }
     inst.flushRtcSpy();
@@ -281,26 +291,31 @@ function call(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
 /**
  * miros `spy_on`: `<SIG>:<state>` before the call, `<SIG>:<state>:HOOK` after a handled user
  * signal, recorded as structured records (formatted when read). The time of a user-signal
- * call is taken only when the call did not pass the event on to its parent (SUPER): a
- * trace line takes the time of the call where the event stopped bubbling (a SUPER call
- * never ends the bubbling with a trace line: top ignores the event).
+ * call is taken only when the call did not pass the event on to its parent (SUPER) and
+ * was not a hook: a trace line takes the time of the call where the event stopped
+ * bubbling (a SUPER call never ends the bubbling with a trace line: top ignores the
+ * event; a hooked step writes no trace line).
  */
 function spyCall(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
   chart.spiedOn = true;
   const inst = chart.instrumentation;
-  const name = fn.name;
-  const signalName = e.signalName;
-  inst.rtcSpy.pushCall(SpyKind.signal, signalName, e.signal, fn, name);
+  const lines = stateLines(fn);
+  const signal = e.signal;
+  const id = lines.id(SpyKind.signal, e.signalName, signal);
+  if (id >= 0) inst.rtcSpy.pushCall(id);
+  else inst.rtcSpy.push(SpyKind.signal, e.signalName, lines.name);
   const status = fn(chart, e);
-  if (e.signal > HIGHEST_INNER_SIGNAL) {
+  if (signal > HIGHEST_INNER_SIGNAL) {
     if (status === ReturnStatus.HANDLED) {
-      inst.rtcSpy.pushCall(SpyKind.hook, signalName, e.signal, fn, name);
-      inst.rtcTuples.push(TupleFlag.hook, signalName, nowMicros());
+      const hookId = lines.id(SpyKind.hook, e.signalName, signal);
+      if (hookId >= 0) inst.rtcSpy.pushCall(hookId);
+      else inst.rtcSpy.push(SpyKind.hook, e.signalName, lines.name);
+      inst.rtcTuples.push(TupleFlag.hook, e.signalName, Number.NaN); // a hooked step has no trace line
     } else {
-      inst.rtcTuples.push(0, signalName, status === ReturnStatus.SUPER ? Number.NaN : nowMicros());
+      inst.rtcTuples.push(0, e.signalName, status === ReturnStatus.SUPER ? Number.NaN : nowMicros());
     }
   } else {
-    inst.rtcTuples.push(TupleFlag.hook | TupleFlag.internal, signalName, Number.NaN);
+    inst.rtcTuples.pushInternal();
   }
   return status;
 }

@@ -51,19 +51,115 @@ export type SpyKind = (typeof SpyKind)[keyof typeof SpyKind];
 /** Capacity a ring starts with; it doubles up to its maxlen when needed. */
 const INITIAL_CAPACITY = 16;
 
+/** Signal numbers at or above this are recorded without an interned line (the tables stay bounded). */
+export const CACHED_SIGNALS = 1024;
+/** Bound of the interned `signal:state` lines of the process; past it, records carry their strings. */
+export const MAX_CALL_LINES = 1 << 20;
+
+/**
+ * The interned state-call records of the process: an id stands for (kind, signal
+ * name, state name), and its miros line is built the first time a record with
+ * that id is read. A chart has few (state, signal) pairs, so most spy records
+ * are one integer.
+ */
+class CallLines {
+  readonly #kind: SpyKind[] = [];
+  readonly #signalName: string[] = [];
+  readonly #stateName: string[] = [];
+  readonly #line: (string | undefined)[] = [];
+  /** records that could not be interned because the table was full */
+  notInterned = 0;
+
+  /** A new id for (kind, signal, state), or -1 when the table is full. */
+  intern(kind: SpyKind, signalName: string, stateName: string): number {
+    const id = this.#kind.length;
+    if (id >= MAX_CALL_LINES) {
+      this.notInterned++;
+      return -1;
+    }
+    this.#kind.push(kind);
+    this.#signalName.push(signalName);
+    this.#stateName.push(stateName);
+    this.#line.push(undefined);
+    return id;
+  }
+
+  line(id: number): string {
+    let line = this.#line[id];
+    if (line === undefined) {
+      const signalName = this.#signalName[id] as string;
+      const stateName = this.#stateName[id] as string;
+      line = this.#kind[id] === SpyKind.hook ? spyFormat.hook(signalName, stateName) : spyFormat.signal(signalName, stateName);
+      this.#line[id] = line;
+    }
+    return line;
+  }
+}
+
+export const callLines = new CallLines();
+
+/**
+ * What the spy knows about one state function: its name, and the interned ids of
+ * its call and hook records by signal number. Reading `fn.name` costs a native
+ * accessor call, so the engine reads it once per function and keeps it here; a
+ * record keeps an id made with the name the state had when it was written, so a
+ * record read later still shows that name. `state()` renames a function and drops
+ * its StateLines (a name changed by other means is not seen once the state has run
+ * instrumented).
+ */
+export class StateLines {
+  readonly #signalIds: number[] = [];
+  readonly #hookIds: number[] = [];
+  constructor(readonly name: string) {}
+
+  /** The id of this state's `kind` record for `signal`, or -1 (not interned: record the strings). */
+  id(kind: SpyKind, signalName: string, signal: number): number {
+    const table = kind === SpyKind.hook ? this.#hookIds : this.#signalIds;
+    const id = table[signal];
+    if (id !== undefined) return id;
+    if (signal >= CACHED_SIGNALS || signal < 0) return -1;
+    const made = callLines.intern(kind, signalName, this.name);
+    if (made >= 0) table[signal] = made;
+    return made;
+  }
+}
+
+const STATE_LINES = Symbol('miros.stateLines');
+type WithLines = { [STATE_LINES]?: StateLines; readonly name: string };
+
+/** The StateLines of a state function (made on first use; a frozen function gets a fresh one each time). */
+export function stateLines(fn: { readonly name: string }): StateLines {
+  const holder = fn as WithLines;
+  const lines = holder[STATE_LINES];
+  if (lines !== undefined) return lines;
+  const made = new StateLines(fn.name);
+  if (Object.isExtensible(fn)) holder[STATE_LINES] = made; // a plain assignment keeps the function's fast properties
+  return made;
+}
+
+/** The name of a state function, as the spy and trace show it. */
+export function stateName(fn: { readonly name: string }): string {
+  return stateLines(fn).name;
+}
+
+/** Forgets what the spy knows about `fn` (after `state()` renamed it). */
+export function forgetStateLines(fn: object): void {
+  const holder = fn as WithLines;
+  if (holder[STATE_LINES] !== undefined) holder[STATE_LINES] = undefined;
+}
+
 /**
  * A bounded ring of spy records (Python `deque(maxlen=n)` of spy lines: a push
- * to a full ring drops the oldest record). Records live in parallel arrays, so
- * a push allocates nothing; `at`/`toArray` format on demand.
+ * to a full ring drops the oldest record). A record is an integer: an interned
+ * state-call id (>= 0), or -1 - kind for the other kinds, whose strings and
+ * numbers sit in side arrays. A push allocates nothing; `at`/`toArray` format on demand.
  */
 export class SpyLog {
-  #kind = new Uint8Array(INITIAL_CAPACITY);
+  #id = new Int32Array(INITIAL_CAPACITY);
   #a: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
   #b: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
   #x: number[] = new Array<number>(INITIAL_CAPACITY).fill(0);
   #y: number[] = new Array<number>(INITIAL_CAPACITY).fill(0);
-  /** the state function of a signal/hook record (its line cache), else null */
-  #fn: (object | null)[] = new Array<object | null>(INITIAL_CAPACITY).fill(null);
   #head = 0;
   #size = 0;
 
@@ -75,7 +171,7 @@ export class SpyLog {
 
   /** The array index for a new record at the back (drops the front one when full). */
   #slot(): number {
-    const cap = this.#kind.length;
+    const cap = this.#id.length;
     if (this.#size === this.maxlen) {
       const i = this.#head;
       this.#head = i + 1 === cap ? 0 : i + 1;
@@ -83,68 +179,66 @@ export class SpyLog {
     }
     if (this.#size === cap) this.#grow();
     let i = this.#head + this.#size;
-    if (i >= this.#kind.length) i -= this.#kind.length;
+    if (i >= this.#id.length) i -= this.#id.length;
     this.#size++;
     return i;
   }
 
   #grow(): void {
-    const old = this.#kind.length;
+    const old = this.#id.length;
     const cap = Math.min(old * 2, this.maxlen);
-    const kind = new Uint8Array(cap);
+    const id = new Int32Array(cap);
     const a = new Array<string>(cap).fill('');
     const b = new Array<string>(cap).fill('');
     const x = new Array<number>(cap).fill(0);
     const y = new Array<number>(cap).fill(0);
-    const fn = new Array<object | null>(cap).fill(null);
     for (let n = 0; n < this.#size; n++) {
       const i = (this.#head + n) % old;
-      kind[n] = this.#kind[i] as number;
+      id[n] = this.#id[i] as number;
       a[n] = this.#a[i] as string;
       b[n] = this.#b[i] as string;
       x[n] = this.#x[i] as number;
       y[n] = this.#y[i] as number;
-      fn[n] = this.#fn[i] as object | null;
     }
-    this.#kind = kind;
+    this.#id = id;
     this.#a = a;
     this.#b = b;
     this.#x = x;
     this.#y = y;
-    this.#fn = fn;
     this.#head = 0;
   }
 
-  /**
-   * Appends a state call (`SpyKind.signal`) or a hook (`SpyKind.hook`): the signal's
-   * name and number, the state function and its name as they are now.
-   */
-  pushCall(kind: SpyKind, signalName: string, signal: number, fn: object, stateName: string): void {
-    const i = this.#slot();
-    this.#kind[i] = kind;
-    this.#a[i] = signalName;
-    this.#b[i] = stateName;
-    this.#x[i] = signal;
-    this.#fn[i] = fn;
+  /** Appends an interned state-call record (an id from `StateLines.id`). */
+  pushCall(id: number): void {
+    const cap = this.#id.length;
+    const size = this.#size;
+    if (size < cap) {
+      // the common case, inline: room without growing or dropping
+      let i = this.#head + size;
+      if (i >= cap) i -= cap;
+      this.#id[i] = id;
+      this.#size = size + 1;
+      return;
+    }
+    const i = this.#slot(); // before reading #id: a grow replaces it
+    this.#id[i] = id;
   }
 
   /** Appends a record with two strings (signal/state, signal/queue type; b unused: ''). */
   push(kind: SpyKind, a: string, b: string): void {
     const i = this.#slot();
-    this.#kind[i] = kind;
+    this.#id[i] = -1 - kind;
     this.#a[i] = a;
     this.#b[i] = b;
-    this.#fn[i] = null;
   }
 
   /** Appends a record with a string and/or two numbers (reflection, publish). */
   pushNumbers(kind: SpyKind, a: string, x: number, y: number): void {
     const i = this.#slot();
-    this.#kind[i] = kind;
+    this.#id[i] = -1 - kind;
     this.#a[i] = a;
     this.#x[i] = x;
     this.#y[i] = y;
-    this.#fn[i] = null;
   }
 
   /** Appends a record that is already its text (scribble, START). */
@@ -155,17 +249,20 @@ export class SpyLog {
   /** Appends every record of `other`, oldest first (miros `full.spy.extend(rtc.spy)`). */
   extend(other: SpyLog): void {
     const n = other.#size;
-    const cap = other.#kind.length;
+    const oCap = other.#id.length;
+    let j = other.#head;
     for (let k = 0; k < n; k++) {
-      let j = other.#head + k;
-      if (j >= cap) j -= cap;
-      const i = this.#slot();
-      this.#kind[i] = other.#kind[j] as number;
-      this.#a[i] = other.#a[j] as string;
-      this.#b[i] = other.#b[j] as string;
-      this.#x[i] = other.#x[j] as number;
-      this.#y[i] = other.#y[j] as number;
-      this.#fn[i] = other.#fn[j] as object | null;
+      const id = other.#id[j] as number;
+      if (id >= 0) this.pushCall(id);
+      else {
+        const i = this.#slot();
+        this.#id[i] = id;
+        this.#a[i] = other.#a[j] as string;
+        this.#b[i] = other.#b[j] as string;
+        this.#x[i] = other.#x[j] as number;
+        this.#y[i] = other.#y[j] as number;
+      }
+      if (++j === oCap) j = 0;
     }
   }
 
@@ -179,14 +276,14 @@ export class SpyLog {
     if (i < 0) i += this.#size;
     if (i < 0 || i >= this.#size) return undefined;
     let j = this.#head + i;
-    if (j >= this.#kind.length) j -= this.#kind.length;
+    if (j >= this.#id.length) j -= this.#id.length;
     return this.#format(j);
   }
 
   /** Every line, oldest first, formatted now. */
   toArray(): string[] {
     const out = new Array<string>(this.#size);
-    const cap = this.#kind.length;
+    const cap = this.#id.length;
     let j = this.#head;
     for (let n = 0; n < this.#size; n++) {
       out[n] = this.#format(j);
@@ -200,11 +297,14 @@ export class SpyLog {
   }
 
   #format(j: number): string {
+    const id = this.#id[j] as number;
+    if (id >= 0) return callLines.line(id);
     const a = this.#a[j] as string;
-    switch (this.#kind[j]) {
+    switch (-1 - id) {
       case SpyKind.signal:
+        return spyFormat.signal(a, this.#b[j] as string);
       case SpyKind.hook:
-        return callLine(this.#kind[j] as SpyKind, a, this.#x[j] as number, this.#fn[j] as object, this.#b[j] as string);
+        return spyFormat.hook(a, this.#b[j] as string);
       case SpyKind.postFifo:
         return spyFormat.postFifo(a);
       case SpyKind.postLifo:
@@ -223,48 +323,6 @@ export class SpyLog {
         return a;
     }
   }
-}
-
-/** Signal numbers above this are formatted without the per-state cache (it stays bounded). */
-export const CACHED_SIGNALS = 1024;
-
-/** The `A:ss211` and `A:ss211:HOOK` lines of one state function, by signal number. */
-interface StateLines {
-  /** the state's name the lines were built with */
-  readonly name: string;
-  readonly signal: string[];
-  readonly hook: string[];
-}
-
-const STATE_LINES = Symbol('miros.spyLines');
-type WithLines = { [STATE_LINES]?: StateLines };
-
-/**
- * The line of a signal/hook record. They are most of the spy and a chart has few
- * (state, signal) pairs, so each state function keeps its lines, built once
- * through `spyFormat` (in a hidden property; a frozen function is formatted each
- * time). The cache is for the name the record captured: a renamed state starts a new one.
- */
-function callLine(kind: SpyKind, signalName: string, signal: number, fn: object, stateName: string): string {
-  const holder = fn as WithLines;
-  let lines = holder[STATE_LINES];
-  if (lines === undefined || lines.name !== stateName) {
-    if (signal >= CACHED_SIGNALS || !Object.isExtensible(fn)) {
-      return kind === SpyKind.hook ? spyFormat.hook(signalName, stateName) : spyFormat.signal(signalName, stateName);
-    }
-    lines = { name: stateName, signal: [], hook: [] };
-    Object.defineProperty(fn, STATE_LINES, { value: lines, writable: true, configurable: true, enumerable: false });
-  }
-  if (signal >= CACHED_SIGNALS) {
-    return kind === SpyKind.hook ? spyFormat.hook(signalName, stateName) : spyFormat.signal(signalName, stateName);
-  }
-  const table = kind === SpyKind.hook ? lines.hook : lines.signal;
-  let line = table[signal];
-  if (line === undefined) {
-    line = kind === SpyKind.hook ? spyFormat.hook(signalName, stateName) : spyFormat.signal(signalName, stateName);
-    table[signal] = line;
-  }
-  return line;
 }
 
 /** Bits of a spy tuple's flags. */
@@ -295,6 +353,11 @@ export class SpyTuples {
   /** Tuples in the deque (at most maxlen). */
   get length(): number {
     return Math.min(this.#count, this.maxlen);
+  }
+
+  /** An internal tuple (ENTRY/EXIT/INIT/SEARCH_FOR_SUPER/EMPTY): only counted. */
+  pushInternal(): void {
+    this.#count++;
   }
 
   /** `time`: microseconds since the epoch, NaN when not taken (internal signals, a call that passed the event on). */
@@ -434,9 +497,11 @@ export const spyFormat = {
   },
 };
 
+const TIME_ORIGIN = performance.timeOrigin;
+
 /** Wall-clock time in microseconds since the epoch, from the monotonic high-resolution clock. */
 export function nowMicros(): number {
-  return Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  return Math.floor((TIME_ORIGIN + performance.now()) * 1000);
 }
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
