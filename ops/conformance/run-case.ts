@@ -144,8 +144,15 @@ export function buildChart(c: ChartCase, options: { instrumented?: boolean } = {
   return { chart, states, attrs, log };
 }
 
-/** Runs a case (raw JSON value or validated) and returns the oracle's result object. */
-export function runCase(raw: unknown): CaseResult {
+/**
+ * Runs a case step by step: `onStart` gets the snapshot after start, then `onStep`
+ * each step's snapshot as soon as it is taken (nothing is kept here).
+ */
+export function runCaseSteps(
+  raw: unknown,
+  onStart: (caseId: string | null, start: Snapshot) => void,
+  onStep: (step: StepSnapshot) => void,
+): void {
   const c = parseCase(raw);
   const { chart, states, attrs, log } = buildChart(c);
 
@@ -160,9 +167,8 @@ export function runCase(raw: unknown): CaseResult {
   for (const sig of c.preStart) chart.postFifo(new Event(sig));
   chart.startAt(states.get(c.start)!);
   if (c.completeAfterStart) chart.completeCircuit();
-  const start = snapshot();
+  onStart(c.case, snapshot());
 
-  const steps: StepSnapshot[] = [];
   for (const step of c.events) {
     const e = new Event(step.signal);
     if (step.kind === 'dispatch') {
@@ -172,7 +178,49 @@ export function runCase(raw: unknown): CaseResult {
       else chart.postLifo(e);
       if (step.run) chart.completeCircuit();
     }
-    steps.push({ event: step.signal, ...snapshot() });
+    onStep({ event: step.signal, ...snapshot() });
   }
-  return { case: c.case, start, steps };
+}
+
+/** Runs a case (raw JSON value or validated) and returns the oracle's result object. */
+export function runCase(raw: unknown): CaseResult {
+  let result: CaseResult | undefined;
+  const steps: StepSnapshot[] = [];
+  runCaseSteps(
+    raw,
+    (caseId, start) => {
+      result = { case: caseId, start, steps };
+    },
+    (step) => steps.push(step),
+  );
+  return result as CaseResult;
+}
+
+/** Bytes of JSON text gathered before each write. */
+const WRITE_CHUNK = 1 << 16;
+
+/**
+ * Runs a case and writes its result object as JSON text, the same text as
+ * `JSON.stringify(runCase(raw))`, in chunks as the steps are taken: a long case
+ * does not hold every step in memory nor build its whole text as one string.
+ * The text ends with a newline.
+ */
+export function writeCaseJson(raw: unknown, write: (chunk: string) => void): void {
+  let out = '';
+  let first = true;
+  runCaseSteps(
+    raw,
+    (caseId, start) => {
+      out = `{"case":${JSON.stringify(caseId)},"start":${JSON.stringify(start)},"steps":[`;
+    },
+    (step) => {
+      out += (first ? '' : ',') + JSON.stringify(step);
+      first = false;
+      if (out.length >= WRITE_CHUNK) {
+        write(out);
+        out = '';
+      }
+    },
+  );
+  write(out + ']}\n');
 }
