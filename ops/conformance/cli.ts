@@ -5,7 +5,7 @@
  * with a one-line message on stderr.
  */
 import { readFileSync } from 'node:fs';
-import { HsmTopologyError } from '../../runtime/hsm/index.ts';
+import { HsmTopologyError } from '../../runtime/hsm/event-processor.ts';
 import { CaseError, writeCaseJson } from './run-case.ts';
 
 function die(code: number, message: string): never {

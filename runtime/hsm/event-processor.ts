@@ -30,6 +30,7 @@ import {
   nowMicros,
   stateLines,
   stateName,
+  type TraceRecord,
 } from './instrumentation.ts';
 
 /**
@@ -268,9 +269,12 @@ export class HsmEventProcessor {
   /** miros format: `"\n"` followed by every trace line, each ending with `"\n"`; undefined when not instrumented. */
   trace(): string | undefined {
     if (!this.instrumented) return undefined;
-    let out = '\n';
-    for (const record of this.instrumentation.fullTrace) out += formatTraceLine(record, this.name) + '\n';
-    return out;
+    const trace = this.instrumentation.fullTrace;
+    const n = trace.length;
+    if (n === 0) return '\n';
+    const lines = new Array<string>(n);
+    for (let i = 0; i < n; i++) lines[i] = formatTraceLine(trace.at(i) as TraceRecord, this.name);
+    return '\n' + lines.join('\n') + '\n'; // one flat string (a chain of += would be flattened by its reader)
   }
 
   clearSpy(): void {
