@@ -151,30 +151,40 @@ export function buildChart(c: ChartCase, options: { instrumented?: boolean } = {
   return { chart, states, attrs, log };
 }
 
+/** What a chart shows after start or after a step; read it at once (the next step changes it). */
+export interface LiveSnapshot {
+  chart: HsmWithQueues;
+  attrs: Record<string, Scalar>;
+  log: string[];
+}
+
+/** Takes the snapshot the oracle writes: spy and trace since the last one (then cleared), log, state, attributes. */
+function takeSnapshot({ chart, attrs, log }: LiveSnapshot): Snapshot {
+  const spy = chart.spy() ?? [];
+  chart.clearSpy();
+  const trace = stripped(chart.trace() ?? '');
+  chart.clearTrace();
+  return { spy, trace, log: log.splice(0), state: chart.currentState(), attrs: { ...attrs } };
+}
+
 /**
- * Runs a case step by step: `onStart` gets the snapshot after start, then `onStep`
- * each step's snapshot as soon as it is taken (nothing is kept here).
+ * Runs a case step by step: `onStart` is called after start, then `onStep` after
+ * each step with the step's signal name; each reads the chart at once (with
+ * `takeSnapshot` or `snapshotJson`). Nothing is kept here.
  */
 export function runCaseSteps(
   raw: unknown,
-  onStart: (caseId: string | null, start: Snapshot) => void,
-  onStep: (step: StepSnapshot) => void,
+  onStart: (caseId: string | null, live: LiveSnapshot) => void,
+  onStep: (event: string, live: LiveSnapshot) => void,
 ): void {
   const c = parseCase(raw);
   const { chart, states, attrs, log } = buildChart(c);
-
-  const snapshot = (): Snapshot => {
-    const spy = chart.spy() ?? [];
-    chart.clearSpy();
-    const trace = stripped(chart.trace() ?? '');
-    chart.clearTrace();
-    return { spy, trace, log: log.splice(0), state: chart.currentState(), attrs: { ...attrs } };
-  };
+  const live: LiveSnapshot = { chart, attrs, log };
 
   for (const sig of c.preStart) chart.postFifo(new Event(sig));
   chart.startAt(states.get(c.start)!);
   if (c.completeAfterStart) chart.completeCircuit();
-  onStart(c.case, snapshot());
+  onStart(c.case, live);
 
   for (const step of c.events) {
     const e = new Event(step.signal);
@@ -185,7 +195,7 @@ export function runCaseSteps(
       else chart.postLifo(e);
       if (step.run) chart.completeCircuit();
     }
-    onStep({ event: step.signal, ...snapshot() });
+    onStep(step.signal, live);
   }
 }
 
@@ -195,12 +205,28 @@ export function runCase(raw: unknown): CaseResult {
   const steps: StepSnapshot[] = [];
   runCaseSteps(
     raw,
-    (caseId, start) => {
-      result = { case: caseId, start, steps };
+    (caseId, live) => {
+      result = { case: caseId, start: takeSnapshot(live), steps };
     },
-    (step) => steps.push(step),
+    (event, live) => steps.push({ event, ...takeSnapshot(live) }),
   );
   return result as CaseResult;
+}
+
+/**
+ * The JSON text of a snapshot (with `"event"` first when given), the same text as
+ * `JSON.stringify` of the snapshot object, written without building that object.
+ */
+function snapshotJson(event: string | null, { chart, attrs, log }: LiveSnapshot): string {
+  const spy = JSON.stringify(chart.spy() ?? []);
+  chart.clearSpy();
+  const trace = JSON.stringify(stripped(chart.trace() ?? ''));
+  chart.clearTrace();
+  const text =
+    (event === null ? '{' : `{"event":${JSON.stringify(event)},`) +
+    `"spy":${spy},"trace":${trace},"log":${JSON.stringify(log)},"state":${JSON.stringify(chart.currentState())},"attrs":${JSON.stringify(attrs)}}`;
+  log.length = 0;
+  return text;
 }
 
 /** Bytes of JSON text gathered before each write. */
@@ -217,11 +243,11 @@ export function writeCaseJson(raw: unknown, write: (chunk: string) => void): voi
   let first = true;
   runCaseSteps(
     raw,
-    (caseId, start) => {
-      out = `{"case":${JSON.stringify(caseId)},"start":${JSON.stringify(start)},"steps":[`;
+    (caseId, live) => {
+      out = `{"case":${JSON.stringify(caseId)},"start":${snapshotJson(null, live)},"steps":[`;
     },
-    (step) => {
-      out += (first ? '' : ',') + JSON.stringify(step);
+    (event, live) => {
+      out += (first ? '' : ',') + snapshotJson(event, live);
       first = false;
       if (out.length >= WRITE_CHUNK) {
         write(out);
