@@ -7,7 +7,7 @@
 import { Event } from '../../runtime/hsm/event.ts';
 import { state, type State } from '../../runtime/hsm/event-processor.ts';
 import { HsmWithQueues } from '../../runtime/hsm/hsm-with-queues.ts';
-import { stripped } from '../../runtime/hsm/instrumentation.ts';
+import { stripped, strippedTraceLines } from '../../runtime/hsm/instrumentation.ts';
 import { ReturnStatus } from '../../runtime/hsm/return-status.ts';
 import { signals } from '../../runtime/hsm/signals.ts';
 import { parseCase, type Action, type ChartCase, type Guard, type Scalar } from './case-format.ts';
@@ -162,7 +162,8 @@ export interface LiveSnapshot {
 function takeSnapshot({ chart, attrs, log }: LiveSnapshot): Snapshot {
   const spy = chart.spy() ?? [];
   chart.clearSpy();
-  const trace = stripped(chart.trace() ?? '');
+  // the lines of stripped(chart.trace()), without formatting timestamps only to remove them
+  const trace = strippedTraceLines(chart.instrumentation.fullTrace, chart.name) ?? stripped(chart.trace() ?? '');
   chart.clearTrace();
   return { spy, trace, log: log.splice(0), state: chart.currentState(), attrs: { ...attrs } };
 }
@@ -213,47 +214,35 @@ export function runCase(raw: unknown): CaseResult {
   return result as CaseResult;
 }
 
-/**
- * The JSON text of a snapshot (with `"event"` first when given), the same text as
- * `JSON.stringify` of the snapshot object, written without building that object.
- */
-function snapshotJson(event: string | null, { chart, attrs, log }: LiveSnapshot): string {
-  const spy = JSON.stringify(chart.spy() ?? []);
-  chart.clearSpy();
-  const trace = JSON.stringify(stripped(chart.trace() ?? ''));
-  chart.clearTrace();
-  const text =
-    (event === null ? '{' : `{"event":${JSON.stringify(event)},`) +
-    `"spy":${spy},"trace":${trace},"log":${JSON.stringify(log)},"state":${JSON.stringify(chart.currentState())},"attrs":${JSON.stringify(attrs)}}`;
-  log.length = 0;
-  return text;
-}
-
-/** Bytes of JSON text gathered before each write. */
-const WRITE_CHUNK = 1 << 16;
+/** Steps serialised together: one JSON.stringify call makes one flat string of a few dozen KB. */
+const STEPS_PER_CHUNK = 256;
 
 /**
  * Runs a case and writes its result object as JSON text, the same text as
- * `JSON.stringify(runCase(raw))`, in chunks as the steps are taken: a long case
- * does not hold every step in memory nor build its whole text as one string.
- * The text ends with a newline.
+ * `JSON.stringify(runCase(raw))`, in chunks of STEPS_PER_CHUNK steps as they are
+ * taken: a long case does not hold every step in memory nor build its whole text
+ * as one string. The text ends with a newline.
  */
 export function writeCaseJson(raw: unknown, write: (chunk: string) => void): void {
-  let out = '';
+  let pending: StepSnapshot[] = [];
   let first = true;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const text = JSON.stringify(pending); // "[{...},{...}]"
+    write((first ? '' : ',') + text.slice(1, -1));
+    first = false;
+    pending = [];
+  };
   runCaseSteps(
     raw,
     (caseId, live) => {
-      out = `{"case":${JSON.stringify(caseId)},"start":${snapshotJson(null, live)},"steps":[`;
+      write(`{"case":${JSON.stringify(caseId)},"start":${JSON.stringify(takeSnapshot(live))},"steps":[`);
     },
     (event, live) => {
-      out += (first ? '' : ',') + snapshotJson(event, live);
-      first = false;
-      if (out.length >= WRITE_CHUNK) {
-        write(out);
-        out = '';
-      }
+      pending.push({ event, ...takeSnapshot(live) });
+      if (pending.length >= STEPS_PER_CHUNK) flush();
     },
   );
-  write(out + ']}\n');
+  flush();
+  write(']}\n');
 }

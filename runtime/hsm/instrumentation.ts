@@ -533,6 +533,27 @@ export function formatTraceLine(record: TraceRecord, chartName: string | undefin
   return `[${formatTimestamp(record.time)}] [${name}] e->${signal}() ${record.startState}->${record.endState}`;
 }
 
+const LINE_BREAK = /[\r\n]/;
+
+/**
+ * `stripped(trace)` computed from the trace records without formatting and then
+ * removing their timestamps: `[name] e->SIG() from->to` per record, the same lines
+ * as `stripped(chart.trace())`. Undefined when a name holds a line break (then
+ * only the text shows where the lines split: use `stripped(chart.trace())`).
+ */
+export function strippedTraceLines(records: Iterable<TraceRecord>, chartName: string | undefined | null): string[] | undefined {
+  const name = chartName ?? 'None';
+  if (LINE_BREAK.test(name)) return undefined;
+  const out: string[] = [];
+  for (const record of records) {
+    const signal = record.signal ?? 'start_at';
+    if (LINE_BREAK.test(signal) || LINE_BREAK.test(record.startState) || LINE_BREAK.test(record.endState)) return undefined;
+    // stripped() trims each line: only its end can hold whitespace here (it starts with '[')
+    out.push(`[${name}] e->${signal}() ${record.startState}->${record.endState}`.trimEnd());
+  }
+  return out;
+}
+
 /** Alias of `formatTraceLine`. */
 export const traceLineFormat = formatTraceLine;
 

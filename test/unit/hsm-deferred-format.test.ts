@@ -1,6 +1,7 @@
 // Spy and trace lines are kept as records and formatted when read: a record read
 // later must show what was true when it was written, in the exact miros text.
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { strippedTraceLines } from '../../runtime/hsm/instrumentation.ts';
 import {
   ActiveObject,
   Event,
@@ -206,5 +207,21 @@ describe('deferred spy/trace formatting', () => {
     expect(formatTimestamp(micros + 500_000)).toBe(`${text}.500042`);
     expect(formatTimestamp(micros + 1_000_000).endsWith('.000042')).toBe(true);
     expect(formatTimestamp(micros + 1_000_000).slice(0, -7)).not.toBe(text);
+  });
+
+  it('strippedTraceLines gives the lines of stripped(trace()) from the records, and declines line breaks', () => {
+    for (const name of ['plain', 'trailing  ', ' lead', 'tab\t', undefined]) {
+      const { chart, left, right } = makeChart();
+      chart.name = name;
+      state(`${name ?? 'x'} end `, right); // a state name ending in a space
+      chart.startAt(left);
+      post(chart, 'GO', 'NOTE', 'GO', 'GO');
+      const records = chart.instrumentation.fullTrace;
+      expect(strippedTraceLines(records, chart.name)).toEqual(stripped(chart.trace() as string));
+    }
+    const { chart, left } = makeChart();
+    chart.name = 'two\nlines';
+    chart.startAt(left);
+    expect(strippedTraceLines(chart.instrumentation.fullTrace, chart.name)).toBeUndefined();
   });
 });
