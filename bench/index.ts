@@ -1,4 +1,4 @@
-// `npm run bench [-- engine|cluster|mesh|scale ...]`: figures and ratios against baselines run
+// `npm run bench [-- engine|conformance|cluster|mesh|scale ...]`: figures and ratios against baselines run
 // in the same process. Nothing here asserts timings; it prints them.
 // `--json`: one JSON object of every section's figures on stdout (progress goes to stderr).
 const json = process.argv.includes('--json');
@@ -26,6 +26,21 @@ await section('engine', async () => {
   figures.engine = { rows, ratios };
   for (const row of rows) print(`${row.name.padEnd(40)} ${fmt(row.eventsPerSec).padStart(12)} events/s`);
   for (const [name, ratio] of Object.entries(ratios)) print(`${name.padEnd(40)} ${fmt(ratio, 2).padStart(12)} ×`);
+});
+
+await section('conformance', async () => {
+  const { benchConformance } = await import('./conformance.ts');
+  const r = await benchConformance({ log: (line) => console.error(`conformance: ${line}`) });
+  figures.conformance = r;
+  const secs = (x: { wallS: number; cpuS: number }) => `${fmt(x.wallS, 2).padStart(6)} s wall  ${fmt(x.cpuS, 2).padStart(6)} s CPU`;
+  print(`comprehensive case ×2000: ${fmt(r.events)} events, ${fmt(r.spyLines)} spy lines; one process per run, JSON to a pipe; median of ${r.ts.runs.length}`);
+  print(`TypeScript runner   ${secs(r.ts)}`);
+  if (r.python && r.ratio) {
+    print(`Python miros        ${secs(r.python)}`);
+    print(`Python / TypeScript ${fmt(r.ratio.wall, 1).padStart(6)} × wall  ${fmt(r.ratio.cpu, 1).padStart(6)} × CPU   target ≥ 10`);
+  } else {
+    print(`Python side skipped: ${r.pythonSkipped}`);
+  }
 });
 
 await section('cluster', async () => {

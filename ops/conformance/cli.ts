@@ -5,8 +5,8 @@
  * with a one-line message on stderr.
  */
 import { readFileSync } from 'node:fs';
-import { HsmTopologyError } from '../../runtime/hsm/index.ts';
-import { CaseError, runCase } from './run-case.ts';
+import { HsmTopologyError } from '../../runtime/hsm/event-processor.ts';
+import { CaseError, writeCaseJson } from './run-case.ts';
 
 function die(code: number, message: string): never {
   process.stderr.write(`conformance: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
@@ -32,7 +32,12 @@ try {
 }
 
 try {
-  process.stdout.write(JSON.stringify(runCase(raw)) + '\n');
+  // the text in chunks as the steps run (no object graph of every step, no single huge
+  // string), written once the case has run through: a case that fails writes nothing on stdout
+  // (each chunk encoded at once: bytes outside the JS heap cost the GC nothing)
+  const chunks: Buffer[] = [];
+  writeCaseJson(raw, (chunk) => chunks.push(Buffer.from(chunk, 'utf8')));
+  for (const chunk of chunks) process.stdout.write(chunk);
 } catch (err) {
   if (err instanceof CaseError || err instanceof HsmTopologyError) die(2, `${file}: ${err.message}`);
   die(1, `${file}: ${(err as Error).stack ?? String(err)}`);

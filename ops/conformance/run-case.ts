@@ -2,7 +2,14 @@
  * Runs a conformance case (test/fixtures/conformance/README.md) on our engine and
  * returns exactly the object the Python oracle wrote to expected/<case>.json.
  */
-import { Event, HsmWithQueues, ReturnStatus, signals, state, stripped, type State } from '../../runtime/hsm/index.ts';
+// the engine's modules one by one, not runtime/hsm/index.ts: the runner is a short-lived
+// process and skips loading what it does not use (ActiveObject, the router, node:crypto)
+import { Event } from '../../runtime/hsm/event.ts';
+import { state, type State } from '../../runtime/hsm/event-processor.ts';
+import { HsmWithQueues } from '../../runtime/hsm/hsm-with-queues.ts';
+import { stripped, strippedTraceLines } from '../../runtime/hsm/instrumentation.ts';
+import { ReturnStatus } from '../../runtime/hsm/return-status.ts';
+import { signals } from '../../runtime/hsm/signals.ts';
 import { parseCase, type Action, type ChartCase, type Guard, type Scalar } from './case-format.ts';
 
 export { CaseError, parseCase } from './case-format.ts';
@@ -144,25 +151,42 @@ export function buildChart(c: ChartCase, options: { instrumented?: boolean } = {
   return { chart, states, attrs, log };
 }
 
-/** Runs a case (raw JSON value or validated) and returns the oracle's result object. */
-export function runCase(raw: unknown): CaseResult {
+/** What a chart shows after start or after a step; read it at once (the next step changes it). */
+export interface LiveSnapshot {
+  chart: HsmWithQueues;
+  attrs: Record<string, Scalar>;
+  log: string[];
+}
+
+/** Takes the snapshot the oracle writes: spy and trace since the last one (then cleared), log, state, attributes. */
+function takeSnapshot({ chart, attrs, log }: LiveSnapshot): Snapshot {
+  const spy = chart.spy() ?? [];
+  chart.clearSpy();
+  // the lines of stripped(chart.trace()), without formatting timestamps only to remove them
+  const trace = strippedTraceLines(chart.instrumentation.fullTrace, chart.name) ?? stripped(chart.trace() ?? '');
+  chart.clearTrace();
+  return { spy, trace, log: log.splice(0), state: chart.currentState(), attrs: { ...attrs } };
+}
+
+/**
+ * Runs a case step by step: `onStart` is called after start, then `onStep` after
+ * each step with the step's signal name; each reads the chart at once (with
+ * `takeSnapshot` or `snapshotJson`). Nothing is kept here.
+ */
+export function runCaseSteps(
+  raw: unknown,
+  onStart: (caseId: string | null, live: LiveSnapshot) => void,
+  onStep: (event: string, live: LiveSnapshot) => void,
+): void {
   const c = parseCase(raw);
   const { chart, states, attrs, log } = buildChart(c);
-
-  const snapshot = (): Snapshot => {
-    const spy = chart.spy() ?? [];
-    chart.clearSpy();
-    const trace = stripped(chart.trace() ?? '');
-    chart.clearTrace();
-    return { spy, trace, log: log.splice(0), state: chart.currentState(), attrs: { ...attrs } };
-  };
+  const live: LiveSnapshot = { chart, attrs, log };
 
   for (const sig of c.preStart) chart.postFifo(new Event(sig));
   chart.startAt(states.get(c.start)!);
   if (c.completeAfterStart) chart.completeCircuit();
-  const start = snapshot();
+  onStart(c.case, live);
 
-  const steps: StepSnapshot[] = [];
   for (const step of c.events) {
     const e = new Event(step.signal);
     if (step.kind === 'dispatch') {
@@ -172,7 +196,53 @@ export function runCase(raw: unknown): CaseResult {
       else chart.postLifo(e);
       if (step.run) chart.completeCircuit();
     }
-    steps.push({ event: step.signal, ...snapshot() });
+    onStep(step.signal, live);
   }
-  return { case: c.case, start, steps };
+}
+
+/** Runs a case (raw JSON value or validated) and returns the oracle's result object. */
+export function runCase(raw: unknown): CaseResult {
+  let result: CaseResult | undefined;
+  const steps: StepSnapshot[] = [];
+  runCaseSteps(
+    raw,
+    (caseId, live) => {
+      result = { case: caseId, start: takeSnapshot(live), steps };
+    },
+    (event, live) => steps.push({ event, ...takeSnapshot(live) }),
+  );
+  return result as CaseResult;
+}
+
+/** Steps serialised together: one JSON.stringify call makes one flat string of a few dozen KB. */
+const STEPS_PER_CHUNK = 256;
+
+/**
+ * Runs a case and writes its result object as JSON text, the same text as
+ * `JSON.stringify(runCase(raw))`, in chunks of STEPS_PER_CHUNK steps as they are
+ * taken: a long case does not hold every step in memory nor build its whole text
+ * as one string. The text ends with a newline.
+ */
+export function writeCaseJson(raw: unknown, write: (chunk: string) => void): void {
+  let pending: StepSnapshot[] = [];
+  let first = true;
+  const flush = (): void => {
+    if (pending.length === 0) return;
+    const text = JSON.stringify(pending); // "[{...},{...}]"
+    write((first ? '' : ',') + text.slice(1, -1));
+    first = false;
+    pending = [];
+  };
+  runCaseSteps(
+    raw,
+    (caseId, live) => {
+      write(`{"case":${JSON.stringify(caseId)},"start":${JSON.stringify(takeSnapshot(live))},"steps":[`);
+    },
+    (event, live) => {
+      pending.push({ event, ...takeSnapshot(live) });
+      if (pending.length >= STEPS_PER_CHUNK) flush();
+    },
+  );
+  flush();
+  write(']}\n');
 }

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { Event } from './event.ts';
 import type { ChartOptions, State } from './event-processor.ts';
 import { HsmWithQueues } from './hsm-with-queues.ts';
-import { spyFormat } from './instrumentation.ts';
+import { SpyKind } from './instrumentation.ts';
 import { router, type QueueType, type Subscriber } from './router.ts';
 import { signalRegistry } from './signals.ts';
 import { NAMESPACE_DNS, uuid5 } from './uuid5.ts';
@@ -140,7 +140,7 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
 
   /** Publishes `e` to every subscriber in this process (priority 1 is the highest). */
   publish(e: Event, priority: number = DEFAULT_PUBLISH_PRIORITY): void {
-    if (this.instrumented) this.scribble(spyFormat.publish(e.signalName, priority));
+    if (this.instrumented) this.instrumentation.rtcSpy.pushNumbers(SpyKind.publish, e.signalName, priority, 0);
     router.publish(e, priority);
   }
 
@@ -154,7 +154,7 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
           : (signalRegistry.append(signalOrEvent), signalOrEvent);
     if (queueType !== 'fifo' && queueType !== 'lifo') throw new TypeError(`queueType must be 'fifo' or 'lifo', got ${String(queueType)}`);
     router.subscribe(this, name, queueType);
-    if (this.instrumented) this.scribble(spyFormat.subscribe(name, queueType));
+    if (this.instrumented) this.instrumentation.rtcSpy.push(SpyKind.subscribe, name, queueType);
   }
 
   /** @internal router delivery: straight into the queue, no POST_* spy line (like miros's fabric). */

@@ -23,11 +23,14 @@ import {
 import { ReturnStatus } from './return-status.ts';
 import {
   Instrumentation,
-  START_TUPLE,
+  SpyKind,
+  TupleFlag,
+  forgetStateLines,
   formatTraceLine,
   nowMicros,
-  spyFormat,
-  type SpyTuple,
+  stateLines,
+  stateName,
+  type TraceRecord,
 } from './instrumentation.ts';
 
 /**
@@ -77,6 +80,7 @@ export function top(_chart: unknown, _e: Event): ReturnStatus {
 /** Gives an anonymous state function a name (the name is what spy/trace print). */
 export function state<F extends State>(name: string, fn: F): F {
   Object.defineProperty(fn, 'name', { value: name, configurable: true });
+  forgetStateLines(fn); // the spy shows the new name from now on
   return fn;
 }
 
@@ -145,16 +149,16 @@ export class HsmEventProcessor {
     }
     const inst = this.instrumentation;
     // rtc.spy is not cleared: posts made before startAt show before START, as in miros
-    inst.rtcSpy.pushBack('START');
-    inst.rtcTuples.pushBack(START_TUPLE);
+    inst.rtcSpy.pushText('START');
+    inst.rtcTuples.push(TupleFlag.start | TupleFlag.internal, '', Number.NaN);
     init(this);
     inst.flushRtcSpy();
-    if (inst.rtcTuples.at(0)?.start) {
+    if (inst.rtcTuples.firstIsStart()) {
       inst.fullTrace.pushBack({
         time: nowMicros(),
         startState: 'top',
         signal: null,
-        endState: this.temp.fun.name,
+        endState: stateName(this.temp.fun),
       });
     }
   }
@@ -167,31 +171,20 @@ export class HsmEventProcessor {
     }
     const inst = this.instrumentation;
     inst.rtcSpy.clear();
-    const startState = this.state.fun.name;
+    const startState = stateName(this.state.fun);
     inst.rtcTuples.clear();
     dispatch(this, e);
     // miros is_signal_hooked: the last user-signal tuple before the first hook
-    let signal = '';
-    let time = Number.NaN;
-    let hooked = false;
-    const n = inst.rtcTuples.length;
-    for (let i = 0; i < n; i++) {
-      const sr = inst.rtcTuples.at(i) as SpyTuple;
-      if (!sr.internal && !sr.recall) {
-        signal = sr.signal;
-        time = sr.time;
-        if (sr.hook) {
-          hooked = true;
-          break;
-        }
-      }
-    }
+    const tuples = inst.rtcTuples;
+    const hooked = tuples.findTraceSignal();
+    const signal = tuples.traceSignal;
+    const time = tuples.traceTime;
     if (!hooked && !this.event.ignored) {
       inst.fullTrace.pushBack({
         time: Number.isNaN(time) ? nowMicros() : time,
         startState,
         signal,
-        endState: this.state.fun.name,
+        endState: stateName(this.state.fun),
       });
     }
     inst.flushRtcSpy();
@@ -256,7 +249,7 @@ export class HsmEventProcessor {
 
   /** Writes raw text into the spy at this point of the RTC step. */
   scribble(text: string): void {
-    if (this.instrumented) this.instrumentation.rtcSpy.pushBack(text);
+    if (this.instrumented) this.instrumentation.rtcSpy.pushText(text);
   }
 
   /** The full spy (lines since the last clearSpy), or undefined when not instrumented. */
@@ -276,9 +269,12 @@ export class HsmEventProcessor {
   /** miros format: `"\n"` followed by every trace line, each ending with `"\n"`; undefined when not instrumented. */
   trace(): string | undefined {
     if (!this.instrumented) return undefined;
-    let out = '\n';
-    for (const record of this.instrumentation.fullTrace) out += formatTraceLine(record, this.name) + '\n';
-    return out;
+    const trace = this.instrumentation.fullTrace;
+    const n = trace.length;
+    if (n === 0) return '\n';
+    const lines = new Array<string>(n);
+    for (let i = 0; i < n; i++) lines[i] = formatTraceLine(trace.at(i) as TraceRecord, this.name);
+    return '\n' + lines.join('\n') + '\n'; // one flat string (a chain of += would be flattened by its reader)
   }
 
   clearSpy(): void {
@@ -296,22 +292,35 @@ function call(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
   return fn(chart, e);
 }
 
-/** miros `spy_on`: `<SIG>:<state>` before the call, `<SIG>:<state>:HOOK` after a handled user signal. */
+/**
+ * miros `spy_on`: `<SIG>:<state>` before the call, `<SIG>:<state>:HOOK` after a handled user
+ * signal, recorded as structured records (formatted when read). The time of a user-signal
+ * call is taken only when the call did not pass the event on to its parent (SUPER) and
+ * was not a hook: a trace line takes the time of the call where the event stopped
+ * bubbling (a SUPER call never ends the bubbling with a trace line: top ignores the
+ * event; a hooked step writes no trace line).
+ */
 function spyCall(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
   chart.spiedOn = true;
   const inst = chart.instrumentation;
-  const name = fn.name;
-  inst.rtcSpy.pushBack(spyFormat.signal(e.signalName, name));
+  const lines = stateLines(fn);
+  const signal = e.signal;
+  const id = lines.id(SpyKind.signal, e.signalName, signal);
+  if (id >= 0) inst.rtcSpy.pushCall(id);
+  else inst.rtcSpy.push(SpyKind.signal, e.signalName, lines.name);
   const status = fn(chart, e);
-  let tuple: SpyTuple;
-  if (e.signal > HIGHEST_INNER_SIGNAL) {
-    const hook = status === ReturnStatus.HANDLED;
-    if (hook) inst.rtcSpy.pushBack(spyFormat.hook(e.signalName, name));
-    tuple = { signal: e.signalName, hook, start: false, internal: false, recall: false, time: nowMicros() };
+  if (signal > HIGHEST_INNER_SIGNAL) {
+    if (status === ReturnStatus.HANDLED) {
+      const hookId = lines.id(SpyKind.hook, e.signalName, signal);
+      if (hookId >= 0) inst.rtcSpy.pushCall(hookId);
+      else inst.rtcSpy.push(SpyKind.hook, e.signalName, lines.name);
+      inst.rtcTuples.push(TupleFlag.hook, e.signalName, Number.NaN); // a hooked step has no trace line
+    } else {
+      inst.rtcTuples.push(0, e.signalName, status === ReturnStatus.SUPER ? Number.NaN : nowMicros());
+    }
   } else {
-    tuple = { signal: e.signalName, hook: true, start: false, internal: true, recall: false, time: 0 };
+    inst.rtcTuples.pushInternal();
   }
-  inst.rtcTuples.pushBack(tuple);
   return status;
 }
 

@@ -6,7 +6,7 @@
 import { Deque } from './deque.ts';
 import type { Event } from './event.ts';
 import { HsmEventProcessor, type ChartOptions, type State } from './event-processor.ts';
-import { formatTraceLine, spyFormat, type TraceRecord } from './instrumentation.ts';
+import { SpyKind, TupleFlag, formatTraceLine, spyFormat, type TraceRecord } from './instrumentation.ts';
 
 export const QUEUE_SIZE = 500;
 
@@ -66,9 +66,10 @@ export class HsmWithQueues extends HsmEventProcessor {
   protected afterRtc(): void {
     if (!this.instrumented) return;
     const inst = this.instrumentation;
-    const reflection = this.queueReflection();
-    inst.rtcSpy.pushBack(reflection);
-    inst.fullSpy.pushBack(reflection);
+    const queued = this.queue.length;
+    const deferred = this.deferQueue.length;
+    inst.rtcSpy.pushNumbers(SpyKind.queueReflection, '', queued, deferred);
+    inst.fullSpy.pushNumbers(SpyKind.queueReflection, '', queued, deferred);
     if (this.liveTrace) {
       const tr = inst.fullTrace.at(-1);
       if (tr !== undefined && tr !== this.#lastLiveTrace) this.#liveTraceCallback(formatTraceLine(tr, this.name));
@@ -78,22 +79,23 @@ export class HsmWithQueues extends HsmEventProcessor {
   }
 
   #printRtcSpy(): void {
-    for (const line of this.instrumentation.rtcSpy.toArray()) this.#liveSpyCallback(line);
+    const lines = this.instrumentation.rtcSpy.toArray();
+    for (let i = 0; i < lines.length; i++) this.#liveSpyCallback(lines[i] as string);
   }
 
   postFifo(e: Event): void {
     this.queue.pushBack(e);
-    if (this.instrumented) this.instrumentation.rtcSpy.pushBack(spyFormat.postFifo(e.signalName));
+    if (this.instrumented) this.instrumentation.rtcSpy.push(SpyKind.postFifo, e.signalName, '');
   }
 
   postLifo(e: Event): void {
     this.queue.pushFront(e);
-    if (this.instrumented) this.instrumentation.rtcSpy.pushBack(spyFormat.postLifo(e.signalName));
+    if (this.instrumented) this.instrumentation.rtcSpy.push(SpyKind.postLifo, e.signalName, '');
   }
 
   defer(e: Event): void {
     this.deferQueue.pushBack(e);
-    if (this.instrumented) this.instrumentation.rtcSpy.pushBack(spyFormat.deferred(e.signalName));
+    if (this.instrumented) this.instrumentation.rtcSpy.push(SpyKind.deferred, e.signalName, '');
   }
 
   /** Moves the oldest deferred event to the back of the queue (miros re-posts with postFifo, unlike QP). */
@@ -101,8 +103,8 @@ export class HsmWithQueues extends HsmEventProcessor {
     if (this.instrumented && this.deferQueue.length !== 0) {
       const peek = this.deferQueue.at(0) as Event;
       const inst = this.instrumentation;
-      inst.rtcSpy.pushBack(spyFormat.recall(peek.signalName));
-      inst.rtcTuples.pushBack({ signal: peek.signalName, hook: false, start: false, internal: false, recall: true, time: 0 });
+      inst.rtcSpy.push(SpyKind.recall, peek.signalName, '');
+      inst.rtcTuples.push(TupleFlag.recall, peek.signalName, Number.NaN);
     }
     const e = this.deferQueue.popFront();
     if (e !== undefined) this.postFifo(e);

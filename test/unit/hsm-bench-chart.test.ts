@@ -56,6 +56,6 @@ describe('bench chart: the hand-written comprehensive chart', () => {
     const r = await benchEngine({ events: 2_000, rounds: 1 });
     expect(r.rows.map((row) => row.name)).toHaveLength(4);
     for (const row of r.rows) expect(row.eventsPerSec).toBeGreaterThan(0);
-    expect(Object.keys(r.ratios)).toEqual(['engine-off / xstate', 'engine-on / xstate']);
+    expect(Object.keys(r.ratios)).toEqual(['instrumented / plain', 'instrumented+queue / plain', 'engine-off / xstate', 'engine-on / xstate']);
   });
 });

@@ -147,9 +147,12 @@ describe('event processor: instrumentation off', () => {
     expect(live).not.toHaveBeenCalled();
     for (const c of counters) expect(c).not.toHaveBeenCalled();
 
-    // and the same counters do count when instrumentation is on
+    // and the same counters do count when instrumentation is on, once the spy is read
+    // (the lines are formatted when read, not when recorded)
     const loud = new HsmWithQueues({ instrumented: true });
     loud.startAt(outer);
+    for (const c of counters) expect(c).not.toHaveBeenCalled();
+    expect(loud.spy()).toContain('<- Queued:(0) Deferred:(0)');
     expect(counters.some((c) => c.mock.calls.length > 0)).toBe(true);
   });
 });
