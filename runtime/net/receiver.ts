@@ -16,6 +16,7 @@ import { decodeEnvelope, type Envelope } from './envelope.ts';
 import { EnvelopeError } from './errors.ts';
 import type { TokenCipher } from './fernet.ts';
 import { SeenWindow } from './seen-window.ts';
+import { UnhandledOriginals } from './unhandled-originals.ts';
 import { joinShared, leaveShared, type SharedConnection, type Tenant } from './shared-connection.ts';
 import type { TlsSocketOptions } from './tls.ts';
 import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
@@ -100,6 +101,8 @@ export class Receiver implements Tenant {
   /** This receiver's consuming channel now (one for all of its queues). */
   private channel: Channel | undefined;
   private readonly seen = new Map<string, SeenWindow>();
+  /** Delivered, not handled yet: a redelivered copy's ack waits for its original (unhandled-originals.ts). */
+  private readonly unhandled = new UnhandledOriginals();
   private readonly reported = new Set<string>();
   private closing = false;
   private readonly trackers = new Map<Channel, AckTracker<ConsumeMessage>>();
@@ -248,16 +251,18 @@ export class Receiver implements Tenant {
     const key = `${s.network}/${envelope.sender}@${envelope.host}`;
     let seen = this.seen.get(key);
     if (!seen) this.seen.set(key, (seen = new SeenWindow()));
+    const identity = `${key}#${envelope.seq}`;
     if (!seen.add(envelope.seq)) {
       counters.duplicates++;
-      handled();
+      if (!this.unhandled.follow(identity, handled)) handled();
       return;
     }
     counters.delivered++;
+    const handledOriginal = this.unhandled.begin(identity, handled);
     try {
-      s.deliver(envelope, handled);
+      s.deliver(envelope, handledOriginal);
     } catch (err) {
-      handled();
+      handledOriginal();
       console.error(`[miros-rabbitmq] ${this.options.chartName}: a ${s.network} handler threw:`, err);
     }
   }
