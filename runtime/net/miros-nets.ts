@@ -58,6 +58,11 @@ export interface NetworkedOptions extends NetOptions {
 
 export type SnoopMode = 'off' | 'color' | 'plain';
 
+export interface StopOptions {
+  /** Delete the chart's queues too (leave the mesh for good); default false: keep them for a restart. */
+  leave?: boolean;
+}
+
 export interface NetworkStats {
   topology: 'mesh' | 'clustered';
   mesh: NetworkCounters & { sent: number; self: number };
@@ -209,6 +214,7 @@ export class MirosNets {
         host: this.host,
         topology: this.config.topology,
         messageTtl: this.config.messageTtl,
+        queueExpiresMs: this.config.queueExpiresMs,
         heartbeat: this.config.heartbeatInterval,
         connectionName: connectionName('sub', this.config.processName, this.host),
         ...(this.config.tls ? { tls: this.config.tls.socket } : {}),
@@ -242,16 +248,21 @@ export class MirosNets {
       if (!this.clustered) this.scheduleRediscovery();
     } catch (err) {
       this.phase = 'stopped';
-      await this.closeAll(false);
+      await this.closeAll(false, false);
       this.closeEvidence();
       throw err;
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops sending and receiving. The chart's queues stay (for queueExpiresMs), so a restart of
+   * the same chart on the same host gets what was sent meanwhile; with `leave` they are deleted:
+   * the chart leaves the mesh, and what is sent to it from then on is not kept for it.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
-    await this.closeAll(true);
+    await this.closeAll(true, options.leave === true);
     this.closeEvidence();
   }
 
@@ -643,13 +654,14 @@ export class MirosNets {
     tick();
   }
 
-  private async closeAll(cleanStop: boolean): Promise<void> {
+  /** cleanStop: wait briefly for unconfirmed events; leave: delete the chart's queues. */
+  private async closeAll(cleanStop: boolean, leave: boolean): Promise<void> {
     clearTimeout(this.rediscoverTimer);
     const leases = [...this.linkLeases.values()];
     this.linkLeases.clear();
     this.links.clear();
     await Promise.all([
-      this.receiver?.close(cleanStop),
+      this.receiver?.close(leave),
       ...leases.map(({ key, unlisten }) => {
         unlisten();
         return releaseLink(key, cleanStop ? 2000 : 0);

@@ -8,7 +8,8 @@
 // (seen-window.ts: a late event is kept). A mesh event is acked only once the chart's
 // run-to-completion step has handled it (ack-tracker.ts), so a killed process loses none:
 // the broker redelivers what was not acked (at least once). A chart's queues outlive a
-// crash (QUEUE_EXPIRES_MS) and are found again by its restart; expired messages are
+// crash or a stop (queueExpiresMs) and are found again by its restart (only leaving deletes
+// them: close(true)); expired messages are
 // dead-lettered to a queue of the chart's own and counted as drops ('expired').
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckTracker } from './ack-tracker.ts';
@@ -60,6 +61,8 @@ export interface ReceiverOptions {
   host: string;
   topology: TopologyKind;
   messageTtl: number;
+  /** How long its queues outlive it unused (x-expires; default QUEUE_EXPIRES_MS). */
+  queueExpiresMs?: number;
   heartbeat: number;
   connectionName?: string;
   /** amqps://: CA, certificate and key (tls.ts). */
@@ -145,9 +148,9 @@ export class Receiver implements Tenant {
 
   /**
    * Stops consuming (closing its own channel: the other charts' consumers on the shared
-   * connection go on); with deleteQueues (a clean stop: the chart leaves the mesh) its queues
-   * are removed too. Without (a crash, or a stop that keeps them), they wait for a restart of
-   * the same chart on the same host for QUEUE_EXPIRES_MS. Unacked deliveries go back to the broker.
+   * connection go on); with deleteQueues (the chart leaves the mesh: leave()) its queues
+   * are removed too. Without (a stop, or a crash), they wait for a restart of the same chart
+   * on the same host for queueExpiresMs. Unacked deliveries go back to the broker.
    */
   async close(deleteQueues: boolean): Promise<void> {
     this.closing = true;
@@ -168,7 +171,7 @@ export class Receiver implements Tenant {
         }
         void last.close().catch(() => undefined);
       } catch {
-        // broker away: the queues expire by themselves (QUEUE_EXPIRES_MS)
+        // broker away: the queues expire by themselves (queueExpiresMs)
       }
     }
     await leaveShared(shared, this);

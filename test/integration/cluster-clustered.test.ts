@@ -150,7 +150,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
     expect(await membershipAt('http://127.0.8.13:15672')).toEqual({ running: members(3), stopped: [], partitions: [] });
   });
 
-  it('a process with four charts holds at most 2 AMQP connections to the cluster; a chart that stops takes only its own consumer and queue', async () => {
+  it('a process with four charts holds at most 2 AMQP connections to the cluster; a chart that leaves takes only its own consumer and queue', async () => {
     const file = readClusterFile(dir)!;
     const home = file.nodes[0];
     const program = `conns${process.pid}`;
@@ -166,7 +166,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
       await until(async () => (names = await mine()).length >= 2, 30_000, 500);
       expect(names).toEqual([`miros/pub ${program}[${process.pid}]@${home.host}`, `miros/sub ${program}[${process.pid}]@${home.host}`]);
 
-      await charts[3].chart.stop();
+      await charts[3].chart.leave();
       const queue = async (chart: ClusteredChart) => (await httpGet(`${home.managementUrl}/api/queues/%2F/${encodeURIComponent(`miros.mesh.${chart.chart.name}@${home.host}`)}`)).status;
       expect(await queue(charts[3])).toBe(404); // its own queue deleted
       expect(await queue(charts[1])).toBe(200); // the others' kept
@@ -175,7 +175,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
       expect(charts[3].got).toEqual([1]);
       expect(await mine()).toEqual(names); // still the same two connections
     } finally {
-      await Promise.all(charts.map((c) => c.chart.stop()));
+      await Promise.all(charts.map((c) => c.chart.leave()));
     }
   });
 
@@ -222,7 +222,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
         console.log(`${c.chart.name}: sent ${sent.get(c)!.length}, received ${mesh.received}, delivered ${mesh.delivered}, duplicates ${mesh.duplicates}, outbox resent ${brokers[0].resent}, confirm channels replaced ${brokers[0].stalledChannels}, reconnects ${brokers[0].reconnects}`);
       }
     } finally {
-      await Promise.all(pair.map((c) => c.chart.stop()));
+      await Promise.all(pair.map((c) => c.chart.leave()));
     }
   });
 
