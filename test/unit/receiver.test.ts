@@ -428,6 +428,27 @@ describe('Receiver: close', () => {
   });
 });
 
+describe('Receiver: a consumer the broker cancels', () => {
+  it.fails('declares its queue again and consumes again (retry policy), warns, shows it in its state and counts it', async () => {
+    const warnings: string[] = [];
+    const h = await start({ onWarning: (m: string) => warnings.push(m) } as Partial<ReceiverOptions>);
+    const receiver = h.receiver as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    h.channel.cancelConsumer(QUEUE.mesh); // an operator deleted the chart's queue
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`${CHART}: the broker cancelled its consumer of ${QUEUE.mesh}`);
+    expect(receiver.snapshot()).toMatchObject({ state: 'resubscribing', cancels: 1 });
+    await vi.advanceTimersByTimeAsync(300); // the retry policy's first delay, ~100 ms
+    const again = h.connection.current!.channel({ consuming: QUEUE.mesh });
+    expect(again.queues.has(QUEUE.mesh)).toBe(true); // declared again
+    expect(again.consumers.map((c) => c.queue)).toEqual([QUEUE.mesh, QUEUE.trace, DEAD]);
+    again.deliver(QUEUE.mesh, body(7));
+    turn();
+    expect(seqs(h)).toEqual([7]); // no deaf chart
+    expect(h.receiver.counters.mesh).toMatchObject({ cancelled: 1 });
+    expect(receiver.snapshot()).toMatchObject({ state: 'up', cancels: 1 });
+  });
+});
+
 describe('Receiver: one consuming connection per process', () => {
   const other = (name: string, into: Array<{ seq: number }> = []): Receiver =>
     new Receiver({
