@@ -16,7 +16,7 @@ import { MESH_RECORD_BINDING, MESH_RECORD_ROUTING_KEY, MESH_RECORD_SIGNALS, isMe
 import { BrokerAccessRefusedError, BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
 import { KeyRing, type KeyListInput, type KeyUsage } from './key-ring.ts';
 import type { OutboxMessage } from './outbox.ts';
-import { Receiver, newCounters, type NetworkCounters, type Subscription } from './receiver.ts';
+import { Receiver, newCounters, type NetworkCounters, type ReceiverSnapshot, type Subscription } from './receiver.ts';
 import { classifyError, replyCodeOf } from './retry.ts';
 import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
 import { PendingTransmission, type Transmission } from './transmission.ts';
@@ -73,6 +73,8 @@ export interface NetworkStats {
   brokers: LinkSnapshot[];
   /** Brokers that refused our credentials or vhost (their links are not retried). */
   refusedBrokers: number;
+  /** The chart's consuming side: 'up', 'resubscribing' (after the broker cancelled a consumer), 'connecting', 'closed'; cancels so far. */
+  receiving: ReceiverSnapshot;
   /**
    * Every message lost, by reason, over all networks: 'expired' (waited longer than messageTtl
    * in our queue), 'overflow' (an outbox was full: deliveryErrors), 'undecryptable', 'malformed'
@@ -220,6 +222,7 @@ export class MirosNets {
         ...(this.config.tls ? { tls: this.config.tls.socket } : {}),
         subscriptions: this.subscriptions(),
         onDrop: this.warn,
+        onWarning: this.warn,
         // a refusal at startAt rejects it (below); one later (credentials changed on the broker)
         // has stopped the connection for good (connection.ts), so say so, once
         onProblem: (err) => {
@@ -394,6 +397,7 @@ export class MirosNets {
       deliveryErrors: this.deliveryErrors,
       brokers: [...this.links.values()].map((link) => link.snapshot()),
       refusedBrokers: this.refusedBrokers.size,
+      receiving: this.receiver?.snapshot() ?? { state: 'closed', cancels: 0 },
       drops,
       meshRecords: { ...this.meshRecords },
       lamport: this.clock.time,

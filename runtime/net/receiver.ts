@@ -50,6 +50,22 @@ export interface NetworkCounters {
   own: number;
   /** Deliveries the broker flagged as redelivered (after a lost connection or a restart): at least once. */
   redelivered: number;
+  /** Times the broker cancelled our consumer of this network's queue (the queue was deleted); each set up again. */
+  cancelled: number;
+}
+
+/** How the receiver consumes now, for networkStats().receiving. */
+export interface ReceiverSnapshot {
+  /**
+   * 'up': consuming every queue; 'resubscribing': the broker cancelled a consumer and the
+   * queues are being declared and consumed again (retry policy); 'connecting': no channel
+   * (the connection is down or being set up); 'closed': stopped.
+   */
+  state: 'up' | 'resubscribing' | 'connecting' | 'closed';
+  /** Consumers the broker cancelled so far (every network and the dead-letter queue). */
+  cancels: number;
+  /** The last cancel: which queue, when (ms since the epoch). */
+  lastCancel?: { queue: string; at: number };
 }
 
 export interface ReceiverOptions {
@@ -72,6 +88,8 @@ export interface ReceiverOptions {
   /** Called once per (sender, reason) with a one-line explanation of a dropped message. */
   onDrop: (message: string) => void;
   onProblem?: (err: Error) => void;
+  /** Told when the broker cancels a consumer (its queue was deleted); default: nobody. */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -96,7 +114,7 @@ async function within(ms: number, work: Promise<unknown> | undefined): Promise<b
   }
 }
 
-export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0 });
+export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0, cancelled: 0 });
 
 export class Receiver implements Tenant {
   readonly counters: Record<NetworkName, NetworkCounters> = { mesh: newCounters(), trace: newCounters(), spy: newCounters() };
@@ -112,6 +130,11 @@ export class Receiver implements Tenant {
   /** Dead-letter routing key (a queue name) → the network it belongs to. */
   private readonly networkOfQueue = new Map<string, NetworkName>();
   private endpoint: string | undefined;
+  /** Set up on the current channel (every queue declared and consumed). */
+  private consuming = false;
+  private resubscribing = false;
+  private cancels = 0;
+  private lastCancel: { queue: string; at: number } | undefined;
 
   constructor(private readonly options: ReceiverOptions) {}
 
@@ -134,6 +157,11 @@ export class Receiver implements Tenant {
       await this.close(false);
       throw err;
     }
+  }
+
+  snapshot(): ReceiverSnapshot {
+    const state = this.closing ? 'closed' : this.resubscribing ? 'resubscribing' : this.consuming ? 'up' : 'connecting';
+    return { state, cancels: this.cancels, ...(this.lastCancel ? { lastCancel: { ...this.lastCancel } } : {}) };
   }
 
   /** Tenant: the connection failed or dropped, or this receiver's setup failed. */
@@ -186,6 +214,7 @@ export class Receiver implements Tenant {
     if (this.closing) return;
     const channel = await model.createChannel();
     channel.on('error', () => undefined);
+    this.consuming = false;
     const previous = this.channel;
     this.channel = channel;
     // a channel left from a failed setup on this connection: its consumers must not linger
@@ -198,6 +227,7 @@ export class Receiver implements Tenant {
       // closed by the broker while the connection may live on: set up again (a lost connection's reconnect does that anyway)
       if (this.channel === channel && !this.closing) {
         this.channel = undefined;
+        this.consuming = false;
         this.shared?.channelLost(this);
       }
     });
@@ -212,9 +242,35 @@ export class Receiver implements Tenant {
       await channel.assertQueue(plan.name, plan.options);
       await channel.bindQueue(plan.name, EXCHANGES[s.network], s.bindingKey);
       await channel.bindQueue(dead.name, DEAD_EXCHANGE, plan.name);
-      await channel.consume(plan.name, (msg) => msg && this.onMessage(channel, tracker, s, msg), { exclusive: plan.exclusiveConsumer });
+      await channel.consume(plan.name, (msg) => (msg ? this.onMessage(channel, tracker, s, msg) : this.onCancel(channel, plan.name, s.network)), {
+        exclusive: plan.exclusiveConsumer,
+      });
     }
-    await channel.consume(dead.name, (msg) => msg && this.onDead(tracker, msg), { exclusive: dead.exclusiveConsumer });
+    await channel.consume(dead.name, (msg) => (msg ? this.onDead(tracker, msg) : this.onCancel(channel, dead.name)), { exclusive: dead.exclusiveConsumer });
+    if (this.channel === channel) {
+      this.consuming = true;
+      this.resubscribing = false;
+    }
+  }
+
+  /**
+   * The broker cancelled our consumer of `queue` (amqplib hands the callback null): the queue
+   * was deleted (by an operator, a node leaving, another process of this chart name leaving).
+   * What it held is gone; from now on nothing would arrive, so the channel is closed and set up
+   * again (its 'close' listener: the shared connection's retry policy), which declares the
+   * queue afresh and consumes it. Unacked deliveries of the channel are redelivered (dedup).
+   */
+  private onCancel(channel: Channel, queue: string, network?: NetworkName): void {
+    if (this.closing || this.channel !== channel) return;
+    this.cancels++;
+    this.lastCancel = { queue, at: Date.now() };
+    if (network) this.counters[network].cancelled++;
+    this.resubscribing = true;
+    this.options.onWarning?.(
+      `${this.options.chartName}: the broker cancelled its consumer of ${queue} (the queue was deleted; what it held is gone); ` +
+        `declaring it again and consuming (counted in networkStats(): receiving.cancels)`,
+    );
+    void channel.close().catch(() => undefined);
   }
 
   /** A message that died in one of our queues (expired by its TTL, or rejected): counted by reason. */

@@ -93,3 +93,21 @@ describe('stop keeps the queues', () => {
     expect(await signal(second, 'SIGINT')).toBe(0);
   }, 60_000);
 });
+
+describe('a consumer the broker cancels', () => {
+  it('bob, whose queue an operator deletes, declares it again, consumes again, warns and counts it', async () => {
+    const alice = makeNode('alice3', 0);
+    const bob = makeNode('bob3', 1);
+    await Promise.all([alice, bob].map((n) => n.chart.startAt(idle)));
+    const queue = encodeURIComponent(`miros.mesh.${bob.chart.name}`);
+    const auth = { authorization: `Basic ${Buffer.from('peter:rabbit').toString('base64')}` };
+    const res = await fetch(`${brokers()[1].managementUrl}/api/queues/%2F/${queue}`, { method: 'DELETE', headers: auth });
+    expect(res.status).toBe(204);
+    await waitFor('the cancel warning', () => bob.warnings.some((w) => w.includes('the broker cancelled its consumer of')), 10_000);
+    await waitFor('bob consuming again', () => bob.chart.networkStats().receiving.state === 'up', 10_000);
+    const result = await alice.chart.transmit(new Event('PING', { n: 1 })).settled;
+    expect(result.unconfirmed).toEqual([]);
+    await waitFor('the PING at bob', () => bob.received.some((e) => e.signalName === 'PING'), 10_000);
+    expect(bob.chart.networkStats()).toMatchObject({ receiving: { state: 'up', cancels: 1 }, mesh: { cancelled: 1 } });
+  }, 60_000);
+});

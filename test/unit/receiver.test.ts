@@ -429,7 +429,7 @@ describe('Receiver: close', () => {
 });
 
 describe('Receiver: a consumer the broker cancels', () => {
-  it.fails('declares its queue again and consumes again (retry policy), warns, shows it in its state and counts it', async () => {
+  it('declares its queue again and consumes again (retry policy), warns, shows it in its state and counts it', async () => {
     const warnings: string[] = [];
     const h = await start({ onWarning: (m: string) => warnings.push(m) } as Partial<ReceiverOptions>);
     const receiver = h.receiver as any; // eslint-disable-line @typescript-eslint/no-explicit-any
