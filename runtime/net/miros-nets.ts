@@ -1,6 +1,7 @@
 // The networked layer shared by NetworkedActiveObject and NetworkedFactory (composition:
 // both classes own one MirosNets and delegate to it). It knows the chart only through
 // the small ChartPort interface below, so runtime/hsm stays unaware of networking.
+import { randomBytes } from 'node:crypto';
 import type { Options } from 'amqplib';
 import { Event } from '../hsm/index.ts';
 import { formatTimestamp, nowMicros } from '../hsm/instrumentation.ts';
@@ -143,6 +144,12 @@ export class MirosNets {
   private readonly sent: Record<NetworkName, number> = { mesh: 0, trace: 0, spy: 0 };
   /** This start's identity in the logs: the sequence base (seq − incarnation counts from 1). */
   private readonly incarnation: number;
+  /**
+   * This start's incarnation id: 64 random bits (never the clock), sent in every envelope
+   * (iid), so receivers keep a dedup window per incarnation and hear a restart at once even
+   * when its clock (so its sequence base) stepped back.
+   */
+  readonly incarnationId = randomBytes(8).toString('hex');
   readonly clock = new LamportClock();
   /** Received mesh events waiting in the chart's queue, with their envelopes (the clock ticks when one is dispatched). */
   private readonly received = new WeakMap<Event, Envelope>();
@@ -442,6 +449,7 @@ export class MirosNets {
       payload,
       lc: lamport,
       inc: this.incarnation,
+      iid: this.incarnationId,
     };
     const transmission = new PendingTransmission(envelope.seq);
     const content = encodeEnvelope(this.fernets[network], envelope);

@@ -16,7 +16,7 @@ import { AckTracker } from './ack-tracker.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import { EnvelopeError } from './errors.ts';
 import type { TokenCipher } from './fernet.ts';
-import { SeenWindow } from './seen-window.ts';
+import { SeenWindows } from './seen-window.ts';
 import { UnhandledOriginals } from './unhandled-originals.ts';
 import { joinShared, leaveShared, type SharedConnection, type Tenant } from './shared-connection.ts';
 import type { TlsSocketOptions } from './tls.ts';
@@ -50,6 +50,8 @@ export interface NetworkCounters {
   own: number;
   /** Deliveries the broker flagged as redelivered (after a lost connection or a restart): at least once. */
   redelivered: number;
+  /** Dedup windows forgotten by their bounds (a sender's oldest incarnations; the senders heard first). */
+  windowsShed: number;
   /** Times the broker cancelled our consumer of this network's queue (the queue was deleted); each set up again. */
   cancelled: number;
 }
@@ -114,14 +116,15 @@ async function within(ms: number, work: Promise<unknown> | undefined): Promise<b
   }
 }
 
-export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0, cancelled: 0 });
+export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0, windowsShed: 0, cancelled: 0 });
 
 export class Receiver implements Tenant {
   readonly counters: Record<NetworkName, NetworkCounters> = { mesh: newCounters(), trace: newCounters(), spy: newCounters() };
   private shared: SharedConnection | undefined;
   /** This receiver's consuming channel now (one for all of its queues). */
   private channel: Channel | undefined;
-  private readonly seen = new Map<string, SeenWindow>();
+  /** Dedup windows per network, sender and incarnation (seen-window.ts). */
+  private readonly seen: Record<NetworkName, SeenWindows> = { mesh: new SeenWindows(), trace: new SeenWindows(), spy: new SeenWindows() };
   /** Delivered, not handled yet: a redelivered copy's ack waits for its original (unhandled-originals.ts). */
   private readonly unhandled = new UnhandledOriginals();
   private readonly reported = new Set<string>();
@@ -307,11 +310,13 @@ export class Receiver implements Tenant {
       handled();
       return;
     }
-    const key = `${s.network}/${envelope.sender}@${envelope.host}`;
-    let seen = this.seen.get(key);
-    if (!seen) this.seen.set(key, (seen = new SeenWindow()));
-    const identity = `${key}#${envelope.seq}`;
-    if (!seen.add(envelope.seq)) {
+    // one window per sender and incarnation: a restart (new iid) may number below the old one
+    const sender = `${envelope.sender}@${envelope.host}`;
+    const seen = this.seen[s.network];
+    const identity = `${s.network}/${sender}/${envelope.iid ?? ''}#${envelope.seq}`;
+    const fresh = seen.add(sender, envelope.iid, envelope.seq);
+    counters.windowsShed = seen.shed;
+    if (!fresh) {
       counters.duplicates++;
       if (!this.unhandled.follow(identity, handled)) handled();
       return;

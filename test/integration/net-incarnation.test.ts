@@ -35,7 +35,7 @@ async function send(name: string, from: number, count: number, offset?: string):
 }
 
 /** Without faketime (Debian package faketime) the clock-step test is reported skipped, by name. */
-const withFaketime = hasFaketime() ? it.fails : it.skip;
+const withFaketime = hasFaketime() ? it : it.skip;
 
 describe('incarnations', () => {
   afterEach(stopCreated);
