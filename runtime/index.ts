@@ -21,6 +21,7 @@ export {
   ConfigError,
   IllegalOperationError,
   BrokerUnreachableError,
+  ChartInUseError,
   BrokerAccessRefusedError,
   BrokerClosedError,
   EnvelopeError,

@@ -14,11 +14,11 @@ import { encodeEnvelope, type Envelope } from './envelope.ts';
 import { EvidenceLog, evidencePath } from './evidence.ts';
 import { LamportClock } from './lamport.ts';
 import { MESH_RECORD_BINDING, MESH_RECORD_ROUTING_KEY, MESH_RECORD_SIGNALS, isMeshRecordSignal, meshText, snoopRecord, type MeshEventId, type SnoopRecord } from './snoop-record.ts';
-import { BrokerAccessRefusedError, BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
+import { BrokerAccessRefusedError, BrokerUnreachableError, ChartInUseError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
 import { KeyRing, type KeyListInput, type KeyUsage } from './key-ring.ts';
 import type { OutboxMessage } from './outbox.ts';
 import { Receiver, newCounters, type NetworkCounters, type ReceiverSnapshot, type Subscription } from './receiver.ts';
-import { classifyError, replyCodeOf } from './retry.ts';
+import { classifyError, inExclusiveUse, replyCodeOf } from './retry.ts';
 import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
 import { PendingTransmission, type Transmission } from './transmission.ts';
 import { brokerTlsError, tlsAdvice, tlsProblem, tlsReason } from './tls.ts';
@@ -241,7 +241,18 @@ export class MirosNets {
       try {
         await this.receiver.open(this.config.startTimeoutMs);
       } catch (err) {
+        if (err instanceof ChartInUseError) throw err;
         if (classifyError(err) === 'permanent') throw brokerTlsError(this.name, own, err, this.config.tls) ?? this.refusedError(own, err);
+        if (inExclusiveUse(err)) {
+          throw new ChartInUseError(
+            this.name,
+            this.host,
+            `chart ${this.name}: another live process runs a chart of that name on host ${this.host}: its queues on ` +
+              `${maskUrlPassword(consumeFrom[0])} are held by it (${(err as Error).message}). Stop that process first, or give ` +
+              `this chart another name. (Waited ${this.config.startTimeoutMs} ms in case it was a killed process whose connection the broker had not closed yet.)`,
+            { cause: err },
+          );
+        }
         throw new BrokerUnreachableError(
           own,
           `chart ${this.name}: cannot consume from its own broker ${maskUrlPassword(own)} ` +

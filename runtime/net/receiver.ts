@@ -14,13 +14,13 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckTracker } from './ack-tracker.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
-import { EnvelopeError } from './errors.ts';
+import { ChartInUseError, EnvelopeError } from './errors.ts';
 import type { TokenCipher } from './fernet.ts';
 import { SeenWindows } from './seen-window.ts';
 import { UnhandledOriginals } from './unhandled-originals.ts';
 import { joinShared, leaveShared, type SharedConnection, type Tenant } from './shared-connection.ts';
 import type { TlsSocketOptions } from './tls.ts';
-import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
+import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, lockQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
 
 export interface Subscription {
   network: NetworkName;
@@ -116,6 +116,14 @@ async function within(ms: number, work: Promise<unknown> | undefined): Promise<b
   }
 }
 
+/** Charts receiving in this process, as `name@host`: a second one of a name is refused at once. */
+const receiving = new Set<string>();
+
+/** Tests: forget the charts of receivers left open by earlier tests (with forgetSharedConnections). */
+export function forgetReceivingCharts(): void {
+  receiving.clear();
+}
+
 export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0, windowsShed: 0, cancelled: 0 });
 
 export class Receiver implements Tenant {
@@ -138,6 +146,8 @@ export class Receiver implements Tenant {
   private resubscribing = false;
   private cancels = 0;
   private lastCancel: { queue: string; at: number } | undefined;
+  /** Its name@host in `receiving`, while open. */
+  private claimed: string | undefined;
 
   constructor(private readonly options: ReceiverOptions) {}
 
@@ -149,6 +159,12 @@ export class Receiver implements Tenant {
   /** Takes its place on the process's consuming connection and consumes; rejects if that fails within timeoutMs. */
   async open(timeoutMs: number): Promise<void> {
     const o = this.options;
+    const me = `${o.chartName}@${o.host}`;
+    if (receiving.has(me)) {
+      throw new ChartInUseError(o.chartName, o.host, `chart ${o.chartName}: this process already runs a chart of that name on host ${o.host}; stop it first, or give this one another name`);
+    }
+    receiving.add(me);
+    this.claimed = me;
     const shared = joinShared(
       { urls: o.urls, heartbeat: o.heartbeat, ...(o.connectionName ? { connectionName: o.connectionName } : {}), ...(o.tls ? { tls: o.tls } : {}) },
       this,
@@ -185,6 +201,8 @@ export class Receiver implements Tenant {
    */
   async close(deleteQueues: boolean): Promise<void> {
     this.closing = true;
+    if (this.claimed !== undefined) receiving.delete(this.claimed);
+    this.claimed = undefined;
     for (const tracker of this.trackers.values()) tracker.discard();
     this.trackers.clear();
     const shared = this.shared;
@@ -235,6 +253,11 @@ export class Receiver implements Tenant {
       }
     });
     await channel.prefetch(PREFETCH);
+    if (this.options.topology === 'clustered') {
+      // a second process of this chart name on this host is refused here (RESOURCE_LOCKED)
+      const lock = lockQueuePlan(this.options.chartName, this.options.host);
+      await channel.assertQueue(lock.name, lock.options);
+    }
     const dead = this.deadQueue();
     await channel.assertExchange(DEAD_EXCHANGE, 'direct', { durable: true });
     await channel.assertQueue(dead.name, dead.options);

@@ -89,5 +89,15 @@ export function deadQueuePlan(chart: string, host: string, o: { topology: Topolo
   return { name, options: { durable: true, arguments: args }, exclusiveConsumer: false };
 }
 
+/**
+ * Clustered: a queue that only one connection may hold (exclusive), declared by a chart's
+ * receiver before it consumes, so a second live process with the same chart name on the same
+ * host is refused (RESOURCE_LOCKED). The mesh queue's single active consumer would let it in
+ * silently. It holds no messages (nothing is bound to it) and goes with its connection.
+ */
+export function lockQueuePlan(chart: string, host: string): QueuePlan {
+  return { name: `miros.lock.${chart}@${host}`, options: { exclusive: true, durable: false, arguments: { 'x-queue-type': 'classic' } }, exclusiveConsumer: false };
+}
+
 /** AMQP header naming the sender in clear text, only used to report undecryptable messages. */
 export const SENDER_HEADER = 'x-miros-sender';

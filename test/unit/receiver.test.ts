@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeEnvelope, type Envelope } from '../../runtime/net/envelope.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
-import { PREFETCH, Receiver, type ReceiverOptions } from '../../runtime/net/receiver.ts';
+import { PREFETCH, Receiver, forgetReceivingCharts, type ReceiverOptions } from '../../runtime/net/receiver.ts';
+import { ChartInUseError } from '../../runtime/net/errors.ts';
 import { DEAD_EXCHANGE, EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, type NetworkName } from '../../runtime/net/topology.ts';
 import { forgetSharedConnections } from '../../runtime/net/shared-connection.ts';
 import { fakeBrokers, type FakeChannel, type FakeConnection } from './fake-amqp.ts';
@@ -93,6 +94,7 @@ beforeEach(() => {
   vi.useFakeTimers();
   fakeBrokers.reset();
   forgetSharedConnections();
+  forgetReceivingCharts();
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -475,6 +477,40 @@ describe('Receiver: a consumer the broker cancels', () => {
     expect(seqs(h)).toEqual([7]); // no deaf chart
     expect(h.receiver.counters.mesh).toMatchObject({ cancelled: 1 });
     expect(receiver.snapshot()).toMatchObject({ state: 'up', cancels: 1 });
+  });
+});
+
+describe('Receiver: one live chart of a name per host', () => {
+  it('a second chart of the same name in this process is refused at once, clearly; after the first stops it may start', async () => {
+    const h = await start();
+    const again = new Receiver({ ...(h.receiver as unknown as { options: ReceiverOptions }).options });
+    await expect(again.open(1000)).rejects.toThrow(ChartInUseError);
+    await expect(again.open(1000)).rejects.toThrow(`chart ${CHART}: this process already runs a chart of that name on host 127.0.0.2`);
+    await h.receiver.close(false);
+    const opened = again.open(1000);
+    await fakeBrokers.connections.at(-1)!.connect();
+    await opened;
+    await again.close(false);
+  });
+
+  it('clustered: declares an exclusive lock queue before it consumes (single active consumer would let a second process in)', async () => {
+    const receiver = new Receiver({
+      urls: ['amqp://u:p@127.0.0.2:5672/%2F'],
+      label: 'cluster',
+      chartName: CHART,
+      host: '127.0.0.2',
+      topology: 'clustered',
+      messageTtl: MESSAGE_TTL_MS,
+      heartbeat: 0,
+      subscriptions: [{ network: 'mesh', bindingKey: '#', fernet: keys.mesh, deliver: (_e, handled) => handled() }],
+      onDrop: () => undefined,
+    });
+    const opened = receiver.open(1000);
+    const model = await fakeBrokers.connections.at(-1)!.connect();
+    await opened;
+    const channel = model.channel({ consuming: `miros.mesh.${CHART}@127.0.0.2` });
+    expect(channel.queues.get(`miros.lock.${CHART}@127.0.0.2`)).toEqual({ exclusive: true, durable: false, arguments: { 'x-queue-type': 'classic' } });
+    expect([...channel.queues.keys()][0]).toBe(`miros.lock.${CHART}@127.0.0.2`); // before any queue it consumes
   });
 });
 
