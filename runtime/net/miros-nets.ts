@@ -213,7 +213,7 @@ export class MirosNets {
     try {
       await this.discover();
       const evidenceFile = evidencePath(this.options.evidenceFile, this.name);
-      if (evidenceFile) this.evidence = new EvidenceLog(evidenceFile, { sender: this.name, host: this.host, incarnation: this.incarnation });
+      if (evidenceFile) this.evidence = new EvidenceLog(evidenceFile, { sender: this.name, host: this.host, incarnation: this.incarnation, iid: this.incarnationId });
       const own = amqpUrl(this.config, this.host);
       const consumeFrom = this.clustered ? this.clusterUrls() : [own];
       this.receiver = new Receiver({
@@ -347,7 +347,7 @@ export class MirosNets {
     }
     const lamport = this.clock.tick();
     const transmission = this.send('mesh', this.config.txRoutingKey, event.signalName, event.payload ?? null, lamport);
-    this.recordMesh('mesh-send', { sender: this.name, host: this.host, inc: this.incarnation, seq: transmission.seq, lamport, signal: event.signalName });
+    this.recordMesh('mesh-send', { sender: this.name, host: this.host, inc: this.incarnation, iid: this.incarnationId, seq: transmission.seq, lamport, signal: event.signalName });
     return transmission;
   }
 
@@ -358,7 +358,8 @@ export class MirosNets {
     this.received.delete(event);
     this.clock.receive(envelope.lc);
     const { sender, host, seq, signal } = envelope;
-    this.recordMesh('mesh-receive', { sender, host, inc: envelope.inc ?? null, seq, lamport: envelope.lc ?? null, signal });
+    const iid = envelope.iid !== undefined ? { iid: envelope.iid } : {};
+    this.recordMesh('mesh-receive', { sender, host, inc: envelope.inc ?? null, ...iid, seq, lamport: envelope.lc ?? null, signal });
   }
 
   snoopScribble(message: string): void {
@@ -440,7 +441,7 @@ export class MirosNets {
     }
     if (!this.evidence) return; // neither on the trace network nor in a file: nothing to build
     const text = meshText(kind, this.name, event);
-    const head = { sender: this.name, host: this.host, inc: this.incarnation, seq: null, lamport: this.clock.time, ts: Date.now() };
+    const head = { sender: this.name, host: this.host, inc: this.incarnation, iid: this.incarnationId, seq: null, lamport: this.clock.time, ts: Date.now() };
     this.evidence.write({ network: 'local', ...head, kind, signal: event.signal, from: null, to: null, text, event });
   }
 
