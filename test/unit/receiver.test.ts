@@ -462,8 +462,8 @@ describe('Receiver: close', () => {
 describe('Receiver: a consumer the broker cancels', () => {
   it('declares its queue again and consumes again (retry policy), warns, shows it in its state and counts it', async () => {
     const warnings: string[] = [];
-    const h = await start({ onWarning: (m: string) => warnings.push(m) } as Partial<ReceiverOptions>);
-    const receiver = h.receiver as any;
+    const h = await start({ onWarning: (m) => warnings.push(m) });
+    const receiver = h.receiver;
     h.channel.cancelConsumer(QUEUE.mesh); // an operator deleted the chart's queue
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(`${CHART}: the broker cancelled its consumer of ${QUEUE.mesh}`);
