@@ -3,7 +3,7 @@
 export * from './hsm/index.ts';
 // The networked layer:
 export { NetworkedActiveObject, NetworkedFactory } from './net/networked.ts';
-export type { NetworkedOptions, NetworkStats, Lan, SnoopMode } from './net/miros-nets.ts';
+export type { NetworkedOptions, NetworkStats, Lan, SnoopMode, StopOptions } from './net/miros-nets.ts';
 export type { NetworkCounters } from './net/receiver.ts';
 export type { LinkSnapshot, LinkState } from './net/broker-link.ts';
 export { SnoopObserver, type SnoopObserverOptions, type SnoopNetwork } from './net/snoop-observer.ts';
@@ -21,6 +21,7 @@ export {
   ConfigError,
   IllegalOperationError,
   BrokerUnreachableError,
+  ChartInUseError,
   BrokerAccessRefusedError,
   BrokerClosedError,
   EnvelopeError,

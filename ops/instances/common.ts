@@ -1,7 +1,9 @@
 // What every instance program shares: its configuration (JSON in $MIROS_INSTANCE), the
 // control protocol with the scenario runner, and the chart's life cycle.
 //   stdout: snoop lines as the chart prints them, and control lines "@@TAG {json}"
-//   stdin:  one JSON command a line: {"cmd":"go"|"post"|"transmit"|"scribble"|"keys"|"stop", ...}
+//   stdin:  one JSON command a line: {"cmd":"go"|"post"|"transmit"|"scribble"|"keys"|"stop"|"leave", ...}
+//           ("stop" and SIGTERM keep the chart's queues for its restart; "leave", sent at the end
+//           of a run, deletes them: docs/stop-and-leave.md)
 //           {"cmd":"keys","network":"mesh","keys":[K1,K2]} replaces a network's key list while
 //           running (chart.useEncryptionKeys; without "keys" it only reports) and answers
 //           "@@KEYS {network, before, after}": key fingerprints with their decryption counts
@@ -114,7 +116,7 @@ export async function runInstance(
   control('READY', { name: cfg.name, hosts: chart.lan.addresses });
 
   let stopping = false;
-  const stop = async () => {
+  const stop = async (leave = false) => {
     if (stopping) return;
     stopping = true;
     await sleep(100); // let the chart finish its queue
@@ -124,7 +126,7 @@ export async function runInstance(
       writeFileSync(cfg.spyFile, lines.length ? `${lines.join('\n')}\n` : '');
     }
     control('STATS', chart.networkStats());
-    await chart.stop();
+    await chart.stop({ leave });
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop());
@@ -138,7 +140,7 @@ export async function runInstance(
       process.stderr.write(`error: not a command: ${line}\n`);
       return;
     }
-    if (c.cmd === 'stop') return void stop();
+    if (c.cmd === 'stop' || c.cmd === 'leave') return void stop(c.cmd === 'leave');
     if (c.cmd === 'post') chart.postFifo(new Event(c.signal!, c.payload));
     else if (c.cmd === 'transmit') chart.transmit(new Event(c.signal!, c.payload));
     else if (c.cmd === 'scribble') chart.snoopScribble(c.text ?? '');

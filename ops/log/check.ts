@@ -54,10 +54,12 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
   for (const file of logs.evidence) {
     const name = basename(file.path);
     for (const o of file.unreadable) problems.push(`${where(o)}: not a JSON object`);
-    const incarnations = new Map<number, typeof file.lines>();
-    for (const l of file.lines) append(incarnations, l.incarnation, l);
-    for (const [inc, lines] of incarnations) {
-      const label = `${name}: incarnation ${inc}`;
+    // an incarnation is its number (the seq base, from the clock) and, from newer nodes, its random id
+    const incarnations = new Map<string, typeof file.lines>();
+    for (const l of file.lines) append(incarnations, incarnationOf(l.incarnation, l.iid), l);
+    for (const [incarnation, lines] of incarnations) {
+      const inc = lines[0]!.incarnation;
+      const label = `${name}: incarnation ${incarnation}`;
       const seen = new Map<number, (typeof lines)[number]>();
       let last = 0;
       for (const l of lines) {
@@ -75,7 +77,7 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
         // what the line held, if another log has a message of this sender that the file lacks, between its neighbours
         const localKeys = new Set(lines.map((l) => ('network' in l ? messageKey(l) : undefined)).filter(Boolean));
         const guess = distributed.filter(
-          (r) => r.inc === inc && `${r.sender}` === lines[0]?.sender && !localKeys.has(messageKey(r)) && (!before || r.ts >= before.ts) && (!after || r.ts <= after.ts),
+          (r) => r.inc === inc && r.iid === lines[0]?.iid && `${r.sender}` === lines[0]?.sender && !localKeys.has(messageKey(r)) && (!before || r.ts >= before.ts) && (!after || r.ts <= after.ts),
         );
         const was = n === 1 ? ' (the start record)' : guess.length === 1 ? `: it was ${JSON.stringify(guess[0].text)} (${where(guess[0].origin)})` : '';
         lossAt(before?.ts ?? after?.ts, `${label}: line n=${n} missing, between ${before ? where(before.origin) : 'the start of the file'} and ${after ? where(after.origin) : 'the end'}${was}`);
@@ -97,16 +99,20 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
   // 2. distributed.jsonl: per stream (network, sender, host, incarnation), seq − inc counts from 1
   for (const d of logs.distributed) for (const o of d.unreadable) problems.push(`${where(o)}: not a JSON object`);
   const streams = new Map<string, LoadedRecord[]>();
+  /** Each stream's seq base (its key ends in the incarnation, with its id when the sender sends one). */
+  const baseOf = new Map<string, number>();
   for (const r of distributed) {
     if (r.network === 'local' || r.seq === null || r.inc === null) continue; // an old node: no incarnation
-    const key = `${r.network}/${r.sender}@${r.host}/${r.inc}`;
+    const key = `${r.network}/${r.sender}@${r.host}/${incarnationOf(r.inc, r.iid)}`;
     append(streams, key, r);
+    baseOf.set(key, r.inc);
   }
   // the highest seq each stream's sender recorded locally: what should have arrived
   const localMax = new Map<string, number>();
   for (const r of local) {
     if (r.network === 'local' || r.seq === null || r.inc === null) continue;
-    const key = `${r.network}/${r.sender}@${r.host}/${r.inc}`;
+    const key = `${r.network}/${r.sender}@${r.host}/${incarnationOf(r.inc, r.iid)}`;
+    baseOf.set(key, r.inc);
     localMax.set(key, Math.max(localMax.get(key) ?? 0, r.seq));
     if (!streams.has(key) && logs.distributed.length > 0) streams.set(key, []);
   }
@@ -114,7 +120,7 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
     for (const [key, records] of streams) {
       const seen = new Map<number, LoadedRecord>();
       let max = 0;
-      const inc = records[0]?.inc ?? Number(key.split('/').at(-1));
+      const inc = baseOf.get(key)!;
       for (const r of records) {
         const at = r.seq! - inc;
         if (seen.has(at)) problems.push(`${key}: seq ${r.seq} (#${at}) twice: ${where(seen.get(at)!.origin)} and ${where(r.origin)}`);
@@ -145,7 +151,7 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
     }
     if (r.kind !== 'mesh-receive') continue;
     // the same receipt may be in the receiver's file and in distributed.jsonl: one receipt
-    const receipt = `${key}>${r.sender}@${r.host}/${r.inc}/${messageKey(r) ?? `n${r.n}`}`;
+    const receipt = `${key}>${r.sender}@${r.host}/${incarnationOf(r.inc, r.iid)}/${messageKey(r) ?? `n${r.n}`}`;
     if (seenReceipt.has(receipt)) continue;
     seenReceipt.set(receipt, r);
     append(receives, key, r);
@@ -153,7 +159,7 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
   for (const [key, list] of receives) {
     const by = new Map<string, LoadedRecord>();
     for (const r of list) {
-      const who = `${r.sender}@${r.host}/${r.inc}`;
+      const who = `${r.sender}@${r.host}/${incarnationOf(r.inc, r.iid)}`;
       if (by.has(who)) problems.push(`mesh ${key} (${r.signal}) received twice by ${r.sender}: ${where(by.get(who)!.origin)} and ${where(r.origin)}`);
       by.set(who, r);
     }
@@ -186,4 +192,9 @@ export function formatCheck(result: LogCheckResult): string {
     `(${c.evidenceFiles} evidence files with ${c.evidenceRecords} records, ${c.distributedRecords} records in distributed.jsonl, ` +
     `${c.senders} senders, ${c.meshSent} mesh events sent, ${c.meshReceived} received)`;
   return [head, ...result.problems.map((p) => `  MISSING/WRONG  ${p}`), ...result.expected.map((e) => `  expected       ${e}`)].join('\n');
+}
+
+/** An incarnation's name in the checks: its number (the seq base), and its random id (iid) when the node sends one. */
+function incarnationOf(inc: number | null | undefined, iid: string | undefined): string {
+  return iid === undefined ? String(inc) : `${inc}/${iid}`;
 }

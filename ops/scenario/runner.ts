@@ -271,9 +271,13 @@ export class Run {
     for (const n of names) this.get(n).send(c);
   }
 
-  /** Asks every running instance to stop; SIGTERM whatever has not exited after 10 s. */
+  /**
+   * The run is over: asks every running instance to leave (stop and delete its queues, so the
+   * next run on this testbed finds none of this run's events); SIGTERM (a stop that keeps
+   * them) whatever has not exited after 10 s.
+   */
   async stopAll(): Promise<void> {
-    this.send({ cmd: 'stop' });
+    this.send({ cmd: 'leave' });
     const all = Promise.all(this.exits.values());
     const late = setTimeout(() => {
       for (const i of this.instances) if (i.child && i.exitCode === undefined) i.child.kill('SIGTERM');

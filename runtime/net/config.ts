@@ -56,6 +56,12 @@ export interface NetOptions extends TlsOptions {
    */
   messageTtl?: number;
   /**
+   * Milliseconds a chart's queues outlive it unused (the broker's x-expires; default 600000,
+   * 10 minutes): a chart stopped with stop(), or crashed, and restarted within it gets every
+   * event sent meanwhile (as long as each is younger than messageTtl). leave() deletes them.
+   */
+  queueExpiresMs?: number;
+  /**
    * 'mesh' (default): a broker per host, each event published to every broker (the reference).
    * 'clustered': one RabbitMQ cluster; connect to one member (this host's first), fail over to
    * the others, publish each event once, consume from quorum queues. Env MIROS_TOPOLOGY;
@@ -99,6 +105,7 @@ export interface NetConfig {
   startTimeoutMs: number;
   outboxBound: number;
   messageTtl: number;
+  queueExpiresMs: number;
   topology: Topology;
   processName: string;
   /** TLS on the wire (amqps://), or undefined when off (tls.ts). */
@@ -121,6 +128,7 @@ export const DEFAULTS = {
   startTimeoutMs: 30_000,
   outboxBound: 10_000,
   messageTtl: 50_000,
+  queueExpiresMs: 10 * 60_000,
   topology: 'mesh',
 } as const;
 
@@ -317,6 +325,7 @@ export function resolveNetConfig(
     startTimeoutMs: optNumber('startTimeoutMs', 1, DEFAULTS.startTimeoutMs),
     outboxBound: optNumber('outboxBound', 1, DEFAULTS.outboxBound),
     messageTtl,
+    queueExpiresMs: optNumber('queueExpiresMs', 1000, DEFAULTS.queueExpiresMs),
     topology,
     processName: optString('processName') ?? defaultProcessName(),
     sources,

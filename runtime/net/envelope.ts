@@ -29,7 +29,17 @@ export interface Envelope {
   lc?: number;
   /** Optional (added within version 1): the sender's incarnation, its seq base for this start (seq − inc counts from 1). */
   inc?: number;
+  /**
+   * Optional (added within version 1): the sender's incarnation id, random for each start of
+   * the process (INCARNATION_ID: 16 to 64 lowercase hex digits, never the clock). Receivers
+   * keep a dedup window per (sender, iid), so a restart whose clock stepped back is heard.
+   * Older nodes ignore it (their decoder skips unknown fields).
+   */
+  iid?: string;
 }
+
+/** What an incarnation id looks like (64 random bits and more, in lowercase hex). */
+export const INCARNATION_ID = /^[0-9a-f]{16,64}$/;
 
 const describe = (v: unknown): string => {
   if (typeof v === 'number') return String(v);
@@ -142,6 +152,7 @@ function checkHeader(env: Omit<Envelope, 'v'>): void {
   if (typeof env.signal !== 'string' || env.signal === '') bad('signal', 'a non-empty string');
   if (env.lc !== undefined && (!Number.isSafeInteger(env.lc) || env.lc < 0)) bad('lc', 'a non-negative integer or absent');
   if (env.inc !== undefined && (!Number.isSafeInteger(env.inc) || env.inc < 0)) bad('inc', 'a non-negative integer or absent');
+  if (env.iid !== undefined && (typeof env.iid !== 'string' || !INCARNATION_ID.test(env.iid))) bad('iid', '16 to 64 lowercase hex digits or absent');
 }
 
 /**
@@ -162,6 +173,7 @@ export function encodeEnvelope(fernet: TokenCipher, env: Omit<Envelope, 'v'>): B
     payload: env.payload === undefined ? null : env.payload,
     ...(env.lc !== undefined ? { lc: env.lc } : {}),
     ...(env.inc !== undefined ? { inc: env.inc } : {}),
+    ...(env.iid !== undefined ? { iid: env.iid } : {}),
   };
   const body = fernet.encryptToBuffer(JSON.stringify(wire));
   if (body.length > MAX_BODY_BYTES) {
@@ -212,6 +224,8 @@ export function decodeEnvelope(fernet: TokenCipher, body: Buffer, opts: { maxByt
   };
   const lc = optionalCount('lc');
   const inc = optionalCount('inc');
+  const iid = o.iid;
+  if (iid !== undefined && (typeof iid !== 'string' || !INCARNATION_ID.test(iid))) schema('iid must be 16 to 64 lowercase hex digits when present');
   const envelope: Envelope = {
     v: ENVELOPE_VERSION,
     sender: o.sender as string,
@@ -223,5 +237,6 @@ export function decodeEnvelope(fernet: TokenCipher, body: Buffer, opts: { maxByt
   };
   if (lc !== undefined) envelope.lc = lc;
   if (inc !== undefined) envelope.inc = inc;
+  if (iid !== undefined) envelope.iid = iid as string;
   return envelope;
 }

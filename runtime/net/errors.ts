@@ -49,6 +49,23 @@ export class BrokerUnreachableError extends MirosNetError {
 }
 
 /**
+ * A chart of this name already runs on this host (another live process, or another chart
+ * of this process): startAt refuses the second one. Its queues are held by the first: the
+ * mesh topology's exclusive consumer, the clustered topology's exclusive lock queue.
+ */
+export class ChartInUseError extends MirosNetError {
+  declare readonly code: 'CHART_IN_USE';
+  constructor(
+    readonly chart: string,
+    readonly host: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super('CHART_IN_USE', message, options);
+  }
+}
+
+/**
  * A broker that answered and refused us: 403 ACCESS_REFUSED (wrong user or password, or the
  * guest user from another host) or 530 NOT_ALLOWED (missing vhost, no permission on it).
  * Never retried (retry.ts classifyError). Still a BrokerUnreachableError, so callers that

@@ -1,7 +1,9 @@
 // A chart's local evidence file (<name>.jsonl): every record it published (its snoop lines
 // and mesh events) written on the spot, synchronously, so that the file survives the faults
 // the networked log may lose lines to. Each start appends a new incarnation:
-//   {"incarnation":I,"n":1,"kind":"start",…}   then its records, n = 2, 3, …
+//   {"incarnation":I,"n":1,"kind":"start","iid":"…",…}   then its records, n = 2, 3, …
+// (I is the sequence base, from the clock; iid the random incarnation id: two starts with a
+// clock stepped back between them are told apart by iid even if their I were equal)
 //   {"incarnation":I,"n":K,"kind":"stop","totals":{…}}   on a clean stop
 // n counts from 1 per incarnation with no gaps, and the closing record's totals say how
 // many lines came before it, so any missing line, the last one included, shows.
@@ -14,6 +16,8 @@ export const EVIDENCE_DIR_ENV = 'MIROS_EVIDENCE_DIR';
 
 export interface EvidenceStart {
   incarnation: number;
+  /** The incarnation id (envelope iid); absent in files of older nodes. */
+  iid?: string;
   n: 1;
   kind: 'start';
   sender: string;
@@ -32,6 +36,7 @@ export interface EvidenceTotals {
 
 export interface EvidenceStop {
   incarnation: number;
+  iid?: string;
   n: number;
   kind: 'stop';
   sender: string;
@@ -58,11 +63,11 @@ export class EvidenceLog {
   /** Opens (appends to) `path` and writes the start record of this incarnation. */
   constructor(
     readonly path: string,
-    private readonly who: { sender: string; host: string; incarnation: number },
+    private readonly who: { sender: string; host: string; incarnation: number; iid?: string },
   ) {
     mkdirSync(dirname(path), { recursive: true });
     this.#fd = openSync(path, 'a');
-    this.#line({ incarnation: who.incarnation, n: 1, kind: 'start', sender: who.sender, host: who.host, pid: process.pid, ts: Date.now() });
+    this.#line({ incarnation: who.incarnation, ...this.#iid(), n: 1, kind: 'start', sender: who.sender, host: who.host, pid: process.pid, ts: Date.now() });
   }
 
   write(record: SnoopRecord): void {
@@ -75,9 +80,13 @@ export class EvidenceLog {
   close(lamport: number, sent: EvidenceTotals['sent']): void {
     if (this.#fd === undefined) return;
     const { incarnation, sender, host } = this.who;
-    this.#line({ incarnation, n: this.#n + 1, kind: 'stop', sender, host, ts: Date.now(), lamport, totals: { lines: this.#n, byKind: { ...this.#byKind }, sent } });
+    this.#line({ incarnation, ...this.#iid(), n: this.#n + 1, kind: 'stop', sender, host, ts: Date.now(), lamport, totals: { lines: this.#n, byKind: { ...this.#byKind }, sent } });
     closeSync(this.#fd);
     this.#fd = undefined;
+  }
+
+  #iid(): { iid?: string } {
+    return this.who.iid !== undefined ? { iid: this.who.iid } : {};
   }
 
   #line(line: EvidenceLine): void {

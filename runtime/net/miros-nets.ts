@@ -1,6 +1,7 @@
 // The networked layer shared by NetworkedActiveObject and NetworkedFactory (composition:
 // both classes own one MirosNets and delegate to it). It knows the chart only through
 // the small ChartPort interface below, so runtime/hsm stays unaware of networking.
+import { randomBytes } from 'node:crypto';
 import type { Options } from 'amqplib';
 import { Event } from '../hsm/index.ts';
 import { formatTimestamp, nowMicros } from '../hsm/instrumentation.ts';
@@ -13,11 +14,11 @@ import { encodeEnvelope, type Envelope } from './envelope.ts';
 import { EvidenceLog, evidencePath } from './evidence.ts';
 import { LamportClock } from './lamport.ts';
 import { MESH_RECORD_BINDING, MESH_RECORD_ROUTING_KEY, MESH_RECORD_SIGNALS, isMeshRecordSignal, meshText, snoopRecord, type MeshEventId, type SnoopRecord } from './snoop-record.ts';
-import { BrokerAccessRefusedError, BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
+import { BrokerAccessRefusedError, BrokerUnreachableError, ChartInUseError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
 import { KeyRing, type KeyListInput, type KeyUsage } from './key-ring.ts';
 import type { OutboxMessage } from './outbox.ts';
-import { Receiver, newCounters, type NetworkCounters, type Subscription } from './receiver.ts';
-import { classifyError, replyCodeOf } from './retry.ts';
+import { Receiver, newCounters, type NetworkCounters, type ReceiverSnapshot, type Subscription } from './receiver.ts';
+import { classifyError, inExclusiveUse, replyCodeOf } from './retry.ts';
 import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
 import { PendingTransmission, type Transmission } from './transmission.ts';
 import { brokerTlsError, tlsAdvice, tlsProblem, tlsReason } from './tls.ts';
@@ -58,6 +59,11 @@ export interface NetworkedOptions extends NetOptions {
 
 export type SnoopMode = 'off' | 'color' | 'plain';
 
+export interface StopOptions {
+  /** Delete the chart's queues too (leave the mesh for good); default false: keep them for a restart. */
+  leave?: boolean;
+}
+
 export interface NetworkStats {
   topology: 'mesh' | 'clustered';
   mesh: NetworkCounters & { sent: number; self: number };
@@ -68,6 +74,8 @@ export interface NetworkStats {
   brokers: LinkSnapshot[];
   /** Brokers that refused our credentials or vhost (their links are not retried). */
   refusedBrokers: number;
+  /** The chart's consuming side: 'up', 'resubscribing' (after the broker cancelled a consumer), 'connecting', 'closed'; cancels so far. */
+  receiving: ReceiverSnapshot;
   /**
    * Every message lost, by reason, over all networks: 'expired' (waited longer than messageTtl
    * in our queue), 'overflow' (an outbox was full: deliveryErrors), 'undecryptable', 'malformed'
@@ -136,6 +144,12 @@ export class MirosNets {
   private readonly sent: Record<NetworkName, number> = { mesh: 0, trace: 0, spy: 0 };
   /** This start's identity in the logs: the sequence base (seq − incarnation counts from 1). */
   private readonly incarnation: number;
+  /**
+   * This start's incarnation id: 64 random bits (never the clock), sent in every envelope
+   * (iid), so receivers keep a dedup window per incarnation and hear a restart at once even
+   * when its clock (so its sequence base) stepped back.
+   */
+  readonly incarnationId = randomBytes(8).toString('hex');
   readonly clock = new LamportClock();
   /** Received mesh events waiting in the chart's queue, with their envelopes (the clock ticks when one is dispatched). */
   private readonly received = new WeakMap<Event, Envelope>();
@@ -199,7 +213,7 @@ export class MirosNets {
     try {
       await this.discover();
       const evidenceFile = evidencePath(this.options.evidenceFile, this.name);
-      if (evidenceFile) this.evidence = new EvidenceLog(evidenceFile, { sender: this.name, host: this.host, incarnation: this.incarnation });
+      if (evidenceFile) this.evidence = new EvidenceLog(evidenceFile, { sender: this.name, host: this.host, incarnation: this.incarnation, iid: this.incarnationId });
       const own = amqpUrl(this.config, this.host);
       const consumeFrom = this.clustered ? this.clusterUrls() : [own];
       this.receiver = new Receiver({
@@ -209,11 +223,13 @@ export class MirosNets {
         host: this.host,
         topology: this.config.topology,
         messageTtl: this.config.messageTtl,
+        queueExpiresMs: this.config.queueExpiresMs,
         heartbeat: this.config.heartbeatInterval,
         connectionName: connectionName('sub', this.config.processName, this.host),
         ...(this.config.tls ? { tls: this.config.tls.socket } : {}),
         subscriptions: this.subscriptions(),
         onDrop: this.warn,
+        onWarning: this.warn,
         // a refusal at startAt rejects it (below); one later (credentials changed on the broker)
         // has stopped the connection for good (connection.ts), so say so, once
         onProblem: (err) => {
@@ -225,7 +241,18 @@ export class MirosNets {
       try {
         await this.receiver.open(this.config.startTimeoutMs);
       } catch (err) {
+        if (err instanceof ChartInUseError) throw err;
         if (classifyError(err) === 'permanent') throw brokerTlsError(this.name, own, err, this.config.tls) ?? this.refusedError(own, err);
+        if (inExclusiveUse(err)) {
+          throw new ChartInUseError(
+            this.name,
+            this.host,
+            `chart ${this.name}: another live process runs a chart of that name on host ${this.host}: its queues on ` +
+              `${maskUrlPassword(consumeFrom[0])} are held by it (${(err as Error).message}). Stop that process first, or give ` +
+              `this chart another name. (Waited ${this.config.startTimeoutMs} ms in case it was a killed process whose connection the broker had not closed yet.)`,
+            { cause: err },
+          );
+        }
         throw new BrokerUnreachableError(
           own,
           `chart ${this.name}: cannot consume from its own broker ${maskUrlPassword(own)} ` +
@@ -242,16 +269,21 @@ export class MirosNets {
       if (!this.clustered) this.scheduleRediscovery();
     } catch (err) {
       this.phase = 'stopped';
-      await this.closeAll(false);
+      await this.closeAll(false, false);
       this.closeEvidence();
       throw err;
     }
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops sending and receiving. The chart's queues stay (for queueExpiresMs), so a restart of
+   * the same chart on the same host gets what was sent meanwhile; with `leave` they are deleted:
+   * the chart leaves the mesh, and what is sent to it from then on is not kept for it.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
-    await this.closeAll(true);
+    await this.closeAll(true, options.leave === true);
     this.closeEvidence();
   }
 
@@ -315,7 +347,7 @@ export class MirosNets {
     }
     const lamport = this.clock.tick();
     const transmission = this.send('mesh', this.config.txRoutingKey, event.signalName, event.payload ?? null, lamport);
-    this.recordMesh('mesh-send', { sender: this.name, host: this.host, inc: this.incarnation, seq: transmission.seq, lamport, signal: event.signalName });
+    this.recordMesh('mesh-send', { sender: this.name, host: this.host, inc: this.incarnation, iid: this.incarnationId, seq: transmission.seq, lamport, signal: event.signalName });
     return transmission;
   }
 
@@ -326,7 +358,8 @@ export class MirosNets {
     this.received.delete(event);
     this.clock.receive(envelope.lc);
     const { sender, host, seq, signal } = envelope;
-    this.recordMesh('mesh-receive', { sender, host, inc: envelope.inc ?? null, seq, lamport: envelope.lc ?? null, signal });
+    const iid = envelope.iid !== undefined ? { iid: envelope.iid } : {};
+    this.recordMesh('mesh-receive', { sender, host, inc: envelope.inc ?? null, ...iid, seq, lamport: envelope.lc ?? null, signal });
   }
 
   snoopScribble(message: string): void {
@@ -383,6 +416,7 @@ export class MirosNets {
       deliveryErrors: this.deliveryErrors,
       brokers: [...this.links.values()].map((link) => link.snapshot()),
       refusedBrokers: this.refusedBrokers.size,
+      receiving: this.receiver?.snapshot() ?? { state: 'closed', cancels: 0 },
       drops,
       meshRecords: { ...this.meshRecords },
       lamport: this.clock.time,
@@ -407,7 +441,7 @@ export class MirosNets {
     }
     if (!this.evidence) return; // neither on the trace network nor in a file: nothing to build
     const text = meshText(kind, this.name, event);
-    const head = { sender: this.name, host: this.host, inc: this.incarnation, seq: null, lamport: this.clock.time, ts: Date.now() };
+    const head = { sender: this.name, host: this.host, inc: this.incarnation, iid: this.incarnationId, seq: null, lamport: this.clock.time, ts: Date.now() };
     this.evidence.write({ network: 'local', ...head, kind, signal: event.signal, from: null, to: null, text, event });
   }
 
@@ -427,6 +461,7 @@ export class MirosNets {
       payload,
       lc: lamport,
       inc: this.incarnation,
+      iid: this.incarnationId,
     };
     const transmission = new PendingTransmission(envelope.seq);
     const content = encodeEnvelope(this.fernets[network], envelope);
@@ -643,13 +678,14 @@ export class MirosNets {
     tick();
   }
 
-  private async closeAll(cleanStop: boolean): Promise<void> {
+  /** cleanStop: wait briefly for unconfirmed events; leave: delete the chart's queues. */
+  private async closeAll(cleanStop: boolean, leave: boolean): Promise<void> {
     clearTimeout(this.rediscoverTimer);
     const leases = [...this.linkLeases.values()];
     this.linkLeases.clear();
     this.links.clear();
     await Promise.all([
-      this.receiver?.close(cleanStop),
+      this.receiver?.close(leave),
       ...leases.map(({ key, unlisten }) => {
         unlisten();
         return releaseLink(key, cleanStop ? 2000 : 0);

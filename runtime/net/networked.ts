@@ -3,7 +3,7 @@
 // the engine's StateTable. Constructors do no network I/O; `await chart.startAt(state)` connects.
 import { ActiveObject, StateTable, type Event, type SignalHandler, type State, type StateBlueprint } from '../hsm/index.ts';
 import type { KeyListInput } from './key-ring.ts';
-import { MirosNets, type Lan, type NetworkStats, type NetworkedOptions } from './miros-nets.ts';
+import { MirosNets, type Lan, type NetworkStats, type NetworkedOptions, type StopOptions } from './miros-nets.ts';
 import type { NetworkName } from './topology.ts';
 import type { Transmission } from './transmission.ts';
 
@@ -92,10 +92,19 @@ export class NetworkedActiveObject extends ActiveObject {
     return this.nets.stats();
   }
 
-  /** Stops the chart, then closes every connection (waiting briefly for unconfirmed events). */
-  override async stop(): Promise<void> {
+  /**
+   * Stops the chart, then closes every connection (waiting briefly for unconfirmed events).
+   * Its queues stay for a restart (queueExpiresMs, default 10 min), so nothing sent to it
+   * meanwhile is lost; `{ leave: true }` (or leave()) deletes them. docs/stop-and-leave.md.
+   */
+  override async stop(options: StopOptions = {}): Promise<void> {
     await super.stop();
-    await this.nets.stop();
+    await this.nets.stop(options);
+  }
+
+  /** Stops the chart for good: stop(), and its queues are deleted (it leaves the mesh). */
+  async leave(): Promise<void> {
+    await this.stop({ leave: true });
   }
 }
 

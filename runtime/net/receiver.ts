@@ -8,17 +8,19 @@
 // (seen-window.ts: a late event is kept). A mesh event is acked only once the chart's
 // run-to-completion step has handled it (ack-tracker.ts), so a killed process loses none:
 // the broker redelivers what was not acked (at least once). A chart's queues outlive a
-// crash (QUEUE_EXPIRES_MS) and are found again by its restart; expired messages are
+// crash or a stop (queueExpiresMs) and are found again by its restart (only leaving deletes
+// them: close(true)); expired messages are
 // dead-lettered to a queue of the chart's own and counted as drops ('expired').
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckTracker } from './ack-tracker.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
-import { EnvelopeError } from './errors.ts';
+import { ChartInUseError, EnvelopeError } from './errors.ts';
 import type { TokenCipher } from './fernet.ts';
-import { SeenWindow } from './seen-window.ts';
+import { SeenWindows } from './seen-window.ts';
+import { UnhandledOriginals } from './unhandled-originals.ts';
 import { joinShared, leaveShared, type SharedConnection, type Tenant } from './shared-connection.ts';
 import type { TlsSocketOptions } from './tls.ts';
-import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
+import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, lockQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
 
 export interface Subscription {
   network: NetworkName;
@@ -48,6 +50,24 @@ export interface NetworkCounters {
   own: number;
   /** Deliveries the broker flagged as redelivered (after a lost connection or a restart): at least once. */
   redelivered: number;
+  /** Dedup windows forgotten by their bounds (a sender's oldest incarnations; the senders heard first). */
+  windowsShed: number;
+  /** Times the broker cancelled our consumer of this network's queue (the queue was deleted); each set up again. */
+  cancelled: number;
+}
+
+/** How the receiver consumes now, for networkStats().receiving. */
+export interface ReceiverSnapshot {
+  /**
+   * 'up': consuming every queue; 'resubscribing': the broker cancelled a consumer and the
+   * queues are being declared and consumed again (retry policy); 'connecting': no channel
+   * (the connection is down or being set up); 'closed': stopped.
+   */
+  state: 'up' | 'resubscribing' | 'connecting' | 'closed';
+  /** Consumers the broker cancelled so far (every network and the dead-letter queue). */
+  cancels: number;
+  /** The last cancel: which queue, when (ms since the epoch). */
+  lastCancel?: { queue: string; at: number };
 }
 
 export interface ReceiverOptions {
@@ -59,6 +79,8 @@ export interface ReceiverOptions {
   host: string;
   topology: TopologyKind;
   messageTtl: number;
+  /** How long its queues outlive it unused (x-expires; default QUEUE_EXPIRES_MS). */
+  queueExpiresMs?: number;
   heartbeat: number;
   connectionName?: string;
   /** amqps://: CA, certificate and key (tls.ts). */
@@ -68,6 +90,8 @@ export interface ReceiverOptions {
   /** Called once per (sender, reason) with a one-line explanation of a dropped message. */
   onDrop: (message: string) => void;
   onProblem?: (err: Error) => void;
+  /** Told when the broker cancels a consumer (its queue was deleted); default: nobody. */
+  onWarning?: (message: string) => void;
 }
 
 /**
@@ -92,20 +116,38 @@ async function within(ms: number, work: Promise<unknown> | undefined): Promise<b
   }
 }
 
-export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0 });
+/** Charts receiving in this process, as `name@host`: a second one of a name is refused at once. */
+const receiving = new Set<string>();
+
+/** Tests: forget the charts of receivers left open by earlier tests (with forgetSharedConnections). */
+export function forgetReceivingCharts(): void {
+  receiving.clear();
+}
+
+export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0, windowsShed: 0, cancelled: 0 });
 
 export class Receiver implements Tenant {
   readonly counters: Record<NetworkName, NetworkCounters> = { mesh: newCounters(), trace: newCounters(), spy: newCounters() };
   private shared: SharedConnection | undefined;
   /** This receiver's consuming channel now (one for all of its queues). */
   private channel: Channel | undefined;
-  private readonly seen = new Map<string, SeenWindow>();
+  /** Dedup windows per network, sender and incarnation (seen-window.ts). */
+  private readonly seen: Record<NetworkName, SeenWindows> = { mesh: new SeenWindows(), trace: new SeenWindows(), spy: new SeenWindows() };
+  /** Delivered, not handled yet: a redelivered copy's ack waits for its original (unhandled-originals.ts). */
+  private readonly unhandled = new UnhandledOriginals();
   private readonly reported = new Set<string>();
   private closing = false;
   private readonly trackers = new Map<Channel, AckTracker<ConsumeMessage>>();
   /** Dead-letter routing key (a queue name) → the network it belongs to. */
   private readonly networkOfQueue = new Map<string, NetworkName>();
   private endpoint: string | undefined;
+  /** Set up on the current channel (every queue declared and consumed). */
+  private consuming = false;
+  private resubscribing = false;
+  private cancels = 0;
+  private lastCancel: { queue: string; at: number } | undefined;
+  /** Its name@host in `receiving`, while open. */
+  private claimed: string | undefined;
 
   constructor(private readonly options: ReceiverOptions) {}
 
@@ -117,6 +159,12 @@ export class Receiver implements Tenant {
   /** Takes its place on the process's consuming connection and consumes; rejects if that fails within timeoutMs. */
   async open(timeoutMs: number): Promise<void> {
     const o = this.options;
+    const me = `${o.chartName}@${o.host}`;
+    if (receiving.has(me)) {
+      throw new ChartInUseError(o.chartName, o.host, `chart ${o.chartName}: this process already runs a chart of that name on host ${o.host}; stop it first, or give this one another name`);
+    }
+    receiving.add(me);
+    this.claimed = me;
     const shared = joinShared(
       { urls: o.urls, heartbeat: o.heartbeat, ...(o.connectionName ? { connectionName: o.connectionName } : {}), ...(o.tls ? { tls: o.tls } : {}) },
       this,
@@ -128,6 +176,11 @@ export class Receiver implements Tenant {
       await this.close(false);
       throw err;
     }
+  }
+
+  snapshot(): ReceiverSnapshot {
+    const state = this.closing ? 'closed' : this.resubscribing ? 'resubscribing' : this.consuming ? 'up' : 'connecting';
+    return { state, cancels: this.cancels, ...(this.lastCancel ? { lastCancel: { ...this.lastCancel } } : {}) };
   }
 
   /** Tenant: the connection failed or dropped, or this receiver's setup failed. */
@@ -142,12 +195,14 @@ export class Receiver implements Tenant {
 
   /**
    * Stops consuming (closing its own channel: the other charts' consumers on the shared
-   * connection go on); with deleteQueues (a clean stop: the chart leaves the mesh) its queues
-   * are removed too. Without (a crash, or a stop that keeps them), they wait for a restart of
-   * the same chart on the same host for QUEUE_EXPIRES_MS. Unacked deliveries go back to the broker.
+   * connection go on); with deleteQueues (the chart leaves the mesh: leave()) its queues
+   * are removed too. Without (a stop, or a crash), they wait for a restart of the same chart
+   * on the same host for queueExpiresMs. Unacked deliveries go back to the broker.
    */
   async close(deleteQueues: boolean): Promise<void> {
     this.closing = true;
+    if (this.claimed !== undefined) receiving.delete(this.claimed);
+    this.claimed = undefined;
     for (const tracker of this.trackers.values()) tracker.discard();
     this.trackers.clear();
     const shared = this.shared;
@@ -165,7 +220,7 @@ export class Receiver implements Tenant {
         }
         void last.close().catch(() => undefined);
       } catch {
-        // broker away: the queues expire by themselves (QUEUE_EXPIRES_MS)
+        // broker away: the queues expire by themselves (queueExpiresMs)
       }
     }
     await leaveShared(shared, this);
@@ -180,6 +235,7 @@ export class Receiver implements Tenant {
     if (this.closing) return;
     const channel = await model.createChannel();
     channel.on('error', () => undefined);
+    this.consuming = false;
     const previous = this.channel;
     this.channel = channel;
     // a channel left from a failed setup on this connection: its consumers must not linger
@@ -192,10 +248,16 @@ export class Receiver implements Tenant {
       // closed by the broker while the connection may live on: set up again (a lost connection's reconnect does that anyway)
       if (this.channel === channel && !this.closing) {
         this.channel = undefined;
+        this.consuming = false;
         this.shared?.channelLost(this);
       }
     });
     await channel.prefetch(PREFETCH);
+    if (this.options.topology === 'clustered') {
+      // a second process of this chart name on this host is refused here (RESOURCE_LOCKED)
+      const lock = lockQueuePlan(this.options.chartName, this.options.host);
+      await channel.assertQueue(lock.name, lock.options);
+    }
     const dead = this.deadQueue();
     await channel.assertExchange(DEAD_EXCHANGE, 'direct', { durable: true });
     await channel.assertQueue(dead.name, dead.options);
@@ -206,9 +268,35 @@ export class Receiver implements Tenant {
       await channel.assertQueue(plan.name, plan.options);
       await channel.bindQueue(plan.name, EXCHANGES[s.network], s.bindingKey);
       await channel.bindQueue(dead.name, DEAD_EXCHANGE, plan.name);
-      await channel.consume(plan.name, (msg) => msg && this.onMessage(channel, tracker, s, msg), { exclusive: plan.exclusiveConsumer });
+      await channel.consume(plan.name, (msg) => (msg ? this.onMessage(channel, tracker, s, msg) : this.onCancel(channel, plan.name, s.network)), {
+        exclusive: plan.exclusiveConsumer,
+      });
     }
-    await channel.consume(dead.name, (msg) => msg && this.onDead(tracker, msg), { exclusive: dead.exclusiveConsumer });
+    await channel.consume(dead.name, (msg) => (msg ? this.onDead(tracker, msg) : this.onCancel(channel, dead.name)), { exclusive: dead.exclusiveConsumer });
+    if (this.channel === channel) {
+      this.consuming = true;
+      this.resubscribing = false;
+    }
+  }
+
+  /**
+   * The broker cancelled our consumer of `queue` (amqplib hands the callback null): the queue
+   * was deleted (by an operator, a node leaving, another process of this chart name leaving).
+   * What it held is gone; from now on nothing would arrive, so the channel is closed and set up
+   * again (its 'close' listener: the shared connection's retry policy), which declares the
+   * queue afresh and consumes it. Unacked deliveries of the channel are redelivered (dedup).
+   */
+  private onCancel(channel: Channel, queue: string, network?: NetworkName): void {
+    if (this.closing || this.channel !== channel) return;
+    this.cancels++;
+    this.lastCancel = { queue, at: Date.now() };
+    if (network) this.counters[network].cancelled++;
+    this.resubscribing = true;
+    this.options.onWarning?.(
+      `${this.options.chartName}: the broker cancelled its consumer of ${queue} (the queue was deleted; what it held is gone); ` +
+        `declaring it again and consuming (counted in networkStats(): receiving.cancels)`,
+    );
+    void channel.close().catch(() => undefined);
   }
 
   /** A message that died in one of our queues (expired by its TTL, or rejected): counted by reason. */
@@ -245,19 +333,23 @@ export class Receiver implements Tenant {
       handled();
       return;
     }
-    const key = `${s.network}/${envelope.sender}@${envelope.host}`;
-    let seen = this.seen.get(key);
-    if (!seen) this.seen.set(key, (seen = new SeenWindow()));
-    if (!seen.add(envelope.seq)) {
+    // one window per sender and incarnation: a restart (new iid) may number below the old one
+    const sender = `${envelope.sender}@${envelope.host}`;
+    const seen = this.seen[s.network];
+    const identity = `${s.network}/${sender}/${envelope.iid ?? ''}#${envelope.seq}`;
+    const fresh = seen.add(sender, envelope.iid, envelope.seq);
+    counters.windowsShed = seen.shed;
+    if (!fresh) {
       counters.duplicates++;
-      handled();
+      if (!this.unhandled.follow(identity, handled)) handled();
       return;
     }
     counters.delivered++;
+    const handledOriginal = this.unhandled.begin(identity, handled);
     try {
-      s.deliver(envelope, handled);
+      s.deliver(envelope, handledOriginal);
     } catch (err) {
-      handled();
+      handledOriginal();
       console.error(`[miros-rabbitmq] ${this.options.chartName}: a ${s.network} handler threw:`, err);
     }
   }

@@ -52,3 +52,64 @@ export class SeenWindow {
     this.#bits[byte] = seen ? this.#bits[byte]! | bit : this.#bits[byte]! & ~bit;
   }
 }
+
+/**
+ * Incarnations of one sender whose windows are kept (newest first-heard last): a sender's
+ * restart starts a new one, so this many restarts later a late copy of the oldest would
+ * no longer be recognised. Redeliveries come within seconds of a restart, not four restarts.
+ */
+export const INCARNATIONS_PER_SENDER = 4;
+/** Senders (network, name, host) whose windows are kept: ~2 KiB each, so at most ~32 MiB. */
+export const SENDERS_LIMIT = 16_384;
+
+/**
+ * Every sender's windows, one per incarnation: a sender's restart (a new random incarnation
+ * id in the envelope, `iid`) starts a fresh window, so its sequence numbers may start below
+ * the old ones (its clock stepped back) without being taken for duplicates. Envelopes without
+ * an incarnation id (a node older than the field) share one window per sender, as before.
+ * Both bounds shed the oldest window and count it in `shed`.
+ */
+export class SeenWindows {
+  /** sender key → incarnation id ('' for none) → window, in the order first heard. */
+  readonly #senders = new Map<string, Map<string, SeenWindow>>();
+  /** Windows forgotten by the bounds (old incarnations, or the senders heard first). */
+  shed = 0;
+
+  constructor(
+    private readonly perSender = INCARNATIONS_PER_SENDER,
+    private readonly senders = SENDERS_LIMIT,
+    private readonly size = SEEN_WINDOW,
+  ) {}
+
+  /** Records `seq` of `sender` in `incarnation`; false if it was delivered before (SeenWindow.add). */
+  add(sender: string, incarnation: string | undefined, seq: number): boolean {
+    let windows = this.#senders.get(sender);
+    if (!windows) {
+      if (this.#senders.size >= this.senders) {
+        const [oldest, theirs] = this.#senders.entries().next().value as [string, Map<string, SeenWindow>];
+        this.#senders.delete(oldest);
+        this.shed += theirs.size;
+      }
+      this.#senders.set(sender, (windows = new Map()));
+    }
+    const id = incarnation ?? '';
+    let window = windows.get(id);
+    if (!window) {
+      // the id-less window is not an incarnation: it never pushes one out, nor is pushed out
+      const incarnations = [...windows.keys()].filter((k) => k !== '');
+      if (id !== '' && incarnations.length >= this.perSender) {
+        windows.delete(incarnations[0]);
+        this.shed++;
+      }
+      windows.set(id, (window = new SeenWindow(this.size)));
+    }
+    return window.add(seq);
+  }
+
+  /** Windows kept now (every sender, every incarnation). */
+  get windows(): number {
+    let n = 0;
+    for (const w of this.#senders.values()) n += w.size;
+    return n;
+  }
+}

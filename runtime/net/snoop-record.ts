@@ -7,7 +7,7 @@
 // messages under their own routing key (MESH_RECORD_ROUTING_KEY): charts bind only
 // snoop.trace, so they (and nodes of older versions) never see them; observers that want
 // them bind snoop.trace.# (MESH_RECORD_BINDING).
-import type { Envelope } from './envelope.ts';
+import { INCARNATION_ID, type Envelope } from './envelope.ts';
 import { formatSnoopLine } from './snoop-format.ts';
 import { SNOOP_SIGNALS } from './topology.ts';
 
@@ -24,6 +24,8 @@ export interface MeshEventId {
   host: string;
   /** The sender's incarnation (null: a node older than the field). */
   inc: number | null;
+  /** The sender's incarnation id (envelope iid: random per start); absent from older nodes. */
+  iid?: string;
   /** The mesh envelope's per-sender sequence number. */
   seq: number;
   /** The sender's Lamport clock when it transmitted (null: an older node). */
@@ -38,6 +40,8 @@ export interface SnoopRecord {
   host: string;
   /** The sender's incarnation: its sequence base for this start (seq − inc counts 1, 2, 3… per network). */
   inc: number | null;
+  /** The sender's incarnation id (envelope iid: random per start, never the clock); absent from older nodes. */
+  iid?: string;
   /** Per-sender, per-network sequence number of the envelope (null for 'local' records). */
   seq: number | null;
   /** The sender chart's Lamport clock (null: a node older than the field). */
@@ -76,7 +80,8 @@ function isMeshEventId(v: unknown): v is MeshEventId {
   return (
     typeof o === 'object' && o !== null &&
     typeof o.sender === 'string' && typeof o.host === 'string' && typeof o.signal === 'string' &&
-    Number.isSafeInteger(o.seq) && (o.inc === null || Number.isSafeInteger(o.inc)) && (o.lamport === null || Number.isSafeInteger(o.lamport))
+    Number.isSafeInteger(o.seq) && (o.inc === null || Number.isSafeInteger(o.inc)) && (o.lamport === null || Number.isSafeInteger(o.lamport)) &&
+    (o.iid === undefined || (typeof o.iid === 'string' && INCARNATION_ID.test(o.iid)))
   );
 }
 
@@ -90,6 +95,7 @@ export function snoopRecord(network: 'trace' | 'spy', envelope: Envelope): Snoop
     sender: envelope.sender,
     host: envelope.host,
     inc: envelope.inc ?? null,
+    ...(envelope.iid !== undefined ? { iid: envelope.iid } : {}),
     seq: envelope.seq,
     lamport: envelope.lc ?? null,
     ts: envelope.ts,

@@ -20,8 +20,18 @@ export const SNOOP_SIGNALS = { trace: 'SNOOP_TRACE', spy: 'SNOOP_SPY', scribble:
 
 /** Messages older than this are expired by the broker (the reference's 50 s; option messageTtl). */
 export const MESSAGE_TTL_MS = 50_000;
-/** A node's queue outlives its node by this long (covers a crash; stop() deletes it). */
+/**
+ * A chart's queues outlive it (unused) by this long by default (option queueExpiresMs): a crash
+ * or a stop() keeps them for its restart; leave() deletes them.
+ */
 export const QUEUE_EXPIRES_MS = 10 * 60_000;
+
+/** How a chart's queues are made: its topology, messageTtl and (default QUEUE_EXPIRES_MS) queue expiry. */
+export interface QueueLimits {
+  topology: TopologyKind;
+  messageTtl: number;
+  queueExpiresMs?: number;
+}
 
 /**
  * One durable queue per node and network on the node's own broker, named after the
@@ -54,14 +64,14 @@ export interface QueuePlan {
  * its connection anyway). Every queue dead-letters to DEAD_EXCHANGE with its own name as
  * the routing key, so expired events are counted per network.
  */
-export function queuePlan(network: NetworkName, chart: string, host: string, o: { topology: TopologyKind; messageTtl: number }): QueuePlan {
+export function queuePlan(network: NetworkName, chart: string, host: string, o: QueueLimits): QueuePlan {
   const clustered = o.topology === 'clustered';
   const name = clustered ? `miros.${network}.${chart}@${host}` : queueName(network, chart);
   const dead = { 'x-dead-letter-exchange': DEAD_EXCHANGE, 'x-dead-letter-routing-key': name };
   if (clustered && network !== 'mesh') {
     return { name, options: { exclusive: true, durable: false, arguments: { 'x-message-ttl': o.messageTtl, ...dead } }, exclusiveConsumer: true };
   }
-  const limits = { 'x-message-ttl': o.messageTtl, 'x-expires': QUEUE_EXPIRES_MS, ...dead };
+  const limits = { 'x-message-ttl': o.messageTtl, 'x-expires': o.queueExpiresMs ?? QUEUE_EXPIRES_MS, ...dead };
   if (!clustered) return { name, options: { durable: true, arguments: limits }, exclusiveConsumer: true };
   return {
     name,
@@ -71,11 +81,22 @@ export function queuePlan(network: NetworkName, chart: string, host: string, o: 
 }
 
 /** Where a chart's dead messages wait to be counted (bound to DEAD_EXCHANGE by each of its queue names). */
-export function deadQueuePlan(chart: string, host: string, o: { topology: TopologyKind }): QueuePlan {
+export function deadQueuePlan(chart: string, host: string, o: { topology: TopologyKind; queueExpiresMs?: number }): QueuePlan {
   const clustered = o.topology === 'clustered';
   const name = clustered ? `miros.dead.${chart}@${host}` : `miros.dead.${chart}`;
-  const args = clustered ? { 'x-queue-type': 'quorum', 'x-expires': QUEUE_EXPIRES_MS } : { 'x-expires': QUEUE_EXPIRES_MS };
+  const expires = o.queueExpiresMs ?? QUEUE_EXPIRES_MS;
+  const args = clustered ? { 'x-queue-type': 'quorum', 'x-expires': expires } : { 'x-expires': expires };
   return { name, options: { durable: true, arguments: args }, exclusiveConsumer: false };
+}
+
+/**
+ * Clustered: a queue that only one connection may hold (exclusive), declared by a chart's
+ * receiver before it consumes, so a second live process with the same chart name on the same
+ * host is refused (RESOURCE_LOCKED). The mesh queue's single active consumer would let it in
+ * silently. It holds no messages (nothing is bound to it) and goes with its connection.
+ */
+export function lockQueuePlan(chart: string, host: string): QueuePlan {
+  return { name: `miros.lock.${chart}@${host}`, options: { exclusive: true, durable: false, arguments: { 'x-queue-type': 'classic' } }, exclusiveConsumer: false };
 }
 
 /** AMQP header naming the sender in clear text, only used to report undecryptable messages. */

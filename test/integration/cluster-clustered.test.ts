@@ -7,9 +7,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { connect } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Event, NetworkedActiveObject, ReturnStatus, generateKey, signals, type NetworkedOptions, type TransmissionResult } from '../../runtime/index.ts';
+import { ChartInUseError, Event, NetworkedActiveObject, ReturnStatus, generateKey, signals, type NetworkedOptions, type TransmissionResult } from '../../runtime/index.ts';
 import { sleep, until, waitFor } from '../../ops/util/wait.ts';
 import { down, readClusterFile, status, up, type ClusterOptions } from '../../ops/cluster/index.ts';
 import { httpGet } from '../../ops/cluster/health.ts';
@@ -54,8 +57,16 @@ interface ClusteredChart {
 
 /** A chart of this test process on the cluster (runtime topology 'clustered'), homed on `host`, recording TICKs. */
 function clusteredChart(name: string, host: string, processName: string, key: string): ClusteredChart {
+  const got: number[] = [];
+  const chart = new NetworkedActiveObject(name, { ...clusteredOptions(host, processName, key), onWarning: () => undefined, output: () => undefined });
+  (chart as unknown as { got: number[] }).got = got;
+  return { chart, got };
+}
+
+/** The options of a chart on the cluster homed on `host` (JSON: a child process may take them too). */
+function clusteredOptions(host: string, processName: string, key: string): NetworkedOptions {
   const file = readClusterFile(dir)!;
-  const opts: NetworkedOptions = {
+  return {
     rabbitUser: file.credentials.user,
     rabbitPassword: file.credentials.password,
     meshEncryptionKey: key,
@@ -66,13 +77,7 @@ function clusteredChart(name: string, host: string, processName: string, key: st
     thisAddress: host,
     processName,
     startTimeoutMs: 30_000,
-    onWarning: () => undefined,
-    output: () => undefined,
   };
-  const got: number[] = [];
-  const chart = new NetworkedActiveObject(name, opts);
-  (chart as unknown as { got: number[] }).got = got;
-  return { chart, got };
 }
 
 function recording(chart: any, e: Event): ReturnStatus {
@@ -150,7 +155,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
     expect(await membershipAt('http://127.0.8.13:15672')).toEqual({ running: members(3), stopped: [], partitions: [] });
   });
 
-  it('a process with four charts holds at most 2 AMQP connections to the cluster; a chart that stops takes only its own consumer and queue', async () => {
+  it('a process with four charts holds at most 2 AMQP connections to the cluster; a chart that leaves takes only its own consumer and queue', async () => {
     const file = readClusterFile(dir)!;
     const home = file.nodes[0];
     const program = `conns${process.pid}`;
@@ -166,7 +171,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
       await until(async () => (names = await mine()).length >= 2, 30_000, 500);
       expect(names).toEqual([`miros/pub ${program}[${process.pid}]@${home.host}`, `miros/sub ${program}[${process.pid}]@${home.host}`]);
 
-      await charts[3].chart.stop();
+      await charts[3].chart.leave();
       const queue = async (chart: ClusteredChart) => (await httpGet(`${home.managementUrl}/api/queues/%2F/${encodeURIComponent(`miros.mesh.${chart.chart.name}@${home.host}`)}`)).status;
       expect(await queue(charts[3])).toBe(404); // its own queue deleted
       expect(await queue(charts[1])).toBe(200); // the others' kept
@@ -175,7 +180,34 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
       expect(charts[3].got).toEqual([1]);
       expect(await mine()).toEqual(names); // still the same two connections
     } finally {
-      await Promise.all(charts.map((c) => c.chart.stop()));
+      await Promise.all(charts.map((c) => c.chart.leave()));
+    }
+  });
+
+  it('a second live process with the same chart name on the same host is refused clearly (the lock queue; single active consumer alone lets it in)', async () => {
+    const file = readClusterFile(dir)!;
+    const home = file.nodes[0];
+    const key = generateKey();
+    const name = `twin-${process.pid}`;
+    const first = clusteredChart(name, home.host, 'twin-a', key);
+    const options = { ...clusteredOptions(home.host, 'twin-a', key), startTimeoutMs: 3000 };
+    await first.chart.startAt(recording);
+    try {
+      const fixture = new URL('./fixtures/named-chart.mjs', import.meta.url).pathname;
+      const env = { ...process.env, MIROS_TEST_CHART: JSON.stringify({ name, options }) }; // secrets: not on argv
+      const other = spawn(process.execPath, [fixture], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+      let said = '';
+      createInterface({ input: other.stdout! }).on('line', (l) => (said = l));
+      const [code] = (await once(other, 'exit')) as [number | null];
+      expect(code).toBe(1);
+      expect(said).toMatch(new RegExp(`^REFUSED CHART_IN_USE chart ${name}: another live process runs a chart of that name on host ${home.host.replaceAll('.', '\\.')}`));
+      expect(said).toMatch(/RESOURCE_LOCKED|exclusive/);
+      // in this process, a second chart of the name is refused at once
+      const twin = clusteredChart(name, home.host, 'twin-b', key);
+      await expect(twin.chart.startAt(recording)).rejects.toThrow(ChartInUseError);
+      expect(first.chart.networkStats().receiving.state).toBe('up'); // the first goes on
+    } finally {
+      await first.chart.leave();
     }
   });
 
@@ -222,7 +254,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
         console.log(`${c.chart.name}: sent ${sent.get(c)!.length}, received ${mesh.received}, delivered ${mesh.delivered}, duplicates ${mesh.duplicates}, outbox resent ${brokers[0].resent}, confirm channels replaced ${brokers[0].stalledChannels}, reconnects ${brokers[0].reconnects}`);
       }
     } finally {
-      await Promise.all(pair.map((c) => c.chart.stop()));
+      await Promise.all(pair.map((c) => c.chart.leave()));
     }
   });
 

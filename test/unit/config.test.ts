@@ -137,6 +137,9 @@ describe('resolveNetConfig', () => {
     expect(c.clusterFile).toBe(path.resolve('.cluster/cluster.json'));
     expect(() => resolveNetConfig({ ...minimal, hosts: [''] }, {}, { dotenvPath: false })).toThrow(ConfigError);
     expect(() => resolveNetConfig({ ...minimal, outboxBound: 0 }, {}, { dotenvPath: false })).toThrow(/outboxBound/);
+    expect(resolveNetConfig(minimal, {}, { dotenvPath: false }).queueExpiresMs).toBe(600_000);
+    expect(resolveNetConfig({ ...minimal, queueExpiresMs: 60_000 }, {}, { dotenvPath: false }).queueExpiresMs).toBe(60_000);
+    expect(() => resolveNetConfig({ ...minimal, queueExpiresMs: 10 }, {}, { dotenvPath: false })).toThrow(/queueExpiresMs must be an integer ≥ 1000/);
   });
 });
 

@@ -153,6 +153,20 @@ export class FakeChannel extends EventEmitter implements ConfirmChannel {
     this.emit('close');
   }
 
+  /**
+   * The broker cancels the consumer of `queue` (the queue was deleted: by an operator, by
+   * another process leaving, by a node going away): the queue is gone, and amqplib hands
+   * the consumer's callback null. The channel stays open.
+   */
+  cancelConsumer(queue: string): void {
+    this.assertOpen('cancelConsumer');
+    const i = this.consumers.findIndex((c) => c.queue === queue);
+    if (i < 0) throw new Error(`fake-amqp: nobody consumes ${queue} on channel ${this.id}`);
+    const [consumer] = this.consumers.splice(i, 1);
+    this.queues.delete(queue);
+    consumer.onMessage(null);
+  }
+
   /** The broker hands the consumer of `queue` a message with this channel's next delivery tag. */
   deliver(queue: string, content: Buffer, init: DeliveryInit = {}): ConsumeMessage {
     this.assertOpen('deliver');

@@ -156,3 +156,31 @@ describe('log diagram', () => {
     expect(toMermaid(data).match(/->>/g)).toHaveLength(data.arrows.length);
   });
 });
+
+describe('log check: incarnation ids (iid)', () => {
+  /** One clean start and stop of chart c1 with seq base `incarnation` and (if given) incarnation id `iid`. */
+  const life = (incarnation: number, iid: string | undefined, ts: number) => {
+    const id = iid ? { iid } : {};
+    return [
+      { incarnation, ...id, n: 1, kind: 'start', sender: 'c1', host: '127.0.0.11', pid: 1, ts },
+      { incarnation, ...id, n: 2, kind: 'stop', sender: 'c1', host: '127.0.0.11', ts: ts + 1, lamport: 0, totals: { lines: 1, byKind: {}, sent: { mesh: 0, trace: 0, spy: 0 } } },
+    ];
+  };
+  const run = (lines: object[]) => {
+    const dir = mkdtempSync(join(tmpdir(), 'log-check-iid-'));
+    writeFileSync(join(dir, 'c1.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
+    return checkLogs(loadRun([dir]));
+  };
+
+  it('tells two starts apart by their iid even when the clock gave both the same seq base', () => {
+    const same = 1_700_000_000_000_000;
+    const result = run([...life(same, '0123456789abcdef', 1000), ...life(same, 'fedcba9876543210', 2000)]);
+    expect(result.problems).toEqual([]);
+  });
+
+  it('without an iid (an older node), two starts with the same seq base read as one incarnation', () => {
+    const same = 1_700_000_000_000_000;
+    const result = run([...life(same, undefined, 1000), ...life(same, undefined, 2000)]);
+    expect(result.problems.join('\n')).toContain(`c1.jsonl: incarnation ${same}: line n=1 twice`);
+  });
+});

@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeEnvelope, type Envelope } from '../../runtime/net/envelope.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
-import { PREFETCH, Receiver, type ReceiverOptions } from '../../runtime/net/receiver.ts';
+import { PREFETCH, Receiver, forgetReceivingCharts, type ReceiverOptions } from '../../runtime/net/receiver.ts';
+import { ChartInUseError } from '../../runtime/net/errors.ts';
 import { DEAD_EXCHANGE, EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, type NetworkName } from '../../runtime/net/topology.ts';
 import { forgetSharedConnections } from '../../runtime/net/shared-connection.ts';
 import { fakeBrokers, type FakeChannel, type FakeConnection } from './fake-amqp.ts';
@@ -93,6 +94,7 @@ beforeEach(() => {
   vi.useFakeTimers();
   fakeBrokers.reset();
   forgetSharedConnections();
+  forgetReceivingCharts();
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -231,6 +233,74 @@ describe('Receiver: duplicates', () => {
     expect(fresh.acks).toEqual([{ deliveryTag: 4, allUpTo: true }]);
     expect(fresh.unacked).toEqual([]);
     expect(fresh.violations).toEqual([]);
+  });
+});
+
+describe('Receiver: redeliveries after a reconnect (reconnect, then crash)', () => {
+  it('never acks a redelivered copy while the original is still unhandled in the chart', async () => {
+    const h = await start({}, { handleMesh: false });
+    for (const seq of [1, 2, 3]) h.channel.deliver(QUEUE.mesh, body(seq)); // in the chart's queue, not handled
+    turn();
+    h.connection.lose(); // the consuming connection drops: the originals' acks died with its channel
+    const model = await h.connection.connect();
+    const fresh = model.channel({ consuming: QUEUE.mesh });
+    for (const seq of [1, 2, 3]) fresh.deliver(QUEUE.mesh, body(seq), { redelivered: true });
+    turn();
+    expect(h.receiver.counters.mesh).toMatchObject({ delivered: 3, duplicates: 3, redelivered: 3 });
+    // a SIGKILL now must leave the backlog in the queue: nothing acked on the live channel
+    expect(fresh.acks).toEqual([]);
+    expect(fresh.unacked).toEqual([1, 2, 3]);
+
+    h.delivered[0].handled(); // the chart's step for event 1 ends: its copy may go (acked with the next batch)
+    turn();
+    expect(fresh.unacked).toEqual(expect.arrayContaining([2, 3])); // 2 and 3 still wait in the chart
+    h.delivered[1].handled();
+    h.delivered[2].handled();
+    turn();
+    expect(fresh.acks.at(-1)).toEqual({ deliveryTag: 3, allUpTo: true });
+    expect(fresh.unacked).toEqual([]);
+    expect(fresh.violations).toEqual([]);
+  });
+
+  it('a crash after the reconnect (before the chart drains) loses nothing: the next consumer gets the backlog again', async () => {
+    const h = await start({}, { handleMesh: false });
+    for (const seq of [1, 2]) h.channel.deliver(QUEUE.mesh, body(seq));
+    h.connection.lose();
+    const fresh = (await h.connection.connect()).channel({ consuming: QUEUE.mesh });
+    for (const seq of [1, 2]) fresh.deliver(QUEUE.mesh, body(seq), { redelivered: true });
+    fresh.deliver(QUEUE.mesh, body(3));
+    turn();
+    await h.receiver.close(false); // the process dies before its chart handled anything
+    expect(fresh.acks).toEqual([]); // so the broker still holds 1, 2 and 3
+  });
+});
+
+describe('Receiver: sender incarnations', () => {
+  const BASE = 1_700_000_000_000_000; // a sender's seq base: its wall clock in µs at start
+  const HALF_HOUR_US = 30 * 60 * 1_000_000;
+  /** An envelope of a node that carries its incarnation id (iid): raw JSON, as a newer node sends it. */
+  const withIid = (seq: number, iid: string | undefined, inc: number) =>
+    Buffer.from(keys.mesh.encrypt(JSON.stringify({ v: 1, ...A1, seq, ts: 1_700_000_000_000, signal: 'PING', payload: { n: seq }, lc: 1, inc, ...(iid ? { iid } : {}) })));
+
+  it('hears at once a sender restarted with its wall clock 30 minutes behind (a new incarnation, a new window)', async () => {
+    const h = await start();
+    for (let k = 1; k <= 3; k++) h.channel.deliver(QUEUE.mesh, withIid(BASE + k, '0123456789abcdef', BASE));
+    const behind = BASE - HALF_HOUR_US; // the restart's clock stepped back: its numbers are below the old window
+    for (let k = 1; k <= 3; k++) h.channel.deliver(QUEUE.mesh, withIid(behind + k, 'fedcba9876543210', behind));
+    turn();
+    expect(seqs(h)).toEqual([1, 2, 3].map((k) => BASE + k).concat([1, 2, 3].map((k) => behind + k)));
+    expect(h.receiver.counters.mesh).toMatchObject({ delivered: 6, duplicates: 0 });
+    // a copy of the first incarnation's event is still a duplicate
+    h.channel.deliver(QUEUE.mesh, withIid(BASE + 2, '0123456789abcdef', BASE));
+    expect(h.receiver.counters.mesh.duplicates).toBe(1);
+  });
+
+  it('envelopes without an incarnation are deduplicated as today: by sender and host (a clock stepped back mutes it)', async () => {
+    const h = await start();
+    h.channel.deliver(QUEUE.mesh, withIid(BASE + 1, undefined, BASE));
+    h.channel.deliver(QUEUE.mesh, withIid(BASE - HALF_HOUR_US + 1, undefined, BASE - HALF_HOUR_US));
+    expect(seqs(h)).toEqual([BASE + 1]);
+    expect(h.receiver.counters.mesh.duplicates).toBe(1);
   });
 });
 
@@ -386,6 +456,61 @@ describe('Receiver: close', () => {
     const deleted = model.channels.filter((c) => c !== h.channel).flatMap((c) => c.deletedQueues.filter((d) => d.options === undefined));
     expect(deleted.map((d) => d.queue)).toEqual([QUEUE.mesh, QUEUE.trace, DEAD]);
     expect(h.connection.closed).toBe(true);
+  });
+});
+
+describe('Receiver: a consumer the broker cancels', () => {
+  it('declares its queue again and consumes again (retry policy), warns, shows it in its state and counts it', async () => {
+    const warnings: string[] = [];
+    const h = await start({ onWarning: (m) => warnings.push(m) });
+    const receiver = h.receiver;
+    h.channel.cancelConsumer(QUEUE.mesh); // an operator deleted the chart's queue
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(`${CHART}: the broker cancelled its consumer of ${QUEUE.mesh}`);
+    expect(receiver.snapshot()).toMatchObject({ state: 'resubscribing', cancels: 1 });
+    await vi.advanceTimersByTimeAsync(300); // the retry policy's first delay, ~100 ms
+    const again = h.connection.current!.channel({ consuming: QUEUE.mesh });
+    expect(again.queues.has(QUEUE.mesh)).toBe(true); // declared again
+    expect(again.consumers.map((c) => c.queue)).toEqual([QUEUE.mesh, QUEUE.trace, DEAD]);
+    again.deliver(QUEUE.mesh, body(7));
+    turn();
+    expect(seqs(h)).toEqual([7]); // no deaf chart
+    expect(h.receiver.counters.mesh).toMatchObject({ cancelled: 1 });
+    expect(receiver.snapshot()).toMatchObject({ state: 'up', cancels: 1 });
+  });
+});
+
+describe('Receiver: one live chart of a name per host', () => {
+  it('a second chart of the same name in this process is refused at once, clearly; after the first stops it may start', async () => {
+    const h = await start();
+    const again = new Receiver({ ...(h.receiver as unknown as { options: ReceiverOptions }).options });
+    await expect(again.open(1000)).rejects.toThrow(ChartInUseError);
+    await expect(again.open(1000)).rejects.toThrow(`chart ${CHART}: this process already runs a chart of that name on host 127.0.0.2`);
+    await h.receiver.close(false);
+    const opened = again.open(1000);
+    await fakeBrokers.connections.at(-1)!.connect();
+    await opened;
+    await again.close(false);
+  });
+
+  it('clustered: declares an exclusive lock queue before it consumes (single active consumer would let a second process in)', async () => {
+    const receiver = new Receiver({
+      urls: ['amqp://u:p@127.0.0.2:5672/%2F'],
+      label: 'cluster',
+      chartName: CHART,
+      host: '127.0.0.2',
+      topology: 'clustered',
+      messageTtl: MESSAGE_TTL_MS,
+      heartbeat: 0,
+      subscriptions: [{ network: 'mesh', bindingKey: '#', fernet: keys.mesh, deliver: (_e, handled) => handled() }],
+      onDrop: () => undefined,
+    });
+    const opened = receiver.open(1000);
+    const model = await fakeBrokers.connections.at(-1)!.connect();
+    await opened;
+    const channel = model.channel({ consuming: `miros.mesh.${CHART}@127.0.0.2` });
+    expect(channel.queues.get(`miros.lock.${CHART}@127.0.0.2`)).toEqual({ exclusive: true, durable: false, arguments: { 'x-queue-type': 'classic' } });
+    expect([...channel.queues.keys()][0]).toBe(`miros.lock.${CHART}@127.0.0.2`); // before any queue it consumes
   });
 });
 

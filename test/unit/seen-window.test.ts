@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SeenWindow } from '../../runtime/net/seen-window.ts';
+import { SeenWindow, SeenWindows } from '../../runtime/net/seen-window.ts';
 
 const BASE = 1_764_000_000_000_000; // a real sender's numbers start at Date.now() * 1000
 
@@ -53,5 +53,45 @@ describe('SeenWindow', () => {
   it('refuses a size that is not a positive multiple of 8', () => {
     expect(() => new SeenWindow(0)).toThrow(RangeError);
     expect(() => new SeenWindow(12)).toThrow(RangeError);
+  });
+});
+
+describe('SeenWindows: a window per sender and incarnation', () => {
+  it('a new incarnation starts a fresh window; the same seq in the old one is still a duplicate', () => {
+    const w = new SeenWindows();
+    expect(w.add('a@h', 'aaaaaaaaaaaaaaaa', 1_000_000)).toBe(true);
+    expect(w.add('a@h', 'bbbbbbbbbbbbbbbb', 5)).toBe(true); // its clock stepped back: far below the old window
+    expect(w.add('a@h', 'aaaaaaaaaaaaaaaa', 1_000_000)).toBe(false);
+    expect(w.add('a@h', 'bbbbbbbbbbbbbbbb', 5)).toBe(false);
+    expect(w.add('b@h', 'bbbbbbbbbbbbbbbb', 5)).toBe(true); // another sender
+  });
+
+  it('envelopes without an incarnation share one window per sender, as before', () => {
+    const w = new SeenWindows();
+    expect(w.add('a@h', undefined, 1_000_000)).toBe(true);
+    expect(w.add('a@h', undefined, 5)).toBe(false);
+  });
+
+  it('keeps at most perSender incarnations of a sender: the first heard is forgotten, and counted', () => {
+    const w = new SeenWindows(2, 100, 64);
+    w.add('a@h', undefined, 1);
+    for (const id of ['1111111111111111', '2222222222222222', '3333333333333333']) w.add('a@h', id, 1);
+    expect(w.shed).toBe(1);
+    expect(w.windows).toBe(3); // the id-less window and the two newest incarnations
+    expect(w.add('a@h', '1111111111111111', 1)).toBe(true); // forgotten: heard as new (and it sheds another)
+    expect(w.add('a@h', '3333333333333333', 1)).toBe(false);
+    expect(w.add('a@h', undefined, 1)).toBe(false);
+    expect(w.shed).toBe(2);
+  });
+
+  it('keeps at most `senders` senders: the first heard is forgotten with all its windows, and counted', () => {
+    const w = new SeenWindows(4, 2, 64);
+    w.add('a@h', '1111111111111111', 1);
+    w.add('a@h', '2222222222222222', 1);
+    w.add('b@h', undefined, 1);
+    w.add('c@h', undefined, 1);
+    expect(w.shed).toBe(2);
+    expect(w.windows).toBe(2);
+    expect(w.add('b@h', undefined, 1)).toBe(false);
   });
 });

@@ -46,6 +46,14 @@ describe('PendingTransmission', () => {
 
 describe('queuePlan', () => {
   const o = { messageTtl: 5000 };
+  it('queueExpiresMs sets how long the queues of a chart outlive it (default QUEUE_EXPIRES_MS, 10 min), in both topologies', () => {
+    expect(QUEUE_EXPIRES_MS).toBe(600_000);
+    for (const topology of ['mesh', 'clustered'] as const) {
+      expect(queuePlan('mesh', 'a', 'h', { ...o, topology, queueExpiresMs: 90_000 }).options.arguments).toMatchObject({ 'x-expires': 90_000 });
+      expect(deadQueuePlan('a', 'h', { topology, queueExpiresMs: 90_000 }).options.arguments).toMatchObject({ 'x-expires': 90_000 });
+      expect(queuePlan('mesh', 'a', 'h', { ...o, topology }).options.arguments).toMatchObject({ 'x-expires': QUEUE_EXPIRES_MS });
+    }
+  });
   it('mesh: classic durable queues named after the chart, exclusive consumer, dead-lettered by name', () => {
     const p = queuePlan('mesh', 'a', '10.0.0.1', { ...o, topology: 'mesh' });
     expect(p).toEqual({
