@@ -12,6 +12,7 @@ import { amqpUrl, resolveNetConfig, type NetConfig, type NetOptions } from './co
 import { encodeEnvelope, type Envelope } from './envelope.ts';
 import { EvidenceLog, evidencePath } from './evidence.ts';
 import { LamportClock } from './lamport.ts';
+import { statsCounters } from './run-stats.ts';
 import { MESH_RECORD_BINDING, MESH_RECORD_ROUTING_KEY, MESH_RECORD_SIGNALS, isMeshRecordSignal, meshText, snoopRecord, type MeshEventId, type SnoopRecord } from './snoop-record.ts';
 import { BrokerAccessRefusedError, BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
 import { KeyRing, type KeyListInput, type KeyUsage } from './key-ring.ts';
@@ -52,6 +53,11 @@ export interface NetworkedOptions extends NetOptions {
   rediscoverIntervalMs?: number;
   /** Local evidence file (JSON lines, see evidence.ts); default $MIROS_EVIDENCE_DIR/<name>.jsonl, else none. */
   evidenceFile?: string;
+  /**
+   * How often the evidence file gets a `stats` line with the chart's counters (default 1000 ms;
+   * 0 = never). Only while an evidence file is written.
+   */
+  statsIntervalMs?: number;
   /** Gets the record of every snoop message received, the mesh records of the trace network included (an observer's distributed.jsonl). */
   onSnoopRecord?: (record: SnoopRecord) => void;
 }
@@ -148,6 +154,7 @@ export class MirosNets {
   private readonly refusedBrokers = new Set<string>();
   private receiverRefused = false;
   private rediscoverTimer: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
   private readonly output: (line: string) => void;
   private readonly warn: (message: string) => void;
 
@@ -240,6 +247,7 @@ export class MirosNets {
       this.phase = 'running';
       startChart();
       if (!this.clustered) this.scheduleRediscovery();
+      this.scheduleStats();
     } catch (err) {
       this.phase = 'stopped';
       await this.closeAll(false);
@@ -251,6 +259,9 @@ export class MirosNets {
   async stop(): Promise<void> {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
+    // the last counters while the links still hold theirs, so the file ends with the run's totals
+    clearInterval(this.statsTimer);
+    if (this.statsTimer) this.writeStats();
     await this.closeAll(true);
     this.closeEvidence();
   }
@@ -411,7 +422,21 @@ export class MirosNets {
     this.evidence.write({ network: 'local', ...head, kind, signal: event.signal, from: null, to: null, text, event });
   }
 
+  /** The evidence file's `stats` line every statsIntervalMs (the timer never keeps the process alive). */
+  private scheduleStats(): void {
+    const every = this.options.statsIntervalMs ?? 1000;
+    if (!this.evidence || every <= 0) return;
+    this.statsTimer = setInterval(() => this.writeStats(), every);
+    this.statsTimer.unref();
+  }
+
+  private writeStats(): void {
+    this.evidence?.writeStats(this.clock.time, statsCounters(this.stats(), this.chart.queue.length));
+  }
+
   private closeEvidence(): void {
+    clearInterval(this.statsTimer);
+    this.statsTimer = undefined;
     this.evidence?.close(this.clock.time, { ...this.sent });
     this.evidence = undefined;
   }
@@ -645,6 +670,7 @@ export class MirosNets {
 
   private async closeAll(cleanStop: boolean): Promise<void> {
     clearTimeout(this.rediscoverTimer);
+    clearInterval(this.statsTimer);
     const leases = [...this.linkLeases.values()];
     this.linkLeases.clear();
     this.links.clear();
