@@ -396,7 +396,7 @@ const PAGE_SCRIPT = `
   }
   function draw() {
     document.getElementById('window').textContent = time(view.a) + ' – ' + time(view.b);
-    document.body.setAttribute('data-view', Math.round(view.a) + ',' + Math.round(view.b));
+    document.body.setAttribute('data-view', view.a + ',' + view.b);
     drawPlots(); drawDiagram();
   }
   draw();
