@@ -12,6 +12,7 @@ import { amqpUrl, resolveNetConfig, type NetConfig, type NetOptions } from './co
 import { encodeEnvelope, type Envelope } from './envelope.ts';
 import { EvidenceLog, evidencePath } from './evidence.ts';
 import { LamportClock } from './lamport.ts';
+import { ChartMetrics, type MetricsOptions } from './metrics.ts';
 import { statsCounters } from './run-stats.ts';
 import { MESH_RECORD_BINDING, MESH_RECORD_ROUTING_KEY, MESH_RECORD_SIGNALS, isMeshRecordSignal, meshText, snoopRecord, type MeshEventId, type SnoopRecord } from './snoop-record.ts';
 import { BrokerAccessRefusedError, BrokerUnreachableError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
@@ -58,6 +59,12 @@ export interface NetworkedOptions extends NetOptions {
    * 0 = never). Only while an evidence file is written.
    */
   statsIntervalMs?: number;
+  /**
+   * Prometheus metrics of this chart (docs/metrics.md), off by default: `{ port }` serves
+   * GET /metrics (port 0: any free one, see metricsPort()), `{ registry }` registers them in
+   * the application's prom-client Registry. Needs the optional package prom-client.
+   */
+  metrics?: MetricsOptions;
   /** Gets the record of every snoop message received, the mesh records of the trace network included (an observer's distributed.jsonl). */
   onSnoopRecord?: (record: SnoopRecord) => void;
 }
@@ -155,6 +162,8 @@ export class MirosNets {
   private receiverRefused = false;
   private rediscoverTimer: NodeJS.Timeout | undefined;
   private statsTimer: NodeJS.Timeout | undefined;
+  /** Prometheus metrics (the metrics option), from start to stop. */
+  metrics: ChartMetrics | undefined;
   private readonly output: (line: string) => void;
   private readonly warn: (message: string) => void;
 
@@ -204,6 +213,7 @@ export class MirosNets {
     if (this.phase !== 'new') throw new IllegalOperationError(`startAt() called twice on chart ${this.name}`);
     this.phase = 'starting';
     try {
+      if (this.options.metrics) this.metrics = await ChartMetrics.start({ name: this.name, stats: () => this.stats() }, this.options.metrics);
       await this.discover();
       const evidenceFile = evidencePath(this.options.evidenceFile, this.name);
       if (evidenceFile) this.evidence = new EvidenceLog(evidenceFile, { sender: this.name, host: this.host, incarnation: this.incarnation });
@@ -252,6 +262,7 @@ export class MirosNets {
       this.phase = 'stopped';
       await this.closeAll(false);
       this.closeEvidence();
+      await this.closeMetrics();
       throw err;
     }
   }
@@ -264,6 +275,12 @@ export class MirosNets {
     if (this.statsTimer) this.writeStats();
     await this.closeAll(true);
     this.closeEvidence();
+    await this.closeMetrics();
+  }
+
+  private async closeMetrics(): Promise<void> {
+    await this.metrics?.close();
+    this.metrics = undefined;
   }
 
   /** Reads every host source once more (the ARP probe included) and links to new brokers. */
@@ -336,6 +353,7 @@ export class MirosNets {
     if (!envelope) return;
     this.received.delete(event);
     this.clock.receive(envelope.lc);
+    this.metrics?.delivered(envelope.ts);
     const { sender, host, seq, signal } = envelope;
     this.recordMesh('mesh-receive', { sender, host, inc: envelope.inc ?? null, seq, lamport: envelope.lc ?? null, signal });
   }
