@@ -30,4 +30,4 @@ export {
 export { BrokerTlsError, type TlsProblem, type TlsOptions } from './net/tls.ts';
 // Host discovery (LAN reflection):
 export { discoverHosts, probeAmqp, thisAddress, type Discovery, type DiscoverOptions } from './lan/index.ts';
-export { MetricsUnavailableError, type MetricsOptions, type MetricsRegistry } from './net/metrics.ts';
+export { MetricsUnavailableError, loadPromClient, type MetricsOptions, type MetricsRegistry } from './net/metrics.ts';

@@ -97,6 +97,8 @@ export class Instance {
   stats: NetworkStats | undefined;
   exitCode: number | null | undefined;
   ready = false;
+  /** The port its chart serves Prometheus metrics on (READY's metricsPort), if any. */
+  metricsPort: number | undefined;
   log: WriteStream | undefined;
   constructor(
     readonly spec: InstanceSpec,
@@ -222,6 +224,7 @@ export class Run {
         this.onControl?.(inst, tag, data);
         if (tag === 'READY') {
           inst.ready = true;
+          inst.metricsPort = typeof data.metricsPort === 'number' ? data.metricsPort : undefined;
           readyOrExited();
         }
         if (tag === 'STATS') inst.stats = data;
