@@ -49,6 +49,19 @@ const ready = (p: Peer) => p.controls.find((c) => c.tag === 'READY')?.data;
 const scrape = async (p: Peer) => (await fetch(`http://${p.host}:${ready(p)!.metricsPort}/metrics`)).text();
 const value = (text: string, series: string) => Number(text.split('\n').find((l) => l.startsWith(`${series} `))?.split(' ')[1]);
 
+describe('broker metrics', () => {
+  it('every node of the testbed serves rabbitmq_prometheus on the port cluster.json names, queue metrics included', async () => {
+    for (const node of brokers()) {
+      expect(node.prometheusPort, node.name).toBe(15692);
+      const res = await fetch(`http://${node.host}:${node.prometheusPort}/metrics`);
+      expect(res.status, node.name).toBe(200);
+      const text = await res.text();
+      expect(text, node.name).toMatch(/^rabbitmq_queues \d+/m);
+      expect(text, node.name).toMatch(/^rabbitmq_queue_messages_ready \d+/m);
+    }
+  });
+});
+
 describe('instance metrics', () => {
   it('each instance serves /metrics on the port READY names; the counts follow the mesh', async () => {
     const a = startPeer(`metrics-a-${RUN}`, 0);
