@@ -35,11 +35,11 @@ export class MetricsUnavailableError extends Error {
 }
 
 type Prom = typeof PromClient;
-export type PromImporter = () => Promise<Prom>;
-const importProm: PromImporter = () => import('prom-client');
+/** Imports a module (a test stands in one that fails). */
+export type ModuleImporter = () => Promise<unknown>;
+const importProm: ModuleImporter = () => import('prom-client');
 
-/** prom-client, or a MetricsUnavailableError naming it when it is not installed. */
-export async function loadPromClient(importer: PromImporter = importProm): Promise<Prom> {
+async function loadProm(importer: ModuleImporter = importProm): Promise<Prom> {
   try {
     const mod = (await importer()) as Prom & { default?: Prom };
     return mod.Registry ? mod : mod.default!;
@@ -48,6 +48,11 @@ export async function loadPromClient(importer: PromImporter = importProm): Promi
     if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') throw new MetricsUnavailableError(err);
     throw err;
   }
+}
+
+/** Resolves when prom-client can be loaded; rejects with a MetricsUnavailableError naming it when it is not installed. */
+export async function loadPromClient(importer?: ModuleImporter): Promise<void> {
+  await loadProm(importer);
 }
 
 /** What the metrics read of a chart. */
@@ -138,8 +143,8 @@ export class ChartMetrics {
     readonly port: number | undefined,
   ) {}
 
-  static async start(source: MetricsSource, options: MetricsOptions, importer?: PromImporter): Promise<ChartMetrics> {
-    const prom = await loadPromClient(importer);
+  static async start(source: MetricsSource, options: MetricsOptions, importer?: ModuleImporter): Promise<ChartMetrics> {
+    const prom = await loadProm(importer);
     const registry = (options.registry as PromClient.Registry | undefined) ?? new prom.Registry();
     const shared = sharedMetrics(prom, registry);
     shared.charts.add(source);
