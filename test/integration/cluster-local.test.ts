@@ -41,9 +41,10 @@ describe('cluster: local backend', { timeout: 240_000 }, () => {
       ['t3', 3, '127.0.1.13', 't3@localhost'],
     ]);
     for (const n of file.nodes) {
-      expect(Object.keys(n)).toEqual(['name', 'index', 'host', 'amqpPort', 'managementPort', 'amqpUrl', 'managementUrl', 'erlangNode', 'distPort', 'pid', 'namespace', 'container', 'dataDir', 'logFile']);
+      expect(Object.keys(n)).toEqual(['name', 'index', 'host', 'amqpPort', 'managementPort', 'amqpUrl', 'managementUrl', 'prometheusPort', 'erlangNode', 'distPort', 'pid', 'namespace', 'container', 'dataDir', 'logFile']);
       expect(n.amqpUrl).toBe(`amqp://peter:rabbit@${n.host}:5672/%2F`);
       expect(n.managementUrl).toBe(`http://${n.host}:15672`);
+      expect(n.prometheusPort).toBe(15692);
       expect(isRunning(n.pid)).toBe(true);
       expect(existsSync(n.logFile)).toBe(true);
     }
