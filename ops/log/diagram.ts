@@ -288,7 +288,7 @@ const PAGE_SCRIPT = `
         var pts = [], series = s[key];
         for (var b = b0; b <= b1; b++) {
           var v = series[b];
-          if (v === null) { if (pts.length) { el('polyline', { 'class': 's' + j, points: pts.join(' ') }, svg); pts = []; } continue; }
+          if (v === null) { if (pts.length) { el('polyline', { 'class': 's' + j, 'data-series': key, points: pts.join(' ') }, svg); pts = []; } continue; }
           var x = xOf((b + 0.5) * P.bucketMs), y = H - BOTTOM - (v * (def.rate ? perSecond : 1)) / max * (H - TOP - BOTTOM);
           pts.push(x.toFixed(1) + ',' + y.toFixed(1));
         }
