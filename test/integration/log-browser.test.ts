@@ -85,6 +85,24 @@ describe.skipIf(!haveChromium)(`log pages in a real browser${haveChromium ? '' :
     expect(errors).toEqual([]);
   });
 
+  it("run.html of a real chaos run: plots with every chart's stats, a band per cycle of faults.jsonl, no console errors", async () => {
+    const r = await scenario('chaos', 3, ['--cycles', '3', '--seed', '5', '--faults', 'kill-instance,pause-broker']);
+    expect(r.pass, r.summary).toBe(true);
+    const logs = loadRun([r.logDir]);
+    const bands = faultBands(logs.faults);
+    expect(bands).toHaveLength(3);
+    const { page, errors } = await openPage(browser, pathToFileURL(join(r.logDir, 'run.html')).href);
+    console.log(`chaos run.html (3 cycles): rendered ${Math.round(Number(await page.evaluate('window.renderedAt')))} ms after navigation`);
+    const plots = await page.$$eval('svg.plot', (ps) => ps.map((p) => ({ bands: [...p.querySelectorAll('g.faultband')].map((g) => g.getAttribute('data-fault')), series: [...p.querySelectorAll('polyline')].map((l) => l.getAttribute('data-series')).filter(Boolean) })));
+    expect(plots).toHaveLength(4);
+    for (const p of plots) expect(p.bands).toEqual(bands.map((b) => b.label));
+    // the stats lines of the instances' evidence files made the in-flight plot
+    expect(plots[2].series).toEqual(expect.arrayContaining(['inFlight', 'unconfirmed']));
+    expect(await page.$eval('svg.plot[data-plot="inFlight,unconfirmed"] .title', (t) => t.textContent)).not.toContain('no stats lines');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+
   it('run.html of a 40,000-event run with 100 faults: plots with a band per fault, the diagram shows only the selected window, zoom works', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'large-run-'));
     const run = writeLargeRun(dir, { events: 40_000, faults: 100 });
