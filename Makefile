@@ -4,7 +4,7 @@ BACKEND ?= local
 S ?= mesh-ring
 MIROSNET = node bin/mirosnet.mjs
 
-.PHONY: cluster down status logs fault test bench scenario scenario-exists deps conformance typecheck
+.PHONY: cluster down status observe logs fault test bench scenario scenario-exists deps conformance typecheck
 
 # npm packages, installed once (and again when the lockfile changes)
 node_modules/.package-lock.json: package.json package-lock.json
@@ -22,6 +22,9 @@ cluster: deps
 down: deps
 	$(MIROSNET) cluster down --backend $(BACKEND)
 
+observe: deps  # Prometheus scraping the nodes and instances (mirosnet observe; --stop ends it)
+	$(MIROSNET) observe $(if $(DIR),--dir $(DIR))
+
 status: deps
 	$(MIROSNET) cluster status --backend $(BACKEND)
 
@@ -33,7 +36,7 @@ logs: deps
 # toxics (netns, docker): KIND=latency NODE=n2 A=200 [B=jitter] | bandwidth NODE=n2 A=kbit/s | stall | reset-peer
 # KIND=kill-instance|restart-instance NODE=<instance of the scenario running on the cluster>
 fault: deps
-	$(MIROSNET) fault $(KIND) $(NODE) $(A) $(B) $(if $(DIR),--dir $(DIR))
+	$(MIROSNET) fault $(KIND) $(NODE) $(A) $(B) $(if $(DIR),--dir $(DIR)) $(if $(OBSERVE),--observe)
 
 # every test: unit, conformance, integration (brings its own cluster up), e2e
 test: deps

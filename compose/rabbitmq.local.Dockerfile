@@ -7,7 +7,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends rabbitmq-server \
  && apt-get clean && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /usr/share/doc/* /usr/share/man/*
-RUN rabbitmq-plugins enable --offline rabbitmq_management
+RUN rabbitmq-plugins enable --offline rabbitmq_management rabbitmq_prometheus
 COPY rabbitmq/rabbitmq.conf /etc/rabbitmq/rabbitmq.conf
 # the node is rabbit@<container hostname> (the backend sets the hostname to n1, n2, …)
 USER rabbitmq

@@ -322,14 +322,34 @@ program
   );
 
 program
+  .command('observe')
+  .description("Prometheus (Debian's prometheus) scraping every node's rabbitmq_prometheus and every instance's metrics (file_sd); data under the cluster dir; prints the UI address")
+  .option('--stop', 'stop the Prometheus observe started')
+  .option('--port <port>', 'its HTTP port on 127.0.0.1', int, 9090)
+  .addOption(dirOption())
+  .action(
+    action(async (o: { stop?: boolean; port: number; dir?: string }) => {
+      const [{ defaultDir }, { startObserve, stopObserve }] = await Promise.all([import('./cluster/index.ts'), import('./observe/prometheus.ts')]);
+      const dir = resolve(o.dir ?? defaultDir());
+      if (o.stop) {
+        console.log((await stopObserve(dir)) ? `observe: Prometheus stopped (${dir})` : `observe: none was running for ${dir}`);
+        return;
+      }
+      const started = await startObserve(dir, { port: o.port });
+      console.log(`observe: Prometheus ${started.already ? 'already runs' : 'ready'} at ${started.url} (config ${started.config}; mirosnet observe --stop ends it)`);
+    }),
+  );
+
+program
   .command('install-deps')
   .description('install rabbitmq-server (and iproute2 with --netns, the test packages with --test) from the distribution if missing (root, Debian/Ubuntu)')
+  .option('--observe', "also install Debian's prometheus (mirosnet observe)")
   .option('--netns', 'also require iproute2 for the netns backend')
   .option('--test', "also install what the test suite needs (python3-cryptography for the Fernet cross-check, iproute2 for the netns suite, chromium for the browser tests); without root it only warns")
   .action(
-    action(async (o: { netns?: boolean; test?: boolean }) => {
+    action(async (o: { netns?: boolean; test?: boolean; observe?: boolean }) => {
       const { ensureRabbitmq } = await import('./cluster/install.ts');
-      await ensureRabbitmq({ netns: o.netns, testing: o.test });
+      await ensureRabbitmq({ netns: o.netns, testing: o.test, observe: o.observe });
       console.log('install-deps: rabbitmq-server is installed');
     }),
   );

@@ -8,7 +8,7 @@ export type { NetworkCounters } from './net/receiver.ts';
 export type { LinkSnapshot, LinkState } from './net/broker-link.ts';
 export { SnoopObserver, type SnoopObserverOptions, type SnoopNetwork } from './net/snoop-observer.ts';
 export type { SnoopRecord, MeshEventId, RecordKind } from './net/snoop-record.ts';
-export { EVIDENCE_DIR_ENV, type EvidenceLine, type EvidenceStart, type EvidenceStop, type EvidenceTotals } from './net/evidence.ts';
+export { EVIDENCE_DIR_ENV, type EvidenceLine, type EvidenceStart, type EvidenceStats, type EvidenceStop, type EvidenceTotals, type StatsCounters } from './net/evidence.ts';
 export type { NetOptions, NetConfig, Topology } from './net/config.ts';
 export type { Transmission, TransmissionResult } from './net/transmission.ts';
 export { resolveNetConfig, amqpUrl } from './net/config.ts';
@@ -31,3 +31,4 @@ export {
 export { BrokerTlsError, type TlsProblem, type TlsOptions } from './net/tls.ts';
 // Host discovery (LAN reflection):
 export { discoverHosts, probeAmqp, thisAddress, type Discovery, type DiscoverOptions } from './lan/index.ts';
+export { MetricsUnavailableError, loadPromClient, type MetricsOptions, type MetricsRegistry } from './net/metrics.ts';

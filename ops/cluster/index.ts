@@ -129,6 +129,8 @@ export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
     // a toxic's proxies (ops/faults/toxics.ts) would outlive the namespaces they sit in
     const stopped = await (await import('../faults/toxics.ts')).stopToxicProxies(dir);
     if (stopped) log(stopped);
+    // a Prometheus that `mirosnet observe` started scrapes these nodes: it goes with them
+    if (await (await import('../observe/prometheus.ts')).stopObserve(dir)) log('down: observe (Prometheus) stopped');
     return (await backendFor(kind)).down(o, state, file, opts.purge ?? false);
   });
 }

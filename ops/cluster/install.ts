@@ -10,6 +10,8 @@ export interface InstallOptions {
   netns?: boolean;
   /** Also require what the test suite needs: python3-cryptography (the Fernet cross-check), iproute2 and nftables (the netns suites), chromium (the browser tests). */
   testing?: boolean;
+  /** Also require Debian's prometheus (mirosnet observe). */
+  observe?: boolean;
 }
 
 /** Debian's chromium, which the browser tests drive headless (puppeteer-core). */
@@ -28,13 +30,14 @@ function isDebianLike(): boolean {
   }
 }
 
-function missingPackages({ netns = false, testing = false }: InstallOptions): string[] {
+function missingPackages({ netns = false, testing = false, observe = false }: InstallOptions): string[] {
   const missing: string[] = [];
   if (!existsSync(RABBITMQ_SERVER)) missing.push('rabbitmq-server');
   if ((netns || testing) && !existsSync('/usr/sbin/ip') && !existsSync('/sbin/ip') && !existsSync('/usr/bin/ip')) missing.push('iproute2');
   if ((netns || testing) && !existsSync('/usr/sbin/nft') && !existsSync('/sbin/nft')) missing.push('nftables');
   if (testing && !existsSync(PYTHON_FERNET)) missing.push('python3-cryptography');
   if (testing && !existsSync(CHROMIUM)) missing.push('chromium'); // the browser tests of run.html and mirosnet watch
+  if (observe && !existsSync('/usr/bin/prometheus')) missing.push('prometheus'); // mirosnet observe
   return missing;
 }
 

@@ -5,7 +5,7 @@ import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError } from './errors.ts';
 import { epmdNames, tcpProbe } from './health.ts';
-import { brokerTls, endpoints, type NodeSpec } from './options.ts';
+import { PROMETHEUS_PORT, brokerTls, endpoints, type NodeSpec } from './options.ts';
 import { isOurs, signal, waitGone } from './process.ts';
 import { RABBITMQ_SERVER, ensureCookie, nodeEnv, spawnServer, writeNodeConfig } from './rabbit.ts';
 import { presets } from '../rabbit-config/presets.ts';
@@ -44,7 +44,7 @@ const localHost: NodeHost = {
   },
 
   async start(o: ResolvedOptions, spec: NodeSpec): Promise<number> {
-    for (const port of new Set([5672, 15672, endpoints(o.tls).amqpPort, endpoints(o.tls).managementPort])) {
+    for (const port of new Set([5672, 15672, PROMETHEUS_PORT, endpoints(o.tls).amqpPort, endpoints(o.tls).managementPort])) {
       if ((await tcpProbe(spec.host, port, 500)) === 'open') {
         throw new ClusterError(
           `${spec.host}:${port} is already in use, but node ${spec.name} of ${o.dir} is not running`,

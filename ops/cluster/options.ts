@@ -16,6 +16,8 @@ export const DEFAULT_DIR = '.cluster';
 export const CREDENTIALS: Credentials = { user: 'peter', password: 'rabbit' };
 export const AMQP_PORT = 5672;
 export const MANAGEMENT_PORT = 15672;
+/** rabbitmq_prometheus: GET /metrics on every node (plain HTTP). */
+export const PROMETHEUS_PORT = 15692;
 /** With --tls: AMQP over TLS; with --tls only, the management API on HTTPS. */
 export const AMQPS_PORT = 5671;
 export const MANAGEMENT_TLS_PORT = 15671;
@@ -192,6 +194,7 @@ export function clusterNode(n: NodeEntry, pid: number, tls: TlsMode = 'off'): Cl
     managementPort: e.managementPort,
     amqpUrl: amqpUrl({ rabbitUser: CREDENTIALS.user, rabbitPassword: CREDENTIALS.password, rabbitPort: e.amqpPort, tls: tls !== 'off' }, n.host),
     managementUrl: managementUrl(n.host, tls),
+    prometheusPort: PROMETHEUS_PORT,
     erlangNode: n.erlangNode,
     distPort: n.distPort,
     pid,

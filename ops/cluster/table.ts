@@ -6,11 +6,12 @@ export function formatTable(s: ClusterStatus): string {
   if (!s.up) return `no cluster is up in ${s.dir}  (start one: mirosnet cluster up)`;
   const clustered = s.topology === 'clustered';
   const rows = [
-    ['NODE', 'AMQP URL', 'MANAGEMENT URL', 'STATE', 'PID', 'RSS', ...(clustered ? ['CLUSTER'] : [])],
+    ['NODE', 'AMQP URL', 'MANAGEMENT URL', 'METRICS', 'STATE', 'PID', 'RSS', ...(clustered ? ['CLUSTER'] : [])],
     ...s.nodes.map((n) => [
       n.node.name,
       n.node.amqpUrl,
       n.node.managementUrl,
+      n.node.prometheusPort ? `http://${n.node.host}:${n.node.prometheusPort}/metrics` : '-',
       n.healthy ? n.state : `${n.state}${n.detail ? ` (${n.detail})` : ''}`,
       String(n.node.pid || '-'),
       n.rssMb ? `${Math.round(n.rssMb)} MB` : '-',

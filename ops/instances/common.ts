@@ -11,8 +11,11 @@ import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
   Event,
+  MetricsUnavailableError,
   NetworkedActiveObject,
   NetworkedFactory,
+  loadPromClient,
+  type MetricsOptions,
   type NetworkedOptions,
   type State,
 } from '../../runtime/index.ts';
@@ -43,6 +46,8 @@ export interface InstanceConfig {
   spyFile?: string;
   /** Chart-kind specific settings. */
   params?: Record<string, any>;
+  /** false: no Prometheus metrics (default: on port 0 of `host` when prom-client is installed; READY says the port). */
+  metrics?: false;
   /** amqps://: the CA to verify brokers against, and a client certificate for mutual TLS (PEM paths). */
   tls?: ClientTlsFiles;
 }
@@ -96,6 +101,23 @@ export function netOptions(cfg: InstanceConfig): NetworkedOptions {
 export type Chart = NetworkedActiveObject | NetworkedFactory;
 
 /**
+ * The chart's Prometheus metrics on port 0 of the instance's address (so any number of
+ * instances share a host), reported in READY as metricsPort; none when the config says
+ * metrics: false or prom-client is not installed (said once as a WARN).
+ */
+async function metricsOption(cfg: InstanceConfig): Promise<MetricsOptions | undefined> {
+  if (cfg.metrics === false) return undefined;
+  try {
+    await loadPromClient();
+    return { port: 0, host: cfg.host };
+  } catch (err) {
+    if (!(err instanceof MetricsUnavailableError)) throw err;
+    control('WARN', { message: `no metrics: ${err.message}` });
+    return undefined;
+  }
+}
+
+/**
  * Builds the chart, starts it at `initial`, says READY, then obeys stdin until "stop"
  * (or SIGTERM / end of stdin): STATS, the spy file, a clean stop, exit 0.
  */
@@ -104,7 +126,8 @@ export async function runInstance(
   initial: State,
   opts: { kind?: 'ao' | 'factory'; onCommand?: (chart: Chart, c: Command) => void; setup?: (chart: Chart) => void } = {},
 ): Promise<void> {
-  const options = netOptions(cfg);
+  const metrics = await metricsOption(cfg);
+  const options = { ...netOptions(cfg), ...(metrics ? { metrics } : {}) };
   const chart: Chart = opts.kind === 'factory' ? new NetworkedFactory(cfg.name, options) : new NetworkedActiveObject(cfg.name, options);
   (chart as any).config = cfg;
   if (cfg.trace === 'color') chart.enableSnoopTrace();
@@ -113,7 +136,7 @@ export async function runInstance(
   if (cfg.spy === 'plain') chart.enableSnoopSpyNoColor();
   opts.setup?.(chart);
   await chart.startAt(initial);
-  control('READY', { name: cfg.name, hosts: chart.lan.addresses });
+  control('READY', { name: cfg.name, hosts: chart.lan.addresses, metricsPort: chart.metricsPort() ?? null });
 
   let stopping = false;
   const stop = async (leave = false) => {

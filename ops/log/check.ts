@@ -3,11 +3,12 @@
 //     duplicated or out of order, a missing or wrong closing record, unreadable lines;
 //   - in distributed.jsonl: per sender, network and incarnation, sequence numbers missing
 //     (from 1, and up to the last one the sender's own file shows), duplicated or reordered;
-//   - mesh events sent but never received, and received but never sent (or received twice).
+//   - mesh events sent but never received, and received but never sent (or received twice);
+//   - stats lines (docs/metrics.md) with a missing field or a counter that went down.
 // A loss inside a fault band of faults.jsonl is listed as expected instead.
 import { basename } from 'node:path';
 import { FAULT_GRACE_MS, bandAt, faultBands, isExpectedLoss } from './fault-bands.ts';
-import { append, eventKey, evidenceRecords, isStop, messageKey, where, type LoadedRecord, type RunLogs } from './records.ts';
+import { append, eventKey, evidenceRecords, evidenceStats, isStop, messageKey, where, type LoadedRecord, type LoadedStats, type RunLogs } from './records.ts';
 
 export interface LogCheckResult {
   ok: boolean;
@@ -93,6 +94,16 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
         if (stop.totals.lines !== stop.n - 1) problems.push(`${label}: the closing record (${where(stop.origin)}) counts ${stop.totals.lines} lines before it, n says ${stop.n - 1}`);
         if (lines.at(-1) !== stop) problems.push(`${label}: lines after the closing record (${where(lines.at(-1)!.origin)})`);
       }
+    }
+  }
+
+  // 1b. stats lines: well formed, and the counters of one incarnation never go down
+  for (const file of logs.evidence) {
+    const last = new Map<number, LoadedStats>();
+    for (const s of evidenceStats(file)) {
+      const bad = statsProblem(s, last.get(s.incarnation));
+      if (bad) problems.push(`${basename(file.path)}: incarnation ${s.incarnation}: stats line n=${s.n} (${where(s.origin)}) ${bad}`);
+      last.set(s.incarnation, s);
     }
   }
 
@@ -182,6 +193,21 @@ export function checkLogs(logs: RunLogs): LogCheckResult {
       meshReceived: [...receives.values()].reduce((n, l) => n + l.length, 0),
     },
   };
+}
+
+const STATS_COUNTERS = ['sent', 'confirmed', 'delivered', 'duplicates'] as const;
+const STATS_GAUGES = ['unconfirmed', 'inFlight', 'outbox', 'queue'] as const;
+const isCount = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** What is wrong with a stats line (given the one before it in its incarnation), if anything. */
+export function statsProblem(s: LoadedStats, previous: LoadedStats | undefined): string | undefined {
+  for (const f of [...STATS_COUNTERS, ...STATS_GAUGES]) if (!isCount(s[f])) return `has no count "${f}"`;
+  if (typeof s.drops !== 'object' || s.drops === null || !Object.values(s.drops).every(isCount)) return 'has no drops by reason';
+  if (typeof s.links !== 'object' || s.links === null || !Object.values(s.links).every((v) => typeof v === 'string')) return 'has no link states';
+  if (!previous) return undefined;
+  for (const f of STATS_COUNTERS) if (s[f] < previous[f]) return `counts ${f} ${s[f]}, less than ${previous[f]} at n=${previous.n}`;
+  for (const [reason, n] of Object.entries(previous.drops)) if ((s.drops[reason] ?? 0) < n) return `counts drops.${reason} ${s.drops[reason] ?? 0}, less than ${n} at n=${previous.n}`;
+  return undefined;
 }
 
 /** The report `mirosnet log check` prints. */

@@ -4,7 +4,7 @@
 // the file and line.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import type { EvidenceLine, EvidenceStop, SnoopRecord } from '../../runtime/index.ts';
+import type { EvidenceLine, EvidenceStats, EvidenceStop, SnoopRecord } from '../../runtime/index.ts';
 import type { FaultsLine } from './fault-bands.ts';
 
 export const DISTRIBUTED_JSONL = 'distributed.jsonl';
@@ -89,9 +89,16 @@ export function loadRun(inputs: string[]): RunLogs {
   return logs;
 }
 
-/** The records of an evidence file (start and stop lines left out), with their n and origin. */
+/** The records of an evidence file (start, stop and stats lines left out), with their n and origin. */
 export function evidenceRecords(file: EvidenceFile): LoadedRecord[] {
-  return file.lines.filter((l): l is SnoopRecord & { incarnation: number; n: number; origin: Origin } => l.kind !== 'start' && l.kind !== 'stop') as LoadedRecord[];
+  return file.lines.filter((l): l is SnoopRecord & { incarnation: number; n: number; origin: Origin } => l.kind !== 'start' && l.kind !== 'stop' && l.kind !== 'stats') as LoadedRecord[];
+}
+
+export type LoadedStats = EvidenceStats & { origin: Origin };
+
+/** The `stats` lines of an evidence file (the chart's counters every second). */
+export function evidenceStats(file: EvidenceFile): LoadedStats[] {
+  return file.lines.filter((l): l is LoadedStats => l.kind === 'stats');
 }
 
 export const isStop = <T extends EvidenceLine>(l: T): l is T & EvidenceStop => l.kind === 'stop';

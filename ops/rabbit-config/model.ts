@@ -18,6 +18,8 @@ export interface RabbitConfig {
   /** AMQP listeners; no `ip` = every address. */
   amqp: Array<{ ip?: V<string>; port: V<number> }>;
   management?: { ip?: V<string>; port: V<number> };
+  /** rabbitmq_prometheus's listener (GET /metrics, plain HTTP); needs the plugin in `plugins`. */
+  prometheus?: { ip?: V<string>; port: V<number> };
   /** The user that replaces guest at first boot. Ansible: absent (its play makes the users). */
   defaultUser?: { name: V<string>; password: V<string>; vhost: '/'; administrator: boolean };
   /** Users that may connect from loopback only: 'none' = nobody is restricted. */

@@ -1,10 +1,11 @@
 // The three places a RabbitMQ node is configured, as models: a mirosnet node (local, netns),
 // the docker image (compose/rabbitmq/rabbitmq.conf) and an ansible host (the role's template).
-import { AMQP_PORT, AMQPS_PORT, CREDENTIALS, MANAGEMENT_PORT, MANAGEMENT_TLS_PORT, brokerTls, nodeSpec, type BrokerTls, type NodeSpec } from '../cluster/options.ts';
+import { AMQP_PORT, AMQPS_PORT, CREDENTIALS, MANAGEMENT_PORT, MANAGEMENT_TLS_PORT, PROMETHEUS_PORT, brokerTls, nodeSpec, type BrokerTls, type NodeSpec } from '../cluster/options.ts';
 import type { ResolvedOptions } from '../cluster/types.ts';
 import { NET_TICKTIME_S, partitionHandlingFor, type RabbitConfig } from './model.ts';
 
-const MANAGEMENT = ['rabbitmq_management'];
+// the management API and UI; rabbitmq_prometheus: the broker's metrics on PROMETHEUS_PORT (docs/metrics.md)
+const MANAGEMENT = ['rabbitmq_management', 'rabbitmq_prometheus'];
 
 /** The cluster block of a clustered testbed of `nodes` members (their Erlang names). */
 export function clusterOf(members: string[]): NonNullable<RabbitConfig['cluster']> {
@@ -23,6 +24,7 @@ export const presets = {
     return {
       amqp: [{ ip, port: AMQP_PORT }],
       management: { ip, port: MANAGEMENT_PORT },
+      prometheus: { ip, port: PROMETHEUS_PORT },
       defaultUser: { name: CREDENTIALS.user, password: CREDENTIALS.password, vhost: '/', administrator: true },
       loopbackUsers: 'none',
       log: { file: true, console: false, level: 'info' },
@@ -37,6 +39,7 @@ export const presets = {
     return {
       amqp: [{ port: AMQP_PORT }],
       management: { port: MANAGEMENT_PORT },
+      prometheus: { port: PROMETHEUS_PORT },
       defaultUser: { name: CREDENTIALS.user, password: CREDENTIALS.password, vhost: '/', administrator: true },
       loopbackUsers: 'none',
       log: { file: false, console: true, level: 'info' },
@@ -52,6 +55,7 @@ export const presets = {
     return {
       amqp: [{ ip: { var: 'rabbitmq_lan_address' }, port: { var: 'rabbitmq_amqp_port' } }],
       management: { ip: { var: 'rabbitmq_lan_address' }, port: { var: 'rabbitmq_management_port' } },
+      prometheus: { ip: { var: 'rabbitmq_lan_address' }, port: { var: 'rabbitmq_prometheus_port', default: 15692 } },
       loopbackUsers: ['guest'],
       log: { file: true, console: false, level: 'info' },
       cluster: {

@@ -15,6 +15,10 @@ export function renderConf(c: RabbitConfig, vars: Vars | 'jinja'): string {
     if (c.management.ip !== undefined) out.push(`management.tcp.ip = ${val(c.management.ip, 'management.ip')}`);
     out.push(`management.tcp.port = ${val(c.management.port, 'management.port')}`);
   }
+  if (c.prometheus) {
+    if (c.prometheus.ip !== undefined) out.push(`prometheus.tcp.ip = ${val(c.prometheus.ip, 'prometheus.ip')}`);
+    out.push(`prometheus.tcp.port = ${val(c.prometheus.port, 'prometheus.port')}`);
+  }
   if (c.defaultUser) {
     const u = c.defaultUser;
     out.push('# default_user replaces guest at first boot: guest never exists');

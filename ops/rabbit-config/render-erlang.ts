@@ -52,5 +52,10 @@ export function renderErlangTerms(c: RabbitConfig, vars: Vars): string {
         : `{tcp_config, [${[...ip, `{port, ${v(m.port, 'management.port')}}`].join(', ')}]}`;
     apps.push(` {rabbitmq_management, [${listener}]}`);
   }
+  if (c.prometheus) {
+    const p = c.prometheus;
+    const ip = p.ip !== undefined ? [`{ip, ${str(v(p.ip, 'prometheus.ip'))}}`] : [];
+    apps.push(` {rabbitmq_prometheus, [{tcp_config, [${[...ip, `{port, ${v(p.port, 'prometheus.port')}}`].join(', ')}]}]}`);
+  }
   return `[\n${apps.join(',\n')}\n].\n`;
 }

@@ -411,6 +411,8 @@ export interface ScenarioArgs {
   logs?: string;
   dir?: string;
   tls?: 'on' | 'only';
+  /** --observe: Prometheus (mirosnet observe) scrapes the nodes and the instances. */
+  observe?: boolean;
   [own: string]: unknown;
 }
 
@@ -465,6 +467,7 @@ export function scenarioCommand(def: ScenarioDefinition): Command {
     .addOption(new Option('--logs <dir>', 'where logs/<name>-<timestamp>/ goes (default ./logs)'))
     .addOption(new Option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)'))
     .addOption(new Option('--tls [mode]', 'brokers with TLS: on or only (the instances then use amqps:// with the cluster CA)').choices(['on', 'only']).preset('on'))
+    .addOption(new Option('--observe', "Prometheus scrapes every node and instance (mirosnet observe, started if needed; it stays up: mirosnet observe --stop)"))
     .addHelpText('after', `\n${def.help ?? `Run: make scenario S=${name} N=3   or   node scenarios/${name}.mjs --nodes 3`}\nExit status: 0 pass, 1 fail, 2 usage error.`);
 }
 
@@ -534,6 +537,7 @@ async function runScript<A>(def: ScenarioDefinition, body: (t: Testbed, args: Sc
       dir: args.dir,
       logsRoot: args.logs,
       tls: args.tls,
+      observe: args.observe,
       timeoutMs: args.timeout !== undefined ? args.timeout * 1000 : def.timeoutMs,
       timeoutGiven: args.timeout !== undefined,
     });

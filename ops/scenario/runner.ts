@@ -20,6 +20,7 @@ import { writeRunEvidence } from '../log/run-evidence.ts';
 import { openJsonlSink } from '../logs/jsonl-sink.ts';
 import { formatSummary, summaryJson, type CheckResult } from './summary.ts';
 import { serveInstanceControl } from './instance-control.ts';
+import { startObserve, writeInstanceTargets } from '../observe/prometheus.ts';
 
 export interface InstanceSpec {
   name: string;
@@ -72,6 +73,8 @@ export interface RunOptions {
   log?: (line: string) => void;
   /** Given to every instance as MIROS_TOPOLOGY; clustered only on a cluster.json that says so. */
   topology?: 'mesh' | 'clustered';
+  /** Prometheus (mirosnet observe, started if needed) scrapes the nodes and every instance of the run. */
+  observe?: boolean;
 }
 
 export interface RunResult {
@@ -97,6 +100,8 @@ export class Instance {
   stats: NetworkStats | undefined;
   exitCode: number | null | undefined;
   ready = false;
+  /** The port its chart serves Prometheus metrics on (READY's metricsPort), if any. */
+  metricsPort: number | undefined;
   log: WriteStream | undefined;
   constructor(
     readonly spec: InstanceSpec,
@@ -127,6 +132,10 @@ export class Instance {
 export class Run {
   readonly id = randomBytes(3).toString('hex');
   name = 'run';
+  /** --observe: told when an instance reports its metrics port; run before and after the instances stop. */
+  onMetricsPort: (() => void) | undefined;
+  beforeStop: (() => Promise<void>) | undefined;
+  afterStop: (() => void) | undefined;
   /** Set by openRun: stops the monitor and closes distributed.log. */
   closeMonitor: (() => Promise<void>) | undefined;
   /** Set by openRun: closes the control socket (instance-control.ts) of `mirosnet fault kill-instance`. */
@@ -222,6 +231,8 @@ export class Run {
         this.onControl?.(inst, tag, data);
         if (tag === 'READY') {
           inst.ready = true;
+          inst.metricsPort = typeof data.metricsPort === 'number' ? data.metricsPort : undefined;
+          this.onMetricsPort?.();
           readyOrExited();
         }
         if (tag === 'STATS') inst.stats = data;
@@ -365,14 +376,42 @@ export async function openRun(name: string, opts: RunOptions): Promise<Run> {
   };
   await monitor.startAt(idle);
   run.closeControl = await serveInstanceControl(run, run.dir);
+  if (opts.observe) await observeRun(run);
   return run;
+}
+
+/** --observe: Prometheus for the cluster, and the run's instances as its file_sd targets while they report a metrics port. */
+async function observeRun(run: Run): Promise<void> {
+  const observer = await startObserve(run.dir, { log: run.log });
+  run.log(`observe: Prometheus at ${observer.url} scrapes the nodes and this run's instances`);
+  const targets = () => run.instances.filter((i) => i.metricsPort !== undefined && i.exitCode === undefined).map((i) => ({ name: i.name, host: i.config.host, port: i.metricsPort! }));
+  run.onMetricsPort = () => writeInstanceTargets(run.dir, run.id, targets());
+  run.beforeStop = async () => {
+    // every instance scraped once more before it stops, so its final counts are in Prometheus
+    const want = new Set(targets().map((t) => `${t.host}:${t.port}`));
+    const since = Date.now() / 1000;
+    const scraped = await until(async () => {
+      try {
+        const query = encodeURIComponent(`timestamp(up{job="miros",run="${run.id}"} == 1) > ${since}`);
+        const body = (await (await fetch(`${observer.url}/api/v1/query?query=${query}`)).json()) as { data?: { result?: Array<{ metric: { instance?: string } }> } };
+        const seen = new Set((body.data?.result ?? []).map((r) => r.metric.instance));
+        return [...want].every((t) => seen.has(t));
+      } catch {
+        return false;
+      }
+    }, 30_000, 500);
+    if (!scraped) run.log(`observe: not every instance was scraped within 30 s (see ${observer.url}/targets)`);
+  };
+  run.afterStop = () => writeInstanceTargets(run.dir, run.id, []);
 }
 
 /** Stops every instance (asked, then SIGTERM) and the monitor. */
 export async function closeRun(run: Run): Promise<void> {
   await run.closeControl?.();
   run.closeControl = undefined;
+  await run.beforeStop?.();
   await run.stopAll();
+  run.afterStop?.();
   await sleep(300);
   await run.closeMonitor?.();
   run.closeMonitor = undefined;

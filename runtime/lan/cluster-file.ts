@@ -80,6 +80,8 @@ export interface ClusterNode {
   /** What clients dial (the proxy's address, if any). */
   amqpUrl: string;
   managementUrl: string;
+  /** rabbitmq_prometheus's port (GET http://host:port/metrics); absent in files of older versions. */
+  prometheusPort?: number;
   erlangNode: string;
   /** v2. Erlang distribution port; null where the backend does not set it (docker) or in a migrated v1 file. */
   distPort: number | null;
@@ -180,6 +182,7 @@ export function parseClusterFile(data: unknown, file: string): ClusterFile {
     const managementPort = f.port('managementPort');
     const amqpUrl = f.text('amqpUrl');
     const managementUrl = f.text('managementUrl');
+    const prometheusPort = o.prometheusPort === undefined ? undefined : f.port('prometheusPort');
     const erlangNode = f.text('erlangNode');
     // v1 had no such fields: null, never guessed from the backend
     const distPort = v2 ? f.portOrNull('distPort') : null;
@@ -189,7 +192,7 @@ export function parseClusterFile(data: unknown, file: string): ClusterFile {
     const dataDir = f.text('dataDir');
     const logFile = f.text('logFile');
     const proxy = v2 && o.proxy !== undefined ? readProxy(f.object('proxy'), `nodes[${i}].proxy.`, fail) : undefined;
-    return { name, index, host, amqpPort, managementPort, amqpUrl, managementUrl, erlangNode, distPort, pid, namespace, container, dataDir, logFile, ...(proxy ? { proxy } : {}) };
+    return { name, index, host, amqpPort, managementPort, amqpUrl, managementUrl, ...(prometheusPort === undefined ? {} : { prometheusPort }), erlangNode, distPort, pid, namespace, container, dataDir, logFile, ...(proxy ? { proxy } : {}) };
   });
 
   const top = fields(data, '', fail);

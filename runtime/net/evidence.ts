@@ -2,6 +2,7 @@
 // and mesh events) written on the spot, synchronously, so that the file survives the faults
 // the networked log may lose lines to. Each start appends a new incarnation:
 //   {"incarnation":I,"n":1,"kind":"start","iid":"…",…}   then its records, n = 2, 3, …
+//   {"incarnation":I,"n":K,"kind":"stats",…}   every second: the chart's counters (docs/metrics.md)
 // (I is the sequence base, from the clock; iid the random incarnation id: two starts with a
 // clock stepped back between them are told apart by iid even if their I were equal)
 //   {"incarnation":I,"n":K,"kind":"stop","totals":{…}}   on a clean stop
@@ -9,6 +10,7 @@
 // many lines came before it, so any missing line, the last one included, shows.
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { LinkState } from './broker-link.ts';
 import type { RecordKind, SnoopRecord } from './snoop-record.ts';
 
 /** Environment variable naming a directory: every chart started with it writes <dir>/<name>.jsonl. */
@@ -29,7 +31,7 @@ export interface EvidenceStart {
 export interface EvidenceTotals {
   /** Lines of this incarnation before the closing one (the start record included). */
   lines: number;
-  byKind: Partial<Record<RecordKind, number>>;
+  byKind: Partial<Record<RecordKind | 'stats', number>>;
   /** Messages the chart sent per network (networkStats().*.sent). */
   sent: { mesh: number; trace: number; spy: number };
 }
@@ -46,7 +48,46 @@ export interface EvidenceStop {
   totals: EvidenceTotals;
 }
 
-export type EvidenceLine = EvidenceStart | EvidenceStop | (SnoopRecord & { incarnation: number; n: number });
+/**
+ * The chart's counters at one moment (a `stats` line, every statsIntervalMs). Counts are
+ * totals since this incarnation started (plot their differences); gauges are the values now.
+ */
+export interface StatsCounters {
+  /** Events transmitted on the mesh (networkStats().mesh.sent). Counter. */
+  sent: number;
+  /** Copies of them (and of snoop lines) that a broker confirmed, over all links. Counter. */
+  confirmed: number;
+  /** Copies not yet confirmed: waiting in an outbox plus published and awaiting the confirm. Gauge. */
+  unconfirmed: number;
+  /** Copies published to a broker and awaiting its confirm. Gauge. */
+  inFlight: number;
+  /** Copies waiting in an outbox (not yet published: link down or flow control). Gauge. */
+  outbox: number;
+  /** Received mesh events posted into the chart. Counter. */
+  delivered: number;
+  /** Received messages dropped as copies already seen, over all networks. Counter. */
+  duplicates: number;
+  /** Messages lost, by reason (networkStats().drops). Counters. */
+  drops: Record<string, number>;
+  /** Events in the chart's queue, waiting for their run-to-completion step. Gauge. */
+  queue: number;
+  /** State of each broker link, by broker (networkStats().brokers[].state). */
+  links: Record<string, LinkState>;
+}
+
+export interface EvidenceStats extends StatsCounters {
+  incarnation: number;
+  /** The incarnation id of the start record (absent from older nodes). */
+  iid?: string;
+  n: number;
+  kind: 'stats';
+  sender: string;
+  host: string;
+  ts: number;
+  lamport: number;
+}
+
+export type EvidenceLine = EvidenceStart | EvidenceStop | EvidenceStats | (SnoopRecord & { incarnation: number; n: number });
 
 /** The evidence file of chart `name`: the option, else $MIROS_EVIDENCE_DIR/<name>.jsonl, else none. */
 export function evidencePath(option: string | undefined, name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -58,7 +99,7 @@ export function evidencePath(option: string | undefined, name: string, env: Node
 export class EvidenceLog {
   #fd: number | undefined;
   #n = 0;
-  readonly #byKind: Partial<Record<RecordKind, number>> = {};
+  readonly #byKind: EvidenceTotals['byKind'] = {};
 
   /** Opens (appends to) `path` and writes the start record of this incarnation. */
   constructor(
@@ -74,6 +115,14 @@ export class EvidenceLog {
     if (this.#fd === undefined) return;
     this.#byKind[record.kind] = (this.#byKind[record.kind] ?? 0) + 1;
     this.#line({ incarnation: this.who.incarnation, n: this.#n + 1, ...record });
+  }
+
+  /** Writes a `stats` line: the chart's counters now. */
+  writeStats(lamport: number, counters: StatsCounters): void {
+    if (this.#fd === undefined) return;
+    this.#byKind.stats = (this.#byKind.stats ?? 0) + 1;
+    const { incarnation, sender, host } = this.who;
+    this.#line({ incarnation, ...this.#iid(), n: this.#n + 1, kind: 'stats', sender, host, ts: Date.now(), lamport, ...counters });
   }
 
   /** Writes the closing record with the totals and closes the file. */

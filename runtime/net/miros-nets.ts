@@ -13,6 +13,8 @@ import { amqpUrl, resolveNetConfig, type NetConfig, type NetOptions } from './co
 import { encodeEnvelope, type Envelope } from './envelope.ts';
 import { EvidenceLog, evidencePath } from './evidence.ts';
 import { LamportClock } from './lamport.ts';
+import { ChartMetrics, type MetricsOptions } from './metrics.ts';
+import { statsCounters } from './run-stats.ts';
 import { MESH_RECORD_BINDING, MESH_RECORD_ROUTING_KEY, MESH_RECORD_SIGNALS, isMeshRecordSignal, meshText, snoopRecord, type MeshEventId, type SnoopRecord } from './snoop-record.ts';
 import { BrokerAccessRefusedError, BrokerUnreachableError, ChartInUseError, IllegalOperationError, OutboxOverflowError, maskUrlPassword } from './errors.ts';
 import { KeyRing, type KeyListInput, type KeyUsage } from './key-ring.ts';
@@ -53,6 +55,17 @@ export interface NetworkedOptions extends NetOptions {
   rediscoverIntervalMs?: number;
   /** Local evidence file (JSON lines, see evidence.ts); default $MIROS_EVIDENCE_DIR/<name>.jsonl, else none. */
   evidenceFile?: string;
+  /**
+   * How often the evidence file gets a `stats` line with the chart's counters (default 1000 ms;
+   * 0 = never). Only while an evidence file is written.
+   */
+  statsIntervalMs?: number;
+  /**
+   * Prometheus metrics of this chart (docs/metrics.md), off by default: `{ port }` serves
+   * GET /metrics (port 0: any free one, see metricsPort()), `{ registry }` registers them in
+   * the application's prom-client Registry. Needs the optional package prom-client.
+   */
+  metrics?: MetricsOptions;
   /** Gets the record of every snoop message received, the mesh records of the trace network included (an observer's distributed.jsonl). */
   onSnoopRecord?: (record: SnoopRecord) => void;
 }
@@ -162,6 +175,9 @@ export class MirosNets {
   private readonly refusedBrokers = new Set<string>();
   private receiverRefused = false;
   private rediscoverTimer: NodeJS.Timeout | undefined;
+  private statsTimer: NodeJS.Timeout | undefined;
+  /** Prometheus metrics (the metrics option), from start to stop. */
+  metrics: ChartMetrics | undefined;
   private readonly output: (line: string) => void;
   private readonly warn: (message: string) => void;
 
@@ -211,6 +227,7 @@ export class MirosNets {
     if (this.phase !== 'new') throw new IllegalOperationError(`startAt() called twice on chart ${this.name}`);
     this.phase = 'starting';
     try {
+      if (this.options.metrics) this.metrics = await ChartMetrics.start({ name: this.name, stats: () => this.stats() }, this.options.metrics);
       await this.discover();
       const evidenceFile = evidencePath(this.options.evidenceFile, this.name);
       if (evidenceFile) this.evidence = new EvidenceLog(evidenceFile, { sender: this.name, host: this.host, incarnation: this.incarnation, iid: this.incarnationId });
@@ -267,10 +284,12 @@ export class MirosNets {
       this.phase = 'running';
       startChart();
       if (!this.clustered) this.scheduleRediscovery();
+      this.scheduleStats();
     } catch (err) {
       this.phase = 'stopped';
       await this.closeAll(false, false);
       this.closeEvidence();
+      await this.closeMetrics();
       throw err;
     }
   }
@@ -283,8 +302,17 @@ export class MirosNets {
   async stop(options: StopOptions = {}): Promise<void> {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
+    // the last counters while the links still hold theirs, so the file ends with the run's totals
+    clearInterval(this.statsTimer);
+    if (this.statsTimer) this.writeStats();
     await this.closeAll(true, options.leave === true);
     this.closeEvidence();
+    await this.closeMetrics();
+  }
+
+  private async closeMetrics(): Promise<void> {
+    await this.metrics?.close();
+    this.metrics = undefined;
   }
 
   /** Reads every host source once more (the ARP probe included) and links to new brokers. */
@@ -357,6 +385,7 @@ export class MirosNets {
     if (!envelope) return;
     this.received.delete(event);
     this.clock.receive(envelope.lc);
+    this.metrics?.delivered(envelope.ts);
     const { sender, host, seq, signal } = envelope;
     const iid = envelope.iid !== undefined ? { iid: envelope.iid } : {};
     this.recordMesh('mesh-receive', { sender, host, inc: envelope.inc ?? null, ...iid, seq, lamport: envelope.lc ?? null, signal });
@@ -445,7 +474,21 @@ export class MirosNets {
     this.evidence.write({ network: 'local', ...head, kind, signal: event.signal, from: null, to: null, text, event });
   }
 
+  /** The evidence file's `stats` line every statsIntervalMs (the timer never keeps the process alive). */
+  private scheduleStats(): void {
+    const every = this.options.statsIntervalMs ?? 1000;
+    if (!this.evidence || every <= 0) return;
+    this.statsTimer = setInterval(() => this.writeStats(), every);
+    this.statsTimer.unref();
+  }
+
+  private writeStats(): void {
+    this.evidence?.writeStats(this.clock.time, statsCounters(this.stats(), this.chart.queue.length));
+  }
+
   private closeEvidence(): void {
+    clearInterval(this.statsTimer);
+    this.statsTimer = undefined;
     this.evidence?.close(this.clock.time, { ...this.sent });
     this.evidence = undefined;
   }
@@ -681,6 +724,7 @@ export class MirosNets {
   /** cleanStop: wait briefly for unconfirmed events; leave: delete the chart's queues. */
   private async closeAll(cleanStop: boolean, leave: boolean): Promise<void> {
     clearTimeout(this.rediscoverTimer);
+    clearInterval(this.statsTimer);
     const leases = [...this.linkLeases.values()];
     this.linkLeases.clear();
     this.links.clear();

@@ -31,7 +31,17 @@ export class NetworkedActiveObject extends ActiveObject {
   override nextRtc(): boolean {
     const next = this.queue.at(0);
     if (next) this.nets.beforeDispatch(next);
-    return super.nextRtc();
+    const metrics = this.nets.metrics;
+    if (!metrics) return super.nextRtc();
+    const start = performance.now();
+    const stepped = super.nextRtc();
+    if (stepped) metrics.step(performance.now() - start);
+    return stepped;
+  }
+
+  /** The port GET /metrics is served on (the metrics option with a port), once startAt has begun. */
+  metricsPort(): number | undefined {
+    return this.nets.metrics?.port;
   }
 
   /**

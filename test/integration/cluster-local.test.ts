@@ -9,6 +9,7 @@ import { down, readClusterFile, status, up, type ClusterFile, type StartedCluste
 import { httpGet, tcpProbe } from '../../ops/cluster/health.ts';
 import { REPO_ROOT } from '../../ops/cluster/options.ts';
 import { isRunning } from '../../ops/cluster/process.ts';
+import { PROMETHEUS_BIN, observing, startObserve } from '../../ops/observe/prometheus.ts';
 import { until } from '../../ops/util/wait.ts';
 import { amqpLogin, isolatedOptions, withCredentials } from './cluster-helpers.ts';
 
@@ -40,9 +41,10 @@ describe('cluster: local backend', { timeout: 240_000 }, () => {
       ['t3', 3, '127.0.1.13', 't3@localhost'],
     ]);
     for (const n of file.nodes) {
-      expect(Object.keys(n)).toEqual(['name', 'index', 'host', 'amqpPort', 'managementPort', 'amqpUrl', 'managementUrl', 'erlangNode', 'distPort', 'pid', 'namespace', 'container', 'dataDir', 'logFile']);
+      expect(Object.keys(n)).toEqual(['name', 'index', 'host', 'amqpPort', 'managementPort', 'amqpUrl', 'managementUrl', 'prometheusPort', 'erlangNode', 'distPort', 'pid', 'namespace', 'container', 'dataDir', 'logFile']);
       expect(n.amqpUrl).toBe(`amqp://peter:rabbit@${n.host}:5672/%2F`);
       expect(n.managementUrl).toBe(`http://${n.host}:15672`);
+      expect(n.prometheusPort).toBe(15692);
       expect(isRunning(n.pid)).toBe(true);
       expect(existsSync(n.logFile)).toBe(true);
     }
@@ -113,13 +115,18 @@ describe('cluster: local backend', { timeout: 240_000 }, () => {
     const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { epmdPid?: number; nodes: Record<string, { wrapperPid?: number }> };
     const pids = [...cluster.nodes.map((n) => n.pid), ...Object.values(state.nodes).map((n) => n.wrapperPid), state.epmdPid].filter((p): p is number => !!p);
     expect(pids.length).toBeGreaterThanOrEqual(7);
+    // a Prometheus that `mirosnet observe` started for this cluster goes down with it (when installed)
+    const observer = existsSync(PROMETHEUS_BIN) ? await startObserve(dir, { port: 19091, log: () => {} }) : undefined;
+    if (observer) pids.push(observer.pid);
 
     const stopped = await cluster.stop();
+    expect(observing(dir)).toBe(false);
     expect(stopped.nodes).toEqual(['t1', 't2', 't3']);
     expect(pids.filter(isRunning)).toEqual([]);
     for (const n of cluster.nodes) {
       expect(await tcpProbe(n.host, 5672)).toBe('ECONNREFUSED');
       expect(await tcpProbe(n.host, 15672)).toBe('ECONNREFUSED');
+      expect(await tcpProbe(n.host, 15692)).toBe('ECONNREFUSED');
     }
     expect(await tcpProbe('127.0.0.1', 4371)).toBe('ECONNREFUSED');
     expect(readClusterFile(dir)).toBeUndefined();

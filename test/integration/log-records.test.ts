@@ -21,7 +21,7 @@ describe('log records on real brokers', () => {
     const traceKey = generateKey();
     const listener = await startSnoopListener({ host: brokers()[0].host, rabbitUser: 'peter', rabbitPassword: 'rabbit', traceKey, networks: ['trace'], out: join(dir, 'distributed.log') });
     expect(listener.jsonl).toBe(join(dir, 'distributed.jsonl'));
-    const options = (name: string) => ({ snoopTraceEncryptionKey: traceKey, evidenceFile: join(dir, `${name}.jsonl`) });
+    const options = (name: string) => ({ snoopTraceEncryptionKey: traceKey, evidenceFile: join(dir, `${name}.jsonl`), statsIntervalMs: 100 });
     const a = makeNode('rec-a', 0, options('a'));
     const b = makeNode('rec-b', 1, options('b'));
     a.chart.enableSnoopTraceNoColor();
@@ -32,8 +32,23 @@ describe('log records on real brokers', () => {
     expect(await until(() => listener.lines >= 3 && readFileSync(join(dir, 'distributed.jsonl'), 'utf8').includes('mesh-receive'), 15_000, 50)).toBe(true);
     expect(a.chart.networkStats().meshRecords).toEqual({ send: 1, receive: 0 });
     expect(b.chart.networkStats().meshRecords).toEqual({ send: 0, receive: 1 });
+    // a stats line every 100 ms while the chart runs
+    const statsOf = (name: string) => readFileSync(join(dir, `${name}.jsonl`), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((l) => l.kind === 'stats');
+    expect(await until(() => statsOf('a').length >= 2, 5000, 50)).toBe(true);
     await stopCreated();
     await listener.stop();
+    // the last one, written at stop, has the run's counts; none comes after the stop
+    const aLast = statsOf('a').at(-1);
+    const bLast = statsOf('b').at(-1);
+    expect(aLast).toMatchObject({ kind: 'stats', sender: a.chart.name, sent: 1, unconfirmed: 0, drops: {} });
+    // a link per broker discovery found (the cluster's at least), every one up
+    expect(Object.keys(aLast.links).length).toBeGreaterThanOrEqual(brokers().length);
+    expect(new Set(Object.values(aLast.links))).toEqual(new Set(['up']));
+    expect(aLast.confirmed).toBeGreaterThanOrEqual(Object.keys(aLast.links).length); // GO to every broker, plus trace lines
+    expect(bLast).toMatchObject({ kind: 'stats', sender: b.chart.name, sent: 0, delivered: 1, duplicates: 0 });
+    const sizeAfterStop = readFileSync(join(dir, 'a.jsonl'), 'utf8').length;
+    await new Promise((r) => setTimeout(r, 300));
+    expect(readFileSync(join(dir, 'a.jsonl'), 'utf8').length).toBe(sizeAfterStop);
 
     const records = readFileSync(join(dir, 'distributed.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
     const send = records.find((r) => r.kind === 'mesh-send');

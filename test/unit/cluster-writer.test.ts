@@ -13,7 +13,7 @@ import { clusterFixture } from './cluster-fixture.ts';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'miros-cluster-writer-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const NODE_KEYS = ['name', 'index', 'host', 'amqpPort', 'managementPort', 'amqpUrl', 'managementUrl', 'erlangNode', 'distPort', 'pid', 'namespace', 'container', 'dataDir', 'logFile'];
+const NODE_KEYS = ['name', 'index', 'host', 'amqpPort', 'managementPort', 'amqpUrl', 'managementUrl', 'prometheusPort', 'erlangNode', 'distPort', 'pid', 'namespace', 'container', 'dataDir', 'logFile'];
 
 describe('writeClusterFile', () => {
   // two nodes as ops/cluster's up() sees them: one NodeSpec each, given to clusterNode
@@ -34,7 +34,7 @@ describe('writeClusterFile', () => {
     expect(written).toMatchObject({ version: 2, topology: 'mesh', toxics: { proxy: false, netem: false } });
     expect('cluster' in written).toBe(false);
     expect(Object.keys(written.nodes[0])).toEqual(NODE_KEYS); // no proxy without --toxics
-    expect(written.nodes[0]).toMatchObject({ name: 'n1', host: '127.0.0.11', erlangNode: 'n1@localhost', distPort: 25681, pid: 500, namespace: null, container: null, dataDir: path.join(o.dir, 'n1', 'data') });
+    expect(written.nodes[0]).toMatchObject({ name: 'n1', host: '127.0.0.11', prometheusPort: 15692, erlangNode: 'n1@localhost', distPort: 25681, pid: 500, namespace: null, container: null, dataDir: path.join(o.dir, 'n1', 'data') });
     expect(written.nodes[1].distPort).toBe(25682);
   });
 

@@ -116,6 +116,20 @@ describe('rabbit-config: presets', () => {
     expect(presets.mirosnetNode(resolveOptions({ nodes: 3 }), nodeSpec(resolveOptions({ nodes: 3 }), 1)).cluster).toBeUndefined();
   });
 
+  it('every node serves rabbitmq_prometheus on 15692: a local node on its own address (three share a machine), docker and ansible too', () => {
+    const o = resolveOptions({ nodes: 3, addressBase: '127.0.8.11' });
+    const local = presets.mirosnetNode(o, nodeSpec(o, 2));
+    expect(local.plugins).toContain('rabbitmq_prometheus');
+    expect(renderEnabledPlugins(local)).toBe('[rabbitmq_management,rabbitmq_prometheus].\n');
+    expect(renderErlangTerms(local, {})).toContain('{rabbitmq_prometheus, [{tcp_config, [{ip, "127.0.8.12"}, {port, 15692}]}]}');
+    const compose = presets.composeNode();
+    expect(compose.plugins).toContain('rabbitmq_prometheus');
+    expect(renderConf(compose, {}).split('\n')).toContain('prometheus.tcp.port = 15692');
+    const ansible = renderConf(presets.ansibleHost(), 'jinja').split('\n');
+    expect(ansible).toContain('prometheus.tcp.ip = {{ rabbitmq_lan_address }}');
+    expect(ansible).toContain('prometheus.tcp.port = {{ rabbitmq_prometheus_port | default(15692) }}');
+  });
+
   it('pause_minority from 3 nodes, autoheal for 2', () => {
     expect([1, 2, 3, 5].map(partitionHandlingFor)).toEqual(['autoheal', 'autoheal', 'pause_minority', 'pause_minority']);
   });
