@@ -12,9 +12,12 @@
 // dead-lettered to a queue of the chart's own and counted as drops ('expired').
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckTracker } from './ack-tracker.ts';
+import { Admission } from './admission.ts';
+import { BoundedMap, BoundedSet } from './bounded.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import { EnvelopeError } from './errors.ts';
 import type { TokenCipher } from './fernet.ts';
+import { DEFAULT_CLOCK_SKEW_MS } from './security-options.ts';
 import { SeenWindow } from './seen-window.ts';
 import { joinShared, leaveShared, type SharedConnection, type Tenant } from './shared-connection.ts';
 import type { TlsSocketOptions } from './tls.ts';
@@ -65,6 +68,10 @@ export interface ReceiverOptions {
   tls?: TlsSocketOptions;
   maxBodyBytes?: number;
   subscriptions: Subscription[];
+  /** Deliver envelopes without the authenticated destination (senders that predate it; admission.ts). Default false. */
+  acceptUnbound?: boolean;
+  /** Clock-skew allowance: the replay bound is messageTtl + this (replay-guard.ts). */
+  clockSkewMs?: number;
   /** Called once per (sender, reason) with a one-line explanation of a dropped message. */
   onDrop: (message: string) => void;
   onProblem?: (err: Error) => void;
@@ -75,6 +82,11 @@ export interface ReceiverOptions {
  * a mesh event is acked only once handled, this also bounds the chart's queue of received events.
  */
 export const PREFETCH = 500;
+
+/** Senders (per network and host) whose dedup windows are kept; beyond, the least recently heard are shed (receiverShed). */
+export const MAX_SENDER_WINDOWS = 10_000;
+/** (network, sender, reason) triples already reported once; beyond, the oldest are shed (and may be reported again). */
+export const MAX_REPORTED = 1_000;
 
 /** How long each step of close() waits for the broker (closing the channel, each queue deletion). */
 const CLOSE_STEP_MS = 1000;
@@ -99,15 +111,24 @@ export class Receiver implements Tenant {
   private shared: SharedConnection | undefined;
   /** This receiver's consuming channel now (one for all of its queues). */
   private channel: Channel | undefined;
-  private readonly seen = new Map<string, SeenWindow>();
-  private readonly reported = new Set<string>();
+  private readonly seen = new BoundedMap<string, SeenWindow>(MAX_SENDER_WINDOWS);
+  private readonly reported = new BoundedSet<string>(MAX_REPORTED);
+  private readonly admission: Admission;
   private closing = false;
   private readonly trackers = new Map<Channel, AckTracker<ConsumeMessage>>();
   /** Dead-letter routing key (a queue name) → the network it belongs to. */
   private readonly networkOfQueue = new Map<string, NetworkName>();
   private endpoint: string | undefined;
 
-  constructor(private readonly options: ReceiverOptions) {}
+  constructor(private readonly options: ReceiverOptions) {
+    this.admission = new Admission({ acceptUnbound: options.acceptUnbound, replayBoundMs: options.messageTtl + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS) });
+  }
+
+  /** What the bounded bookkeeping shed, and the replay bound's re-anchored restarts (networkStats().bookkeeping). */
+  get bookkeeping(): { dedupWindowsShed: number; reportsShed: number; replayStreamsShed: number; replayReanchored: number } {
+    const replay = this.admission.replayCounters;
+    return { dedupWindowsShed: this.seen.shed, reportsShed: this.reported.shed, replayStreamsShed: replay.shed, replayReanchored: replay.reanchored };
+  }
 
   /** The URL the connection dials now (clustered: the member in use or being tried). */
   get currentEndpoint(): string | undefined {
@@ -242,6 +263,12 @@ export class Receiver implements Tenant {
     } catch (err) {
       const reason = err instanceof EnvelopeError ? err.reason : 'schema';
       this.drop(s.network, typeof claimed === 'string' ? claimed : 'an unknown sender', reason, (err as Error).message);
+      handled();
+      return;
+    }
+    const refused = this.admission.refuse(s.network, msg.fields.routingKey, envelope, msg.content);
+    if (refused) {
+      this.drop(s.network, envelope.sender, refused.reason, refused.detail);
       handled();
       return;
     }

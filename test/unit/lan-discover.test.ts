@@ -64,7 +64,7 @@ describe('discoverHosts', () => {
     const d = await discoverHosts({
       thisAddress: '192.168.1.50',
       hosts: ['192.168.1.76'],
-      arp: true,
+      arp: true, arpSendsPasswordInCleartext: true,
       arpPath,
       probe: creds,
       probeFn: fakeProbe(['192.168.1.75', '192.168.1.76'], calls),
@@ -89,7 +89,7 @@ describe('discoverHosts', () => {
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     writeCacheFile(cacheFile, ['192.168.1.99'], { maxAgeMinutes: 30, now: t0 });
     const calls: string[] = [];
-    const base = { thisAddress: '192.168.1.50', arp: true, arpPath, probe: creds, probeFn: fakeProbe(['192.168.1.90'], calls), cacheFile };
+    const base = { thisAddress: '192.168.1.50', arp: true, arpSendsPasswordInCleartext: true, arpPath, probe: creds, probeFn: fakeProbe(['192.168.1.90'], calls), cacheFile };
     const fresh = await discoverHosts({ ...base, now: () => t0 + 60_000 });
     expect(calls).toEqual([]);
     expect(fresh.sources).toEqual({ cache: ['192.168.1.99'] });
@@ -108,7 +108,7 @@ describe('discoverHosts', () => {
     const cacheFile = file('junk-cache.json', 'junk');
     const d = await discoverHosts({
       thisAddress: '192.168.1.50',
-      arp: true,
+      arp: true, arpSendsPasswordInCleartext: true,
       arpPath,
       probe: creds,
       probeFn: async () => {
@@ -122,7 +122,7 @@ describe('discoverHosts', () => {
   });
 
   it('ARP discovery needs credentials and is off by default', async () => {
-    await expect(discoverHosts({ thisAddress: '192.168.1.50', arp: true, arpPath })).rejects.toThrow(/credentials/);
+    await expect(discoverHosts({ thisAddress: '192.168.1.50', arp: true, arpSendsPasswordInCleartext: true, arpPath })).rejects.toThrow(/credentials/);
     const d = await discoverHosts({ thisAddress: '192.168.1.50', arpPath });
     expect(d.sources).toEqual({});
     expect(d.addresses).toEqual(['192.168.1.50']);
@@ -135,7 +135,7 @@ describe('discoverHosts', () => {
     let peak = 0;
     const d = await discoverHosts({
       thisAddress: '10.9.0.200',
-      arp: true,
+      arp: true, arpSendsPasswordInCleartext: true,
       arpPath: many,
       probe: creds,
       probeConcurrency: 5,
