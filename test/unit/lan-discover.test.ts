@@ -128,6 +128,31 @@ describe('discoverHosts', () => {
     expect(d.addresses).toEqual(['192.168.1.50']);
   });
 
+  it('logs in to ARP neighbours only over verified TLS, or with arpSendsPasswordInCleartext', async () => {
+    const run = async (extra: { probe: ProbeOptions; arpSendsPasswordInCleartext?: boolean }) => {
+      const calls: string[] = [];
+      const d = await discoverHosts({
+        thisAddress: '192.168.1.50',
+        arp: true,
+        arpPath,
+        probeFn: async (host) => (calls.push(host), { ok: false, reason: 'refused' }),
+        ...extra,
+      });
+      return { calls, d };
+    };
+    const cleartext = await run({ probe: creds });
+    expect(cleartext.calls).toEqual([]); // no password went to any neighbour
+    expect(cleartext.d.sources.arp).toBeUndefined();
+    expect(cleartext.d.warnings.join(' ')).toMatch(/ARP discovery skipped: .*cleartext.*arpSendsPasswordInCleartext/);
+    const unverified = await run({ probe: { ...creds, tls: { rejectUnauthorized: false } } });
+    expect(unverified.calls).toEqual([]);
+    const verified = await run({ probe: { ...creds, tls: {} } });
+    expect(verified.calls.sort()).toEqual(['192.168.1.1', '192.168.1.75', '192.168.1.76', '192.168.1.90']);
+    const accepted = await run({ probe: creds, arpSendsPasswordInCleartext: true });
+    expect(accepted.calls).toHaveLength(4);
+    expect(accepted.d.warnings).toEqual([]);
+  });
+
   it('bounds the number of probes in flight', async () => {
     const many = file('arp-many', 'IP address HW type Flags HW address Mask Device\n' +
       Array.from({ length: 40 }, (_, i) => `10.9.0.${i + 1} 0x1 0x2 02:00:00:00:00:${(i + 16).toString(16)} * eth0`).join('\n'));
