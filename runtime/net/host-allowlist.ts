@@ -27,7 +27,8 @@ function parseRange(entry: string): Range {
   if (extra !== undefined || !net.isIPv4(ip) || !Number.isInteger(bits) || bits < 0 || bits > 32 || (prefix !== undefined && !/^\d+$/.test(prefix))) {
     throw new TypeError(`learnHostsFrom: ${JSON.stringify(entry)} is not an IPv4 address, an IPv4 CIDR range (10.0.0.0/8) or "${INTERFACES}"`);
   }
-  return { base: (toNumber(ip) & maskOf(bits)) >>> 0, bits, text: `${ip}/${bits}` };
+  const base = (toNumber(ip) & maskOf(bits)) >>> 0;
+  return { base, bits, text: `${[24, 16, 8, 0].map((shift) => (base >>> shift) & 255).join('.')}/${bits}` };
 }
 
 /** The IPv4 subnets of this host's interfaces (cidr as the OS reports it). */
