@@ -1,7 +1,7 @@
 // One real-broker test per hole of issue 22 (SECURITY.md): an attacker with the broker
 // credentials but no Fernet key redirects or replays captured events; a holder of only the
 // snoop trace key names a host of its choosing and harvests the broker credentials there.
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import amqplib, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event, generateKey, type NetworkedOptions } from '../../runtime/index.ts';
@@ -102,6 +102,39 @@ describe('security: events bound to where they were sent, a replay bound, no cre
     expect(door.received.filter((e) => e.signalName === 'UNLOCK')).toHaveLength(0);
     expect(door.chart.networkStats().mesh.droppedBy.replay).toBe(3);
     expect(door.chart.networkStats().drops.replay).toBe(3);
+  });
+
+  it('outage: events an outbox held for longer than the replay bound are all delivered (stamped when published)', async () => {
+    const all = brokers();
+    const bound: NetworkedOptions = { messageTtl: 1000, clockSkewMs: 1000 }; // 2 s (+1 s for whole-second stamps)
+    // the far broker is reached through a forwarder that is not there yet: the outage
+    const PROXY = '127.0.0.78';
+    const pipes: Socket[] = [];
+    const forwarder: Server = createServer((client) => {
+      const upstream = connect(5672, all[1].host);
+      pipes.push(client, upstream);
+      client.pipe(upstream).pipe(client);
+      const end = () => (client.destroy(), upstream.destroy());
+      client.on('error', end).on('close', end);
+      upstream.on('error', end).on('close', end);
+    });
+    closers.push(async () => {
+      for (const socket of pipes) socket.destroy();
+      await new Promise((resolve) => forwarder.close(resolve));
+    });
+    const tx = makeNode('held-tx', 0, { hosts: [all[0].host, PROXY], txRoutingKey: 'held.go', rxRoutingKey: 'nobody.listens' });
+    const rx = makeNode('held-rx', 1, { hosts: [all[1].host], rxRoutingKey: 'held.#', ...bound });
+    await Promise.all([tx, rx].map((n) => n.chart.startAt(idle)));
+    const N = 20;
+    for (let i = 0; i < N; i++) tx.chart.transmit(new Event('HELD', { i }));
+    await sleep(4500); // longer than the bound: bodies stamped at transmit() would now be replays
+    await new Promise<void>((resolve, reject) => {
+      forwarder.once('error', reject);
+      forwarder.listen(5672, PROXY, () => resolve());
+    });
+    await waitFor(`${N} held events at rx`, () => rx.received.filter((e) => e.signalName === 'HELD').length === N, 30_000);
+    expect(rx.received.map((e) => (e.payload as { i: number }).i)).toEqual([...Array(N).keys()]);
+    expect(rx.chart.networkStats().mesh.dropped).toBe(0);
   });
 
   it('harvest: a trace message naming a fake AMQP listener as its host makes no login attempt there', async () => {
