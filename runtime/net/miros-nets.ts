@@ -425,6 +425,7 @@ export class MirosNets {
       lamport: this.clock.time,
       bookkeeping: {
         ...(this.receiver?.bookkeeping ?? { dedupWindowsShed: 0, reportsShed: 0, replayStreamsShed: 0, replayReanchored: 0 }),
+        reportsShed: (this.receiver?.bookkeeping.reportsShed ?? 0) + this.reportedHosts.shed,
         hostsRefused: this.hostsRefused.outside,
         hostsOverLimit: this.hostsRefused.overLimit,
       },

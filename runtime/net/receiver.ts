@@ -83,7 +83,7 @@ export interface ReceiverOptions {
  */
 export const PREFETCH = 500;
 
-/** Senders (per network and host) whose dedup windows are kept; beyond, the least recently heard are shed (receiverShed). */
+/** Senders (per network and host) whose dedup windows are kept; beyond, the first known are shed (networkStats().bookkeeping.dedupWindowsShed). */
 export const MAX_SENDER_WINDOWS = 10_000;
 /** (network, sender, reason) triples already reported once; beyond, the oldest are shed (and may be reported again). */
 export const MAX_REPORTED = 1_000;
