@@ -27,6 +27,12 @@ export interface DiscoverOptions {
   arpPath?: string;
   /** Which ARP addresses are candidates (default: RFC 1918 private ranges). */
   arpAccept?: (ip: string) => boolean;
+  /**
+   * The ARP probe logs in to every neighbour listening on the AMQP port: without TLS (probe.tls,
+   * the broker's certificate verified) that hands the password in cleartext to whoever answers,
+   * so it is done only with this set. Otherwise the ARP source is skipped, with a warning.
+   */
+  arpSendsPasswordInCleartext?: boolean;
   /** Credentials, port and timeout for the AMQP probe (required when arp is on). */
   probe?: ProbeOptions;
   /** At most this many probes at once (default 16). */
@@ -85,7 +91,14 @@ export async function discoverHosts(opts: DiscoverOptions = {}): Promise<Discove
 
   const self = await findThisAddress({ explicit: opts.thisAddress, peers: listed });
 
-  if (opts.arp) {
+  const verifiedTls = opts.probe?.tls !== undefined && opts.probe.tls.rejectUnauthorized !== false;
+  if (opts.arp && !verifiedTls && !opts.arpSendsPasswordInCleartext) {
+    warnings.push(
+      'ARP discovery skipped: it logs in to every neighbour on the AMQP port, and without TLS that sends the broker password ' +
+        'in cleartext to whoever answers. Turn TLS on (rabbitTls, the brokers\' certificates verified), or accept the risk ' +
+        'with arpSendsPasswordInCleartext: true, or list the hosts (hosts, hostsFile)',
+    );
+  } else if (opts.arp) {
     const cacheFile = opts.cacheFile;
     const cached = cacheFile ? readCacheFile(cacheFile, { maxAgeMinutes: opts.cacheMaxAgeMinutes, now: now() }) : undefined;
     if (cached?.status === 'invalid') warnings.push(`cache ignored: ${cached.problem}`);

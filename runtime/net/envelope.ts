@@ -36,6 +36,13 @@ export interface Envelope {
    * Older nodes ignore it (their decoder skips unknown fields).
    */
   iid?: string;
+  /**
+   * Optional (added within version 1): the network (mesh, trace, spy) and the routing key the
+   * sender published it with. Inside the token, so a holder of only the broker credentials
+   * cannot send it elsewhere (destination.ts). Absent from senders that predate the binding.
+   */
+  net?: string;
+  rk?: string;
 }
 
 /** What an incarnation id looks like (64 random bits and more, in lowercase hex). */
@@ -153,14 +160,17 @@ function checkHeader(env: Omit<Envelope, 'v'>): void {
   if (env.lc !== undefined && (!Number.isSafeInteger(env.lc) || env.lc < 0)) bad('lc', 'a non-negative integer or absent');
   if (env.inc !== undefined && (!Number.isSafeInteger(env.inc) || env.inc < 0)) bad('inc', 'a non-negative integer or absent');
   if (env.iid !== undefined && (typeof env.iid !== 'string' || !INCARNATION_ID.test(env.iid))) bad('iid', '16 to 64 lowercase hex digits or absent');
+  if (env.net !== undefined && typeof env.net !== 'string') bad('net', 'a string or absent');
+  if (env.rk !== undefined && typeof env.rk !== 'string') bad('rk', 'a string or absent');
 }
 
 /**
- * Serialises and encrypts an envelope into a message body (the Fernet token's ASCII bytes).
- * @throws PayloadError if the payload is not JSON-serialisable, or the body would exceed MAX_BODY_BYTES
+ * The envelope's plaintext (its JSON), checked: what encodeEnvelope encrypts, kept by a
+ * SealedEnvelope (sealed-envelope.ts) to stamp and encrypt again when it is published late.
+ * @throws PayloadError if the payload is not JSON-serialisable
  * @throws TypeError if a header field has the wrong type
  */
-export function encodeEnvelope(fernet: TokenCipher, env: Omit<Envelope, 'v'>): Buffer {
+export function envelopePlaintext(env: Omit<Envelope, 'v'>): string {
   checkHeader(env);
   if (!plainJson(env.payload, 0)) assertJsonSerialisable(env.payload, 'payload');
   const wire: Envelope = {
@@ -174,12 +184,31 @@ export function encodeEnvelope(fernet: TokenCipher, env: Omit<Envelope, 'v'>): B
     ...(env.lc !== undefined ? { lc: env.lc } : {}),
     ...(env.inc !== undefined ? { inc: env.inc } : {}),
     ...(env.iid !== undefined ? { iid: env.iid } : {}),
+    ...(env.net !== undefined ? { net: env.net } : {}),
+    ...(env.rk !== undefined ? { rk: env.rk } : {}),
   };
-  const body = fernet.encryptToBuffer(JSON.stringify(wire));
+  return JSON.stringify(wire);
+}
+
+/**
+ * Encrypts an envelope's plaintext into a message body (the Fernet token's ASCII bytes).
+ * @throws PayloadError if the body would exceed MAX_BODY_BYTES
+ */
+export function encryptPlaintext(fernet: TokenCipher, plaintext: string): Buffer {
+  const body = fernet.encryptToBuffer(plaintext);
   if (body.length > MAX_BODY_BYTES) {
     throw new PayloadError('payload', `payload too large: the encrypted envelope is ${body.length} bytes, over MAX_BODY_BYTES (${MAX_BODY_BYTES})`);
   }
   return body;
+}
+
+/**
+ * Serialises and encrypts an envelope into a message body (the Fernet token's ASCII bytes).
+ * @throws PayloadError if the payload is not JSON-serialisable, or the body would exceed MAX_BODY_BYTES
+ * @throws TypeError if a header field has the wrong type
+ */
+export function encodeEnvelope(fernet: TokenCipher, env: Omit<Envelope, 'v'>): Buffer {
+  return encryptPlaintext(fernet, envelopePlaintext(env));
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -222,6 +251,9 @@ export function decodeEnvelope(fernet: TokenCipher, body: Buffer, opts: { maxByt
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) schema(`${field} must be a non-negative integer when present`);
     return value as number;
   };
+  for (const field of ['net', 'rk'] as const) {
+    if (o[field] !== undefined && typeof o[field] !== 'string') schema(`${field} must be a string when present`);
+  }
   const lc = optionalCount('lc');
   const inc = optionalCount('inc');
   const iid = o.iid;
@@ -238,5 +270,7 @@ export function decodeEnvelope(fernet: TokenCipher, body: Buffer, opts: { maxByt
   if (lc !== undefined) envelope.lc = lc;
   if (inc !== undefined) envelope.inc = inc;
   if (iid !== undefined) envelope.iid = iid as string;
+  if (o.net !== undefined) envelope.net = o.net as string;
+  if (o.rk !== undefined) envelope.rk = o.rk as string;
   return envelope;
 }

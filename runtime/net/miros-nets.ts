@@ -10,7 +10,11 @@ import type { BrokerLink, LinkSnapshot } from './broker-link.ts';
 import { acquireLink, releaseLink } from './link-pool.ts';
 import { connectionName } from './connection.ts';
 import { amqpUrl, resolveNetConfig, type NetConfig, type NetOptions } from './config.ts';
-import { encodeEnvelope, type Envelope } from './envelope.ts';
+import { type Envelope } from './envelope.ts';
+import { BoundedSet } from './bounded.ts';
+import { HostAllowlist } from './host-allowlist.ts';
+import { SealedEnvelope } from './sealed-envelope.ts';
+import { resolveSecurity, type SecurityOptions, type SecuritySettings } from './security-options.ts';
 import { EvidenceLog, evidencePath } from './evidence.ts';
 import { LamportClock } from './lamport.ts';
 import { ChartMetrics, type MetricsOptions } from './metrics.ts';
@@ -38,7 +42,7 @@ export interface ChartPort {
   registerLiveTraceCallback(fn: (line: string) => void): void;
 }
 
-export interface NetworkedOptions extends NetOptions {
+export interface NetworkedOptions extends NetOptions, SecurityOptions {
   /** Where received snoop lines go (default: stdout, one line each). */
   output?: (line: string) => void;
   /** Told about every event an outbox could not take (default: stderr). */
@@ -99,6 +103,19 @@ export interface NetworkStats {
   meshRecords: { send: number; receive: number };
   /** The chart's Lamport clock now. */
   lamport: number;
+  /**
+   * What the bounded bookkeeping shed (SECURITY.md), hosts named by mesh messages that were
+   * not linked to (outside learnHostsFrom, or over MAX_LEARNED_HOSTS), and restarted senders
+   * heard with a clock behind ours by more than the replay bound.
+   */
+  bookkeeping: {
+    dedupWindowsShed: number;
+    reportsShed: number;
+    replayStreamsShed: number;
+    replayReanchored: number;
+    hostsRefused: number;
+    hostsOverLimit: number;
+  };
 }
 
 export interface Lan {
@@ -112,11 +129,16 @@ class LinkMessage implements OutboxMessage {
   constructor(
     readonly exchange: string,
     readonly routingKey: string,
-    readonly content: Buffer,
+    private readonly sealed: SealedEnvelope,
     readonly options: Options.Publish,
     private readonly transmission: PendingTransmission,
     private readonly index: number,
   ) {}
+
+  /** Read by the outbox when it publishes: stamped and encrypted again if it waited (sealed-envelope.ts). */
+  get content(): Buffer {
+    return this.sealed.body();
+  }
 
   onConfirmed(): void {
     this.transmission.confirm(this.index);
@@ -136,6 +158,10 @@ type Phase = 'new' | 'starting' | 'running' | 'stopped';
 const OTHER_LINK_WAIT_MS = 2000;
 /** The key of the one link of the clustered topology. */
 const CLUSTER_LINK = 'cluster';
+/** Hosts learnt from mesh messages that are linked to, at most; more are refused and counted. */
+export const MAX_LEARNED_HOSTS = 256;
+/** Security-relevant reasons kept as they are in `drops` (SECURITY.md). */
+const SECURITY_REASONS = { misrouted: true, unbound: true, replay: true } as const;
 
 export class MirosNets {
   readonly config: NetConfig;
@@ -180,12 +206,20 @@ export class MirosNets {
   metrics: ChartMetrics | undefined;
   private readonly output: (line: string) => void;
   private readonly warn: (message: string) => void;
+  private readonly security: SecuritySettings;
+  /** Where hosts named by mesh messages may be (host-allowlist.ts). */
+  private readonly learnable: HostAllowlist;
+  private learned = 0;
+  private readonly hostsRefused = { outside: 0, overLimit: 0 };
+  private readonly reportedHosts = new BoundedSet<string>(64);
 
   constructor(
     private readonly chart: ChartPort,
     private readonly options: NetworkedOptions = {},
   ) {
     this.config = resolveNetConfig(options);
+    this.security = resolveSecurity(options);
+    this.learnable = new HostAllowlist(this.security.learnHostsFrom);
     const keys = this.config.encryptionKeys;
     this.fernets = { mesh: new KeyRing(keys.mesh), trace: new KeyRing(keys.trace), spy: new KeyRing(keys.spy) };
     const start = Date.now() * 1000;
@@ -241,6 +275,8 @@ export class MirosNets {
         topology: this.config.topology,
         messageTtl: this.config.messageTtl,
         queueExpiresMs: this.config.queueExpiresMs,
+        clockSkewMs: this.security.clockSkewMs,
+        acceptUnbound: this.security.acceptUnbound,
         heartbeat: this.config.heartbeatInterval,
         connectionName: connectionName('sub', this.config.processName, this.host),
         ...(this.config.tls ? { tls: this.config.tls.socket } : {}),
@@ -326,6 +362,7 @@ export class MirosNets {
       cacheFile: this.config.cacheFile,
       cacheMaxAgeMinutes: this.config.cacheMaxAgeMinutes,
       clusterFile: this.config.clusterFile,
+      arpSendsPasswordInCleartext: this.security.arpSendsPasswordInCleartext,
       probe: { port: this.config.rabbitPort, user: this.config.rabbitUser, password: this.config.rabbitPassword, tls: this.config.tls?.socket },
     });
     for (const warning of found.warnings) this.warn(`${this.name}: discovery: ${warning}`);
@@ -426,7 +463,7 @@ export class MirosNets {
     const drops: Record<string, number> = {};
     for (const c of Object.values(counters ?? {})) {
       for (const [reason, n] of Object.entries(c.droppedBy)) {
-        const key = reason === 'decrypt' ? 'undecryptable' : reason === 'expired' ? 'expired' : reason in DEAD_REASONS ? reason : 'malformed';
+        const key = reason === 'decrypt' ? 'undecryptable' : reason === 'expired' ? 'expired' : reason in DEAD_REASONS || reason in SECURITY_REASONS ? reason : 'malformed';
         drops[key] = (drops[key] ?? 0) + n;
       }
     }
@@ -449,6 +486,12 @@ export class MirosNets {
       drops,
       meshRecords: { ...this.meshRecords },
       lamport: this.clock.time,
+      bookkeeping: {
+        ...(this.receiver?.bookkeeping ?? { dedupWindowsShed: 0, reportsShed: 0, replayStreamsShed: 0, replayReanchored: 0 }),
+        reportsShed: (this.receiver?.bookkeeping.reportsShed ?? 0) + this.reportedHosts.shed,
+        hostsRefused: this.hostsRefused.outside,
+        hostsOverLimit: this.hostsRefused.overLimit,
+      },
     };
   }
 
@@ -505,9 +548,12 @@ export class MirosNets {
       lc: lamport,
       inc: this.incarnation,
       iid: this.incarnationId,
+      // the authenticated destination (destination.ts)
+      net: network,
+      rk: routingKey,
     };
     const transmission = new PendingTransmission(envelope.seq);
-    const content = encodeEnvelope(this.fernets[network], envelope);
+    const sealed = new SealedEnvelope(this.fernets[network], envelope);
     this.sent[network]++;
     if (this.evidence && network !== 'mesh') {
       const record = snoopRecord(network, { v: 1, ...envelope });
@@ -517,7 +563,7 @@ export class MirosNets {
     for (const link of this.links.values()) {
       const i = transmission.expect(link.broker);
       try {
-        link.publish(new LinkMessage(EXCHANGES[network], routingKey, content, options, transmission, i));
+        link.publish(new LinkMessage(EXCHANGES[network], routingKey, sealed, options, transmission, i));
       } catch (err) {
         if (!(err instanceof OutboxOverflowError)) throw err;
         transmission.fail(i);
@@ -597,8 +643,9 @@ export class MirosNets {
 
   private onSnoop(network: 'trace' | 'spy', envelope: Envelope): void {
     if (this.phase === 'stopped') return;
+    // a snoop message never opens a link: the snoop keys are given to observers, who must not
+    // be able to send our broker credentials to a host of their choosing (SECURITY.md)
     const local = this.isSelf(envelope);
-    if (!local) this.learnFrom(envelope);
     if (this.options.onSnoopRecord) {
       const record = snoopRecord(network, envelope);
       if (record) this.options.onSnoopRecord(record);
@@ -607,11 +654,25 @@ export class MirosNets {
     this.output(formatSnoopLine(network, envelope, local, this.snoop[network] === 'color'));
   }
 
-  /** A message from a host we had not found ourselves: link to its broker too (the reference's "alien"). */
+  /**
+   * A mesh message from a host we had not found ourselves: link to its broker too (the
+   * reference's "alien"), if the host lies in learnHostsFrom (host-allowlist.ts) and fewer
+   * than MAX_LEARNED_HOSTS were learnt: a link logs in with our credentials.
+   */
   private learnFrom(envelope: Envelope): void {
     if (this.phase !== 'running' || this.clustered || this.links.has(envelope.host)) return;
-    this.noteAddress(envelope.host);
-    this.addBroker(envelope.host);
+    const host = envelope.host;
+    const refuse = (counter: 'outside' | 'overLimit', why: string) => {
+      this.hostsRefused[counter]++;
+      if (this.reportedHosts.has(host)) return;
+      this.reportedHosts.add(host);
+      this.warn(`${this.name}: not linking to host ${JSON.stringify(host)} named by a mesh message from ${envelope.sender}: ${why}`);
+    };
+    if (!this.learnable.allows(host)) return refuse('outside', `outside learnHostsFrom (${this.learnable.describe()}); list it in hosts or widen learnHostsFrom`);
+    if (this.learned >= MAX_LEARNED_HOSTS) return refuse('overLimit', `already ${MAX_LEARNED_HOSTS} hosts learnt from messages`);
+    this.learned++;
+    this.noteAddress(host);
+    this.addBroker(host);
   }
 
   private noteAddress(address: string): void {

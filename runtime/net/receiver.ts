@@ -13,9 +13,12 @@
 // dead-lettered to a queue of the chart's own and counted as drops ('expired').
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckTracker } from './ack-tracker.ts';
+import { Admission } from './admission.ts';
+import { BoundedSet } from './bounded.ts';
 import { decodeEnvelope, type Envelope } from './envelope.ts';
 import { ChartInUseError, EnvelopeError } from './errors.ts';
 import type { TokenCipher } from './fernet.ts';
+import { DEFAULT_CLOCK_SKEW_MS } from './security-options.ts';
 import { SeenWindows } from './seen-window.ts';
 import { UnhandledOriginals } from './unhandled-originals.ts';
 import { joinShared, leaveShared, type SharedConnection, type Tenant } from './shared-connection.ts';
@@ -87,6 +90,10 @@ export interface ReceiverOptions {
   tls?: TlsSocketOptions;
   maxBodyBytes?: number;
   subscriptions: Subscription[];
+  /** Deliver envelopes without the authenticated destination (senders that predate it; admission.ts). Default false. */
+  acceptUnbound?: boolean;
+  /** Clock-skew allowance: the replay bound is messageTtl + this (replay-guard.ts). */
+  clockSkewMs?: number;
   /** Called once per (sender, reason) with a one-line explanation of a dropped message. */
   onDrop: (message: string) => void;
   onProblem?: (err: Error) => void;
@@ -99,6 +106,9 @@ export interface ReceiverOptions {
  * a mesh event is acked only once handled, this also bounds the chart's queue of received events.
  */
 export const PREFETCH = 500;
+
+/** (network, sender, reason) triples already reported once; beyond, the oldest are shed (and may be reported again). */
+export const MAX_REPORTED = 1_000;
 
 /** How long each step of close() waits for the broker (closing the channel, each queue deletion). */
 const CLOSE_STEP_MS = 1000;
@@ -131,11 +141,12 @@ export class Receiver implements Tenant {
   private shared: SharedConnection | undefined;
   /** This receiver's consuming channel now (one for all of its queues). */
   private channel: Channel | undefined;
-  /** Dedup windows per network, sender and incarnation (seen-window.ts). */
+  /** Dedup windows per network, sender and incarnation (seen-window.ts: bounded, counts what it sheds). */
   private readonly seen: Record<NetworkName, SeenWindows> = { mesh: new SeenWindows(), trace: new SeenWindows(), spy: new SeenWindows() };
   /** Delivered, not handled yet: a redelivered copy's ack waits for its original (unhandled-originals.ts). */
   private readonly unhandled = new UnhandledOriginals();
-  private readonly reported = new Set<string>();
+  private readonly reported = new BoundedSet<string>(MAX_REPORTED);
+  private readonly admission: Admission;
   private closing = false;
   private readonly trackers = new Map<Channel, AckTracker<ConsumeMessage>>();
   /** Dead-letter routing key (a queue name) → the network it belongs to. */
@@ -149,7 +160,16 @@ export class Receiver implements Tenant {
   /** Its name@host in `receiving`, while open. */
   private claimed: string | undefined;
 
-  constructor(private readonly options: ReceiverOptions) {}
+  constructor(private readonly options: ReceiverOptions) {
+    this.admission = new Admission({ acceptUnbound: options.acceptUnbound, replayBoundMs: options.messageTtl + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS) });
+  }
+
+  /** What the bounded bookkeeping shed, and the replay bound's re-anchored restarts (networkStats().bookkeeping). */
+  get bookkeeping(): { dedupWindowsShed: number; reportsShed: number; replayStreamsShed: number; replayReanchored: number } {
+    const replay = this.admission.replayCounters;
+    const dedupWindowsShed = this.seen.mesh.shed + this.seen.trace.shed + this.seen.spy.shed;
+    return { dedupWindowsShed, reportsShed: this.reported.shed, replayStreamsShed: replay.shed, replayReanchored: replay.reanchored };
+  }
 
   /** The URL the connection dials now (clustered: the member in use or being tried). */
   get currentEndpoint(): string | undefined {
@@ -330,6 +350,12 @@ export class Receiver implements Tenant {
     } catch (err) {
       const reason = err instanceof EnvelopeError ? err.reason : 'schema';
       this.drop(s.network, typeof claimed === 'string' ? claimed : 'an unknown sender', reason, (err as Error).message);
+      handled();
+      return;
+    }
+    const refused = this.admission.refuse(s.network, msg.fields.routingKey, envelope, msg.content);
+    if (refused) {
+      this.drop(s.network, envelope.sender, refused.reason, refused.detail);
       handled();
       return;
     }

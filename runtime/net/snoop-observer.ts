@@ -4,6 +4,7 @@
 // line as a monitoring chart with enableSnoopTraceNoColor() / enableSnoopSpyNoColor()
 // would (with colour: every sender is remote, so purple).
 import { amqpUrl, resolveNetConfig, type NetOptions } from './config.ts';
+import { resolveSecurity, type SecurityOptions } from './security-options.ts';
 import { BrokerUnreachableError, maskUrlPassword } from './errors.ts';
 import { connectionName } from './connection.ts';
 import { KeyRing } from './key-ring.ts';
@@ -34,7 +35,8 @@ export interface SnoopObserverOptions
     | 'rabbitTlsCa'
     | 'rabbitTlsCert'
     | 'rabbitTlsKey'
-  > {
+  >,
+    Pick<SecurityOptions, 'acceptUnbound' | 'clockSkewMs'> {
   /** Default both. */
   networks?: SnoopNetwork[];
   /** Colour the senders' names like a chart's enableSnoopTrace() / enableSnoopSpy() (default false). */
@@ -66,6 +68,7 @@ export class SnoopObserver {
     this.#timeoutMs = config.startTimeoutMs;
     const keys = config.encryptionKeys;
     const color = options.color ?? false;
+    const security = resolveSecurity({ acceptUnbound: options.acceptUnbound, clockSkewMs: options.clockSkewMs });
     this.#receiver = new Receiver({
       urls: [this.#url],
       label: maskUrlPassword(this.#url),
@@ -73,6 +76,8 @@ export class SnoopObserver {
       host: this.host,
       topology: config.topology,
       messageTtl: config.messageTtl,
+      clockSkewMs: security.clockSkewMs,
+      acceptUnbound: security.acceptUnbound,
       heartbeat: config.heartbeatInterval,
       connectionName: connectionName('snoop', config.processName, this.host),
       ...(config.tls ? { tls: config.tls.socket } : {}),

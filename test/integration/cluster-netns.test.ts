@@ -116,7 +116,7 @@ describe.skipIf(!isRoot)(`cluster: netns backend${isRoot ? '' : ' (NEEDS ROOT: n
       await Promise.all(['10.77.100.11', '10.77.100.12', '10.77.100.20'].map((host) => touch(host, 5672)));
       const found = await discoverHosts({
         thisAddress: '10.77.100.1',
-        arp: true,
+        arp: true, arpSendsPasswordInCleartext: true,
         arpAccept: (ip) => ip.startsWith('10.77.100.'),
         probe: { user: 'peter', password: 'rabbit', timeoutMs: 3000 },
         cacheFile: join(dir, 'lan-cache.json'),

@@ -64,7 +64,7 @@ describe('discoverHosts against real brokers', () => {
     const cacheFile = path.join(dir, 'lan-cache.json');
     const d = await discoverHosts({
       thisAddress: node1.host,
-      arp: true,
+      arp: true, arpSendsPasswordInCleartext: true,
       arpPath,
       arpAccept: isLoopbackIPv4,
       probe: { port: node1.amqpPort, ...creds, timeoutMs: 5000 },

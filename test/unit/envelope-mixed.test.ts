@@ -1,6 +1,10 @@
 // A node of today's version and one of the version before the optional lc/inc fields
-// (the fixture is envelope.ts as of 65b5ec2) understand each other, both ways.
+// (the fixture is envelope.ts as of 65b5ec2) understand each other, both ways; an envelope
+// of the old version names no destination (net, rk), which a new node delivers only with
+// acceptUnbound.
 import { describe, expect, it } from 'vitest';
+import { Admission } from '../../runtime/net/admission.ts';
+import { checkDestination } from '../../runtime/net/destination.ts';
 import { decodeEnvelope, encodeEnvelope } from '../../runtime/net/envelope.ts';
 import { EnvelopeError } from '../../runtime/net/errors.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
@@ -81,5 +85,36 @@ describe('envelope version 1 with and without the incarnation id (iid)', () => {
     const heard = (e: typeof first) => [newReceiver.add(`${e.sender}@${e.host}`, e.iid, e.seq), previousReceiver.add(e.seq)];
     expect(heard(first)).toEqual([true, true]);
     expect(heard(restarted)).toEqual([true, false]); // the new receiver hears it; the previous one takes it for a duplicate
+  });
+});
+
+describe('envelope version 1 with and without the authenticated destination (net, rk)', () => {
+  const arrival = { network: 'mesh' as const, routingKey: 'valve.one' };
+
+  it('an old node decodes what a new node sends (the destination is ignored)', () => {
+    const body = encodeEnvelope(fernet, { ...header, net: 'mesh', rk: 'valve.one' });
+    expect(old.decodeEnvelope(fernet, body)).toEqual({ v: 1, ...header });
+  });
+
+  it('a new node with acceptUnbound off (the default) drops what an old node sends, as unbound', () => {
+    const body = old.encodeEnvelope(fernet, header);
+    const env = decodeEnvelope(fernet, body);
+    expect(env.net).toBeUndefined();
+    expect(checkDestination(env, arrival, false)?.reason).toBe('unbound');
+    expect(new Admission({ replayBoundMs: 1e12 }).refuse('mesh', 'valve.one', env, body)?.reason).toBe('unbound');
+  });
+
+  it('a new node with acceptUnbound on delivers what an old node sends, and still checks what a new node sends', () => {
+    const body = old.encodeEnvelope(fernet, header);
+    const admission = new Admission({ acceptUnbound: true, replayBoundMs: 1e12 });
+    expect(admission.refuse('mesh', 'valve.one', decodeEnvelope(fernet, body), body)).toBeUndefined();
+    const bound = encodeEnvelope(fernet, { ...header, seq: header.seq + 1, net: 'mesh', rk: 'valve.one' });
+    expect(admission.refuse('mesh', 'valve.two', decodeEnvelope(fernet, bound), bound)?.reason).toBe('misrouted');
+    expect(admission.refuse('mesh', 'valve.one', decodeEnvelope(fernet, bound), bound)).toBeUndefined();
+  });
+
+  it('rejects a destination that is not a string', () => {
+    const bad = Buffer.from(fernet.encrypt(JSON.stringify({ v: 1, ...header, rk: 7 })));
+    expect(() => decodeEnvelope(fernet, bad)).toThrow(/rk must be a string/);
   });
 });

@@ -64,7 +64,7 @@ describe('discoverHosts', () => {
     const d = await discoverHosts({
       thisAddress: '192.168.1.50',
       hosts: ['192.168.1.76'],
-      arp: true,
+      arp: true, arpSendsPasswordInCleartext: true,
       arpPath,
       probe: creds,
       probeFn: fakeProbe(['192.168.1.75', '192.168.1.76'], calls),
@@ -89,7 +89,7 @@ describe('discoverHosts', () => {
     const t0 = Date.parse('2026-01-01T00:00:00Z');
     writeCacheFile(cacheFile, ['192.168.1.99'], { maxAgeMinutes: 30, now: t0 });
     const calls: string[] = [];
-    const base = { thisAddress: '192.168.1.50', arp: true, arpPath, probe: creds, probeFn: fakeProbe(['192.168.1.90'], calls), cacheFile };
+    const base = { thisAddress: '192.168.1.50', arp: true, arpSendsPasswordInCleartext: true, arpPath, probe: creds, probeFn: fakeProbe(['192.168.1.90'], calls), cacheFile };
     const fresh = await discoverHosts({ ...base, now: () => t0 + 60_000 });
     expect(calls).toEqual([]);
     expect(fresh.sources).toEqual({ cache: ['192.168.1.99'] });
@@ -108,7 +108,7 @@ describe('discoverHosts', () => {
     const cacheFile = file('junk-cache.json', 'junk');
     const d = await discoverHosts({
       thisAddress: '192.168.1.50',
-      arp: true,
+      arp: true, arpSendsPasswordInCleartext: true,
       arpPath,
       probe: creds,
       probeFn: async () => {
@@ -122,10 +122,35 @@ describe('discoverHosts', () => {
   });
 
   it('ARP discovery needs credentials and is off by default', async () => {
-    await expect(discoverHosts({ thisAddress: '192.168.1.50', arp: true, arpPath })).rejects.toThrow(/credentials/);
+    await expect(discoverHosts({ thisAddress: '192.168.1.50', arp: true, arpSendsPasswordInCleartext: true, arpPath })).rejects.toThrow(/credentials/);
     const d = await discoverHosts({ thisAddress: '192.168.1.50', arpPath });
     expect(d.sources).toEqual({});
     expect(d.addresses).toEqual(['192.168.1.50']);
+  });
+
+  it('logs in to ARP neighbours only over verified TLS, or with arpSendsPasswordInCleartext', async () => {
+    const run = async (extra: { probe: ProbeOptions; arpSendsPasswordInCleartext?: boolean }) => {
+      const calls: string[] = [];
+      const d = await discoverHosts({
+        thisAddress: '192.168.1.50',
+        arp: true,
+        arpPath,
+        probeFn: async (host) => (calls.push(host), { ok: false, reason: 'refused' }),
+        ...extra,
+      });
+      return { calls, d };
+    };
+    const cleartext = await run({ probe: creds });
+    expect(cleartext.calls).toEqual([]); // no password went to any neighbour
+    expect(cleartext.d.sources.arp).toBeUndefined();
+    expect(cleartext.d.warnings.join(' ')).toMatch(/ARP discovery skipped: .*cleartext.*arpSendsPasswordInCleartext/);
+    const unverified = await run({ probe: { ...creds, tls: { rejectUnauthorized: false } } });
+    expect(unverified.calls).toEqual([]);
+    const verified = await run({ probe: { ...creds, tls: {} } });
+    expect(verified.calls.sort()).toEqual(['192.168.1.1', '192.168.1.75', '192.168.1.76', '192.168.1.90']);
+    const accepted = await run({ probe: creds, arpSendsPasswordInCleartext: true });
+    expect(accepted.calls).toHaveLength(4);
+    expect(accepted.d.warnings).toEqual([]);
   });
 
   it('bounds the number of probes in flight', async () => {
@@ -135,7 +160,7 @@ describe('discoverHosts', () => {
     let peak = 0;
     const d = await discoverHosts({
       thisAddress: '10.9.0.200',
-      arp: true,
+      arp: true, arpSendsPasswordInCleartext: true,
       arpPath: many,
       probe: creds,
       probeConcurrency: 5,

@@ -28,6 +28,7 @@ function source(name: string, over: Partial<NetworkStats> = {}): MetricsSource &
     meshRecords: { send: 0, receive: 0 },
     lamport: 1,
     receiving: { state: 'up', cancels: 0 },
+    bookkeeping: { dedupWindowsShed: 0, reportsShed: 0, replayStreamsShed: 0, replayReanchored: 0, hostsRefused: 0, hostsOverLimit: 0 },
     ...over,
   };
   return { name, s, stats: () => s };

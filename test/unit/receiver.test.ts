@@ -68,6 +68,8 @@ async function start(options: Partial<ReceiverOptions> = {}, o: { handleMesh?: b
       },
     ],
     onDrop: (m) => drops.push(m),
+    // the envelopes built here name no destination (the binding has tests of its own: receiver-security.test.ts)
+    acceptUnbound: true,
     ...options,
   });
   const opened = receiver.open(1000);
@@ -526,6 +528,7 @@ describe('Receiver: one consuming connection per process', () => {
       heartbeat: 0,
       subscriptions: [{ network: 'mesh', bindingKey: '#', fernet: keys.mesh, deliver: (e, handled) => (into.push({ seq: e.seq }), handled()) }],
       onDrop: () => undefined,
+      acceptUnbound: true,
     });
 
   it('a second chart takes a channel of its own on the same connection; its stop cancels and deletes only its own', async () => {

@@ -77,6 +77,7 @@ describe('stats lines', () => {
       meshRecords: { send: 0, receive: 0 },
       lamport: 12,
       receiving: { state: 'up', cancels: 0 },
+      bookkeeping: { dedupWindowsShed: 0, reportsShed: 0, replayStreamsShed: 0, replayReanchored: 0, hostsRefused: 0, hostsOverLimit: 0 },
     };
     expect(statsCounters(stats, 6)).toEqual({
       sent: 9, confirmed: 14, unconfirmed: 7, inFlight: 3, outbox: 4, delivered: 7, duplicates: 3, drops: { overflow: 1, expired: 3 }, queue: 6,
