@@ -273,3 +273,21 @@ describe('BrokerLink: a confirm channel that stops confirming', () => {
     expect(link.snapshot()).toMatchObject({ stalledChannels: 0, confirmed: 4, resent: 0 });
   });
 });
+
+describe('BrokerLink: RabbitMQ flow control (issue 30)', () => {
+  it.fails('a blocked connection is a link state: no channel replacement and no resend while blocked', async () => {
+    const { link, connection, up } = await openLink();
+    const channel = await up();
+    link.publish(message(1));
+    connection.emit('blocked', 'low on memory');
+    expect(link.linkState).toBe('blocked');
+    await vi.advanceTimersByTimeAsync(5 * CONFIRM_STALL_MS);
+    await microtasks();
+    expect(link.snapshot()).toMatchObject({ stalledChannels: 0, resent: 0 });
+    expect(channel.closed).toBe(false);
+    connection.emit('unblocked');
+    expect(link.linkState).toBe('up');
+    channel.confirmAll();
+    expect(link.snapshot()).toMatchObject({ confirmed: 1, inFlight: 0 });
+  });
+});

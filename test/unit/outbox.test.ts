@@ -332,3 +332,21 @@ describe('Outbox.settled', () => {
     expect(result).toBe(false);
   });
 });
+
+describe('Outbox: bounded resends (issue 30)', () => {
+  it.fails('a nack of #1 with 1,000 in flight and the rest acked resends exactly 1', () => {
+    const outbox = new Outbox('b', 2000);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (let n = 1; n <= 1000; n++) outbox.push(message(n));
+    expect(outbox.snapshot().inFlight).toBe(1000);
+    channel.nackPublish(1);
+    channel.confirmAll(); // #2..#1000: the acks after a nack still count
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 999, nacked: 1 });
+    vi.advanceTimersByTime(10_000);
+    expect(channel.bodies).toHaveLength(1001);
+    expect(channel.bodies.at(-1)).toBe('m1');
+    channel.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 1000, resent: 1, queued: 0, inFlight: 0 });
+  });
+});
