@@ -2,6 +2,9 @@
 // AMQP connection (amqplib's built-in recovery: exponential backoff with jitter), one
 // confirm channel re-created after every reconnect, and the bounded outbox in front.
 // A broker that refuses us (403, 530: retry.ts) ends in 'refused': no further attempts.
+// A broker that blocks the connection (RabbitMQ's flow control: a memory or disk alarm)
+// puts the link in 'blocked': the outbox holds what is published (up to its bound) and
+// nothing is resent nor any channel replaced until the broker unblocks it.
 import { EventEmitter } from 'node:events';
 import type { ChannelModel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
 import { openRecovering } from './connection.ts';
@@ -11,7 +14,8 @@ import { EXCHANGES, type NetworkName } from './topology.ts';
 import { Outbox, type OutboxMessage, type OutboxStats } from './outbox.ts';
 
 /** 'refused': the broker refused our credentials or vhost; not retried (terminal, like 'closed'). */
-export type LinkState = 'connecting' | 'up' | 'down' | 'refused' | 'closed';
+/** 'blocked': connected, but the broker does not read what we publish (connection.blocked: a resource alarm). */
+export type LinkState = 'connecting' | 'up' | 'blocked' | 'down' | 'refused' | 'closed';
 
 export interface BrokerLinkOptions {
   /** The broker; clustered: every member of the cluster, tried in order (failover). */
@@ -23,6 +27,8 @@ export interface BrokerLinkOptions {
   /** amqps://: CA, certificate and key (tls.ts). */
   tls?: TlsSocketOptions;
   outboxBound: number;
+  /** At most this many events unconfirmed on the wire (outbox.ts; default DEFAULT_MAX_IN_FLIGHT). */
+  maxInFlight?: number;
   /** Called with what went wrong (and whether a retry can fix it) whenever the connection fails or drops. */
   onProblem?: (err: Error, cause: ErrorClass) => void;
 }
@@ -37,6 +43,8 @@ export interface LinkSnapshot extends OutboxStats {
   failedAttempts: number;
   /** Confirm channels replaced because nothing was confirmed for CONFIRM_STALL_MS while events were in flight. */
   stalledChannels: number;
+  /** How often the broker blocked the connection (flow control), and for how long in all (ms, the current block included). */
+  blocked: { count: number; totalMs: number; reason?: string };
   lastError?: string;
 }
 
@@ -60,6 +68,17 @@ export const CONFIRM_STALL_MS = 10_000;
  */
 export const FIRST_CONFIRM_STALL_MS = 3_000;
 
+/**
+ * Each channel replaced without a confirm since doubles the wait for the next round, up to
+ * this: an overloaded broker looks stalled too, and resends add load exactly where it hurts.
+ */
+export const MAX_CONFIRM_STALL_MS = 80_000;
+
+/** The watchdog's wait after `rounds` replacements without a confirm between them. */
+export function stallWaitMs(rounds: number): number {
+  return Math.min(MAX_CONFIRM_STALL_MS, CONFIRM_STALL_MS * 2 ** Math.min(Math.max(0, rounds), 16));
+}
+
 export class BrokerLink {
   readonly outbox: Outbox;
   private connection: RecoveringChannelModel | undefined;
@@ -76,11 +95,14 @@ export class BrokerLink {
   private watchdog: NodeJS.Timeout | undefined;
   /** Set at a reconnect until the first confirm on it (or one replacement): the watchdog's short period. */
   private freshConnection = false;
+  /** Channels replaced (after the long wait) since the last confirm: the watchdog's back-off. */
+  private stallRounds = 0;
+  private readonly blocked = { count: 0, totalMs: 0, since: 0, reason: undefined as string | undefined };
   /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
   private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
 
   constructor(private readonly options: BrokerLinkOptions) {
-    this.outbox = new Outbox(options.label, options.outboxBound);
+    this.outbox = new Outbox(options.label, options.outboxBound, options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {});
   }
 
   /** The broker's URL with the password masked (clustered: names the cluster). */
@@ -88,8 +110,9 @@ export class BrokerLink {
     return this.options.label;
   }
 
+  /** Connected (blocked by flow control included). */
   get isUp(): boolean {
-    return this.state === 'up';
+    return this.state === 'up' || this.state === 'blocked';
   }
 
   get linkState(): LinkState {
@@ -102,7 +125,7 @@ export class BrokerLink {
    * in: 'connecting' or 'down'). Waits on the link's events, never polls; never rejects.
    */
   whenSettled(timeoutMs: number, opts: { untilFailure?: boolean } = {}): Promise<LinkState> {
-    const settled = (s: LinkState) => s === 'up' || s === 'refused' || s === 'closed';
+    const settled = (s: LinkState) => s === 'up' || s === 'blocked' || s === 'refused' || s === 'closed';
     if (settled(this.state) || (opts.untilFailure && this.failedAttempts > 0)) return Promise.resolve(this.state);
     return new Promise((resolve) => {
       const done = () => {
@@ -138,30 +161,60 @@ export class BrokerLink {
 
   /**
    * Armed while the outbox holds anything unconfirmed (on the wire, or taken back after a nack
-   * and waiting to go again): no confirm for CONFIRM_STALL_MS replaces the confirm channel.
+   * and waiting to go again): no confirm for CONFIRM_STALL_MS replaces the confirm channel,
+   * and each further round without a confirm waits twice as long (stallWaitMs). Not armed
+   * while the broker blocks us: a blocked connection confirms nothing, by design.
    */
   private armWatchdog(): void {
-    if (this.watchdog !== undefined || this.state === 'closed' || this.state === 'refused') return;
+    if (this.watchdog !== undefined || this.state === 'closed' || this.state === 'refused' || this.state === 'blocked') return;
     const seen = this.outbox.snapshot().confirmed;
     const fresh = this.freshConnection;
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined;
       if (this.outbox.size === 0) return;
-      if (this.outbox.snapshot().confirmed !== seen) this.freshConnection = false;
-      else if (this.state === 'up') {
+      if (this.outbox.snapshot().confirmed !== seen) {
+        this.freshConnection = false;
+        this.stallRounds = 0;
+      } else if (this.state === 'up') {
         if (fresh) this.freshConnection = false; // the short wait once per connection
+        else this.stallRounds++;
         void this.replaceChannel();
       }
       this.armWatchdog();
-    }, fresh ? FIRST_CONFIRM_STALL_MS : CONFIRM_STALL_MS);
+    }, fresh ? FIRST_CONFIRM_STALL_MS : stallWaitMs(this.stallRounds));
     this.watchdog.unref();
+  }
+
+  private stopWatchdog(): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  /** connection.blocked: hold the outbox, stop the watchdog (nothing is resent, no channel replaced). */
+  private onBlocked(reason: string): void {
+    if (this.state !== 'up') return;
+    this.blocked.count++;
+    this.blocked.since = Date.now();
+    this.blocked.reason = reason;
+    this.outbox.hold();
+    this.stopWatchdog();
+    this.setState('blocked');
+  }
+
+  /** connection.unblocked, or the blocked connection went: sending (and watching) starts again. */
+  private endBlock(): void {
+    if (this.blocked.since === 0) return;
+    this.blocked.totalMs += Date.now() - this.blocked.since;
+    this.blocked.since = 0;
+    this.blocked.reason = undefined;
+    this.outbox.release();
   }
 
   /** A reconnect: the watchdog restarts with the short first-confirm period. */
   private watchFreshConnection(): void {
     this.freshConnection = true;
-    clearTimeout(this.watchdog);
-    this.watchdog = undefined;
+    this.stallRounds = 0;
+    this.stopWatchdog();
     if (this.outbox.size > 0) this.armWatchdog();
   }
 
@@ -179,7 +232,8 @@ export class BrokerLink {
       }
       this.stalledChannels++;
       this.channel = fresh;
-      this.outbox.attach(fresh); // takes back the unconfirmed and resends them, in order
+      this.outbox.detach('stalled'); // takes back what the old one left unconfirmed (at most maxInFlight) ...
+      this.outbox.attach(fresh); // ... and resends it first, in order
       void old.close().catch(() => undefined);
     } catch {
       // the connection is going: its reconnect sets up a new channel anyway
@@ -193,6 +247,11 @@ export class BrokerLink {
       reconnects: this.reconnects,
       failedAttempts: this.failedAttempts,
       stalledChannels: this.stalledChannels,
+      blocked: {
+        count: this.blocked.count,
+        totalMs: this.blocked.totalMs + (this.blocked.since > 0 ? Date.now() - this.blocked.since : 0),
+        ...(this.blocked.reason !== undefined ? { reason: this.blocked.reason } : {}),
+      },
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
       ...this.outbox.snapshot(),
@@ -201,9 +260,9 @@ export class BrokerLink {
 
   /** Waits (bounded) for the outbox to empty, then closes the connection. */
   async close(drainMs = 2000): Promise<void> {
-    if (this.state === 'up') await this.outbox.settled(drainMs);
+    if (this.isUp) await this.outbox.settled(drainMs);
     this.setState('closed');
-    clearTimeout(this.watchdog);
+    this.stopWatchdog();
     this.outbox.abandon();
     await this.opening?.catch(() => undefined);
     // amqplib waits for the broker's close-ok: bounded, so a killed or stuck broker cannot hang a stop
@@ -246,8 +305,18 @@ export class BrokerLink {
       this.options.onProblem?.(err, cause);
       this.events.emit('problem', err, cause);
     };
+    // RabbitMQ's flow control (amqplib's recovering model passes the connection's events on)
+    connection.on('blocked', (reason: string) => this.onBlocked(reason));
+    connection.on('unblocked', () => {
+      if (this.state !== 'blocked') return;
+      this.endBlock();
+      this.setState('up');
+      this.stallRounds = 0;
+      if (this.outbox.size > 0) this.armWatchdog();
+    });
     connection.on('disconnect', (err: Error) => {
       if (this.state === 'closed' || this.state === 'refused') return;
+      this.endBlock(); // a new connection starts unblocked (the broker blocks it again if the alarm holds)
       this.setState('down');
       this.outbox.detach();
       problem(err, classifyError(err));

@@ -64,10 +64,20 @@ export interface NetworkStats {
   trace: NetworkCounters & { sent: number };
   spy: NetworkCounters & { sent: number };
   deliveryErrors: number;
-  /** One per broker linked to: `state` ('up' | 'connecting' | 'down' | 'refused' | 'closed'), `lastError`, outbox. */
+  /** One per broker linked to: `state` ('up' | 'blocked' | 'connecting' | 'down' | 'refused' | 'closed'), `lastError`, outbox. */
   brokers: LinkSnapshot[];
   /** Brokers that refused our credentials or vhost (their links are not retried). */
   refusedBrokers: number;
+  /**
+   * Events published again, over all links (each time counts), by why: 'nack' (the broker
+   * nacked it), 'lost' (its channel or connection died unconfirmed), 'stalled' (its channel
+   * stopped confirming and was replaced). Per fault at most maxInFlight per link.
+   */
+  resends: { total: number; nack: number; lost: number; stalled: number };
+  /** Deliveries the broker flagged as redelivered, over all networks (at most the prefetch per fault). */
+  redeliveries: number;
+  /** Links the broker blocks now (flow control: a memory or disk alarm). */
+  blockedBrokers: number;
   /**
    * Every message lost, by reason, over all networks: 'expired' (waited longer than messageTtl
    * in our queue), 'overflow' (an outbox was full: deliveryErrors), 'undecryptable', 'malformed'
@@ -369,6 +379,14 @@ export class MirosNets {
       }
     }
     if (this.deliveryErrors > 0) drops.overflow = this.deliveryErrors;
+    const brokers = [...this.links.values()].map((link) => link.snapshot());
+    const resends = { total: 0, nack: 0, lost: 0, stalled: 0 };
+    for (const b of brokers) {
+      resends.total += b.resent;
+      resends.nack += b.resentBy.nack;
+      resends.lost += b.resentBy.lost;
+      resends.stalled += b.resentBy.stalled;
+    }
     return {
       topology: this.config.topology,
       // mesh.delivered: events posted into this chart; mesh.self: our own events that came back
@@ -381,8 +399,11 @@ export class MirosNets {
       trace: { ...(counters?.trace ?? zero()), sent: this.sent.trace },
       spy: { ...(counters?.spy ?? zero()), sent: this.sent.spy },
       deliveryErrors: this.deliveryErrors,
-      brokers: [...this.links.values()].map((link) => link.snapshot()),
+      brokers,
       refusedBrokers: this.refusedBrokers.size,
+      resends,
+      redeliveries: Object.values(counters ?? {}).reduce((n, c) => n + c.redelivered, 0),
+      blockedBrokers: brokers.filter((b) => b.state === 'blocked').length,
       drops,
       meshRecords: { ...this.meshRecords },
       lamport: this.clock.time,
@@ -557,6 +578,7 @@ export class MirosNets {
       heartbeat: this.config.heartbeatInterval,
       ...(this.config.tls ? { tls: this.config.tls.socket } : {}),
       outboxBound: this.config.outboxBound,
+      maxInFlight: this.config.maxInFlight,
     });
     const unlisten = link.onProblem((err, cause) => {
       if (cause === 'permanent') {

@@ -58,7 +58,7 @@ describe('Outbox: order and resend', () => {
     first.confirm(3); // confirms may come out of order
     first.lose();
     outbox.push(message(5)); // while the broker is away
-    expect(outbox.snapshot()).toMatchObject({ queued: 3, inFlight: 0, confirmed: 2, resent: 2 });
+    expect(outbox.snapshot()).toMatchObject({ queued: 3, inFlight: 0, confirmed: 2, resent: 0 }); // counted when sent again
 
     const second = new FakeChannel(true);
     outbox.attach(second);
@@ -66,7 +66,7 @@ describe('Outbox: order and resend', () => {
     second.confirmAll();
     // none lost, none confirmed twice
     expect(confirmedBodies(first, second).sort()).toEqual(names(1, 2, 3, 4, 5));
-    expect(outbox.snapshot()).toMatchObject({ queued: 0, inFlight: 0, sent: 7, confirmed: 5, resent: 2 });
+    expect(outbox.snapshot()).toMatchObject({ queued: 0, inFlight: 0, sent: 7, confirmed: 5, resent: 2, resentBy: { lost: 2, nack: 0, stalled: 0 } });
   });
 
   it('survives several channel losses in a row without losing or reordering anything', () => {
@@ -98,7 +98,7 @@ describe('Outbox: order and resend', () => {
     outbox.attach(channel);
     for (const n of [1, 2]) outbox.push(message(n));
     channel.lose();
-    expect(outbox.snapshot()).toMatchObject({ nacked: 0, resent: 2, queued: 2 });
+    expect(outbox.snapshot()).toMatchObject({ nacked: 0, resent: 0, queued: 2 });
     expect(vi.getTimerCount()).toBe(0); // no nack retry scheduled for a dead channel
   });
 
@@ -139,27 +139,41 @@ describe('Outbox: order and resend', () => {
 });
 
 describe('Outbox: nacks', () => {
-  it('takes everything unconfirmed back and sends it again, in order, on the same channel 100 ms later', () => {
+  it('takes back only the nacked message and sends it again first, 100 ms later; the other confirms still count', () => {
     const outbox = new Outbox('b', 10);
     const channel = new FakeChannel(true);
     outbox.attach(channel);
     for (const n of [1, 2, 3, 4]) outbox.push(message(n));
     channel.confirm(1);
     channel.nackPublish(3);
-    expect(outbox.snapshot()).toMatchObject({ nacked: 1, queued: 3, inFlight: 0, resent: 3 });
+    expect(outbox.snapshot()).toMatchObject({ nacked: 1, queued: 1, inFlight: 2, resent: 0 });
 
-    channel.confirm(2); // confirms still arriving for the nacked round are stale
-    expect(outbox.snapshot()).toMatchObject({ confirmed: 1, queued: 3 });
-    outbox.push(message(5)); // waits behind the ones going again
+    channel.confirm(2); // confirms after a nack count
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 2, queued: 1, inFlight: 1 });
+    outbox.push(message(5)); // waits behind the one going again
 
     vi.advanceTimersByTime(99);
     expect(channel.bodies).toEqual(names(1, 2, 3, 4));
     vi.advanceTimersByTime(1);
-    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 2, 3, 4, 5));
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 3, 5));
 
     channel.confirmAll();
     expect(outbox.size).toBe(0);
-    expect(outbox.snapshot()).toMatchObject({ confirmed: 5, nacked: 1 });
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 5, nacked: 1, resent: 1, resentBy: { nack: 1, lost: 0, stalled: 0 } });
+  });
+
+  it('nacks of one round go again together, in push order, once', () => {
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (const n of [1, 2, 3, 4]) outbox.push(message(n));
+    channel.nackPublish(4);
+    channel.nackPublish(2);
+    channel.confirm(1);
+    vi.advanceTimersByTime(100);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 2, 4));
+    channel.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 4, nacked: 2, resent: 2, queued: 0, inFlight: 0 });
   });
 
   it('backs off while nacks come in a row (100, 200, 400 ms), and a confirm starts it over', () => {
@@ -334,8 +348,8 @@ describe('Outbox.settled', () => {
 });
 
 describe('Outbox: bounded resends (issue 30)', () => {
-  it.fails('a nack of #1 with 1,000 in flight and the rest acked resends exactly 1', () => {
-    const outbox = new Outbox('b', 2000);
+  it('a nack of #1 with 1,000 in flight and the rest acked resends exactly 1', () => {
+    const outbox = new Outbox('b', 2000, { maxInFlight: 1000 });
     const channel = new FakeChannel(true);
     outbox.attach(channel);
     for (let n = 1; n <= 1000; n++) outbox.push(message(n));
@@ -347,6 +361,64 @@ describe('Outbox: bounded resends (issue 30)', () => {
     expect(channel.bodies).toHaveLength(1001);
     expect(channel.bodies.at(-1)).toBe('m1');
     channel.confirmAll();
-    expect(outbox.snapshot()).toMatchObject({ confirmed: 1000, resent: 1, queued: 0, inFlight: 0 });
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 1000, resent: 1, resentBy: { nack: 1, lost: 0, stalled: 0 }, queued: 0, inFlight: 0 });
+  });
+});
+
+describe('Outbox: the cap on unconfirmed messages', () => {
+  it('puts at most maxInFlight on the wire; each confirm lets the next one go, in order', () => {
+    const outbox = new Outbox('b', 100, { maxInFlight: 3 });
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (let n = 1; n <= 6; n++) outbox.push(message(n));
+    expect(channel.bodies).toEqual(names(1, 2, 3));
+    expect(outbox.snapshot()).toMatchObject({ queued: 3, inFlight: 3, maxInFlight: 3 });
+    channel.confirm(2);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4));
+    channel.confirmAll();
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 5, 6));
+  });
+
+  it('a lost channel resends at most the cap, whatever waits behind it', () => {
+    const outbox = new Outbox('b', 1000, { maxInFlight: 10 });
+    const first = new FakeChannel(true);
+    outbox.attach(first);
+    for (let n = 1; n <= 500; n++) outbox.push(message(n));
+    first.lose();
+    const second = new FakeChannel(true);
+    outbox.attach(second);
+    while (second.pending.length > 0) second.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 500, resent: 10, resentBy: { lost: 10, nack: 0, stalled: 0 }, sent: 510 });
+  });
+
+  it('backpressure: what the cap holds back counts against the bound, and an overflow is counted', () => {
+    const outbox = new Outbox('b', 2, { maxInFlight: 1 });
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (const n of [1, 2, 3]) outbox.push(message(n)); // 1 on the wire, 2 and 3 wait
+    expect(() => outbox.push(message(4))).toThrow(OutboxOverflowError);
+    expect(outbox.snapshot()).toMatchObject({ inFlight: 1, queued: 2, overflowed: 1 });
+    channel.confirm(1);
+    outbox.push(message(5));
+    expect(outbox.snapshot()).toMatchObject({ inFlight: 1, queued: 2, overflowed: 1 });
+  });
+});
+
+describe('Outbox: hold (flow control)', () => {
+  it('sends nothing while held, resends nothing either, and goes on in order once released', () => {
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    outbox.push(message(1));
+    outbox.hold();
+    channel.nackPublish(1);
+    outbox.push(message(2));
+    vi.advanceTimersByTime(10_000);
+    expect(channel.bodies).toEqual(names(1));
+    expect(outbox.snapshot()).toMatchObject({ held: true, queued: 2, resent: 0 });
+    outbox.release();
+    expect(channel.bodies).toEqual(names(1, 1, 2));
+    channel.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ held: false, confirmed: 2, resent: 1 });
   });
 });
