@@ -390,3 +390,23 @@ describe('BrokerLink: bounded resends (issue 30)', () => {
     expect(link.snapshot()).toMatchObject({ confirmed: 300, resent: 20, resentBy: { stalled: 20 }, stalledChannels: 1 });
   });
 });
+
+describe('BrokerLink: errors judged per member (issue 30)', () => {
+  it.fails('a member that refuses us (403) is skipped: the link fails over to the others and is not refused', async () => {
+    const link = new BrokerLink({ urls: ['amqp://u:p@10.0.0.1:5672/%2F', 'amqp://u:p@10.0.0.2:5672/%2F'], label: LABEL, heartbeat: 0, outboxBound: 10 });
+    await link.open();
+    const connection = fakeBrokers.connections.at(-1)!;
+    connection.fail(new Error('Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused"'));
+    expect(link.linkState).toBe('connecting');
+    link.publish(message(1));
+    const channel = (await connection.connect()).channel('confirm');
+    expect(link.linkState).toBe('up');
+    expect(channel.bodies).toEqual(names(1));
+  });
+
+  it.fails('a TLS certificate error is retried, not terminal', async () => {
+    const { link, connection } = await openLink();
+    connection.fail(Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }));
+    expect(link.linkState).toBe('connecting');
+  });
+});
