@@ -1,19 +1,21 @@
 // The link from this node to one broker (its own or another host's): one recovering
 // AMQP connection (amqplib's built-in recovery: exponential backoff with jitter), one
 // confirm channel re-created after every reconnect, and the bounded outbox in front.
-// A broker that refuses us (403, 530: retry.ts) ends in 'refused': no further attempts.
+// A member that refuses us (403, 530: retry.ts) is skipped and the link fails over to the
+// others (members.ts); once every member has refused, the link ends in 'refused'.
 // A broker that blocks the connection (RabbitMQ's flow control: a memory or disk alarm)
 // puts the link in 'blocked': the outbox holds what is published (up to its bound) and
 // nothing is resent nor any channel replaced until the broker unblocks it.
 import { EventEmitter } from 'node:events';
 import type { ChannelModel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
 import { openRecovering } from './connection.ts';
+import { maskUrlPassword } from './errors.ts';
 import { classifyError, type ErrorClass } from './retry.ts';
 import type { TlsSocketOptions } from './tls.ts';
 import { EXCHANGES, type NetworkName } from './topology.ts';
 import { Outbox, type OutboxMessage, type OutboxStats } from './outbox.ts';
 
-/** 'refused': the broker refused our credentials or vhost; not retried (terminal, like 'closed'). */
+/** 'refused': every member refused our credentials or vhost; not retried (terminal, like 'closed'). */
 /** 'blocked': connected, but the broker does not read what we publish (connection.blocked: a resource alarm). */
 export type LinkState = 'connecting' | 'up' | 'blocked' | 'down' | 'refused' | 'closed';
 
@@ -41,6 +43,8 @@ export interface LinkSnapshot extends OutboxStats {
   reconnects: number;
   /** Connection attempts that failed (each retry counts). */
   failedAttempts: number;
+  /** Members that refused us (403, 530; masked): skipped, the link fails over to the others. */
+  refusedMembers?: string[];
   /** Confirm channels replaced because nothing was confirmed for CONFIRM_STALL_MS while events were in flight. */
   stalledChannels: number;
   /** How often the broker blocked the connection (flow control), and for how long in all (ms, the current block included). */
@@ -97,6 +101,10 @@ export class BrokerLink {
   private freshConnection = false;
   /** Channels replaced (after the long wait) since the last confirm: the watchdog's back-off. */
   private stallRounds = 0;
+  private readonly refusedMembers: string[] = [];
+  /** When the link last stopped being connected (its creation while connecting); 0 while connected. */
+  private notUpSince = Date.now();
+  private allRefused = false;
   private readonly blocked = { count: 0, totalMs: 0, since: 0, reason: undefined as string | undefined };
   /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
   private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
@@ -140,6 +148,13 @@ export class BrokerLink {
       this.events.on('state', onState);
       this.events.on('failed', onFailed);
     });
+  }
+
+  /** Tells `listener` every change of state, with why (blocked: the broker's reason; down, refused: the error); returns the unsubscribe. */
+  onState(listener: (state: LinkState, reason: string | undefined) => void): () => void {
+    const heard = (state: LinkState) => listener(state, state === 'blocked' ? this.blocked.reason : state === 'down' || state === 'refused' ? this.lastError : undefined);
+    this.events.on('state', heard);
+    return () => this.events.off('state', heard);
   }
 
   /** Also tells `listener` what went wrong (a link shared by several charts tells each); returns the unsubscribe. */
@@ -254,6 +269,7 @@ export class BrokerLink {
       },
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.refusedMembers.length > 0 ? { refusedMembers: [...this.refusedMembers] } : {}),
       ...this.outbox.snapshot(),
     };
   }
@@ -291,6 +307,10 @@ export class BrokerLink {
         const u = new URL(url);
         this.endpoint = u.host;
       },
+      onRefused: (url, _err, all) => {
+        this.refusedMembers.push(maskUrlPassword(url));
+        if (all) this.allRefused = true;
+      },
     });
     this.connection = connection;
     connection.on('connect', () => {
@@ -325,17 +345,26 @@ export class BrokerLink {
       if (this.state === 'up' || this.state === 'closed' || this.state === 'refused') return;
       this.failedAttempts++;
       const cause = classifyError(err);
-      // refused: openRecovering has stopped the connection; the outbox keeps what is published
-      // (up to its bound, then OutboxOverflowError as for any broker that stays away)
-      this.setState(cause === 'permanent' ? 'refused' : this.state === 'connecting' ? 'connecting' : 'down');
+      // every member refused: openRecovering has stopped the connection; the outbox keeps what is
+      // published (up to its bound, then OutboxOverflowError as for any broker that stays away).
+      // One member refusing: the next attempt dials another (failover).
+      this.setState(this.allRefused ? 'refused' : this.state === 'connecting' ? 'connecting' : 'down');
       problem(err, cause);
       this.events.emit('failed');
     });
   }
 
+  /** How long the link has not been connected (0 while it is, blocked included). */
+  get notUpForMs(): number {
+    return this.notUpSince === 0 ? 0 : Date.now() - this.notUpSince;
+  }
+
   private setState(state: LinkState): void {
     if (this.state === state) return;
+    const wasUp = this.isUp;
     this.state = state;
+    if (this.isUp) this.notUpSince = 0;
+    else if (wasUp) this.notUpSince = Date.now();
     this.events.emit('state', state);
   }
 }

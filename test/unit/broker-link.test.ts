@@ -392,7 +392,7 @@ describe('BrokerLink: bounded resends (issue 30)', () => {
 });
 
 describe('BrokerLink: errors judged per member (issue 30)', () => {
-  it.fails('a member that refuses us (403) is skipped: the link fails over to the others and is not refused', async () => {
+  it('a member that refuses us (403) is skipped: the link fails over to the others and is not refused', async () => {
     const link = new BrokerLink({ urls: ['amqp://u:p@10.0.0.1:5672/%2F', 'amqp://u:p@10.0.0.2:5672/%2F'], label: LABEL, heartbeat: 0, outboxBound: 10 });
     await link.open();
     const connection = fakeBrokers.connections.at(-1)!;
@@ -404,9 +404,22 @@ describe('BrokerLink: errors judged per member (issue 30)', () => {
     expect(channel.bodies).toEqual(names(1));
   });
 
-  it.fails('a TLS certificate error is retried, not terminal', async () => {
+  it('a TLS certificate error is retried, not terminal', async () => {
     const { link, connection } = await openLink();
     connection.fail(Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }));
     expect(link.linkState).toBe('connecting');
+  });
+
+  it('once every member has refused, the link is refused (and says which)', async () => {
+    const link = new BrokerLink({ urls: ['amqp://u:p@10.0.0.1:5672/%2F', 'amqp://u:p@10.0.0.2:5672/%2F'], label: LABEL, heartbeat: 0, outboxBound: 10 });
+    await link.open();
+    const connection = fakeBrokers.connections.at(-1)!;
+    const refusal = () => new Error('Connection closed: 530 (NOT-ALLOWED) with message "NOT_ALLOWED - vhost x not found"');
+    connection.fail(refusal());
+    connection.fail(new Error('connect ECONNREFUSED')); // the second member is down for a moment
+    expect(link.linkState).toBe('connecting');
+    connection.fail(refusal());
+    expect(link.snapshot()).toMatchObject({ state: 'refused', refusedMembers: ['amqp://u:***@10.0.0.1:5672/%2F', 'amqp://u:***@10.0.0.2:5672/%2F'] });
+    expect(connection.closed).toBe(true);
   });
 });
