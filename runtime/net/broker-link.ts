@@ -102,6 +102,8 @@ export class BrokerLink {
   /** Channels replaced (after the long wait) since the last confirm: the watchdog's back-off. */
   private stallRounds = 0;
   private readonly refusedMembers: string[] = [];
+  /** A block heard before the connection's 'connect' (its setup publishes what the outbox holds). */
+  private blockedBeforeUp: string | undefined;
   /** When the link last stopped being connected (its creation while connecting); 0 while connected. */
   private notUpSince = Date.now();
   private allRefused = false;
@@ -207,7 +209,12 @@ export class BrokerLink {
 
   /** connection.blocked: hold the outbox, stop the watchdog (nothing is resent, no channel replaced). */
   private onBlocked(reason: string): void {
-    if (this.state !== 'up') return;
+    if (this.state === 'closed' || this.state === 'refused' || this.state === 'blocked') return;
+    if (this.state !== 'up') {
+      // blocked while a (re)connect's setup runs, before its 'connect': applied once up
+      this.blockedBeforeUp = reason;
+      return;
+    }
     this.blocked.count++;
     this.blocked.since = Date.now();
     this.blocked.reason = reason;
@@ -319,6 +326,9 @@ export class BrokerLink {
       if (reconnect) this.reconnects++;
       this.setState('up');
       if (reconnect) this.watchFreshConnection();
+      const early = this.blockedBeforeUp;
+      this.blockedBeforeUp = undefined;
+      if (early !== undefined) this.onBlocked(early);
     });
     const problem = (err: Error, cause: ErrorClass) => {
       this.lastError = err.message;
@@ -328,6 +338,7 @@ export class BrokerLink {
     // RabbitMQ's flow control (amqplib's recovering model passes the connection's events on)
     connection.on('blocked', (reason: string) => this.onBlocked(reason));
     connection.on('unblocked', () => {
+      this.blockedBeforeUp = undefined;
       if (this.state !== 'blocked') return;
       this.endBlock();
       this.setState('up');
@@ -337,6 +348,7 @@ export class BrokerLink {
     connection.on('disconnect', (err: Error) => {
       if (this.state === 'closed' || this.state === 'refused') return;
       this.endBlock(); // a new connection starts unblocked (the broker blocks it again if the alarm holds)
+      this.blockedBeforeUp = undefined;
       this.setState('down');
       this.outbox.detach();
       problem(err, classifyError(err));

@@ -330,6 +330,15 @@ describe('BrokerLink: RabbitMQ flow control (issue 30)', () => {
     expect(link.snapshot()).toMatchObject({ confirmed: 2, resent: 1, resentBy: { lost: 1 }, held: false });
   });
 
+  it('a block heard while the connection is being set up (before its connect) applies once it is up', async () => {
+    const { link, connection } = await openLink();
+    link.publish(message(1));
+    connection.emit('blocked', 'low on memory'); // amqplib may hear it while the setup still runs
+    expect(link.linkState).toBe('connecting');
+    await connection.connect();
+    expect(link.snapshot()).toMatchObject({ state: 'blocked', held: true, blocked: { count: 1, reason: 'low on memory' } });
+  });
+
   it('a blocked link counts as settled and up (connected)', async () => {
     const { link, connection, up } = await openLink();
     await up();
