@@ -4,7 +4,11 @@
 // A message stays owned by the outbox until the broker confirms it. What is resent is only
 // what was not confirmed, message by message (never the whole window for one nack):
 // - a nacked message is taken back alone (the confirms of the others still count) and sent
-//   again after the nack back-off, first;
+//   again after the nack back-off, first. Until something sent after the nack is confirmed,
+//   the outbox probes: one message at a time on the wire (a canary). A nack of a fanned-out
+//   publish means some queue did not take it (a quorum queue without a leader) while every
+//   other queue did, so each resend lands again in all the others: a canary keeps one
+//   unavailable queue from costing a round of copies of everything waiting, in every queue;
 // - when the channel dies, or the link replaces a channel that stopped confirming, what it
 //   left unconfirmed goes back to the front, in order, and out on the next channel.
 // Receivers drop the rare duplicate by sequence number.
@@ -16,7 +20,7 @@
 // timeout and the nack back-off (tests drive both with vitest's fake timers).
 import type { ConfirmChannel, Options } from 'amqplib';
 import { OutboxOverflowError } from './errors.ts';
-import { retryDelayMs } from './retry.ts';
+import { RETRY } from './retry.ts';
 
 export interface OutboxMessage {
   exchange: string;
@@ -57,6 +61,16 @@ export interface OutboxOptions {
 /** The default cap on unconfirmed messages per link. */
 export const DEFAULT_MAX_IN_FLIGHT = 256; // config.ts DEFAULTS.maxInFlight
 
+/** The nack back-off: 250 ms doubling per nack round in a row, at most 8 s, ±20 %. */
+export const NACK_RETRY = { initialDelayMs: 250, maxDelayMs: 8000 } as const;
+
+/** The wait before nack round `streak` (1 = the first): a quorum queue's leader election takes seconds. */
+export function nackDelayMs(streak: number, random: () => number = Math.random): number {
+  const n = Math.max(1, Math.floor(streak));
+  const base = Math.min(NACK_RETRY.maxDelayMs / (1 + RETRY.jitter), NACK_RETRY.initialDelayMs * 2 ** Math.min(n - 1, 30));
+  return Math.round(base + (Math.min(1, Math.max(0, random())) * 2 - 1) * base * RETRY.jitter);
+}
+
 export class Outbox {
   /** Waiting to go, resends first. */
   private pending: OutboxMessage[] = [];
@@ -76,6 +90,9 @@ export class Outbox {
   private held = false;
   /** Nack rounds since the last confirm: how long the next resend waits. */
   private nackStreak = 0;
+  /** After a nack, until a message sent since is confirmed: one message at a time (the canary). */
+  private probing = false;
+  private canary: OutboxMessage | undefined;
   private readonly stats = { sent: 0, confirmed: 0, resent: 0, nacked: 0, overflowed: 0 };
   private readonly resentBy: Record<ResendReason, number> = { nack: 0, lost: 0, stalled: 0 };
   private readonly known = new WeakSet<ConfirmChannel>();
@@ -148,6 +165,7 @@ export class Outbox {
     this.waitingForDrain = false;
     clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
+    this.canary = undefined; // still probing: the next channel starts with one
     for (const message of this.inFlight) this.takenBack.set(message, reason);
     this.requeue([...this.nackedWaiting, ...this.inFlight]);
     this.nackedWaiting = [];
@@ -205,9 +223,11 @@ export class Outbox {
       !this.held &&
       this.nackRetry === undefined &&
       this.inFlight.size < this.maxInFlight &&
+      this.canary === undefined &&
       this.pending.length > 0
     ) {
       const message = this.pending.shift()!;
+      if (this.probing) this.canary = message;
       if (!this.publish(channel, message)) return;
     }
   }
@@ -239,8 +259,14 @@ export class Outbox {
   private onConfirm(generation: number, message: OutboxMessage, err: unknown): void {
     // a callback of a channel already detached (a closing channel's "channel closed" ones included, see attach)
     if (generation !== this.generation || !this.inFlight.delete(message)) return;
+    const wasCanary = message === this.canary;
+    if (wasCanary) this.canary = undefined;
     if (!err) {
-      this.nackStreak = 0;
+      if (wasCanary) {
+        // the broker takes what we send again: back to full speed
+        this.probing = false;
+        this.nackStreak = 0;
+      }
       this.order.delete(message);
       this.stats.confirmed++;
       message.onConfirmed?.();
@@ -249,9 +275,10 @@ export class Outbox {
       return;
     }
     // A nack: this message alone goes again, after a back-off that grows while nack rounds come
-    // in a row (a quorum queue without a leader nacks each round), by the one retry policy
-    // (~100 ms doubling, at most ~2 s). Sending waits meanwhile; confirms of the others count.
+    // in a row (a quorum queue without a leader nacks each round; nackDelayMs). Sending waits
+    // meanwhile, then probes with one message; confirms of the others count.
     this.stats.nacked++;
+    this.probing = true;
     this.takenBack.set(message, 'nack');
     this.nackedWaiting.push(message);
     if (this.nackRetry !== undefined) return;
@@ -260,7 +287,7 @@ export class Outbox {
       this.requeue(this.nackedWaiting);
       this.nackedWaiting = [];
       this.flush();
-    }, retryDelayMs(++this.nackStreak));
+    }, nackDelayMs(++this.nackStreak));
     this.nackRetry.unref();
   }
 }

@@ -3,7 +3,7 @@
 // vitest's fake timers.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutboxOverflowError } from '../../runtime/net/errors.ts';
-import { Outbox, type OutboxMessage } from '../../runtime/net/outbox.ts';
+import { Outbox, nackDelayMs, type OutboxMessage } from '../../runtime/net/outbox.ts';
 import { FakeChannel } from './fake-amqp.ts';
 
 const message = (n: number): OutboxMessage => ({
@@ -139,7 +139,7 @@ describe('Outbox: order and resend', () => {
 });
 
 describe('Outbox: nacks', () => {
-  it('takes back only the nacked message and sends it again first, 100 ms later; the other confirms still count', () => {
+  it('takes back only the nacked message and sends it again first, 250 ms later, alone until it is confirmed; the other confirms still count', () => {
     const outbox = new Outbox('b', 10);
     const channel = new FakeChannel(true);
     outbox.attach(channel);
@@ -152,9 +152,13 @@ describe('Outbox: nacks', () => {
     expect(outbox.snapshot()).toMatchObject({ confirmed: 2, queued: 1, inFlight: 1 });
     outbox.push(message(5)); // waits behind the one going again
 
-    vi.advanceTimersByTime(99);
+    vi.advanceTimersByTime(249);
     expect(channel.bodies).toEqual(names(1, 2, 3, 4));
     vi.advanceTimersByTime(1);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 3)); // the canary: m5 waits for its confirm
+    channel.confirm(4);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 3)); // m4 was sent before the nack: no proof
+    channel.confirm(5);
     expect(channel.bodies).toEqual(names(1, 2, 3, 4, 3, 5));
 
     channel.confirmAll();
@@ -170,13 +174,15 @@ describe('Outbox: nacks', () => {
     channel.nackPublish(4);
     channel.nackPublish(2);
     channel.confirm(1);
-    vi.advanceTimersByTime(100);
+    vi.advanceTimersByTime(250);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 2));
+    channel.confirm(5); // the canary (m2 again) is confirmed: the rest go
     expect(channel.bodies).toEqual(names(1, 2, 3, 4, 2, 4));
     channel.confirmAll();
     expect(outbox.snapshot()).toMatchObject({ confirmed: 4, nacked: 2, resent: 2, queued: 0, inFlight: 0 });
   });
 
-  it('backs off while nacks come in a row (100, 200, 400 ms), and a confirm starts it over', () => {
+  it('backs off while nacks come in a row (250, 500, 1000 ms … 8 s), and a confirmed canary starts it over', () => {
     const outbox = new Outbox('b', 10);
     const channel = new FakeChannel(true);
     outbox.attach(channel);
@@ -189,13 +195,14 @@ describe('Outbox: nacks', () => {
       vi.advanceTimersByTime(1);
       expect(channel.bodies.length).toBe(before + 1);
     };
-    resentAfter(100);
-    resentAfter(200);
-    resentAfter(400);
+    resentAfter(250);
+    resentAfter(500);
+    resentAfter(1000);
     channel.confirmAll();
     outbox.push(message(2));
-    resentAfter(100);
+    resentAfter(250);
     expect(outbox.snapshot()).toMatchObject({ nacked: 4, confirmed: 1 });
+    expect([1, 2, 3, 4, 5, 6, 10].map((n) => nackDelayMs(n, () => 0.5))).toEqual([250, 500, 1000, 2000, 4000, 6667, 6667]);
   });
 
   it('does not retry on a channel that closed during the wait; the next channel gets everything', () => {
@@ -211,6 +218,8 @@ describe('Outbox: nacks', () => {
 
     const next = new FakeChannel(true);
     outbox.attach(next);
+    expect(next.bodies).toEqual(names(1)); // still probing after the nack: one first
+    next.confirm(1);
     expect(next.bodies).toEqual(names(1, 2));
   });
 
@@ -404,6 +413,27 @@ describe('Outbox: the cap on unconfirmed messages', () => {
   });
 });
 
+describe('Outbox: probing after a nack (one canary at a time)', () => {
+  it('a broker that keeps nacking costs one resend per round, not one per waiting message', () => {
+    const outbox = new Outbox('b', 100);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (let n = 1; n <= 10; n++) outbox.push(message(n));
+    for (let tag = 1; tag <= 10; tag++) channel.nackPublish(tag); // a queue without a leader: every one nacked
+    for (let n = 11; n <= 20; n++) outbox.push(message(n)); // and the chart goes on sending
+    for (let round = 1; round <= 5; round++) {
+      vi.advanceTimersByTime(8000);
+      expect(channel.pending).toHaveLength(1);
+      channel.nackPublish(channel.pending[0].tag);
+    }
+    expect(outbox.snapshot()).toMatchObject({ resent: 5, nacked: 15, inFlight: 0 });
+    vi.advanceTimersByTime(8000);
+    channel.confirm(channel.pending[0].tag); // the leader is back
+    while (channel.pending.length > 0) channel.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 20, resent: 15, queued: 0, inFlight: 0 }); // each of the 10 nacked once more, plus 5 canaries
+  });
+});
+
 describe('Outbox: hold (flow control)', () => {
   it('sends nothing while held, resends nothing either, and goes on in order once released', () => {
     const outbox = new Outbox('b', 10);
@@ -417,6 +447,8 @@ describe('Outbox: hold (flow control)', () => {
     expect(channel.bodies).toEqual(names(1));
     expect(outbox.snapshot()).toMatchObject({ held: true, queued: 2, resent: 0 });
     outbox.release();
+    expect(channel.bodies).toEqual(names(1, 1)); // the canary first
+    channel.confirm(2);
     expect(channel.bodies).toEqual(names(1, 1, 2));
     channel.confirmAll();
     expect(outbox.snapshot()).toMatchObject({ held: false, confirmed: 2, resent: 1 });
