@@ -184,12 +184,17 @@ export class BrokerLink {
    */
   private armWatchdog(): void {
     if (this.watchdog !== undefined || this.state === 'closed' || this.state === 'refused' || this.state === 'blocked') return;
-    const seen = this.outbox.snapshot().confirmed;
+    // a nack is an answer too: a channel that nacks is not stuck (the outbox backs off and probes)
+    const answers = () => {
+      const o = this.outbox.snapshot();
+      return o.confirmed + o.nacked;
+    };
+    const seen = answers();
     const fresh = this.freshConnection;
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined;
       if (this.outbox.size === 0) return;
-      if (this.outbox.snapshot().confirmed !== seen) {
+      if (answers() !== seen) {
         this.freshConnection = false;
         this.stallRounds = 0;
       } else if (this.state === 'up') {

@@ -386,6 +386,19 @@ describe('BrokerLink: bounded resends (issue 30)', () => {
     expect(link.snapshot().stalledChannels).toBe(3);
   });
 
+  it('a channel that keeps nacking is answering: not replaced (the outbox backs off and probes)', async () => {
+    const { link, up } = await openLink();
+    const channel = await up();
+    link.publish(message(1));
+    for (let round = 0; round < 8; round++) {
+      channel.nackPublish(channel.pending[0]!.tag);
+      await vi.advanceTimersByTimeAsync(8000);
+      await microtasks();
+    }
+    expect(link.snapshot()).toMatchObject({ stalledChannels: 0, nacked: 8, resent: 8, resentBy: { nack: 8, stalled: 0 } });
+    expect(channel.closed).toBe(false);
+  });
+
   it('a stalled channel resends at most maxInFlight events, however many wait', async () => {
     const { link, connection, up } = await openLink(1000, 20);
     const first = await up();
