@@ -47,6 +47,8 @@ export interface LinkSnapshot extends OutboxStats {
   refusedMembers?: string[];
   /** Confirm channels replaced because nothing was confirmed for CONFIRM_STALL_MS while events were in flight. */
   stalledChannels: number;
+  /** Confirm channels replaced because they nacked NACK_ROUNDS_PER_CHANNEL rounds in a row (no canary confirmed). */
+  nackingChannels: number;
   /** How often the broker blocked the connection (flow control), and for how long in all (ms, the current block included). */
   blocked: { count: number; totalMs: number; reason?: string };
   lastError?: string;
@@ -78,6 +80,9 @@ export const FIRST_CONFIRM_STALL_MS = 3_000;
  */
 export const MAX_CONFIRM_STALL_MS = 80_000;
 
+/** Nack rounds in a row (no canary confirmed) after which the confirm channel is replaced. */
+export const NACK_ROUNDS_PER_CHANNEL = 3;
+
 /** The watchdog's wait after `rounds` replacements without a confirm between them. */
 export function stallWaitMs(rounds: number): number {
   return Math.min(MAX_CONFIRM_STALL_MS, CONFIRM_STALL_MS * 2 ** Math.min(Math.max(0, rounds), 16));
@@ -96,6 +101,8 @@ export class BrokerLink {
   private model: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
   private stalledChannels = 0;
+  /** Confirm channels replaced because they nacked NACK_ROUNDS_PER_CHANNEL rounds in a row. */
+  private nackingChannels = 0;
   private watchdog: NodeJS.Timeout | undefined;
   /** Set at a reconnect until the first confirm on it (or one replacement): the watchdog's short period. */
   private freshConnection = false;
@@ -112,7 +119,17 @@ export class BrokerLink {
   private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
 
   constructor(private readonly options: BrokerLinkOptions) {
-    this.outbox = new Outbox(options.label, options.outboxBound, options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {});
+    this.outbox = new Outbox(options.label, options.outboxBound, {
+      ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
+      onNackRound: (streak) => {
+        // seen at M=50 after a member's SIGKILL: a channel keeps nacking every publish long
+        // after the quorum queues have new leaders, and a new channel confirms at once
+        if (streak % NACK_ROUNDS_PER_CHANNEL === 0 && this.state === 'up') {
+          this.nackingChannels++;
+          void this.replaceChannel(false);
+        }
+      },
+    });
   }
 
   /** The broker's URL with the password masked (clustered: names the cluster). */
@@ -246,7 +263,7 @@ export class BrokerLink {
   }
 
   /** A new confirm channel on the live connection; the outbox resends what the old one left unconfirmed. */
-  private async replaceChannel(): Promise<void> {
+  private async replaceChannel(stalled = true): Promise<void> {
     const model = this.model;
     const old = this.channel;
     if (!model || !old) return;
@@ -257,7 +274,7 @@ export class BrokerLink {
         void fresh.close().catch(() => undefined);
         return;
       }
-      this.stalledChannels++;
+      if (stalled) this.stalledChannels++;
       this.channel = fresh;
       this.outbox.detach('stalled'); // takes back what the old one left unconfirmed (at most maxInFlight) ...
       this.outbox.attach(fresh); // ... and resends it first, in order
@@ -274,6 +291,7 @@ export class BrokerLink {
       reconnects: this.reconnects,
       failedAttempts: this.failedAttempts,
       stalledChannels: this.stalledChannels,
+      nackingChannels: this.nackingChannels,
       blocked: {
         count: this.blocked.count,
         totalMs: this.blocked.totalMs + (this.blocked.since > 0 ? Date.now() - this.blocked.since : 0),

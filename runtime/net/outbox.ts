@@ -56,6 +56,8 @@ export interface OutboxStats {
 export interface OutboxOptions {
   /** At most this many messages unconfirmed on the wire (default DEFAULT_MAX_IN_FLIGHT). */
   maxInFlight?: number;
+  /** Told each nack round in a row (1, 2, 3, … until a canary is confirmed), as it is scheduled. */
+  onNackRound?: (streak: number) => void;
 }
 
 /** The default cap on unconfirmed messages per link. */
@@ -99,6 +101,7 @@ export class Outbox {
   /** settled() calls waiting for the outbox to be empty. */
   private readonly emptyWaiters = new Set<() => void>();
   readonly maxInFlight: number;
+  private readonly onNackRound: ((streak: number) => void) | undefined;
 
   constructor(
     readonly broker: string,
@@ -106,6 +109,7 @@ export class Outbox {
     options: OutboxOptions = {},
   ) {
     this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
+    this.onNackRound = options.onNackRound;
   }
 
   get size(): number {
@@ -289,5 +293,6 @@ export class Outbox {
       this.flush();
     }, nackDelayMs(++this.nackStreak));
     this.nackRetry.unref();
+    this.onNackRound?.(this.nackStreak);
   }
 }

@@ -1,7 +1,7 @@
 // BrokerLink against a fake recovering connection (fake-amqp.ts in place of openRecovering):
 // state, reconnects, resend order through its outbox, the bound, and close().
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BrokerLink, CONFIRM_STALL_MS, FIRST_CONFIRM_STALL_MS, MAX_CONFIRM_STALL_MS, stallWaitMs } from '../../runtime/net/broker-link.ts';
+import { BrokerLink, CONFIRM_STALL_MS, FIRST_CONFIRM_STALL_MS, MAX_CONFIRM_STALL_MS, NACK_ROUNDS_PER_CHANNEL, stallWaitMs } from '../../runtime/net/broker-link.ts';
 import { OutboxOverflowError } from '../../runtime/net/errors.ts';
 import type { OutboxMessage } from '../../runtime/net/outbox.ts';
 import { EXCHANGES } from '../../runtime/net/topology.ts';
@@ -386,17 +386,29 @@ describe('BrokerLink: bounded resends (issue 30)', () => {
     expect(link.snapshot().stalledChannels).toBe(3);
   });
 
-  it('a channel that keeps nacking is answering: not replaced (the outbox backs off and probes)', async () => {
-    const { link, up } = await openLink();
-    const channel = await up();
+  it('a channel that keeps nacking is replaced every NACK_ROUNDS_PER_CHANNEL rounds (not by the stall watchdog); the canary goes first on the new one', async () => {
+    const { link, connection, up } = await openLink();
+    const first = await up();
     link.publish(message(1));
-    for (let round = 0; round < 8; round++) {
-      channel.nackPublish(channel.pending[0]!.tag);
+    link.publish(message(2));
+    first.nackPublish(1);
+    first.nackPublish(2);
+    const current = () => connection.current!.channels.filter((c) => c.confirms && !c.closed)[0]!;
+    for (let round = 1; round < NACK_ROUNDS_PER_CHANNEL; round++) {
       await vi.advanceTimersByTimeAsync(8000);
       await microtasks();
+      expect(current()).toBe(first);
+      first.nackPublish(first.pending[0]!.tag); // the canary, nacked again
     }
-    expect(link.snapshot()).toMatchObject({ stalledChannels: 0, nacked: 8, resent: 8, resentBy: { nack: 8, stalled: 0 } });
-    expect(channel.closed).toBe(false);
+    await microtasks();
+    const fresh = current();
+    expect(fresh).not.toBe(first);
+    expect(first.closed).toBe(true);
+    expect(fresh.bodies).toEqual(names(1)); // the canary at once on the new channel
+    fresh.confirm(1);
+    expect(fresh.bodies).toEqual(names(1, 2));
+    fresh.confirmAll();
+    expect(link.snapshot()).toMatchObject({ nackingChannels: 1, stalledChannels: 0, confirmed: 2, nacked: 4, queued: 0, inFlight: 0 });
   });
 
   it('a stalled channel resends at most maxInFlight events, however many wait', async () => {
