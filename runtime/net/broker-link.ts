@@ -1,17 +1,23 @@
 // The link from this node to one broker (its own or another host's): one recovering
 // AMQP connection (amqplib's built-in recovery: exponential backoff with jitter), one
 // confirm channel re-created after every reconnect, and the bounded outbox in front.
-// A broker that refuses us (403, 530: retry.ts) ends in 'refused': no further attempts.
+// A member that refuses us (403, 530: retry.ts) is skipped and the link fails over to the
+// others (members.ts); once every member has refused, the link ends in 'refused'.
+// A broker that blocks the connection (RabbitMQ's flow control: a memory or disk alarm)
+// puts the link in 'blocked': the outbox holds what is published (up to its bound) and
+// nothing is resent nor any channel replaced until the broker unblocks it.
 import { EventEmitter } from 'node:events';
 import type { ChannelModel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
 import { openRecovering } from './connection.ts';
+import { maskUrlPassword } from './errors.ts';
 import { classifyError, type ErrorClass } from './retry.ts';
 import type { TlsSocketOptions } from './tls.ts';
 import { EXCHANGES, type NetworkName } from './topology.ts';
 import { Outbox, type OutboxMessage, type OutboxStats } from './outbox.ts';
 
-/** 'refused': the broker refused our credentials or vhost; not retried (terminal, like 'closed'). */
-export type LinkState = 'connecting' | 'up' | 'down' | 'refused' | 'closed';
+/** 'refused': every member refused our credentials or vhost; not retried (terminal, like 'closed'). */
+/** 'blocked': connected, but the broker does not read what we publish (connection.blocked: a resource alarm). */
+export type LinkState = 'connecting' | 'up' | 'blocked' | 'down' | 'refused' | 'closed';
 
 export interface BrokerLinkOptions {
   /** The broker; clustered: every member of the cluster, tried in order (failover). */
@@ -23,6 +29,8 @@ export interface BrokerLinkOptions {
   /** amqps://: CA, certificate and key (tls.ts). */
   tls?: TlsSocketOptions;
   outboxBound: number;
+  /** At most this many events unconfirmed on the wire (outbox.ts; default DEFAULT_MAX_IN_FLIGHT). */
+  maxInFlight?: number;
   /** Called with what went wrong (and whether a retry can fix it) whenever the connection fails or drops. */
   onProblem?: (err: Error, cause: ErrorClass) => void;
 }
@@ -35,8 +43,14 @@ export interface LinkSnapshot extends OutboxStats {
   reconnects: number;
   /** Connection attempts that failed (each retry counts). */
   failedAttempts: number;
+  /** Members that refused us (403, 530; masked): skipped, the link fails over to the others. */
+  refusedMembers?: string[];
   /** Confirm channels replaced because nothing was confirmed for CONFIRM_STALL_MS while events were in flight. */
   stalledChannels: number;
+  /** Confirm channels replaced because they nacked NACK_ROUNDS_PER_CHANNEL rounds in a row (no canary confirmed). */
+  nackingChannels: number;
+  /** How often the broker blocked the connection (flow control), and for how long in all (ms, the current block included). */
+  blocked: { count: number; totalMs: number; reason?: string };
   lastError?: string;
 }
 
@@ -60,6 +74,20 @@ export const CONFIRM_STALL_MS = 10_000;
  */
 export const FIRST_CONFIRM_STALL_MS = 3_000;
 
+/**
+ * Each channel replaced without a confirm since doubles the wait for the next round, up to
+ * this: an overloaded broker looks stalled too, and resends add load exactly where it hurts.
+ */
+export const MAX_CONFIRM_STALL_MS = 80_000;
+
+/** Nack rounds in a row (no canary confirmed) after which the confirm channel is replaced. */
+export const NACK_ROUNDS_PER_CHANNEL = 3;
+
+/** The watchdog's wait after `rounds` replacements without a confirm between them. */
+export function stallWaitMs(rounds: number): number {
+  return Math.min(MAX_CONFIRM_STALL_MS, CONFIRM_STALL_MS * 2 ** Math.min(Math.max(0, rounds), 16));
+}
+
 export class BrokerLink {
   readonly outbox: Outbox;
   private connection: RecoveringChannelModel | undefined;
@@ -73,14 +101,35 @@ export class BrokerLink {
   private model: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
   private stalledChannels = 0;
+  /** Confirm channels replaced because they nacked NACK_ROUNDS_PER_CHANNEL rounds in a row. */
+  private nackingChannels = 0;
   private watchdog: NodeJS.Timeout | undefined;
   /** Set at a reconnect until the first confirm on it (or one replacement): the watchdog's short period. */
   private freshConnection = false;
+  /** Channels replaced (after the long wait) since the last confirm: the watchdog's back-off. */
+  private stallRounds = 0;
+  private readonly refusedMembers: string[] = [];
+  /** A block heard before the connection's 'connect' (its setup publishes what the outbox holds). */
+  private blockedBeforeUp: string | undefined;
+  /** When the link last stopped being connected (its creation while connecting); 0 while connected. */
+  private notUpSince = Date.now();
+  private allRefused = false;
+  private readonly blocked = { count: 0, totalMs: 0, since: 0, reason: undefined as string | undefined };
   /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
   private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
 
   constructor(private readonly options: BrokerLinkOptions) {
-    this.outbox = new Outbox(options.label, options.outboxBound);
+    this.outbox = new Outbox(options.label, options.outboxBound, {
+      ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
+      onNackRound: (streak) => {
+        // seen at M=50 after a member's SIGKILL: a channel keeps nacking every publish long
+        // after the quorum queues have new leaders, and a new channel confirms at once
+        if (streak % NACK_ROUNDS_PER_CHANNEL === 0 && this.state === 'up') {
+          this.nackingChannels++;
+          void this.replaceChannel(false);
+        }
+      },
+    });
   }
 
   /** The broker's URL with the password masked (clustered: names the cluster). */
@@ -88,8 +137,9 @@ export class BrokerLink {
     return this.options.label;
   }
 
+  /** Connected (blocked by flow control included). */
   get isUp(): boolean {
-    return this.state === 'up';
+    return this.state === 'up' || this.state === 'blocked';
   }
 
   get linkState(): LinkState {
@@ -102,7 +152,7 @@ export class BrokerLink {
    * in: 'connecting' or 'down'). Waits on the link's events, never polls; never rejects.
    */
   whenSettled(timeoutMs: number, opts: { untilFailure?: boolean } = {}): Promise<LinkState> {
-    const settled = (s: LinkState) => s === 'up' || s === 'refused' || s === 'closed';
+    const settled = (s: LinkState) => s === 'up' || s === 'blocked' || s === 'refused' || s === 'closed';
     if (settled(this.state) || (opts.untilFailure && this.failedAttempts > 0)) return Promise.resolve(this.state);
     return new Promise((resolve) => {
       const done = () => {
@@ -117,6 +167,13 @@ export class BrokerLink {
       this.events.on('state', onState);
       this.events.on('failed', onFailed);
     });
+  }
+
+  /** Tells `listener` every change of state, with why (blocked: the broker's reason; down, refused: the error); returns the unsubscribe. */
+  onState(listener: (state: LinkState, reason: string | undefined) => void): () => void {
+    const heard = (state: LinkState) => listener(state, state === 'blocked' ? this.blocked.reason : state === 'down' || state === 'refused' ? this.lastError : undefined);
+    this.events.on('state', heard);
+    return () => this.events.off('state', heard);
   }
 
   /** Also tells `listener` what went wrong (a link shared by several charts tells each); returns the unsubscribe. */
@@ -138,35 +195,75 @@ export class BrokerLink {
 
   /**
    * Armed while the outbox holds anything unconfirmed (on the wire, or taken back after a nack
-   * and waiting to go again): no confirm for CONFIRM_STALL_MS replaces the confirm channel.
+   * and waiting to go again): no confirm for CONFIRM_STALL_MS replaces the confirm channel,
+   * and each further round without a confirm waits twice as long (stallWaitMs). Not armed
+   * while the broker blocks us: a blocked connection confirms nothing, by design.
    */
   private armWatchdog(): void {
-    if (this.watchdog !== undefined || this.state === 'closed' || this.state === 'refused') return;
-    const seen = this.outbox.snapshot().confirmed;
+    if (this.watchdog !== undefined || this.state === 'closed' || this.state === 'refused' || this.state === 'blocked') return;
+    // a nack is an answer too: a channel that nacks is not stuck (the outbox backs off and probes)
+    const answers = () => {
+      const o = this.outbox.snapshot();
+      return o.confirmed + o.nacked;
+    };
+    const seen = answers();
     const fresh = this.freshConnection;
     this.watchdog = setTimeout(() => {
       this.watchdog = undefined;
       if (this.outbox.size === 0) return;
-      if (this.outbox.snapshot().confirmed !== seen) this.freshConnection = false;
-      else if (this.state === 'up') {
+      if (answers() !== seen) {
+        this.freshConnection = false;
+        this.stallRounds = 0;
+      } else if (this.state === 'up') {
         if (fresh) this.freshConnection = false; // the short wait once per connection
+        else this.stallRounds++;
         void this.replaceChannel();
       }
       this.armWatchdog();
-    }, fresh ? FIRST_CONFIRM_STALL_MS : CONFIRM_STALL_MS);
+    }, fresh ? FIRST_CONFIRM_STALL_MS : stallWaitMs(this.stallRounds));
     this.watchdog.unref();
+  }
+
+  private stopWatchdog(): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  /** connection.blocked: hold the outbox, stop the watchdog (nothing is resent, no channel replaced). */
+  private onBlocked(reason: string): void {
+    if (this.state === 'closed' || this.state === 'refused' || this.state === 'blocked') return;
+    if (this.state !== 'up') {
+      // blocked while a (re)connect's setup runs, before its 'connect': applied once up
+      this.blockedBeforeUp = reason;
+      return;
+    }
+    this.blocked.count++;
+    this.blocked.since = Date.now();
+    this.blocked.reason = reason;
+    this.outbox.hold();
+    this.stopWatchdog();
+    this.setState('blocked');
+  }
+
+  /** connection.unblocked, or the blocked connection went: sending (and watching) starts again. */
+  private endBlock(): void {
+    if (this.blocked.since === 0) return;
+    this.blocked.totalMs += Date.now() - this.blocked.since;
+    this.blocked.since = 0;
+    this.blocked.reason = undefined;
+    this.outbox.release();
   }
 
   /** A reconnect: the watchdog restarts with the short first-confirm period. */
   private watchFreshConnection(): void {
     this.freshConnection = true;
-    clearTimeout(this.watchdog);
-    this.watchdog = undefined;
+    this.stallRounds = 0;
+    this.stopWatchdog();
     if (this.outbox.size > 0) this.armWatchdog();
   }
 
   /** A new confirm channel on the live connection; the outbox resends what the old one left unconfirmed. */
-  private async replaceChannel(): Promise<void> {
+  private async replaceChannel(stalled = true): Promise<void> {
     const model = this.model;
     const old = this.channel;
     if (!model || !old) return;
@@ -177,9 +274,10 @@ export class BrokerLink {
         void fresh.close().catch(() => undefined);
         return;
       }
-      this.stalledChannels++;
+      if (stalled) this.stalledChannels++;
       this.channel = fresh;
-      this.outbox.attach(fresh); // takes back the unconfirmed and resends them, in order
+      this.outbox.detach('stalled'); // takes back what the old one left unconfirmed (at most maxInFlight) ...
+      this.outbox.attach(fresh); // ... and resends it first, in order
       void old.close().catch(() => undefined);
     } catch {
       // the connection is going: its reconnect sets up a new channel anyway
@@ -193,17 +291,24 @@ export class BrokerLink {
       reconnects: this.reconnects,
       failedAttempts: this.failedAttempts,
       stalledChannels: this.stalledChannels,
+      nackingChannels: this.nackingChannels,
+      blocked: {
+        count: this.blocked.count,
+        totalMs: this.blocked.totalMs + (this.blocked.since > 0 ? Date.now() - this.blocked.since : 0),
+        ...(this.blocked.reason !== undefined ? { reason: this.blocked.reason } : {}),
+      },
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
       ...(this.lastError ? { lastError: this.lastError } : {}),
+      ...(this.refusedMembers.length > 0 ? { refusedMembers: [...this.refusedMembers] } : {}),
       ...this.outbox.snapshot(),
     };
   }
 
   /** Waits (bounded) for the outbox to empty, then closes the connection. */
   async close(drainMs = 2000): Promise<void> {
-    if (this.state === 'up') await this.outbox.settled(drainMs);
+    if (this.isUp) await this.outbox.settled(drainMs);
     this.setState('closed');
-    clearTimeout(this.watchdog);
+    this.stopWatchdog();
     this.outbox.abandon();
     await this.opening?.catch(() => undefined);
     // amqplib waits for the broker's close-ok: bounded, so a killed or stuck broker cannot hang a stop
@@ -232,6 +337,10 @@ export class BrokerLink {
         const u = new URL(url);
         this.endpoint = u.host;
       },
+      onRefused: (url, _err, all) => {
+        this.refusedMembers.push(maskUrlPassword(url));
+        if (all) this.allRefused = true;
+      },
     });
     this.connection = connection;
     connection.on('connect', () => {
@@ -240,14 +349,29 @@ export class BrokerLink {
       if (reconnect) this.reconnects++;
       this.setState('up');
       if (reconnect) this.watchFreshConnection();
+      const early = this.blockedBeforeUp;
+      this.blockedBeforeUp = undefined;
+      if (early !== undefined) this.onBlocked(early);
     });
     const problem = (err: Error, cause: ErrorClass) => {
       this.lastError = err.message;
       this.options.onProblem?.(err, cause);
       this.events.emit('problem', err, cause);
     };
+    // RabbitMQ's flow control (amqplib's recovering model passes the connection's events on)
+    connection.on('blocked', (reason: string) => this.onBlocked(reason));
+    connection.on('unblocked', () => {
+      this.blockedBeforeUp = undefined;
+      if (this.state !== 'blocked') return;
+      this.endBlock();
+      this.setState('up');
+      this.stallRounds = 0;
+      if (this.outbox.size > 0) this.armWatchdog();
+    });
     connection.on('disconnect', (err: Error) => {
       if (this.state === 'closed' || this.state === 'refused') return;
+      this.endBlock(); // a new connection starts unblocked (the broker blocks it again if the alarm holds)
+      this.blockedBeforeUp = undefined;
       this.setState('down');
       this.outbox.detach();
       problem(err, classifyError(err));
@@ -256,17 +380,26 @@ export class BrokerLink {
       if (this.state === 'up' || this.state === 'closed' || this.state === 'refused') return;
       this.failedAttempts++;
       const cause = classifyError(err);
-      // refused: openRecovering has stopped the connection; the outbox keeps what is published
-      // (up to its bound, then OutboxOverflowError as for any broker that stays away)
-      this.setState(cause === 'permanent' ? 'refused' : this.state === 'connecting' ? 'connecting' : 'down');
+      // every member refused: openRecovering has stopped the connection; the outbox keeps what is
+      // published (up to its bound, then OutboxOverflowError as for any broker that stays away).
+      // One member refusing: the next attempt dials another (failover).
+      this.setState(this.allRefused ? 'refused' : this.state === 'connecting' ? 'connecting' : 'down');
       problem(err, cause);
       this.events.emit('failed');
     });
   }
 
+  /** How long the link has not been connected (0 while it is, blocked included). */
+  get notUpForMs(): number {
+    return this.notUpSince === 0 ? 0 : Date.now() - this.notUpSince;
+  }
+
   private setState(state: LinkState): void {
     if (this.state === state) return;
+    const wasUp = this.isUp;
     this.state = state;
+    if (this.isUp) this.notUpSince = 0;
+    else if (wasUp) this.notUpSince = Date.now();
     this.events.emit('state', state);
   }
 }

@@ -50,6 +50,17 @@ export interface NetOptions extends TlsOptions {
   /** Events held per unreachable broker before OutboxOverflowError. */
   outboxBound?: number;
   /**
+   * Events unconfirmed on the wire per broker link (default 256, docs/flow-control.md). What
+   * one fault can make a link resend; more wait in the outbox (up to outboxBound).
+   */
+  maxInFlight?: number;
+  /**
+   * Mesh: a link to another host's broker that has been down this long (ms) while discovery
+   * no longer lists the host is closed, its held events counted as drops ('departed');
+   * default 120000, 0 = never (docs/flow-control.md).
+   */
+  departedLinkMs?: number;
+  /**
    * Milliseconds an event may wait in a chart's queue before the broker expires it (env
    * MIROS_MESSAGE_TTL_MS; default 50000, the reference's). Expired events are dead-lettered
    * and counted (networkStats(): droppedBy.expired), never lost silently.
@@ -104,6 +115,8 @@ export interface NetConfig {
   clusterFile?: string;
   startTimeoutMs: number;
   outboxBound: number;
+  maxInFlight: number;
+  departedLinkMs: number;
   messageTtl: number;
   queueExpiresMs: number;
   topology: Topology;
@@ -127,6 +140,8 @@ export const DEFAULTS = {
   cacheMaxAgeMinutes: 30,
   startTimeoutMs: 30_000,
   outboxBound: 10_000,
+  maxInFlight: 256,
+  departedLinkMs: 120_000,
   messageTtl: 50_000,
   queueExpiresMs: 10 * 60_000,
   topology: 'mesh',
@@ -324,6 +339,8 @@ export function resolveNetConfig(
     cacheMaxAgeMinutes: optNumber('cacheMaxAgeMinutes', 0, DEFAULTS.cacheMaxAgeMinutes, false),
     startTimeoutMs: optNumber('startTimeoutMs', 1, DEFAULTS.startTimeoutMs),
     outboxBound: optNumber('outboxBound', 1, DEFAULTS.outboxBound),
+    maxInFlight: optNumber('maxInFlight', 1, DEFAULTS.maxInFlight),
+    departedLinkMs: optNumber('departedLinkMs', 0, DEFAULTS.departedLinkMs),
     messageTtl,
     queueExpiresMs: optNumber('queueExpiresMs', 1000, DEFAULTS.queueExpiresMs),
     topology,

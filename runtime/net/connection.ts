@@ -1,8 +1,10 @@
 // One recovering AMQP connection: amqplib's recovery re-runs `setup` after every reconnect,
 // where callers re-create their channels. Its delays are the one retry policy (retry.ts),
-// and an error no retry can fix (retry.ts classifyError: 403, 530) stops it at once.
+// A member that refuses us (retry.ts classifyError: 403, 530) is skipped from then on
+// (members.ts); only when every member has refused is the connection stopped.
 import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
-import { RETRY, classifyError, retryDelayMs } from './retry.ts';
+import { MemberRotation } from './members.ts';
+import { RETRY, retryDelayMs } from './retry.ts';
 import type { TlsSocketOptions } from './tls.ts';
 
 /** amqplib's recovery settings, from the retry policy: ~100 ms doubling, capped at 2 s, ±20 %. */
@@ -28,6 +30,11 @@ export interface OpenOptions {
   onEndpoint?: (url: string) => void;
   /** Socket options for amqps:// (CA, certificate, key; tls.ts). */
   tls?: TlsSocketOptions;
+  /**
+   * Told when a member refuses us (403, 530): it is skipped from now on; `all`: every member
+   * has, and the connection is stopped. Called before the 'connect-failed' listeners run.
+   */
+  onRefused?: (url: string, err: Error, all: boolean) => void;
 }
 
 /**
@@ -46,7 +53,7 @@ export async function openRecovering(
 ): Promise<RecoveringChannelModel> {
   const list = typeof urls === 'string' ? [urls] : [...urls];
   if (list.length === 0) throw new Error('openRecovering: no broker URL');
-  let at = 0;
+  const rotation = new MemberRotation(list);
   const target = dialTarget(list[0], heartbeatSeconds);
   opts.onEndpoint?.(list[0]);
   const clientProperties = opts.connectionName ? { connection_name: opts.connectionName } : undefined;
@@ -67,16 +74,23 @@ export async function openRecovering(
     ...(clientProperties ? { clientProperties } : {}),
   });
   connection.on('error', () => undefined); // surfaced through 'disconnect' / 'connect-failed'
-  if (list.length > 1) {
-    const next = () => {
-      at = (at + 1) % list.length;
-      Object.assign(target, dialTarget(list[at], heartbeatSeconds));
-      opts.onEndpoint?.(list[at]);
-    };
-    connection.on('connect-failed', next);
-    connection.on('disconnect', next);
-  }
-  const first = firstConnect(connection, connectionAttempts(list[0]) === undefined ? undefined : connectionAttempts(list[0])! * list.length);
+  const next = () => {
+    if (list.length === 1) return;
+    const url = rotation.advance();
+    if (url === undefined) return;
+    Object.assign(target, dialTarget(url, heartbeatSeconds));
+    opts.onEndpoint?.(url);
+  };
+  connection.on('connect', () => rotation.connected());
+  connection.on('connect-failed', (err: Error) => {
+    const outcome = rotation.failed(err);
+    if (outcome.refusedMember !== undefined) opts.onRefused?.(outcome.refusedMember, err, outcome.allRefused);
+    // no retry makes a refusing broker accept us: with every member refusing, stop
+    if (outcome.allRefused) void connection.close().catch(() => undefined);
+    else next();
+  });
+  connection.on('disconnect', next);
+  const first = firstConnect(connection, rotation, connectionAttempts(list[0]) === undefined ? undefined : connectionAttempts(list[0])! * list.length);
   first.catch(() => undefined); // only awaited by callers that wait for the first connect
   connection.waitForConnect = () => first;
   return connection;
@@ -109,16 +123,17 @@ export function dialTarget(url: string, heartbeatSeconds: number): DialTarget {
 }
 
 /**
- * The first connect as one promise. A permanent error (the broker refused our credentials or
- * vhost), now or later, closes the connection at once: no retry can fix that, and retrying
- * only hides it; the first connect then rejects with that error. With `attempts`
+ * The first connect as one promise. It rejects once every member has refused us (the
+ * connection is stopped then, see openRecovering), or once every member's last attempt
+ * failed on a refusal or a certificate error (TLS: startAt says so at once; the connection
+ * itself keeps retrying with the capped backoff, a renewed certificate is picked up). With `attempts`
  * (`connection_attempts=N` in the URL) it also rejects once N attempts have failed, so
  * startAt fails fast with BrokerUnreachableError instead of waiting out its timeout; the
  * connection itself keeps retrying until it is closed, because a link to another host's
  * broker must still come up when that broker does (its outbox holds the events meanwhile).
  * Registered before the first attempt runs: amqplib defers it to the next turn of the loop.
  */
-function firstConnect(connection: RecoveringChannelModel, attempts: number | undefined): Promise<RecoveringChannelModel> {
+function firstConnect(connection: RecoveringChannelModel, rotation: MemberRotation, attempts: number | undefined): Promise<RecoveringChannelModel> {
   let refusal: Error | undefined;
   // amqplib's own wait rejects with a bare 'Connection closed' when we stop it: say why instead
   const own = connection.waitForConnect().catch((err: unknown) => Promise.reject(refusal ?? err));
@@ -126,11 +141,10 @@ function firstConnect(connection: RecoveringChannelModel, attempts: number | und
   const exhausted = new Promise<never>((_, reject) => (giveUp = reject));
   let failures = 0;
   connection.on('connect-failed', (err: Error) => {
-    if (classifyError(err) === 'permanent') {
+    if (rotation.allRefused || rotation.noneAccepts) {
       if (refusal) return;
       refusal = err;
       giveUp(err);
-      void connection.close().catch(() => undefined); // stops the retries
       return;
     }
     if (attempts !== undefined && ++failures === attempts) {

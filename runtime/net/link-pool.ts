@@ -13,8 +13,8 @@ interface Entry {
 const pool = new Map<string, Entry>();
 
 /** What makes two links differ: where they dial, and how. */
-export function linkKey(o: Pick<BrokerLinkOptions, 'urls' | 'heartbeat' | 'outboxBound' | 'connectionName'>): string {
-  return JSON.stringify([o.urls, o.heartbeat, o.outboxBound, o.connectionName ?? '']);
+export function linkKey(o: Pick<BrokerLinkOptions, 'urls' | 'heartbeat' | 'outboxBound' | 'maxInFlight' | 'connectionName'>): string {
+  return JSON.stringify([o.urls, o.heartbeat, o.outboxBound, o.maxInFlight ?? null, o.connectionName ?? '']);
 }
 
 /** The process's link for these options, opened on first use. */

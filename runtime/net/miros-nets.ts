@@ -6,7 +6,7 @@ import type { Options } from 'amqplib';
 import { Event } from '../hsm/index.ts';
 import { formatTimestamp, nowMicros } from '../hsm/instrumentation.ts';
 import { discoverHosts } from '../lan/index.ts';
-import type { BrokerLink, LinkSnapshot } from './broker-link.ts';
+import type { BrokerLink, LinkSnapshot, LinkState } from './broker-link.ts';
 import { acquireLink, releaseLink } from './link-pool.ts';
 import { connectionName } from './connection.ts';
 import { amqpUrl, resolveNetConfig, type NetConfig, type NetOptions } from './config.ts';
@@ -24,7 +24,8 @@ import { BrokerAccessRefusedError, BrokerUnreachableError, ChartInUseError, Ille
 import { KeyRing, type KeyListInput, type KeyUsage } from './key-ring.ts';
 import type { OutboxMessage } from './outbox.ts';
 import { Receiver, newCounters, type NetworkCounters, type ReceiverSnapshot, type Subscription } from './receiver.ts';
-import { classifyError, inExclusiveUse, replyCodeOf } from './retry.ts';
+import { classifyError, configMismatch, inExclusiveUse, mismatchAdvice, replyCodeOf } from './retry.ts';
+import { WarningLimiter, type WarningCounts } from './warning-limiter.ts';
 import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
 import { PendingTransmission, type Transmission } from './transmission.ts';
 import { brokerTlsError, tlsAdvice, tlsProblem, tlsReason } from './tls.ts';
@@ -87,12 +88,22 @@ export interface NetworkStats {
   trace: NetworkCounters & { sent: number };
   spy: NetworkCounters & { sent: number };
   deliveryErrors: number;
-  /** One per broker linked to: `state` ('up' | 'connecting' | 'down' | 'refused' | 'closed'), `lastError`, outbox. */
+  /** One per broker linked to: `state` ('up' | 'blocked' | 'connecting' | 'down' | 'refused' | 'closed'), `lastError`, outbox. */
   brokers: LinkSnapshot[];
   /** Brokers that refused our credentials or vhost (their links are not retried). */
   refusedBrokers: number;
   /** The chart's consuming side: 'up', 'resubscribing' (after the broker cancelled a consumer), 'connecting', 'closed'; cancels so far. */
   receiving: ReceiverSnapshot;
+  /**
+   * Events published again, over all links (each time counts), by why: 'nack' (the broker
+   * nacked it), 'lost' (its channel or connection died unconfirmed), 'stalled' (its channel
+   * stopped confirming and was replaced). Per fault at most maxInFlight per link.
+   */
+  resends: { total: number; nack: number; lost: number; stalled: number };
+  /** Deliveries the broker flagged as redelivered, over all networks (at most the prefetch per fault). */
+  redeliveries: number;
+  /** Links the broker blocks now (flow control: a memory or disk alarm). */
+  blockedBrokers: number;
   /**
    * Every message lost, by reason, over all networks: 'expired' (waited longer than messageTtl
    * in our queue), 'overflow' (an outbox was full: deliveryErrors), 'undecryptable', 'malformed'
@@ -116,6 +127,8 @@ export interface NetworkStats {
     hostsRefused: number;
     hostsOverLimit: number;
   };
+  /** Repeated warnings held back by the rate limit (warning-limiter.ts). */
+  warnings: WarningCounts;
 }
 
 export interface Lan {
@@ -212,6 +225,10 @@ export class MirosNets {
   private learned = 0;
   private readonly hostsRefused = { outside: 0, overLimit: 0 };
   private readonly reportedHosts = new BoundedSet<string>(64);
+  /** Repeated warnings (overflow, TLS, blocked, mismatches), rate-limited and counted. */
+  private readonly limited: WarningLimiter;
+  /** Links closed because their host left (departedLinkMs), and the events they held. */
+  private departedDrops = 0;
 
   constructor(
     private readonly chart: ChartPort,
@@ -228,6 +245,7 @@ export class MirosNets {
     this.lan = { this: { address: this.config.thisAddress }, other: { addresses: [] }, addresses: [] };
     this.output = options.output ?? ((line) => process.stdout.write(`${line}\n`));
     this.warn = options.onWarning ?? ((message) => console.error(`[miros-rabbitmq] ${message}`));
+    this.limited = new WarningLimiter(this.warn);
   }
 
   private get name(): string {
@@ -286,7 +304,12 @@ export class MirosNets {
         // a refusal at startAt rejects it (below); one later (credentials changed on the broker)
         // has stopped the connection for good (connection.ts), so say so, once
         onProblem: (err) => {
-          if (this.phase !== 'running' || classifyError(err) !== 'permanent' || this.receiverRefused) return;
+          const cause = classifyError(err);
+          if (cause === 'mismatch' || cause === 'tls') {
+            this.reportRetried(maskUrlPassword(own), err, cause);
+            return;
+          }
+          if (this.phase !== 'running' || cause !== 'permanent' || this.receiverRefused) return;
           this.receiverRefused = true;
           this.warn(`${this.name}: its own broker ${maskUrlPassword(own)} refused us (${err.message}); no longer receiving, not retried`);
         },
@@ -295,7 +318,8 @@ export class MirosNets {
         await this.receiver.open(this.config.startTimeoutMs);
       } catch (err) {
         if (err instanceof ChartInUseError) throw err;
-        if (classifyError(err) === 'permanent') throw brokerTlsError(this.name, own, err, this.config.tls) ?? this.refusedError(own, err);
+        const cause = classifyError(err);
+        if (cause === 'permanent' || cause === 'tls') throw brokerTlsError(this.name, own, err, this.config.tls) ?? this.refusedError(own, err);
         if (inExclusiveUse(err)) {
           throw new ChartInUseError(
             this.name,
@@ -306,11 +330,12 @@ export class MirosNets {
             { cause: err },
           );
         }
+        const mismatch = configMismatch(err);
         throw new BrokerUnreachableError(
           own,
           `chart ${this.name}: cannot consume from its own broker ${maskUrlPassword(own)} ` +
             `(waited at most ${this.config.startTimeoutMs} ms): ${(err as Error).message}. ` +
-            `Is RabbitMQ running there (make cluster) and are the credentials right?`,
+            (mismatch ? `The ${mismatchAdvice(mismatch)}.` : `Is RabbitMQ running there (make cluster) and are the credentials right?`),
           { cause: err },
         );
       }
@@ -371,7 +396,10 @@ export class MirosNets {
     // the brokers some source listed (discovery always adds this host, a cluster member or not)
     const listed = new Set(Object.values(found.sources).flat());
     this.listedBrokers = found.addresses.filter((address) => listed.has(address));
-    if (this.phase === 'running' && !this.clustered) for (const address of this.lan.addresses) this.addBroker(address);
+    if (this.phase === 'running' && !this.clustered) {
+      await this.closeDepartedLinks(listed);
+      for (const address of this.lan.addresses) this.addBroker(address);
+    }
   }
 
   private get clustered(): boolean {
@@ -468,6 +496,15 @@ export class MirosNets {
       }
     }
     if (this.deliveryErrors > 0) drops.overflow = this.deliveryErrors;
+    if (this.departedDrops > 0) drops.departed = this.departedDrops;
+    const brokers = [...this.links.values()].map((link) => link.snapshot());
+    const resends = { total: 0, nack: 0, lost: 0, stalled: 0 };
+    for (const b of brokers) {
+      resends.total += b.resent;
+      resends.nack += b.resentBy.nack;
+      resends.lost += b.resentBy.lost;
+      resends.stalled += b.resentBy.stalled;
+    }
     return {
       topology: this.config.topology,
       // mesh.delivered: events posted into this chart; mesh.self: our own events that came back
@@ -480,9 +517,12 @@ export class MirosNets {
       trace: { ...(counters?.trace ?? zero()), sent: this.sent.trace },
       spy: { ...(counters?.spy ?? zero()), sent: this.sent.spy },
       deliveryErrors: this.deliveryErrors,
-      brokers: [...this.links.values()].map((link) => link.snapshot()),
+      brokers,
       refusedBrokers: this.refusedBrokers.size,
       receiving: this.receiver?.snapshot() ?? { state: 'closed', cancels: 0 },
+      resends,
+      redeliveries: Object.values(counters ?? {}).reduce((n, c) => n + c.redelivered, 0),
+      blockedBrokers: brokers.filter((b) => b.state === 'blocked').length,
       drops,
       meshRecords: { ...this.meshRecords },
       lamport: this.clock.time,
@@ -492,6 +532,7 @@ export class MirosNets {
         hostsRefused: this.hostsRefused.outside,
         hostsOverLimit: this.hostsRefused.overLimit,
       },
+      warnings: this.limited.stats,
     };
   }
 
@@ -569,7 +610,7 @@ export class MirosNets {
         transmission.fail(i);
         this.deliveryErrors++;
         if (this.options.onDeliveryError) this.options.onDeliveryError(err);
-        else this.warn(`${this.name}: ${err.message}`);
+        else this.limited.warn(`overflow ${err.broker}`, `${this.name}: ${err.message}`);
       }
     }
     return transmission.seal();
@@ -687,6 +728,35 @@ export class MirosNets {
     this.links.set(address, this.newLink([url], maskUrlPassword(url)));
   }
 
+  /**
+   * Mesh: a link to another host's broker that has not been connected for departedLinkMs,
+   * while no host source lists that host any more, is closed: the host left. The events it
+   * held are dropped and counted ('departed'; their transmissions learn they were not sent).
+   * A message from that host later links to it again (learnFrom).
+   */
+  private async closeDepartedLinks(listed: ReadonlySet<string>): Promise<void> {
+    const bound = this.config.departedLinkMs;
+    if (bound <= 0) return;
+    for (const [address, link] of [...this.links]) {
+      if (address === this.host || listed.has(address) || link.notUpForMs < bound) continue;
+      const held = link.outbox.size;
+      this.links.delete(address);
+      this.lan.addresses = this.lan.addresses.filter((a) => a !== address);
+      this.lan.other.addresses = this.lan.other.addresses.filter((a) => a !== address);
+      this.departedDrops += held;
+      this.warn(
+        `${this.name}: host ${address} left (no source lists it, its broker ${link.broker} unreachable for ${Math.round(link.notUpForMs / 1000)} s): ` +
+          `link closed, ${held} held event${held === 1 ? '' : 's'} dropped (departedLinkMs)`,
+      );
+      const lease = this.linkLeases.get(link);
+      this.linkLeases.delete(link);
+      if (lease) {
+        lease.unlisten();
+        await releaseLink(lease.key, 0);
+      }
+    }
+  }
+
   /** This chart's use of the process's link to `urls` (shared with the other charts of the process). */
   private newLink(urls: string[], label: string): BrokerLink {
     const { link, key } = acquireLink({
@@ -696,10 +766,25 @@ export class MirosNets {
       heartbeat: this.config.heartbeatInterval,
       ...(this.config.tls ? { tls: this.config.tls.socket } : {}),
       outboxBound: this.config.outboxBound,
+      maxInFlight: this.config.maxInFlight,
     });
-    const unlisten = link.onProblem((err, cause) => {
+    const unlistenProblems = link.onProblem((err, cause) => {
+      if (cause === 'tls' || cause === 'mismatch') {
+        this.reportRetried(label, err, cause);
+        return;
+      }
+      if (cause === 'permanent' && link.linkState !== 'refused') {
+        // one member of a cluster refused us: skipped, the link fails over to the others
+        const member = link.snapshot().refusedMembers?.at(-1) ?? label;
+        this.limited.first(
+          `member-refused ${member}`,
+          `${this.name}: ${member} refused us (${err.message}); failing over to the other members of ${label} ` +
+            `(check the user, password and vhost on that member: rabbitUser/rabbitPassword, RABBIT_USER/RABBIT_PASSWORD)`,
+        );
+        return;
+      }
       if (cause === 'permanent') {
-        // once per broker, and never retried: openRecovering has stopped the connection
+        // once per broker, and never retried: every member refused, openRecovering has stopped the connection
         if (this.refusedBrokers.has(label)) return;
         this.refusedBrokers.add(label);
         this.reportedBrokers.add(label);
@@ -716,6 +801,11 @@ export class MirosNets {
       this.reportedBrokers.add(label);
       this.warn(`${this.name}: broker ${label} unreachable (${err.message}); holding its events and retrying`);
     });
+    const unlistenStates = link.onState((state, reason) => this.linkStateChanged(link, state, reason));
+    const unlisten = () => {
+      unlistenProblems();
+      unlistenStates();
+    };
     this.linkLeases.set(link, { key, unlisten });
     link.open().catch((err) => this.warn(`${this.name}: cannot open a link to ${label}: ${(err as Error).message}`));
     return link;
@@ -748,6 +838,42 @@ export class MirosNets {
           `starting anyway, the link keeps trying and holds its events`,
       );
     }
+  }
+
+  /**
+   * A TLS failure (retried with the capped backoff: a renewed certificate is picked up) or a
+   * declaration the broker has differently (406; retried: the old queue may be deleted):
+   * said once per broker and kind, by name, with what to change; repeats are counted.
+   */
+  private reportRetried(label: string, err: Error, cause: 'tls' | 'mismatch'): void {
+    if (cause === 'tls') {
+      const problem = tlsProblem(err);
+      const advice = problem ? tlsAdvice(problem, this.config.tls) : err.message;
+      this.limited.warn(`tls ${label}`, `${this.name}: TLS with broker ${label} failed (${tlsReason(err)}): ${advice}; retrying with backoff`);
+      return;
+    }
+    const mismatch = configMismatch(err);
+    const what = mismatch ? `${mismatch.kind} ${mismatch.name} ${mismatch.arg}` : err.message;
+    this.limited.first(`mismatch ${label} ${what}`, `${this.name}: broker ${label}: ${mismatch ? mismatchAdvice(mismatch) : err.message}`);
+  }
+
+  /** A link's change of state: into the evidence file; a block (flow control) is also said, rate-limited. */
+  private linkStateChanged(link: BrokerLink, state: LinkState, reason: string | undefined): void {
+    if (state === 'blocked') {
+      this.limited.warn(`blocked ${link.broker}`, `${this.name}: broker ${link.broker} blocks publishing (${reason ?? 'resource alarm'}); holding events until it unblocks`);
+    }
+    if (!this.evidence) return;
+    const head = { network: 'local' as const, sender: this.name, host: this.host, inc: this.incarnation, seq: null, lamport: this.clock.time, ts: Date.now() };
+    const resent = link.snapshot().resent;
+    this.evidence.write({
+      ...head,
+      kind: 'link',
+      signal: null,
+      from: null,
+      to: null,
+      text: ` [link] ${this.name}: broker ${link.broker} ${state}${reason ? ` (${reason})` : ''}`,
+      link: { broker: link.broker, state, ...(reason !== undefined ? { reason } : {}), resent },
+    });
   }
 
   /** startAt's error when its own broker refused us: which broker, and where credentials are set. */

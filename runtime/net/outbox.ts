@@ -1,16 +1,26 @@
 // A bounded, ordered outbox in front of one broker's confirm channel.
 //
 // Messages wait here while the broker is away and leave in order when it is back.
-// A message stays owned by the outbox until the broker confirms it: when the channel
-// dies, the unconfirmed ones go back to the front (in order) and are sent again on the
-// next channel, so nothing is lost (receivers drop the rare duplicate by sequence number).
-// Beyond `bound` waiting messages, push() throws OutboxOverflowError: nothing vanishes silently.
+// A message stays owned by the outbox until the broker confirms it. What is resent is only
+// what was not confirmed, message by message (never the whole window for one nack):
+// - a nacked message is taken back alone (the confirms of the others still count) and sent
+//   again after the nack back-off, first. Until something sent after the nack is confirmed,
+//   the outbox probes: one message at a time on the wire (a canary). A nack of a fanned-out
+//   publish means some queue did not take it (a quorum queue without a leader) while every
+//   other queue did, so each resend lands again in all the others: a canary keeps one
+//   unavailable queue from costing a round of copies of everything waiting, in every queue;
+// - when the channel dies, or the link replaces a channel that stopped confirming, what it
+//   left unconfirmed goes back to the front, in order, and out on the next channel.
+// Receivers drop the rare duplicate by sequence number.
+// At most `maxInFlight` messages are on the wire unconfirmed (the rest wait here): that caps
+// what one fault can make us resend. Beyond `bound` waiting messages, push() throws
+// OutboxOverflowError (counted in `overflowed`): nothing vanishes silently. hold()/release()
+// stop and restart sending (RabbitMQ's flow control: the connection is blocked).
 // settled() waits for the last confirm (an event, no polling); the only timers are its
-// timeout and the nack retry below, which backs off while nacks come in a row (tests drive
-// both with vitest's fake timers).
+// timeout and the nack back-off (tests drive both with vitest's fake timers).
 import type { ConfirmChannel, Options } from 'amqplib';
 import { OutboxOverflowError } from './errors.ts';
-import { retryDelayMs } from './retry.ts';
+import { RETRY } from './retry.ts';
 
 export interface OutboxMessage {
   exchange: string;
@@ -23,46 +33,107 @@ export interface OutboxMessage {
   onAbandoned?: () => void;
 }
 
+/** Why a message went out again: the broker nacked it, its channel died, or its channel stopped confirming. */
+export type ResendReason = 'nack' | 'lost' | 'stalled';
+
 export interface OutboxStats {
   queued: number;
   inFlight: number;
+  /** The cap on `inFlight`. */
+  maxInFlight: number;
   sent: number;
   confirmed: number;
+  /** Messages sent again (each time counts), by reason in `resentBy`. */
   resent: number;
+  resentBy: Record<ResendReason, number>;
   nacked: number;
+  /** Messages refused because `queued` had reached the bound (OutboxOverflowError). */
+  overflowed: number;
+  /** Sending is held (the broker's flow control). */
+  held: boolean;
+}
+
+export interface OutboxOptions {
+  /** At most this many messages unconfirmed on the wire (default DEFAULT_MAX_IN_FLIGHT). */
+  maxInFlight?: number;
+  /** Told each nack round in a row (1, 2, 3, … until a canary is confirmed), as it is scheduled. */
+  onNackRound?: (streak: number) => void;
+}
+
+/** The default cap on unconfirmed messages per link. */
+export const DEFAULT_MAX_IN_FLIGHT = 256; // config.ts DEFAULTS.maxInFlight
+
+/** The nack back-off: 250 ms doubling per nack round in a row, at most 8 s, ±20 %. */
+export const NACK_RETRY = { initialDelayMs: 250, maxDelayMs: 8000 } as const;
+
+/** The wait before nack round `streak` (1 = the first): a quorum queue's leader election takes seconds. */
+export function nackDelayMs(streak: number, random: () => number = Math.random): number {
+  const n = Math.max(1, Math.floor(streak));
+  const base = Math.min(NACK_RETRY.maxDelayMs / (1 + RETRY.jitter), NACK_RETRY.initialDelayMs * 2 ** Math.min(n - 1, 30));
+  return Math.round(base + (Math.min(1, Math.max(0, random())) * 2 - 1) * base * RETRY.jitter);
 }
 
 export class Outbox {
+  /** Waiting to go, resends first. */
   private pending: OutboxMessage[] = [];
   /** Sent, not yet confirmed, in publish order (a Set: a confirm takes its message out in O(1)). */
   private inFlight = new Set<OutboxMessage>();
+  /** Nacked, waiting for the back-off to go again. */
+  private nackedWaiting: OutboxMessage[] = [];
+  private nackRetry: NodeJS.Timeout | undefined;
+  /** Push order of every message held (pending, in flight, nacked): taken-back messages go back in this order. */
+  private readonly order = new Map<OutboxMessage, number>();
+  private pushed = 0;
+  /** Messages taken back and not sent again yet, with why (counted as resent when they go). */
+  private readonly takenBack = new Map<OutboxMessage, ResendReason>();
   private channel: ConfirmChannel | undefined;
   private generation = 0;
   private waitingForDrain = false;
-  /** Nacks since the last confirm: how long the next resend waits. */
+  private held = false;
+  /** Nack rounds since the last confirm: how long the next resend waits. */
   private nackStreak = 0;
-  private readonly stats = { sent: 0, confirmed: 0, resent: 0, nacked: 0 };
+  /** After a nack, until a message sent since is confirmed: one message at a time (the canary). */
+  private probing = false;
+  private canary: OutboxMessage | undefined;
+  private readonly stats = { sent: 0, confirmed: 0, resent: 0, nacked: 0, overflowed: 0 };
+  private readonly resentBy: Record<ResendReason, number> = { nack: 0, lost: 0, stalled: 0 };
   private readonly known = new WeakSet<ConfirmChannel>();
-  private readonly closed = new WeakSet<ConfirmChannel>();
   /** settled() calls waiting for the outbox to be empty. */
   private readonly emptyWaiters = new Set<() => void>();
+  readonly maxInFlight: number;
+  private readonly onNackRound: ((streak: number) => void) | undefined;
 
   constructor(
     readonly broker: string,
     readonly bound: number,
-  ) {}
+    options: OutboxOptions = {},
+  ) {
+    this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
+    this.onNackRound = options.onNackRound;
+  }
 
   get size(): number {
-    return this.pending.length + this.inFlight.size;
+    return this.pending.length + this.inFlight.size + this.nackedWaiting.length;
   }
 
   snapshot(): OutboxStats {
-    return { queued: this.pending.length, inFlight: this.inFlight.size, ...this.stats };
+    return {
+      queued: this.pending.length + this.nackedWaiting.length,
+      inFlight: this.inFlight.size,
+      maxInFlight: this.maxInFlight,
+      ...this.stats,
+      resentBy: { ...this.resentBy },
+      held: this.held,
+    };
   }
 
   push(message: OutboxMessage): void {
-    // The bound counts what waits for the broker; what is on the wire is the channel's business.
-    if (this.pending.length >= this.bound) throw new OutboxOverflowError(this.broker, this.bound);
+    // The bound counts what waits for the broker; what is on the wire is capped by maxInFlight.
+    if (this.pending.length >= this.bound) {
+      this.stats.overflowed++;
+      throw new OutboxOverflowError(this.broker, this.bound);
+    }
+    this.order.set(message, ++this.pushed);
     this.pending.push(message);
     this.flush();
   }
@@ -82,23 +153,39 @@ export class Outbox {
       // every unconfirmed publish with "channel closed"; hearing the close first makes those
       // callbacks stale (detach bumps the generation), so a lost channel is not counted as a nack.
       channel.prependOnceListener('close', () => {
-        this.closed.add(channel);
         if (this.channel === channel) this.detach();
       });
     }
     this.flush();
   }
 
-  /** The channel is gone: whatever it did not confirm goes back to the front. */
-  detach(): void {
+  /**
+   * The channel is gone (or being replaced, `reason` 'stalled'): whatever it did not confirm
+   * goes back to the front, in push order, to go out on the next channel.
+   */
+  detach(reason: ResendReason = 'lost'): void {
     this.generation++;
     this.channel = undefined;
     this.waitingForDrain = false;
-    if (this.inFlight.size > 0) {
-      this.stats.resent += this.inFlight.size;
-      this.pending = [...this.inFlight, ...this.pending];
-      this.inFlight = new Set();
-    }
+    clearTimeout(this.nackRetry);
+    this.nackRetry = undefined;
+    this.canary = undefined; // still probing: the next channel starts with one
+    for (const message of this.inFlight) this.takenBack.set(message, reason);
+    this.requeue([...this.nackedWaiting, ...this.inFlight]);
+    this.nackedWaiting = [];
+    this.inFlight = new Set();
+  }
+
+  /** Stops sending (the connection is blocked by the broker): messages wait here, up to the bound. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Sends again after hold(). */
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.flush();
   }
 
   /**
@@ -120,51 +207,92 @@ export class Outbox {
 
   /** The link is closing for good: tell the owners of what was never confirmed (it stays counted here). */
   abandon(): void {
-    for (const message of [...this.inFlight, ...this.pending]) message.onAbandoned?.();
+    clearTimeout(this.nackRetry);
+    this.nackRetry = undefined;
+    for (const message of [...this.inFlight, ...this.nackedWaiting, ...this.pending]) message.onAbandoned?.();
+  }
+
+  /** Puts taken-back messages in front of the waiting ones, in push order. */
+  private requeue(messages: OutboxMessage[]): void {
+    if (messages.length === 0) return;
+    const rank = (m: OutboxMessage) => this.order.get(m) ?? 0;
+    this.pending = [...messages.sort((a, b) => rank(a) - rank(b)), ...this.pending];
   }
 
   private flush(): void {
     const channel = this.channel;
-    const generation = this.generation;
-    while (channel && !this.waitingForDrain && this.pending.length > 0) {
+    while (
+      channel &&
+      !this.waitingForDrain &&
+      !this.held &&
+      this.nackRetry === undefined &&
+      this.inFlight.size < this.maxInFlight &&
+      this.canary === undefined &&
+      this.pending.length > 0
+    ) {
       const message = this.pending.shift()!;
-      this.inFlight.add(message);
-      this.stats.sent++;
-      let hasRoom: boolean;
-      try {
-        hasRoom = channel.publish(message.exchange, message.routingKey, message.content, message.options, (err) =>
-          this.onConfirm(generation, message, err),
-        );
-      } catch {
-        // The channel closed under us; the close handler will detach() and requeue.
-        return;
-      }
-      if (!hasRoom) this.waitingForDrain = true;
+      if (this.probing) this.canary = message;
+      if (!this.publish(channel, message)) return;
     }
   }
 
+  /** Puts one message on the wire; false if the channel closed under us (its close handler requeues). */
+  private publish(channel: ConfirmChannel, message: OutboxMessage): boolean {
+    const generation = this.generation;
+    this.inFlight.add(message);
+    this.stats.sent++;
+    const reason = this.takenBack.get(message);
+    if (reason !== undefined) {
+      this.takenBack.delete(message);
+      this.stats.resent++;
+      this.resentBy[reason]++;
+    }
+    let hasRoom: boolean;
+    try {
+      hasRoom = channel.publish(message.exchange, message.routingKey, message.content, message.options, (err) =>
+        this.onConfirm(generation, message, err),
+      );
+    } catch {
+      // The channel closed under us; the close handler will detach() and requeue.
+      return false;
+    }
+    if (!hasRoom) this.waitingForDrain = true;
+    return true;
+  }
+
   private onConfirm(generation: number, message: OutboxMessage, err: unknown): void {
-    if (generation !== this.generation) return; // a callback of a channel already detached
+    // a callback of a channel already detached (a closing channel's "channel closed" ones included, see attach)
+    if (generation !== this.generation || !this.inFlight.delete(message)) return;
+    const wasCanary = message === this.canary;
+    if (wasCanary) this.canary = undefined;
     if (!err) {
-      this.nackStreak = 0;
-      this.inFlight.delete(message);
+      if (wasCanary) {
+        // the broker takes what we send again: back to full speed
+        this.probing = false;
+        this.nackStreak = 0;
+      }
+      this.order.delete(message);
       this.stats.confirmed++;
       message.onConfirmed?.();
       if (this.size === 0) for (const wake of [...this.emptyWaiters]) wake();
+      else this.flush(); // room under the cap
       return;
     }
-    // A nack (a closing channel's "channel closed" callbacks are stale by now, see attach):
-    // take everything unconfirmed back, in order, and send it again on this channel if it is
-    // still open. Nacks in a row (a quorum queue without a leader nacks each round) wait
-    // longer each time, by the one retry policy (~100 ms doubling, at most ~2 s): every round
-    // resends all that was in flight, so a fixed short wait made a storm of duplicates.
-    const channel = this.channel;
+    // A nack: this message alone goes again, after a back-off that grows while nack rounds come
+    // in a row (a quorum queue without a leader nacks each round; nackDelayMs). Sending waits
+    // meanwhile, then probes with one message; confirms of the others count.
     this.stats.nacked++;
-    this.detach();
-    if (channel) {
-      setTimeout(() => {
-        if (this.channel === undefined && !this.closed.has(channel)) this.attach(channel);
-      }, retryDelayMs(++this.nackStreak)).unref();
-    }
+    this.probing = true;
+    this.takenBack.set(message, 'nack');
+    this.nackedWaiting.push(message);
+    if (this.nackRetry !== undefined) return;
+    this.nackRetry = setTimeout(() => {
+      this.nackRetry = undefined;
+      this.requeue(this.nackedWaiting);
+      this.nackedWaiting = [];
+      this.flush();
+    }, nackDelayMs(++this.nackStreak));
+    this.nackRetry.unref();
+    this.onNackRound?.(this.nackStreak);
   }
 }

@@ -36,7 +36,16 @@ export function retryDelayMs(attempt: number, random: () => number = Math.random
   return Math.max(0, Math.round(base + offset));
 }
 
-export type ErrorClass = 'permanent' | 'transient';
+/**
+ * 'permanent': the broker refused us (403, 530): that member is not retried.
+ * 'tls': a certificate error: retried with the capped backoff (a renewed certificate is
+ *   picked up without a restart) and reported.
+ * 'mismatch': what we declare differs from what the broker has (406 PRECONDITION_FAILED,
+ *   "inequivalent arg"): retried with the capped backoff (someone may delete the old queue)
+ *   and reported once, by name, with what to change (configMismatch, mismatchAdvice).
+ * 'transient': everything else (the network, a restarting broker): retried.
+ */
+export type ErrorClass = 'permanent' | 'transient' | 'tls' | 'mismatch';
 
 /** AMQP reply codes that no retry can fix: the broker refuses us as we are configured. */
 export const PERMANENT_REPLY_CODES: Readonly<Record<number, string>> = {
@@ -62,8 +71,9 @@ export function replyCodeOf(err: unknown): number | undefined {
 }
 
 /**
- * Permanent: the broker answered and refused (403 ACCESS_REFUSED, 530 NOT_ALLOWED), or TLS
- * failed on a certificate (tls.ts tlsProblem): retrying only hides a configuration error. Everything else is transient (ECONNREFUSED, ECONNRESET,
+ * Permanent: the broker answered and refused (403 ACCESS_REFUSED, 530 NOT_ALLOWED). 'tls': a
+ * certificate error (tls.ts tlsProblem). 'mismatch': a declaration the broker's differs from
+ * (406 "inequivalent arg"). Everything else is transient (ECONNREFUSED, ECONNRESET,
  * ETIMEDOUT, EHOSTUNREACH, 'Heartbeat timeout', 320 CONNECTION_FORCED, unknown errors).
  * Follows `cause`, so a wrapped amqplib error is classified by what it wraps.
  */
@@ -73,12 +83,65 @@ export function classifyError(err: unknown): ErrorClass {
   if (inExclusiveUse(err)) return 'transient';
   const code = replyCodeOf(err);
   if (code !== undefined && code in PERMANENT_REPLY_CODES) return 'permanent';
-  if (tlsProblem(err) !== undefined) return 'permanent'; // an untrusted certificate stays untrusted
+  if (tlsProblem(err) !== undefined) return 'tls'; // retried: the certificate may be renewed
+  if (configMismatch(err) !== undefined) return 'mismatch';
   for (const e of causeChain(err)) {
     const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
     if (/\bACCESS[-_]REFUSED\b|\bNOT[-_]ALLOWED\b/.test(message)) return 'permanent';
   }
   return 'transient';
+}
+
+/** A declaration the broker has differently (from RabbitMQ's 406 text). */
+export interface ConfigMismatch {
+  /** 'queue' or 'exchange'. */
+  kind: string;
+  name: string;
+  /** The argument that differs: 'x-queue-type', 'x-message-ttl', 'type', 'durable', … */
+  arg: string;
+  /** What we declared, and what the broker has. */
+  declared: string;
+  current: string;
+}
+
+/**
+ * The mismatch in a 406 PRECONDITION_FAILED, e.g. "PRECONDITION_FAILED - inequivalent arg
+ * 'x-queue-type' for queue 'q' in vhost '/': received 'classic' but current is 'quorum'";
+ * undefined for any other error (a 406 for an unknown delivery tag is a bug, not configuration).
+ */
+export function configMismatch(err: unknown): ConfigMismatch | undefined {
+  for (const e of causeChain(err)) {
+    const message = e instanceof Error ? e.message : typeof e === 'string' ? e : '';
+    const m = /inequivalent arg '([^']+)' for (queue|exchange) '([^']*)' in vhost '[^']*': received (.+?) but current is (.+?)(?:"|$)/.exec(message);
+    if (m) return { arg: m[1]!, kind: m[2]!, name: m[3]!, declared: unquote(m[4]!), current: unquote(m[5]!) };
+  }
+  return undefined;
+}
+
+/** "the value 'quorum' of type 'longstr'" → quorum, "'true'" → true, "none" stays. */
+const unquote = (v: string) =>
+  v
+    .trim()
+    .replace(/^the value '(.*)' of type '[^']*'$/, '$1')
+    .replace(/^the value (\S+) of type '[^']*'$/, '$1')
+    .replace(/^'(.*)'$/, '$1');
+
+/** Which setting of ours decides a declaration's argument (for the advice). */
+const MISMATCH_SETTINGS: Readonly<Record<string, string>> = {
+  'x-queue-type': 'the topology (MIROS_TOPOLOGY / topology: clustered declares quorum queues, mesh classic ones)',
+  'x-message-ttl': 'messageTtl (MIROS_MESSAGE_TTL_MS)',
+  'x-expires': 'the runtime version (the queue expiry is fixed per version)',
+  'x-dead-letter-exchange': 'the runtime version (dead-lettering is fixed per version)',
+};
+
+/** One line: which declaration differs, from what, and what to change. */
+export function mismatchAdvice(m: ConfigMismatch): string {
+  const cli = m.kind === 'queue' ? `rabbitmqctl delete_queue ${m.name}` : `rabbitmqadmin delete exchange name=${m.name}`;
+  const setting = MISMATCH_SETTINGS[m.arg];
+  return (
+    `${m.kind} '${m.name}' exists on the broker with ${m.arg} ${m.current}, this process declares ${m.declared}: ` +
+    `delete the old ${m.kind} (${cli}; it is made again) or ${setting ? `set ${setting} to match` : 'declare it as the broker has it'}; retrying meanwhile`
+  );
 }
 
 /** RabbitMQ's answer to a second exclusive consumer: "ACCESS_REFUSED - queue '…' in vhost '/' in exclusive use". */

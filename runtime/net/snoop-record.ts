@@ -16,7 +16,17 @@ export const MESH_RECORD_ROUTING_KEY = 'snoop.trace.mesh';
 /** Binding key that gets the trace lines and the mesh records ('#' matches zero or more words). */
 export const MESH_RECORD_BINDING = 'snoop.trace.#';
 
-export type RecordKind = 'trace' | 'spy' | 'scribble' | 'mesh-send' | 'mesh-receive';
+export type RecordKind = 'trace' | 'spy' | 'scribble' | 'mesh-send' | 'mesh-receive' | 'link';
+
+/** A link's change of state (evidence files only, network 'local'): blocked by flow control, down, refused, up again. */
+export interface LinkStateRecord {
+  broker: string;
+  state: string;
+  /** Why (blocked: the broker's reason, e.g. "low on memory"; down/refused: the error). */
+  reason?: string;
+  /** The link's resends so far (outbox.ts ResendReason). */
+  resent: number;
+}
 
 /** Which mesh message a mesh record is about: its sender's identity and stamps. */
 export interface MeshEventId {
@@ -58,6 +68,8 @@ export interface SnoopRecord {
   text: string;
   /** mesh-send / mesh-receive: the mesh event. */
   event?: MeshEventId;
+  /** link: the link's new state. */
+  link?: LinkStateRecord;
 }
 
 const TRACE_BODY = /^\[[^\]]*\] \[.*?\] e->(.*)\(\) (\S+)->(\S+)$/;

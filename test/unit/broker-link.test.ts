@@ -1,7 +1,7 @@
 // BrokerLink against a fake recovering connection (fake-amqp.ts in place of openRecovering):
 // state, reconnects, resend order through its outbox, the bound, and close().
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BrokerLink, CONFIRM_STALL_MS, FIRST_CONFIRM_STALL_MS } from '../../runtime/net/broker-link.ts';
+import { BrokerLink, CONFIRM_STALL_MS, FIRST_CONFIRM_STALL_MS, MAX_CONFIRM_STALL_MS, NACK_ROUNDS_PER_CHANNEL, stallWaitMs } from '../../runtime/net/broker-link.ts';
 import { OutboxOverflowError } from '../../runtime/net/errors.ts';
 import type { OutboxMessage } from '../../runtime/net/outbox.ts';
 import { EXCHANGES } from '../../runtime/net/topology.ts';
@@ -24,9 +24,16 @@ const microtasks = async () => {
   for (let i = 0; i < 10; i++) await Promise.resolve();
 };
 
-async function openLink(outboxBound = 10) {
+async function openLink(outboxBound = 10, maxInFlight?: number) {
   const problems: Error[] = [];
-  const link = new BrokerLink({ urls: ['amqp://u:p@10.0.0.9:5672/%2F'], label: LABEL, heartbeat: 0, outboxBound, onProblem: (e) => problems.push(e) });
+  const link = new BrokerLink({
+    urls: ['amqp://u:p@10.0.0.9:5672/%2F'],
+    label: LABEL,
+    heartbeat: 0,
+    outboxBound,
+    ...(maxInFlight !== undefined ? { maxInFlight } : {}),
+    onProblem: (e) => problems.push(e),
+  });
   await link.open();
   const connection: FakeConnection = fakeBrokers.connections.at(-1)!;
   const up = async (): Promise<FakeChannel> => (await connection.connect()).channel('confirm');
@@ -271,5 +278,182 @@ describe('BrokerLink: a confirm channel that stops confirming', () => {
       channel.confirm(tag);
     }
     expect(link.snapshot()).toMatchObject({ stalledChannels: 0, confirmed: 4, resent: 0 });
+  });
+});
+
+describe('BrokerLink: RabbitMQ flow control (issue 30)', () => {
+  it('a blocked connection is a link state: no channel replacement and no resend while blocked', async () => {
+    const { link, connection, up } = await openLink();
+    const channel = await up();
+    link.publish(message(1));
+    connection.emit('blocked', 'low on memory');
+    expect(link.linkState).toBe('blocked');
+    await vi.advanceTimersByTimeAsync(5 * CONFIRM_STALL_MS);
+    await microtasks();
+    expect(link.snapshot()).toMatchObject({ stalledChannels: 0, resent: 0 });
+    expect(channel.closed).toBe(false);
+    connection.emit('unblocked');
+    expect(link.linkState).toBe('up');
+    channel.confirmAll();
+    expect(link.snapshot()).toMatchObject({ confirmed: 1, inFlight: 0 });
+  });
+
+  it('holds what is published while blocked (up to the bound, the overflow counted), and sends it once unblocked', async () => {
+    const { link, connection, up } = await openLink(2);
+    const channel = await up();
+    connection.emit('blocked', 'low on memory');
+    link.publish(message(1));
+    link.publish(message(2));
+    expect(() => link.publish(message(3))).toThrow(OutboxOverflowError);
+    expect(channel.bodies).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1500);
+    expect(link.snapshot()).toMatchObject({ state: 'blocked', queued: 2, overflowed: 1, held: true, blocked: { count: 1, reason: 'low on memory', totalMs: 1500 } });
+    connection.emit('unblocked');
+    expect(channel.bodies).toEqual(names(1, 2));
+    channel.confirmAll();
+    expect(link.snapshot()).toMatchObject({ state: 'up', confirmed: 2, held: false, blocked: { count: 1, totalMs: 1500 } });
+    expect(link.snapshot().blocked.reason).toBeUndefined();
+  });
+
+  it('a blocked connection that drops comes back unblocked: the unconfirmed go out on the next one', async () => {
+    const { link, connection, up } = await openLink();
+    await up();
+    link.publish(message(1));
+    connection.emit('blocked', 'low on disk');
+    link.publish(message(2));
+    connection.lose();
+    expect(link.linkState).toBe('down');
+    const second = await up();
+    expect(link.linkState).toBe('up');
+    expect(second.bodies).toEqual(names(1, 2));
+    second.confirmAll();
+    expect(link.snapshot()).toMatchObject({ confirmed: 2, resent: 1, resentBy: { lost: 1 }, held: false });
+  });
+
+  it('a block heard while the connection is being set up (before its connect) applies once it is up', async () => {
+    const { link, connection } = await openLink();
+    link.publish(message(1));
+    connection.emit('blocked', 'low on memory'); // amqplib may hear it while the setup still runs
+    expect(link.linkState).toBe('connecting');
+    await connection.connect();
+    expect(link.snapshot()).toMatchObject({ state: 'blocked', held: true, blocked: { count: 1, reason: 'low on memory' } });
+  });
+
+  it('a blocked link counts as settled and up (connected)', async () => {
+    const { link, connection, up } = await openLink();
+    await up();
+    connection.emit('blocked', 'low on memory');
+    expect(link.isUp).toBe(true);
+    await expect(link.whenSettled(1000)).resolves.toBe('blocked');
+  });
+});
+
+describe('BrokerLink: bounded resends (issue 30)', () => {
+  it('the stall watchdog backs off round by round: 10, 20, 40 s … up to MAX_CONFIRM_STALL_MS', async () => {
+    expect([0, 1, 2, 3, 10].map(stallWaitMs)).toEqual([CONFIRM_STALL_MS, 2 * CONFIRM_STALL_MS, 4 * CONFIRM_STALL_MS, 8 * CONFIRM_STALL_MS, MAX_CONFIRM_STALL_MS]);
+    const { link, up } = await openLink();
+    await up();
+    link.publish(message(1));
+    const replacedAt: number[] = [];
+    let t = 0;
+    for (let step = 0; step < 80; step++) {
+      await vi.advanceTimersByTimeAsync(1000);
+      t += 1000;
+      await microtasks();
+      if (link.snapshot().stalledChannels > replacedAt.length) replacedAt.push(t);
+    }
+    expect(replacedAt).toEqual([10_000, 30_000, 70_000]);
+    expect(link.snapshot()).toMatchObject({ resent: 3, resentBy: { stalled: 3, nack: 0, lost: 0 } });
+  });
+
+  it('a confirm ends the back-off: after the round under way, the next stall waits CONFIRM_STALL_MS again', async () => {
+    const { link, connection, up } = await openLink();
+    await up();
+    link.publish(message(1));
+    await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS + 1);
+    await microtasks();
+    await vi.advanceTimersByTimeAsync(2 * CONFIRM_STALL_MS + 1);
+    await microtasks();
+    expect(link.snapshot().stalledChannels).toBe(2);
+    const current = connection.current!.channels.filter((c) => c.confirms && !c.closed)[0];
+    current.confirmAll();
+    link.publish(message(2));
+    await vi.advanceTimersByTimeAsync(4 * CONFIRM_STALL_MS - 2); // the round under way (40 s) sees the confirm
+    await microtasks();
+    expect(link.snapshot().stalledChannels).toBe(2);
+    await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS + 1);
+    await microtasks();
+    expect(link.snapshot().stalledChannels).toBe(3);
+  });
+
+  it('a channel that keeps nacking is replaced every NACK_ROUNDS_PER_CHANNEL rounds (not by the stall watchdog); the canary goes first on the new one', async () => {
+    const { link, connection, up } = await openLink();
+    const first = await up();
+    link.publish(message(1));
+    link.publish(message(2));
+    first.nackPublish(1);
+    first.nackPublish(2);
+    const current = () => connection.current!.channels.filter((c) => c.confirms && !c.closed)[0]!;
+    for (let round = 1; round < NACK_ROUNDS_PER_CHANNEL; round++) {
+      await vi.advanceTimersByTimeAsync(8000);
+      await microtasks();
+      expect(current()).toBe(first);
+      first.nackPublish(first.pending[0]!.tag); // the canary, nacked again
+    }
+    await microtasks();
+    const fresh = current();
+    expect(fresh).not.toBe(first);
+    expect(first.closed).toBe(true);
+    expect(fresh.bodies).toEqual(names(1)); // the canary at once on the new channel
+    fresh.confirm(1);
+    expect(fresh.bodies).toEqual(names(1, 2));
+    fresh.confirmAll();
+    expect(link.snapshot()).toMatchObject({ nackingChannels: 1, stalledChannels: 0, confirmed: 2, nacked: 4, queued: 0, inFlight: 0 });
+  });
+
+  it('a stalled channel resends at most maxInFlight events, however many wait', async () => {
+    const { link, connection, up } = await openLink(1000, 20);
+    const first = await up();
+    for (let n = 1; n <= 300; n++) link.publish(message(n));
+    expect(first.bodies).toHaveLength(20);
+    await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS + 1);
+    await microtasks();
+    const fresh = connection.current!.channels.filter((c) => c.confirms && !c.closed)[0];
+    expect(fresh).not.toBe(first);
+    while (fresh.pending.length > 0) fresh.confirmAll();
+    expect(link.snapshot()).toMatchObject({ confirmed: 300, resent: 20, resentBy: { stalled: 20 }, stalledChannels: 1 });
+  });
+});
+
+describe('BrokerLink: errors judged per member (issue 30)', () => {
+  it('a member that refuses us (403) is skipped: the link fails over to the others and is not refused', async () => {
+    const link = new BrokerLink({ urls: ['amqp://u:p@10.0.0.1:5672/%2F', 'amqp://u:p@10.0.0.2:5672/%2F'], label: LABEL, heartbeat: 0, outboxBound: 10 });
+    await link.open();
+    const connection = fakeBrokers.connections.at(-1)!;
+    connection.fail(new Error('Handshake terminated by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - Login was refused"'));
+    expect(link.linkState).toBe('connecting');
+    link.publish(message(1));
+    const channel = (await connection.connect()).channel('confirm');
+    expect(link.linkState).toBe('up');
+    expect(channel.bodies).toEqual(names(1));
+  });
+
+  it('a TLS certificate error is retried, not terminal', async () => {
+    const { link, connection } = await openLink();
+    connection.fail(Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }));
+    expect(link.linkState).toBe('connecting');
+  });
+
+  it('once every member has refused, the link is refused (and says which)', async () => {
+    const link = new BrokerLink({ urls: ['amqp://u:p@10.0.0.1:5672/%2F', 'amqp://u:p@10.0.0.2:5672/%2F'], label: LABEL, heartbeat: 0, outboxBound: 10 });
+    await link.open();
+    const connection = fakeBrokers.connections.at(-1)!;
+    const refusal = () => new Error('Connection closed: 530 (NOT-ALLOWED) with message "NOT_ALLOWED - vhost x not found"');
+    connection.fail(refusal());
+    connection.fail(new Error('connect ECONNREFUSED')); // the second member is down for a moment
+    expect(link.linkState).toBe('connecting');
+    connection.fail(refusal());
+    expect(link.snapshot()).toMatchObject({ state: 'refused', refusedMembers: ['amqp://u:***@10.0.0.1:5672/%2F', 'amqp://u:***@10.0.0.2:5672/%2F'] });
+    expect(connection.closed).toBe(true);
   });
 });

@@ -30,6 +30,8 @@ import type {
   RecoveringChannelModel,
   Replies,
 } from 'amqplib';
+import type { OpenOptions } from '../../runtime/net/connection.ts';
+import { MemberRotation } from '../../runtime/net/members.ts';
 
 export type ConfirmCallback = (err: unknown, ok: Replies.Empty) => void;
 export type Setup = (model: ChannelModel) => Promise<void>;
@@ -399,12 +401,18 @@ export class FakeConnection extends EventEmitter implements RecoveringChannelMod
   private rejectFirst: (err: Error) => void = () => undefined;
   private waiters: Array<{ resolve: (m: FakeChannelModel) => void; reject: (err: Error) => void }> = [];
 
+  /** The members it dials, judged as connection.ts does (a refusing member is skipped; all refusing: closed). */
+  readonly rotation: MemberRotation;
+
   constructor(
     readonly url: string,
     readonly heartbeatSeconds: number,
     private readonly setup: Setup,
+    private readonly opts: OpenOptions = {},
+    urls: readonly string[] = [url],
   ) {
     super();
+    this.rotation = new MemberRotation(urls);
     this.first = new Promise<this>((resolve, reject) => {
       this.resolveFirst = resolve;
       this.rejectFirst = reject;
@@ -439,7 +447,14 @@ export class FakeConnection extends EventEmitter implements RecoveringChannelMod
 
   /** An attempt that failed (broker away): amqplib emits 'connect-failed' and schedules the next. */
   fail(err: Error = new Error('connect ECONNREFUSED')): void {
+    const outcome = this.rotation.failed(err);
+    if (outcome.refusedMember !== undefined) this.opts.onRefused?.(outcome.refusedMember, err, outcome.allRefused);
+    if (!outcome.allRefused) {
+      const url = this.rotation.advance();
+      if (url !== undefined && url !== this.url) this.opts.onEndpoint?.(url);
+    }
     this.emit('connect-failed', err);
+    if (outcome.allRefused) void this.close();
   }
 
   /** The connection drops: its channels close, then 'disconnect'. */
@@ -498,9 +513,10 @@ export const fakeBrokers = {
 };
 
 /** Stands in for runtime/net/connection.ts#openRecovering. */
-export async function fakeOpenRecovering(urls: string | readonly string[], heartbeatSeconds: number, setup: Setup): Promise<FakeConnection> {
-  const url = typeof urls === 'string' ? urls : urls[0];
-  const connection = new FakeConnection(url, heartbeatSeconds, setup);
+export async function fakeOpenRecovering(urls: string | readonly string[], heartbeatSeconds: number, setup: Setup, opts: OpenOptions = {}): Promise<FakeConnection> {
+  const list = typeof urls === 'string' ? [urls] : [...urls];
+  const url = list[0];
+  const connection = new FakeConnection(url, heartbeatSeconds, setup, opts, list);
   fakeBrokers.connections.push(connection);
   if (fakeBrokers.autoConnect(url)) setImmediate(() => void connection.connect().catch(() => undefined));
   return connection;

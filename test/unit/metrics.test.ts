@@ -6,31 +6,20 @@ import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import type { NetworkStats } from '../../runtime/net/miros-nets.ts';
-import { newCounters } from '../../runtime/net/receiver.ts';
+import { linkSnapshot, netCounters, networkStats } from './stats-fixture.ts';
 import { ChartMetrics, MetricsUnavailableError, loadPromClient, type MetricsSource } from '../../runtime/net/metrics.ts';
 
 const ROOT = join(import.meta.dirname, '../..');
 
 function source(name: string, over: Partial<NetworkStats> = {}): MetricsSource & { s: NetworkStats } {
-  const net = (duplicates: number) => ({ ...newCounters(), duplicates, sent: 0 });
-  const link = (broker: string, state: 'up' | 'down', queued: number, inFlight: number, confirmed: number) => ({
-    broker, state, queued, inFlight, confirmed, sent: 0, resent: 0, nacked: 0, reconnects: 0, failedAttempts: 0, stalledChannels: 0,
-  });
-  const s: NetworkStats = {
-    topology: 'mesh',
-    mesh: { ...net(2), delivered: 7, sent: 9, self: 0 },
-    trace: net(1),
-    spy: net(0),
-    deliveryErrors: 0,
-    brokers: [link('amqp://peter:***@127.0.0.11:5672/%2F', 'up', 0, 2, 9), link('amqp://peter:***@127.0.0.12:5672/%2F', 'down', 4, 1, 5)],
-    refusedBrokers: 0,
+  const s = networkStats({
+    mesh: { ...netCounters(2), delivered: 7, sent: 9, self: 0 },
+    trace: netCounters(1),
+    brokers: [linkSnapshot('amqp://peter:***@127.0.0.11:5672/%2F', 'up', 0, 2, 9), linkSnapshot('amqp://peter:***@127.0.0.12:5672/%2F', 'down', 4, 1, 5)],
     drops: { expired: 3 },
-    meshRecords: { send: 0, receive: 0 },
     lamport: 1,
-    receiving: { state: 'up', cancels: 0 },
-    bookkeeping: { dedupWindowsShed: 0, reportsShed: 0, replayStreamsShed: 0, replayReanchored: 0, hostsRefused: 0, hostsOverLimit: 0 },
     ...over,
-  };
+  });
   return { name, s, stats: () => s };
 }
 

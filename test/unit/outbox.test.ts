@@ -3,7 +3,7 @@
 // vitest's fake timers.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutboxOverflowError } from '../../runtime/net/errors.ts';
-import { Outbox, type OutboxMessage } from '../../runtime/net/outbox.ts';
+import { Outbox, nackDelayMs, type OutboxMessage } from '../../runtime/net/outbox.ts';
 import { FakeChannel } from './fake-amqp.ts';
 
 const message = (n: number): OutboxMessage => ({
@@ -58,7 +58,7 @@ describe('Outbox: order and resend', () => {
     first.confirm(3); // confirms may come out of order
     first.lose();
     outbox.push(message(5)); // while the broker is away
-    expect(outbox.snapshot()).toMatchObject({ queued: 3, inFlight: 0, confirmed: 2, resent: 2 });
+    expect(outbox.snapshot()).toMatchObject({ queued: 3, inFlight: 0, confirmed: 2, resent: 0 }); // counted when sent again
 
     const second = new FakeChannel(true);
     outbox.attach(second);
@@ -66,7 +66,7 @@ describe('Outbox: order and resend', () => {
     second.confirmAll();
     // none lost, none confirmed twice
     expect(confirmedBodies(first, second).sort()).toEqual(names(1, 2, 3, 4, 5));
-    expect(outbox.snapshot()).toMatchObject({ queued: 0, inFlight: 0, sent: 7, confirmed: 5, resent: 2 });
+    expect(outbox.snapshot()).toMatchObject({ queued: 0, inFlight: 0, sent: 7, confirmed: 5, resent: 2, resentBy: { lost: 2, nack: 0, stalled: 0 } });
   });
 
   it('survives several channel losses in a row without losing or reordering anything', () => {
@@ -98,7 +98,7 @@ describe('Outbox: order and resend', () => {
     outbox.attach(channel);
     for (const n of [1, 2]) outbox.push(message(n));
     channel.lose();
-    expect(outbox.snapshot()).toMatchObject({ nacked: 0, resent: 2, queued: 2 });
+    expect(outbox.snapshot()).toMatchObject({ nacked: 0, resent: 0, queued: 2 });
     expect(vi.getTimerCount()).toBe(0); // no nack retry scheduled for a dead channel
   });
 
@@ -139,30 +139,50 @@ describe('Outbox: order and resend', () => {
 });
 
 describe('Outbox: nacks', () => {
-  it('takes everything unconfirmed back and sends it again, in order, on the same channel 100 ms later', () => {
+  it('takes back only the nacked message and sends it again first, 250 ms later, alone until it is confirmed; the other confirms still count', () => {
     const outbox = new Outbox('b', 10);
     const channel = new FakeChannel(true);
     outbox.attach(channel);
     for (const n of [1, 2, 3, 4]) outbox.push(message(n));
     channel.confirm(1);
     channel.nackPublish(3);
-    expect(outbox.snapshot()).toMatchObject({ nacked: 1, queued: 3, inFlight: 0, resent: 3 });
+    expect(outbox.snapshot()).toMatchObject({ nacked: 1, queued: 1, inFlight: 2, resent: 0 });
 
-    channel.confirm(2); // confirms still arriving for the nacked round are stale
-    expect(outbox.snapshot()).toMatchObject({ confirmed: 1, queued: 3 });
-    outbox.push(message(5)); // waits behind the ones going again
+    channel.confirm(2); // confirms after a nack count
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 2, queued: 1, inFlight: 1 });
+    outbox.push(message(5)); // waits behind the one going again
 
-    vi.advanceTimersByTime(99);
+    vi.advanceTimersByTime(249);
     expect(channel.bodies).toEqual(names(1, 2, 3, 4));
     vi.advanceTimersByTime(1);
-    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 2, 3, 4, 5));
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 3)); // the canary: m5 waits for its confirm
+    channel.confirm(4);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 3)); // m4 was sent before the nack: no proof
+    channel.confirm(5);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 3, 5));
 
     channel.confirmAll();
     expect(outbox.size).toBe(0);
-    expect(outbox.snapshot()).toMatchObject({ confirmed: 5, nacked: 1 });
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 5, nacked: 1, resent: 1, resentBy: { nack: 1, lost: 0, stalled: 0 } });
   });
 
-  it('backs off while nacks come in a row (100, 200, 400 ms), and a confirm starts it over', () => {
+  it('nacks of one round go again together, in push order, once', () => {
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (const n of [1, 2, 3, 4]) outbox.push(message(n));
+    channel.nackPublish(4);
+    channel.nackPublish(2);
+    channel.confirm(1);
+    vi.advanceTimersByTime(250);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 2));
+    channel.confirm(5); // the canary (m2 again) is confirmed: the rest go
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 2, 4));
+    channel.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 4, nacked: 2, resent: 2, queued: 0, inFlight: 0 });
+  });
+
+  it('backs off while nacks come in a row (250, 500, 1000 ms … 8 s), and a confirmed canary starts it over', () => {
     const outbox = new Outbox('b', 10);
     const channel = new FakeChannel(true);
     outbox.attach(channel);
@@ -175,13 +195,14 @@ describe('Outbox: nacks', () => {
       vi.advanceTimersByTime(1);
       expect(channel.bodies.length).toBe(before + 1);
     };
-    resentAfter(100);
-    resentAfter(200);
-    resentAfter(400);
+    resentAfter(250);
+    resentAfter(500);
+    resentAfter(1000);
     channel.confirmAll();
     outbox.push(message(2));
-    resentAfter(100);
+    resentAfter(250);
     expect(outbox.snapshot()).toMatchObject({ nacked: 4, confirmed: 1 });
+    expect([1, 2, 3, 4, 5, 6, 10].map((n) => nackDelayMs(n, () => 0.5))).toEqual([250, 500, 1000, 2000, 4000, 6667, 6667]);
   });
 
   it('does not retry on a channel that closed during the wait; the next channel gets everything', () => {
@@ -197,6 +218,8 @@ describe('Outbox: nacks', () => {
 
     const next = new FakeChannel(true);
     outbox.attach(next);
+    expect(next.bodies).toEqual(names(1)); // still probing after the nack: one first
+    next.confirm(1);
     expect(next.bodies).toEqual(names(1, 2));
   });
 
@@ -330,5 +353,104 @@ describe('Outbox.settled', () => {
     void outbox.settled(0).then((r) => (result = r));
     await microtasks();
     expect(result).toBe(false);
+  });
+});
+
+describe('Outbox: bounded resends (issue 30)', () => {
+  it('a nack of #1 with 1,000 in flight and the rest acked resends exactly 1', () => {
+    const outbox = new Outbox('b', 2000, { maxInFlight: 1000 });
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (let n = 1; n <= 1000; n++) outbox.push(message(n));
+    expect(outbox.snapshot().inFlight).toBe(1000);
+    channel.nackPublish(1);
+    channel.confirmAll(); // #2..#1000: the acks after a nack still count
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 999, nacked: 1 });
+    vi.advanceTimersByTime(10_000);
+    expect(channel.bodies).toHaveLength(1001);
+    expect(channel.bodies.at(-1)).toBe('m1');
+    channel.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 1000, resent: 1, resentBy: { nack: 1, lost: 0, stalled: 0 }, queued: 0, inFlight: 0 });
+  });
+});
+
+describe('Outbox: the cap on unconfirmed messages', () => {
+  it('puts at most maxInFlight on the wire; each confirm lets the next one go, in order', () => {
+    const outbox = new Outbox('b', 100, { maxInFlight: 3 });
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (let n = 1; n <= 6; n++) outbox.push(message(n));
+    expect(channel.bodies).toEqual(names(1, 2, 3));
+    expect(outbox.snapshot()).toMatchObject({ queued: 3, inFlight: 3, maxInFlight: 3 });
+    channel.confirm(2);
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4));
+    channel.confirmAll();
+    expect(channel.bodies).toEqual(names(1, 2, 3, 4, 5, 6));
+  });
+
+  it('a lost channel resends at most the cap, whatever waits behind it', () => {
+    const outbox = new Outbox('b', 1000, { maxInFlight: 10 });
+    const first = new FakeChannel(true);
+    outbox.attach(first);
+    for (let n = 1; n <= 500; n++) outbox.push(message(n));
+    first.lose();
+    const second = new FakeChannel(true);
+    outbox.attach(second);
+    while (second.pending.length > 0) second.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 500, resent: 10, resentBy: { lost: 10, nack: 0, stalled: 0 }, sent: 510 });
+  });
+
+  it('backpressure: what the cap holds back counts against the bound, and an overflow is counted', () => {
+    const outbox = new Outbox('b', 2, { maxInFlight: 1 });
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (const n of [1, 2, 3]) outbox.push(message(n)); // 1 on the wire, 2 and 3 wait
+    expect(() => outbox.push(message(4))).toThrow(OutboxOverflowError);
+    expect(outbox.snapshot()).toMatchObject({ inFlight: 1, queued: 2, overflowed: 1 });
+    channel.confirm(1);
+    outbox.push(message(5));
+    expect(outbox.snapshot()).toMatchObject({ inFlight: 1, queued: 2, overflowed: 1 });
+  });
+});
+
+describe('Outbox: probing after a nack (one canary at a time)', () => {
+  it('a broker that keeps nacking costs one resend per round, not one per waiting message', () => {
+    const outbox = new Outbox('b', 100);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    for (let n = 1; n <= 10; n++) outbox.push(message(n));
+    for (let tag = 1; tag <= 10; tag++) channel.nackPublish(tag); // a queue without a leader: every one nacked
+    for (let n = 11; n <= 20; n++) outbox.push(message(n)); // and the chart goes on sending
+    for (let round = 1; round <= 5; round++) {
+      vi.advanceTimersByTime(8000);
+      expect(channel.pending).toHaveLength(1);
+      channel.nackPublish(channel.pending[0].tag);
+    }
+    expect(outbox.snapshot()).toMatchObject({ resent: 5, nacked: 15, inFlight: 0 });
+    vi.advanceTimersByTime(8000);
+    channel.confirm(channel.pending[0].tag); // the leader is back
+    while (channel.pending.length > 0) channel.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 20, resent: 15, queued: 0, inFlight: 0 }); // each of the 10 nacked once more, plus 5 canaries
+  });
+});
+
+describe('Outbox: hold (flow control)', () => {
+  it('sends nothing while held, resends nothing either, and goes on in order once released', () => {
+    const outbox = new Outbox('b', 10);
+    const channel = new FakeChannel(true);
+    outbox.attach(channel);
+    outbox.push(message(1));
+    outbox.hold();
+    channel.nackPublish(1);
+    outbox.push(message(2));
+    vi.advanceTimersByTime(10_000);
+    expect(channel.bodies).toEqual(names(1));
+    expect(outbox.snapshot()).toMatchObject({ held: true, queued: 2, resent: 0 });
+    outbox.release();
+    expect(channel.bodies).toEqual(names(1, 1)); // the canary first
+    channel.confirm(2);
+    expect(channel.bodies).toEqual(names(1, 1, 2));
+    channel.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ held: false, confirmed: 2, resent: 1 });
   });
 });

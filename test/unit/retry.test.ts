@@ -98,3 +98,11 @@ describe('classifyError', () => {
     expect(classifyError(new Error('wrapped', { cause: amqp.refused }))).toBe('transient');
   });
 });
+
+describe('classifyError: the retried classes of issue 30', () => {
+  it('a certificate error is tls, a declaration the broker has differently is mismatch (both retried)', () => {
+    expect(classifyError(Object.assign(new Error('certificate has expired'), { code: 'CERT_HAS_EXPIRED' }))).toBe('tls');
+    expect(classifyError(new Error(`PRECONDITION_FAILED - inequivalent arg 'x-message-ttl' for queue 'q' in vhost '/': received the value '5000' of type 'signedint' but current is the value '50000' of type 'signedint'`))).toBe('mismatch');
+    expect(classifyError(new Error('PRECONDITION_FAILED - unknown delivery tag 7'))).toBe('transient');
+  });
+});

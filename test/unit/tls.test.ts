@@ -131,7 +131,7 @@ describe.skipIf(!hasOpenssl)('TLS (needs the system openssl: not installed here)
   });
 });
 
-describe('TLS failures are permanent (retry.ts classifyError)', () => {
+describe('TLS failures are their own class, retried and reported (retry.ts classifyError)', () => {
   const tlsErr = (code: string, reason?: string) => Object.assign(new Error(`openssl said ${reason ?? code}`), { code, ...(reason ? { reason } : {}) });
 
   it('an untrusted broker certificate, a refused client certificate and a plain port are TLS problems, wrapped or not', () => {
@@ -142,8 +142,8 @@ describe('TLS failures are permanent (retry.ts classifyError)', () => {
     expect(tlsProblem(tlsErr('ERR_SSL_TLSV1_ALERT_UNKNOWN_CA'))).toBe('client-refused');
     expect(tlsProblem(tlsErr('ERR_SSL_WRONG_VERSION_NUMBER'))).toBe('not-tls');
     expect(tlsProblem(tlsErr('ECONNREFUSED'))).toBeUndefined();
-    expect(classifyError(tlsErr('CERT_HAS_EXPIRED'))).toBe('permanent');
-    expect(classifyError(new Error('x', { cause: tlsErr('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE') }))).toBe('permanent');
+    expect(classifyError(tlsErr('CERT_HAS_EXPIRED'))).toBe('tls');
+    expect(classifyError(new Error('x', { cause: tlsErr('ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE') }))).toBe('tls');
     expect(classifyError(tlsErr('ECONNRESET'))).toBe('transient');
   });
 

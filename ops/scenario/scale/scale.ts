@@ -6,7 +6,7 @@
 // exchange's publish_in; summary.json puts the two side by side with the formulas.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterFilePath, openCluster, readClusterFile, status, up, type ClusterFile } from '../../cluster/index.ts';
+import { clusterFilePath, down, openCluster, readClusterFile, status, up, type ClusterFile } from '../../cluster/index.ts';
 import { Instance, Run, clusterDir } from '../runner.ts';
 import type { CheckResult } from '../summary.ts';
 import { check } from '../summary.ts';
@@ -53,6 +53,15 @@ export interface PhaseResult {
   missing: number;
   /** Copies the receivers dropped as already seen (mesh on clustered brokers: each of the N publishes reaches every queue). */
   duplicates: number;
+  /** duplicates / deliveries (issue 30: ≤ 0.2 clustered with a member killed). */
+  duplicatesPerDelivery: number | null;
+  /** Events the instances' outboxes published again (networkStats().resends), by why. */
+  resends: { total: number; nack: number; lost: number; stalled: number };
+  /** Deliveries the brokers flagged as redelivered (networkStats().redeliveries). */
+  redeliveries: number;
+  /** Faults injected in the run (the member kill), and resends per fault (all resends when none). */
+  faults: number;
+  resendsPerFault: number | null;
   latencyMs: { p50: number | null; p99: number | null; samples: number };
   rssMb: { mean: number | null; max: number | null };
   brokerCpuPercent: Record<string, number | null>;
@@ -132,6 +141,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
   }
   const result: PhaseResult = {
     topology, ran: false, instances: m, ready: 0, brokers: n, durationS: o.durationS, eventsSent: 0, eventsPerS: 0, deliveries: 0, deliveriesPerS: 0, lost: 0, missing: 0, duplicates: 0,
+    duplicatesPerDelivery: null, resends: { total: 0, nack: 0, lost: 0, stalled: 0 }, redeliveries: 0, faults: 0, resendsPerFault: null,
     latencyMs: { p50: null, p99: null, samples: 0 }, rssMb: { mean: null, max: null }, brokerCpuPercent: {},
     connections: { total: 0, perInstanceMax: 0, perInstanceMean: 0, matchedByName: 0, matchedByPort: 0, unmatched: 0, uncounted: 0 },
     publishes: 0, publishesPerEvent: null, runtimeTopology: [], checks: [],
@@ -142,6 +152,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     return result;
   }
 
+  let killed: { name: string; at: number; homed: Instance[] } | undefined;
   // the runtime reads its topology from MIROS_TOPOLOGY; the mesh half must not see the cluster file
   const saved = { topology: process.env.MIROS_TOPOLOGY, file: process.env.MIROS_CLUSTER_FILE };
   process.env.MIROS_TOPOLOGY = topology;
@@ -186,7 +197,6 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     run.log(`connections: ${result.connections.total} for ${m} instances (max ${result.connections.perInstanceMax} per instance; ${result.connections.matchedByName} by connection_name, ${result.connections.matchedByPort} by peer port)`);
 
     // clustered: SIGKILL a member halfway; its instances must move to the others
-    let killed: { name: string; at: number; homed: Instance[] } | undefined;
     if (topology === 'clustered' && o.kill && n >= 2) {
       await until(() => Date.now() - t0 >= durationMs / 2, durationMs);
       const victim = nodes[1];
@@ -270,6 +280,14 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     if (saved.file !== undefined) process.env.MIROS_CLUSTER_FILE = saved.file;
     await run.stopAll();
     result.duplicates = run.instances.reduce((sum, i) => sum + (i.stats?.mesh.duplicates ?? 0), 0);
+    result.duplicatesPerDelivery = result.deliveries > 0 ? Math.round((result.duplicates / result.deliveries) * 1000) / 1000 : null;
+    for (const i of run.instances) {
+      const r = (i.stats as { resends?: PhaseResult['resends'] } | undefined)?.resends;
+      if (r) for (const k of ['total', 'nack', 'lost', 'stalled'] as const) result.resends[k] += r[k];
+      result.redeliveries += (i.stats as { redeliveries?: number } | undefined)?.redeliveries ?? 0;
+    }
+    result.faults = killed ? 1 : 0;
+    result.resendsPerFault = result.ran ? result.resends.total / Math.max(1, result.faults) : null;
     result.runtimeTopology = [...new Set(run.instances.map((i) => (i.stats as { topology?: string } | undefined)?.topology ?? 'unreported'))];
     if (topology === 'clustered' && result.ran && !result.runtimeTopology.includes('clustered')) {
       result.checks.push({
@@ -282,6 +300,28 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     if (bad.length) result.checks.push(check(`${topology}: instances exited cleanly`, bad.map((i) => `${i.name}: exit ${i.exitCode} ${i.stderr.slice(-2).join(' | ')}`)));
   }
   return result;
+}
+
+/**
+ * The mesh comparison on independent brokers (issue 30): on the members of one RabbitMQ
+ * cluster each of a mesh event's N publishes reaches every queue, which measures the
+ * cluster's fan-out, not the mesh. The clustered testbed is taken down, a mesh testbed of as
+ * many nodes brought up in <dir>/mesh-testbed (the same addresses), the phase run there, and
+ * the clustered testbed brought back as it was.
+ */
+async function meshOnItsOwnTestbed(o: ScaleOptions, dir: string, logDir: string, log: (l: string) => void): Promise<PhaseResult> {
+  const clustered = readClusterFile(dir)!;
+  const meshDir = join(dir, 'mesh-testbed');
+  const cl = (l: string) => log(`cluster: ${l}`);
+  log(`mesh: on a mesh testbed of ${o.nodes} independent brokers (${meshDir}), not on the cluster's members`);
+  await down({ dir, log: cl });
+  try {
+    await up({ dir: meshDir, nodes: o.nodes, backend: clustered.backend, log: cl });
+    return await runPhase('mesh', o, readClusterFile(meshDir)!, meshDir, logDir, log);
+  } finally {
+    await down({ dir: meshDir, log: cl }).catch((err: Error) => log(`cluster: taking the mesh testbed down failed: ${err.message}`));
+    await up({ dir, nodes: Math.max(o.nodes, clustered.nodes.length), backend: clustered.backend, topology: 'clustered', log: cl });
+  }
 }
 
 /** Brings the broker that was killed back (a cluster member rejoins with its data). */
@@ -338,6 +378,10 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
 
   const phases: PhaseResult[] = [];
   for (const t of o.topologies) {
+    if (t === 'mesh' && cluster.topology === 'clustered') {
+      phases.push(await meshOnItsOwnTestbed(o, dir, logDir, log));
+      continue;
+    }
     phases.push(await runPhase(t, o, readClusterFile(dir)!, dir, logDir, log));
     if (cluster.topology === 'clustered') await healCluster(dir, o.nodes, log);
   }
@@ -356,8 +400,10 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
       deliveriesPerS: p.deliveriesPerS,
       p50Ms: p.latencyMs.p50,
       p99Ms: p.latencyMs.p99,
+      duplicatesPerDelivery: p.duplicatesPerDelivery,
+      resendsPerFault: p.resendsPerFault,
     })),
-    { topology: 'reference (formula)', ran: 'not run', brokers: f.reference.brokers, connections: f.reference.connections, connectionsPerInstance: o.instances, publishesPerEvent: f.reference.publishesPerEvent, eventsPerS: null, deliveriesPerS: null, p50Ms: null, p99Ms: null },
+    { topology: 'reference (formula)', ran: 'not run', brokers: f.reference.brokers, connections: f.reference.connections, connectionsPerInstance: o.instances, publishesPerEvent: f.reference.publishesPerEvent, eventsPerS: null, deliveriesPerS: null, p50Ms: null, p99Ms: null, duplicatesPerDelivery: null, resendsPerFault: null },
   ];
   const summary: ScaleSummary = {
     name: 'scale',
@@ -382,9 +428,7 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
 function notesFor(cluster: ClusterFile, phases: PhaseResult[]): string[] {
   const notes: string[] = [];
   if (cluster.topology === 'clustered' && phases.some((p) => p.topology === 'mesh' && p.ran)) {
-    notes.push(
-      'mesh ran on the same brokers, which form one cluster: each of its N publishes per event reaches every queue, so the receivers drop N−1 copies (duplicates) and the brokers carry N× the deliveries of a mesh of independent brokers',
-    );
+    notes.push('mesh ran on a mesh testbed of as many independent brokers (the clustered testbed was taken down meanwhile and brought back after)');
   }
   for (const p of phases) if (!p.ran) notes.push(`${p.topology} did not run: ${p.reason}`);
   for (const p of phases) {
@@ -402,13 +446,16 @@ function notesFor(cluster: ClusterFile, phases: PhaseResult[]): string[] {
 
 export function formatScale(s: ScaleSummary): string {
   const rows = [
-    ['TOPOLOGY', 'BROKERS', 'CONNECTIONS', 'PER INSTANCE', 'PUBLISHES/EVENT', 'EVENTS/S', 'DELIVERIES/S', 'P50 MS', 'P99 MS', 'RAN'],
-    ...s.metrics.comparison.map((c) => [c.topology, c.brokers, c.connections, c.connectionsPerInstance, c.publishesPerEvent, c.eventsPerS, c.deliveriesPerS, c.p50Ms, c.p99Ms, c.ran].map((v) => (v === null ? '-' : String(v)))),
+    ['TOPOLOGY', 'BROKERS', 'CONNECTIONS', 'PER INSTANCE', 'PUBLISHES/EVENT', 'EVENTS/S', 'DELIVERIES/S', 'P50 MS', 'P99 MS', 'DUP/DELIVERY', 'RESENDS/FAULT', 'RAN'],
+    ...s.metrics.comparison.map((c) =>
+      [c.topology, c.brokers, c.connections, c.connectionsPerInstance, c.publishesPerEvent, c.eventsPerS, c.deliveriesPerS, c.p50Ms, c.p99Ms, c.duplicatesPerDelivery, c.resendsPerFault, c.ran].map((v) => (v === null || v === undefined ? '-' : String(v))),
+    ),
   ];
   const phases = s.metrics.phases.filter((p) => p.ran).map((p) => {
     const cpu = Object.entries(p.brokerCpuPercent).map(([k, v]) => `${k} ${v ?? '-'}%`).join(', ');
     const fo = p.failover ? `; ${p.failover.killed} killed: ${p.failover.recovered}/${p.failover.homed} of its instances failed over, p50 ${p.failover.p50Ms ?? '-'} ms, max ${p.failover.maxMs ?? '-'} ms` : '';
-    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost} confirmed (${p.missing} missing in all), duplicates dropped ${p.duplicates}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
+    const r = p.resends;
+    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost} confirmed (${p.missing} missing in all), duplicates dropped ${p.duplicates} (${p.duplicatesPerDelivery ?? '-'} per delivery), resends ${r.total} (nack ${r.nack}, lost ${r.lost}, stalled ${r.stalled}; ${p.faults} fault${p.faults === 1 ? '' : 's'}), redeliveries ${p.redeliveries}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
   });
   const checks = s.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name}${c.pass ? '' : `\n        ${c.reasons.join('\n        ')}`}`);
   return [
