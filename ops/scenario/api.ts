@@ -19,8 +19,9 @@ import { basename, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UnsupportedError } from '../cluster/errors.ts';
 import { openCluster } from '../cluster/index.ts';
-import * as faults from '../faults/index.ts';
-import type { FaultRecord } from '../faults/index.ts';
+import { type FaultKind, faultSpec } from '../faults/catalogue.ts';
+import { faultsInForce, injectFault } from '../faults/in-force.ts';
+import type { FaultRecord } from '../faults/record.ts';
 import type { Command as InstanceCommand } from '../instances/common.ts';
 import { sleep } from '../util/wait.ts';
 import { startBrokers, stopBroker } from './brokers.ts';
@@ -49,6 +50,10 @@ export type HostRef = string | number;
 
 /** The faults of ops/faults, bound to this run's cluster (and to its instances for kill/restart). */
 export interface BoundFaults {
+  /** Any kind of the fault catalogue (ops/faults/catalogue.ts), by name, with its arguments: inject('latency', 'n2', 200). */
+  inject(kind: FaultKind, ...args: (HostRef | number)[]): Promise<FaultRecord>;
+  /** The faults in force in this run's cluster (injected, not yet undone). */
+  inForce(): FaultRecord[];
   killBroker(host: HostRef): Promise<FaultRecord>;
   pauseBroker(host: HostRef): Promise<FaultRecord>;
   resumeBroker(host: HostRef): Promise<FaultRecord>;
@@ -90,22 +95,26 @@ export class Testbed {
   ) {
     this.timeoutMs = opts.timeoutMs ?? 60_000;
     this.timeoutGiven = opts.timeoutGiven ?? false;
-    const o = { dir: run.dir };
+    const o = { dir: run.dir, instances: run };
     const ref = (h: HostRef) => (typeof h === 'number' ? this.hosts[h] ?? `n${h + 1}` : h);
+    const inject = (kind: FaultKind, ...args: (string | number)[]) => injectFault(kind, args, o);
     this.fault = {
-      killBroker: (h) => faults.killBroker(ref(h), o),
-      pauseBroker: (h) => faults.pauseBroker(ref(h), o),
-      resumeBroker: (h) => faults.resumeBroker(ref(h), o),
-      restartBroker: (h) => faults.restartBroker(ref(h), o),
-      partition: (a, b) => faults.partition(ref(a), ref(b), o),
-      isolate: (h) => faults.isolate(ref(h), o),
-      latency: (h, ms, jitterMs) => faults.latency(ref(h), ms, jitterMs, o),
-      bandwidth: (h, kbitPerS) => faults.bandwidth(ref(h), kbitPerS, o),
-      stall: (h) => faults.stall(ref(h), o),
-      resetPeer: (h) => faults.resetPeer(ref(h), o),
-      heal: (a, b) => faults.heal(a === undefined ? undefined : ref(a), b === undefined ? undefined : ref(b), o),
-      killInstance: (name) => run.killInstance(name),
-      restartInstance: (name) => run.restartInstance(name),
+      // a node parameter takes a HostRef (a 0-based index too); the others are passed as they are
+      inject: (kind, ...args) => inject(kind, ...args.map((a, i) => (faultSpec(kind)?.params[i]?.kind === 'node' ? ref(a) : a))),
+      inForce: () => faultsInForce(run.dir).faults,
+      killBroker: (h) => inject('kill-broker', ref(h)),
+      pauseBroker: (h) => inject('pause-broker', ref(h)),
+      resumeBroker: (h) => inject('resume-broker', ref(h)),
+      restartBroker: (h) => inject('restart-broker', ref(h)),
+      partition: (a, b) => inject('partition', ref(a), ref(b)),
+      isolate: (h) => inject('isolate', ref(h)),
+      latency: (h, ms, jitterMs) => inject('latency', ref(h), ms, ...(jitterMs === undefined ? [] : [jitterMs])),
+      bandwidth: (h, kbitPerS) => inject('bandwidth', ref(h), kbitPerS),
+      stall: (h) => inject('stall', ref(h)),
+      resetPeer: (h) => inject('reset-peer', ref(h)),
+      heal: (a, b) => inject('heal', ...[a, b].filter((x): x is HostRef => x !== undefined).map(ref)),
+      killInstance: async (name) => void (await inject('kill-instance', name)),
+      restartInstance: async (name) => void (await inject('restart-instance', name)),
     };
   }
 

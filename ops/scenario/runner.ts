@@ -19,7 +19,7 @@ import { sleep, until, within } from '../util/wait.ts';
 import { writeRunEvidence } from '../log/run-evidence.ts';
 import { openJsonlSink } from '../logs/jsonl-sink.ts';
 import { formatSummary, summaryJson, type CheckResult } from './summary.ts';
-import { serveInstanceControl } from './instance-control.ts';
+import { serveInstanceControl } from '../instances/instance-control.ts';
 
 export interface InstanceSpec {
   name: string;
