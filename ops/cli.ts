@@ -35,8 +35,8 @@ const backendOption = () => new Option('--backend <kind>', 'local | netns | dock
 const dirOption = () => new Option('--dir <path>', 'state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)');
 
 async function explain(err: unknown): Promise<string> {
-  const { ClusterError } = await import('./cluster/errors.ts');
-  if (err instanceof ClusterError) return err.format();
+  const { OpsError } = await import('./util/errors.ts');
+  if (err instanceof OpsError) return err.format();
   return `unexpected error (please report it): ${(err as Error)?.stack ?? String(err)}`;
 }
 

@@ -49,7 +49,7 @@ export interface ExecOptions {
  * A program to run on a host. `module` is a path inside the package (e.g.
  * 'dist/ops/instances/peer.js'), run with Node where the package lives: the package root
  * on this machine (local, netns), /app/node_modules/miros-rabbitmq in the instance image
- * (docker). `file`: any absolute path (local, netns only: a container cannot see it).
+ * (docker). `file`: an absolute path, of whatever program (local, netns only: a container cannot see it).
  */
 export type Program = { module: string; args?: string[] } | { file: string; args?: string[] };
 

@@ -6,7 +6,7 @@ import { join as joinPath } from 'node:path';
 import type Docker from 'dockerode';
 import { ClusterError } from './errors.ts';
 import { ensureCookie } from './rabbit.ts';
-import { clusterOf } from '../rabbit-config/presets.ts';
+import { clusterOf } from './presets.ts';
 import { renderClusterConf } from '../rabbit-config/render-conf.ts';
 import type { ResolvedOptions } from './types.ts';
 

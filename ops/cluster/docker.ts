@@ -9,6 +9,7 @@ import Docker from 'dockerode';
 import type { Backend, HostMember, Primitive, Support } from './backend.ts';
 import { spawnHostProcess } from './nodes.ts';
 import { writeClusterFile, removeClusterFile, removeState, writeState, type StateFile } from './cluster-file.ts';
+import { OpsError } from '../util/errors.ts';
 import { ClusterError, UnsupportedError } from './errors.ts';
 import { checkNode, nodeHealth } from './health.ts';
 import { CREDENTIALS, REPO_ROOT, caFileOf, clusterNode, clusterTls, hostAddress } from './options.ts';
@@ -266,7 +267,7 @@ export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ s: wanted[i], err: r.reason as unknown }] : []));
   if (failed.length) {
     removeClusterFile(o.dir);
-    const details = failed.map(({ s, err }) => (err instanceof ClusterError ? `${err.message}\n${err.details ?? ''}` : `${s.name}: ${String(err)}`)).join('\n\n');
+    const details = failed.map(({ s, err }) => (err instanceof OpsError ? `${err.message}\n${err.details ?? ''}` : `${s.name}: ${String(err)}`)).join('\n\n');
     throw new ClusterError(`${failed.length} of ${wanted.length} nodes failed to start: ${failed.map((f) => f.s.name).join(', ')}`, 'clean up: mirosnet cluster down --backend docker', details);
   }
   const nodes = wanted.map((s, i) => toClusterNode(s, (results[i] as PromiseFulfilledResult<number>).value, o.tls));

@@ -6,6 +6,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, ExecOptions, HostMember, HostProcess, NodeHost, NodeSignal, Primitive, Program, Support } from './backend.ts';
 import { type NodeRecord, type StateFile, readState, removeClusterFile, removeState, writeClusterFile, writeState } from './cluster-file.ts';
+import { OpsError } from '../util/errors.ts';
 import { ClusterError } from './errors.ts';
 import { checkNode, nodeHealth } from './health.ts';
 import { formCluster, startNodes } from './form.ts';
@@ -121,7 +122,7 @@ export function nodeBackend(host: NodeHost): Backend {
       const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ spec: wanted[i], err: r.reason as unknown }] : []));
       if (failed.length) {
         removeClusterFile(o.dir);
-        const details = failed.map(({ spec, err }) => (err instanceof ClusterError ? `${err.message}\n${err.details ?? ''}` : `${spec.name}: ${String(err)}`)).join('\n\n');
+        const details = failed.map(({ spec, err }) => (err instanceof OpsError ? `${err.message}\n${err.details ?? ''}` : `${spec.name}: ${String(err)}`)).join('\n\n');
         throw new ClusterError(
           `${failed.length} of ${wanted.length} nodes failed to start: ${failed.map((f) => f.spec.name).join(', ')}`,
           `full logs: mirosnet cluster logs ${failed[0].spec.name}${dirArg(o.dir)}; clean up: mirosnet cluster down${dirArg(o.dir)}`,

@@ -12,7 +12,8 @@ import { createInterface } from 'node:readline';
 import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
 import { type ClusterFile, type ClusterHandle, type HostProcess, defaultDir, openCluster, readClusterFile, status, up } from '../cluster/index.ts';
 import { UnsupportedError } from '../cluster/errors.ts';
-import { CONTROL, netOptions, type Command, type InstanceConfig } from '../instances/common.ts';
+import { netOptions, type InstanceConfig } from '../instances/common.ts';
+import { type ControlLine, type InstanceCommand, type InstanceEmits, type InstanceTag, parseControl } from '../instances/protocol.ts';
 import { clientTlsFiles } from '../tls/client-settings.ts';
 import { compiledModule } from '../package-root.ts';
 import { sleep, until, within } from '../util/wait.ts';
@@ -93,7 +94,7 @@ export class Instance {
   private expectExit = false;
   readonly lines: string[] = [];
   readonly stderr: string[] = [];
-  readonly controls: { tag: string; data: any }[] = [];
+  readonly controls: ControlLine[] = [];
   stats: NetworkStats | undefined;
   exitCode: number | null | undefined;
   ready = false;
@@ -105,7 +106,7 @@ export class Instance {
   get name(): string {
     return this.spec.name;
   }
-  send(c: Command): void {
+  send(c: InstanceCommand): void {
     if (this.child && this.exitCode === undefined) this.child.stdin.write(`${JSON.stringify(c)}\n`);
   }
   /** The next exit is expected (stop or a scheduled kill): not a crash. */
@@ -119,7 +120,10 @@ export class Instance {
     this.expectExit = false;
     return crash;
   }
-  got(tag: string): any[] {
+  /** The data of every control line of `tag` so far (a tag of the protocol: its type; trusted as the program wrote it). */
+  got<T extends InstanceTag>(tag: T): InstanceEmits[T][];
+  got(tag: string): unknown[];
+  got(tag: string): unknown[] {
     return this.controls.filter((c) => c.tag === tag).map((c) => c.data);
   }
 }
@@ -209,23 +213,17 @@ export class Run {
     const started = new Promise<void>((r) => (readyOrExited = r));
     createInterface({ input: child.stdout }).on('line', (line) => {
       inst.log!.write(`${line}\n`);
-      if (line.startsWith(CONTROL)) {
-        const sp = line.indexOf(' ');
-        const tag = line.slice(CONTROL.length, sp < 0 ? undefined : sp);
-        let data: any = {};
-        try {
-          data = sp < 0 ? {} : JSON.parse(line.slice(sp + 1));
-        } catch {
-          return; // a line cut by a kill
-        }
-        inst.controls.push({ tag, data });
-        this.onControl?.(inst, tag, data);
-        if (tag === 'READY') {
+      const c = parseControl(line);
+      if (c) {
+        inst.controls.push(c);
+        this.onControl?.(inst, c);
+        if (c.tag === 'READY') {
           inst.ready = true;
           readyOrExited();
         }
-        if (tag === 'STATS') inst.stats = data;
-      } else inst.lines.push(line);
+        if (c.tag === 'STATS') inst.stats = c.data as NetworkStats;
+      } else if (line.startsWith('@@')) return; // a control line cut by a kill
+      else inst.lines.push(line);
       this.changes.emit('change');
     });
     createInterface({ input: child.stderr }).on('line', (line) => {
@@ -246,7 +244,7 @@ export class Run {
   }
 
   /** Called for every control line of every instance (chaos accounting). */
-  onControl: ((inst: Instance, tag: string, data: any) => void) | undefined;
+  onControl: ((inst: Instance, line: ControlLine) => void) | undefined;
 
   /** killInstance: SIGKILL to the instance's program; resolves once it has exited. Undo: restartInstance. */
   async killInstance(name: string): Promise<void> {
@@ -267,7 +265,7 @@ export class Run {
     this.onInstanceRestarted?.(inst);
   }
 
-  send(c: Command, names = this.instances.filter((i) => i.child).map((i) => i.name)): void {
+  send(c: InstanceCommand, names = this.instances.filter((i) => i.child).map((i) => i.name)): void {
     for (const n of names) this.get(n).send(c);
   }
 

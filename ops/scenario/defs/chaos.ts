@@ -12,7 +12,8 @@ import { formatColumns } from '../../util/columns.ts';
 import { sleep, until } from '../../util/wait.ts';
 import { ChaosLedger, type ChaosResult, type HealedPath, percentile } from '../chaos-ledger.ts';
 import { type ChaosKind, type KindsChoice, type PlannedFault, chaosSchedule, resolveKinds } from '../chaos-schedule.ts';
-import type { Run, Scenario } from '../runner.ts';
+import { isTag } from '../../instances/protocol.ts';
+import type { Instance, Run, Scenario } from '../runner.ts';
 import { check, type CheckResult } from '../summary.ts';
 
 export interface ChaosOptions {
@@ -35,6 +36,12 @@ export const DEFAULT_CHAOS_KINDS: readonly ChaosKind[] = resolveKinds(undefined,
 
 /** How long a cycle waits for its healed path to carry traffic again before the next fault. */
 const RESUME_WAIT_MS = 60_000;
+
+/** The incarnation of a chaos instance's last SENT line, if any. */
+function incarnationOf(inst: Instance): number | undefined {
+  const last = inst.got('SENT').at(-1);
+  return last && 'i' in last ? last.i : undefined;
+}
 
 /** The kinds of `kinds` a backend cannot do (given its live capabilities, or its kind alone), with why. */
 function unsupported(kinds: readonly ChaosKind[], backend: 'local' | 'netns' | 'docker', can?: Parameters<typeof supported>[2]): { kind: ChaosKind; reason: string }[] {
@@ -112,7 +119,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
       const inst = run.get(a);
       // the ledger hears of the kill and the restart sends "go" (onInstanceKilled/Restarted in go())
       const killedAt = Date.now();
-      const incarnation = (inst.got('SENT').at(-1) as { i?: number } | undefined)?.i;
+      const incarnation = incarnationOf(inst);
       if (inst.exitCode === undefined) {
         injected = await injectFault(f.kind, args, o, { chaos: true });
         rec.inject = injected.detail;
@@ -163,13 +170,14 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
       ledger = new ChaosLedger(hostOf);
       let quiet = false;
       // every kill of an instance (the schedule's, or `mirosnet fault kill-instance` meanwhile)
-      run.onInstanceKilled = (inst) => ledger.onKilled(inst.name, (inst.got('SENT').at(-1) as { i?: number } | undefined)?.i);
+      run.onInstanceKilled = (inst) => ledger.onKilled(inst.name, incarnationOf(inst));
       run.onInstanceRestarted = (inst) => quiet || inst.send({ cmd: 'go' });
-      run.onControl = (inst, tag, d) => {
+      run.onControl = (inst, line) => {
         const now = Date.now();
-        if (tag === 'SENT') ledger.onSent(inst.name, d.i, d.s, now);
-        else if (tag === 'RCV') ledger.onReceived(inst.name, { f: d.f, i: d.i, s: d.s }, now);
-        else if (tag === 'CONF') ledger.onConfirmed(inst.name, d.i, d.s);
+        if (isTag(line, 'SENT')) {
+          if ('i' in line.data) ledger.onSent(inst.name, line.data.i, line.data.s, now);
+        } else if (isTag(line, 'RCV')) ledger.onReceived(inst.name, { f: line.data.f, i: line.data.i, s: line.data.s }, now);
+        else if (isTag(line, 'CONF')) ledger.onConfirmed(inst.name, line.data.i, line.data.s);
       };
       const hosts = run.cluster.nodes.slice(0, run.nodes).map((n) => n.name);
       const plan = chaosSchedule({ seed, cycles, kinds, hosts, instances: run.instances.map((i) => i.name) });
