@@ -11,11 +11,14 @@
 // Adding a kind: its implementation file, and its row here.
 import type { Primitive, Support } from '../cluster/backend.ts';
 import type { BackendKind } from '../cluster/types.ts';
-import { killBroker, pauseBroker, restartBroker, resumeBroker, termBroker } from './broker.ts';
-import { killInstance, restartInstance } from './instances.ts';
-import { heal, isolate, partition } from './network.ts';
 import type { FaultOptions, FaultRecord } from './record.ts';
-import { bandwidth, latency, resetPeer, stall } from './toxics.ts';
+
+// the implementations are loaded when a fault runs: reading the catalogue (the CLI's
+// commands, chaos's schedule) loads no cluster module
+const broker = () => import('./broker.ts');
+const instances = () => import('./instances.ts');
+const network = () => import('./network.ts');
+const toxics = () => import('./toxics.ts');
 
 export interface FaultParam {
   /** Its name in the usage line. */
@@ -66,7 +69,7 @@ const ROWS = {
     summary: 'cut two hosts from each other, both ways (nftables drop)',
     params: [node('a'), node('b')],
     needs: 'partition',
-    inject: ([a, b], o) => partition(a, b, o),
+    inject: async ([a, b], o) => (await network()).partition(a, b, o),
     heal: 'heal',
     writes: 'target: both hosts; detail: the nft elements added in each',
     chaos: { target: 'pair', paths: 'pair', byDefault: true, expectedLoss: "none: the cut path resumes from durable queues and the senders' outboxes" },
@@ -75,7 +78,7 @@ const ROWS = {
     summary: 'cut a host from every other host and from this machine',
     params: [node()],
     needs: 'isolate',
-    inject: ([a], o) => isolate(a, o),
+    inject: async ([a], o) => (await network()).isolate(a, o),
     heal: 'heal',
     writes: 'target: the host; detail: the nft elements added',
     chaos: { target: 'host', paths: 'host', byDefault: true, expectedLoss: 'none: as partition, to and from every other host' },
@@ -83,7 +86,7 @@ const ROWS = {
   'kill-broker': {
     summary: "SIGKILL to the node's broker (docker: the container)",
     params: [node()],
-    inject: ([a], o) => killBroker(a, o),
+    inject: async ([a], o) => (await broker()).killBroker(a, o),
     heal: 'restart-broker',
     writes: 'target: the node; detail: the pid signalled',
     chaos: { target: 'host', paths: 'broker', byDefault: true, expectedLoss: 'none for persistent events in durable queues; unconfirmed publishes are resent by the outbox' },
@@ -91,7 +94,7 @@ const ROWS = {
   'pause-broker': {
     summary: "SIGSTOP to the node's broker (docker: container paused)",
     params: [node()],
-    inject: ([a], o) => pauseBroker(a, o),
+    inject: async ([a], o) => (await broker()).pauseBroker(a, o),
     heal: 'resume-broker',
     writes: 'target: the node; detail: the pid stopped',
     chaos: { target: 'host', paths: 'broker', byDefault: true, expectedLoss: 'none: a paused broker resumes with its queues' },
@@ -99,14 +102,14 @@ const ROWS = {
   'restart-broker': {
     summary: 'stop the node (SIGTERM) and start it again, data kept; resolves once it is healthy',
     params: [node()],
-    inject: ([a], o) => restartBroker(a, o),
+    inject: async ([a], o) => (await broker()).restartBroker(a, o),
     writes: 'target: the node; detail: the pids before and after',
-    chaos: { target: 'host', paths: 'broker', byDefault: true, expectedLoss: 'none: as kill-broker, with a clean stop', inject: ([a], o) => termBroker(a, o) },
+    chaos: { target: 'host', paths: 'broker', byDefault: true, expectedLoss: 'none: as kill-broker, with a clean stop', inject: async ([a], o) => (await broker()).termBroker(a, o) },
   },
   'kill-instance': {
     summary: "SIGKILL to a running scenario's instance (the run counts it as scheduled)",
     params: [instance],
-    inject: ([a], o) => killInstance(a, o),
+    inject: async ([a], o) => (await instances()).killInstance(a, o),
     heal: 'restart-instance',
     writes: 'target: the instance; detail: what the run did',
     chaos: {
@@ -121,7 +124,7 @@ const ROWS = {
     summary: 'add ms (± jitter) to every round trip between the host and the others (the toxic proxy)',
     params: [node(), { name: 'ms', kind: 'number', what: 'the delay (ms)' }, { name: 'jitter', kind: 'number', what: 'the jitter (ms)', optional: true }],
     needs: 'toxify',
-    inject: (args, o) => latency(args[0], num(args, 1), num(args, 2), o),
+    inject: async (args, o) => (await toxics()).latency(args[0], num(args, 1), num(args, 2), o),
     heal: 'heal',
     writes: 'target: the host; detail: the proxies started and the nft redirects',
     chaos: {
@@ -135,7 +138,7 @@ const ROWS = {
   'resume-broker': {
     summary: "SIGCONT to the node's broker (docker: container unpaused)",
     params: [node()],
-    inject: ([a], o) => resumeBroker(a, o),
+    inject: async ([a], o) => (await broker()).resumeBroker(a, o),
     writes: 'target: the node; detail: the pid continued',
   },
   heal: {
@@ -145,14 +148,14 @@ const ROWS = {
       { name: 'b', kind: 'node', optional: true },
     ],
     needs: 'partition',
-    inject: ([a, b], o) => heal(a, b, o),
+    inject: async ([a, b], o) => (await network()).heal(a, b, o),
     writes: 'target: what was healed ([] for everything); detail: the nft elements and the toxic removed',
   },
   bandwidth: {
     summary: "pace each direction of the host's AMQP paths to kbit/s (the toxic proxy)",
     params: [node(), { name: 'kbit/s', kind: 'number', what: 'the rate (kbit/s)' }],
     needs: 'toxify',
-    inject: (args, o) => bandwidth(args[0], num(args, 1), o),
+    inject: async (args, o) => (await toxics()).bandwidth(args[0], num(args, 1), o),
     heal: 'heal',
     writes: 'target: the host; detail: the proxies started and the nft redirects',
   },
@@ -160,7 +163,7 @@ const ROWS = {
     summary: "no data moves on the host's AMQP paths, connections stay open (the toxic proxy)",
     params: [node()],
     needs: 'toxify',
-    inject: ([a], o) => stall(a, o),
+    inject: async ([a], o) => (await toxics()).stall(a, o),
     heal: 'heal',
     writes: 'target: the host; detail: the proxies started and the nft redirects',
   },
@@ -168,14 +171,14 @@ const ROWS = {
     summary: "every connection on the host's AMQP paths is reset, new ones too (the toxic proxy)",
     params: [node()],
     needs: 'toxify',
-    inject: ([a], o) => resetPeer(a, o),
+    inject: async ([a], o) => (await toxics()).resetPeer(a, o),
     heal: 'heal',
     writes: 'target: the host; detail: the proxies started and the nft redirects',
   },
   'restart-instance': {
     summary: "start a scenario's instance again under the same name, on the same host (killing it first if it runs)",
     params: [instance],
-    inject: ([a], o) => restartInstance(a, o),
+    inject: async ([a], o) => (await instances()).restartInstance(a, o),
     writes: 'target: the instance; detail: what the run did',
   },
 } satisfies Record<string, FaultSpec>;
@@ -225,7 +228,7 @@ export function checkArgs(kind: string, args: readonly string[], catalogue: Cata
 export function supported(spec: FaultSpec, backend: BackendKind, can?: Record<Primitive, Support>): Support {
   if (!spec.needs) return true;
   if (can) return can[spec.needs];
-  return backend === 'local' ? { reason: "local nodes share this machine's network stack (no namespace per host)" } : true;
+  return backend === 'local' ? { reason: "local nodes share this machine's network stack" } : true;
 }
 
 /** The kinds chaos may draw: every row with a chaos use. */

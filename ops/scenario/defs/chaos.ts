@@ -74,8 +74,11 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
     const no = unsupported(kinds, backend, can);
     if (!no.length) return;
     const others = kinds.filter((k) => !no.some((n) => n.kind === k));
+    const reasons = [...new Set(no.map((n) => n.reason))].join('; ');
     throw new UnsupportedError(
-      `chaos: ${no.map((n) => n.kind).join(', ')} on the ${backend} backend: ${[...new Set(no.map((n) => n.reason))].join('; ')}`,
+      can
+        ? `chaos: ${no.map((n) => n.kind).join(', ')} on the ${backend} backend: ${reasons}`
+        : `chaos: ${no.map((n) => n.kind).join(', ')} need${no.length === 1 ? 's' : ''} a network namespace per host (netns or docker); ${reasons}`,
       `use --backend netns (root), or leave ${no.length === 1 ? 'it' : 'them'} out: --faults ${others.join(',') || 'all'}`,
     );
   };
