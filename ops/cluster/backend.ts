@@ -8,8 +8,6 @@ import type { NodeSpec } from './options.ts';
 import type { BackendKind, ClusterFile, ClusterNode, ClusterStatus, ResolvedOptions, StoppedCluster } from './types.ts';
 
 export type NodeSignal = 'SIGTERM' | 'SIGKILL' | 'SIGSTOP' | 'SIGCONT';
-/** A node name ('n2'), or this machine (the bridge's .1 on netns and docker). */
-export type Peer = string | 'machine';
 export type Primitive = 'signal' | 'restart' | 'exec' | 'partition' | 'isolate' | 'toxify';
 /** true, or why not (→ UnsupportedError → exit 2). */
 export type Support = true | { reason: string };

@@ -131,7 +131,7 @@ const specOf = (o: ResolvedOptions, index: number): Spec => ({
   container: containerName(o, `${o.namePrefix}${index}`),
 });
 
-async function inspect(d: Docker, name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+export async function inspect(d: Docker, name: string): Promise<Docker.ContainerInspectInfo | undefined> {
   try {
     return await d.getContainer(name).inspect();
   } catch {

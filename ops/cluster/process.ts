@@ -98,12 +98,6 @@ export function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
   return until(() => !pids.some(isRunning), timeoutMs, 100);
 }
 
-export function readPidFile(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const n = Number(readFileSync(file, 'utf8').trim());
-  return Number.isInteger(n) && n > 0 ? n : undefined;
-}
-
 /** Resident memory in MB from /proc/PID/status, or undefined. */
 export function rssMb(pid: number): number | undefined {
   try {
