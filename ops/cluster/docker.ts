@@ -131,11 +131,16 @@ const specOf = (o: ResolvedOptions, index: number): Spec => ({
   container: containerName(o, `${o.namePrefix}${index}`),
 });
 
+/** The container's state, or undefined when there is no such container (404); an engine that does not answer is an error, not "no container". */
 export async function inspect(d: Docker, name: string): Promise<Docker.ContainerInspectInfo | undefined> {
   try {
     return await d.getContainer(name).inspect();
-  } catch {
-    return undefined;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw new ClusterError(
+      `cannot inspect container ${name}: ${(err as Error).message}`,
+      'is the Docker engine running? start dockerd (scripts/ci-docker.sh shows the flags that work here) and set DOCKER_HOST if its socket is not /var/run/docker.sock',
+    );
   }
 }
 

@@ -16,7 +16,7 @@ afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true }))
 const failingDocker = (err: Error & { statusCode?: number }) => ({ getContainer: () => ({ inspect: () => Promise.reject(err) }) }) as unknown as Docker;
 
 describe('what failed is said', () => {
-  it.fails('a corrupt state.json is an error naming the file, not "no cluster"; a missing one is none', () => {
+  it('a corrupt state.json is an error naming the file, not "no cluster"; a missing one is none', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mirosnet-state-'));
     temps.push(dir);
     expect(readState(dir)).toBeUndefined();
@@ -25,7 +25,7 @@ describe('what failed is said', () => {
     expect(() => readState(dir)).toThrow(/state\.json is corrupt/);
   });
 
-  it.fails('docker inspect: 404 is "no container"; an engine that does not answer is an error', async () => {
+  it('docker inspect: 404 is "no container"; an engine that does not answer is an error', async () => {
     await expect(inspect(failingDocker(Object.assign(new Error('no such container'), { statusCode: 404 })), 'mirosnet-n1')).resolves.toBeUndefined();
     const err = await inspect(failingDocker(new Error('connect ECONNREFUSED /var/run/docker.sock')), 'mirosnet-n1').then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(ClusterError);
