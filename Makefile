@@ -28,9 +28,10 @@ status: deps
 logs: deps
 	$(MIROSNET) cluster logs $(NODE)
 
-# make fault KIND=pause-broker NODE=n2 | KIND=partition A=n1 B=n2 | KIND=heal [A= [B=]] [DIR=path]
-# kinds: kill-broker pause-broker resume-broker restart-broker partition heal isolate (the last three: netns, docker)
-# toxics (netns, docker): KIND=latency NODE=n2 A=200 [B=jitter] | bandwidth NODE=n2 A=kbit/s | stall | reset-peer
+# make fault KIND=pause-broker NODE=n2 | KIND=partition A=n1 B=n2 | KIND=heal [A= [B=]] | KIND=list [DIR=path]
+# the kinds and their arguments: the fault catalogue (ops/faults/catalogue.ts, docs/faults.md,
+# mirosnet fault --help); network kinds (partition isolate heal and the toxics) need netns or docker
+# toxics: KIND=latency NODE=n2 A=200 [B=jitter] | bandwidth NODE=n2 A=kbit/s | stall | reset-peer
 # KIND=kill-instance|restart-instance NODE=<instance of the scenario running on the cluster>
 fault: deps
 	$(MIROSNET) fault $(KIND) $(NODE) $(A) $(B) $(if $(DIR),--dir $(DIR))
