@@ -241,13 +241,16 @@ faultCommand
 const { CATALOGUE, checkArgs, usage } = await import('./faults/catalogue.ts');
 const catalogue = CATALOGUE;
 for (const [kind, spec] of Object.entries(catalogue)) {
-  faultCommand
+  const command = faultCommand
     .command(kind)
     .description(`${spec.summary}${spec.needs ? ' (netns and docker backends, root)' : ''}${spec.heal ? `; undo: fault ${spec.heal}` : ''}`)
     .usage(usage(kind, spec).slice(kind.length + 1) + ' [--dir path]')
-    .argument('[args...]', spec.params.map((p) => p.name).join(' '))
-    .addOption(dirOption())
-    .action((args: string[], o: { dir?: string }, cmd: Command) => {
+    .argument('[args...]', spec.params.filter((p) => p.kind !== 'flag').map((p) => p.name).join(' '))
+    .addOption(dirOption());
+  for (const p of spec.params.filter((x) => x.kind === 'flag')) command.option(`--${p.name}`, `${kind}: ${p.name} too`);
+  command.action((args: string[], o: { dir?: string } & Record<string, unknown>, cmd: Command) => {
+      // a flag given (--kill) is its word among the arguments
+      for (const p of spec.params.filter((x) => x.kind === 'flag')) if (o[p.name] === true) args = [...args, p.name];
       // a wrong number of arguments is a usage error: cmd.error throws a CommanderError (exit 2), outside `action`
       const problem = checkArgs(kind, args);
       if (problem) cmd.error(`fault ${problem}`, { exitCode: EXIT.usage });
@@ -325,7 +328,7 @@ program
   .command('install-deps')
   .description('install rabbitmq-server (and iproute2 with --netns, the test packages with --test) from the distribution if missing (root, Debian/Ubuntu)')
   .option('--netns', 'also require iproute2 for the netns backend')
-  .option('--test', "also install what the test suite needs (python3-cryptography for the Fernet cross-check, iproute2 for the netns suite, chromium for the browser tests); without root it only warns")
+  .option('--test', "also install what the test suite needs (python3-cryptography for the Fernet cross-check, iproute2 for the netns suite, chromium for the browser tests, faketime for the clock-step fault); without root it only warns")
   .action(
     action(async (o: { netns?: boolean; test?: boolean }) => {
       const { ensureRabbitmq } = await import('./cluster/install.ts');

@@ -16,7 +16,7 @@ import { CREDENTIALS, REPO_ROOT, caFileOf, clusterNode, clusterTls, hostAddress 
 import { childrenOf, rssMb } from './process.ts';
 import type { ClusterFile, ClusterNode, ClusterStatus, NodeStatus, ResolvedOptions, StoppedCluster, TlsMode } from './types.ts';
 import { sleep } from '../util/wait.ts';
-import { CONF_D, bootCommand, dockerJoin, dockerLeave, memberContainer } from './docker-cluster.ts';
+import { CONF_D, bootCommand, dockerCtl, dockerJoin, dockerLeave, memberContainer } from './docker-cluster.ts';
 import { tlsBoot } from './docker-tls.ts';
 import { initTls } from '../tls/certificates.ts';
 import { formCluster, startNodes } from './form.ts';
@@ -355,7 +355,7 @@ export const dockerBackend: Backend = {
 
   capabilities(): Record<Primitive, Support> {
     const root: Support = process.getuid?.() === 0 ? true : { reason: 'network faults on docker enter the containers\' namespaces with nsenter, which needs root' };
-    return { signal: true, restart: true, exec: true, partition: root, isolate: root, toxify: root };
+    return { signal: true, restart: true, exec: true, partition: root, isolate: root, toxify: root, clock: { reason: 'the instance image has no faketime' } };
   },
 
   async brokerPid(o, node) {
@@ -383,7 +383,12 @@ export const dockerBackend: Backend = {
     await ensureNode(d, o, s, members); // the same container: data kept
   },
 
+  async rabbitmqctl(o, node, args) {
+    return dockerCtl(dockerClient(), { container: containerName(o, node.name), erlangNode: node.erlangNode }, args);
+  },
+
   async exec(o, node, program, opts = {}) {
+    if (opts.prefix?.length) throw new UnsupportedError(`${opts.prefix[0]} on the docker backend: the instance image does not have it`, 'use the local or netns backend');
     if (!('module' in program)) throw new UnsupportedError(`docker runs programs from the instance image, not ${program.file}`, 'give a module of the package (dist/...), or use --backend local or netns');
     const name = `${o.nsPrefix}-x${++execCount}-${(opts.name ?? 'exec').replace(/[^a-zA-Z0-9_.-]/g, '_')}`.slice(0, 60);
     const env = Object.keys(opts.env ?? {}).flatMap((k) => ['-e', k]);

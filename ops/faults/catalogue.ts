@@ -19,13 +19,16 @@ const broker = () => import('./broker.ts');
 const instances = () => import('./instances.ts');
 const network = () => import('./network.ts');
 const toxics = () => import('./toxics.ts');
+const brokerApi = () => import('./broker-api.ts');
 
 export interface FaultParam {
   /** Its name in the usage line. */
   name: string;
-  kind: 'node' | 'instance' | 'number';
+  /** flag: the word itself (the CLI's --NAME); choice: one of `choices`. */
+  kind: 'node' | 'instance' | 'number' | 'choice' | 'flag';
   /** numbers: what it is, for the usage error ("the delay (ms)"). */
   what?: string;
+  choices?: readonly string[];
   optional?: true;
 }
 
@@ -181,6 +184,51 @@ const ROWS = {
     inject: async ([a], o) => (await instances()).restartInstance(a, o),
     writes: 'target: the instance; detail: what the run did',
   },
+  'term-instance': {
+    summary: 'SIGTERM to an instance (a clean stop: its queues kept), then the same program started again',
+    params: [instance],
+    inject: async ([a], o) => (await instances()).termInstance(a, o),
+    writes: 'target: the instance; detail: the stop and the restart',
+    chaos: { target: 'instance', paths: 'instance', expectedLoss: 'none: the stopped chart keeps its queues; what arrived meanwhile waits there' },
+  },
+  'drop-connections': {
+    summary: "the broker closes an instance's connections (management API); with --kill the instance is SIGKILLed right after",
+    params: [instance, { name: 'kill', kind: 'flag', optional: true }],
+    inject: async ([a, kill], o) => (await brokerApi()).dropConnections(a, kill === 'kill', o),
+    writes: 'target: the instance; detail: the connections closed (and the kill)',
+    chaos: { target: 'instance', paths: 'instance', expectedLoss: 'none: the links reconnect and the broker redelivers what was unacked (receivers dedup)' },
+  },
+  'delete-queue': {
+    summary: "delete a chart's queues (management API); the record's removed: the mesh queue's depth at deletion",
+    params: [{ name: 'chart', kind: 'instance' }],
+    inject: async ([a], o) => (await brokerApi()).deleteQueue(a, o),
+    heal: 'restart-instance',
+    writes: "target: the chart; detail: the queues deleted and their depths; removed: the mesh queues' depth",
+    chaos: { target: 'instance', paths: 'instance', expectedLoss: "what the deleted queue held (the record's removed: counted as removed, not lost); the chart is deaf until restarted" },
+  },
+  'clock-step': {
+    summary: 'restart an instance with its wall clock 30 minutes behind (faketime; local and netns)',
+    params: [instance],
+    needs: 'clock',
+    inject: async ([a], o) => (await instances()).clockStep(a, o),
+    heal: 'restart-instance',
+    writes: 'target: the instance; detail: the restart under faketime',
+    chaos: { target: 'instance', paths: 'instance', expectedLoss: "none once receivers key their dedup on the sender's incarnation (today: a sender behind its old window is muted)" },
+  },
+  alarm: {
+    summary: "raise a broker's memory (default) or disk alarm: its publishers are blocked",
+    params: [node(), { name: 'memory|disk', kind: 'choice', choices: ['memory', 'disk'], optional: true }],
+    inject: async ([a, which], o) => (await brokerApi()).alarm(a, which, o),
+    heal: 'clear-alarm',
+    writes: 'target: the node and the alarm; detail: the rabbitmqctl command',
+    chaos: { target: 'host', paths: 'broker', expectedLoss: 'none: publishers are blocked, the outboxes hold (up to their bound) and resend' },
+  },
+  'clear-alarm': {
+    summary: "clear a broker's memory (default) or disk alarm (the threshold back to RabbitMQ's default)",
+    params: [node(), { name: 'memory|disk', kind: 'choice', choices: ['memory', 'disk'], optional: true }],
+    inject: async ([a, which], o) => (await brokerApi()).clearAlarm(a, which, o),
+    writes: 'target: the node and the alarm; detail: the rabbitmqctl command',
+  },
 } satisfies Record<string, FaultSpec>;
 
 export type Catalogue = Readonly<Record<string, FaultSpec>>;
@@ -200,7 +248,8 @@ export function arity(spec: FaultSpec): [number, number] {
 
 /** The usage line of a kind: `latency NODE MS [JITTER]`. */
 export function usage(kind: string, spec: FaultSpec): string {
-  return [kind, ...spec.params.map((p) => (p.optional ? `[${p.name.toUpperCase()}]` : p.name.toUpperCase()))].join(' ');
+  const word = (p: FaultParam) => (p.kind === 'flag' ? `--${p.name}` : p.name.toUpperCase());
+  return [kind, ...spec.params.map((p) => (p.optional ? `[${word(p)}]` : word(p)))].join(' ');
 }
 
 /**
@@ -217,7 +266,10 @@ export function checkArgs(kind: string, args: readonly string[], catalogue: Cata
   }
   for (const [i, p] of spec.params.entries()) {
     const v = args[i];
-    if (p.kind !== 'number' || v === undefined) continue;
+    if (v === undefined) continue;
+    if (p.kind === 'choice' && !p.choices?.includes(v)) return `${kind}: ${p.name} is ${p.choices?.join(' or ')}, got ${v}`;
+    if (p.kind === 'flag' && v !== p.name) return `${kind}: the last argument may only be ${p.name}, got ${v}`;
+    if (p.kind !== 'number') continue;
     const n = Number(v);
     if (v.trim() === '' || !Number.isFinite(n) || n < 0) return `${kind}: ${p.what ?? p.name} must be a number, got ${v}`;
   }
@@ -228,6 +280,7 @@ export function checkArgs(kind: string, args: readonly string[], catalogue: Cata
 export function supported(spec: FaultSpec, backend: BackendKind, can?: Record<Primitive, Support>): Support {
   if (!spec.needs) return true;
   if (can) return can[spec.needs];
+  if (spec.needs === 'clock') return backend === 'docker' ? { reason: 'the instance image has no faketime' } : true;
   return backend === 'local' ? { reason: "local nodes share this machine's network stack" } : true;
 }
 

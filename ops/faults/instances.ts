@@ -30,38 +30,61 @@ function ask(path: string, req: ControlRequest, timeoutMs: number): Promise<Cont
   });
 }
 
-async function instanceFault(op: 'kill-instance' | 'restart-instance', name: string, opts: FaultOptions): Promise<FaultRecord> {
-  const dir = resolve(opts.dir ?? defaultDir());
-  const c = await openCluster({ dir });
-  const undo = op === 'kill-instance' ? { kind: 'restart-instance', target: [name] } : undefined;
+/** What a run is asked to do to one of its instances. */
+type Ask = { op: 'kill-instance'; signal?: 'SIGKILL' | 'SIGTERM' } | { op: 'restart-instance'; prefix?: string[] };
+
+/** Asks the run that owns instance `name` (in-process when opts.instances is given, else through its control socket); what it did. */
+async function askRun(name: string, what: Ask, opts: FaultOptions, dir: string): Promise<string> {
   if (opts.instances) {
-    // asked from inside the run that owns the instance (the scenario API, chaos)
-    if (op === 'kill-instance') await opts.instances.killInstance(name);
-    else await opts.instances.restartInstance(name);
-    return record(op, [name], c.backend.kind, op === 'kill-instance' ? `SIGKILL instance ${name}` : `instance ${name} started again under the same name (READY)`, undo);
+    if (what.op === 'kill-instance') {
+      await opts.instances.killInstance(name, what.signal);
+      return `${what.signal ?? 'SIGKILL'} instance ${name}`;
+    }
+    await opts.instances.restartInstance(name, what.prefix ? { prefix: what.prefix } : {});
+    return `instance ${name} started again under the same name${what.prefix ? ` under ${what.prefix.join(' ')}` : ''} (READY)`;
   }
-  const sockets = readdirSync(dir).filter((f) => CONTROL_SOCKET.test(f));
   const known: string[] = [];
-  for (const s of sockets) {
+  for (const s of readdirSync(dir).filter((f) => CONTROL_SOCKET.test(f))) {
     // a restart waits for READY (up to 30 s): the run answers once it has it
-    const reply = await ask(join(dir, s), { op, name }, 60_000);
+    const reply = await ask(join(dir, s), { ...what, name }, 60_000);
     if (!reply) continue;
-    if (reply.ok) return record(op, [name], c.backend.kind, reply.detail, undo);
-    if (reply.instances.includes(name)) throw new ClusterError(`${op} ${name}: ${reply.error}`);
+    if (reply.ok) return reply.detail;
+    if (reply.instances.includes(name)) throw new ClusterError(`${what.op} ${name}: ${reply.error}`);
     known.push(...reply.instances);
   }
   throw new ClusterError(
-    `${op}: no running scenario in ${dir} has an instance '${name}'`,
+    `${what.op}: no running scenario in ${dir} has an instance '${name}'`,
     known.length ? `its instances: ${known.join(', ')}` : 'instances live only while a scenario runs on this cluster (make scenario S=chaos …); start one first',
   );
 }
 
+async function instanceFault(kind: string, name: string, steps: Ask[], opts: FaultOptions, undo?: FaultRecord['undo']): Promise<FaultRecord> {
+  const dir = resolve(opts.dir ?? defaultDir());
+  const c = await openCluster({ dir });
+  const done: string[] = [];
+  for (const step of steps) done.push(await askRun(name, step, opts, dir));
+  return record(kind, [name], c.backend.kind, done.join('; '), undo);
+}
+
 /** SIGKILL to a running scenario's instance (the run counts it as scheduled). Undo: restartInstance. */
 export function killInstance(name: string, opts: FaultOptions = {}): Promise<FaultRecord> {
-  return instanceFault('kill-instance', name, opts);
+  return instanceFault('kill-instance', name, [{ op: 'kill-instance' }], opts, { kind: 'restart-instance', target: [name] });
 }
 
 /** Starts a scenario's instance again under the same name, on the same host (killing it first if it runs); resolves at its READY. */
 export function restartInstance(name: string, opts: FaultOptions = {}): Promise<FaultRecord> {
-  return instanceFault('restart-instance', name, opts);
+  return instanceFault('restart-instance', name, [{ op: 'restart-instance' }], opts);
+}
+
+/** SIGTERM to the instance (it stops cleanly, its queues kept), then the same program started again; resolves at its READY. */
+export function termInstance(name: string, opts: FaultOptions = {}): Promise<FaultRecord> {
+  return instanceFault('term-instance', name, [{ op: 'kill-instance', signal: 'SIGTERM' }, { op: 'restart-instance' }], opts);
+}
+
+/** How far clock-step sets an instance's wall clock back (faketime's offset). */
+export const CLOCK_STEP = '-30m';
+
+/** Restarts the instance with its wall clock 30 minutes behind (faketime; local and netns). Undo: restart-instance (its own clock again). */
+export function clockStep(name: string, opts: FaultOptions = {}): Promise<FaultRecord> {
+  return instanceFault('clock-step', name, [{ op: 'restart-instance', prefix: ['faketime', '-f', CLOCK_STEP] }], opts, { kind: 'restart-instance', target: [name] });
 }

@@ -19,8 +19,10 @@ export interface FaultRecord {
 
 /** A running scenario's instances, when the fault is asked from inside the run that owns them. */
 export interface InstanceHost {
-  killInstance(name: string): Promise<void>;
-  restartInstance(name: string): Promise<void>;
+  /** SIGKILL (default) or SIGTERM (a clean stop: the chart stops, its queues kept). */
+  killInstance(name: string, signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** `prefix`: a command it runs under (faketime). */
+  restartInstance(name: string, how?: { prefix?: string[] }): Promise<void>;
 }
 
 export interface FaultOptions {

@@ -91,6 +91,8 @@ export function netOptions(cfg: InstanceConfig): NetworkedOptions {
     hosts: cfg.hosts,
     thisAddress: cfg.host,
     clusterFile: cfg.clusterFile,
+    // its connections are named after the instance ("miros/pub NAME[pid]@host"): drop-connections finds them
+    processName: cfg.name,
     ...(cfg.tls ? { rabbitTls: true, rabbitTlsCa: cfg.tls.ca, rabbitTlsCert: cfg.tls.cert, rabbitTlsKey: cfg.tls.key } : {}),
     rediscoverIntervalMs: cfg.rediscoverIntervalMs,
     evidenceFile: cfg.evidenceFile,

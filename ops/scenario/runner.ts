@@ -191,7 +191,7 @@ export class Run {
   }
 
   /** Spawns an instance on its broker's host (Backend.exec) and resolves once it printed READY. */
-  async start(name: string, timeoutMs = 30_000): Promise<void> {
+  async start(name: string, timeoutMs = 30_000, prefix?: string[]): Promise<void> {
     const inst = this.get(name);
     const h = this.handle;
     const node = h.file.nodes[inst.spec.broker] ?? h.file.nodes[0];
@@ -206,6 +206,7 @@ export class Run {
       env: { MIROS_INSTANCE: JSON.stringify(inst.config), ...(this.topology ? { MIROS_TOPOLOGY: this.topology } : {}) },
       name,
       mounts: [this.logDir, h.dir],
+      ...(prefix ? { prefix } : {}),
     });
     inst.child = child;
     this.log(`started ${name} (pid ${child.pid}) on ${inst.config.host}${h.backend.kind === 'local' ? '' : ` (${h.backend.kind})`}`);
@@ -246,22 +247,22 @@ export class Run {
   /** Called for every control line of every instance (chaos accounting). */
   onControl: ((inst: Instance, line: ControlLine) => void) | undefined;
 
-  /** killInstance: SIGKILL to the instance's program; resolves once it has exited. Undo: restartInstance. */
-  async killInstance(name: string): Promise<void> {
+  /** killInstance: SIGKILL (or SIGTERM: a clean stop) to the instance's program; resolves once it has exited. Undo: restartInstance. */
+  async killInstance(name: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
     const inst = this.get(name);
     if (!inst.child || inst.exitCode !== undefined) throw new Error(`killInstance: ${name} is not running`);
     inst.expectingExit();
     inst.kills++;
-    inst.child.kill('SIGKILL');
+    inst.child.kill(signal);
     await this.exits.get(name);
     this.onInstanceKilled?.(inst);
   }
 
   /** restartInstance: starts it again under the same name, on the same host, with the same config. */
-  async restartInstance(name: string, timeoutMs = 30_000): Promise<void> {
+  async restartInstance(name: string, how: { timeoutMs?: number; prefix?: string[] } = {}): Promise<void> {
     const inst = this.get(name);
     if (inst.child && inst.exitCode === undefined) await this.killInstance(name);
-    await this.start(name, timeoutMs);
+    await this.start(name, how.timeoutMs, how.prefix);
     this.onInstanceRestarted?.(inst);
   }
 

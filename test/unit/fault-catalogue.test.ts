@@ -63,7 +63,7 @@ describe('the fault catalogue', () => {
   it('chaos --faults all is every chaos kind the backend supports: no network kinds on local', () => {
     expect(chaosKindsFor('local')).toEqual(['kill-broker', 'pause-broker', 'restart-broker', 'kill-instance']);
     expect(chaosKindsFor('netns')).toEqual(chaosKinds());
-    const noToxics = { signal: true, restart: true, exec: true, partition: true, isolate: true, toxify: { reason: 'not root' } } as const;
+    const noToxics = { signal: true, restart: true, exec: true, partition: true, isolate: true, toxify: { reason: 'not root' }, clock: true } as const;
     expect(chaosKindsFor('docker', noToxics)).not.toContain('latency');
     expect(parseKinds('all')).toBe('all');
     expect(resolveKinds('all', 'local')).toEqual(chaosKindsFor('local'));

@@ -126,6 +126,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
       if (inst.exitCode === undefined) {
         injected = await injectFault(f.kind, args, o, { chaos: true });
         rec.inject = injected.detail;
+        if (injected.removed) ledger.onRemoved(a, injected.removed); // delete-queue: removed by the fault, not lost
       } else rec.inject = `instance ${a} was not running (it crashed: counted), so only the restart`;
       // the band of this fault (log check) starts with the oldest event the kill left unconfirmed:
       // the kill decided its fate (a killed sender's unconfirmed events are not promised)
