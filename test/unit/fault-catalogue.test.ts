@@ -61,8 +61,9 @@ describe('the fault catalogue', () => {
   });
 
   it('chaos --faults all is every chaos kind the backend supports: no network kinds on local', () => {
-    expect(chaosKindsFor('local')).toEqual(['kill-broker', 'pause-broker', 'restart-broker', 'kill-instance']);
+    expect(chaosKindsFor('local')).toEqual(['kill-broker', 'pause-broker', 'restart-broker', 'kill-instance', 'term-instance', 'drop-connections', 'delete-queue', 'clock-step', 'alarm']);
     expect(chaosKindsFor('netns')).toEqual(chaosKinds());
+    expect(chaosKindsFor('docker')).not.toContain('clock-step'); // the instance image has no faketime
     const noToxics = { signal: true, restart: true, exec: true, partition: true, isolate: true, toxify: { reason: 'not root' }, clock: true } as const;
     expect(chaosKindsFor('docker', noToxics)).not.toContain('latency');
     expect(parseKinds('all')).toBe('all');
