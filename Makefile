@@ -57,7 +57,7 @@ scenario-exists:
 	@test -f scenarios/$(S).mjs || { echo "no scenario '$(S)'; the scenarios are: $(SCENARIO_NAMES) (make scenario S=NAME)" >&2; exit 2; }
 
 # chaos knobs (and any scenario's own): CYCLES SEED FAULTS INSTANCES; TOPOLOGY is passed on when set
-# make scenario S=chaos N=3 BACKEND=netns CYCLES=100 SEED=7 [FAULTS=partition,kill-broker] [INSTANCES=2]
+# make scenario S=chaos N=3 BACKEND=netns CYCLES=100 SEED=7 [FAULTS=partition,kill-broker | FAULTS=all] [INSTANCES=2]
 # S=scale: INSTANCES=M (default 50) instance processes over the N brokers
 SCENARIO_KNOBS = $(if $(CYCLES),--cycles $(CYCLES)) $(if $(SEED),--seed $(SEED)) $(if $(FAULTS),--faults $(FAULTS)) $(if $(INSTANCES),--instances $(INSTANCES)) $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(DIR),--dir $(DIR))
 
