@@ -53,6 +53,15 @@ describe('chaos ledger', () => {
     expect(r).toMatchObject({ lost: 0, lostAtKilled: 1 });
   });
 
+  it("what delete-queue removed at a receiver (its record's depth) is counted as removed, not lost; only that many", () => {
+    const l = new ChaosLedger(hostOf);
+    for (let s = 1; s <= 4; s++) l.onSent('a', 1, s, s);
+    for (let s = 1; s <= 4; s++) l.onReceived('b', { f: 'a', i: 1, s }, 10 + s);
+    l.onReceived('c', { f: 'a', i: 1, s: 1 }, 11); // 3 missing at c
+    l.onRemoved('c', 2);
+    expect(l.result()).toMatchObject({ lost: 1, removedByFault: 2, lostBy: { c: 1 } });
+  });
+
   it("a killed sender's undelivered events are not promised without confirmations; with them only confirmed ones are", () => {
     const l = new ChaosLedger(hostOf);
     l.onSent('a', 5, 1, 1);

@@ -292,6 +292,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
           delivered: r?.delivered ?? 0,
           lost: r?.lost ?? 0,
           lostAtKilled: r?.lostAtKilled ?? 0,
+          removedByFault: r?.removedByFault ?? 0,
           unconfirmed: r?.neverPublished ?? 0,
           duplicated: r?.duplicated ?? 0,
           duplicatedAtKilled: r?.duplicatedAtKilled ?? 0,
