@@ -81,10 +81,17 @@ export function termInstance(name: string, opts: FaultOptions = {}): Promise<Fau
   return instanceFault('term-instance', name, [{ op: 'kill-instance', signal: 'SIGTERM' }, { op: 'restart-instance' }], opts);
 }
 
-/** How far clock-step sets an instance's wall clock back (faketime's offset). */
+/** How far clock-step sets an instance's wall clock back (libfaketime's offset). */
 export const CLOCK_STEP = '-30m';
 
-/** Restarts the instance with its wall clock 30 minutes behind (faketime; local and netns). Undo: restart-instance (its own clock again). */
+/**
+ * The program runs with libfaketime preloaded (Debian's faketime package; ld.so expands $LIB).
+ * Not the `faketime` wrapper: it forks, so the runner would signal the wrapper and not the
+ * program; `env` execs it, and the instance's pid stays the program's.
+ */
+const FAKETIME_PREFIX = ['env', 'LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1', `FAKETIME=${CLOCK_STEP}`];
+
+/** Restarts the instance with its wall clock 30 minutes behind (libfaketime; local and netns). Undo: restart-instance (its own clock again). */
 export function clockStep(name: string, opts: FaultOptions = {}): Promise<FaultRecord> {
-  return instanceFault('clock-step', name, [{ op: 'restart-instance', prefix: ['faketime', '-f', CLOCK_STEP] }], opts, { kind: 'restart-instance', target: [name] });
+  return instanceFault('clock-step', name, [{ op: 'restart-instance', prefix: FAKETIME_PREFIX }], opts, { kind: 'restart-instance', target: [name] });
 }
