@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ClusterError } from '../cluster/errors.ts';
+import { readClusterFile } from '../cluster/cluster-file.ts';
 import { defaultDir } from '../cluster/options.ts';
 import { CATALOGUE, type Catalogue, checkArgs, faultSpec } from './catalogue.ts';
 import type { FaultOptions, FaultRecord } from './record.ts';
@@ -21,14 +22,19 @@ interface InForceFile {
 
 const pathOf = (dir: string | undefined) => join(resolve(dir ?? defaultDir()), FILE);
 
+/** The file's records, without those of an earlier cluster in the same dir (injected before this one was made). */
 function read(dir: string | undefined): InForceFile {
   const file = pathOf(dir);
   if (!existsSync(file)) return { faults: [], shed: 0 };
+  let state: InForceFile;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as InForceFile;
+    state = JSON.parse(readFileSync(file, 'utf8')) as InForceFile;
   } catch (err) {
     throw new ClusterError(`${file} is corrupt: ${(err as Error).message}`, 'delete it: the faults it listed are then no longer listed (they may still be in force)');
   }
+  const created = Date.parse(readClusterFile(resolve(dir ?? defaultDir()))?.createdAt ?? '');
+  if (Number.isFinite(created)) state.faults = state.faults.filter((f) => Date.parse(f.at) >= created);
+  return state;
 }
 
 const covers = (heal: FaultRecord, undo: { kind: string; target: string[] }) =>
