@@ -31,9 +31,10 @@ status: deps
 logs: deps
 	$(MIROSNET) cluster logs $(NODE)
 
-# make fault KIND=pause-broker NODE=n2 | KIND=partition A=n1 B=n2 | KIND=heal [A= [B=]] [DIR=path]
-# kinds: kill-broker pause-broker resume-broker restart-broker partition heal isolate (the last three: netns, docker)
-# toxics (netns, docker): KIND=latency NODE=n2 A=200 [B=jitter] | bandwidth NODE=n2 A=kbit/s | stall | reset-peer
+# make fault KIND=pause-broker NODE=n2 | KIND=partition A=n1 B=n2 | KIND=heal [A= [B=]] | KIND=list [DIR=path]
+# the kinds and their arguments: the fault catalogue (ops/faults/catalogue.ts, docs/faults.md,
+# mirosnet fault --help); network kinds (partition isolate heal and the toxics) need netns or docker
+# toxics: KIND=latency NODE=n2 A=200 [B=jitter] | bandwidth NODE=n2 A=kbit/s | stall | reset-peer
 # KIND=kill-instance|restart-instance NODE=<instance of the scenario running on the cluster>
 fault: deps
 	$(MIROSNET) fault $(KIND) $(NODE) $(A) $(B) $(if $(DIR),--dir $(DIR)) $(if $(OBSERVE),--observe)
@@ -59,7 +60,7 @@ scenario-exists:
 	@test -f scenarios/$(S).mjs || { echo "no scenario '$(S)'; the scenarios are: $(SCENARIO_NAMES) (make scenario S=NAME)" >&2; exit 2; }
 
 # chaos knobs (and any scenario's own): CYCLES SEED FAULTS INSTANCES; TOPOLOGY is passed on when set
-# make scenario S=chaos N=3 BACKEND=netns CYCLES=100 SEED=7 [FAULTS=partition,kill-broker] [INSTANCES=2]
+# make scenario S=chaos N=3 BACKEND=netns CYCLES=100 SEED=7 [FAULTS=partition,kill-broker | FAULTS=all] [INSTANCES=2]
 # S=scale: INSTANCES=M (default 50) instance processes over the N brokers
 SCENARIO_KNOBS = $(if $(CYCLES),--cycles $(CYCLES)) $(if $(SEED),--seed $(SEED)) $(if $(FAULTS),--faults $(FAULTS)) $(if $(INSTANCES),--instances $(INSTANCES)) $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(DIR),--dir $(DIR))
 

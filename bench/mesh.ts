@@ -157,7 +157,7 @@ async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'tr
   const PING = signals.append('PING');
   const PONG = signals.append('PONG');
   const LOAD = signals.append('LOAD');
-  function bState(chart: any, e: Event): ReturnStatus {
+  function bState(chart: Runtime.NetworkedActiveObject, e: Event): ReturnStatus {
     if (e.signal === LOAD) {
       if (++received === EVENTS) allIn();
       return ReturnStatus.HANDLED;
@@ -168,7 +168,7 @@ async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'tr
     }
     return chart.super(chart.top);
   }
-  function aState(chart: any, e: Event): ReturnStatus {
+  function aState(chart: Runtime.NetworkedActiveObject, e: Event): ReturnStatus {
     if (e.signal === PONG) {
       pong();
       return ReturnStatus.HANDLED;

@@ -35,8 +35,8 @@ const backendOption = () => new Option('--backend <kind>', 'local | netns | dock
 const dirOption = () => new Option('--dir <path>', 'state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)');
 
 async function explain(err: unknown): Promise<string> {
-  const { ClusterError } = await import('./cluster/errors.ts');
-  if (err instanceof ClusterError) return err.format();
+  const { OpsError } = await import('./util/errors.ts');
+  if (err instanceof OpsError) return err.format();
   return `unexpected error (please report it): ${(err as Error)?.stack ?? String(err)}`;
 }
 
@@ -196,77 +196,80 @@ cluster
     }),
   );
 
-cluster
-  .command('partition')
-  .description('netns: cut a host off (its link goes down)')
-  .argument('<node>', 'n2, 2, rabbit@10.77.0.12 or 10.77.0.12')
-  .addOption(dirOption())
-  .action(action(async (node: string, o: { dir?: string }) => (await import('./cluster/index.ts')).partition(node, o)));
+// retired: `fault isolate NODE` and `fault heal NODE` are the same cut, on netns and docker alike
+for (const [verb, kind] of [
+  ['partition', 'isolate'],
+  ['heal', 'heal'],
+] as const) {
+  cluster
+    .command(verb, { hidden: true })
+    .description(`deprecated: mirosnet fault ${kind} NODE`)
+    .argument('<node>', 'n2, 2, rabbit@10.77.0.12 or 10.77.0.12')
+    .addOption(dirOption())
+    .action(
+      action(async (node: string, o: { dir?: string }) => {
+        console.error(`mirosnet: \`cluster ${verb}\` is deprecated and goes in the next release: use \`mirosnet fault ${kind} ${node}\``);
+        const { injectFault, UnsupportedError } = await import('./faults/index.ts');
+        try {
+          console.log(JSON.stringify(await injectFault(kind, [node], { dir: o.dir })));
+        } catch (err) {
+          if (!(err instanceof UnsupportedError)) throw err;
+          console.error(`mirosnet: ${err.format()}`);
+          process.exitCode = EXIT.usage;
+        }
+      }),
+    );
+}
 
-cluster
-  .command('heal')
-  .description('netns: bring a partitioned host back (link up)')
-  .argument('<node>', 'n2, 2, rabbit@10.77.0.12 or 10.77.0.12')
-  .addOption(dirOption())
-  .action(action(async (node: string, o: { dir?: string }) => (await import('./cluster/index.ts')).heal(node, o)));
+const faultCommand = program.command('fault').description('inject a fault and print what was done as one JSON line; `fault list`: the faults in force (the kinds: docs/faults.md)');
 
-program
-  .command('fault')
-  .description('inject a fault and print what was done as one JSON line (partition, heal, isolate and the toxics: netns and docker backends, root)')
-  .addArgument(
-    new Argument('<kind>', 'the fault').choices(['kill-broker', 'pause-broker', 'resume-broker', 'restart-broker', 'partition', 'heal', 'isolate', 'latency', 'bandwidth', 'stall', 'reset-peer', 'loss', 'kill-instance', 'restart-instance']),
-  )
-  .argument('[targets...]', 'node(s): n2, 2 or its address; partition: two; heal: none (every cut and toxic), one (its cuts and toxic) or two (that pair); latency: node ms [jitter]; bandwidth: node kbit/s; kill-/restart-instance: a running scenario\'s instance')
+faultCommand
+  .command('list')
+  .description('the faults in force (injected and not yet undone), one JSON line each')
   .addOption(dirOption())
-  .addHelpText('after', '\nExamples:\n  mirosnet fault pause-broker n2\n  mirosnet fault partition n1 n2\n  mirosnet fault latency n2 200\n  mirosnet fault kill-instance chaos2-1a2b3c\n  mirosnet fault heal')
-  .action((kind: string, targets: string[], o: { dir?: string }, cmd: Command) => {
-    // a wrong number of nodes is a usage error: cmd.error throws a CommanderError (exit 2), outside `action`
-    const arity: Record<string, [number, number]> = { partition: [2, 2], heal: [0, 2], latency: [2, 3], bandwidth: [2, 2], loss: [2, 2] };
-    const [min, max] = arity[kind] ?? [1, 1];
-    if (targets.length < min || targets.length > max) {
-      const want = min === max ? `${min} node${min > 1 ? 's' : ''}` : `${min} to ${max} nodes`;
-      cmd.error(`fault ${kind} takes ${want}, got ${targets.length}${targets.length ? ` (${targets.join(' ')})` : ''}`, { exitCode: EXIT.usage });
-    }
-    const [a, b, c] = targets;
-    const num = (what: string, v: string | undefined) => {
-      const n = Number(v);
-      if (v === undefined || !Number.isFinite(n) || n < 0) cmd.error(`fault ${kind}: ${what} must be a number, got ${v ?? 'nothing'}`, { exitCode: EXIT.usage });
-      return n;
-    };
-    const numbers: Record<string, () => number[]> = {
-      latency: () => [num('the delay (ms)', b), c === undefined ? 0 : num('the jitter (ms)', c)],
-      bandwidth: () => [num('the rate (kbit/s)', b)],
-      loss: () => [num('the loss (%)', b)],
-    };
-    const [n1, n2] = numbers[kind]?.() ?? [];
-    return action(async () => {
-      const f = await import('./faults/index.ts');
-      const opts = { dir: o.dir, log: (line: string) => console.error(line) };
-      const run: Record<string, () => Promise<import('./faults/index.ts').FaultRecord>> = {
-        'kill-broker': () => f.killBroker(a, opts),
-        'pause-broker': () => f.pauseBroker(a, opts),
-        'resume-broker': () => f.resumeBroker(a, opts),
-        'restart-broker': () => f.restartBroker(a, opts),
-        partition: () => f.partition(a, b, opts),
-        heal: () => f.heal(a, b, opts),
-        isolate: () => f.isolate(a, opts),
-        latency: () => f.latency(a, n1, n2, opts),
-        bandwidth: () => f.bandwidth(a, n1, opts),
-        stall: () => f.stall(a, opts),
-        'reset-peer': () => f.resetPeer(a, opts),
-        loss: () => f.loss(a, n1, opts),
-        'kill-instance': () => f.killInstance(a, opts),
-        'restart-instance': () => f.restartInstance(a, opts),
-      };
-      try {
-        console.log(JSON.stringify(await run[kind]()));
-      } catch (err) {
-        if (!(err instanceof f.UnsupportedError)) throw err;
-        console.error(`mirosnet: ${err.format()}`); // asking a backend for what it cannot do: a usage error
-        process.exitCode = EXIT.usage;
-      }
-    })();
-  });
+  .action(
+    action(async (o: { dir?: string }) => {
+      const { faultsInForce } = await import('./faults/in-force.ts');
+      const { faults, shed } = faultsInForce(o.dir);
+      for (const f of faults) console.log(JSON.stringify(f));
+      if (!faults.length) console.error('mirosnet: no fault in force');
+      if (shed) console.error(`mirosnet: ${shed} older records were shed over the bound`);
+    }),
+  );
+
+// one subcommand per kind of the catalogue
+const { CATALOGUE, checkArgs, usage } = await import('./faults/catalogue.ts');
+const catalogue = CATALOGUE;
+for (const [kind, spec] of Object.entries(catalogue)) {
+  const command = faultCommand
+    .command(kind)
+    .description(`${spec.summary}${spec.needs ? ' (netns and docker backends, root)' : ''}${spec.heal ? `; undo: fault ${spec.heal}` : ''}`)
+    .usage(usage(kind, spec).slice(kind.length + 1) + ' [--dir path]')
+    .argument('[args...]', spec.params.filter((p) => p.kind !== 'flag').map((p) => p.name).join(' '))
+    .addOption(dirOption());
+  for (const p of spec.params.filter((x) => x.kind === 'flag')) command.option(`--${p.name}`, `${kind}: ${p.name} too`);
+  command.action((args: string[], o: { dir?: string } & Record<string, unknown>, cmd: Command) => {
+      // a flag given (--kill) is its word among the arguments
+      for (const p of spec.params.filter((x) => x.kind === 'flag')) if (o[p.name] === true) args = [...args, p.name];
+      // a wrong number of arguments is a usage error: cmd.error throws a CommanderError (exit 2), outside `action`
+      const problem = checkArgs(kind, args);
+      if (problem) cmd.error(`fault ${problem}`, { exitCode: EXIT.usage });
+      return action(async () => {
+        const { injectFault, UnsupportedError } = await import('./faults/index.ts');
+        try {
+          console.log(JSON.stringify(await injectFault(kind, args, { dir: o.dir, log: (line: string) => console.error(line) })));
+        } catch (err) {
+          if (!(err instanceof UnsupportedError)) throw err;
+          console.error(`mirosnet: ${err.format()}`); // asking a backend for what it cannot do: a usage error
+          process.exitCode = EXIT.usage;
+        }
+      })();
+    });
+}
+faultCommand.on('command:*', (operands: string[]) =>
+  faultCommand.error(`unknown fault kind '${operands[0]}'; the kinds: ${Object.keys(catalogue).join(', ')}, and list`, { exitCode: EXIT.usage }),
+);
+faultCommand.addHelpText('after', '\nExamples:\n  mirosnet fault pause-broker n2\n  mirosnet fault partition n1 n2\n  mirosnet fault latency n2 200\n  mirosnet fault kill-instance chaos2-1a2b3c\n  mirosnet fault heal\n  mirosnet fault list');
 
 program
   .command('scenario')
@@ -345,7 +348,7 @@ program
   .description('install rabbitmq-server (and iproute2 with --netns, the test packages with --test) from the distribution if missing (root, Debian/Ubuntu)')
   .option('--observe', "also install Debian's prometheus (mirosnet observe)")
   .option('--netns', 'also require iproute2 for the netns backend')
-  .option('--test', "also install what the test suite needs (python3-cryptography for the Fernet cross-check, iproute2 for the netns suite, chromium for the browser tests); without root it only warns")
+  .option('--test', "also install what the test suite needs (python3-cryptography for the Fernet cross-check, iproute2 for the netns suite, chromium for the browser tests, faketime for the clock-step fault); without root it only warns")
   .action(
     action(async (o: { netns?: boolean; test?: boolean; observe?: boolean }) => {
       const { ensureRabbitmq } = await import('./cluster/install.ts');

@@ -3,7 +3,7 @@
 // and heals faults; then every promised event must have arrived once, in order. The
 // schedule, the fault cycles and the ledger are the chaos modules (ops/scenario/defs/chaos.ts,
 // chaos-schedule.ts, chaos-ledger.ts): this script plays that definition in a testbed.
-//   node scenarios/chaos.mjs --backend netns --nodes 3 --cycles 100 --seed 7 [--faults partition,kill-broker] [--instances 1]
+//   node scenarios/chaos.mjs --backend netns --nodes 3 --cycles 100 --seed 7 [--faults partition,kill-broker | --faults all] [--instances 1]
 import { ensureBuilt } from '../scripts/ensure-built.mjs';
 
 ensureBuilt(); // a checkout runs the compiled package (dist/), rebuilt when a source changed
@@ -21,7 +21,7 @@ await scenario(
     options: [
       options.count('--seed <n>', 'seed of the fault schedule (same seed, same schedule)', 1, 0),
       options.count('--cycles <n>', 'fault cycles', 100),
-      options.custom('--faults <kinds>', `fault kinds, comma-separated (default ${DEFAULT_CHAOS_KINDS.join(',')})`, parseKinds),
+      options.custom('--faults <kinds>', `fault kinds, comma-separated, or all (every kind of the fault catalogue this backend supports; default ${DEFAULT_CHAOS_KINDS.join(',')})`, (v) => parseKinds(v)),
       options.count('--instances <n>', 'instances per host', 1),
       options.count('--resume-p99 <seconds>', 'the bound of the resume time p99 (0: reported, not checked)', 5, 0),
     ],

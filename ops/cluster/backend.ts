@@ -8,9 +8,8 @@ import type { NodeSpec } from './options.ts';
 import type { BackendKind, ClusterFile, ClusterNode, ClusterStatus, ResolvedOptions, StoppedCluster } from './types.ts';
 
 export type NodeSignal = 'SIGTERM' | 'SIGKILL' | 'SIGSTOP' | 'SIGCONT';
-/** A node name ('n2'), or this machine (the bridge's .1 on netns and docker). */
-export type Peer = string | 'machine';
-export type Primitive = 'signal' | 'restart' | 'exec' | 'partition' | 'isolate' | 'toxify';
+/** clock: a program run under faketime (exec's prefix), for a clock stepped back. */
+export type Primitive = 'signal' | 'restart' | 'exec' | 'partition' | 'isolate' | 'toxify' | 'clock';
 /** true, or why not (→ UnsupportedError → exit 2). */
 export type Support = true | { reason: string };
 
@@ -43,13 +42,15 @@ export interface ExecOptions {
   name?: string;
   /** Directories of this machine the program reads or writes, at the same path (docker: bind mounts; elsewhere they are simply there). */
   mounts?: string[];
+  /** A command the program runs under (e.g. faketime -f -30m): local and netns only (capability clock). */
+  prefix?: string[];
 }
 
 /**
  * A program to run on a host. `module` is a path inside the package (e.g.
  * 'dist/ops/instances/peer.js'), run with Node where the package lives: the package root
  * on this machine (local, netns), /app/node_modules/miros-rabbitmq in the instance image
- * (docker). `file`: any absolute path (local, netns only: a container cannot see it).
+ * (docker). `file`: an absolute path, of whatever program (local, netns only: a container cannot see it).
  */
 export type Program = { module: string; args?: string[] } | { file: string; args?: string[] };
 
@@ -67,6 +68,8 @@ export interface Backend {
   restart(o: ResolvedOptions, node: ClusterNode): Promise<void>;
   /** Runs `program` on the node's host: local = on this machine, netns = in its namespace, docker = in a container of the instance image. */
   exec(o: ResolvedOptions, node: ClusterNode, program: Program, opts?: ExecOptions): Promise<HostProcess>;
+  /** Runs `rabbitmqctl -n NODE args` against the node's broker (its host, its container); its output. */
+  rabbitmqctl(o: ResolvedOptions, node: ClusterNode, args: string[]): Promise<string>;
   /** The pid of the node's broker process (beam.smp; docker: the container's init), if it runs. */
   brokerPid(o: ResolvedOptions, node: ClusterNode): Promise<number | undefined>;
   /** Runs a command inside the node host's network namespace (for nft and tc); throws UnsupportedError where there is none. */

@@ -79,13 +79,23 @@ export interface StateFile {
   nodes: Record<string, NodeRecord>;
 }
 
+/** What mirosnet recorded of the cluster in `dir`, or undefined when there is none; a file that does not parse is an error that says so. */
 export function readState(dir: string): StateFile | undefined {
   const file = join(dir, STATE_FILE);
   if (!existsSync(file)) return undefined;
+  let text: string;
   try {
-    return JSON.parse(readFileSync(file, 'utf8')) as StateFile;
-  } catch {
-    return undefined;
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ClusterError(`cannot read ${file}: ${(err as Error).message}`, 'check its permissions (a cluster started as root is root\'s)');
+  }
+  try {
+    return JSON.parse(text) as StateFile;
+  } catch (err) {
+    throw new ClusterError(
+      `${file} is corrupt (${(err as Error).message}): the cluster's processes, namespaces or containers it recorded are unknown`,
+      `stop what runs by hand (ps, ip netns, docker ps), then delete ${file} and start again: mirosnet cluster up`,
+    );
   }
 }
 

@@ -6,7 +6,7 @@ import { join as joinPath } from 'node:path';
 import type Docker from 'dockerode';
 import { ClusterError } from './errors.ts';
 import { ensureCookie } from './rabbit.ts';
-import { clusterOf } from '../rabbit-config/presets.ts';
+import { clusterOf } from './presets.ts';
 import { renderClusterConf } from '../rabbit-config/render-conf.ts';
 import type { ResolvedOptions } from './types.ts';
 
@@ -69,10 +69,13 @@ export async function dockerExec(d: Docker, container: string, argv: string[], t
   return { exitCode: (await exec.inspect()).ExitCode ?? -1, output };
 }
 
-async function ctl(d: Docker, m: DockerMember, args: string[]): Promise<void> {
+/** `rabbitmqctl -n NODE args` inside the member's container; its output. */
+export async function dockerCtl(d: Docker, m: Pick<DockerMember, 'container' | 'erlangNode'>, args: string[]): Promise<string> {
   const r = await dockerExec(d, m.container, ['rabbitmqctl', '-n', m.erlangNode, ...args]);
   if (r.exitCode !== 0) throw new ClusterError(`rabbitmqctl ${args.join(' ')} in ${m.container} failed (exit ${r.exitCode})`, `docker logs ${m.container}`, r.output.trim());
+  return r.output;
 }
+const ctl = dockerCtl;
 
 /** Makes running member `node` join `seed`'s cluster (its own data goes). */
 export async function dockerJoin(d: Docker, o: ResolvedOptions, node: DockerMember, seed: DockerMember): Promise<void> {

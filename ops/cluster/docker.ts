@@ -9,13 +9,14 @@ import Docker from 'dockerode';
 import type { Backend, HostMember, Primitive, Support } from './backend.ts';
 import { spawnHostProcess } from './nodes.ts';
 import { writeClusterFile, removeClusterFile, removeState, writeState, type StateFile } from './cluster-file.ts';
+import { OpsError } from '../util/errors.ts';
 import { ClusterError, UnsupportedError } from './errors.ts';
 import { checkNode, nodeHealth } from './health.ts';
 import { CREDENTIALS, REPO_ROOT, caFileOf, clusterNode, clusterTls, hostAddress } from './options.ts';
 import { childrenOf, rssMb } from './process.ts';
 import type { ClusterFile, ClusterNode, ClusterStatus, NodeStatus, ResolvedOptions, StoppedCluster, TlsMode } from './types.ts';
 import { sleep } from '../util/wait.ts';
-import { CONF_D, bootCommand, dockerJoin, dockerLeave, memberContainer } from './docker-cluster.ts';
+import { CONF_D, bootCommand, dockerCtl, dockerJoin, dockerLeave, memberContainer } from './docker-cluster.ts';
 import { tlsBoot } from './docker-tls.ts';
 import { initTls } from '../tls/certificates.ts';
 import { formCluster, startNodes } from './form.ts';
@@ -130,11 +131,16 @@ const specOf = (o: ResolvedOptions, index: number): Spec => ({
   container: containerName(o, `${o.namePrefix}${index}`),
 });
 
-async function inspect(d: Docker, name: string): Promise<Docker.ContainerInspectInfo | undefined> {
+/** The container's state, or undefined when there is no such container (404); an engine that does not answer is an error, not "no container". */
+export async function inspect(d: Docker, name: string): Promise<Docker.ContainerInspectInfo | undefined> {
   try {
     return await d.getContainer(name).inspect();
-  } catch {
-    return undefined;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw new ClusterError(
+      `cannot inspect container ${name}: ${(err as Error).message}`,
+      'is the Docker engine running? start dockerd (scripts/ci-docker.sh shows the flags that work here) and set DOCKER_HOST if its socket is not /var/run/docker.sock',
+    );
   }
 }
 
@@ -266,7 +272,7 @@ export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
   const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ s: wanted[i], err: r.reason as unknown }] : []));
   if (failed.length) {
     removeClusterFile(o.dir);
-    const details = failed.map(({ s, err }) => (err instanceof ClusterError ? `${err.message}\n${err.details ?? ''}` : `${s.name}: ${String(err)}`)).join('\n\n');
+    const details = failed.map(({ s, err }) => (err instanceof OpsError ? `${err.message}\n${err.details ?? ''}` : `${s.name}: ${String(err)}`)).join('\n\n');
     throw new ClusterError(`${failed.length} of ${wanted.length} nodes failed to start: ${failed.map((f) => f.s.name).join(', ')}`, 'clean up: mirosnet cluster down --backend docker', details);
   }
   const nodes = wanted.map((s, i) => toClusterNode(s, (results[i] as PromiseFulfilledResult<number>).value, o.tls));
@@ -349,7 +355,7 @@ export const dockerBackend: Backend = {
 
   capabilities(): Record<Primitive, Support> {
     const root: Support = process.getuid?.() === 0 ? true : { reason: 'network faults on docker enter the containers\' namespaces with nsenter, which needs root' };
-    return { signal: true, restart: true, exec: true, partition: root, isolate: root, toxify: root };
+    return { signal: true, restart: true, exec: true, partition: root, isolate: root, toxify: root, clock: { reason: 'the instance image has no faketime' } };
   },
 
   async brokerPid(o, node) {
@@ -377,7 +383,12 @@ export const dockerBackend: Backend = {
     await ensureNode(d, o, s, members); // the same container: data kept
   },
 
+  async rabbitmqctl(o, node, args) {
+    return dockerCtl(dockerClient(), { container: containerName(o, node.name), erlangNode: node.erlangNode }, args);
+  },
+
   async exec(o, node, program, opts = {}) {
+    if (opts.prefix?.length) throw new UnsupportedError(`${opts.prefix[0]} on the docker backend: the instance image does not have it`, 'use the local or netns backend');
     if (!('module' in program)) throw new UnsupportedError(`docker runs programs from the instance image, not ${program.file}`, 'give a module of the package (dist/...), or use --backend local or netns');
     const name = `${o.nsPrefix}-x${++execCount}-${(opts.name ?? 'exec').replace(/[^a-zA-Z0-9_.-]/g, '_')}`.slice(0, 60);
     const env = Object.keys(opts.env ?? {}).flatMap((k) => ['-e', k]);

@@ -1,21 +1,8 @@
-// One error type for the testbed: what failed, and what to do about it.
+// The testbed's error: what failed, and what to do about it (an OpsError, as the CLI prints it).
+import { OpsError } from '../util/errors.ts';
 
-export class ClusterError extends Error {
+export class ClusterError extends OpsError {
   override readonly name = 'ClusterError';
-  constructor(
-    message: string,
-    /** What the user should do next (printed by the CLI after the message). */
-    readonly hint?: string,
-    /** Extra lines to show, such as a node's log tail. */
-    readonly details?: string,
-  ) {
-    super(message);
-  }
-
-  /** Message, details and hint as the CLI prints them. */
-  format(): string {
-    return [this.message, this.details, this.hint && `→ ${this.hint}`].filter(Boolean).join('\n');
-  }
 }
 
 /** What the cluster's backend cannot do: a usage error (the CLI exits 2), not a failure. */

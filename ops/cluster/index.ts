@@ -12,6 +12,7 @@ import { withLock } from './lock.ts';
 import { CREDENTIALS, type NodeSpec, clusterNode, clusterTls, defaultDir, nodeSpec, parseBackend, parseTlsMode, resolveOptions } from './options.ts';
 import { findBeam, logTail, tailFile } from './rabbit.ts';
 import type { BackendKind, ClusterFile, ClusterNode, ClusterOptions, ClusterStatus, ResolvedOptions, StartedCluster, StoppedCluster } from './types.ts';
+import { stopToxicOnDown } from './toxic-state.ts';
 
 export type * from './types.ts';
 export { ClusterError } from './errors.ts';
@@ -126,8 +127,8 @@ export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
     const file = readClusterFile(dir);
     const kind = state?.backend ?? file?.backend ?? parseBackend(opts.backend);
     const o = resolveOptions({ dir, backend: kind, log }, stored(state));
-    // a toxic's proxies (ops/faults/toxics.ts) would outlive the namespaces they sit in
-    const stopped = await (await import('../faults/toxics.ts')).stopToxicProxies(dir);
+    // a toxic's proxies (recorded in toxic-state.ts) would outlive the namespaces they sit in
+    const stopped = await stopToxicOnDown(dir);
     if (stopped) log(stopped);
     // a Prometheus that `mirosnet observe` started scrapes these nodes: it goes with them
     if (await (await import('../observe/prometheus.ts')).stopObserve(dir)) log('down: observe (Prometheus) stopped');

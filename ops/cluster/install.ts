@@ -8,7 +8,7 @@ export interface InstallOptions {
   log?: (line: string) => void;
   /** Also require `ip` (iproute2) and `nft` (nftables, the partition faults), for the netns backend. */
   netns?: boolean;
-  /** Also require what the test suite needs: python3-cryptography (the Fernet cross-check), iproute2 and nftables (the netns suites), chromium (the browser tests). */
+  /** Also require what the test suite needs: python3-cryptography (the Fernet cross-check), iproute2 and nftables (the netns suites), chromium (the browser tests), faketime (the clock-step fault). */
   testing?: boolean;
   /** Also require Debian's prometheus (mirosnet observe). */
   observe?: boolean;
@@ -38,6 +38,7 @@ function missingPackages({ netns = false, testing = false, observe = false }: In
   if (testing && !existsSync(PYTHON_FERNET)) missing.push('python3-cryptography');
   if (testing && !existsSync(CHROMIUM)) missing.push('chromium'); // the browser tests of run.html and mirosnet watch
   if (observe && !existsSync('/usr/bin/prometheus')) missing.push('prometheus'); // mirosnet observe
+  if (testing && !existsSync('/usr/bin/faketime')) missing.push('faketime'); // the clock-step fault (an instance's clock 30 min behind)
   return missing;
 }
 

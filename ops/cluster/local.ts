@@ -8,7 +8,7 @@ import { epmdNames, tcpProbe } from './health.ts';
 import { PROMETHEUS_PORT, brokerTls, endpoints, type NodeSpec } from './options.ts';
 import { isOurs, signal, waitGone } from './process.ts';
 import { RABBITMQ_SERVER, ensureCookie, nodeEnv, spawnServer, writeNodeConfig } from './rabbit.ts';
-import { presets } from '../rabbit-config/presets.ts';
+import { presets } from './presets.ts';
 import type { StateFile } from './cluster-file.ts';
 import type { NodeHost } from './backend.ts';
 import { nodeBackend } from './nodes.ts';

@@ -15,7 +15,7 @@ import { ClusterError } from './errors.ts';
 import { brokerTls, type NodeSpec } from './options.ts';
 import { isOurs, isRunning, signal, waitGone } from './process.ts';
 import { RABBITMQ_SERVER, ensureCookie, nodeEnv, spawnServer, writeNodeConfig } from './rabbit.ts';
-import { presets } from '../rabbit-config/presets.ts';
+import { presets } from './presets.ts';
 import type { ResolvedOptions } from './types.ts';
 import { sleep } from '../util/wait.ts';
 

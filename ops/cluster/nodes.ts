@@ -2,14 +2,15 @@
 // (up / down / status of beam.smp processes, state.json bookkeeping) and the primitives
 // signal, restart, exec. What differs per backend is the NodeHost (local.ts, netns.ts).
 import { spawn } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Backend, ExecOptions, HostMember, HostProcess, NodeHost, NodeSignal, Primitive, Program, Support } from './backend.ts';
 import { type NodeRecord, type StateFile, readState, removeClusterFile, removeState, writeClusterFile, writeState } from './cluster-file.ts';
+import { OpsError } from '../util/errors.ts';
 import { ClusterError } from './errors.ts';
 import { checkNode, nodeHealth } from './health.ts';
 import { formCluster, startNodes } from './form.ts';
-import { join as joinCluster, leave } from './join.ts';
+import { join as joinCluster, leave, rabbitmqctl } from './join.ts';
 import { withMembership } from './membership.ts';
 import { dirArg, indexOf, knownNames, settingsOf } from './known.ts';
 import { ensureRabbitmq } from './install.ts';
@@ -121,7 +122,7 @@ export function nodeBackend(host: NodeHost): Backend {
       const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ spec: wanted[i], err: r.reason as unknown }] : []));
       if (failed.length) {
         removeClusterFile(o.dir);
-        const details = failed.map(({ spec, err }) => (err instanceof ClusterError ? `${err.message}\n${err.details ?? ''}` : `${spec.name}: ${String(err)}`)).join('\n\n');
+        const details = failed.map(({ spec, err }) => (err instanceof OpsError ? `${err.message}\n${err.details ?? ''}` : `${spec.name}: ${String(err)}`)).join('\n\n');
         throw new ClusterError(
           `${failed.length} of ${wanted.length} nodes failed to start: ${failed.map((f) => f.spec.name).join(', ')}`,
           `full logs: mirosnet cluster logs ${failed[0].spec.name}${dirArg(o.dir)}; clean up: mirosnet cluster down${dirArg(o.dir)}`,
@@ -186,7 +187,8 @@ export function nodeBackend(host: NodeHost): Backend {
 
     capabilities(): Record<Primitive, Support> {
       const net: Support = host.kind === 'netns' ? true : { reason: UNSUPPORTED_LOCAL };
-      return { signal: true, restart: true, exec: true, partition: net, isolate: net, toxify: net };
+      const clock: Support = existsSync('/usr/bin/faketime') ? true : { reason: 'faketime is not installed (apt-get install faketime; mirosnet install-deps --test)' };
+      return { signal: true, restart: true, exec: true, partition: net, isolate: net, toxify: net, clock };
     },
 
     async brokerPid(o: ResolvedOptions, node: ClusterNode): Promise<number | undefined> {
@@ -217,7 +219,11 @@ export function nodeBackend(host: NodeHost): Backend {
 
     async exec(o: ResolvedOptions, node: ClusterNode, program: Program, opts: ExecOptions = {}): Promise<HostProcess> {
       const spec = specOf(o, node);
-      return spawnHostProcess([...host.wrap(spec), ...nodeArgv(program)], node.host, { ...process.env, ...opts.env });
+      return spawnHostProcess([...host.wrap(spec), ...(opts.prefix ?? []), ...nodeArgv(program)], node.host, { ...process.env, ...opts.env });
+    },
+
+    rabbitmqctl(o: ResolvedOptions, node: ClusterNode, args: string[]): Promise<string> {
+      return rabbitmqctl(o, specOf(o, node), args);
     },
 
     async inNetns(o: ResolvedOptions, node: ClusterNode): Promise<string[]> {

@@ -49,6 +49,13 @@ export function envOf(pid: number, name: string): string | undefined {
 }
 
 /** Running and its command line contains `needle`: guards against signalling a reused pid. */
+/** The pid a pid file holds, or undefined (no file, or not a pid). */
+export function readPidFile(file: string): number | undefined {
+  if (!existsSync(file)) return undefined;
+  const n = Number(readFileSync(file, 'utf8').trim());
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+}
+
 export function isOurs(pid: number | undefined, needle: string): pid is number {
   return isRunning(pid) && cmdline(pid).includes(needle);
 }
@@ -96,12 +103,6 @@ export function signal(pid: number, sig: NodeJS.Signals): void {
 /** Waits until none of `pids` runs (polled: they are not our children); false on timeout. */
 export function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
   return until(() => !pids.some(isRunning), timeoutMs, 100);
-}
-
-export function readPidFile(file: string): number | undefined {
-  if (!existsSync(file)) return undefined;
-  const n = Number(readFileSync(file, 'utf8').trim());
-  return Number.isInteger(n) && n > 0 ? n : undefined;
 }
 
 /** Resident memory in MB from /proc/PID/status, or undefined. */

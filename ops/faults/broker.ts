@@ -51,6 +51,15 @@ export async function resumeBroker(ref: string | number, opts: FaultOptions = {}
   return record('resume-broker', [node.name], c.backend.kind, `SIGCONT ${what(c, pid)}`);
 }
 
+/** SIGTERM to the node's broker; resolves once it is gone (chaos's restart-broker: held down, then restarted). Undo: restart-broker. */
+export async function termBroker(ref: string | number, opts: FaultOptions = {}): Promise<FaultRecord> {
+  const c = await openCluster(opts);
+  const { node, pid } = await running(c, ref, 'restart-broker');
+  await c.backend.signal(c.options, node, 'SIGTERM');
+  await until(async () => !(await c.backend.brokerPid(c.options, node)), 60_000, 100);
+  return record('restart-broker', [node.name], c.backend.kind, `SIGTERM ${what(c, pid)}; held down`, { kind: 'restart-broker', target: [node.name] });
+}
+
 /**
  * Restarts the node, data kept: a running one is resumed (it may be paused) and stopped
  * (SIGTERM, SIGKILL after 30 s), then started again; resolves once it is healthy. Only this

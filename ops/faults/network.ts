@@ -17,7 +17,7 @@ import { ClusterError } from '../cluster/errors.ts';
 import { openCluster } from '../cluster/index.ts';
 import { UnsupportedError } from './errors.ts';
 import { healToxics } from './toxics.ts';
-import { type FaultKind, type FaultOptions, type FaultRecord, record } from './record.ts';
+import { type FaultOptions, type FaultRecord, record } from './record.ts';
 
 const TABLE = 'mirosnet';
 
@@ -101,7 +101,7 @@ interface Net {
   pick(node: string | number): Host;
 }
 
-async function hosts(opts: FaultOptions, kind: FaultKind): Promise<Net> {
+async function hosts(opts: FaultOptions, kind: 'partition' | 'isolate' | 'heal'): Promise<Net> {
   const c = await openCluster(opts);
   const can = c.backend.capabilities(c.options)[kind === 'isolate' ? 'isolate' : 'partition'];
   if (can !== true) {

@@ -1,41 +1,10 @@
-// What a fault did, as one plain-JSON record (a line of a future faults.jsonl).
-
-export type FaultKind =
-  | 'kill-broker'
-  | 'pause-broker'
-  | 'resume-broker'
-  | 'restart-broker'
-  | 'partition'
-  | 'heal'
-  | 'isolate'
-  | 'latency'
-  | 'bandwidth'
-  | 'stall'
-  | 'reset-peer'
-  | 'loss'
-  | 'kill-instance'
-  | 'restart-instance';
-
-export const FAULT_KINDS: readonly FaultKind[] = [
-  'kill-broker',
-  'pause-broker',
-  'resume-broker',
-  'restart-broker',
-  'partition',
-  'heal',
-  'isolate',
-  'latency',
-  'bandwidth',
-  'stall',
-  'reset-peer',
-  'loss',
-  'kill-instance',
-  'restart-instance',
-];
+// What a fault did, as one plain-JSON record (a line of faults.jsonl). The kinds are the
+// catalogue's (catalogue.ts): a record names one of them, and the fault that undoes it.
 
 export interface FaultRecord {
-  kind: FaultKind;
-  /** Node names ('n2'); a partition names both ends; heal() with no target: []; kill-/restart-instance: the instance. */
+  /** A kind of the catalogue (catalogue.ts FaultKind). */
+  kind: string;
+  /** Node names ('n2'); a partition names both ends; heal() with no target: []; the instance faults: the instance. */
   target: string[];
   /** When it was done (ISO 8601). */
   at: string;
@@ -43,7 +12,17 @@ export interface FaultRecord {
   /** What was done, concretely: the pids signalled, the nft elements added. */
   detail: string;
   /** The fault that undoes this one, or undefined when there is none (a heal, a resume, a restart). */
-  undo?: { kind: FaultKind; target: string[] };
+  undo?: { kind: string; target: string[] };
+  /** Events the fault removed on purpose (delete-queue: the queue's depth at deletion), so a checker counts them as removed, not lost. */
+  removed?: number;
+}
+
+/** A running scenario's instances, when the fault is asked from inside the run that owns them. */
+export interface InstanceHost {
+  /** SIGKILL (default) or SIGTERM (a clean stop: the chart stops, its queues kept). */
+  killInstance(name: string, signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  /** `prefix`: a command it runs under (faketime). */
+  restartInstance(name: string, how?: { prefix?: string[] }): Promise<void>;
 }
 
 export interface FaultOptions {
@@ -51,8 +30,10 @@ export interface FaultOptions {
   dir?: string;
   /** Progress lines of restart-broker (default: none). */
   log?: (line: string) => void;
+  /** The run that owns the instances (the scenario API, chaos); else the run is asked through its control socket. */
+  instances?: InstanceHost;
 }
 
-export function record(kind: FaultKind, target: string[], backend: FaultRecord['backend'], detail: string, undo?: FaultRecord['undo']): FaultRecord {
+export function record(kind: string, target: string[], backend: FaultRecord['backend'], detail: string, undo?: FaultRecord['undo']): FaultRecord {
   return { kind, target, at: new Date().toISOString(), backend, detail, ...(undo ? { undo } : {}) };
 }

@@ -28,40 +28,26 @@
 // resend, the receivers dedup). latency(h, ms) adds ms to every round trip between h and
 // the others (each direction held ms/2), as netem's delay on h's interface would.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClusterError } from '../cluster/errors.ts';
 import { type ClusterHandle, openCluster } from '../cluster/index.ts';
-import { isOurs, signal, waitGone } from '../cluster/process.ts';
+import { signal } from '../cluster/process.ts';
+import { PROXY_MODULE, type ToxicState, readToxicState, stopToxicProxies, writeToxicState } from '../cluster/toxic-state.ts';
 import { compiledModule } from '../package-root.ts';
 import { UnsupportedError } from './errors.ts';
 import { type Toxic } from './proxy.ts';
-import { type FaultKind, type FaultOptions, type FaultRecord, record } from './record.ts';
+import { type FaultOptions, type FaultRecord, record } from './record.ts';
 
 /** Where the proxies listen inside each namespace (the redirect's target). */
 export const PROXY_PORT = 56720;
 const TABLE = 'mirosnet_toxic';
-const STATE_FILE = 'toxics.json';
-const PROXY_MODULE = 'ops/faults/proxy-main';
-
-/** What toxics.json keeps: the toxic in force and the proxy processes to stop at heal. */
-interface ToxicState {
-  host: string;
-  kind: ToxicKind;
-  toxic: Toxic;
-  at: string;
-  proxies: Array<{ node: string; label: string; pid: number; log: string }>;
-}
 
 export type ToxicKind = 'latency' | 'bandwidth' | 'stall' | 'reset-peer';
 
-const statePath = (dir: string) => join(dir, STATE_FILE);
-
-/** The toxic in force in the cluster at `dir`, if any. */
-export function activeToxic(dir: string): ToxicState | undefined {
-  const file = statePath(dir);
-  if (!existsSync(file)) return undefined;
-  return JSON.parse(readFileSync(file, 'utf8')) as ToxicState;
+/** The toxic in force in the cluster at `dir` (toxics.json, kept with the cluster's state), if any. */
+export function activeToxic(dir: string): ToxicState<Toxic> | undefined {
+  return readToxicState<Toxic>(dir);
 }
 
 function run(enter: string[], args: string[], input?: string): Promise<{ code: number; stderr: string }> {
@@ -148,8 +134,8 @@ async function toxify(kind: ToxicKind, host: string | number, toxic: Toxic, deta
   const victim = hosts.find((h) => h.node.name === target.name)!;
   const logs = join(c.dir, 'toxics');
   mkdirSync(logs, { recursive: true });
-  const state: ToxicState = { host: target.name, kind, toxic, at: new Date().toISOString(), proxies: [] };
-  const save = () => writeFileSync(statePath(c.dir), `${JSON.stringify(state, null, 2)}\n`);
+  const state: ToxicState<Toxic> = { host: target.name, kind, toxic, at: new Date().toISOString(), proxies: [] };
+  const save = () => writeToxicState(c.dir, state);
   try {
     for (const h of hosts) {
       const log = join(logs, `${h.node.name}.log`);
@@ -189,14 +175,6 @@ export function resetPeer(host: string | number, opts: FaultOptions = {}): Promi
   return toxify('reset-peer', host, { kind: 'reset' }, 'every connection reset (RST), new ones too', opts);
 }
 
-/** Packet loss needs netem, which this kernel lacks; a TCP proxy cannot drop packets. Always UnsupportedError. */
-export async function loss(_host: string | number, _percent: number, _opts: FaultOptions = {}): Promise<FaultRecord> {
-  throw new UnsupportedError(
-    'loss needs tc netem, and this kernel has no sch_netem ("Specified qdisc kind is unknown"); the toxic proxy relays a TCP stream and cannot drop packets',
-    'use latency, bandwidth, stall or reset-peer, or partition / isolate to drop everything',
-  );
-}
-
 /**
  * Removes the toxic in force (only if it is `host`'s, when given): the nft tables in every
  * namespace, and the proxies, stopped by their recorded PIDs. Resolves with what was
@@ -212,29 +190,10 @@ export async function healToxics(host: string | number | undefined, opts: FaultO
   // reach the clients as from the broker's port, so every proxied link notices at once. With
   // the nat chain gone first, a client waiting for a reply (a handshake through the proxy)
   // would hear nothing until its attempt timed out.
-  const stopped = await stopProxies(c.dir, active);
+  const stopped = await stopToxicProxies(c.dir, active);
   for (const h of hosts) {
     const r = await run(h.broker.enter, ['nft', 'delete', 'table', 'ip', TABLE]);
     if (r.code !== 0 && !/No such file|does not exist/i.test(r.stderr)) throw new ClusterError(`nft delete table in ${h.broker.label} failed: ${r.stderr.trim()}`);
   }
   return `${active.kind} of ${active.host} removed (nft table ${TABLE} in ${hosts.map((h) => h.broker.label).join(', ')}; proxies ${stopped.join(', ') || 'already gone'} stopped)`;
 }
-
-/** Stops the proxies recorded in toxics.json by PID (SIGTERM, SIGKILL after 5 s) and forgets the toxic; the pids stopped. */
-async function stopProxies(dir: string, active: ToxicState): Promise<number[]> {
-  const mine = active.proxies.filter((p) => isOurs(p.pid, compiledModule(PROXY_MODULE))).map((p) => p.pid);
-  for (const pid of mine) signal(pid, 'SIGTERM');
-  if (!(await waitGone(mine, 5000))) for (const pid of mine) signal(pid, 'SIGKILL');
-  rmSync(statePath(dir), { force: true });
-  return mine;
-}
-
-/** For `cluster down`: stops a toxic's proxies (the namespaces and their rules go with the cluster); what was done, or undefined. */
-export async function stopToxicProxies(dir: string): Promise<string | undefined> {
-  const active = activeToxic(dir);
-  if (!active) return undefined;
-  const stopped = await stopProxies(dir, active);
-  return `${active.kind} toxic of ${active.host}: proxies ${stopped.join(', ') || 'already gone'} stopped`;
-}
-
-export const TOXIC_KINDS: readonly FaultKind[] = ['latency', 'bandwidth', 'stall', 'reset-peer'];

@@ -6,11 +6,11 @@
 // the tactic's states are reported as "@@ENTER {state, at, arrows, cause}".
 //   battle ⊃ deceit_in_detail ⊃ { advance ⊃ circle_and_fire, skirmish ⊃ waiting_to_lure,
 //                                 feigned_retreat, marshal ⊃ waiting_to_advance }
-import { Event, ReturnStatus, signals } from '../../runtime/index.ts';
-import { control, readConfig, runInstance } from './common.ts';
+import { Event, type NetworkedActiveObject, ReturnStatus, signals } from '../../runtime/index.ts';
+import { control, param, readConfig, runInstance } from './common.ts';
 
 const cfg = readConfig();
-const compression: number = cfg.params?.compression ?? 20;
+const compression = param(cfg, 'compression', 20);
 const MAXIMUM_ARROW_CAPACITY = 60;
 const rand = (a: number, b: number) => a + Math.floor(Math.random() * (b - a + 1));
 const t = (archerSeconds: number) => archerSeconds / compression;
@@ -41,12 +41,12 @@ const toEmpathy = (e: Event) => {
 const toAllEmpathy = (e: Event) => {
   for (const [name, s] of others) others.set(name, empathize(s, e.signalName));
 };
-const yell = (chart: any, signal: string) => chart.transmit(new Event(signal, cfg.name));
-const post = (chart: any, signal: string, after?: number) =>
+const yell = (chart: NetworkedActiveObject, signal: string) => chart.transmit(new Event(signal, cfg.name));
+const post = (chart: NetworkedActiveObject, signal: string, after?: number) =>
   after === undefined ? chart.postFifo(new Event(signal)) : chart.postFifo(new Event(signal), { times: 1, period: t(after), deferred: true });
 
 /** True if every other archer not believed dead is waiting (scribbles the dead ones). */
-function unitReady(chart: any): boolean {
+function unitReady(chart: NetworkedActiveObject): boolean {
   let ready = true;
   for (const [name, s] of others) {
     if (s === 'dead') chart.snoopScribble(`${cfg.name} thinks ${name} is dead`);
@@ -61,12 +61,12 @@ function entered(state: string): void {
 
 const S = (e: Event) => e.signalName;
 
-function camp(chart: any, e: Event): ReturnStatus {
+function camp(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   if (S(e) === 'GO') return chart.trans(battle);
   return chart.super(chart.top);
 }
 
-function battle(chart: any, e: Event): ReturnStatus {
+function battle(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   switch (S(e)) {
     case 'ENTRY_SIGNAL':
       yell(chart, 'Other_Announce_Arrival_On_Field');
@@ -81,7 +81,7 @@ function battle(chart: any, e: Event): ReturnStatus {
   return chart.super(chart.top);
 }
 
-function deceit_in_detail(chart: any, e: Event): ReturnStatus {
+function deceit_in_detail(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   switch (S(e)) {
     case 'ENTRY_SIGNAL':
       arrows = MAXIMUM_ARROW_CAPACITY;
@@ -140,7 +140,7 @@ function deceit_in_detail(chart: any, e: Event): ReturnStatus {
   return chart.super(battle);
 }
 
-function advance(chart: any, e: Event): ReturnStatus {
+function advance(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   switch (S(e)) {
     case 'ENTRY_SIGNAL':
       entered('advance');
@@ -165,7 +165,7 @@ function advance(chart: any, e: Event): ReturnStatus {
   return chart.super(deceit_in_detail);
 }
 
-function circle_and_fire(chart: any, e: Event): ReturnStatus {
+function circle_and_fire(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   if (S(e) === 'Second') {
     if (ticks % 6 === 0) {
       arrows = Math.max(0, arrows - rand(1, 3));
@@ -178,7 +178,7 @@ function circle_and_fire(chart: any, e: Event): ReturnStatus {
   return chart.super(advance);
 }
 
-function skirmish(chart: any, e: Event): ReturnStatus {
+function skirmish(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   switch (S(e)) {
     case 'ENTRY_SIGNAL':
       entered('skirmish');
@@ -220,7 +220,7 @@ function skirmish(chart: any, e: Event): ReturnStatus {
   return chart.super(deceit_in_detail);
 }
 
-function waiting_to_lure(chart: any, e: Event): ReturnStatus {
+function waiting_to_lure(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   switch (S(e)) {
     case 'ENTRY_SIGNAL':
       entered('waiting_to_lure');
@@ -237,7 +237,7 @@ function waiting_to_lure(chart: any, e: Event): ReturnStatus {
   return chart.super(skirmish);
 }
 
-function feigned_retreat(chart: any, e: Event): ReturnStatus {
+function feigned_retreat(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   switch (S(e)) {
     case 'ENTRY_SIGNAL':
       entered('feigned_retreat');
@@ -268,7 +268,7 @@ function feigned_retreat(chart: any, e: Event): ReturnStatus {
   return chart.super(deceit_in_detail);
 }
 
-function marshal(chart: any, e: Event): ReturnStatus {
+function marshal(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   switch (S(e)) {
     case 'ENTRY_SIGNAL':
       entered('marshal');
@@ -282,7 +282,7 @@ function marshal(chart: any, e: Event): ReturnStatus {
   return chart.super(deceit_in_detail);
 }
 
-function waiting_to_advance(chart: any, e: Event): ReturnStatus {
+function waiting_to_advance(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   switch (S(e)) {
     case 'ENTRY_SIGNAL': {
       entered('waiting_to_advance');

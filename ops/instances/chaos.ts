@@ -7,11 +7,11 @@
 //   @@NCONF {i, s, n, u} settled with u of its n brokers unconfirmed (outbox full, link closed)
 //   @@RCV {f, i, s}      handled event s of sender f, incarnation i
 // The lines are short on purpose: a chaos run writes hundreds of thousands.
-import { Event, ReturnStatus, signals, type Transmission } from '../../runtime/index.ts';
-import { control, readConfig, runInstance, type Chart } from './common.ts';
+import { Event, type NetworkedActiveObject, ReturnStatus, signals, type Transmission } from '../../runtime/index.ts';
+import { control, param, readConfig, runInstance, type Chart } from './common.ts';
 
 const cfg = readConfig();
-const intervalMs: number = cfg.params?.intervalMs ?? 50;
+const intervalMs = param(cfg, 'intervalMs', 50);
 const incarnation = Date.now();
 let seq = 0;
 let timer: NodeJS.Timeout | undefined;
@@ -37,7 +37,7 @@ function sendOne(chart: Chart): void {
   });
 }
 
-function chaos(chart: any, e: any): ReturnStatus {
+function chaos(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   if (e.signalName === 'CHAOS') {
     const p = e.payload as { f: string; i: number; s: number };
     control('RCV', { f: p.f, i: p.i, s: p.s });

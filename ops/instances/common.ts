@@ -1,5 +1,6 @@
 // What every instance program shares: its configuration (JSON in $MIROS_INSTANCE), the
-// control protocol with the scenario runner, and the chart's life cycle.
+// control protocol with the scenario runner (protocol.ts: what it emits, the commands it
+// takes), and the chart's life cycle.
 //   stdout: snoop lines as the chart prints them, and control lines "@@TAG {json}"
 //   stdin:  one JSON command a line: {"cmd":"go"|"post"|"transmit"|"scribble"|"keys"|"stop"|"leave", ...}
 //           ("stop" and SIGTERM keep the chart's queues for its restart; "leave", sent at the end
@@ -7,6 +8,7 @@
 //           {"cmd":"keys","network":"mesh","keys":[K1,K2]} replaces a network's key list while
 //           running (chart.useEncryptionKeys; without "keys" it only reports) and answers
 //           "@@KEYS {network, before, after}": key fingerprints with their decryption counts
+// This folder depends on the runtime only: the runner hands it everything else in the config.
 import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
@@ -20,8 +22,19 @@ import {
   type State,
 } from '../../runtime/index.ts';
 import { formatSpy, spyBody } from '../../runtime/net/snoop-format.ts';
-import type { ClientTlsFiles } from '../tls/client-settings.ts';
-import { sleep } from '../util/wait.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type InstanceCommand, type InstanceEmits, type InstanceTag, controlLine, parseCommand } from './protocol.ts';
+
+export { CONTROL } from './protocol.ts';
+/** The commands an instance takes (protocol.ts). */
+export type Command = InstanceCommand;
+
+/** PEM paths for an instance's TLS client: the CA, and a client certificate for mutual TLS. */
+export interface ClientTlsFiles {
+  ca: string;
+  cert?: string;
+  key?: string;
+}
 
 export interface InstanceConfig {
   name: string;
@@ -44,28 +57,27 @@ export interface InstanceConfig {
   evidenceFile?: string;
   /** At stop, the chart's own spy lines (chart.spy()) go here as " [+s] NAME line". */
   spyFile?: string;
-  /** Chart-kind specific settings. */
-  params?: Record<string, any>;
+  /** Chart-kind specific settings (read them with param()). */
+  params?: Record<string, unknown>;
   /** false: no Prometheus metrics (default: on port 0 of `host` when prom-client is installed; READY says the port). */
   metrics?: false;
   /** amqps://: the CA to verify brokers against, and a client certificate for mutual TLS (PEM paths). */
   tls?: ClientTlsFiles;
 }
 
-export interface Command {
-  cmd: string;
-  signal?: string;
-  payload?: unknown;
-  text?: string;
-  /** "keys": the network (default mesh) and its new key list, encrypting key first. */
-  network?: 'mesh' | 'trace' | 'spy';
-  keys?: string[];
+/** Writes a control line: a tag of the protocol with its data, or a tag of your own program's. */
+export function control<T extends InstanceTag>(tag: T, data: InstanceEmits[T]): void;
+export function control<T extends string>(tag: T extends InstanceTag ? never : T, data?: unknown): void;
+export function control(tag: string, data: unknown = {}): void {
+  process.stdout.write(controlLine(tag, data));
 }
 
-export const CONTROL = '@@';
-
-export function control(tag: string, data: unknown = {}): void {
-  process.stdout.write(`${CONTROL}${tag} ${JSON.stringify(data)}\n`);
+/** A chart-kind setting from the config's params, of the type of its default; a value of another type is an error that names it. */
+export function param<T extends number | boolean | string | object>(cfg: InstanceConfig, name: string, dflt: T): T {
+  const v = cfg.params?.[name];
+  if (v === undefined) return dflt;
+  if (typeof v !== typeof dflt || (v === null) !== (dflt === null)) throw new Error(`${cfg.name}: params.${name} must be a ${typeof dflt}, got ${JSON.stringify(v)}`);
+  return v as T;
 }
 
 export function readConfig(): InstanceConfig {
@@ -86,6 +98,8 @@ export function netOptions(cfg: InstanceConfig): NetworkedOptions {
     hosts: cfg.hosts,
     thisAddress: cfg.host,
     clusterFile: cfg.clusterFile,
+    // its connections are named after the instance ("miros/pub NAME[pid]@host"): drop-connections finds them
+    processName: cfg.name,
     ...(cfg.tls ? { rabbitTls: true, rabbitTlsCa: cfg.tls.ca, rabbitTlsCert: cfg.tls.cert, rabbitTlsKey: cfg.tls.key } : {}),
     rediscoverIntervalMs: cfg.rediscoverIntervalMs,
     evidenceFile: cfg.evidenceFile,
@@ -129,14 +143,13 @@ export async function runInstance(
   const metrics = await metricsOption(cfg);
   const options = { ...netOptions(cfg), ...(metrics ? { metrics } : {}) };
   const chart: Chart = opts.kind === 'factory' ? new NetworkedFactory(cfg.name, options) : new NetworkedActiveObject(cfg.name, options);
-  (chart as any).config = cfg;
   if (cfg.trace === 'color') chart.enableSnoopTrace();
   if (cfg.trace === 'plain') chart.enableSnoopTraceNoColor();
   if (cfg.spy === 'color') chart.enableSnoopSpy();
   if (cfg.spy === 'plain') chart.enableSnoopSpyNoColor();
   opts.setup?.(chart);
   await chart.startAt(initial);
-  control('READY', { name: cfg.name, hosts: chart.lan.addresses, metricsPort: chart.metricsPort() ?? null });
+  control('READY', { name: cfg.name, hosts: chart.lan.addresses, ...(chart.metricsPort() !== undefined ? { metricsPort: chart.metricsPort() } : {}) });
 
   let stopping = false;
   const stop = async (leave = false) => {
@@ -156,16 +169,14 @@ export async function runInstance(
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
     if (!line.trim()) return;
-    let c: Command;
-    try {
-      c = JSON.parse(line) as Command;
-    } catch {
-      process.stderr.write(`error: not a command: ${line}\n`);
+    const c = parseCommand(line);
+    if ('error' in c) {
+      process.stderr.write(`error: ${c.error}\n`);
       return;
     }
     if (c.cmd === 'stop' || c.cmd === 'leave') return void stop(c.cmd === 'leave');
-    if (c.cmd === 'post') chart.postFifo(new Event(c.signal!, c.payload));
-    else if (c.cmd === 'transmit') chart.transmit(new Event(c.signal!, c.payload));
+    if (c.cmd === 'post') chart.postFifo(new Event(c.signal, c.payload));
+    else if (c.cmd === 'transmit') chart.transmit(new Event(c.signal, c.payload));
     else if (c.cmd === 'scribble') chart.snoopScribble(c.text ?? '');
     else if (c.cmd === 'keys') {
       const network = c.network ?? 'mesh';

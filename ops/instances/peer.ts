@@ -3,11 +3,11 @@
 // params.replies = { SIGNAL: 'REPLY' } answering SIGNAL with REPLY {from: me, to: sender}.
 // The runner drives it with post / transmit / scribble commands.
 import { Event, ReturnStatus } from '../../runtime/index.ts';
-import { control, readConfig, runInstance } from './common.ts';
+import { control, param, readConfig, runInstance } from './common.ts';
 import { toggleStates } from './toggle.ts';
 
 const cfg = readConfig();
-const replies: Record<string, string> = cfg.params?.replies ?? {};
+const replies = param<Record<string, string>>(cfg, 'replies', {});
 
 const { idle } = toggleStates((chart, e) => {
   control('GOT', { signal: e.signalName, payload: e.payload ?? null });

@@ -2,11 +2,13 @@
 // transmitted TOKEN reaches only the successor. params: { first, hops, delayMs }.
 // The first member starts the token on {"cmd":"go"}; every member reports each
 // arrival as "@@HOP {hop, at, from}" and passes hop+1 on until `hops` is reached.
-import { Event, ReturnStatus, signals } from '../../runtime/index.ts';
-import { control, readConfig, runInstance, type Chart } from './common.ts';
+import { Event, type NetworkedActiveObject, ReturnStatus, signals } from '../../runtime/index.ts';
+import { control, param, readConfig, runInstance, type Chart } from './common.ts';
 
 const cfg = readConfig();
-const { first = false, hops = 1, delayMs = 0 } = cfg.params ?? {};
+const first = param(cfg, 'first', false);
+const hops = param(cfg, 'hops', 1);
+const delayMs = param(cfg, 'delayMs', 0);
 
 function pass(chart: Chart, hop: number): void {
   const send = () => chart.transmit(new Event('TOKEN', { hop, from: cfg.name }));
@@ -14,7 +16,7 @@ function pass(chart: Chart, hop: number): void {
   else send();
 }
 
-function ring(chart: any, e: any): ReturnStatus {
+function ring(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   if (e.signalName === 'TOKEN') {
     const { hop, from } = e.payload as { hop: number; from: string };
     control('HOP', { hop, from, at: Date.now() });

@@ -6,17 +6,15 @@
 // its latency. Reports: "@@PROGRESS {sent, received}" each second, "@@SENT {sent, ring}" when
 // it stops sending, "@@RECOVERED {at}" at its first delivery of an event sent after {"cmd":"mark"}, and at stop
 // "@@SCALE {...}" with the tallies (and the seqs no broker confirmed, or not yet), latency samples and its RSS.
-import { Event, ReturnStatus, signals } from '../../runtime/index.ts';
-import { control, readConfig, runInstance, type Chart } from './common.ts';
+import { Event, type NetworkedActiveObject, ReturnStatus, signals } from '../../runtime/index.ts';
+import { control, param, readConfig, runInstance, type Chart } from './common.ts';
 
 const cfg = readConfig();
-const { index, count, durationMs = 30_000, burstEveryMs = 1000, burstSize = 2 } = (cfg.params ?? {}) as {
-  index: number;
-  count: number;
-  durationMs?: number;
-  burstEveryMs?: number;
-  burstSize?: number;
-};
+const index = param(cfg, 'index', 0);
+const count = param(cfg, 'count', 1);
+const durationMs = param(cfg, 'durationMs', 30_000);
+const burstEveryMs = param(cfg, 'burstEveryMs', 1000);
+const burstSize = param(cfg, 'burstSize', 2);
 
 interface ScaleEvent {
   from: number;
@@ -67,7 +65,7 @@ function sample(ms: number): void {
   }
 }
 
-function member(chart: any, e: any): ReturnStatus {
+function member(chart: NetworkedActiveObject, e: Event): ReturnStatus {
   if (e.signalName === 'SCALE') {
     const p = e.payload as ScaleEvent;
     if (p.to !== '*' && p.to !== index) return ReturnStatus.HANDLED; // the token is for another member
@@ -120,7 +118,7 @@ process.on('exit', () => clearInterval(progress));
 await runInstance(cfg, member, {
   onCommand: (chart, c) => {
     if (c.cmd === 'go') chart.postFifo(new Event('GO'));
-    if (c.cmd === 'mark') markAt = (c.payload as { at: number }).at;
+    if (c.cmd === 'mark') markAt = c.payload.at;
     if (c.cmd === 'report') {
       control('SCALE', {
         index,

@@ -24,7 +24,7 @@ export function registerLogCommands(program: Command): void {
   program
     .command('watch')
     .description("a live local web page of the mesh: each chart's current state and latest lines (a passive observer of the snoop trace network, updated by server-sent events)")
-    .option('--port <port>', 'HTTP port (0: any free one)', port, 8750)
+    .option('--port <port>', 'HTTP port (0: a free one)', port, 8750)
     .option('--bind <address>', 'address to serve on', '127.0.0.1')
     .option('--keys <trace[,spy]>', 'snoop keys (default $SNOOP_TRACE_ENCRYPTION_KEY or .env)')
     .option('--trace-key <key>', 'snoop trace key')

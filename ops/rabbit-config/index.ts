@@ -2,4 +2,3 @@
 export * from './model.ts';
 export { renderClusterConf, renderConf, renderEnabledPlugins } from './render-conf.ts';
 export { renderErlangTerms } from './render-erlang.ts';
-export { clusterOf, membersOf, presets } from './presets.ts';

@@ -30,6 +30,7 @@ export class ChaosLedger {
   private readonly lastSeq = new Map<string, number>(); // receiver + sender incarnation → highest seq so far
   private readonly reorders = new Map<string, number>();
   private readonly kills = new Map<string, number>(); // instance → times killed
+  private readonly removed = new Map<string, number>(); // receiver → events a fault removed on purpose (delete-queue)
   private readonly killedIncarnations = new Set<string>(); // sender + incarnation
   private confirmations = false;
   /** whenResumed() calls waiting: per pair of the path, the first qualifying arrival so far. */
@@ -79,8 +80,15 @@ export class ChaosLedger {
     if (incarnation !== undefined) this.killedIncarnations.add(`${instance}\u0000${incarnation}`);
   }
 
+  /** Events a fault removed on purpose at a receiver (delete-queue: its queue's depth at deletion): that many missing there are not losses. */
+  onRemoved(receiver: string, count: number): void {
+    if (count > 0) this.removed.set(receiver, (this.removed.get(receiver) ?? 0) + count);
+  }
+
   /** The figures and per-receiver problems after the drain. */
   result(): ChaosResult {
+    const removedLeft = new Map(this.removed);
+    let removedByFault = 0;
     const instances = Object.keys(this.hostOf);
     const events = [...this.sent.values()];
     let lost = 0;
@@ -112,6 +120,12 @@ export class ChaosLedger {
           neverPublished++;
           continue;
         }
+        const budget = removedLeft.get(r) ?? 0;
+        if (budget > 0) {
+          removedLeft.set(r, budget - 1); // removed by the fault (its record counted them), not lost
+          removedByFault++;
+          continue;
+        }
         expected++;
         lostBy[r] = (lostBy[r] ?? 0) + 1;
         if (this.kills.has(r)) lostAtKilled++;
@@ -136,6 +150,7 @@ export class ChaosLedger {
       delivered,
       lost,
       lostAtKilled,
+      removedByFault,
       neverPublished,
       duplicated,
       duplicatedAtKilled,
@@ -218,6 +233,8 @@ export interface ChaosResult {
   lost: number;
   /** Expected arrivals missing at receivers that were killed and restarted. */
   lostAtKilled: number;
+  /** Missing arrivals a fault removed on purpose (delete-queue's depth at deletion, per receiver): not lost. */
+  removedByFault: number;
   /** Unconfirmed (event, receiver) pairs: not confirmed, or of a killed sender without confirmations (it may have died in the outbox). */
   neverPublished: number;
   duplicated: number;

@@ -12,14 +12,15 @@ import { createInterface } from 'node:readline';
 import { NetworkedActiveObject, ReturnStatus, generateKey, type NetworkStats } from '../../runtime/index.ts';
 import { type ClusterFile, type ClusterHandle, type HostProcess, defaultDir, openCluster, readClusterFile, status, up } from '../cluster/index.ts';
 import { UnsupportedError } from '../cluster/errors.ts';
-import { CONTROL, netOptions, type Command, type InstanceConfig } from '../instances/common.ts';
+import { netOptions, type InstanceConfig } from '../instances/common.ts';
+import { type ControlLine, type InstanceCommand, type InstanceEmits, type InstanceTag, isTag, parseControl } from '../instances/protocol.ts';
 import { clientTlsFiles } from '../tls/client-settings.ts';
 import { compiledModule } from '../package-root.ts';
 import { sleep, until, within } from '../util/wait.ts';
 import { writeRunEvidence } from '../log/run-evidence.ts';
 import { openJsonlSink } from '../logs/jsonl-sink.ts';
 import { formatSummary, summaryJson, type CheckResult } from './summary.ts';
-import { serveInstanceControl } from './instance-control.ts';
+import { serveInstanceControl } from '../instances/instance-control.ts';
 import { startObserve, writeInstanceTargets } from '../observe/prometheus.ts';
 
 export interface InstanceSpec {
@@ -96,7 +97,7 @@ export class Instance {
   private expectExit = false;
   readonly lines: string[] = [];
   readonly stderr: string[] = [];
-  readonly controls: { tag: string; data: any }[] = [];
+  readonly controls: ControlLine[] = [];
   stats: NetworkStats | undefined;
   exitCode: number | null | undefined;
   ready = false;
@@ -110,7 +111,7 @@ export class Instance {
   get name(): string {
     return this.spec.name;
   }
-  send(c: Command): void {
+  send(c: InstanceCommand): void {
     if (this.child && this.exitCode === undefined) this.child.stdin.write(`${JSON.stringify(c)}\n`);
   }
   /** The next exit is expected (stop or a scheduled kill): not a crash. */
@@ -124,7 +125,10 @@ export class Instance {
     this.expectExit = false;
     return crash;
   }
-  got(tag: string): any[] {
+  /** The data of every control line of `tag` so far (a tag of the protocol: its type; trusted as the program wrote it). */
+  got<T extends InstanceTag>(tag: T): InstanceEmits[T][];
+  got(tag: string): unknown[];
+  got(tag: string): unknown[] {
     return this.controls.filter((c) => c.tag === tag).map((c) => c.data);
   }
 }
@@ -196,7 +200,7 @@ export class Run {
   }
 
   /** Spawns an instance on its broker's host (Backend.exec) and resolves once it printed READY. */
-  async start(name: string, timeoutMs = 30_000): Promise<void> {
+  async start(name: string, timeoutMs = 30_000, prefix?: string[]): Promise<void> {
     const inst = this.get(name);
     const h = this.handle;
     const node = h.file.nodes[inst.spec.broker] ?? h.file.nodes[0];
@@ -211,6 +215,7 @@ export class Run {
       env: { MIROS_INSTANCE: JSON.stringify(inst.config), ...(this.topology ? { MIROS_TOPOLOGY: this.topology } : {}) },
       name,
       mounts: [this.logDir, h.dir],
+      ...(prefix ? { prefix } : {}),
     });
     inst.child = child;
     this.log(`started ${name} (pid ${child.pid}) on ${inst.config.host}${h.backend.kind === 'local' ? '' : ` (${h.backend.kind})`}`);
@@ -218,25 +223,19 @@ export class Run {
     const started = new Promise<void>((r) => (readyOrExited = r));
     createInterface({ input: child.stdout }).on('line', (line) => {
       inst.log!.write(`${line}\n`);
-      if (line.startsWith(CONTROL)) {
-        const sp = line.indexOf(' ');
-        const tag = line.slice(CONTROL.length, sp < 0 ? undefined : sp);
-        let data: any = {};
-        try {
-          data = sp < 0 ? {} : JSON.parse(line.slice(sp + 1));
-        } catch {
-          return; // a line cut by a kill
-        }
-        inst.controls.push({ tag, data });
-        this.onControl?.(inst, tag, data);
-        if (tag === 'READY') {
+      const c = parseControl(line);
+      if (c) {
+        inst.controls.push(c);
+        this.onControl?.(inst, c);
+        if (c.tag === 'READY') {
           inst.ready = true;
-          inst.metricsPort = typeof data.metricsPort === 'number' ? data.metricsPort : undefined;
+          inst.metricsPort = isTag(c, 'READY') && typeof c.data.metricsPort === 'number' ? c.data.metricsPort : undefined;
           this.onMetricsPort?.();
           readyOrExited();
         }
-        if (tag === 'STATS') inst.stats = data;
-      } else inst.lines.push(line);
+        if (c.tag === 'STATS') inst.stats = c.data as NetworkStats;
+      } else if (line.startsWith('@@')) return; // a control line cut by a kill
+      else inst.lines.push(line);
       this.changes.emit('change');
     });
     createInterface({ input: child.stderr }).on('line', (line) => {
@@ -257,28 +256,28 @@ export class Run {
   }
 
   /** Called for every control line of every instance (chaos accounting). */
-  onControl: ((inst: Instance, tag: string, data: any) => void) | undefined;
+  onControl: ((inst: Instance, line: ControlLine) => void) | undefined;
 
-  /** killInstance: SIGKILL to the instance's program; resolves once it has exited. Undo: restartInstance. */
-  async killInstance(name: string): Promise<void> {
+  /** killInstance: SIGKILL (or SIGTERM: a clean stop) to the instance's program; resolves once it has exited. Undo: restartInstance. */
+  async killInstance(name: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<void> {
     const inst = this.get(name);
     if (!inst.child || inst.exitCode !== undefined) throw new Error(`killInstance: ${name} is not running`);
     inst.expectingExit();
     inst.kills++;
-    inst.child.kill('SIGKILL');
+    inst.child.kill(signal);
     await this.exits.get(name);
     this.onInstanceKilled?.(inst);
   }
 
   /** restartInstance: starts it again under the same name, on the same host, with the same config. */
-  async restartInstance(name: string, timeoutMs = 30_000): Promise<void> {
+  async restartInstance(name: string, how: { timeoutMs?: number; prefix?: string[] } = {}): Promise<void> {
     const inst = this.get(name);
     if (inst.child && inst.exitCode === undefined) await this.killInstance(name);
-    await this.start(name, timeoutMs);
+    await this.start(name, how.timeoutMs, how.prefix);
     this.onInstanceRestarted?.(inst);
   }
 
-  send(c: Command, names = this.instances.filter((i) => i.child).map((i) => i.name)): void {
+  send(c: InstanceCommand, names = this.instances.filter((i) => i.child).map((i) => i.name)): void {
     for (const n of names) this.get(n).send(c);
   }
 

@@ -1,6 +1,21 @@
 // Check results and the end-of-run summary table.
 import { formatColumns } from '../util/columns.ts';
-import type { Run } from './runner.ts';
+import type { NetworkStats } from '../../runtime/index.ts';
+
+/** What a summary reads of a run (runner.ts's Run has it): its id, figures and instances. */
+export interface RunFacts {
+  readonly id: string;
+  readonly nodes: number;
+  readonly logDir: string;
+  readonly distributed: readonly string[];
+  readonly instances: ReadonlyArray<{
+    readonly name: string;
+    readonly config: { readonly host: string };
+    readonly stats: NetworkStats | undefined;
+    readonly stderr: readonly string[];
+    readonly exitCode: number | null | undefined;
+  }>;
+}
 
 export interface CheckResult {
   name: string;
@@ -14,7 +29,7 @@ export function check(name: string, problems: string[]): CheckResult {
   return { name, pass: problems.length === 0, reasons: problems.slice(0, 10).concat(problems.length > 10 ? [`… ${problems.length - 10} more`] : []) };
 }
 
-export function formatSummary(name: string, run: Run, checks: CheckResult[], pass: boolean, seconds: number): string {
+export function formatSummary(name: string, run: RunFacts, checks: CheckResult[], pass: boolean, seconds: number): string {
   const rows = run.instances.map((i) => {
     const s = i.stats;
     const errors = (s ? s.mesh.dropped + s.trace.dropped + s.spy.dropped + s.deliveryErrors : 0) + i.stderr.filter((l) => !l.startsWith('warning:')).length;
@@ -65,7 +80,7 @@ export interface ScenarioSummary {
   };
 }
 
-export function summaryJson(name: string, run: Run, backend: string, checks: CheckResult[], pass: boolean, seconds: number, extra: Record<string, unknown> = {}): ScenarioSummary {
+export function summaryJson(name: string, run: RunFacts, backend: string, checks: CheckResult[], pass: boolean, seconds: number, extra: Record<string, unknown> = {}): ScenarioSummary {
   return {
     name,
     pass,

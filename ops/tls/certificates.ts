@@ -15,7 +15,7 @@ import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { ClusterError } from '../cluster/errors.ts';
+import { TlsError } from './errors.ts';
 
 const run = promisify(execFile);
 
@@ -65,7 +65,7 @@ export function hostFiles(dir: string, host: string): HostFiles {
 /** Host names become directory names: IPv6 colons and anything unusual are replaced. */
 function safeName(host: string): string {
   if (!/^[A-Za-z0-9.:_-]+$/.test(host) || host.startsWith('.')) {
-    throw new ClusterError(`invalid host '${host}' for a certificate`, 'give IP addresses or DNS names');
+    throw new TlsError(`invalid host '${host}' for a certificate`, 'give IP addresses or DNS names');
   }
   return host.replaceAll(':', '_');
 }
@@ -76,9 +76,9 @@ async function openssl(args: string[], what: string): Promise<void> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException & { stderr?: string };
     if (e.code === 'ENOENT') {
-      throw new ClusterError('openssl is not installed: it makes the TLS certificates', 'install it (apt-get install openssl) and run the command again');
+      throw new TlsError('openssl is not installed: it makes the TLS certificates', 'install it (apt-get install openssl) and run the command again');
     }
-    throw new ClusterError(`openssl failed to ${what}`, 'see its message above', (e.stderr ?? e.message).trim());
+    throw new TlsError(`openssl failed to ${what}`, 'see its message above', (e.stderr ?? e.message).trim());
   }
 }
 
@@ -97,7 +97,7 @@ async function ensureCa(dir: string, log: (l: string) => void): Promise<boolean>
   const key = join(resolve(dir), 'ca.key');
   if (existsSync(cert) && existsSync(key)) return false;
   if (existsSync(cert) !== existsSync(key)) {
-    throw new ClusterError(`${dir} has only one of ca.pem and ca.key`, 'restore the missing one, or remove both to make a new CA (every host certificate must then be made again: --force)');
+    throw new TlsError(`${dir} has only one of ca.pem and ca.key`, 'restore the missing one, or remove both to make a new CA (every host certificate must then be made again: --force)');
   }
   mkdirSync(dir, { recursive: true, mode: 0o755 });
   const id = randomBytes(4).toString('hex');
@@ -168,7 +168,7 @@ export async function initTls(opts: TlsInitOptions): Promise<TlsMaterial> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   const dir = resolve(opts.dir);
   const days = opts.days ?? HOST_DAYS;
-  if (!Number.isInteger(days) || days < 1) throw new ClusterError(`invalid validity ${days} days`, 'give a whole number of days ≥ 1');
+  if (!Number.isInteger(days) || days < 1) throw new TlsError(`invalid validity ${days} days`, 'give a whole number of days ≥ 1');
   const made: string[] = [];
   if (await ensureCa(dir, log)) made.push(caCertPath(dir));
   const hosts = [...new Set(opts.hosts.map((h) => h.trim()).filter(Boolean))];

@@ -45,7 +45,3 @@ export async function releaseLink(key: string, drainMs: number): Promise<void> {
   await entry.link.close(drainMs);
 }
 
-/** Links open in this process (for tests and diagnostics). */
-export function openLinks(): number {
-  return pool.size;
-}

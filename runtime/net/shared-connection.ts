@@ -281,11 +281,6 @@ export async function leaveShared(shared: SharedConnection, tenant: Tenant): Pro
   await shared.close();
 }
 
-/** Shared consuming connections open in this process (for tests and diagnostics). */
-export function openSharedConnections(): number {
-  return pool.size;
-}
-
 /** Forgets every pooled connection without closing it (unit tests: each test starts from an empty pool). */
 export function forgetSharedConnections(): void {
   pool.clear();

@@ -72,11 +72,11 @@ describe('mirosnet CLI: errors say what failed and what to do', { timeout: 60_00
     expect(r.stderr).toMatch(/^mirosnet: no Docker engine answers .*\n→ start dockerd/);
   });
 
-  it('partition needs the netns backend (exit 1)', () => {
+  it('cluster partition is retired: it says so and runs fault isolate (no cluster here: exit 1)', () => {
     const r = mirosnet('cluster', 'partition', 'n1', '--dir', empty);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('partition needs the netns backend');
-    expect(r.stderr).toContain('→ start one as root: mirosnet cluster up --backend netns');
+    expect(r.stderr).toContain('`cluster partition` is deprecated and goes in the next release: use `mirosnet fault isolate n1`');
+    expect(r.stderr).toMatch(/no cluster is up in .*\n→ start one: mirosnet cluster up/);
   });
 
   it('an unknown node is named (exit 1)', () => {

@@ -57,7 +57,7 @@ describe('installed into an empty project', () => {
     writeFileSync(
       script,
       `import { ActiveObject, Event, ReturnStatus, signals, stripped, NetworkedActiveObject, generateKey, isValidKey } from 'miros-rabbitmq';
-import { up, createFault } from 'miros-rabbitmq/testbed';
+import { up, injectFault } from 'miros-rabbitmq/testbed';
 import { scenario, testbed, check, ringHops } from 'miros-rabbitmq/scenario';
 const ao = new ActiveObject('lamp');
 function on(chart, e) {
@@ -78,7 +78,7 @@ console.log(JSON.stringify({
   trace: stripped(ao.trace()),
   networked: typeof NetworkedActiveObject,
   key: isValidKey(generateKey()),
-  testbed: [typeof up, typeof createFault],
+  testbed: [typeof up, typeof injectFault],
   scenario: [typeof scenario, typeof testbed, check('c', []).pass, typeof ringHops],
 }));
 `,

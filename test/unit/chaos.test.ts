@@ -1,9 +1,11 @@
 // The chaos scenario's pure parts: the seeded schedule and the ledger that checks arrivals.
 import { describe, expect, it } from 'vitest';
 import { ChaosLedger, percentile } from '../../ops/scenario/chaos-ledger.ts';
-import { CHAOS_KINDS, chaosSchedule, parseKinds } from '../../ops/scenario/chaos-schedule.ts';
+import { chaosSchedule, parseKinds, resolveKinds } from '../../ops/scenario/chaos-schedule.ts';
 
-const base = { cycles: 120, kinds: CHAOS_KINDS, hosts: ['n1', 'n2', 'n3'], instances: ['a', 'b', 'c'] };
+const DEFAULT_KINDS = resolveKinds(undefined, 'netns');
+
+const base = { cycles: 120, kinds: DEFAULT_KINDS, hosts: ['n1', 'n2', 'n3'], instances: ['a', 'b', 'c'] };
 
 describe('chaos schedule', () => {
   it('the same seed gives the same schedule, another seed another one', () => {
@@ -23,9 +25,9 @@ describe('chaos schedule', () => {
         expect(f.target[0]).not.toBe(f.target[1]);
       } else expect(f.target).toHaveLength(1);
       expect(f.kind === 'kill-instance' ? base.instances : base.hosts).toContain(f.target[0]);
-      if (f.kind === 'latency') expect(f.ms).toBeGreaterThan(0);
+      if (f.kind === 'latency') expect(f.numbers?.ms).toBeGreaterThan(0);
     }
-    expect(new Set(plan.map((f) => f.kind))).toEqual(new Set(CHAOS_KINDS));
+    expect(new Set(plan.map((f) => f.kind))).toEqual(new Set(DEFAULT_KINDS));
   });
 
   it('parseKinds refuses an unknown kind, naming the known ones', () => {
@@ -49,6 +51,15 @@ describe('chaos ledger', () => {
     l.onKilled('c', undefined);
     r = l.result();
     expect(r).toMatchObject({ lost: 0, lostAtKilled: 1 });
+  });
+
+  it("what delete-queue removed at a receiver (its record's depth) is counted as removed, not lost; only that many", () => {
+    const l = new ChaosLedger(hostOf);
+    for (let s = 1; s <= 4; s++) l.onSent('a', 1, s, s);
+    for (let s = 1; s <= 4; s++) l.onReceived('b', { f: 'a', i: 1, s }, 10 + s);
+    l.onReceived('c', { f: 'a', i: 1, s: 1 }, 11); // 3 missing at c
+    l.onRemoved('c', 2);
+    expect(l.result()).toMatchObject({ lost: 1, removedByFault: 2, lostBy: { c: 1 } });
   });
 
   it("a killed sender's undelivered events are not promised without confirmations; with them only confirmed ones are", () => {

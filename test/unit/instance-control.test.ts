@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { killInstance, restartInstance } from '../../ops/faults/index.ts';
-import { type ControlledRun, serveInstanceControl } from '../../ops/scenario/instance-control.ts';
+import { type ControlledRun, serveInstanceControl } from '../../ops/instances/instance-control.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mirosnet-control-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

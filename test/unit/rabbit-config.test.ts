@@ -1,11 +1,10 @@
 // The RabbitMQ configuration model (ops/rabbit-config): the §5 table of the design note for
 // both renderers, the presets, and drift of the committed generated files.
 import { describe, expect, it } from 'vitest';
-import { drifted, generatedFiles, HEADER } from '../../ops/rabbit-config/generate.ts';
+import { drifted, generatedFiles, HEADER } from '../../ops/cluster/generate-config.ts';
 import {
   RabbitConfigError,
   partitionHandlingFor,
-  presets,
   renderClusterConf,
   renderConf,
   renderEnabledPlugins,
@@ -13,6 +12,7 @@ import {
   type RabbitConfig,
 } from '../../ops/rabbit-config/index.ts';
 import { nodeSpec, resolveOptions } from '../../ops/cluster/options.ts';
+import { presets } from '../../ops/cluster/presets.ts';
 
 const full: RabbitConfig = {
   amqp: [{ ip: { var: 'addr' }, port: 5672 }],

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configError } from './config-error.ts';
 import { writeClusterFile } from '../../ops/cluster/cluster-file.ts';
 import { CREDENTIALS, clusterNode, clusterTls, nodeSpec, resolveOptions } from '../../ops/cluster/options.ts';
-import { presets } from '../../ops/rabbit-config/index.ts';
+import { presets } from '../../ops/cluster/presets.ts';
 import { writeNodeConfig } from '../../ops/cluster/rabbit.ts';
 import { hostFiles, initTls } from '../../ops/tls/certificates.ts';
 import { parseClusterFile, readClusterFile } from '../../runtime/lan/cluster-file.ts';

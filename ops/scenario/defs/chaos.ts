@@ -5,48 +5,51 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UnsupportedError } from '../../cluster/errors.ts';
-import * as faults from '../../faults/index.ts';
+import { CATALOGUE, supported } from '../../faults/catalogue.ts';
+import { injectFault } from '../../faults/in-force.ts';
+import type { FaultRecord } from '../../faults/record.ts';
 import { formatColumns } from '../../util/columns.ts';
 import { sleep, until } from '../../util/wait.ts';
 import { ChaosLedger, type ChaosResult, type HealedPath, percentile } from '../chaos-ledger.ts';
-import { type ChaosKind, type PlannedFault, CHAOS_KINDS, chaosSchedule } from '../chaos-schedule.ts';
-import type { Run, Scenario } from '../runner.ts';
+import { type ChaosKind, type KindsChoice, type PlannedFault, chaosSchedule, resolveKinds } from '../chaos-schedule.ts';
+import { isTag } from '../../instances/protocol.ts';
+import type { Instance, Run, Scenario } from '../runner.ts';
 import { check, type CheckResult } from '../summary.ts';
 
 export interface ChaosOptions {
   seed?: number;
   cycles?: number;
-  kinds?: readonly ChaosKind[];
+  /** The kinds, or 'all': every kind of the fault catalogue with a chaos use that the backend supports (default: the catalogue's default set). */
+  kinds?: KindsChoice;
   /** Instances per host (default 1). */
   instances?: number;
   /** Interval between one instance's events, ms (default 50: 20 events/s each). */
   intervalMs?: number;
   /** The resume p99 must be at most this, ms (default 5000); 0: reported, not checked. */
   resumeP99MaxMs?: number;
-  /** Where it runs, when known up front: the network kinds are refused on local before a cluster is brought up. */
+  /** Where it runs, when known up front: the kinds it cannot do are refused before a cluster is brought up. */
   backend?: 'local' | 'netns' | 'docker';
 }
 
-/** The kinds a chaos run uses by default: every kind (latency: netns and docker only, like partition). */
-export const DEFAULT_CHAOS_KINDS: readonly ChaosKind[] = CHAOS_KINDS;
+/** The kinds a chaos run uses by default (the catalogue's default set: the recorded seeds'). */
+export const DEFAULT_CHAOS_KINDS: readonly ChaosKind[] = resolveKinds(undefined, 'netns');
 
 /** How long a cycle waits for its healed path to carry traffic again before the next fault. */
 const RESUME_WAIT_MS = 60_000;
 
-/** The kinds that need a network namespace per host (netns, docker). */
-const NEEDS_NETWORK: readonly ChaosKind[] = ['partition', 'isolate', 'latency'];
+/** The incarnation of a chaos instance's last SENT line, if any. */
+function incarnationOf(inst: Instance): number | undefined {
+  const last = inst.got('SENT').at(-1);
+  return last && 'i' in last ? last.i : undefined;
+}
 
-/** What today's runtime may lose or duplicate on purpose in each kind of fault, for faults.jsonl. */
-const EXPECTED: Record<ChaosKind, string> = {
-  partition: 'none: the cut path resumes from durable queues and the senders\' outboxes',
-  isolate: 'none: as partition, to and from every other host',
-  'kill-broker': 'none for persistent events in durable queues; unconfirmed publishes are resent by the outbox',
-  'pause-broker': 'none: a paused broker resumes with its queues',
-  'restart-broker': 'none: as kill-broker, with a clean stop',
-  'kill-instance':
-    "none at the killed receiver (acked only after the chart's step, its queue kept for its restart); the killed sender's unconfirmed events die with it (not promised). Duplicates at the restarted receiver are allowed and counted.",
-  latency: 'none: slower, and the host\'s links reconnect through the proxy at inject and directly at heal (the outboxes resend, receivers dedup)',
-};
+/** The kinds of `kinds` a backend cannot do (given its live capabilities, or its kind alone), with why. */
+function unsupported(kinds: readonly ChaosKind[], backend: 'local' | 'netns' | 'docker', can?: Parameters<typeof supported>[2]): { kind: ChaosKind; reason: string }[] {
+  return kinds.flatMap((kind) => {
+    const s = supported(CATALOGUE[kind], backend, can);
+    return s === true ? [] : [{ kind, reason: s.reason }];
+  });
+}
 
 interface CycleRecord extends PlannedFault {
   injectedAt?: string;
@@ -63,16 +66,25 @@ interface CycleRecord extends PlannedFault {
 export function chaos(opts: ChaosOptions = {}): Scenario {
   const seed = opts.seed ?? 1;
   const cycles = opts.cycles ?? 100;
-  const kinds = opts.kinds ?? DEFAULT_CHAOS_KINDS;
+  let kinds: ChaosKind[] = resolveKinds(opts.kinds, opts.backend ?? 'netns');
   const perHost = opts.instances ?? 1;
   const intervalMs = opts.intervalMs ?? 50;
   const p99Max = opts.resumeP99MaxMs ?? 5000;
-  const local = kinds.filter((k) => NEEDS_NETWORK.includes(k));
-  if (opts.backend === 'local' && local.length) {
+  const refuse = (backend: 'local' | 'netns' | 'docker', can?: Parameters<typeof supported>[2]) => {
+    const no = unsupported(kinds, backend, can);
+    if (!no.length) return;
+    const others = kinds.filter((k) => !no.some((n) => n.kind === k));
+    const reasons = [...new Set(no.map((n) => n.reason))].join('; ');
     throw new UnsupportedError(
-      `chaos: ${local.join(', ')} need${local.length === 1 ? 's' : ''} a network namespace per host (netns or docker); local nodes share this machine's network stack${local.includes('latency') ? ' (latency: the toxic proxy is steered in with nftables inside the hosts\' namespaces)' : ''}`,
-      `use --backend netns (root), or leave them out: --faults ${kinds.filter((k) => !NEEDS_NETWORK.includes(k)).join(',') || 'kill-broker'}`,
+      can
+        ? `chaos: ${no.map((n) => n.kind).join(', ')} on the ${backend} backend: ${reasons}`
+        : `chaos: ${no.map((n) => n.kind).join(', ')} need${no.length === 1 ? 's' : ''} a network namespace per host (netns or docker); ${reasons}`,
+      `use --backend netns (root), or leave ${no.length === 1 ? 'it' : 'them'} out: --faults ${others.join(',') || 'all'}`,
     );
+  };
+  if (opts.backend) {
+    if (opts.kinds === 'all') kinds = resolveKinds('all', opts.backend);
+    refuse(opts.backend);
   }
   let ledger: ChaosLedger;
   let finished = false;
@@ -96,69 +108,52 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
     return out;
   }
 
+  /** One cycle: the fault injected through the catalogue, held, undone; the paths it interrupted. */
   async function cycle(run: Run, f: PlannedFault, rec: CycleRecord): Promise<HealedPath['pairs']> {
-    const o = { dir: run.dir };
+    const use = CATALOGUE[f.kind].chaos;
+    if (!use) throw new Error(`${f.kind} has no chaos use`);
+    const o = { dir: run.dir, instances: run };
     const hosts = run.cluster.nodes.slice(0, run.nodes).map((n) => n.name);
     const [a, b] = f.target;
     const others = (h: string) => hosts.filter((x) => x !== h);
-    const stamp = () => new Date().toISOString();
-    switch (f.kind) {
-      case 'partition':
-        rec.inject = (await faults.partition(a, b, o)).detail;
-        rec.injectedAt = stamp();
-        await sleep(f.holdMs);
-        rec.heal = (await faults.heal(a, b, o)).detail;
+    const args = [...f.target, ...Object.values(f.numbers ?? {})];
+    let injected: FaultRecord | undefined;
+    if (use.target === 'instance') {
+      const inst = run.get(a);
+      // the ledger hears of the kill and the restart sends "go" (onInstanceKilled/Restarted in go())
+      const killedAt = Date.now();
+      const incarnation = incarnationOf(inst);
+      if (inst.exitCode === undefined) {
+        injected = await injectFault(f.kind, args, o, { chaos: true });
+        rec.inject = injected.detail;
+        if (injected.removed) ledger.onRemoved(a, injected.removed); // delete-queue: removed by the fault, not lost
+      } else rec.inject = `instance ${a} was not running (it crashed: counted), so only the restart`;
+      // the band of this fault (log check) starts with the oldest event the kill left unconfirmed:
+      // the kill decided its fate (a killed sender's unconfirmed events are not promised)
+      const unconfirmed = incarnation === undefined ? undefined : ledger.oldestUnconfirmedAt(a, incarnation);
+      rec.injectedAt = new Date(Math.min(killedAt, unconfirmed ?? killedAt)).toISOString();
+    } else {
+      injected = await injectFault(f.kind, args, o, { chaos: true });
+      rec.inject = injected.detail;
+      rec.injectedAt = new Date().toISOString();
+    }
+    await sleep(f.holdMs);
+    const heal = CATALOGUE[f.kind].heal;
+    const undo = injected?.undo ?? (heal ? { kind: heal, target: f.target } : undefined);
+    if (undo) rec.heal = (await injectFault(undo.kind, undo.target, o)).detail;
+    switch (use.paths) {
+      case 'pair':
         return [{ from: [a], to: [b] }, { from: [b], to: [a] }];
-      case 'isolate':
-        rec.inject = (await faults.isolate(a, o)).detail;
-        rec.injectedAt = stamp();
-        await sleep(f.holdMs);
-        rec.heal = (await faults.heal(a, undefined, o)).detail;
+      case 'host':
         return [{ from: [a], to: others(a) }, { from: others(a), to: [a] }];
-      case 'kill-broker':
-      case 'restart-broker': {
-        const h = run.handle;
-        const node = h.node(a);
-        await h.backend.signal(h.options, node, f.kind === 'kill-broker' ? 'SIGKILL' : 'SIGTERM');
-        if (f.kind === 'restart-broker') await until(async () => !(await h.backend.brokerPid(h.options, node)), 60_000, 100);
-        rec.inject = `${f.kind === 'kill-broker' ? 'SIGKILL' : 'SIGTERM'} to ${a}'s broker`;
-        rec.injectedAt = stamp();
-        await sleep(f.holdMs);
-        rec.heal = (await faults.restartBroker(a, o)).detail;
+      case 'broker':
         return [{ from: hosts, to: [a] }];
-      }
-      case 'pause-broker':
-        rec.inject = (await faults.pauseBroker(a, o)).detail;
-        rec.injectedAt = stamp();
-        await sleep(f.holdMs);
-        rec.heal = (await faults.resumeBroker(a, o)).detail;
-        return [{ from: hosts, to: [a] }];
-      case 'kill-instance': {
-        const inst = run.get(a);
-        // the ledger hears of the kill and the restart sends "go" (onInstanceKilled/Restarted in go())
-        const killedAt = Date.now();
-        const incarnation = (inst.got('SENT').at(-1) as { i?: number } | undefined)?.i;
-        if (inst.exitCode === undefined) {
-          await run.killInstance(a);
-          rec.inject = `SIGKILL instance ${a}`;
-        } else rec.inject = `instance ${a} was not running (it crashed: counted), so only the restart`;
-        // the band of this fault (log check) starts with the oldest event the kill left unconfirmed:
-        // the kill decided its fate (a killed sender's unconfirmed events are not promised)
-        const unconfirmed = incarnation === undefined ? undefined : ledger.oldestUnconfirmedAt(a, incarnation);
-        rec.injectedAt = new Date(Math.min(killedAt, unconfirmed ?? killedAt)).toISOString();
-        await sleep(f.holdMs);
-        await run.restartInstance(a);
-        rec.heal = `instance ${a} started again under the same name (READY)`;
-        const host = hostName(run, inst.spec.broker);
+      case 'instance': {
+        const host = hostName(run, run.get(a).spec.broker);
         return [{ from: hosts, to: [host] }, { from: [host], to: others(host) }];
       }
-      case 'latency':
-        rec.inject = (await faults.latency(a, f.ms ?? 200, 0, o)).detail;
-        rec.injectedAt = stamp();
-        await sleep(f.holdMs);
-        rec.heal = (await faults.heal(a, undefined, o)).detail;
-        return [{ from: [a], to: others(a) }, { from: others(a), to: [a] }];
     }
+    return []; // unreachable: FaultPaths has the four cases
   }
 
   return {
@@ -173,21 +168,20 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
 
     go: async (run) => {
       const can = run.handle.backend.capabilities(run.handle.options);
-      for (const k of kinds) {
-        const need = k === 'partition' || k === 'isolate' ? can[k] : k === 'latency' ? can.toxify : true;
-        if (need !== true) throw new UnsupportedError(`chaos: ${k} on the ${run.handle.backend.kind} backend: ${need.reason}`, `use --backend netns (root), or leave it out: --faults ${kinds.filter((x) => !NEEDS_NETWORK.includes(x)).join(',')}`);
-      }
+      if (opts.kinds === 'all') kinds = resolveKinds('all', run.handle.backend.kind, can);
+      refuse(run.handle.backend.kind, can);
       const hostOf = Object.fromEntries(run.instances.map((i) => [i.name, hostName(run, i.spec.broker)]));
       ledger = new ChaosLedger(hostOf);
       let quiet = false;
       // every kill of an instance (the schedule's, or `mirosnet fault kill-instance` meanwhile)
-      run.onInstanceKilled = (inst) => ledger.onKilled(inst.name, (inst.got('SENT').at(-1) as { i?: number } | undefined)?.i);
+      run.onInstanceKilled = (inst) => ledger.onKilled(inst.name, incarnationOf(inst));
       run.onInstanceRestarted = (inst) => quiet || inst.send({ cmd: 'go' });
-      run.onControl = (inst, tag, d) => {
+      run.onControl = (inst, line) => {
         const now = Date.now();
-        if (tag === 'SENT') ledger.onSent(inst.name, d.i, d.s, now);
-        else if (tag === 'RCV') ledger.onReceived(inst.name, { f: d.f, i: d.i, s: d.s }, now);
-        else if (tag === 'CONF') ledger.onConfirmed(inst.name, d.i, d.s);
+        if (isTag(line, 'SENT')) {
+          if ('i' in line.data) ledger.onSent(inst.name, line.data.i, line.data.s, now);
+        } else if (isTag(line, 'RCV')) ledger.onReceived(inst.name, { f: line.data.f, i: line.data.i, s: line.data.s }, now);
+        else if (isTag(line, 'CONF')) ledger.onConfirmed(inst.name, line.data.i, line.data.s);
       };
       const hosts = run.cluster.nodes.slice(0, run.nodes).map((n) => n.name);
       const plan = chaosSchedule({ seed, cycles, kinds, hosts, instances: run.instances.map((i) => i.name) });
@@ -197,7 +191,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
       run.send({ cmd: 'go' });
       await sleep(3000); // traffic flowing before the first fault
       for (const f of plan) {
-        const rec: CycleRecord = { ...f, expectedLoss: EXPECTED[f.kind] };
+        const rec: CycleRecord = { ...f, expectedLoss: CATALOGUE[f.kind].chaos?.expectedLoss ?? 'not said' };
         records.push(rec);
         try {
           const pairs = await cycle(run, f, rec);
@@ -211,7 +205,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
           if (err instanceof UnsupportedError) throw err;
           rec.error = (err as Error).message;
           run.log(`cycle ${f.cycle} ${f.kind} ${f.target.join(' ')}: ${rec.error}; healing everything`);
-          await faults.heal(undefined, undefined, { dir: run.dir }).catch(() => undefined);
+          await injectFault('heal', [], { dir: run.dir }).catch(() => undefined); // local: no cuts to heal
         }
         // an instance that crashed (not a scheduled kill: counted) is started again, so traffic goes on
         for (const i of run.instances.filter((x) => x.exitCode !== undefined)) {
@@ -298,6 +292,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
           delivered: r?.delivered ?? 0,
           lost: r?.lost ?? 0,
           lostAtKilled: r?.lostAtKilled ?? 0,
+          removedByFault: r?.removedByFault ?? 0,
           unconfirmed: r?.neverPublished ?? 0,
           duplicated: r?.duplicated ?? 0,
           duplicatedAtKilled: r?.duplicatedAtKilled ?? 0,

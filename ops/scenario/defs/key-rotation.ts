@@ -121,7 +121,7 @@ export function keyRotation(): Scenario {
           const a = answers(i)[k];
           if (!a) return [`${i.name}: no answer to ${steps[k]?.name ?? `step ${k + 1}`}`];
           if (a.error) return [`${i.name}: ${steps[k].name} refused: ${a.error}`];
-          const now = a.after.map((u: { fingerprint: string }) => u.fingerprint).join(',');
+          const now = (a.after ?? []).map((u) => u.fingerprint).join(',');
           return now === fp(steps[k].keys) ? [] : [`${i.name}: after ${steps[k].name} its keys are ${now}, expected ${fp(steps[k].keys)}`];
         });
       // the retire answer's "before" is the step-2 ring: what it opened with each key

@@ -1,19 +1,9 @@
 // Pure arithmetic of the scale scenario: what each member should have received, what it
 // lost, percentiles, and the reference deployment's formula.
 
-/** What a member reported at the end (ops/instances/scale.ts "@@SCALE"). */
-export interface MemberReport {
-  index: number;
-  sent: number;
-  ring: number;
-  ringSeqs: Array<[number, number]>;
-  /** Seqs no broker confirmed (or not yet, at report time): missing ones are not confirmed losses. */
-  unconfirmed?: Array<[number, number]>;
-  received: number;
-  got: Record<string, Array<[number, number]>>;
-  latencies: number[];
-  rssMb: number;
-}
+import type { MemberReport } from '../../instances/protocol.ts';
+
+export type { MemberReport } from '../../instances/protocol.ts';
 
 const inRanges = (v: number, r: Array<[number, number]>) => r.some(([a, b]) => v >= a && v <= b);
 

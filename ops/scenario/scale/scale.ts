@@ -209,7 +209,10 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
 
     // until every member stopped sending and everything addressed reached its receiver
     await until(() => run.instances.every((i) => i.got('SENT').length > 0), durationMs + 30_000, 200);
-    const sentBy = run.instances.map((i) => i.got('SENT')[0] ?? { sent: 0, ring: 0 });
+    const sentBy = run.instances.map((i) => {
+      const d = i.got('SENT')[0];
+      return d && 'sent' in d ? d : { sent: 0, ring: 0 };
+    });
     const expected = expectedDeliveries(sentBy);
     const receivedNow = () => run.instances.reduce((s, i) => s + (i.got('PROGRESS').at(-1)?.received ?? 0), 0);
     // the drain: until everything arrived, or nothing more arrives for DRAIN_IDLE_MS (a backlog
@@ -232,7 +235,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
 
     run.send({ cmd: 'report' });
     await until(() => run.instances.every((i) => i.got('SCALE').length > 0), 20_000, 100);
-    const reports = run.instances.map((i) => i.got('SCALE')[0] as MemberReport | undefined).filter((r): r is MemberReport => r !== undefined);
+    const reports = run.instances.map((i) => i.got('SCALE')[0]).filter((r): r is MemberReport => r !== undefined);
     const lost = missing(reports);
     result.eventsSent = reports.reduce((s, r) => s + r.sent, 0);
     result.deliveries = reports.reduce((s, r) => s + r.received, 0);

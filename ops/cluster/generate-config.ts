@@ -1,11 +1,11 @@
-// `npm run gen:rabbit`: writes the committed config files generated from the model;
+// `npm run gen:rabbit`: the node presets (presets.ts) rendered by ops/rabbit-config; writes the committed config files generated from the model;
 // `--check` only compares (exit 1 on drift). test/unit/rabbit-config.test.ts does the same.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { presets } from './presets.ts';
-import { renderConf } from './render-conf.ts';
+import { renderConf } from '../rabbit-config/render-conf.ts';
 
 export const HEADER = 'generated from ops/rabbit-config by `npm run gen:rabbit`; do not edit';
 

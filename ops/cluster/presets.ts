@@ -1,8 +1,8 @@
 // The three places a RabbitMQ node is configured, as models: a mirosnet node (local, netns),
 // the docker image (compose/rabbitmq/rabbitmq.conf) and an ansible host (the role's template).
-import { AMQP_PORT, AMQPS_PORT, CREDENTIALS, MANAGEMENT_PORT, MANAGEMENT_TLS_PORT, PROMETHEUS_PORT, brokerTls, nodeSpec, type BrokerTls, type NodeSpec } from '../cluster/options.ts';
-import type { ResolvedOptions } from '../cluster/types.ts';
-import { NET_TICKTIME_S, partitionHandlingFor, type RabbitConfig } from './model.ts';
+import { AMQP_PORT, AMQPS_PORT, CREDENTIALS, MANAGEMENT_PORT, MANAGEMENT_TLS_PORT, PROMETHEUS_PORT, brokerTls, nodeSpec, type BrokerTls, type NodeSpec } from './options.ts';
+import type { ResolvedOptions } from './types.ts';
+import { NET_TICKTIME_S, partitionHandlingFor, type RabbitConfig } from '../rabbit-config/model.ts';
 
 // the management API and UI; rabbitmq_prometheus: the broker's metrics on PROMETHEUS_PORT (docs/metrics.md)
 const MANAGEMENT = ['rabbitmq_management', 'rabbitmq_prometheus'];

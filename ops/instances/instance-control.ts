@@ -15,6 +15,10 @@ export type ControlOp = 'kill-instance' | 'restart-instance' | 'list';
 export interface ControlRequest {
   op: ControlOp;
   name?: string;
+  /** kill-instance: SIGKILL (default) or SIGTERM. */
+  signal?: 'SIGKILL' | 'SIGTERM';
+  /** restart-instance: a command it runs under (faketime -f -30m). */
+  prefix?: string[];
 }
 export type ControlReply = { ok: true; detail: string; instances: string[] } | { ok: false; error: string; instances: string[] };
 
@@ -23,8 +27,8 @@ export interface ControlledRun {
   readonly id: string;
   readonly name: string;
   readonly instances: ReadonlyArray<{ readonly name: string; readonly exitCode: number | null | undefined; readonly spec: { broker: number } }>;
-  killInstance(name: string): Promise<void>;
-  restartInstance(name: string): Promise<void>;
+  killInstance(name: string, signal?: 'SIGKILL' | 'SIGTERM'): Promise<void>;
+  restartInstance(name: string, how?: { prefix?: string[] }): Promise<void>;
 }
 
 export const controlSocketPath = (dir: string, runId: string) => join(dir, `scenario-${runId}.sock`);
@@ -37,13 +41,14 @@ async function answer(run: ControlledRun, req: ControlRequest): Promise<ControlR
   if (!inst) return { ok: false, error: `no instance '${req.name}' in ${run.name} run ${run.id}`, instances };
   if (req.op === 'kill-instance') {
     if (inst.exitCode !== undefined) return { ok: false, error: `${inst.name} is not running (restart it: mirosnet fault restart-instance ${inst.name})`, instances };
-    await run.killInstance(inst.name);
-    return { ok: true, detail: `SIGKILL instance ${inst.name} (${run.name} run ${run.id})`, instances };
+    const signal = req.signal ?? 'SIGKILL';
+    await run.killInstance(inst.name, signal);
+    return { ok: true, detail: `${signal} instance ${inst.name} (${run.name} run ${run.id})`, instances };
   }
   if (req.op === 'restart-instance') {
     const was = inst.exitCode === undefined ? 'killed (SIGKILL) and ' : '';
-    await run.restartInstance(inst.name);
-    return { ok: true, detail: `instance ${inst.name} ${was}started again under the same name (READY)`, instances };
+    await run.restartInstance(inst.name, req.prefix ? { prefix: req.prefix } : {});
+    return { ok: true, detail: `instance ${inst.name} ${was}started again under the same name${req.prefix ? ` under ${req.prefix.join(' ')}` : ''} (READY)`, instances };
   }
   return { ok: false, error: `unknown op '${String(req.op)}'`, instances };
 }
