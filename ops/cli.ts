@@ -105,8 +105,9 @@ cluster
   .addOption(new Option('--tls [mode]', 'TLS: on (5671 beside 5672) or only (no 5672, management on HTTPS 15671); certificates: mirosnet tls init').choices(['on', 'only']).preset('on'))
   .option('--tls-mutual', 'with --tls: brokers require a client certificate from the CA (mutual TLS)')
   .option('--tls-dir <path>', 'with --tls: the CA and certificates (default <dir>/tls; made if missing)')
+  .option('--max-message-size <bytes>', 'brokers refuse a larger publish (default 1048576 = 1 MiB; docs/broker-security.md)', int)
   .action(
-    action(async (o: { nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; topology?: ClusterOptions['topology']; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
+    action(async (o: { maxMessageSize?: number; nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; topology?: ClusterOptions['topology']; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
       if (o.verbose) process.env.MIROSNET_VERBOSE = '1'; // read by the docker backend's image build
       const { formatTable, status, up } = await import('./cluster/index.ts');
       const started = await up({
@@ -124,6 +125,7 @@ cluster
         tls: o.tls,
         tlsMutual: o.tlsMutual,
         tlsDir: o.tlsDir,
+        maxMessageSize: o.maxMessageSize,
       });
       console.log(formatTable(await status({ dir: started.dir })));
     }),

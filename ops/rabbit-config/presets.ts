@@ -3,6 +3,7 @@
 import { AMQP_PORT, AMQPS_PORT, CREDENTIALS, MANAGEMENT_PORT, MANAGEMENT_TLS_PORT, brokerTls, nodeSpec, type BrokerTls, type NodeSpec } from '../cluster/options.ts';
 import type { ResolvedOptions } from '../cluster/types.ts';
 import { NET_TICKTIME_S, partitionHandlingFor, type RabbitConfig } from './model.ts';
+import { APP_PERMISSIONS, APP_TAGS, DEFAULT_MAX_MESSAGE_SIZE, definitionsFileOf } from './users.ts';
 
 const MANAGEMENT = ['rabbitmq_management'];
 
@@ -23,7 +24,9 @@ export const presets = {
     return {
       amqp: [{ ip, port: AMQP_PORT }],
       management: { ip, port: MANAGEMENT_PORT },
-      defaultUser: { name: CREDENTIALS.user, password: CREDENTIALS.password, vhost: '/', administrator: true },
+      // the app user and the ops admin (ops/cluster/admin.ts writes the file)
+      definitions: { file: definitionsFileOf(s.nodeDir) },
+      maxMessageSizeBytes: o.maxMessageSize,
       loopbackUsers: 'none',
       log: { file: true, console: false, level: 'info' },
       ...(o.topology === 'clustered' ? { cluster: clusterOf(membersOf(o)) } : {}),
@@ -37,7 +40,9 @@ export const presets = {
     return {
       amqp: [{ port: AMQP_PORT }],
       management: { port: MANAGEMENT_PORT },
-      defaultUser: { name: CREDENTIALS.user, password: CREDENTIALS.password, vhost: '/', administrator: true },
+      // the app user only (the docker backend adds its admin through a definitions file)
+      defaultUser: { name: CREDENTIALS.user, password: CREDENTIALS.password, vhost: '/', tags: APP_TAGS, permissions: APP_PERMISSIONS },
+      maxMessageSizeBytes: DEFAULT_MAX_MESSAGE_SIZE,
       loopbackUsers: 'none',
       log: { file: false, console: true, level: 'info' },
       plugins: MANAGEMENT,
@@ -45,13 +50,15 @@ export const presets = {
   },
 
   /**
-   * An ansible host: its LAN address only; users come from the play (guest is deleted, and
+   * An ansible host: AMQP on its LAN address only; users come from the play (guest is deleted, and
    * loopback-only should it come back); the cluster keys where `rabbitmq_cluster` is true (the role joins).
    */
   ansibleHost(): RabbitConfig {
     return {
       amqp: [{ ip: { var: 'rabbitmq_lan_address' }, port: { var: 'rabbitmq_amqp_port' } }],
-      management: { ip: { var: 'rabbitmq_lan_address' }, port: { var: 'rabbitmq_management_port' } },
+      // loopback unless TLS is on or rabbitmq_management_address says otherwise (defaults/main.yml)
+      management: { ip: { var: 'rabbitmq_management_address' }, port: { var: 'rabbitmq_management_port' } },
+      maxMessageSizeBytes: { var: 'rabbitmq_max_message_size' },
       loopbackUsers: ['guest'],
       log: { file: true, console: false, level: 'info' },
       cluster: {

@@ -17,7 +17,8 @@ import { nodeSpec, resolveOptions } from '../../ops/cluster/options.ts';
 const full: RabbitConfig = {
   amqp: [{ ip: { var: 'addr' }, port: 5672 }],
   management: { ip: { var: 'addr' }, port: 15672 },
-  defaultUser: { name: 'peter', password: 'rabbit', vhost: '/', administrator: true },
+  defaultUser: { name: 'peter', password: 'rabbit', vhost: '/', tags: ['management'], permissions: '^(miros\\.|amq\\.gen-)' },
+  maxMessageSizeBytes: 1048576,
   loopbackUsers: 'none',
   log: { file: true, console: false, level: 'info' },
   cluster: { peers: ['rabbit@10.77.0.11', 'rabbit@10.77.0.12', 'rabbit@10.77.0.13'], partitionHandling: 'pause_minority', netTicktimeS: 10 },
@@ -34,8 +35,9 @@ describe('rabbit-config: rabbitmq.conf', () => {
     'default_user = peter',
     'default_pass = rabbit',
     'default_vhost = /',
-    'default_user_tags.administrator = true',
-    'default_permissions.configure = .*',
+    'default_user_tags.management = true',
+    'default_permissions.configure = ^(miros\\.|amq\\.gen-)',
+    'max_message_size = 1048576',
     'loopback_users = none',
     'cluster_formation.peer_discovery_backend = classic_config',
     'cluster_formation.classic_config.nodes.1 = rabbit@10.77.0.11',
@@ -78,7 +80,9 @@ describe('rabbit-config: Erlang terms', () => {
     '{tcp_listeners, [{"10.77.0.11", 5672}]}',
     '{default_user, <<"peter">>}',
     '{default_pass, <<"rabbit">>}',
-    '{default_user_tags, [administrator]}',
+    '{default_user_tags, [management]}',
+    '{default_permissions, [<<"^(miros\\\\.|amq\\\\.gen-)">>, <<"^(miros\\\\.|amq\\\\.gen-)">>, <<"^(miros\\\\.|amq\\\\.gen-)">>]}',
+    '{max_message_size, 1048576}',
     '{loopback_users, []}',
     "{cluster_nodes, {['rabbit@10.77.0.11', 'rabbit@10.77.0.12', 'rabbit@10.77.0.13'], disc}}",
     '{cluster_partition_handling, pause_minority}',
@@ -102,6 +106,19 @@ describe('rabbit-config: Erlang terms', () => {
     expect(() => renderConf(tls, vars)).toThrow(RabbitConfigError);
   });
 
+  it('closes the plain listener under mutual TLS as under TLS only (a client without a certificate gets no way in)', () => {
+    const tls = (mode: 'on' | 'only', verifyPeer: boolean) => renderErlangTerms({ ...full, tls: { mode, port: 5671, managementPort: 15671, cacert: 'a', cert: 'b', key: 'c', verifyPeer } }, vars);
+    expect(tls('on', false)).toContain('{tcp_listeners, [{"10.77.0.11", 5672}]}');
+    expect(tls('on', true)).toContain('{tcp_listeners, []}');
+    expect(tls('only', false)).toContain('{tcp_listeners, []}');
+  });
+
+  it('loads the users from a definitions file instead of seeding a default user', () => {
+    const t = renderErlangTerms({ ...full, defaultUser: undefined, definitions: { file: '/c/n1/definitions.json' } }, vars);
+    expect(t).toContain('{load_definitions, "/c/n1/definitions.json"}');
+    expect(t).not.toContain('default_user');
+  });
+
   it('enabled_plugins', () => expect(renderEnabledPlugins(full)).toBe('[rabbitmq_management].\n'));
 });
 
@@ -114,6 +131,20 @@ describe('rabbit-config: presets', () => {
     const two = resolveOptions({ nodes: 2, topology: 'clustered', backend: 'netns', addressBase: '10.77.80.11' });
     expect(presets.mirosnetNode(two, nodeSpec(two, 1))).toMatchObject({ amqp: [{ port: 5672 }], cluster: { peers: ['rabbit@10.77.80.11', 'rabbit@10.77.80.12'], partitionHandling: 'autoheal' } });
     expect(presets.mirosnetNode(resolveOptions({ nodes: 3 }), nodeSpec(resolveOptions({ nodes: 3 }), 1)).cluster).toBeUndefined();
+  });
+
+  it('least privilege: no preset makes the app user an administrator; 1 MiB messages unless told otherwise', () => {
+    const o = resolveOptions({ nodes: 1, dir: '/c' });
+    const node = presets.mirosnetNode(o, nodeSpec(o, 1));
+    expect(node.defaultUser).toBeUndefined();
+    expect(node.definitions).toEqual({ file: '/c/n1/definitions.json' });
+    expect(node.maxMessageSizeBytes).toBe(1048576);
+    expect(presets.mirosnetNode(resolveOptions({ nodes: 1, maxMessageSize: 4096 }), nodeSpec(o, 1)).maxMessageSizeBytes).toBe(4096);
+    expect(() => resolveOptions({ maxMessageSize: 0 })).toThrow(/maximum message size/);
+    expect(presets.composeNode().defaultUser).toMatchObject({ name: 'peter', tags: ['management'], permissions: '^(miros\\.|amq\\.gen-)' });
+    const ansible = renderConf(presets.ansibleHost(), 'jinja');
+    expect(ansible).toContain('management.tcp.ip = {{ rabbitmq_management_address }}\n');
+    expect(ansible).toContain('max_message_size = {{ rabbitmq_max_message_size }}\n');
   });
 
   it('pause_minority from 3 nodes, autoheal for 2', () => {
