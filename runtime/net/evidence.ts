@@ -61,7 +61,7 @@ export class EvidenceLog {
     private readonly who: { sender: string; host: string; incarnation: number },
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.#fd = openSync(path, 'a');
+    this.#fd = openSync(path, 'a', 0o600); // payloads in the clear: this user only
     this.#line({ incarnation: who.incarnation, n: 1, kind: 'start', sender: who.sender, host: who.host, pid: process.pid, ts: Date.now() });
   }
 
