@@ -2,7 +2,8 @@
 // message size limit and mutual TLS with no plain listener. Two isolated 1-node clusters
 // (127.0.9.11 nodes bs1, 127.0.9.21 node bm1 with --tls on --tls-mutual; epmd 4387 and 4389;
 // temp dirs): the shared cluster of the other integration tests is never touched.
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect, type Channel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,8 @@ import { down, up, type StartedCluster } from '../../ops/cluster/index.ts';
 import { ADMIN_FILE, opsAdmin } from '../../ops/cluster/admin.ts';
 import { httpGet, tcpProbe } from '../../ops/cluster/health.ts';
 import { hostFiles } from '../../ops/tls/certificates.ts';
+import { generateKey } from '../../runtime/index.ts';
+import { REPO_ROOT } from '../../ops/cluster/options.ts';
 import { isolatedOptions } from './cluster-helpers.ts';
 
 const plain = isolatedOptions({ nodes: 1, addressBase: '127.0.9.11', namePrefix: 'bs', distPortBase: 26500, epmdPort: 4387 });
@@ -98,5 +101,40 @@ describe('broker security: mutual TLS leaves no plain AMQP port', { timeout: 60_
     const f = hostFiles(join(mutual.dir!, 'tls'), host);
     const conn = await connect(url, { ca: [ca], cert: readFileSync(f.clientCert), key: readFileSync(f.clientKey), servername: host, timeout: 5000 });
     await conn.close();
+  });
+});
+
+describe('broker security: secrets off argv', { timeout: 120_000 }, () => {
+  it('ps shows neither the password nor the keys while snoop runs with --password-file and --keys-file', async () => {
+    const admin = opsAdmin(plain.dir).credentials; // a password no other process has on its command line
+    const keys = [generateKey(), generateKey()];
+    const pw = join(plain.dir!, 'snoop-password');
+    const kf = join(plain.dir!, 'snoop-keys');
+    writeFileSync(pw, admin.password + '\n', { mode: 0o600 });
+    writeFileSync(kf, keys.join(',') + '\n', { mode: 0o600 });
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bin/mirosnet.mjs'), 'snoop', '--dir', plain.dir!, '--user', admin.user, '--password-file', pw, '--keys-file', kf], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, RABBIT_PASSWORD: '', SNOOP_TRACE_ENCRYPTION_KEY: '', SNOOP_SPY_ENCRYPTION_KEY: '' },
+    });
+    let stderr = '';
+    try {
+      // listening = it logged in with the password from the file and decrypts with the keys from the other
+      await new Promise<void>((resolve, reject) => {
+        child.stderr!.on('data', (c: Buffer) => {
+          stderr += c.toString();
+          if (stderr.includes('snoop: listening on')) resolve();
+        });
+        child.once('exit', (code) => reject(new Error(`snoop exited (${code}) before listening: ${stderr}`)));
+      });
+      const ps = spawnSync('ps', ['-eo', 'pid,args', '--no-headers'], { encoding: 'utf8' }).stdout;
+      expect(ps).toContain(`--password-file ${pw}`); // our snoop is in the list
+      expect(ps).not.toContain(admin.password);
+      for (const k of keys) expect(ps).not.toContain(k);
+      expect(stderr).not.toMatch(/warning:/);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((done) => (child.exitCode !== null ? done(undefined) : child.once('exit', done)));
+    }
   });
 });
