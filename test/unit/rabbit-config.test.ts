@@ -161,3 +161,30 @@ describe('rabbit-config: generated files', () => {
     expect(drifted()).toEqual([]);
   });
 });
+
+describe('rabbit-config: the docker backend conf.d files', () => {
+  it('mutual TLS closes the plain listener as TLS only does; server-side TLS alone keeps it', async () => {
+    const { renderDockerTlsConf } = await import('../../ops/cluster/docker-tls.ts');
+    expect(renderDockerTlsConf({ mode: 'on', mutual: true })).toContain('listeners.tcp = none\n');
+    expect(renderDockerTlsConf({ mode: 'on', mutual: false })).not.toContain('listeners.tcp = none');
+    expect(renderDockerTlsConf({ mode: 'only', mutual: true }).match(/listeners\.tcp = none/g)).toHaveLength(1);
+  });
+
+  it('loads the definitions (app user and ops admin) and sets the message size limit', async () => {
+    const { renderDockerUsersConf } = await import('../../ops/cluster/docker-users.ts');
+    expect(renderDockerUsersConf({ maxMessageSize: 4096 })).toMatch(/^load_definitions = \/var\/lib\/rabbitmq\/definitions\.json$[\s\S]*^max_message_size = 4096$/m);
+  });
+
+  it('the definitions file: the app user with tag management and its pattern, the admin an administrator, hashes only', async () => {
+    const { renderDefinitions, passwordHash } = await import('../../ops/rabbit-config/users.ts');
+    const d = JSON.parse(renderDefinitions({ name: 'peter', password: 'rabbit' }, { name: 'miros-admin', password: 'very-secret' })) as {
+      users: { name: string; tags: string; password_hash: string }[];
+      permissions: { user: string; configure: string }[];
+    };
+    expect(d.users.map((u) => [u.name, u.tags])).toEqual([['peter', 'management'], ['miros-admin', 'administrator']]);
+    expect(d.permissions).toEqual([expect.objectContaining({ user: 'peter', configure: '^(miros\\.|amq\\.gen-)' }), expect.objectContaining({ user: 'miros-admin', configure: '.*' })]);
+    expect(JSON.stringify(d)).not.toContain('very-secret');
+    // rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++ password))
+    expect(passwordHash('rabbit', Buffer.from([1, 2, 3, 4]))).toBe(Buffer.concat([Buffer.from([1, 2, 3, 4]), (await import('node:crypto')).createHash('sha256').update(Buffer.concat([Buffer.from([1, 2, 3, 4]), Buffer.from('rabbit')])).digest()]).toString('base64'));
+  });
+});
