@@ -69,7 +69,7 @@ async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { f
     const pub2 = await c2.createConfirmChannel();
     const sub1 = await c1.createChannel();
     const sub2 = await c2.createChannel();
-    const ex = 'bench.raw.exchange';
+    const ex = 'miros.bench.raw.exchange'; // peter may declare miros.* names only
     for (const ch of [pub1, pub2]) await ch.assertExchange(ex, 'topic', { durable: false });
     const q2 = (await sub2.assertQueue('', { exclusive: true })).queue;
     const q1 = (await sub1.assertQueue('', { exclusive: true })).queue;

@@ -1,6 +1,6 @@
 # A RabbitMQ node without a registry (MIROS_IMAGES=local; also the docker backend's image):
 # Debian's rabbitmq-server on debian:bookworm-slim, management plugin on, peter/rabbit
-# administrator, no guest. Builds once a local image carries the debian:bookworm-slim tag
+# (tag management, permissions on miros.* and amq.gen-* only: no administrator), no guest. Builds once a local image carries the debian:bookworm-slim tag
 # (scripts/compose-local.sh makes one with debootstrap); the build needs a network for apt:
 #   docker build --network host -f compose/rabbitmq.local.Dockerfile compose
 FROM debian:bookworm-slim

@@ -37,6 +37,7 @@ const dirOption = () => new Option('--dir <path>', 'state directory (default: $M
 async function explain(err: unknown): Promise<string> {
   const { OpsError } = await import('./util/errors.ts');
   if (err instanceof OpsError) return err.format();
+  if ((err as Error)?.name === 'SecretFileError') return (err as Error).message; // ops/secret-args.ts: names the flag and file
   return `unexpected error (please report it): ${(err as Error)?.stack ?? String(err)}`;
 }
 
@@ -105,8 +106,9 @@ cluster
   .addOption(new Option('--tls [mode]', 'TLS: on (5671 beside 5672) or only (no 5672, management on HTTPS 15671); certificates: mirosnet tls init').choices(['on', 'only']).preset('on'))
   .option('--tls-mutual', 'with --tls: brokers require a client certificate from the CA (mutual TLS)')
   .option('--tls-dir <path>', 'with --tls: the CA and certificates (default <dir>/tls; made if missing)')
+  .option('--max-message-size <bytes>', 'brokers refuse a larger publish (default 1048576 = 1 MiB; docs/broker-security.md)', int)
   .action(
-    action(async (o: { nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; topology?: ClusterOptions['topology']; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
+    action(async (o: { maxMessageSize?: number; nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; topology?: ClusterOptions['topology']; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
       if (o.verbose) process.env.MIROSNET_VERBOSE = '1'; // read by the docker backend's image build
       const { formatTable, status, up } = await import('./cluster/index.ts');
       const started = await up({
@@ -124,6 +126,7 @@ cluster
         tls: o.tls,
         tlsMutual: o.tlsMutual,
         tlsDir: o.tlsDir,
+        maxMessageSize: o.maxMessageSize,
       });
       console.log(formatTable(await status({ dir: started.dir })));
     }),
@@ -370,33 +373,35 @@ program
 program
   .command('snoop')
   .description('join the snoop trace and spy networks as a passive observer (no chart) and write their lines')
-  .option('--keys <trace[,spy]>', 'snoop keys (default $SNOOP_TRACE_ENCRYPTION_KEY, $SNOOP_SPY_ENCRYPTION_KEY or .env; make one: mirosnet keygen)')
-  .option('--trace-key <key>', 'snoop trace key')
-  .option('--spy-key <key>', 'snoop spy key')
+  .option('--keys-file <file>', 'snoop keys from a file: TRACE[,SPY] (or $SNOOP_KEYS_FILE; default $SNOOP_TRACE_ENCRYPTION_KEY, $SNOOP_SPY_ENCRYPTION_KEY or .env; make one: mirosnet keygen)')
+  .option('--keys <trace[,spy]>', 'snoop keys on the command line (visible in ps: prefer --keys-file)')
+  .option('--trace-key <key>', 'snoop trace key (visible in ps: prefer --keys-file)')
+  .option('--spy-key <key>', 'snoop spy key (visible in ps: prefer --keys-file)')
   .option('--host <address>', 'broker to consume from (default: node 1 of the cluster file, else this host)')
   .option('--user <name>', 'RabbitMQ user (default $RABBIT_USER, .env, or the cluster file)')
-  .option('--password <password>', 'RabbitMQ password (default $RABBIT_PASSWORD, .env, or the cluster file)')
+  .option('--password-file <file>', 'RabbitMQ password from a file (or $RABBIT_PASSWORD_FILE; default $RABBIT_PASSWORD, .env, or the cluster file)')
+  .option('--password <password>', 'RabbitMQ password on the command line (visible in ps: prefer --password-file)')
   .addOption(new Option('--only <network>', 'listen to one network only (default both)').choices(['trace', 'spy']))
   .option('--color', 'colour sender names and scribbles as the library does')
   .option('--out <file>', 'append the lines to this file instead of printing them')
   .addOption(dirOption())
   .action(
-    action(async (o: { keys?: string; traceKey?: string; spyKey?: string; host?: string; user?: string; password?: string; only?: 'trace' | 'spy'; color?: boolean; out?: string; dir?: string }) => {
+    action(async (o: { keys?: string; keysFile?: string; passwordFile?: string; traceKey?: string; spyKey?: string; host?: string; user?: string; password?: string; only?: 'trace' | 'spy'; color?: boolean; out?: string; dir?: string }) => {
       const [{ startSnoopListener }, { readClusterFile }, { ClusterError }, { BrokerUnreachableError, ConfigError, MirosNetError }] = await Promise.all([
         import('./logs/snoop-listener.ts'),
         import('./cluster/cluster-file.ts'),
         import('./cluster/errors.ts'),
         import('../runtime/net/errors.ts'),
       ]);
-      const [k1, k2] = (o.keys ?? '').split(',').map((k) => k.trim() || undefined);
+      const secrets = (await import('./secret-args.ts')).resolveSecrets(o);
       const file = readClusterFile(o.dir);
       const fromEnv = (name: string) => process.env[name] !== undefined;
       const listener = await startSnoopListener({
         host: o.host ?? file?.nodes[0]?.host,
         rabbitUser: o.user ?? (fromEnv('RABBIT_USER') ? undefined : file?.credentials.user),
-        rabbitPassword: o.password ?? (fromEnv('RABBIT_PASSWORD') ? undefined : file?.credentials.password),
-        traceKey: o.traceKey ?? k1,
-        spyKey: o.spyKey ?? k2,
+        rabbitPassword: secrets.password ?? (fromEnv('RABBIT_PASSWORD') ? undefined : file?.credentials.password),
+        traceKey: secrets.traceKey,
+        spyKey: secrets.spyKey,
         networks: o.only ? [o.only] : undefined,
         color: o.color,
         out: o.out,

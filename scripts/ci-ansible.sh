@@ -9,10 +9,13 @@
 #     with systemd-nspawn in the namespace (scripts/lib/systemd-root.sh, nspawn-host.sh);
 #     RabbitMQ and the instance are systemd units, the instance is the user's own two-chart
 #     program (examples/ansible-app) as the dedicated user miros under the hardened unit.
-# All of them form one RabbitMQ cluster (rabbitmq_cluster: true), with TLS on (MRA_TLS=off:
-# without): certificates from `mirosnet tls init`, the instances on amqps://:5671. Checks: ansible-lint and
-# yamllint, the management API of every host (peter in, guest out, every cluster member
-# running), changed=0 on a second run, the instances hearing each other, systemd restarting
+# All of them form one RabbitMQ cluster (rabbitmq_cluster: true), with TLS on and mutual TLS
+# (MRA_TLS=off: without; MRA_TLS_MUTUAL=0: server-side TLS only): certificates from
+# `mirosnet tls init`, the instances on amqps://:5671 with their client certificates. Checks:
+# ansible-lint and yamllint, a user's own playbook with the roles refusing the example vault,
+# the management API of every host (peter in but no administrator, guest out, every cluster
+# member running as the administrator sees it), no plain AMQP port and no way in without a
+# client certificate under mutual TLS, changed=0 on a second run, the instances hearing each other, systemd restarting
 # a killed instance, the journal, and the logs role. Everything is removed at exit (the
 # systemd root stays cached under /var/cache/miros-ci/). apt, debootstrap and npm use this
 # machine's own sources (no mirror or registry is named here).
@@ -20,6 +23,7 @@ set -euo pipefail
 N=${MRA_HOSTS:-3}
 SYSTEMD=${MRA_SYSTEMD:-1}
 TLS=${MRA_TLS:-on}
+MUTUAL=${MRA_TLS_MUTUAL:-1}   # with TLS: mutual TLS (the brokers then have no plain AMQP port)
 PREFIX=mra
 BR=${PREFIX}-br
 NET=10.77.200
@@ -182,6 +186,7 @@ fi
     instance_pack_dir: $WORK/pack
 CONF
   [ "$TLS" = off ] || printf '    rabbitmq_tls: "%s"\n    rabbitmq_tls_src_dir: %s\n' "$TLS" "$WORK/tls"
+  [ "$TLS" = off ] || [ "$MUTUAL" = 0 ] || echo "    rabbitmq_tls_mutual: true"
 } > "$INV"
 for i in $(seq 1 "$ALL"); do
   for _ in $(seq 1 120); do
@@ -197,15 +202,19 @@ done
 export ANSIBLE_FORKS=10 ANSIBLE_NOCOLOR=1 ANSIBLE_CALLBACKS_ENABLED=ansible.posix.profile_tasks
 PLAY=(ansible-playbook -i "$INV" "$ROOT/ansible/site.yml" --vault-password-file "$ROOT/ansible/vault-password.example")
 
-step "the example vault is refused outside a test inventory"
+step "the example vault is refused outside a test inventory, by the roles (a user's own playbook, not site.yml)"
 sed 's/miros_test_inventory: true/miros_test_inventory: false/' "$INV" > "$WORK/inventory-real.yml"
-if ansible-playbook -i "$WORK/inventory-real.yml" -l "${PREFIX}-1" "$ROOT/ansible/site.yml" --vault-password-file "$ROOT/ansible/vault-password.example" \
-  </dev/null > "$WORK/refused.log" 2>&1; then
+if ANSIBLE_ROLES_PATH=$ROOT/ansible/roles ansible-playbook -i "$WORK/inventory-real.yml" -l "${PREFIX}-1" "$ROOT/test/unit/fixtures/ansible-user-playbook.yml" \
+  -e "miros_ansible_dir=$ROOT/ansible" --vault-password-file "$ROOT/ansible/vault-password.example" </dev/null > "$WORK/refused.log" 2>&1; then
   fail "the play ran with the example vault's secrets outside a test inventory"
 fi
-grep -q 'secrets of the example vault' "$WORK/refused.log" || { tail -n 20 "$WORK/refused.log" >&2; fail "no clear refusal"; }
+grep -q 'TASK \[rabbitmq : No secret of the public example vault' "$WORK/refused.log" && grep -q 'secrets of the example vault' "$WORK/refused.log" ||
+  { tail -n 20 "$WORK/refused.log" >&2; fail "no clear refusal in the role"; }
 grep -q 'changed=0' "$WORK/refused.log" || fail "the refused play changed something"
-echo "refused, nothing changed"
+echo "refused by the rabbitmq role's assert, nothing changed"
+# the ops side's administrator (peter is no administrator): its password from the example vault
+ADMIN_PW=$(ansible-vault view --vault-password-file "$ROOT/ansible/vault-password.example" "$ROOT/ansible/group_vars/miros/vault.yml" | sed -n 's/^vault_rabbit_admin_password: *//p')
+[ -n "$ADMIN_PW" ] || fail "no vault_rabbit_admin_password in the example vault"
 
 step "playbook, first run"
 t=$(date +%s)
@@ -216,7 +225,7 @@ if ! "${PLAY[@]}" </dev/null | tee "$WORK/run1.log"; then
 fi
 echo "first run: $(( $(date +%s) - t )) s"
 
-step "from outside: management API answers peter/rabbit, refuses guest; one cluster of $ALL"
+step "from outside: management API answers peter/rabbit (no administrator), refuses guest; one cluster of $ALL"
 want=$(for i in $(seq 1 "$ALL"); do echo "rabbit@$NET.$((10 + i))"; done | sort | tr '\n' ' ')
 for i in $(seq 1 "$ALL"); do
   addr=$NET.$((10 + i))
@@ -225,11 +234,21 @@ for i in $(seq 1 "$ALL"); do
   grep -q '"rabbitmq_version"' "$WORK/overview.json" || fail "$addr: no overview"
   code=$(curl -s -o /dev/null -w '%{http_code}' -u guest:guest "http://$addr:15672/api/overview")
   [ "$code" = 401 ] || fail "$addr: guest/guest got HTTP $code (want 401)"
-  curl -sf -u peter:rabbit "http://$addr:15672/api/nodes" > "$WORK/nodes.json" || fail "$addr: /api/nodes"
+  tags=$(curl -sf -u peter:rabbit "http://$addr:15672/api/whoami") || fail "$addr: /api/whoami as peter"
+  case "$tags" in *administrator*) fail "$addr: peter is an administrator: $tags" ;; *management*) ;; *) fail "$addr: peter has not the management tag: $tags" ;; esac
+  curl -sf -u "miros-admin:$ADMIN_PW" "http://$addr:15672/api/nodes" > "$WORK/nodes.json" || fail "$addr: /api/nodes as miros-admin"
   got=$(python3 -c 'import json, sys
 print(" ".join(sorted(n["name"] for n in json.load(open(sys.argv[1])) if n.get("running"))))' "$WORK/nodes.json")
   [ "$got " = "$want" ] || fail "$addr: /api/nodes says running: $got (want: $want)"
-  echo "$addr: peter 200, guest 401, running members: $got"
+  echo "$addr: peter 200 ($tags), guest 401, running members: $got"
+  if [ "$TLS" != off ] && [ "$MUTUAL" != 0 ]; then
+    # mutual TLS: no plain AMQP port, and TLS without a client certificate is refused
+    if timeout 3 bash -c "</dev/tcp/$addr/5672" 2>/dev/null; then fail "$addr: plain AMQP 5672 is open under mutual TLS"; fi
+    # stdin held open a moment: under TLS 1.3 the refusal is an alert after the client's Finished
+    out=$(sleep 2 | timeout 10 openssl s_client -connect "$addr:5671" -CAfile "$WORK/tls/ca.pem" 2>&1 || true)
+    grep -qE 'alert (certificate required|handshake failure)' <<<"$out" || { echo "$out" | tail -n 5 >&2; fail "$addr: 5671 did not refuse a client without a certificate"; }
+    echo "$addr: 5672 closed, 5671 refuses a client without a certificate"
+  fi
 done
 
 step "playbook, second run (idempotence)"
@@ -274,7 +293,7 @@ if [ "$TLS" != off ]; then
   step "TLS: every instance's connections are AMQPS (port 5671, ssl) as its .env says"
   for i in $(seq 1 "$ALL"); do
     addr=$NET.$((10 + i))
-    curl -sf -u peter:rabbit "http://$addr:15672/api/connections" > "$WORK/connections.json" || fail "$addr: /api/connections"
+    curl -sf -u "miros-admin:$ADMIN_PW" "http://$addr:15672/api/connections" > "$WORK/connections.json" || fail "$addr: /api/connections"
     got=$(python3 -c 'import json, sys
 c = [x for x in json.load(open(sys.argv[1])) if x.get("user") == "peter"]
 print(len(c), sum(1 for x in c if x.get("ssl") and x.get("port") == 5671))' "$WORK/connections.json")

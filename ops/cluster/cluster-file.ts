@@ -71,7 +71,7 @@ export interface NodeRecord {
 export interface StateFile {
   backend: BackendKind;
   settings: Pick<ResolvedOptions, 'addressBase' | 'namePrefix' | 'distPortBase' | 'epmdPort' | 'nsPrefix' | 'erlArgs' | 'nodes'> &
-    Partial<Pick<ResolvedOptions, 'tls' | 'tlsMutual' | 'tlsDir' | 'topology'>>;
+    Partial<Pick<ResolvedOptions, 'tls' | 'tlsMutual' | 'tlsDir' | 'topology' | 'maxMessageSize'>>;
   /** local: the epmd we started (absent when one was already running). */
   epmdPid?: number;
   /** netns: the bridge we created; docker: the network. */

@@ -19,6 +19,8 @@ export function renderDockerTlsConf(t: Pick<BrokerTls, 'mode' | 'mutual'>): stri
     `ssl_options.verify = ${t.mutual ? 'verify_peer' : 'verify_none'}`,
     `ssl_options.fail_if_no_peer_cert = ${t.mutual}`,
   ];
+  // mutual TLS: a plain port would let a client without a certificate in with the password
+  if (t.mutual && t.mode !== 'only') lines.push('# mutual TLS: no plain AMQP', 'listeners.tcp = none');
   if (t.mode === 'only') {
     lines.push(
       '# no plain AMQP; the management API on HTTPS, plain HTTP inside the container only',

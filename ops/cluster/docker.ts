@@ -18,9 +18,11 @@ import type { ClusterFile, ClusterNode, ClusterStatus, NodeStatus, ResolvedOptio
 import { sleep } from '../util/wait.ts';
 import { CONF_D, bootCommand, dockerCtl, dockerJoin, dockerLeave, memberContainer } from './docker-cluster.ts';
 import { tlsBoot } from './docker-tls.ts';
+import { usersBoot } from './docker-users.ts';
 import { initTls } from '../tls/certificates.ts';
 import { formCluster, startNodes } from './form.ts';
 import { withMembership } from './membership.ts';
+import { ensureAdminCredentials } from './admin-secret.ts';
 import { settingsOf } from './known.ts';
 
 export const BASE_IMAGE = 'debian:bookworm-slim';
@@ -204,13 +206,14 @@ async function ensureNode(d: Docker, o: ResolvedOptions, s: Spec, members: Spec[
     o.log(`${s.name}  starting ${erlangNode(s.name)} in container ${s.container} on ${s.host}`);
     const member = o.topology === 'clustered' ? memberContainer(o, members.map((m) => ({ ...m, erlangNode: erlangNode(m.name) }))) : undefined;
     const tls = tlsBoot(o, s.host, CONF_D);
-    const boot = bootCommand([...(member?.setup ?? []), ...(tls?.setup ?? [])]);
+    const users = usersBoot(o, CONF_D);
+    const boot = bootCommand([...users.setup, ...(member?.setup ?? []), ...(tls?.setup ?? [])]);
     const made = await d.createContainer({
       name: s.container,
       Image: RABBIT_IMAGE,
       Hostname: s.name,
       ...(boot.Cmd ? { Cmd: boot.Cmd } : {}),
-      Env: [`RABBITMQ_NODENAME=${erlangNode(s.name)}`, ...(o.erlArgs ? [`RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=${o.erlArgs}`] : []), ...boot.Env, ...(member?.env ?? []), ...(tls?.env ?? [])],
+      Env: [`RABBITMQ_NODENAME=${erlangNode(s.name)}`, ...(o.erlArgs ? [`RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS=${o.erlArgs}`] : []), ...boot.Env, ...users.env, ...(member?.env ?? []), ...(tls?.env ?? [])],
       Labels: { [LABEL]: o.dir, 'io.mirosnet.node': s.name, [TOPOLOGY_LABEL]: o.topology, [TLS_LABEL]: o.tls },
       HostConfig: { NetworkMode: networkName(o), Init: true, ...(member ? { ExtraHosts: member.extraHosts } : {}) },
       NetworkingConfig: { EndpointsConfig: { [networkName(o)]: { IPAMConfig: { IPv4Address: s.host } } } },
@@ -322,8 +325,9 @@ export async function dockerStatus(o: ResolvedOptions, file: ClusterFile | undef
       if (!info?.State.Running) return { node: n, state: 'down', healthy: false, detail: `container ${container} ${info ? info.State.Status : 'is gone'}` };
       const node = { ...n, pid: info.State.Pid };
       const https = n.managementUrl.startsWith('https:') ? { caFile: file?.tls?.caFile ?? caFileOf(o.tlsDir) } : undefined;
-      const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort, https);
-      return withMembership(file, { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: treeRssMb(info.State.Pid) });
+      const admin = ensureAdminCredentials(o.dir);
+      const h = await nodeHealth(admin, n.host, n.erlangNode, n.amqpPort, n.managementPort, https);
+      return withMembership(file, { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: treeRssMb(info.State.Pid) }, admin);
     }),
   );
   return { dir: o.dir, backend: 'docker', topology: file?.topology, ...(file?.cluster ? { cluster: file.cluster } : {}), up: true, nodes: statuses };

@@ -3,6 +3,7 @@
 // peer discovery (ops/rabbit-config) joins blank nodes at first boot, `join` the others.
 import type { ClusterMembership } from '../../runtime/lan/index.ts';
 import { ClusterError } from './errors.ts';
+import { ensureAdminCredentials } from './admin-secret.ts';
 import { membershipAt, waitMembers } from './membership.ts';
 import { managementUrl } from './options.ts';
 import { NET_TICKTIME_S, partitionHandlingFor } from '../rabbit-config/model.ts';
@@ -44,10 +45,11 @@ export async function formCluster<S extends MemberSpec>(
 ): Promise<ClusterMembership> {
   const members = wanted.map((s) => s.erlangNode);
   const [seed] = wanted;
-  const view = await membershipAt(managementUrl(seed.host));
+  const admin = ensureAdminCredentials(o.dir);
+  const view = await membershipAt(managementUrl(seed.host), admin);
   const known = new Set([...(view?.running ?? []), ...(view?.stopped ?? [])]);
   for (const node of wanted.slice(1)) if (!known.has(node.erlangNode)) await join(node, seed);
-  const problems = await Promise.all(wanted.map(async (s) => [s, await waitMembers(managementUrl(s.host), members, timeoutMs)] as const));
+  const problems = await Promise.all(wanted.map(async (s) => [s, await waitMembers(managementUrl(s.host), admin, members, timeoutMs)] as const));
   const bad = problems.filter(([, p]) => p !== undefined);
   if (bad.length) {
     throw new ClusterError(

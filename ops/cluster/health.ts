@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:net';
-import { CREDENTIALS, caFileOf, endpoints } from './options.ts';
+import { ensureAdminCredentials } from './admin-secret.ts';
+import { caFileOf, endpoints } from './options.ts';
 import type { Credentials, ResolvedOptions } from './types.ts';
 
 /** 'open', or the error code of the failed connect ('ECONNREFUSED', 'EHOSTUNREACH', 'ETIMEDOUT', …). */
@@ -26,7 +27,7 @@ export interface HttpResult {
 }
 
 /** GET `url` (http or https; `ca`: the CA that must have signed an https server's certificate). */
-export function httpGet(url: string, auth: Credentials | undefined = CREDENTIALS, timeoutMs = 3000, ca?: string | Buffer): Promise<HttpResult> {
+export function httpGet(url: string, auth: Credentials | undefined, timeoutMs = 3000, ca?: string | Buffer): Promise<HttpResult> {
   return new Promise((resolve, reject) => {
     const https = url.startsWith('https:');
     const req = (https ? httpsRequest : request)(
@@ -62,15 +63,15 @@ export interface HttpsCheck {
 }
 
 /**
- * Healthy = the AMQP port accepts connections and GET /api/overview as peter
- * answers 200 with this node's Erlang name (over HTTPS, verified against the CA, with `https`).
+ * Healthy = the AMQP port accepts connections and GET /api/overview as `auth` (the ops admin,
+ * ops/cluster/admin.ts) answers 200 with this node's Erlang name (over HTTPS, verified against the CA, with `https`).
  */
-export async function nodeHealth(host: string, erlangNode: string, amqpPort = 5672, managementPort = 15672, https?: HttpsCheck): Promise<Health> {
+export async function nodeHealth(auth: Credentials, host: string, erlangNode: string, amqpPort = 5672, managementPort = 15672, https?: HttpsCheck): Promise<Health> {
   const amqp = await tcpProbe(host, amqpPort);
   if (amqp !== 'open') return { healthy: false, detail: `AMQP ${host}:${amqpPort} ${amqp}` };
   try {
     const url = `${https ? 'https' : 'http'}://${host}:${managementPort}/api/overview`;
-    const res = await httpGet(url, CREDENTIALS, 3000, https ? readFileSync(https.caFile) : undefined);
+    const res = await httpGet(url, auth, 3000, https ? readFileSync(https.caFile) : undefined);
     if (res.status !== 200) return { healthy: false, detail: `management API answered HTTP ${res.status}` };
     const node = (JSON.parse(res.body) as { node?: string }).node;
     if (node !== erlangNode) return { healthy: false, detail: `management API reports node ${node}, expected ${erlangNode}` };
@@ -80,10 +81,10 @@ export async function nodeHealth(host: string, erlangNode: string, amqpPort = 56
   }
 }
 
-/** nodeHealth on the ports and scheme of the cluster's TLS mode (`o.tls`). */
-export function checkNode(o: Pick<ResolvedOptions, 'tls' | 'tlsDir'>, host: string, erlangNode: string): Promise<Health> {
+/** nodeHealth on the ports and scheme of the cluster's TLS mode (`o.tls`), as the cluster's ops admin. */
+export function checkNode(o: Pick<ResolvedOptions, 'tls' | 'tlsDir' | 'dir'>, host: string, erlangNode: string): Promise<Health> {
   const e = endpoints(o.tls);
-  return nodeHealth(host, erlangNode, e.amqpPort, e.managementPort, e.https ? { caFile: caFileOf(o.tlsDir) } : undefined);
+  return nodeHealth(ensureAdminCredentials(o.dir), host, erlangNode, e.amqpPort, e.managementPort, e.https ? { caFile: caFileOf(o.tlsDir) } : undefined);
 }
 
 /** Names registered with an epmd (EPMD NAMES_REQ), or undefined when none answers. */

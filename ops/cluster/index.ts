@@ -20,6 +20,7 @@ export { clusterFilePath, readClusterFile } from './cluster-file.ts';
 export { ensureRabbitmq } from './install.ts';
 export { formatTable } from './table.ts';
 export { CREDENTIALS, DEFAULT_DIR, defaultDir } from './options.ts';
+export { opsAdmin, type OpsAdmin } from './admin.ts'; // the ops side's broker administrator (management API calls)
 export type { Backend, ExecOptions, HostProcess, NodeSignal, Primitive, Program, Support } from './backend.ts';
 
 /** The backend of `kind`; docker is loaded on first use (dockerode is an optional peer dependency). */

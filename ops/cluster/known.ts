@@ -14,7 +14,7 @@ export function stored(state: StateFile | undefined): Partial<ResolvedOptions> {
 }
 
 export function settingsOf(o: ResolvedOptions): StateFile['settings'] {
-  return { topology: o.topology, addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes, tls: o.tls, tlsMutual: o.tlsMutual, tlsDir: o.tlsDir };
+  return { topology: o.topology, addressBase: o.addressBase, namePrefix: o.namePrefix, distPortBase: o.distPortBase, epmdPort: o.epmdPort, nsPrefix: o.nsPrefix, erlArgs: o.erlArgs, nodes: o.nodes, tls: o.tls, tlsMutual: o.tlsMutual, tlsDir: o.tlsDir, maxMessageSize: o.maxMessageSize };
 }
 
 export function indexOf(name: string, prefix: string): number | undefined {

@@ -52,7 +52,7 @@ const localHost: NodeHost = {
         );
       }
     }
-    writeNodeConfig(spec, presets.mirosnetNode(o, spec));
+    writeNodeConfig(spec, presets.mirosnetNode(o, spec), o.dir);
     const env = nodeEnv(spec, o, {
       ERL_EPMD_ADDRESS: EPMD_HOST,
       ERL_EPMD_PORT: String(o.epmdPort),

@@ -1,7 +1,7 @@
 // A clustered testbed's membership as RabbitMQ reports it: each node's /api/nodes lists the
 // members it knows, whether they run, and the nodes it is partitioned from.
 import { httpGet } from './health.ts';
-import type { ClusterFile, NodeMembership, NodeStatus } from './types.ts';
+import type { ClusterFile, Credentials, NodeMembership, NodeStatus } from './types.ts';
 import { until } from '../util/wait.ts';
 
 interface ApiNode {
@@ -10,10 +10,10 @@ interface ApiNode {
   partitions?: string[];
 }
 
-/** What the node at `managementUrl` reports of its cluster; undefined when its API does not answer. */
-export async function membershipAt(managementUrl: string): Promise<NodeMembership | undefined> {
+/** What the node at `managementUrl` reports of its cluster (asked as `auth`, the ops admin); undefined when its API does not answer. */
+export async function membershipAt(managementUrl: string, auth: Credentials): Promise<NodeMembership | undefined> {
   try {
-    const res = await httpGet(`${managementUrl}/api/nodes?columns=name,running,partitions`);
+    const res = await httpGet(`${managementUrl}/api/nodes?columns=name,running,partitions`, auth);
     if (res.status !== 200) return undefined;
     const nodes = JSON.parse(res.body) as ApiNode[];
     return {
@@ -38,9 +38,9 @@ export function membershipProblem(m: NodeMembership | undefined, members: string
 }
 
 /** Waits until the node at `managementUrl` sees exactly `members` running; the last problem, or undefined. */
-export async function waitMembers(managementUrl: string, members: string[], timeoutMs: number): Promise<string | undefined> {
+export async function waitMembers(managementUrl: string, auth: Credentials, members: string[], timeoutMs: number): Promise<string | undefined> {
   let problem: string | undefined = 'not asked yet';
-  await until(async () => (problem = membershipProblem(await membershipAt(managementUrl), members)) === undefined, timeoutMs, 500);
+  await until(async () => (problem = membershipProblem(await membershipAt(managementUrl, auth), members)) === undefined, timeoutMs, 500);
   return problem;
 }
 
@@ -48,9 +48,9 @@ export async function waitMembers(managementUrl: string, members: string[], time
  * Clustered: adds the node's own view of the cluster (/api/nodes); a node that sees a partition
  * is 'partitioned', one that does not see every recorded member running is unhealthy.
  */
-export async function withMembership(file: ClusterFile | undefined, st: NodeStatus): Promise<NodeStatus> {
+export async function withMembership(file: ClusterFile | undefined, st: NodeStatus, auth: Credentials): Promise<NodeStatus> {
   if (!file?.cluster || !st.healthy) return st;
-  const membership = await membershipAt(st.node.managementUrl);
+  const membership = await membershipAt(st.node.managementUrl, auth);
   const problem = membershipProblem(membership, file.cluster.members);
   if (!problem) return { ...st, ...(membership ? { membership } : {}) };
   return { ...st, ...(membership ? { membership } : {}), state: membership?.partitions.length ? 'partitioned' : 'unhealthy', healthy: false, detail: problem };

@@ -132,7 +132,7 @@ export const netnsHost: NodeHost = {
       rec.epmdPid = spawnIn(ns, 'epmd', [], join(o.dir, `epmd-${ns}.log`), env);
       for (let i = 0; i < 50 && !(await nsPortOpen(ns, 4369)); i++) await sleep(100);
     }
-    writeNodeConfig(spec, presets.mirosnetNode(o, spec)); // all addresses of its namespace: lo and eth0
+    writeNodeConfig(spec, presets.mirosnetNode(o, spec), o.dir); // all addresses of its namespace: lo and eth0
     const env = nodeEnv(spec, o, { RABBITMQ_USE_LONGNAME: 'true', RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: o.erlArgs });
     return spawnServer(spec, 'ip', ['netns', 'exec', ns, RABBITMQ_SERVER], env);
   },

@@ -12,6 +12,7 @@ import { checkNode, nodeHealth } from './health.ts';
 import { formCluster, startNodes } from './form.ts';
 import { join as joinCluster, leave, rabbitmqctl } from './join.ts';
 import { withMembership } from './membership.ts';
+import { ensureAdminCredentials } from './admin-secret.ts';
 import { dirArg, indexOf, knownNames, settingsOf } from './known.ts';
 import { ensureRabbitmq } from './install.ts';
 import { withLock } from './lock.ts';
@@ -178,8 +179,9 @@ export function nodeBackend(host: NodeHost): Backend {
           if (await host.partitioned?.(o, spec)) return { node, state: 'partitioned', healthy: false, detail: `link down; mirosnet cluster heal ${n.name}${dirArg(o.dir)}`, rssMb: rssMb(beam) };
           const caFile = file?.tls?.caFile ?? caFileOf(o.tlsDir);
           const https = n.managementUrl.startsWith('https:') ? { caFile } : undefined;
-          const h = await nodeHealth(n.host, n.erlangNode, n.amqpPort, n.managementPort, https);
-          return withMembership(file, { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: rssMb(beam) });
+          const admin = ensureAdminCredentials(o.dir);
+          const h = await nodeHealth(admin, n.host, n.erlangNode, n.amqpPort, n.managementPort, https);
+          return withMembership(file, { node, state: h.healthy ? 'healthy' : 'unhealthy', healthy: h.healthy, detail: h.detail, rssMb: rssMb(beam) }, admin);
         }),
       );
       return { dir: o.dir, backend: host.kind, topology: file?.topology, ...(file?.cluster ? { cluster: file.cluster } : {}), up: true, nodes: statuses };

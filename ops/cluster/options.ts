@@ -4,6 +4,7 @@ import { amqpUrl } from '../../runtime/net/config.ts';
 import { PACKAGE_ROOT } from '../package-root.ts';
 import { ClusterError } from './errors.ts';
 import { caCertPath, hostFiles } from '../tls/certificates.ts';
+import { DEFAULT_MAX_MESSAGE_SIZE } from '../rabbit-config/users.ts';
 import type { BackendKind, ClusterNode, ClusterOptions, ClusterTls, Credentials, ResolvedOptions, TlsMode } from './types.ts';
 
 /**
@@ -73,7 +74,12 @@ export function resolveOptions(opts: ClusterOptions = {}, stored: Partial<Resolv
     tlsMutual: opts.tlsMutual ?? stored.tlsMutual ?? false,
     tlsDir: '',
     log: opts.log ?? ((line) => process.stderr.write(line + '\n')),
+    maxMessageSize: opts.maxMessageSize ?? stored.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
   };
+  // RabbitMQ's own ceiling is 512 MiB
+  if (!Number.isInteger(r.maxMessageSize) || r.maxMessageSize < 1 || r.maxMessageSize > 536_870_912) {
+    throw new ClusterError(`invalid maximum message size ${r.maxMessageSize}`, 'give --max-message-size a whole number of bytes from 1 to 536870912');
+  }
   r.tlsDir = resolve(opts.tlsDir ?? stored.tlsDir ?? join(r.dir, 'tls'));
   if (r.tlsMutual && r.tls === 'off') throw new ClusterError('mutual TLS needs TLS', 'add --tls on or --tls only');
   if (!/^[a-z][a-z0-9]*$/.test(r.namePrefix)) {

@@ -3,6 +3,7 @@
 import { AMQP_PORT, AMQPS_PORT, CREDENTIALS, MANAGEMENT_PORT, MANAGEMENT_TLS_PORT, PROMETHEUS_PORT, brokerTls, nodeSpec, type BrokerTls, type NodeSpec } from './options.ts';
 import type { ResolvedOptions } from './types.ts';
 import { NET_TICKTIME_S, partitionHandlingFor, type RabbitConfig } from '../rabbit-config/model.ts';
+import { APP_PERMISSIONS, APP_TAGS, DEFAULT_MAX_MESSAGE_SIZE, definitionsFileOf } from '../rabbit-config/users.ts';
 
 // the management API and UI; rabbitmq_prometheus: the broker's metrics on PROMETHEUS_PORT (docs/metrics.md)
 const MANAGEMENT = ['rabbitmq_management', 'rabbitmq_prometheus'];
@@ -25,7 +26,9 @@ export const presets = {
       amqp: [{ ip, port: AMQP_PORT }],
       management: { ip, port: MANAGEMENT_PORT },
       prometheus: { ip, port: PROMETHEUS_PORT },
-      defaultUser: { name: CREDENTIALS.user, password: CREDENTIALS.password, vhost: '/', administrator: true },
+      // the app user and the ops admin (ops/cluster/admin.ts writes the file)
+      definitions: { file: definitionsFileOf(s.nodeDir) },
+      maxMessageSizeBytes: o.maxMessageSize,
       loopbackUsers: 'none',
       log: { file: true, console: false, level: 'info' },
       ...(o.topology === 'clustered' ? { cluster: clusterOf(membersOf(o)) } : {}),
@@ -40,7 +43,9 @@ export const presets = {
       amqp: [{ port: AMQP_PORT }],
       management: { port: MANAGEMENT_PORT },
       prometheus: { port: PROMETHEUS_PORT },
-      defaultUser: { name: CREDENTIALS.user, password: CREDENTIALS.password, vhost: '/', administrator: true },
+      // the app user only (the docker backend adds its admin through a definitions file)
+      defaultUser: { name: CREDENTIALS.user, password: CREDENTIALS.password, vhost: '/', tags: APP_TAGS, permissions: APP_PERMISSIONS },
+      maxMessageSizeBytes: DEFAULT_MAX_MESSAGE_SIZE,
       loopbackUsers: 'none',
       log: { file: false, console: true, level: 'info' },
       plugins: MANAGEMENT,
@@ -48,13 +53,15 @@ export const presets = {
   },
 
   /**
-   * An ansible host: its LAN address only; users come from the play (guest is deleted, and
+   * An ansible host: AMQP on its LAN address only; users come from the play (guest is deleted, and
    * loopback-only should it come back); the cluster keys where `rabbitmq_cluster` is true (the role joins).
    */
   ansibleHost(): RabbitConfig {
     return {
       amqp: [{ ip: { var: 'rabbitmq_lan_address' }, port: { var: 'rabbitmq_amqp_port' } }],
-      management: { ip: { var: 'rabbitmq_lan_address' }, port: { var: 'rabbitmq_management_port' } },
+      // loopback unless TLS is on or rabbitmq_management_address says otherwise (defaults/main.yml)
+      management: { ip: { var: 'rabbitmq_management_address' }, port: { var: 'rabbitmq_management_port' } },
+      maxMessageSizeBytes: { var: 'rabbitmq_max_message_size' },
       prometheus: { ip: { var: 'rabbitmq_lan_address' }, port: { var: 'rabbitmq_prometheus_port', default: 15692 } },
       loopbackUsers: ['guest'],
       log: { file: true, console: false, level: 'info' },

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { ClusterError } from './errors.ts';
 import { checkNode, nodeHealth } from './health.ts';
 import { type NodeSpec } from './options.ts';
-import { type RabbitConfig, renderEnabledPlugins, renderErlangTerms } from '../rabbit-config/index.ts';
+import { type RabbitConfig, renderEnabledPlugins, renderErlangTerms, resolve } from '../rabbit-config/index.ts';
+import { writeDefinitions } from './admin-secret.ts';
 import { childrenOf, envOf, isOurs, isRunning, sessionMembers, signal, waitGone } from './process.ts';
 import type { NodeRecord } from './cluster-file.ts';
 import type { ResolvedOptions } from './types.ts';
@@ -31,9 +32,11 @@ export function ensureCookie(dir: string): void {
  * format (rabbitmq.config): it skips the Cuttlefish schema pass of rabbitmq.conf, ~0.4 s
  * of CPU per node start, which counts when several nodes start on two cores.
  */
-export function writeNodeConfig(spec: NodeSpec, config: RabbitConfig): void {
+export function writeNodeConfig(spec: NodeSpec, config: RabbitConfig, clusterDir: string): void {
   mkdirSync(join(spec.nodeDir, 'log'), { recursive: true });
   mkdirSync(spec.dataDir, { recursive: true });
+  // the users (app user, ops admin): hashed, 0600, read by the node at every boot
+  if (config.definitions) writeDefinitions(clusterDir, resolve(config.definitions.file, {}, 'definitions.file'));
   const header = '%% written by mirosnet from ops/rabbit-config (presets.mirosnetNode); rewritten at every start\n';
   writeFileSync(configFile(spec), header + renderErlangTerms(config, {}));
   rmSync(join(spec.nodeDir, 'rabbitmq.conf'), { force: true }); // from older versions of this tool
@@ -101,7 +104,7 @@ function isBeam(pid: number | undefined, spec: NodeSpec): pid is number {
 }
 
 /** Polls until the node is healthy; throws with its log tail if it exits or times out. */
-export async function waitReady(o: Pick<ResolvedOptions, 'tls' | 'tlsDir'>, spec: NodeSpec, rec: NodeRecord, timeoutMs: number): Promise<number> {
+export async function waitReady(o: Pick<ResolvedOptions, 'tls' | 'tlsDir' | 'dir'>, spec: NodeSpec, rec: NodeRecord, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
   let last = 'not answering yet';
   for (;;) {

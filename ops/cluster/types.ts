@@ -51,6 +51,8 @@ export interface ClusterOptions {
   tlsDir?: string;
   /** Progress lines (default: to stderr). Pass `() => {}` for silence. */
   log?: (line: string) => void;
+  /** Bytes: the brokers refuse a larger publish (default 1 MiB; docs/broker-security.md). */
+  maxMessageSize?: number;
 }
 
 export interface ResolvedOptions {
@@ -70,6 +72,7 @@ export interface ResolvedOptions {
   /** Absolute. */
   tlsDir: string;
   log: (line: string) => void;
+  maxMessageSize: number;
 }
 
 export type NodeState = 'healthy' | 'unhealthy' | 'partitioned' | 'down';

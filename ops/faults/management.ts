@@ -1,21 +1,22 @@
 // The management API as the faults use it (drop-connections, delete-queue, alarm's check):
 // one request function, and ONE place that says with which credentials ops calls are made
-// (opsCredentials): switching them to an administrator user is a change of that function.
+// (opsCredentials): the cluster's ops administrator (ops/cluster/admin.ts), never the app user.
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ClusterNode } from '../cluster/types.ts';
 import type { ClusterHandle } from '../cluster/index.ts';
 import { ClusterError } from '../cluster/errors.ts';
+import { opsAdmin } from '../cluster/admin.ts';
 
 export interface Credentials {
   user: string;
   password: string;
 }
 
-/** The credentials of every ops call to the management API (today: the cluster's own user). */
+/** The credentials of every ops call to the management API: the ops administrator (peter is no administrator). */
 export function opsCredentials(c: ClusterHandle): Credentials {
-  return c.file.credentials;
+  return opsAdmin(c.dir).credentials;
 }
 
 /** One management API request to `node`; its JSON answer (undefined for an empty body). A status other than 2xx is a ClusterError naming it. */

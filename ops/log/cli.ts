@@ -26,15 +26,18 @@ export function registerLogCommands(program: Command): void {
     .description("a live local web page of the mesh: each chart's current state and latest lines (a passive observer of the snoop trace network, updated by server-sent events)")
     .option('--port <port>', 'HTTP port (0: a free one)', port, 8750)
     .option('--bind <address>', 'address to serve on', '127.0.0.1')
-    .option('--keys <trace[,spy]>', 'snoop keys (default $SNOOP_TRACE_ENCRYPTION_KEY or .env)')
-    .option('--trace-key <key>', 'snoop trace key')
+    .option('--keys-file <file>', 'snoop keys from a file: TRACE[,SPY] (or $SNOOP_KEYS_FILE; default $SNOOP_TRACE_ENCRYPTION_KEY or .env)')
+    .option('--keys <trace[,spy]>', 'snoop keys on the command line (visible in ps: prefer --keys-file)')
+    .option('--trace-key <key>', 'snoop trace key (visible in ps: prefer --keys-file)')
     .option('--host <address>', 'broker to consume from (default: node 1 of the cluster file, else this host)')
     .option('--user <name>', 'RabbitMQ user (default $RABBIT_USER, .env, or the cluster file)')
-    .option('--password <password>', 'RabbitMQ password (default $RABBIT_PASSWORD, .env, or the cluster file)')
+    .option('--password-file <file>', 'RabbitMQ password from a file (or $RABBIT_PASSWORD_FILE; default $RABBIT_PASSWORD, .env, or the cluster file)')
+    .option('--password <password>', 'RabbitMQ password on the command line (visible in ps: prefer --password-file)')
     .option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)')
-    .action(async (o: { port: number; bind: string; keys?: string; traceKey?: string; host?: string; user?: string; password?: string; dir?: string }) => {
+    .action(async (o: { port: number; bind: string; keys?: string; keysFile?: string; traceKey?: string; host?: string; user?: string; password?: string; passwordFile?: string; dir?: string }) => {
       try {
-        const [{ startWatch }, { readClusterFile }] = await Promise.all([import('./watch.ts'), import('../cluster/cluster-file.ts')]);
+        const [{ startWatch }, { readClusterFile }, { resolveSecrets }] = await Promise.all([import('./watch.ts'), import('../cluster/cluster-file.ts'), import('../secret-args.ts')]);
+        const secrets = resolveSecrets(o);
         const file = readClusterFile(o.dir);
         const fromEnv = (name: string) => process.env[name] !== undefined;
         const watch = await startWatch({
@@ -42,8 +45,8 @@ export function registerLogCommands(program: Command): void {
           bind: o.bind,
           host: o.host ?? file?.nodes[0]?.host,
           rabbitUser: o.user ?? (fromEnv('RABBIT_USER') ? undefined : file?.credentials.user),
-          rabbitPassword: o.password ?? (fromEnv('RABBIT_PASSWORD') ? undefined : file?.credentials.password),
-          traceKey: o.traceKey ?? ((o.keys ?? '').split(',')[0]?.trim() || undefined),
+          rabbitPassword: secrets.password ?? (fromEnv('RABBIT_PASSWORD') ? undefined : file?.credentials.password),
+          traceKey: secrets.traceKey,
           networks: ['trace'],
         });
         console.error(`watch: ${watch.url} (observing the trace network on ${watch.listener.host}; Ctrl-C to stop)`);
@@ -81,8 +84,8 @@ export function registerLogCommands(program: Command): void {
         const [{ loadRun }, { mergeRecords, toJsonl, toLog }] = await Promise.all([import('./records.ts'), import('./merge.ts')]);
         const records = mergeRecords(loadRun(inputs));
         const prefix = o.out ?? join(outputDir(inputs), 'merged');
-        writeFileSync(`${prefix}.jsonl`, toJsonl(records));
-        writeFileSync(`${prefix}.log`, toLog(records));
+        writeFileSync(`${prefix}.jsonl`, toJsonl(records), { mode: 0o600 }); // evidence: payloads in the clear
+        writeFileSync(`${prefix}.log`, toLog(records), { mode: 0o600 });
         console.log(`merged ${records.length} records: ${prefix}.jsonl, ${prefix}.log`);
       } catch (err) {
         fail(err);

@@ -19,7 +19,7 @@ export function jsonlBeside(logPath: string): string {
 }
 
 export function openJsonlSink(path: string): JsonlSink {
-  const file: WriteStream = createWriteStream(path, { flags: 'a' });
+  const file: WriteStream = createWriteStream(path, { flags: 'a', mode: 0o600 }); // payloads in the clear: this user only
   let records = 0;
   return {
     path,

@@ -73,7 +73,7 @@ export async function startSnoopListener(opts: SnoopListenerOptions = {}): Promi
       opts.record?.(r);
     },
   });
-  if (opts.out) file = createWriteStream(opts.out, { flags: 'a' }); // not before the settings checked out
+  if (opts.out) file = createWriteStream(opts.out, { flags: 'a', mode: 0o600 }); // not before the settings checked out
   if (jsonlPath) sink = openJsonlSink(jsonlPath);
   await observer.start();
   let stopped = false;

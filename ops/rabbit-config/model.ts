@@ -20,8 +20,19 @@ export interface RabbitConfig {
   management?: { ip?: V<string>; port: V<number> };
   /** rabbitmq_prometheus's listener (GET /metrics, plain HTTP); needs the plugin in `plugins`. */
   prometheus?: { ip?: V<string>; port: V<number> };
-  /** The user that replaces guest at first boot. Ansible: absent (its play makes the users). */
-  defaultUser?: { name: V<string>; password: V<string>; vhost: '/'; administrator: boolean };
+  /**
+   * The user that replaces guest at first boot, with `tags` and the same configure/write/read
+   * `permissions` pattern (compose: the app user, least privilege). Ansible: absent (its play makes the users).
+   */
+  defaultUser?: { name: V<string>; password: V<string>; vhost: '/'; tags: string[]; permissions: string };
+  /**
+   * Users, vhost and permissions loaded from a definitions file at every boot (RabbitMQ then
+   * seeds no default user): the app user and the ops admin (ops/rabbit-config/users.ts). The
+   * backend writes the file, 0600, where `file` says.
+   */
+  definitions?: { file: V<string> };
+  /** Bytes; a larger publish is refused by the broker (channel closed with 406 PRECONDITION_FAILED). */
+  maxMessageSizeBytes: V<number>;
   /** Users that may connect from loopback only: 'none' = nobody is restricted. */
   loopbackUsers: 'none' | string[];
   log: { file: boolean; console: boolean; level: LogLevel };
@@ -37,7 +48,8 @@ export interface RabbitConfig {
   /**
    * TLS listeners (AMQPS on `port`); `only` drops the plain listener and moves the management
    * API to HTTPS on `managementPort`; `verifyPeer` asks for a client certificate from the CA
-   * and refuses a client without one. Rendered to Erlang terms only (rabbitmq.conf: ansible's
+   * and refuses a client without one, and closes the plain listener too (else a client without
+   * a certificate would get in on 5672 with just the password). Rendered to Erlang terms only (rabbitmq.conf: ansible's
    * tls.yml writes its own conf.d file).
    */
   tls?: { mode: 'on' | 'only'; port: number; managementPort: number; cacert: string; cert: string; key: string; verifyPeer: boolean };
@@ -70,6 +82,9 @@ export function resolve<T extends string | number | string[]>(v: V<T>, vars: Var
   if (value === undefined) throw new RabbitConfigError(`${field} needs the variable '${v.var}', which was not given`);
   return value as T;
 }
+
+/** No plain AMQP listener: TLS only, or mutual TLS (a plain port would bypass the client certificate). */
+export const plainListenerClosed = (tls: RabbitConfig['tls']): boolean => tls !== undefined && (tls.mode === 'only' || tls.verifyPeer);
 
 export function refuseTls(c: RabbitConfig): void {
   if (c.tls) throw new RabbitConfigError('tls is rendered to Erlang terms only (rabbitmq.conf: ansible/roles/rabbitmq/tasks/tls.yml)');

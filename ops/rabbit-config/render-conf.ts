@@ -23,9 +23,11 @@ export function renderConf(c: RabbitConfig, vars: Vars | 'jinja'): string {
     const u = c.defaultUser;
     out.push('# default_user replaces guest at first boot: guest never exists');
     out.push(`default_user = ${val(u.name, 'defaultUser.name')}`, `default_pass = ${val(u.password, 'defaultUser.password')}`, `default_vhost = ${u.vhost}`);
-    if (u.administrator) out.push('default_user_tags.administrator = true');
-    out.push('default_permissions.configure = .*', 'default_permissions.read = .*', 'default_permissions.write = .*');
+    for (const t of u.tags) out.push(`default_user_tags.${t} = true`);
+    out.push(`default_permissions.configure = ${u.permissions}`, `default_permissions.read = ${u.permissions}`, `default_permissions.write = ${u.permissions}`);
   }
+  if (c.definitions) out.push('# users, vhost and permissions at every boot (no default user is seeded then)', `load_definitions = ${val(c.definitions.file, 'definitions.file')}`);
+  out.push('# a larger publish closes the channel with 406 PRECONDITION_FAILED (docs/broker-security.md)', `max_message_size = ${val(c.maxMessageSizeBytes, 'maxMessageSizeBytes')}`);
   if (c.loopbackUsers === 'none') out.push('# every user may connect from anywhere', 'loopback_users = none');
   else {
     out.push('# these users may connect from this machine only (ansible: guest is deleted; should it come back, it stays local)');

@@ -1,6 +1,6 @@
 // The classic Erlang-term config (rabbitmq.config) from the model: local and netns nodes
 // use it because it skips Cuttlefish's schema pass, ~0.4 s of CPU per node start.
-import { RabbitConfigError, type RabbitConfig, type V, type Vars, resolve } from './model.ts';
+import { RabbitConfigError, plainListenerClosed, type RabbitConfig, type V, type Vars, resolve } from './model.ts';
 
 const bin = (s: string) => `<<"${s.replace(/["\\]/g, (ch) => `\\${ch}`)}">>`;
 const str = (s: string) => `"${s.replace(/["\\]/g, (ch) => `\\${ch}`)}"`;
@@ -11,7 +11,7 @@ export function renderErlangTerms(c: RabbitConfig, vars: Vars): string {
   const rabbit: string[] = [];
   const listeners = c.amqp.map((l) => (l.ip === undefined ? String(v(l.port, 'amqp.port')) : `{${str(v(l.ip, 'amqp.ip'))}, ${v(l.port, 'amqp.port')}}`));
   const tls = c.tls;
-  rabbit.push(`{tcp_listeners, [${tls?.mode === 'only' ? '' : listeners.join(', ')}]}`);
+  rabbit.push(`{tcp_listeners, [${plainListenerClosed(tls) ? '' : listeners.join(', ')}]}`);
   const certs = tls ? [`{cacertfile, ${str(tls.cacert)}}`, `{certfile, ${str(tls.cert)}}`, `{keyfile, ${str(tls.key)}}`] : [];
   if (tls) {
     const ssl = c.amqp.map((l) => (l.ip === undefined ? String(tls.port) : `{${str(v(l.ip, 'amqp.ip'))}, ${tls.port}}`));
@@ -25,10 +25,12 @@ export function renderErlangTerms(c: RabbitConfig, vars: Vars): string {
       `{default_user, ${bin(v(u.name, 'defaultUser.name'))}}`,
       `{default_pass, ${bin(v(u.password, 'defaultUser.password'))}}`,
       `{default_vhost, ${bin(u.vhost)}}`,
-      `{default_user_tags, [${u.administrator ? 'administrator' : ''}]}`,
-      `{default_permissions, [${bin('.*')}, ${bin('.*')}, ${bin('.*')}]}`,
+      `{default_user_tags, [${u.tags.map(atom).join(', ')}]}`,
+      `{default_permissions, [${bin(u.permissions)}, ${bin(u.permissions)}, ${bin(u.permissions)}]}`,
     );
   }
+  if (c.definitions) rabbit.push(`{load_definitions, ${str(v(c.definitions.file, 'definitions.file'))}}`);
+  rabbit.push(`{max_message_size, ${v(c.maxMessageSizeBytes, 'maxMessageSizeBytes')}}`);
   rabbit.push(`{loopback_users, [${c.loopbackUsers === 'none' ? '' : c.loopbackUsers.map(bin).join(', ')}]}`);
   rabbit.push(
     `{log, [{console, [{enabled, ${c.log.console}}${c.log.console ? `, {level, ${c.log.level}}` : ''}]}, {file, [${c.log.file ? `{level, ${c.log.level}}` : '{file, false}'}]}]}`,

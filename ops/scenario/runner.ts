@@ -352,7 +352,7 @@ export async function openRun(name: string, opts: RunOptions): Promise<Run> {
 
   // the monitor: a networked chart on broker 0 that is never driven (its own routing key);
   // what it prints is distributed.log
-  const dlog = createWriteStream(join(run.logDir, 'distributed.log'));
+  const dlog = createWriteStream(join(run.logDir, 'distributed.log'), { mode: 0o600 }); // payloads in the clear
   const records = openJsonlSink(join(run.logDir, 'distributed.jsonl'));
   run.monitorName = `monitor-${run.id}`;
   const routing = `monitor.${run.id}`;

@@ -1,6 +1,6 @@
 // A RabbitMQ container for tests (testcontainers-node), like testcontainers' RabbitMQ
 // module but with our image (compose/rabbitmq.local.Dockerfile: Debian's rabbitmq-server,
-// management plugin, peter/rabbit administrator, no guest), so it runs where no registry
+// management plugin, peter/rabbit with the management tag and miros.* permissions only, no guest), so it runs where no registry
 // is reachable. Users testing their own charts in CI with Docker:
 //
 //   const rabbit = await new MirosRabbitMQContainer().start();

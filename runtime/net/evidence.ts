@@ -107,7 +107,7 @@ export class EvidenceLog {
     private readonly who: { sender: string; host: string; incarnation: number; iid?: string },
   ) {
     mkdirSync(dirname(path), { recursive: true });
-    this.#fd = openSync(path, 'a');
+    this.#fd = openSync(path, 'a', 0o600); // payloads in the clear: this user only
     this.#line({ incarnation: who.incarnation, ...this.#iid(), n: 1, kind: 'start', sender: who.sender, host: who.host, pid: process.pid, ts: Date.now() });
   }
 

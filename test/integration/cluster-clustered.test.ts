@@ -17,6 +17,7 @@ import { sleep, until, waitFor } from '../../ops/util/wait.ts';
 import { down, readClusterFile, status, up, type ClusterOptions } from '../../ops/cluster/index.ts';
 import { httpGet } from '../../ops/cluster/health.ts';
 import { membershipAt } from '../../ops/cluster/membership.ts';
+import { opsAdmin } from '../../ops/cluster/admin.ts';
 import { formatTable } from '../../ops/cluster/table.ts';
 
 const lines: string[] = [];
@@ -30,10 +31,12 @@ const opts: ClusterOptions = {
   log: (l) => lines.push(l),
 };
 const dir = opts.dir!;
+/** The ops admin (peter is no administrator: /api/nodes, every connection). */
+const admin = () => opsAdmin(dir).credentials;
 const members = (n: number) => Array.from({ length: n }, (_, i) => `cl${i + 1}@localhost`);
 
 async function quorumMembers(mgmt: string, queue: string): Promise<string[]> {
-  const res = await httpGet(`${mgmt}/api/queues/%2F/${queue}?columns=members,type`);
+  const res = await httpGet(`${mgmt}/api/queues/%2F/${queue}?columns=members,type`, admin());
   expect(res.status).toBe(200);
   const q = JSON.parse(res.body) as { type: string; members: string[] };
   expect(q.type).toBe('quorum');
@@ -91,7 +94,7 @@ function recording(chart: any, e: Event): ReturnStatus {
 
 /** connection_name of every connection the management API at `mgmt` lists (a cluster lists all of its members' connections). */
 async function connectionNames(mgmt: string): Promise<string[]> {
-  const res = await httpGet(`${mgmt}/api/connections?columns=client_properties`);
+  const res = await httpGet(`${mgmt}/api/connections?columns=client_properties`, admin());
   expect(res.status).toBe(200);
   return (JSON.parse(res.body) as Array<{ client_properties?: { connection_name?: string } }>).map((c) => c.client_properties?.connection_name ?? '');
 }
@@ -114,7 +117,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
     expect(lines.findIndex((l) => /cl1 {2}ready/.test(l))).toBeLessThan(lines.findIndex((l) => /cl2 {2}starting/.test(l)));
     expect(lines.some((l) => /^cluster of 3 formed in [\d.]+ s/.test(l))).toBe(true);
     for (const n of file.nodes) {
-      const m = await membershipAt(n.managementUrl);
+      const m = await membershipAt(n.managementUrl, admin());
       expect(m, n.name).toEqual({ running: members(3), stopped: [], partitions: [] });
     }
   });
@@ -136,15 +139,15 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
   it('gives a quorum queue every member', async () => {
     const conn = await connect(readClusterFile(dir)!.nodes[0].amqpUrl);
     const ch = await conn.createChannel();
-    await ch.assertQueue('cl-quorum', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await ch.assertQueue('miros.cl-quorum', { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     await conn.close();
-    expect(await quorumMembers('http://127.0.8.12:15672', 'cl-quorum')).toEqual(members(3));
+    expect(await quorumMembers('http://127.0.8.12:15672', 'miros.cl-quorum')).toEqual(members(3));
   });
 
   it('grows to 4: the new node joins by peer discovery', async () => {
     await up({ ...opts, nodes: 4 });
     expect(readClusterFile(dir)!.cluster!.members).toEqual(members(4));
-    expect(await membershipAt('http://127.0.8.11:15672')).toEqual({ running: members(4), stopped: [], partitions: [] });
+    expect(await membershipAt('http://127.0.8.11:15672', admin())).toEqual({ running: members(4), stopped: [], partitions: [] });
     expect((await status({ dir })).nodes.every((n) => n.healthy)).toBe(true);
   });
 
@@ -152,7 +155,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
     await up({ ...opts, nodes: 3 });
     expect(lines.some((l) => /^cl4 {2}left the cluster/.test(l))).toBe(true);
     expect(readClusterFile(dir)!.cluster!.members).toEqual(members(3));
-    expect(await membershipAt('http://127.0.8.13:15672')).toEqual({ running: members(3), stopped: [], partitions: [] });
+    expect(await membershipAt('http://127.0.8.13:15672', admin())).toEqual({ running: members(3), stopped: [], partitions: [] });
   });
 
   it('a process with four charts holds at most 2 AMQP connections to the cluster; a chart that leaves takes only its own consumer and queue', async () => {
@@ -172,7 +175,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
       expect(names).toEqual([`miros/pub ${program}[${process.pid}]@${home.host}`, `miros/sub ${program}[${process.pid}]@${home.host}`]);
 
       await charts[3].chart.leave();
-      const queue = async (chart: ClusteredChart) => (await httpGet(`${home.managementUrl}/api/queues/%2F/${encodeURIComponent(`miros.mesh.${chart.chart.name}@${home.host}`)}`)).status;
+      const queue = async (chart: ClusteredChart) => (await httpGet(`${home.managementUrl}/api/queues/%2F/${encodeURIComponent(`miros.mesh.${chart.chart.name}@${home.host}`)}`, admin())).status;
       expect(await queue(charts[3])).toBe(404); // its own queue deleted
       expect(await queue(charts[1])).toBe(200); // the others' kept
       charts[0].chart.transmit(new Event('TICK', { n: 2 }));
@@ -266,7 +269,7 @@ describe('cluster: topology clustered (local backend)', { timeout: 300_000 }, ()
     await up({ ...opts, nodes: 3 });
     s = await status({ dir });
     expect(s.nodes.map((n) => n.state)).toEqual(['healthy', 'healthy', 'healthy']);
-    expect(await quorumMembers('http://127.0.8.11:15672', 'cl-quorum')).toEqual(members(3));
+    expect(await quorumMembers('http://127.0.8.11:15672', 'miros.cl-quorum')).toEqual(members(3));
   });
 
   it('refuses to switch a running cluster to mesh', async () => {

@@ -6,6 +6,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, readClusterFile, status, up, type ClusterFile, type StartedCluster } from '../../ops/cluster/index.ts';
+import { opsAdmin } from '../../ops/cluster/admin.ts';
 import { httpGet, tcpProbe } from '../../ops/cluster/health.ts';
 import { REPO_ROOT } from '../../ops/cluster/options.ts';
 import { isRunning } from '../../ops/cluster/process.ts';
@@ -59,15 +60,16 @@ describe('cluster: local backend', { timeout: 240_000 }, () => {
     }
   });
 
-  it("answers /api/overview on each node with that node's name, for peter only", async () => {
+  it("answers /api/overview on each node with that node's name, for peter and the ops admin, not guest", async () => {
+    const admin = opsAdmin(dir).credentials;
     for (const n of cluster.nodes) {
-      const res = await httpGet(`${n.managementUrl}/api/overview`);
-      expect(res.status).toBe(200);
+      expect((await httpGet(`${n.managementUrl}/api/overview`, { user: 'peter', password: 'rabbit' })).status).toBe(200);
+      const res = await httpGet(`${n.managementUrl}/api/overview`, admin); // `node` is shown to monitoring users and up
       expect(JSON.parse(res.body).node).toBe(n.erlangNode);
       expect((await httpGet(`${n.managementUrl}/api/overview`, { user: 'guest', password: 'guest' })).status).toBe(401);
-      const users = JSON.parse((await httpGet(`${n.managementUrl}/api/users`)).body) as { name: string; tags: string[] | string }[];
-      expect(users.map((u) => u.name)).toEqual(['peter']);
-      expect(String(users[0].tags)).toContain('administrator');
+      const users = JSON.parse((await httpGet(`${n.managementUrl}/api/users`, admin)).body) as { name: string; tags: string[] | string }[];
+      expect(users.map((u) => u.name).sort()).toEqual([admin.user, 'peter'].sort());
+      expect(String(users.find((u) => u.name === admin.user)?.tags)).toContain('administrator');
     }
   });
 

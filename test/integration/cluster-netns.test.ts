@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, heal, partition, status, up, type StartedCluster } from '../../ops/cluster/index.ts';
 import { readState } from '../../ops/cluster/cluster-file.ts';
 import { httpGet } from '../../ops/cluster/health.ts';
+import { opsAdmin } from '../../ops/cluster/admin.ts';
 import { isRunning } from '../../ops/cluster/process.ts';
 import { amqpLogin, isolatedOptions, withCredentials } from './cluster-helpers.ts';
 
@@ -77,7 +78,7 @@ describe.skipIf(!isRoot)(`cluster: netns backend${isRoot ? '' : ' (NEEDS ROOT: n
       expect(execFileSync('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'eth0'], { encoding: 'utf8' })).toContain(`inet ${n.host}/24`);
       expect(await amqpLogin(n.amqpUrl)).toBe('ok');
       expect(await amqpLogin(withCredentials(n.amqpUrl, 'guest', 'guest'))).toMatch(/ACCESS_REFUSED|403/);
-      expect(JSON.parse((await httpGet(`${n.managementUrl}/api/overview`)).body).node).toBe(n.erlangNode);
+      expect(JSON.parse((await httpGet(`${n.managementUrl}/api/overview`, opsAdmin(dir).credentials)).body).node).toBe(n.erlangNode);
     }
   });
 

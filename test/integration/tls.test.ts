@@ -108,7 +108,7 @@ describe('TLS: an isolated 2-node cluster with --tls only and mutual TLS', { tim
     const ca = readFileSync(join(tlsDir, 'ca.pem'));
     const res = await httpGet(`${cluster.nodes[0].managementUrl}/api/overview`, { user: 'peter', password: 'rabbit' }, 3000, ca);
     expect([res.status, JSON.parse(res.body).node]).toEqual([200, cluster.nodes[0].erlangNode]);
-    await expect(httpGet(`${cluster.nodes[0].managementUrl}/api/overview`)).rejects.toMatchObject({ code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    await expect(httpGet(`${cluster.nodes[0].managementUrl}/api/overview`, { user: 'peter', password: 'rabbit' })).rejects.toMatchObject({ code: 'SELF_SIGNED_CERT_IN_CHAIN' });
   });
 
   it('a client that does not trust the CA fails at once with a certificate error naming RABBIT_TLS_CA', async () => {

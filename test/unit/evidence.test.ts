@@ -1,15 +1,31 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EvidenceLog, evidencePath } from '../../runtime/net/evidence.ts';
 import type { SnoopRecord } from '../../runtime/net/snoop-record.ts';
+import { openJsonlSink } from '../../ops/logs/jsonl-sink.ts';
 
 const record = (seq: number): SnoopRecord => ({
   network: 'trace', sender: 'a', host: '127.0.0.11', inc: 100, seq, lamport: 0, ts: 1, kind: 'trace', signal: 'start_at', from: 'top', to: 'idle', text: ' [+t] x',
 });
 
 describe('EvidenceLog', () => {
+  it('creates <chart>.jsonl and distributed.jsonl 0600: they hold payloads in the clear', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'evidence-'));
+    const old = process.umask(0o022); // the usual umask: files would be 0644 unless asked
+    try {
+      new EvidenceLog(join(dir, 'a.jsonl'), { sender: 'a', host: '127.0.0.11', incarnation: 1 }).close(0, { mesh: 0, trace: 0, spy: 0 });
+      const sink = openJsonlSink(join(dir, 'distributed.jsonl'));
+      sink.write(record(1));
+      await sink.close();
+    } finally {
+      process.umask(old);
+    }
+    expect(statSync(join(dir, 'a.jsonl')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dir, 'distributed.jsonl')).mode & 0o777).toBe(0o600);
+  });
+
   it('numbers lines from 1 per incarnation and closes each with its totals', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'evidence-')), 'a.jsonl');
     const first = new EvidenceLog(path, { sender: 'a', host: '127.0.0.11', incarnation: 100 });

@@ -17,7 +17,8 @@ import { presets } from '../../ops/cluster/presets.ts';
 const full: RabbitConfig = {
   amqp: [{ ip: { var: 'addr' }, port: 5672 }],
   management: { ip: { var: 'addr' }, port: 15672 },
-  defaultUser: { name: 'peter', password: 'rabbit', vhost: '/', administrator: true },
+  defaultUser: { name: 'peter', password: 'rabbit', vhost: '/', tags: ['management'], permissions: '^(miros\\.|amq\\.gen-)' },
+  maxMessageSizeBytes: 1048576,
   loopbackUsers: 'none',
   log: { file: true, console: false, level: 'info' },
   cluster: { peers: ['rabbit@10.77.0.11', 'rabbit@10.77.0.12', 'rabbit@10.77.0.13'], partitionHandling: 'pause_minority', netTicktimeS: 10 },
@@ -34,8 +35,9 @@ describe('rabbit-config: rabbitmq.conf', () => {
     'default_user = peter',
     'default_pass = rabbit',
     'default_vhost = /',
-    'default_user_tags.administrator = true',
-    'default_permissions.configure = .*',
+    'default_user_tags.management = true',
+    'default_permissions.configure = ^(miros\\.|amq\\.gen-)',
+    'max_message_size = 1048576',
     'loopback_users = none',
     'cluster_formation.peer_discovery_backend = classic_config',
     'cluster_formation.classic_config.nodes.1 = rabbit@10.77.0.11',
@@ -78,7 +80,9 @@ describe('rabbit-config: Erlang terms', () => {
     '{tcp_listeners, [{"10.77.0.11", 5672}]}',
     '{default_user, <<"peter">>}',
     '{default_pass, <<"rabbit">>}',
-    '{default_user_tags, [administrator]}',
+    '{default_user_tags, [management]}',
+    '{default_permissions, [<<"^(miros\\\\.|amq\\\\.gen-)">>, <<"^(miros\\\\.|amq\\\\.gen-)">>, <<"^(miros\\\\.|amq\\\\.gen-)">>]}',
+    '{max_message_size, 1048576}',
     '{loopback_users, []}',
     "{cluster_nodes, {['rabbit@10.77.0.11', 'rabbit@10.77.0.12', 'rabbit@10.77.0.13'], disc}}",
     '{cluster_partition_handling, pause_minority}',
@@ -100,6 +104,19 @@ describe('rabbit-config: Erlang terms', () => {
     const tls = { ...full, tls: { mode: 'on' as const, port: 5671, managementPort: 15671, cacert: 'a', cert: 'b', key: 'c', verifyPeer: true } };
     expect(renderErlangTerms(tls, vars)).toContain('{ssl_options, [{cacertfile, "a"}, {certfile, "b"}, {keyfile, "c"}, {verify, verify_peer}, {fail_if_no_peer_cert, true}]}');
     expect(() => renderConf(tls, vars)).toThrow(RabbitConfigError);
+  });
+
+  it('closes the plain listener under mutual TLS as under TLS only (a client without a certificate gets no way in)', () => {
+    const tls = (mode: 'on' | 'only', verifyPeer: boolean) => renderErlangTerms({ ...full, tls: { mode, port: 5671, managementPort: 15671, cacert: 'a', cert: 'b', key: 'c', verifyPeer } }, vars);
+    expect(tls('on', false)).toContain('{tcp_listeners, [{"10.77.0.11", 5672}]}');
+    expect(tls('on', true)).toContain('{tcp_listeners, []}');
+    expect(tls('only', false)).toContain('{tcp_listeners, []}');
+  });
+
+  it('loads the users from a definitions file instead of seeding a default user', () => {
+    const t = renderErlangTerms({ ...full, defaultUser: undefined, definitions: { file: '/c/n1/definitions.json' } }, vars);
+    expect(t).toContain('{load_definitions, "/c/n1/definitions.json"}');
+    expect(t).not.toContain('default_user');
   });
 
   it('enabled_plugins', () => expect(renderEnabledPlugins(full)).toBe('[rabbitmq_management].\n'));
@@ -130,6 +147,20 @@ describe('rabbit-config: presets', () => {
     expect(ansible).toContain('prometheus.tcp.port = {{ rabbitmq_prometheus_port | default(15692) }}');
   });
 
+  it('least privilege: no preset makes the app user an administrator; 1 MiB messages unless told otherwise', () => {
+    const o = resolveOptions({ nodes: 1, dir: '/c' });
+    const node = presets.mirosnetNode(o, nodeSpec(o, 1));
+    expect(node.defaultUser).toBeUndefined();
+    expect(node.definitions).toEqual({ file: '/c/n1/definitions.json' });
+    expect(node.maxMessageSizeBytes).toBe(1048576);
+    expect(presets.mirosnetNode(resolveOptions({ nodes: 1, maxMessageSize: 4096 }), nodeSpec(o, 1)).maxMessageSizeBytes).toBe(4096);
+    expect(() => resolveOptions({ maxMessageSize: 0 })).toThrow(/maximum message size/);
+    expect(presets.composeNode().defaultUser).toMatchObject({ name: 'peter', tags: ['management'], permissions: '^(miros\\.|amq\\.gen-)' });
+    const ansible = renderConf(presets.ansibleHost(), 'jinja');
+    expect(ansible).toContain('management.tcp.ip = {{ rabbitmq_management_address }}\n');
+    expect(ansible).toContain('max_message_size = {{ rabbitmq_max_message_size }}\n');
+  });
+
   it('pause_minority from 3 nodes, autoheal for 2', () => {
     expect([1, 2, 3, 5].map(partitionHandlingFor)).toEqual(['autoheal', 'autoheal', 'pause_minority', 'pause_minority']);
   });
@@ -142,5 +173,32 @@ describe('rabbit-config: generated files', () => {
 
   it('are what the model renders (no drift: run npm run gen:rabbit)', () => {
     expect(drifted()).toEqual([]);
+  });
+});
+
+describe('rabbit-config: the docker backend conf.d files', () => {
+  it('mutual TLS closes the plain listener as TLS only does; server-side TLS alone keeps it', async () => {
+    const { renderDockerTlsConf } = await import('../../ops/cluster/docker-tls.ts');
+    expect(renderDockerTlsConf({ mode: 'on', mutual: true })).toContain('listeners.tcp = none\n');
+    expect(renderDockerTlsConf({ mode: 'on', mutual: false })).not.toContain('listeners.tcp = none');
+    expect(renderDockerTlsConf({ mode: 'only', mutual: true }).match(/listeners\.tcp = none/g)).toHaveLength(1);
+  });
+
+  it('loads the definitions (app user and ops admin) and sets the message size limit', async () => {
+    const { renderDockerUsersConf } = await import('../../ops/cluster/docker-users.ts');
+    expect(renderDockerUsersConf({ maxMessageSize: 4096 })).toMatch(/^load_definitions = \/var\/lib\/rabbitmq\/definitions\.json$[\s\S]*^max_message_size = 4096$/m);
+  });
+
+  it('the definitions file: the app user with tag management and its pattern, the admin an administrator, hashes only', async () => {
+    const { renderDefinitions, passwordHash } = await import('../../ops/rabbit-config/users.ts');
+    const d = JSON.parse(renderDefinitions({ name: 'peter', password: 'rabbit' }, { name: 'miros-admin', password: 'very-secret' })) as {
+      users: { name: string; tags: string; password_hash: string }[];
+      permissions: { user: string; configure: string }[];
+    };
+    expect(d.users.map((u) => [u.name, u.tags])).toEqual([['peter', 'management'], ['miros-admin', 'administrator']]);
+    expect(d.permissions).toEqual([expect.objectContaining({ user: 'peter', configure: '^(miros\\.|amq\\.gen-)' }), expect.objectContaining({ user: 'miros-admin', configure: '.*' })]);
+    expect(JSON.stringify(d)).not.toContain('very-secret');
+    // rabbit_password_hashing_sha256: base64(salt ++ sha256(salt ++ password))
+    expect(passwordHash('rabbit', Buffer.from([1, 2, 3, 4]))).toBe(Buffer.concat([Buffer.from([1, 2, 3, 4]), (await import('node:crypto')).createHash('sha256').update(Buffer.concat([Buffer.from([1, 2, 3, 4]), Buffer.from('rabbit')])).digest()]).toString('base64'));
   });
 });

@@ -105,7 +105,7 @@ describe.skipIf(!hasOpenssl)('TLS (needs the system openssl: not installed here)
     it('--tls only: a TLS listener instead of 5672, the management API on https 15671, peers verified with mutual TLS', () => {
       const o = optsFor('only', true);
       const spec = nodeSpec(o, 1);
-      writeNodeConfig(spec, presets.mirosnetNode(o, spec));
+      writeNodeConfig(spec, presets.mirosnetNode(o, spec), o.dir);
       const config = readFileSync(path.join(spec.nodeDir, 'rabbitmq.config'), 'utf8');
       expect(config).toContain('{tcp_listeners, []}');
       expect(config).toContain(`{ssl_listeners, [{"${spec.host}", 5671}]}`);
@@ -117,7 +117,7 @@ describe.skipIf(!hasOpenssl)('TLS (needs the system openssl: not installed here)
     it('--tls on keeps 5672 and the management API on http; cluster.json says amqps on 5671 and records tls', () => {
       const o = optsFor('on', false);
       const spec = nodeSpec(o, 1);
-      writeNodeConfig(spec, presets.mirosnetNode(o, spec));
+      writeNodeConfig(spec, presets.mirosnetNode(o, spec), o.dir);
       const config = readFileSync(path.join(spec.nodeDir, 'rabbitmq.config'), 'utf8');
       expect(config).toContain(`{tcp_listeners, [{"${spec.host}", 5672}]}`);
       expect(config).toContain('{verify, verify_none}');

@@ -8,6 +8,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterFilePath, down, openCluster, readClusterFile, status, up, type ClusterFile } from '../../cluster/index.ts';
 import { Instance, Run, clusterDir } from '../runner.ts';
+import { opsAdmin } from '../../cluster/admin.ts';
 import type { CheckResult } from '../summary.ts';
 import { check } from '../summary.ts';
 import { cpuSeconds, settledMeshPublishes } from './broker-load.ts';
@@ -105,7 +106,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
   const nodes = cluster.nodes.slice(0, o.nodes);
   const n = nodes.length;
   const mgmt = nodes.map((x) => x.managementUrl);
-  const auth = cluster.credentials;
+  const auth = opsAdmin(dir).credentials; // /api/connections of every user, /api/exchanges: the ops admin
   const clusteredBrokers = cluster.topology === 'clustered';
   const run = new Run(n, (l) => log(`${topology}: ${l}`));
   run.cluster = cluster;

@@ -13,7 +13,11 @@
 # is made in a private temporary directory and moved into place.
 set -euo pipefail
 fail() { echo "prepare-artifacts: $*" >&2; exit 1; }
+# the cache is private: made 0700, and one that another user owns is refused (they could plant a
+# bundle). No umask 077 here: the bundle's files keep readable modes for the instance's user.
 mkdir -p "$PACK_DIR"
+[ -O "$PACK_DIR" ] && [ ! -L "$PACK_DIR" ] || fail "$PACK_DIR (instance_pack_dir) is not a directory of this user's own: choose another"
+chmod 0700 "$PACK_DIR"
 registry=()
 [ -n "${NPM_REGISTRY:-}" ] && registry=(--registry "$NPM_REGISTRY")
 if [ -z "${TARBALL:-}" ]; then
