@@ -3,11 +3,12 @@
 // runtime (and the testbed API), a strict NodeNext TypeScript consumer checked
 // against the shipped .d.ts, and the installed `mirosnet` CLI.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allSnippets, normalizeOutput, snippetFileName } from './snippets.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -135,5 +136,56 @@ export { start, stats, url, run, file, mine };
     const k = spawnSync('npx', ['--no-install', 'mirosnet', 'keygen'], { cwd: consumer, encoding: 'utf8' });
     expect(k.status).toBe(0);
     expect(k.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}=$/);
+  });
+});
+
+// Every TypeScript and JavaScript block of README.md and docs/: one tsc run typechecks them
+// all (strict, NodeNext, against the installed package's types; JavaScript with checkJs) and
+// emits them; the blocks without a no-run marker then run, and their output must be the
+// document's output block when it has one.
+describe('the documentation snippets', () => {
+  const snippets = allSnippets(repoRoot);
+  const runnable = snippets.filter((s) => s.run);
+  let emitted: string;
+
+  beforeAll(() => {
+    const dir = path.join(consumer, 'snippets');
+    emitted = path.join(consumer, 'snippets-out');
+    mkdirSync(dir, { recursive: true });
+    for (const s of snippets) writeFileSync(path.join(dir, snippetFileName(s)), s.code);
+    // zx is an optional peer the scenario snippets import: the repository's copy stands in
+    symlinkSync(path.join(repoRoot, 'node_modules', 'zx'), path.join(consumer, 'node_modules', 'zx'), 'dir');
+    writeFileSync(
+      path.join(consumer, 'tsconfig.snippets.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, allowJs: true, checkJs: true, skipLibCheck: true, types: ['node'], outDir: 'snippets-out', rootDir: 'snippets' },
+        include: ['snippets/*.ts', 'snippets/*.mjs'],
+      }),
+    );
+  }, 60_000);
+
+  it('finds the snippets (README.md has runnable ones with their output)', () => {
+    expect(snippets.length).toBeGreaterThan(5);
+    expect(runnable.filter((s) => s.file === 'README.md' && s.output !== undefined).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('every snippet typechecks under strict NodeNext against the installed package', () => {
+    const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.snippets.json'], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
+    // name each error by the document and line it comes from
+    const where = new Map(snippets.map((s) => [snippetFileName(s), s]));
+    const errors = (r.stdout + r.stderr).replace(/snippets\/([^(\s]+)\((\d+),(\d+)\)/g, (_, f: string, line: string, col: string) => {
+      const s = where.get(f);
+      return s ? `${s.file}:${s.line + Number(line)}:${col}` : `${f}(${line},${col})`;
+    });
+    expect(errors).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.each(runnable.map((s) => [`${s.file}:${s.line}`, s] as const))('%s runs as shown', (_where, s) => {
+    const js = path.join(emitted, snippetFileName(s).replace(/\.ts$/, '.js'));
+    const r = spawnSync(process.execPath, [js], { cwd: consumer, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    if (s.output !== undefined) expect(normalizeOutput(r.stdout)).toBe(normalizeOutput(s.output));
   });
 });
