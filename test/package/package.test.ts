@@ -50,6 +50,11 @@ describe('npm pack: the tarball', () => {
     );
     expect(forbidden).toEqual([]);
   });
+
+  it.fails('ships source maps without the sources inlined (they are not in the tarball)', () => {
+    const map = JSON.parse(readFileSync(path.join(consumer, 'node_modules', 'miros-rabbitmq', 'dist', 'runtime', 'index.js.map'), 'utf8')) as { sourcesContent?: unknown };
+    expect(map.sourcesContent).toBeUndefined();
+  });
 });
 
 describe('installed into an empty project', () => {
@@ -127,6 +132,13 @@ export { start, stats, url, run, file, mine };
     const r = spawnSync(process.execPath, [tsc, '-p', consumer], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
+  });
+
+  it.fails('miros-rabbitmq/testing without its optional peers names them and the install command', () => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('miros-rabbitmq/testing')"], { cwd: consumer, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/miros-rabbitmq\/testing needs the optional peer dependencies testcontainers and dockerode: npm install --save-dev testcontainers dockerode/);
+    expect(r.stderr).not.toMatch(/ERR_MODULE_NOT_FOUND/);
   });
 
   it('npx mirosnet --version and keygen work from the installed package', () => {
