@@ -9,6 +9,10 @@ import { PACKAGE_ROOT } from '../package-root.ts';
 /** Where the bundled scenario scripts are: a checkout's scenarios/ (the npm package does not ship them). */
 export const SCENARIOS_DIR = join(PACKAGE_ROOT, 'scenarios');
 
+/** What an installed package says about the bundled scenarios (they ship with the repository only). */
+export const NOT_SHIPPED =
+  "the bundled scenarios are scripts in the repository's scenarios/, not in the npm package: run them from a clone (make scenario S=NAME), or write your own on miros-rabbitmq/scenario and run it with node";
+
 /** The scenarios/*.mjs scripts by name. */
 export function scenarioNames(): string[] {
   if (!existsSync(SCENARIOS_DIR)) return [];
@@ -16,6 +20,12 @@ export function scenarioNames(): string[] {
     .filter((f) => f.endsWith('.mjs'))
     .map((f) => f.slice(0, -'.mjs'.length))
     .sort();
+}
+
+/** For `mirosnet scenario --help`: the scenarios there are, or why there are none. */
+export function scenarioHelp(): string {
+  const names = scenarioNames();
+  return names.length ? `\nScenarios: ${names.join(', ')}` : `\nNo scenarios here: ${NOT_SHIPPED}.`;
 }
 
 /**
@@ -29,7 +39,7 @@ export async function main(name: string, argv: string[]): Promise<number> {
     process.stderr.write(
       names.length
         ? `no scenario '${name}'; the scenarios are: ${names.join(', ')}\n`
-        : `no scenario '${name}': the bundled scenarios are scripts in a checkout's scenarios/ (not in the npm package); run your own with node your-scenario.mjs\n`,
+        : `no scenario '${name}': ${NOT_SHIPPED}\n`,
     );
     return 2;
   }
