@@ -105,9 +105,9 @@ export async function runInstance(
   const options = netOptions(cfg);
   const chart: Chart = opts.kind === 'factory' ? new NetworkedFactory(cfg.name, options) : new NetworkedActiveObject(cfg.name, options);
   (chart as any).config = cfg;
-  if (cfg.trace === 'color') chart.enableSnoopTrace();
+  if (cfg.trace === 'color') chart.enableSnoopTrace(true); // into a pipe: the scenario checks the colours
   if (cfg.trace === 'plain') chart.enableSnoopTraceNoColor();
-  if (cfg.spy === 'color') chart.enableSnoopSpy();
+  if (cfg.spy === 'color') chart.enableSnoopSpy(true);
   if (cfg.spy === 'plain') chart.enableSnoopSpyNoColor();
   opts.setup?.(chart);
   await chart.startAt(initial);

@@ -9,6 +9,7 @@ import { connectionName } from './connection.ts';
 import { KeyRing } from './key-ring.ts';
 import { Receiver, type NetworkCounters } from './receiver.ts';
 import { formatSnoopLine } from './snoop-format.ts';
+import { useColor, type ColorSetting } from './color.ts';
 import { MESH_RECORD_BINDING, isMeshRecordSignal, snoopRecord, type SnoopRecord } from './snoop-record.ts';
 import { SNOOP_ROUTING_KEYS } from './topology.ts';
 
@@ -37,8 +38,11 @@ export interface SnoopObserverOptions
   > {
   /** Default both. */
   networks?: SnoopNetwork[];
-  /** Colour the senders' names like a chart's enableSnoopTrace() / enableSnoopSpy() (default false). */
-  color?: boolean;
+  /**
+   * Colour the senders' names like a chart's enableSnoopTrace(): `true`, `false`, or `'auto'`
+   * (default: when stdout is a terminal and NO_COLOR is not set).
+   */
+  color?: ColorSetting;
   /** Gets every line. */
   line: (line: string) => void;
   /** Gets the structured record of every message, the trace network's mesh records included (which make no line). */
@@ -65,7 +69,7 @@ export class SnoopObserver {
     this.#url = amqpUrl(config, this.host);
     this.#timeoutMs = config.startTimeoutMs;
     const keys = config.encryptionKeys;
-    const color = options.color ?? false;
+    const color = useColor(options.color, process.stdout.isTTY);
     this.#receiver = new Receiver({
       urls: [this.#url],
       label: maskUrlPassword(this.#url),
