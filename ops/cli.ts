@@ -160,13 +160,9 @@ cluster
       const s = await status({ dir: o.dir });
       if (!s.up) {
         const dirArg = resolve(s.dir) === defaultDir() ? '' : ` --dir ${s.dir}`;
-        const message = `no cluster in ${s.dir}: start one with \`make cluster\` or \`mirosnet cluster up${dirArg}\``;
-        if (o.json) {
-          console.log(JSON.stringify(s, null, 2));
-          console.error(`mirosnet: ${message}`);
-        } else {
-          console.log(message);
-        }
+        // the state as data (--json) on stdout; the diagnostic always on stderr
+        if (o.json) console.log(JSON.stringify(s, null, 2));
+        console.error(`mirosnet: no cluster in ${s.dir}: start one with \`mirosnet cluster up${dirArg}\` (in a clone: make cluster)`);
         process.exitCode = EXIT.noCluster;
         return;
       }

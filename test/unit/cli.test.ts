@@ -72,7 +72,7 @@ describe('mirosnet', () => {
     expect(sub.stderr).toMatch(/--nodes.*'many' is invalid[\s\S]*mirosnet cluster up --help/);
   });
 
-  it.fails('cluster status exits 3 when there is no cluster in --dir', () => {
+  it('cluster status exits 3 when there is no cluster in --dir', () => {
     const dir = tempDir();
     const r = mirosnet(['cluster', 'status', '--dir', dir]);
     expect(r.status).toBe(3);
@@ -84,7 +84,7 @@ describe('mirosnet', () => {
     expect(JSON.parse(json.stdout)).toEqual({ dir, up: false, nodes: [] });
   });
 
-  it.fails('keeps its state in .cluster of the working directory, or $MIROS_CLUSTER_DIR', () => {
+  it('keeps its state in .cluster of the working directory, or $MIROS_CLUSTER_DIR', () => {
     const cwd = tempDir();
     expect(mirosnet(['cluster', 'status'], { cwd }).stderr).toContain(`no cluster in ${join(cwd, '.cluster')}:`);
     const other = tempDir();
