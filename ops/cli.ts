@@ -8,9 +8,14 @@
 import { resolve } from 'node:path';
 import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { registerLogCommands } from './log/cli.ts';
+import { scenarioHelp } from './scenario-names.ts'; // light: fs and path only
+import { useColor } from '../runtime/net/color.ts';
+import { exitQuietlyWhenTheReaderLeaves } from './cli-output.ts';
 import { PACKAGE_VERSION } from './package-root.ts'; // the nearest package.json named miros-rabbitmq above this file
 import type { ClusterOptions } from './cluster/types.ts';
 import type { ConfigError } from '../runtime/net/errors.ts';
+
+exitQuietlyWhenTheReaderLeaves(); // `mirosnet --help | head -1`: no EPIPE stack trace
 
 /** Exit statuses, as documented in the program's help. */
 const EXIT = { ok: 0, failure: 1, usage: 2, noCluster: 3 } as const;
@@ -158,13 +163,9 @@ cluster
       const s = await status({ dir: o.dir });
       if (!s.up) {
         const dirArg = resolve(s.dir) === defaultDir() ? '' : ` --dir ${s.dir}`;
-        const message = `no cluster in ${s.dir}: start one with \`make cluster\` or \`mirosnet cluster up${dirArg}\``;
-        if (o.json) {
-          console.log(JSON.stringify(s, null, 2));
-          console.error(`mirosnet: ${message}`);
-        } else {
-          console.log(message);
-        }
+        // the state as data (--json) on stdout; the diagnostic always on stderr
+        if (o.json) console.log(JSON.stringify(s, null, 2));
+        console.error(`mirosnet: no cluster in ${s.dir}: start one with \`mirosnet cluster up${dirArg}\` (in a clone: make cluster)`);
         process.exitCode = EXIT.noCluster;
         return;
       }
@@ -281,7 +282,7 @@ program
   .argument('[options...]', "the scenario's own options: mirosnet scenario NAME --help")
   .passThroughOptions()
   .allowUnknownOption() // options after NAME (--help too) are the scenario's: its main parses them
-  .addHelpText('after', '\nExample: mirosnet scenario mesh-ring --nodes 3 --laps 5')
+  .addHelpText('after', () => `${scenarioHelp()}\nExample: mirosnet scenario mesh-ring --nodes 3 --laps 5`)
   .action(
     action(async (name: string, args: string[]) => {
       const { main } = await import('./scenario/index.ts');
@@ -382,7 +383,8 @@ program
   .option('--password-file <file>', 'RabbitMQ password from a file (or $RABBIT_PASSWORD_FILE; default $RABBIT_PASSWORD, .env, or the cluster file)')
   .option('--password <password>', 'RabbitMQ password on the command line (visible in ps: prefer --password-file)')
   .addOption(new Option('--only <network>', 'listen to one network only (default both)').choices(['trace', 'spy']))
-  .option('--color', 'colour sender names and scribbles as the library does')
+  .option('--color', 'colour sender names and scribbles as the library does (default: on a terminal, unless NO_COLOR is set)')
+  .option('--no-color', 'never colour')
   .option('--out <file>', 'append the lines to this file instead of printing them')
   .addOption(dirOption())
   .action(
@@ -403,7 +405,7 @@ program
         traceKey: secrets.traceKey,
         spyKey: secrets.spyKey,
         networks: o.only ? [o.only] : undefined,
-        color: o.color,
+        color: useColor(o.color ?? 'auto', o.out ? false : process.stdout.isTTY), // a file is no terminal
         out: o.out,
         // a TLS testbed: its CA (and, with mutual TLS, node 1's client certificate), unless RABBIT_TLS* say otherwise
         tls: file?.tls && !Object.keys(process.env).some((k) => k.startsWith('RABBIT_TLS')) ? (await import('./tls/client-settings.ts')).clientTlsOptions(file, o.host ?? file.nodes[0].host) : undefined,
@@ -448,7 +450,19 @@ function helpHints(cmd: Command, path: string): void {
 }
 helpHints(program, 'mirosnet');
 
-try {
+/** `mirosnet help NAME` for a NAME that is no command: a usage error, not the full help. */
+function unknownHelpTopic(argv: string[]): string | undefined {
+  const [first, topic] = argv.slice(2);
+  if (first !== 'help' || topic === undefined || topic.startsWith('-')) return undefined;
+  return program.commands.some((c) => c.name() === topic || c.aliases().includes(topic)) ? undefined : topic;
+}
+
+const unknownTopic = unknownHelpTopic(process.argv);
+if (unknownTopic !== undefined) {
+  const names = program.commands.map((c) => c.name()).filter((n) => n !== 'help');
+  process.stderr.write(`mirosnet: unknown command '${unknownTopic}'; the commands are: ${names.join(', ')} (see: mirosnet --help)\n`);
+  process.exitCode = EXIT.usage;
+} else try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (!(err instanceof CommanderError)) throw err;

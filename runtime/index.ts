@@ -7,6 +7,7 @@ export type { NetworkedOptions, NetworkStats, Lan, SnoopMode, StopOptions } from
 export type { NetworkCounters } from './net/receiver.ts';
 export type { LinkSnapshot, LinkState } from './net/broker-link.ts';
 export { SnoopObserver, type SnoopObserverOptions, type SnoopNetwork } from './net/snoop-observer.ts';
+export { useColor, type ColorSetting } from './net/color.ts';
 export type { SnoopRecord, MeshEventId, RecordKind } from './net/snoop-record.ts';
 export { EVIDENCE_DIR_ENV, type EvidenceLine, type EvidenceStart, type EvidenceStats, type EvidenceStop, type EvidenceTotals, type StatsCounters } from './net/evidence.ts';
 export type { NetOptions, NetConfig, Topology } from './net/config.ts';

@@ -143,9 +143,9 @@ export async function runInstance(
   const metrics = await metricsOption(cfg);
   const options = { ...netOptions(cfg), ...(metrics ? { metrics } : {}) };
   const chart: Chart = opts.kind === 'factory' ? new NetworkedFactory(cfg.name, options) : new NetworkedActiveObject(cfg.name, options);
-  if (cfg.trace === 'color') chart.enableSnoopTrace();
+  if (cfg.trace === 'color') chart.enableSnoopTrace(true); // into a pipe: the scenario checks the colours
   if (cfg.trace === 'plain') chart.enableSnoopTraceNoColor();
-  if (cfg.spy === 'color') chart.enableSnoopSpy();
+  if (cfg.spy === 'color') chart.enableSnoopSpy(true);
   if (cfg.spy === 'plain') chart.enableSnoopSpyNoColor();
   opts.setup?.(chart);
   await chart.startAt(initial);

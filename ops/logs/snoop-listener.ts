@@ -3,7 +3,7 @@
 // a callback or stdout.
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { SnoopObserver, type NetworkCounters, type SnoopNetwork, type SnoopRecord, type TlsOptions } from '../../runtime/index.ts';
+import { SnoopObserver, type ColorSetting, type NetworkCounters, type SnoopNetwork, type SnoopRecord, type TlsOptions } from '../../runtime/index.ts';
 import { jsonlBeside, openJsonlSink, type JsonlSink } from './jsonl-sink.ts';
 
 export interface SnoopListenerOptions {
@@ -15,7 +15,8 @@ export interface SnoopListenerOptions {
   traceKey?: string;
   spyKey?: string;
   networks?: SnoopNetwork[];
-  color?: boolean;
+  /** Default: 'auto' (a terminal, unless NO_COLOR) when the lines go to stdout; plain into a file or a callback. */
+  color?: ColorSetting;
   /** File to append the lines to; default: the `line` callback only (or stdout). */
   out?: string;
   /** File to append the records to (distributed.jsonl); default: beside `out` (x.log → x.jsonl); false: none. */
@@ -61,7 +62,7 @@ export async function startSnoopListener(opts: SnoopListenerOptions = {}): Promi
     ...opts.tls,
     startTimeoutMs: opts.startTimeoutMs ?? 20_000,
     networks: opts.networks,
-    color: opts.color,
+    color: opts.color ?? (opts.line || opts.out ? false : 'auto'),
     onWarning: opts.onWarning,
     line: (l) => {
       count++;

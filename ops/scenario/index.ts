@@ -2,21 +2,10 @@
 // API in api.ts): each one is the whole scenario, command line included. This module only
 // finds them (scenarioNames) and runs one as a child process (main: `mirosnet scenario NAME`).
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../package-root.ts';
+import { NOT_SHIPPED, SCENARIOS_DIR, scenarioNames } from '../scenario-names.ts';
 
-/** Where the bundled scenario scripts are: a checkout's scenarios/ (the npm package does not ship them). */
-export const SCENARIOS_DIR = join(PACKAGE_ROOT, 'scenarios');
-
-/** The scenarios/*.mjs scripts by name. */
-export function scenarioNames(): string[] {
-  if (!existsSync(SCENARIOS_DIR)) return [];
-  return readdirSync(SCENARIOS_DIR)
-    .filter((f) => f.endsWith('.mjs'))
-    .map((f) => f.slice(0, -'.mjs'.length))
-    .sort();
-}
+export { NOT_SHIPPED, SCENARIOS_DIR, scenarioHelp, scenarioNames } from '../scenario-names.ts';
 
 /**
  * Runs scenarios/<name>.mjs with `argv` (its own options: --help lists them), output passed
@@ -29,7 +18,7 @@ export async function main(name: string, argv: string[]): Promise<number> {
     process.stderr.write(
       names.length
         ? `no scenario '${name}'; the scenarios are: ${names.join(', ')}\n`
-        : `no scenario '${name}': the bundled scenarios are scripts in a checkout's scenarios/ (not in the npm package); run your own with node your-scenario.mjs\n`,
+        : `no scenario '${name}': ${NOT_SHIPPED}\n`,
     );
     return 2;
   }

@@ -27,6 +27,7 @@ import { Receiver, newCounters, type NetworkCounters, type ReceiverSnapshot, typ
 import { classifyError, configMismatch, inExclusiveUse, mismatchAdvice, replyCodeOf } from './retry.ts';
 import { WarningLimiter, type WarningCounts } from './warning-limiter.ts';
 import { formatSnoopLine, scribbleBody, spyBody } from './snoop-format.ts';
+import { useColor, type ColorSetting } from './color.ts';
 import { PendingTransmission, type Transmission } from './transmission.ts';
 import { brokerTlsError, tlsAdvice, tlsProblem, tlsReason } from './tls.ts';
 import { EXCHANGES, SENDER_HEADER, SNOOP_ROUTING_KEYS, SNOOP_SIGNALS, type NetworkName } from './topology.ts';
@@ -257,6 +258,12 @@ export class MirosNets {
   }
 
   // ---- snoop switches (before startAt) -------------------------------------------------
+
+  /** 'color' or 'plain' for a colour setting: 'auto' looks at stdout, unless `output` was given (then only NO_COLOR counts). */
+  colorMode(setting: ColorSetting): 'color' | 'plain' {
+    const isTTY = this.options.output ? true : process.stdout.isTTY;
+    return useColor(setting, isTTY) ? 'color' : 'plain';
+  }
 
   enableSnoop(network: 'trace' | 'spy', mode: 'color' | 'plain'): void {
     if (this.phase !== 'new') {

@@ -2,6 +2,7 @@
 // Everything networked is delegated to a MirosNets (composition), and NetworkedFactory adds
 // the engine's StateTable. Constructors do no network I/O; `await chart.startAt(state)` connects.
 import { ActiveObject, StateTable, type Event, type SignalHandler, type State, type StateBlueprint } from '../hsm/index.ts';
+import type { ColorSetting } from './color.ts';
 import type { KeyListInput } from './key-ring.ts';
 import { MirosNets, type Lan, type NetworkStats, type NetworkedOptions, type StopOptions } from './miros-nets.ts';
 import type { NetworkName } from './topology.ts';
@@ -58,12 +59,18 @@ export class NetworkedActiveObject extends ActiveObject {
     this.nets.eventHandled(e);
   }
 
-  enableSnoopTrace(): void {
-    this.nets.enableSnoop('trace', 'color');
+  /**
+   * Prints every trace-enabled chart's trace lines, this chart's name blue and the others'
+   * purple when coloured: `'auto'` (default) colours a terminal unless NO_COLOR is set,
+   * `true` always, `false` never (as enableSnoopTraceNoColor).
+   */
+  enableSnoopTrace(color: ColorSetting = 'auto'): void {
+    this.nets.enableSnoop('trace', this.nets.colorMode(color));
   }
 
-  enableSnoopSpy(): void {
-    this.nets.enableSnoop('spy', 'color');
+  /** Spy lines likewise; `color` as for enableSnoopTrace. */
+  enableSnoopSpy(color: ColorSetting = 'auto'): void {
+    this.nets.enableSnoop('spy', this.nets.colorMode(color));
   }
 
   enableSnoopTraceNoColor(): void {

@@ -10,6 +10,7 @@ import { connectionName } from './connection.ts';
 import { KeyRing } from './key-ring.ts';
 import { Receiver, type NetworkCounters } from './receiver.ts';
 import { formatSnoopLine } from './snoop-format.ts';
+import { useColor, type ColorSetting } from './color.ts';
 import { MESH_RECORD_BINDING, isMeshRecordSignal, snoopRecord, type SnoopRecord } from './snoop-record.ts';
 import { SNOOP_ROUTING_KEYS } from './topology.ts';
 
@@ -39,8 +40,11 @@ export interface SnoopObserverOptions
     Pick<SecurityOptions, 'acceptUnbound' | 'clockSkewMs'> {
   /** Default both. */
   networks?: SnoopNetwork[];
-  /** Colour the senders' names like a chart's enableSnoopTrace() / enableSnoopSpy() (default false). */
-  color?: boolean;
+  /**
+   * Colour the senders' names like a chart's enableSnoopTrace(): `true`, `false`, or `'auto'`
+   * (default: when stdout is a terminal and NO_COLOR is not set).
+   */
+  color?: ColorSetting;
   /** Gets every line. */
   line: (line: string) => void;
   /** Gets the structured record of every message, the trace network's mesh records included (which make no line). */
@@ -67,7 +71,7 @@ export class SnoopObserver {
     this.#url = amqpUrl(config, this.host);
     this.#timeoutMs = config.startTimeoutMs;
     const keys = config.encryptionKeys;
-    const color = options.color ?? false;
+    const color = useColor(options.color, process.stdout.isTTY);
     const security = resolveSecurity({ acceptUnbound: options.acceptUnbound, clockSkewMs: options.clockSkewMs });
     this.#receiver = new Receiver({
       urls: [this.#url],

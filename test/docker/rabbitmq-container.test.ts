@@ -1,9 +1,9 @@
-// The testcontainers helper (ops/testing/rabbitmq-container.ts) against a real engine.
+// The testcontainers helper (ops/testing/container.ts) against a real engine.
 import { connect, type GetMessage } from 'amqplib';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { httpGet } from '../../ops/cluster/health.ts';
-import { MirosRabbitMQContainer, type StartedMirosRabbitMQContainer } from '../../ops/testing/rabbitmq-container.ts';
+import { MirosRabbitMQContainer, type StartedMirosRabbitMQContainer } from '../../ops/testing/container.ts';
 
 // A Docker engine answers (scripts/ci-docker.sh starts one, as root); without one the
 // suite is skipped and named so in the closing line, never silently absent.

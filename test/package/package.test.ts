@@ -3,11 +3,12 @@
 // runtime (and the testbed API), a strict NodeNext TypeScript consumer checked
 // against the shipped .d.ts, and the installed `mirosnet` CLI.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allSnippets, normalizeOutput, snippetFileName } from './snippets.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const version = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
@@ -48,6 +49,11 @@ describe('npm pack: the tarball', () => {
       (f) => /^(test|\.ci|ansible|scripts|runtime|ops|bench|examples)\//.test(f) || /(^|\/)\.env$|vault|\.pem$|\.key$|(^|\/)cluster\.json$/.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')),
     );
     expect(forbidden).toEqual([]);
+  });
+
+  it('ships source maps without the sources inlined (they are not in the tarball)', () => {
+    const map = JSON.parse(readFileSync(path.join(consumer, 'node_modules', 'miros-rabbitmq', 'dist', 'runtime', 'index.js.map'), 'utf8')) as { sourcesContent?: unknown };
+    expect(map.sourcesContent).toBeUndefined();
   });
 });
 
@@ -128,6 +134,13 @@ export { start, stats, url, run, file, mine };
     expect(r.status).toBe(0);
   });
 
+  it('miros-rabbitmq/testing without its optional peers names them and the install command', () => {
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', "await import('miros-rabbitmq/testing')"], { cwd: consumer, encoding: 'utf8', timeout: 20_000 });
+    expect(r.status).not.toBe(0);
+    // our message is the error; the module-not-found stays attached as its cause
+    expect(r.stderr).toMatch(/^Error: miros-rabbitmq\/testing needs the optional peer dependencies testcontainers and dockerode: npm install --save-dev testcontainers dockerode$/m);
+  });
+
   it('npx mirosnet --version and keygen work from the installed package', () => {
     const v = spawnSync('npx', ['--no-install', 'mirosnet', '--version'], { cwd: consumer, encoding: 'utf8' });
     expect(v.status).toBe(0);
@@ -135,5 +148,66 @@ export { start, stats, url, run, file, mine };
     const k = spawnSync('npx', ['--no-install', 'mirosnet', 'keygen'], { cwd: consumer, encoding: 'utf8' });
     expect(k.status).toBe(0);
     expect(k.stdout.trim()).toMatch(/^[A-Za-z0-9_-]{43}=$/);
+  });
+
+  it('mirosnet scenario says the bundled scenarios are not in the package', () => {
+    const help = spawnSync('npx', ['--no-install', 'mirosnet', 'scenario', '--help'], { cwd: consumer, encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toMatch(/No scenarios here: .*not in the npm package: run them from a clone/);
+    const run = spawnSync('npx', ['--no-install', 'mirosnet', 'scenario', 'mesh-ring'], { cwd: consumer, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/no scenario 'mesh-ring': the bundled scenarios are scripts in the repository's scenarios\/, not in the npm package/);
+  });
+});
+
+// Every TypeScript and JavaScript block of README.md and docs/: one tsc run typechecks them
+// all (strict, NodeNext, against the installed package's types; JavaScript with checkJs) and
+// emits them; the blocks without a no-run marker then run, and their output must be the
+// document's output block when it has one.
+describe('the documentation snippets', () => {
+  const snippets = allSnippets(repoRoot);
+  const runnable = snippets.filter((s) => s.run);
+  let emitted: string;
+
+  beforeAll(() => {
+    const dir = path.join(consumer, 'snippets');
+    emitted = path.join(consumer, 'snippets-out');
+    mkdirSync(dir, { recursive: true });
+    for (const s of snippets) writeFileSync(path.join(dir, snippetFileName(s)), s.code);
+    // zx is an optional peer the scenario snippets import: the repository's copy stands in
+    symlinkSync(path.join(repoRoot, 'node_modules', 'zx'), path.join(consumer, 'node_modules', 'zx'), 'dir');
+    writeFileSync(
+      path.join(consumer, 'tsconfig.snippets.json'),
+      JSON.stringify({
+        compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, allowJs: true, checkJs: true, skipLibCheck: true, types: ['node'], outDir: 'snippets-out', rootDir: 'snippets' },
+        include: ['snippets/*.ts', 'snippets/*.mjs'],
+      }),
+    );
+  }, 60_000);
+
+  it('finds the snippets (README.md has runnable ones with their output)', () => {
+    expect(snippets.length).toBeGreaterThan(5);
+    expect(runnable.filter((s) => s.file === 'README.md' && s.output !== undefined).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('every snippet typechecks under strict NodeNext against the installed package', () => {
+    const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.snippets.json'], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });
+    // name each error by the document and line it comes from
+    const where = new Map(snippets.map((s) => [snippetFileName(s), s]));
+    const errors = (r.stdout + r.stderr).replace(/snippets\/([^(\s]+)\((\d+),(\d+)\)/g, (_, f: string, line: string, col: string) => {
+      const s = where.get(f);
+      return s ? `${s.file}:${s.line + Number(line)}:${col}` : `${f}(${line},${col})`;
+    });
+    expect(errors).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.each(runnable.map((s) => [`${s.file}:${s.line}`, s] as const))('%s runs as shown', (_where, s) => {
+    const js = path.join(emitted, snippetFileName(s).replace(/\.ts$/, '.js'));
+    const r = spawnSync(process.execPath, [js], { cwd: consumer, encoding: 'utf8', timeout: 20_000, env: { ...process.env, NO_COLOR: '1' } });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    if (s.output !== undefined) expect(normalizeOutput(r.stdout)).toBe(normalizeOutput(s.output));
   });
 });

@@ -76,7 +76,9 @@ describe('mirosnet', () => {
     const dir = tempDir();
     const r = mirosnet(['cluster', 'status', '--dir', dir]);
     expect(r.status).toBe(3);
-    expect(r.stdout).toContain(`no cluster in ${dir}: start one with \`make cluster\` or \`mirosnet cluster up`);
+    // a diagnostic: stderr, with the command that works from an installed package too
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`mirosnet: no cluster in ${dir}: start one with \`mirosnet cluster up --dir ${dir}\``);
     const json = mirosnet(['cluster', 'status', '--dir', dir, '--json']);
     expect(json.status).toBe(3);
     expect(JSON.parse(json.stdout)).toEqual({ dir, up: false, nodes: [] });
@@ -84,9 +86,9 @@ describe('mirosnet', () => {
 
   it('keeps its state in .cluster of the working directory, or $MIROS_CLUSTER_DIR', () => {
     const cwd = tempDir();
-    expect(mirosnet(['cluster', 'status'], { cwd }).stdout).toContain(`no cluster in ${join(cwd, '.cluster')}:`);
+    expect(mirosnet(['cluster', 'status'], { cwd }).stderr).toContain(`no cluster in ${join(cwd, '.cluster')}:`);
     const other = tempDir();
-    expect(mirosnet(['cluster', 'status'], { cwd, env: { MIROS_CLUSTER_DIR: other } }).stdout).toContain(`no cluster in ${other}:`);
+    expect(mirosnet(['cluster', 'status'], { cwd, env: { MIROS_CLUSTER_DIR: other } }).stderr).toContain(`no cluster in ${other}:`);
   });
 
   it('snoop --only accepts trace or spy only', () => {
