@@ -114,7 +114,8 @@ export class EvidenceLog {
   write(record: SnoopRecord): void {
     if (this.#fd === undefined) return;
     this.#byKind[record.kind] = (this.#byKind[record.kind] ?? 0) + 1;
-    this.#line({ incarnation: this.who.incarnation, n: this.#n + 1, ...record });
+    // every line of the file is this incarnation's: its id on each (the log check groups by it)
+    this.#line({ incarnation: this.who.incarnation, n: this.#n + 1, ...record, ...this.#iid() });
   }
 
   /** Writes a `stats` line: the chart's counters now. */
