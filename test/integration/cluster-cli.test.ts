@@ -42,7 +42,7 @@ describe('mirosnet CLI: the shared cluster', { timeout: 60_000 }, () => {
     const r = mirosnet('cluster', 'status');
     expect(r.code).toBe(0);
     const lines = r.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^NODE\s+AMQP URL\s+MANAGEMENT URL\s+STATE/);
+    expect(lines[0]).toMatch(/^NODE\s+AMQP URL\s+MANAGEMENT URL\s+METRICS\s+STATE/);
     for (const n of clusterInfo().nodes) {
       expect(lines.find((l) => l.startsWith(n.name + ' '))).toMatch(new RegExp(`${n.amqpUrl.replace(/[.%/]/g, '\\$&')}\\s+${n.managementUrl.replace(/[./]/g, '\\$&')}\\s+healthy`));
     }

@@ -12,7 +12,7 @@ import { MESH_KEY, brokers, idle, makeNode, stopCreated, type Recorder } from '.
 function bodies(): Buffer[] {
   const good = new Fernet(MESH_KEY);
   const other = new Fernet(generateKey());
-  const envelope = (payload: unknown) => ({ sender: 'fuzzer', host: '127.0.0.99', seq: 1, ts: Date.now(), signal: 'FUZZ', payload });
+  const envelope = (payload: unknown) => ({ sender: 'fuzzer', host: '127.0.0.99', seq: 1, ts: Date.now(), signal: 'FUZZ', payload, net: 'mesh', rk: 'fuzz.man' }); // bound to where it is published (SECURITY.md)
   const valid = encodeEnvelope(good, envelope({ n: 1 }));
   const out: Buffer[] = [];
   // random bytes
