@@ -33,10 +33,11 @@ async function confirmRtt(i: number, n = 7): Promise<{ connected: boolean; media
   c.on('error', () => undefined);
   try {
     const ch = await c.createConfirmChannel();
+    await ch.assertExchange('miros.rtt.probe', 'topic', { durable: false }); // the app user may use miros.* names only
     const rtts: number[] = [];
     for (let k = 0; k < n; k++) {
       const t = Date.now();
-      await new Promise<void>((resolve, reject) => ch.publish('amq.topic', 'rtt.probe', Buffer.from('x'), {}, (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) => ch.publish('miros.rtt.probe', 'rtt.probe', Buffer.from('x'), {}, (e) => (e ? reject(e) : resolve())));
       rtts.push(Date.now() - t);
     }
     rtts.sort((a, b) => a - b);

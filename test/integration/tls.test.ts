@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { down, readClusterFile, status, up, type StartedCluster } from '../../ops/cluster/index.ts';
+import { opsAdmin } from '../../ops/cluster/admin.ts';
 import { httpGet, tcpProbe } from '../../ops/cluster/health.ts';
 import { hostFiles, initTls } from '../../ops/tls/certificates.ts';
 import { Event, NetworkedActiveObject, ReturnStatus, generateKey, signals, type NetworkedOptions } from '../../runtime/index.ts';
@@ -106,9 +107,10 @@ describe('TLS: an isolated 2-node cluster with --tls only and mutual TLS', { tim
     const s = await status({ dir });
     expect(s.nodes.map((n) => n.state)).toEqual(['healthy', 'healthy']);
     const ca = readFileSync(join(tlsDir, 'ca.pem'));
-    const res = await httpGet(`${cluster.nodes[0].managementUrl}/api/overview`, { user: 'peter', password: 'rabbit' }, 3000, ca);
+    const admin = opsAdmin(dir).credentials; // /api/overview names the node to an administrator only
+    const res = await httpGet(`${cluster.nodes[0].managementUrl}/api/overview`, admin, 3000, ca);
     expect([res.status, JSON.parse(res.body).node]).toEqual([200, cluster.nodes[0].erlangNode]);
-    await expect(httpGet(`${cluster.nodes[0].managementUrl}/api/overview`, { user: 'peter', password: 'rabbit' })).rejects.toMatchObject({ code: 'SELF_SIGNED_CERT_IN_CHAIN' });
+    await expect(httpGet(`${cluster.nodes[0].managementUrl}/api/overview`, admin)).rejects.toMatchObject({ code: 'SELF_SIGNED_CERT_IN_CHAIN' });
   });
 
   it('a client that does not trust the CA fails at once with a certificate error naming RABBIT_TLS_CA', async () => {

@@ -28,7 +28,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
  */
 function confirmRtt(to: number, from?: number, n = 7): { connected: boolean; medianMs: number; error?: string } {
   const js = `const amqp=require('amqplib');(async()=>{const c=await amqp.connect({protocol:'amqp',hostname:'${host(to)}',port:5672,username:'peter',password:'rabbit',vhost:'/'},{timeout:4000});` +
-    `const ch=await c.createConfirmChannel();const r=[];for(let i=0;i<${n};i++){const t=Date.now();await new Promise((y,f)=>ch.publish('amq.topic','rtt.probe',Buffer.from('x'),{},(e)=>e?f(e):y()));r.push(Date.now()-t)}` +
+    `const ch=await c.createConfirmChannel();await ch.assertExchange('miros.rtt.probe','topic',{durable:false});const r=[];for(let i=0;i<${n};i++){const t=Date.now();await new Promise((y,f)=>ch.publish('miros.rtt.probe','rtt.probe',Buffer.from('x'),{},(e)=>e?f(e):y()));r.push(Date.now()-t)}` +
     `r.sort((a,b)=>a-b);console.log(JSON.stringify({connected:true,medianMs:r[${Math.floor(n / 2)}]}));await c.close()})().catch(e=>{console.log(JSON.stringify({connected:false,medianMs:-1,error:e.message}))})`;
   const argv = [process.execPath, '-e', js];
   const cmd = from === undefined ? argv : ['ip', 'netns', 'exec', `${NS}-${from}`, ...argv];
