@@ -1,6 +1,6 @@
-// A user's own scenario, as the README shows it: echo.mjs (a chart program on runInstance) and
+// A user's own scenario, as docs/scenarios.md shows it: echo.mjs (a chart program on runInstance) and
 // ping.mjs (a zx scenario script with a fault and a check), taken from the README's code
-// blocks, written to a temp dir outside the repository that has the package installed
+// blocks (docs/scenarios.md), written to a temp dir outside the repository that has the package installed
 // (node_modules/miros-rabbitmq and zx linked in, as npm would), and run with node against the
 // shared cluster. Its summary.json must say what the script checked.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -12,18 +12,18 @@ import { runScript } from './scenario-helpers.ts';
 const repo = resolve(import.meta.dirname, '../..');
 const work = mkdtempSync(join(tmpdir(), 'miros-user-scenario-'));
 
-/** The README's ```js block whose first comment line is `// <file>: …`. */
+/** The ```js block of docs/scenarios.md with a comment line `// <file>: …`. */
 function readmeBlock(file: string): string {
-  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const readme = readFileSync(join(repo, 'docs', 'scenarios.md'), 'utf8');
   const block = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).find((b) => b.split('\n').some((l) => l.startsWith(`// ${file}:`)));
-  if (!block) throw new Error(`README.md has no js block starting with "// ${file}:"`);
+  if (!block) throw new Error(`docs/scenarios.md has no js block starting with "// ${file}:"`);
   return block;
 }
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('a user-written zx scenario script outside scenarios/', () => {
-  it("the README's ping.mjs with its own chart program: a PING across a paused broker, summary.json as checked", { timeout: 180_000 }, async () => {
+  it("the documented ping.mjs with its own chart program: a PING across a paused broker, summary.json as checked", { timeout: 180_000 }, async () => {
     mkdirSync(join(work, 'node_modules', '.bin'), { recursive: true });
     symlinkSync(repo, join(work, 'node_modules', 'miros-rabbitmq'));
     symlinkSync(join(repo, 'node_modules', 'zx'), join(work, 'node_modules', 'zx'));
