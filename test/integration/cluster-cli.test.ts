@@ -44,7 +44,7 @@ describe('mirosnet CLI: the shared cluster', { timeout: 60_000 }, () => {
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^NODE\s+AMQP URL\s+MANAGEMENT URL\s+METRICS\s+STATE/);
     for (const n of clusterInfo().nodes) {
-      expect(lines.find((l) => l.startsWith(n.name + ' '))).toMatch(new RegExp(`${n.amqpUrl.replace(/[.%/]/g, '\\$&')}\\s+${n.managementUrl.replace(/[./]/g, '\\$&')}\\s+healthy`));
+      expect(lines.find((l) => l.startsWith(n.name + ' '))).toMatch(new RegExp(`${n.amqpUrl.replace(/[.%/]/g, '\\$&')}\\s+${n.managementUrl.replace(/[./]/g, '\\$&')}\\s+http://\\S+:15692/metrics\\s+healthy`));
     }
     expect(lines.at(-1)).toMatch(/^(\d+)\/\1 healthy · backend local/);
   });
