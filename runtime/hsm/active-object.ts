@@ -72,6 +72,10 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
   #stopped = false;
   #immediate: TimerHandle | undefined;
   readonly #timers = new Map<string, PostedTimer>();
+  /** True while #drain runs run-to-completion steps. */
+  #stepping = false;
+  /** Who waits in drained() (allocated on the first wait). */
+  #idleWaiters: (() => void)[] | undefined;
 
   /** `new ActiveObject('name')` (miros style) or `new ActiveObject({ name, instrumented, maxlen, onError })`. */
   constructor(nameOrOptions: string | ActiveObjectOptions = {}) {
@@ -176,6 +180,29 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
     this.#immediate = undefined;
     for (const id of [...this.#timers.keys()]) this.cancelEvent(id);
     router.unsubscribe(this);
+    this.#wakeIdleWaiters();
+  }
+
+  /**
+   * Resolves once the chart is idle: its queue is empty and no run-to-completion step is
+   * running (at once if it is idle now). Also resolves when the chart is stopped (what is
+   * still queued then stays queued). Periodic posts and events still to arrive are not
+   * waited for: this is "the chart has worked through what it was given".
+   */
+  drained(): Promise<void> {
+    if (this.#idle()) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.#idleWaiters ??= []).push(resolve));
+  }
+
+  #idle(): boolean {
+    return this.#stopped || (!this.#stepping && this.queue.length === 0);
+  }
+
+  #wakeIdleWaiters(): void {
+    const waiters = this.#idleWaiters;
+    if (waiters === undefined || !this.#idle()) return;
+    this.#idleWaiters = undefined;
+    for (const resolve of waiters) resolve();
   }
 
   #postPeriodic(e: Event, options: PostOptions, how: QueueType): string {
@@ -216,8 +243,14 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
   /** Up to STEPS_PER_TURN RTC steps, then the next macrotask; a throwing state is reported and the loop goes on. */
   readonly #drain = (): void => {
     this.#immediate = undefined;
-    for (let step = 0; step < STEPS_PER_TURN && !this.#stopped && this.queue.length > 0; step++) this.#step();
+    this.#stepping = true;
+    try {
+      for (let step = 0; step < STEPS_PER_TURN && !this.#stopped && this.queue.length > 0; step++) this.#step();
+    } finally {
+      this.#stepping = false;
+    }
     this.#schedule();
+    if (this.#idleWaiters !== undefined) this.#wakeIdleWaiters();
   };
 
   /** One RTC step. */
