@@ -2,6 +2,7 @@
 // "ok" means a broker at host:port accepted these credentials on vhost "/".
 import { realEnvironment, type Environment, type TimerHandle } from '../env/environment.ts';
 import type { ConnectionOptions } from 'node:tls';
+import { defaultAmqpPort } from './ports.ts';
 
 export interface ProbeOptions {
   port?: number;
@@ -44,7 +45,7 @@ export async function probeAmqp(host: string, opts: ProbeOptions): Promise<Probe
     {
       protocol: opts.tls ? 'amqps' : 'amqp',
       hostname: host,
-      port: opts.port ?? (opts.tls ? 5671 : 5672),
+      port: opts.port ?? defaultAmqpPort(Boolean(opts.tls)),
       username: opts.user,
       password: opts.password,
       vhost: opts.vhost ?? '/',

@@ -4,6 +4,7 @@
 // (members.ts); only when every member has refused is the connection stopped.
 import type { ChannelModel, RecoveringChannelModel } from 'amqplib';
 import { realEnvironment, type Environment } from '../env/environment.ts';
+import { defaultAmqpPort } from '../lan/ports.ts';
 import { MemberRotation } from './members.ts';
 import { RETRY, retryDelayMs } from './retry.ts';
 import type { TlsSocketOptions } from './tls.ts';
@@ -118,7 +119,7 @@ export function dialTarget(url: string, heartbeatSeconds: number): DialTarget {
   return {
     protocol,
     hostname: u.hostname.replace(/^\[|\]$/g, ''),
-    port: u.port ? Number(u.port) : protocol === 'amqps' ? 5671 : 5672,
+    port: u.port ? Number(u.port) : defaultAmqpPort(protocol === 'amqps'),
     username: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
     vhost: decodeURIComponent(u.pathname.slice(1) || '/'),
