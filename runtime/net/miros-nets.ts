@@ -174,6 +174,10 @@ type Phase = 'new' | 'starting' | 'running' | 'stopped';
 const OTHER_LINK_WAIT_MS = 2000;
 /** The key of the one link of the clustered topology. */
 const CLUSTER_LINK = 'cluster';
+/** Default of the rediscoverIntervalMs option: how often discovery runs again while the chart runs. */
+const REDISCOVER_INTERVAL_MS = 5000;
+/** Default of the statsIntervalMs option: how often the evidence file gets a `stats` line. */
+const STATS_INTERVAL_MS = 1000;
 /** Hosts learnt from mesh messages that are linked to, at most; more are refused and counted. */
 export const MAX_LEARNED_HOSTS = 256;
 /** Security-relevant reasons kept as they are in `drops` (SECURITY.md). */
@@ -569,7 +573,7 @@ export class MirosNets {
 
   /** The evidence file's `stats` line every statsIntervalMs (the timer never keeps the process alive). */
   private scheduleStats(): void {
-    const every = this.options.statsIntervalMs ?? 1000;
+    const every = this.options.statsIntervalMs ?? STATS_INTERVAL_MS;
     if (!this.evidence || every <= 0) return;
     this.statsTimer = this.env.setInterval(() => this.writeStats(), every);
     this.statsTimer.unref();
@@ -905,7 +909,7 @@ export class MirosNets {
   }
 
   private scheduleRediscovery(): void {
-    const every = this.options.rediscoverIntervalMs ?? 5000;
+    const every = this.options.rediscoverIntervalMs ?? REDISCOVER_INTERVAL_MS;
     if (every <= 0) return;
     const tick = () => {
       this.rediscoverTimer = this.env.setTimeout(() => {
