@@ -1,6 +1,8 @@
 // miros-rabbitmq for TypeScript: the public API.
 // The statechart engine (miros semantics, byte-identical spy and trace):
 export * from './hsm/index.ts';
+// The seam for time, timers, randomness and the transport:
+export { realEnvironment, type Environment, type TimerHandle, type Connect } from './env/environment.ts';
 // The networked layer:
 export { NetworkedActiveObject, NetworkedFactory } from './net/networked.ts';
 export type { NetworkedOptions, NetworkStats, Lan, SnoopMode, StopOptions } from './net/miros-nets.ts';

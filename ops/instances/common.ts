@@ -22,10 +22,13 @@ import {
   type State,
 } from '../../runtime/index.ts';
 import { formatSpy, spyBody } from '../../runtime/net/snoop-format.ts';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { within } from '../util/wait.ts';
 import { type InstanceCommand, type InstanceEmits, type InstanceTag, controlLine, parseCommand } from './protocol.ts';
 
 export { CONTROL } from './protocol.ts';
+
+/** How long a stopping instance waits for its chart to work through its queue. */
+const IDLE_WAIT_MS = 2000;
 /** The commands an instance takes (protocol.ts). */
 export type Command = InstanceCommand;
 
@@ -155,7 +158,8 @@ export async function runInstance(
   const stop = async (leave = false) => {
     if (stopping) return;
     stopping = true;
-    await sleep(100); // let the chart finish its queue
+    // let the chart finish its queue (bounded: a chart flooded by the mesh may never be idle)
+    await within(IDLE_WAIT_MS, chart.drained());
     if (cfg.spyFile) {
       // as the spy network prints them (plain), so distributed.log can be compared line for line
       const lines = (chart.spy() ?? []).map((l) => formatSpy(spyBody(cfg.name, l), cfg.name, true, false));

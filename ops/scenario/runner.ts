@@ -251,7 +251,7 @@ export class Run {
         this.changes.emit('change');
       }),
     );
-    await within(started, timeoutMs);
+    await within(timeoutMs, started);
     if (!inst.ready) throw new Error(`${name} exited (${inst.exitCode}) before READY: ${inst.stderr.slice(-5).join(' | ')}`);
   }
 

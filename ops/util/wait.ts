@@ -4,8 +4,11 @@
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Waits for `event` at most `timeoutMs`: true if it settled in time (its timer never outlives it). */
-export async function within(event: Promise<unknown>, timeoutMs: number): Promise<boolean> {
+/**
+ * Waits for `event` at most `timeoutMs`: true if it settled in time (its timer never outlives it).
+ * The same order as the runtime's `within` (runtime/net/bounded-close.ts): the bound first.
+ */
+export async function within(timeoutMs: number, event: Promise<unknown>): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((r) => (timer = setTimeout(r, timeoutMs, false)));
   try {

@@ -2,7 +2,7 @@
  * miros `ActiveObject` on Node's event loop (no threads).
  *
  * `startAt` runs the initial transition synchronously; after that the queue
- * is drained asynchronously in macrotasks (`setImmediate`) of at most
+ * is drained asynchronously in macrotasks (the environment's `setImmediate`) of at most
  * STEPS_PER_TURN run-to-completion steps, so I/O callbacks run between them and
  * a chart working through a burst does not pay a turn of the event loop per
  * event (miros runs each chart's loop in a thread: no interleaving of steps with
@@ -11,7 +11,7 @@
  * `stop()` clears every timer, pending immediate and subscription, so a
  * process with only stopped ActiveObjects can exit.
  */
-import { randomUUID } from 'node:crypto';
+import type { TimerHandle } from '../env/environment.ts';
 import { Event } from './event.ts';
 import type { ChartOptions, State } from './event-processor.ts';
 import { HsmWithQueues } from './hsm-with-queues.ts';
@@ -57,7 +57,7 @@ export class ActiveObjectOutOfPostedEventResources extends Error {
 
 interface PostedTimer {
   signalName: string;
-  handle: NodeJS.Timeout | undefined;
+  handle: TimerHandle | undefined;
 }
 
 function defaultOnError(error: unknown, ctx: ErrorContext): void {
@@ -70,8 +70,12 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
   onError: ErrorHook;
   #started = false;
   #stopped = false;
-  #immediate: NodeJS.Immediate | undefined;
+  #immediate: TimerHandle | undefined;
   readonly #timers = new Map<string, PostedTimer>();
+  /** True while #drain runs run-to-completion steps. */
+  #stepping = false;
+  /** Who waits in drained() (allocated on the first wait). */
+  #idleWaiters: (() => void)[] | undefined;
 
   /** `new ActiveObject('name')` (miros style) or `new ActiveObject({ name, instrumented, maxlen, onError })`. */
   constructor(nameOrOptions: string | ActiveObjectOptions = {}) {
@@ -118,7 +122,7 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
   cancelEvent(id: string): boolean {
     const timer = this.#timers.get(id);
     if (!timer) return false;
-    if (timer.handle !== undefined) clearInterval(timer.handle);
+    if (timer.handle !== undefined) this.env.clearInterval(timer.handle);
     this.#timers.delete(id);
     return true;
   }
@@ -172,10 +176,33 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
   /** Clears every timer, the pending drain step and every subscription; queued events stay queued. */
   async stop(): Promise<void> {
     this.#stopped = true;
-    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    if (this.#immediate !== undefined) this.env.clearImmediate(this.#immediate);
     this.#immediate = undefined;
     for (const id of [...this.#timers.keys()]) this.cancelEvent(id);
     router.unsubscribe(this);
+    this.#wakeIdleWaiters();
+  }
+
+  /**
+   * Resolves once the chart is idle: its queue is empty and no run-to-completion step is
+   * running (at once if it is idle now). Also resolves when the chart is stopped (what is
+   * still queued then stays queued). Periodic posts and events still to arrive are not
+   * waited for: this is "the chart has worked through what it was given".
+   */
+  drained(): Promise<void> {
+    if (this.#idle()) return Promise.resolve();
+    return new Promise<void>((resolve) => (this.#idleWaiters ??= []).push(resolve));
+  }
+
+  #idle(): boolean {
+    return this.#stopped || (!this.#stepping && this.queue.length === 0);
+  }
+
+  #wakeIdleWaiters(): void {
+    const waiters = this.#idleWaiters;
+    if (waiters === undefined || !this.#idle()) return;
+    this.#idleWaiters = undefined;
+    for (const resolve of waiters) resolve();
   }
 
   #postPeriodic(e: Event, options: PostOptions, how: QueueType): string {
@@ -185,7 +212,7 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
     if (!(Number.isInteger(times) && times >= 0)) throw new RangeError(`times must be an integer >= 0, got ${times}`);
     if (this.#timers.size >= MAX_POSTED_TIMERS) throw new ActiveObjectOutOfPostedEventResources(MAX_POSTED_TIMERS);
 
-    const id = randomUUID();
+    const id = this.env.randomUUID();
     const timer: PostedTimer = { signalName: e.signalName, handle: undefined };
     this.#timers.set(id, timer);
     let count = 0;
@@ -197,7 +224,7 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
       if (times !== 0 && count >= times) this.cancelEvent(id);
     };
     if (options.deferred === false) post();
-    if (this.#timers.has(id)) timer.handle = setInterval(post, period * 1000);
+    if (this.#timers.has(id)) timer.handle = this.env.setInterval(post, period * 1000);
     return id;
   }
 
@@ -210,14 +237,20 @@ export class ActiveObject extends HsmWithQueues implements Subscriber {
 
   #schedule(): void {
     if (!this.#started || this.#stopped || this.#immediate !== undefined || this.queue.length === 0) return;
-    this.#immediate = setImmediate(this.#drain);
+    this.#immediate = this.env.setImmediate(this.#drain);
   }
 
   /** Up to STEPS_PER_TURN RTC steps, then the next macrotask; a throwing state is reported and the loop goes on. */
   readonly #drain = (): void => {
     this.#immediate = undefined;
-    for (let step = 0; step < STEPS_PER_TURN && !this.#stopped && this.queue.length > 0; step++) this.#step();
+    this.#stepping = true;
+    try {
+      for (let step = 0; step < STEPS_PER_TURN && !this.#stopped && this.queue.length > 0; step++) this.#step();
+    } finally {
+      this.#stepping = false;
+    }
     this.#schedule();
+    if (this.#idleWaiters !== undefined) this.#wakeIdleWaiters();
   };
 
   /** One RTC step. */

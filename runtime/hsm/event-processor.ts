@@ -11,6 +11,7 @@
  * spied: `<SIG>:<state>` before, `<SIG>:<state>:HOOK` after a handled user
  * signal. With instrumentation off the hot path has one boolean test per call.
  */
+import { realEnvironment, type Environment } from '../env/environment.ts';
 import { Event } from './event.ts';
 import {
   EMPTY_SIGNAL,
@@ -27,7 +28,6 @@ import {
   TupleFlag,
   forgetStateLines,
   formatTraceLine,
-  nowMicros,
   stateLines,
   stateName,
   type TraceRecord,
@@ -96,6 +96,8 @@ export interface ChartOptions {
   instrumented?: boolean;
   /** queue and defer-queue length (default 500); a full queue drops its oldest event, like a Python deque */
   maxlen?: number;
+  /** the clock, timers and randomness the chart uses (default: the real ones) */
+  environment?: Environment;
 }
 
 export interface AugmentOptions {
@@ -122,7 +124,11 @@ export class HsmEventProcessor {
   /** @internal the transition path (tpath), sized by MAX_NEST_DEPTH */
   readonly tpath: State[] = new Array<State>(MAX_NEST_DEPTH).fill(top);
 
+  /** the clock, timers, randomness and transport of this chart (options.environment) */
+  readonly env: Environment;
+
   constructor(options: ChartOptions = {}) {
+    this.env = options.environment ?? realEnvironment;
     this.name = options.name ?? undefined;
     this.instrumented = options.instrumented ?? true;
   }
@@ -155,7 +161,7 @@ export class HsmEventProcessor {
     inst.flushRtcSpy();
     if (inst.rtcTuples.firstIsStart()) {
       inst.fullTrace.pushBack({
-        time: nowMicros(),
+        time: this.env.nowMicros(),
         startState: 'top',
         signal: null,
         endState: stateName(this.temp.fun),
@@ -181,7 +187,7 @@ export class HsmEventProcessor {
     const time = tuples.traceTime;
     if (!hooked && !this.event.ignored) {
       inst.fullTrace.pushBack({
-        time: Number.isNaN(time) ? nowMicros() : time,
+        time: Number.isNaN(time) ? this.env.nowMicros() : time,
         startState,
         signal,
         endState: stateName(this.state.fun),
@@ -316,7 +322,7 @@ function spyCall(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
       else inst.rtcSpy.push(SpyKind.hook, e.signalName, lines.name);
       inst.rtcTuples.push(TupleFlag.hook, e.signalName, Number.NaN); // a hooked step has no trace line
     } else {
-      inst.rtcTuples.push(0, e.signalName, status === ReturnStatus.SUPER ? Number.NaN : nowMicros());
+      inst.rtcTuples.push(0, e.signalName, status === ReturnStatus.SUPER ? Number.NaN : chart.env.nowMicros());
     }
   } else {
     inst.rtcTuples.pushInternal();

@@ -12,6 +12,7 @@
  * `if (chart.instrumented)` branch, so a chart with instrumentation off builds
  * no spy or trace string at all (the unit tests count calls of `spyFormat`).
  */
+import { dateAt } from '../env/environment.ts';
 import { Deque } from './deque.ts';
 
 export const SPY_RING_BUFFER_SIZE = 500;
@@ -497,13 +498,6 @@ export const spyFormat = {
   },
 };
 
-const TIME_ORIGIN = performance.timeOrigin;
-
-/** Wall-clock time in microseconds since the epoch, from the monotonic high-resolution clock. */
-export function nowMicros(): number {
-  return Math.floor((TIME_ORIGIN + performance.now()) * 1000);
-}
-
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
 /** The last second formatted by `formatTimestamp` (trace lines come in bursts within a second). */
@@ -515,7 +509,7 @@ export function formatTimestamp(micros: number): string {
   const second = Math.floor(micros / 1_000_000);
   if (second !== lastSecond) {
     // local time of a whole second (time-zone offsets are whole seconds)
-    const d = new Date(second * 1000);
+    const d = dateAt(second * 1000);
     lastSecondText = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.`;
     lastSecond = second;
   }

@@ -3,7 +3,7 @@
 // ({"addresses", "amqp_urls", "time_out_in_minutes"}, age from the file's mtime); writing replaces
 // it with our format, dropping its password-bearing amqp_urls.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { dateAt, realEnvironment, type Environment } from '../env/environment.ts';
 import path from 'node:path';
 import { LanFileError } from './errors.ts';
 import { isObject, readJsonFile } from './json-file.ts';
@@ -25,7 +25,7 @@ export interface CacheRead {
  * Reads the cache. Never throws for a bad file (a cache is only a hint): it reports `invalid`.
  * `maxAgeMinutes` overrides the age limit written in the file; a limit of 0 means always expired.
  */
-export function readCacheFile(file: string, opts: { maxAgeMinutes?: number; now?: number } = {}): CacheRead {
+export function readCacheFile(file: string, opts: { maxAgeMinutes?: number; now?: number; environment?: Environment } = {}): CacheRead {
   let data: unknown;
   try {
     data = readJsonFile(file, 'cache file');
@@ -41,7 +41,7 @@ export function readCacheFile(file: string, opts: { maxAgeMinutes?: number; now?
   }
   let updatedAt: Date;
   if (data.updatedAt !== undefined) {
-    updatedAt = new Date(data.updatedAt as string);
+    updatedAt = dateAt(Date.parse(data.updatedAt as string));
     if (typeof data.updatedAt !== 'string' || Number.isNaN(updatedAt.getTime())) return invalid('"updatedAt" must be an ISO date');
   } else {
     try {
@@ -53,7 +53,7 @@ export function readCacheFile(file: string, opts: { maxAgeMinutes?: number; now?
   const fileMax = data.maxAgeMinutes ?? data.time_out_in_minutes;
   if (fileMax !== undefined && (typeof fileMax !== 'number' || !(fileMax >= 0))) return invalid('"maxAgeMinutes" must be a number ≥ 0');
   const maxAgeMinutes = opts.maxAgeMinutes ?? (fileMax as number | undefined) ?? DEFAULT_CACHE_MAX_AGE_MINUTES;
-  const age = (opts.now ?? Date.now()) - updatedAt.getTime();
+  const age = (opts.now ?? (opts.environment ?? realEnvironment).now()) - updatedAt.getTime();
   // written in the future (clock change): do not trust it
   const expired = maxAgeMinutes === 0 || age > maxAgeMinutes * 60_000 || age < -60_000;
   return { status: expired ? 'expired' : 'fresh', addresses: addresses as string[], updatedAt, maxAgeMinutes };
@@ -66,18 +66,19 @@ export function readCacheFile(file: string, opts: { maxAgeMinutes?: number; now?
 export function writeCacheFile(
   file: string,
   addresses: string[],
-  opts: { maxAgeMinutes?: number; now?: number } = {},
+  opts: { maxAgeMinutes?: number; now?: number; environment?: Environment } = {},
 ): void {
   for (const a of addresses) {
     if (typeof a !== 'string' || /[@/]/.test(a)) throw new LanFileError(file, `refusing to cache ${JSON.stringify(a)}: only bare addresses are cached`);
   }
+  const env = opts.environment ?? realEnvironment;
   const content = {
     addresses,
-    updatedAt: new Date(opts.now ?? Date.now()).toISOString(),
+    updatedAt: dateAt(opts.now ?? env.now()).toISOString(),
     maxAgeMinutes: opts.maxAgeMinutes ?? DEFAULT_CACHE_MAX_AGE_MINUTES,
   };
   const dir = path.dirname(file);
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${env.randomBytes(6).toString('hex')}.tmp`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'wx', 0o644);

@@ -6,6 +6,7 @@
 //      memoised in the cache file: a fresh cache stands in for the scan, a scan rewrites the cache.
 // Listed hosts (1–3) are trusted as given and not probed: a host that is down now is picked up
 // when it comes back. Host names are kept as names (not resolved).
+import { realEnvironment, type Environment } from '../env/environment.ts';
 import { thisAddress as findThisAddress, localAddresses } from './address.ts';
 import { arpCandidates, DEFAULT_ARP_PATH, readArpTable } from './arp.ts';
 import { readCacheFile, writeCacheFile } from './cache-file.ts';
@@ -45,6 +46,8 @@ export interface DiscoverOptions {
   /** Scan even if the cache is fresh. */
   refresh?: boolean;
   now?: () => number;
+  /** the clock, timers, randomness and transport (default: the real ones) */
+  environment?: Environment;
 }
 
 export interface Discovery {
@@ -79,7 +82,8 @@ async function mapBounded<T, R>(items: T[], limit: number, fn: (item: T) => Prom
  * malformed, and for a required hosts file that is missing; a bad cache is only a warning.
  */
 export async function discoverHosts(opts: DiscoverOptions = {}): Promise<Discovery> {
-  const now = opts.now ?? Date.now;
+  const env = opts.environment ?? realEnvironment;
+  const now = opts.now ?? env.now;
   const sources: Record<string, string[]> = {};
   const warnings: string[] = [];
   const probeFailures: Record<string, string> = {};
@@ -100,7 +104,7 @@ export async function discoverHosts(opts: DiscoverOptions = {}): Promise<Discove
     );
   } else if (opts.arp) {
     const cacheFile = opts.cacheFile;
-    const cached = cacheFile ? readCacheFile(cacheFile, { maxAgeMinutes: opts.cacheMaxAgeMinutes, now: now() }) : undefined;
+    const cached = cacheFile ? readCacheFile(cacheFile, { maxAgeMinutes: opts.cacheMaxAgeMinutes, now: now(), environment: env }) : undefined;
     if (cached?.status === 'invalid') warnings.push(`cache ignored: ${cached.problem}`);
     if (cached?.status === 'fresh' && !opts.refresh) {
       sources.cache = cached.addresses;
@@ -115,7 +119,7 @@ export async function discoverHosts(opts: DiscoverOptions = {}): Promise<Discove
       const probe = opts.probeFn ?? probeAmqp;
       const results = await mapBounded(candidates, opts.probeConcurrency ?? 16, async (ip) => {
         try {
-          return await probe(ip, opts.probe!);
+          return await probe(ip, opts.environment ? { ...opts.probe!, environment: opts.environment } : opts.probe!);
         } catch (err) {
           return { ok: false, reason: (err as Error)?.message ?? String(err) };
         }
@@ -126,7 +130,7 @@ export async function discoverHosts(opts: DiscoverOptions = {}): Promise<Discove
       });
       if (cacheFile) {
         try {
-          writeCacheFile(cacheFile, sources.arp, { maxAgeMinutes: opts.cacheMaxAgeMinutes, now: now() });
+          writeCacheFile(cacheFile, sources.arp, { maxAgeMinutes: opts.cacheMaxAgeMinutes, now: now(), environment: env });
         } catch (err) {
           warnings.push((err as Error).message);
         }

@@ -1,7 +1,8 @@
 // AMQP probe: a real login with our credentials (connect, then close), bounded by a timeout.
 // "ok" means a broker at host:port accepted these credentials on vhost "/".
-import amqplib from 'amqplib';
+import { realEnvironment, type Environment, type TimerHandle } from '../env/environment.ts';
 import type { ConnectionOptions } from 'node:tls';
+import { defaultAmqpPort } from './ports.ts';
 
 export interface ProbeOptions {
   port?: number;
@@ -11,6 +12,8 @@ export interface ProbeOptions {
   vhost?: string;
   /** Probe over TLS (amqps, default port 5671) with these CA, certificate and key. */
   tls?: Pick<ConnectionOptions, 'ca' | 'cert' | 'key' | 'rejectUnauthorized'>;
+  /** the clock, timers and transport (default: the real ones) */
+  environment?: Environment;
 }
 
 export interface ProbeResult {
@@ -35,13 +38,14 @@ function describeError(err: unknown, vhost: string): string {
 
 export async function probeAmqp(host: string, opts: ProbeOptions): Promise<ProbeResult> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
-  let timer: NodeJS.Timeout | undefined;
+  const env = opts.environment ?? realEnvironment;
+  let timer: TimerHandle | undefined;
   let timedOut = false;
-  const connecting = amqplib.connect(
+  const connecting = env.connect(
     {
       protocol: opts.tls ? 'amqps' : 'amqp',
       hostname: host,
-      port: opts.port ?? (opts.tls ? 5671 : 5672),
+      port: opts.port ?? defaultAmqpPort(Boolean(opts.tls)),
       username: opts.user,
       password: opts.password,
       vhost: opts.vhost ?? '/',
@@ -50,7 +54,7 @@ export async function probeAmqp(host: string, opts: ProbeOptions): Promise<Probe
     { timeout: timeoutMs, ...opts.tls },
   );
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    timer = env.setTimeout(() => {
       timedOut = true;
       reject(new Error(`timed out after ${timeoutMs} ms`));
     }, timeoutMs);
@@ -68,6 +72,6 @@ export async function probeAmqp(host: string, opts: ProbeOptions): Promise<Probe
     }
     return { ok: false, reason: describeError(err, opts.vhost ?? '/') };
   } finally {
-    clearTimeout(timer);
+    env.clearTimeout(timer);
   }
 }

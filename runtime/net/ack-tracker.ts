@@ -9,6 +9,8 @@
 // step per turn, acks every `batch` events rather than every event: each ack is a frame
 // and broker work). Unacked deliveries are bounded by the channel's prefetch, which is
 // also what bounds the chart's queue of received events; `batch` stays well below it.
+import { realEnvironment } from '../env/environment.ts';
+
 
 export interface Delivery {
   fields: { deliveryTag: number };
@@ -31,12 +33,12 @@ export class AckTracker<M extends Delivery> {
 
   /**
    * @param ack sends one ack covering `last` and every earlier delivery of the channel
-   * @param defer runs the flush later (setImmediate; tests pass their own)
+   * @param defer runs the flush later (the environment's setImmediate; tests pass their own)
    * @param batch while deliveries wait unhandled, ack after this many more are handled
    */
   constructor(
     private readonly ack: (last: M) => void,
-    private readonly defer: (fn: () => void) => void = (fn) => setImmediate(fn),
+    private readonly defer: (fn: () => void) => void = (fn) => void realEnvironment.setImmediate(fn),
     private readonly batch = 64,
   ) {}
 

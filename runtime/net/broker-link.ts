@@ -8,6 +8,8 @@
 // nothing is resent nor any channel replaced until the broker unblocks it.
 import { EventEmitter } from 'node:events';
 import type { ChannelModel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
+import { realEnvironment, type Environment, type TimerHandle } from '../env/environment.ts';
+import { CLOSE_WAIT_MS, DRAIN_MS, within } from './bounded-close.ts';
 import { openRecovering } from './connection.ts';
 import { maskUrlPassword } from './errors.ts';
 import { classifyError, type ErrorClass } from './retry.ts';
@@ -33,6 +35,8 @@ export interface BrokerLinkOptions {
   maxInFlight?: number;
   /** Called with what went wrong (and whether a retry can fix it) whenever the connection fails or drops. */
   onProblem?: (err: Error, cause: ErrorClass) => void;
+  /** The clock, timers, randomness and transport (default: the real ones). */
+  environment?: Environment;
 }
 
 export interface LinkSnapshot extends OutboxStats {
@@ -53,9 +57,6 @@ export interface LinkSnapshot extends OutboxStats {
   blocked: { count: number; totalMs: number; reason?: string };
   lastError?: string;
 }
-
-/** How long close() waits for the broker's close-ok. */
-const CLOSE_WAIT_MS = 2000;
 
 /**
  * With events in flight and not one confirm for this long, the confirm channel is replaced
@@ -103,7 +104,7 @@ export class BrokerLink {
   private stalledChannels = 0;
   /** Confirm channels replaced because they nacked NACK_ROUNDS_PER_CHANNEL rounds in a row. */
   private nackingChannels = 0;
-  private watchdog: NodeJS.Timeout | undefined;
+  private watchdog: TimerHandle | undefined;
   /** Set at a reconnect until the first confirm on it (or one replacement): the watchdog's short period. */
   private freshConnection = false;
   /** Channels replaced (after the long wait) since the last confirm: the watchdog's back-off. */
@@ -112,14 +113,18 @@ export class BrokerLink {
   /** A block heard before the connection's 'connect' (its setup publishes what the outbox holds). */
   private blockedBeforeUp: string | undefined;
   /** When the link last stopped being connected (its creation while connecting); 0 while connected. */
-  private notUpSince = Date.now();
+  private readonly env: Environment;
+  private notUpSince: number;
   private allRefused = false;
   private readonly blocked = { count: 0, totalMs: 0, since: 0, reason: undefined as string | undefined };
   /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
   private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
 
   constructor(private readonly options: BrokerLinkOptions) {
+    this.env = options.environment ?? realEnvironment;
+    this.notUpSince = this.env.now();
     this.outbox = new Outbox(options.label, options.outboxBound, {
+      environment: this.env,
       ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
       onNackRound: (streak) => {
         // seen at M=50 after a member's SIGKILL: a channel keeps nacking every publish long
@@ -156,14 +161,14 @@ export class BrokerLink {
     if (settled(this.state) || (opts.untilFailure && this.failedAttempts > 0)) return Promise.resolve(this.state);
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        this.env.clearTimeout(timer);
         this.events.off('state', onState);
         this.events.off('failed', onFailed);
         resolve(this.state);
       };
       const onState = (s: LinkState) => settled(s) && done();
       const onFailed = () => opts.untilFailure && done();
-      const timer = setTimeout(done, timeoutMs);
+      const timer = this.env.setTimeout(done, timeoutMs);
       this.events.on('state', onState);
       this.events.on('failed', onFailed);
     });
@@ -208,7 +213,7 @@ export class BrokerLink {
     };
     const seen = answers();
     const fresh = this.freshConnection;
-    this.watchdog = setTimeout(() => {
+    this.watchdog = this.env.setTimeout(() => {
       this.watchdog = undefined;
       if (this.outbox.size === 0) return;
       if (answers() !== seen) {
@@ -225,7 +230,7 @@ export class BrokerLink {
   }
 
   private stopWatchdog(): void {
-    clearTimeout(this.watchdog);
+    this.env.clearTimeout(this.watchdog);
     this.watchdog = undefined;
   }
 
@@ -238,7 +243,7 @@ export class BrokerLink {
       return;
     }
     this.blocked.count++;
-    this.blocked.since = Date.now();
+    this.blocked.since = this.env.now();
     this.blocked.reason = reason;
     this.outbox.hold();
     this.stopWatchdog();
@@ -248,7 +253,7 @@ export class BrokerLink {
   /** connection.unblocked, or the blocked connection went: sending (and watching) starts again. */
   private endBlock(): void {
     if (this.blocked.since === 0) return;
-    this.blocked.totalMs += Date.now() - this.blocked.since;
+    this.blocked.totalMs += this.env.now() - this.blocked.since;
     this.blocked.since = 0;
     this.blocked.reason = undefined;
     this.outbox.release();
@@ -294,7 +299,7 @@ export class BrokerLink {
       nackingChannels: this.nackingChannels,
       blocked: {
         count: this.blocked.count,
-        totalMs: this.blocked.totalMs + (this.blocked.since > 0 ? Date.now() - this.blocked.since : 0),
+        totalMs: this.blocked.totalMs + (this.blocked.since > 0 ? this.env.now() - this.blocked.since : 0),
         ...(this.blocked.reason !== undefined ? { reason: this.blocked.reason } : {}),
       },
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
@@ -305,19 +310,14 @@ export class BrokerLink {
   }
 
   /** Waits (bounded) for the outbox to empty, then closes the connection. */
-  async close(drainMs = 2000): Promise<void> {
+  async close(drainMs = DRAIN_MS): Promise<void> {
     if (this.isUp) await this.outbox.settled(drainMs);
     this.setState('closed');
     this.stopWatchdog();
     this.outbox.abandon();
     await this.opening?.catch(() => undefined);
     // amqplib waits for the broker's close-ok: bounded, so a killed or stuck broker cannot hang a stop
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      this.connection?.close().catch(() => undefined),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
+    await within(CLOSE_WAIT_MS, this.connection?.close(), this.env);
   }
 
   private async doOpen(): Promise<void> {
@@ -333,6 +333,7 @@ export class BrokerLink {
     }, {
       ...(this.options.connectionName ? { connectionName: this.options.connectionName } : {}),
       ...(this.options.tls ? { tls: this.options.tls } : {}),
+      environment: this.env,
       onEndpoint: (url) => {
         const u = new URL(url);
         this.endpoint = u.host;
@@ -391,7 +392,7 @@ export class BrokerLink {
 
   /** How long the link has not been connected (0 while it is, blocked included). */
   get notUpForMs(): number {
-    return this.notUpSince === 0 ? 0 : Date.now() - this.notUpSince;
+    return this.notUpSince === 0 ? 0 : this.env.now() - this.notUpSince;
   }
 
   private setState(state: LinkState): void {
@@ -399,7 +400,7 @@ export class BrokerLink {
     const wasUp = this.isUp;
     this.state = state;
     if (this.isUp) this.notUpSince = 0;
-    else if (wasUp) this.notUpSince = Date.now();
+    else if (wasUp) this.notUpSince = this.env.now();
     this.events.emit('state', state);
   }
 }

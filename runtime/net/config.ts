@@ -7,6 +7,7 @@ import { parse as parseDotenv } from 'dotenv';
 import { readClusterFile } from '../lan/cluster-file.ts';
 import { ConfigError } from './errors.ts';
 import { parseKeyList, type KeyListInput } from './key-ring.ts';
+import { AMQP_PORT } from '../lan/ports.ts';
 import { AMQPS_PORT, resolveTlsConfig, type TlsConfig, type TlsOptions } from './tls.ts';
 
 /** TLS settings (rabbitTls, rabbitTlsCa, …): tls.ts. */
@@ -128,7 +129,7 @@ export interface NetConfig {
 }
 
 export const DEFAULTS = {
-  rabbitPort: 5672,
+  rabbitPort: AMQP_PORT,
   // Deliberately not the reference's 3600 s: with it a silently cut link (a stalled or
   // SIGSTOPped broker, a dropped route: TCP stays open) went unnoticed for two hours.
   // 10 s notices it within two intervals (~20 s). An option or RABBIT_HEARTBEAT_INTERVAL still wins.

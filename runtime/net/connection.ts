@@ -2,7 +2,9 @@
 // where callers re-create their channels. Its delays are the one retry policy (retry.ts),
 // A member that refuses us (retry.ts classifyError: 403, 530) is skipped from then on
 // (members.ts); only when every member has refused is the connection stopped.
-import { connect, type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import type { ChannelModel, RecoveringChannelModel } from 'amqplib';
+import { realEnvironment, type Environment } from '../env/environment.ts';
+import { defaultAmqpPort } from '../lan/ports.ts';
 import { MemberRotation } from './members.ts';
 import { RETRY, retryDelayMs } from './retry.ts';
 import type { TlsSocketOptions } from './tls.ts';
@@ -35,6 +37,8 @@ export interface OpenOptions {
    * has, and the connection is stopped. Called before the 'connect-failed' listeners run.
    */
   onRefused?: (url: string, err: Error, all: boolean) => void;
+  /** Dials through this environment's `connect`, its randomness jitters the delays (default: the real one). */
+  environment?: Environment;
 }
 
 /**
@@ -64,13 +68,14 @@ export async function openRecovering(
     model.on('error', () => undefined);
     await setup(model);
   };
-  const connection = await connect(target, {
+  const env = opts.environment ?? realEnvironment;
+  const connection = await env.connect(target, {
     // amqplib leaves Nagle's algorithm on: a small frame (an event, an ack) written while an
     // earlier one is unacknowledged would wait for the peer's (possibly delayed) ACK
     noDelay: true,
     ...opts.tls,
     timeout: RETRY.attemptTimeoutMs, // per attempt, until the handshake is done (amqplib clears it then)
-    recovery: { ...RECOVERY, waitForConnect: false, setup: guardedSetup },
+    recovery: { ...RECOVERY, calculateDelay: (attempt: number) => retryDelayMs(attempt, env.random), waitForConnect: false, setup: guardedSetup },
     ...(clientProperties ? { clientProperties } : {}),
   });
   connection.on('error', () => undefined); // surfaced through 'disconnect' / 'connect-failed'
@@ -114,7 +119,7 @@ export function dialTarget(url: string, heartbeatSeconds: number): DialTarget {
   return {
     protocol,
     hostname: u.hostname.replace(/^\[|\]$/g, ''),
-    port: u.port ? Number(u.port) : protocol === 'amqps' ? 5671 : 5672,
+    port: u.port ? Number(u.port) : defaultAmqpPort(protocol === 'amqps'),
     username: decodeURIComponent(u.username),
     password: decodeURIComponent(u.password),
     vhost: decodeURIComponent(u.pathname.slice(1) || '/'),

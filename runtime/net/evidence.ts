@@ -8,6 +8,7 @@
 //   {"incarnation":I,"n":K,"kind":"stop","totals":{…}}   on a clean stop
 // n counts from 1 per incarnation with no gaps, and the closing record's totals say how
 // many lines came before it, so any missing line, the last one included, shows.
+import { realEnvironment, type Environment } from '../env/environment.ts';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { LinkState } from './broker-link.ts';
@@ -105,10 +106,11 @@ export class EvidenceLog {
   constructor(
     readonly path: string,
     private readonly who: { sender: string; host: string; incarnation: number; iid?: string },
+    private readonly env: Environment = realEnvironment,
   ) {
     mkdirSync(dirname(path), { recursive: true });
     this.#fd = openSync(path, 'a', 0o600); // payloads in the clear: this user only
-    this.#line({ incarnation: who.incarnation, ...this.#iid(), n: 1, kind: 'start', sender: who.sender, host: who.host, pid: process.pid, ts: Date.now() });
+    this.#line({ incarnation: who.incarnation, ...this.#iid(), n: 1, kind: 'start', sender: who.sender, host: who.host, pid: process.pid, ts: this.env.now() });
   }
 
   write(record: SnoopRecord): void {
@@ -123,14 +125,14 @@ export class EvidenceLog {
     if (this.#fd === undefined) return;
     this.#byKind.stats = (this.#byKind.stats ?? 0) + 1;
     const { incarnation, sender, host } = this.who;
-    this.#line({ incarnation, ...this.#iid(), n: this.#n + 1, kind: 'stats', sender, host, ts: Date.now(), lamport, ...counters });
+    this.#line({ incarnation, ...this.#iid(), n: this.#n + 1, kind: 'stats', sender, host, ts: this.env.now(), lamport, ...counters });
   }
 
   /** Writes the closing record with the totals and closes the file. */
   close(lamport: number, sent: EvidenceTotals['sent']): void {
     if (this.#fd === undefined) return;
     const { incarnation, sender, host } = this.who;
-    this.#line({ incarnation, ...this.#iid(), n: this.#n + 1, kind: 'stop', sender, host, ts: Date.now(), lamport, totals: { lines: this.#n, byKind: { ...this.#byKind }, sent } });
+    this.#line({ incarnation, ...this.#iid(), n: this.#n + 1, kind: 'stop', sender, host, ts: this.env.now(), lamport, totals: { lines: this.#n, byKind: { ...this.#byKind }, sent } });
     closeSync(this.#fd);
     this.#fd = undefined;
   }

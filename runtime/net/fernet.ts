@@ -2,7 +2,8 @@
 // token = base64url(0x80 ‖ timestamp (8 B, big-endian seconds) ‖ IV (16) ‖ ciphertext ‖ HMAC (32)),
 // key = base64url(signing key (16) ‖ encryption key (16)). Tokens are written padded, as Python's
 // `cryptography` writes them; padded and unpadded url-safe base64 are both accepted on input.
-import { createCipheriv, createDecipheriv, createHmac, randomBytes, randomFillSync, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { realEnvironment, type Environment } from '../env/environment.ts';
 import { EnvelopeError } from './errors.ts';
 
 const VERSION = 0x80;
@@ -43,22 +44,32 @@ function keyBytes(key: string | Uint8Array): Buffer | undefined {
 
 /**
  * IVs come from a pool of CSPRNG bytes refilled 256 IVs at a time: the same random bytes as
- * one randomBytes(16) per token, without one call into the generator per message.
+ * one random 16-byte draw per token, without one call into the generator per message.
+ * One pool per environment (its randomness).
  */
-const IV_POOL = Buffer.alloc(16 * 256);
-let ivAt = IV_POOL.length;
-function nextIv(): Buffer {
-  if (ivAt === IV_POOL.length) {
-    randomFillSync(IV_POOL);
-    ivAt = 0;
+class IvPool {
+  readonly #bytes = Buffer.alloc(16 * 256);
+  #at = this.#bytes.length;
+  constructor(private readonly env: Environment) {}
+  next(): Buffer {
+    if (this.#at === this.#bytes.length) {
+      this.env.randomFill(this.#bytes);
+      this.#at = 0;
+    }
+    this.#at += 16;
+    return this.#bytes.subarray(this.#at - 16, this.#at);
   }
-  ivAt += 16;
-  return IV_POOL.subarray(ivAt - 16, ivAt);
+}
+const ivPools = new WeakMap<Environment, IvPool>();
+function ivPoolOf(env: Environment): IvPool {
+  let pool = ivPools.get(env);
+  if (!pool) ivPools.set(env, (pool = new IvPool(env)));
+  return pool;
 }
 
 /** A new random key, 44 characters of padded url-safe base64 (the format of Python's `Fernet.generate_key()`). */
-export function generateKey(): string {
-  return encodeB64urlPadded(randomBytes(32));
+export function generateKey(env: Environment = realEnvironment): string {
+  return encodeB64urlPadded(env.randomBytes(32));
 }
 
 /** True if `key` is 32 bytes in url-safe base64 (padding optional). */
@@ -84,9 +95,13 @@ export interface TokenCipher {
 export class Fernet implements TokenCipher {
   readonly #signingKey: Buffer;
   readonly #encryptionKey: Buffer;
+  readonly #env: Environment;
+  readonly #ivs: IvPool;
 
   /** @throws TypeError "not a 32-byte url-safe base64 Fernet key" */
-  constructor(key: string | Buffer) {
+  constructor(key: string | Buffer, env: Environment = realEnvironment) {
+    this.#env = env;
+    this.#ivs = ivPoolOf(env);
     const b = keyBytes(key);
     if (!b) throw new TypeError(KEY_MESSAGE);
     this.#signingKey = b.subarray(0, 16);
@@ -103,9 +118,9 @@ export class Fernet implements TokenCipher {
 
   /** encrypt(), as the token's ASCII bytes (what a message body carries): one buffer, no string in between. */
   encryptToBuffer(plain: Buffer | string, opts: { iv?: Buffer; time?: number } = {}): Buffer {
-    const iv = opts.iv ?? nextIv();
+    const iv = opts.iv ?? this.#ivs.next();
     if (iv.length !== 16) throw new TypeError('Fernet IV must be 16 bytes');
-    const time = Math.floor(opts.time ?? Date.now() / 1000);
+    const time = Math.floor(opts.time ?? this.#env.now() / 1000);
     const data = typeof plain === 'string' ? Buffer.from(plain, 'utf8') : plain;
     // version ‖ timestamp ‖ IV ‖ ciphertext (PKCS#7: always 1..16 bytes of padding) ‖ HMAC, in one buffer
     const cipherLength = (Math.floor(data.length / BLOCK) + 1) * BLOCK;
@@ -149,7 +164,7 @@ export class Fernet implements TokenCipher {
     }
     if (opts.ttl !== undefined) {
       const ts = Number(raw.readBigUInt64BE(1));
-      const now = opts.now ?? Date.now() / 1000;
+      const now = opts.now ?? this.#env.now() / 1000;
       if (ts + opts.ttl < now) throw new EnvelopeError('token', `Fernet token expired (older than ${opts.ttl} s)`);
       if (ts > now + MAX_CLOCK_SKEW) throw new EnvelopeError('token', 'Fernet token timestamp is too far in the future');
     }

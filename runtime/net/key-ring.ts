@@ -7,6 +7,7 @@
 // No step ever makes a node send what another node cannot read, so nothing is lost.
 // A KeyRing is the swappable list one network uses: `use()` replaces it atomically while
 // the node runs (the next encrypt and the next decrypt see the new list).
+import { realEnvironment, type Environment } from '../env/environment.ts';
 import { createHash } from 'node:crypto';
 import { EnvelopeError } from './errors.ts';
 import { Fernet, normaliseKey, type TokenCipher } from './fernet.ts';
@@ -58,9 +59,9 @@ export class MultiFernet implements TokenCipher {
   readonly #keys: string[];
 
   /** @throws TypeError if the list is empty or a key is malformed */
-  constructor(keys: KeyListInput) {
+  constructor(keys: KeyListInput, env: Environment = realEnvironment) {
     this.#keys = parseKeyList(keys);
-    this.#fernets = this.#keys.map((k) => new Fernet(k));
+    this.#fernets = this.#keys.map((k) => new Fernet(k, env));
   }
 
   get size(): number {
@@ -127,10 +128,12 @@ export interface KeyUsage {
 export class KeyRing implements TokenCipher {
   #current: MultiFernet;
   #decrypted: number[];
+  readonly #env: Environment;
 
   /** @throws TypeError if the list is empty or a key is malformed */
-  constructor(keys: KeyListInput) {
-    this.#current = new MultiFernet(keys);
+  constructor(keys: KeyListInput, env: Environment = realEnvironment) {
+    this.#env = env;
+    this.#current = new MultiFernet(keys, env);
     this.#decrypted = new Array<number>(this.#current.size).fill(0);
   }
 
@@ -140,7 +143,7 @@ export class KeyRing implements TokenCipher {
    * @throws TypeError if the list is empty or a key is malformed (the ring keeps its old list)
    */
   use(keys: KeyListInput): void {
-    const next = new MultiFernet(keys);
+    const next = new MultiFernet(keys, this.#env);
     this.#current = next;
     this.#decrypted = new Array<number>(next.size).fill(0);
   }

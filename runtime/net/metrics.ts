@@ -175,9 +175,9 @@ export class ChartMetrics {
     return new ChartMetrics(source, shared, server, typeof address === 'object' && address ? address.port : undefined);
   }
 
-  /** A received mesh event sent at `sentAt` (ms since the epoch) is being handled now. */
-  delivered(sentAt: number): void {
-    this.shared.latency.observe({ chart: this.source.name }, Math.max(0, Date.now() - sentAt) / 1000);
+  /** A received mesh event sent at `sentAt` (ms since the epoch) is being handled at `now` (ms since the epoch). */
+  delivered(sentAt: number, now: number): void {
+    this.shared.latency.observe({ chart: this.source.name }, Math.max(0, now - sentAt) / 1000);
   }
 
   /** One run-to-completion step took `ms`. */

@@ -1,10 +1,11 @@
 // The networked layer shared by NetworkedActiveObject and NetworkedFactory (composition:
 // both classes own one MirosNets and delegate to it). It knows the chart only through
 // the small ChartPort interface below, so runtime/hsm stays unaware of networking.
-import { randomBytes } from 'node:crypto';
 import type { Options } from 'amqplib';
 import { Event } from '../hsm/index.ts';
-import { formatTimestamp, nowMicros } from '../hsm/instrumentation.ts';
+import { realEnvironment, type Environment, type TimerHandle } from '../env/environment.ts';
+import { formatTimestamp } from '../hsm/instrumentation.ts';
+import { DRAIN_MS } from './bounded-close.ts';
 import { discoverHosts } from '../lan/index.ts';
 import type { BrokerLink, LinkSnapshot, LinkState } from './broker-link.ts';
 import { acquireLink, releaseLink } from './link-pool.ts';
@@ -45,6 +46,8 @@ export interface ChartPort {
 }
 
 export interface NetworkedOptions extends NetOptions, SecurityOptions {
+  /** The clock, timers, randomness and transport (default: the real ones; tests and simulations pass their own). */
+  environment?: Environment;
   /** Where received snoop lines go (default: stdout, one line each). */
   output?: (line: string) => void;
   /** Told about every event an outbox could not take (default: stderr). */
@@ -172,6 +175,10 @@ type Phase = 'new' | 'starting' | 'running' | 'stopped';
 const OTHER_LINK_WAIT_MS = 2000;
 /** The key of the one link of the clustered topology. */
 const CLUSTER_LINK = 'cluster';
+/** Default of the rediscoverIntervalMs option: how often discovery runs again while the chart runs. */
+const REDISCOVER_INTERVAL_MS = 5000;
+/** Default of the statsIntervalMs option: how often the evidence file gets a `stats` line. */
+const STATS_INTERVAL_MS = 1000;
 /** Hosts learnt from mesh messages that are linked to, at most; more are refused and counted. */
 export const MAX_LEARNED_HOSTS = 256;
 /** Security-relevant reasons kept as they are in `drops` (SECURITY.md). */
@@ -202,7 +209,7 @@ export class MirosNets {
    * (iid), so receivers keep a dedup window per incarnation and hear a restart at once even
    * when its clock (so its sequence base) stepped back.
    */
-  readonly incarnationId = randomBytes(8).toString('hex');
+  readonly incarnationId: string;
   readonly clock = new LamportClock();
   /** Received mesh events waiting in the chart's queue, with their envelopes (the clock ticks when one is dispatched). */
   private readonly received = new WeakMap<Event, Envelope>();
@@ -214,8 +221,10 @@ export class MirosNets {
   private readonly reportedBrokers = new Set<string>();
   private readonly refusedBrokers = new Set<string>();
   private receiverRefused = false;
-  private rediscoverTimer: NodeJS.Timeout | undefined;
-  private statsTimer: NodeJS.Timeout | undefined;
+  private rediscoverTimer: TimerHandle | undefined;
+  private statsTimer: TimerHandle | undefined;
+  /** The clock, timers, randomness and transport of this chart (options.environment). */
+  private readonly env: Environment;
   /** Prometheus metrics (the metrics option), from start to stop. */
   metrics: ChartMetrics | undefined;
   private readonly output: (line: string) => void;
@@ -235,18 +244,20 @@ export class MirosNets {
     private readonly chart: ChartPort,
     private readonly options: NetworkedOptions = {},
   ) {
+    this.env = options.environment ?? realEnvironment;
+    this.incarnationId = this.env.randomBytes(8).toString('hex');
     this.config = resolveNetConfig(options);
     this.security = resolveSecurity(options);
     this.learnable = new HostAllowlist(this.security.learnHostsFrom);
     const keys = this.config.encryptionKeys;
-    this.fernets = { mesh: new KeyRing(keys.mesh), trace: new KeyRing(keys.trace), spy: new KeyRing(keys.spy) };
-    const start = Date.now() * 1000;
+    this.fernets = { mesh: new KeyRing(keys.mesh, this.env), trace: new KeyRing(keys.trace, this.env), spy: new KeyRing(keys.spy, this.env) };
+    const start = this.env.now() * 1000;
     this.seq = { mesh: start, trace: start, spy: start };
     this.incarnation = start;
     this.lan = { this: { address: this.config.thisAddress }, other: { addresses: [] }, addresses: [] };
     this.output = options.output ?? ((line) => process.stdout.write(`${line}\n`));
     this.warn = options.onWarning ?? ((message) => console.error(`[miros-rabbitmq] ${message}`));
-    this.limited = new WarningLimiter(this.warn);
+    this.limited = new WarningLimiter(this.warn, undefined, undefined, this.env.now);
   }
 
   private get name(): string {
@@ -289,7 +300,7 @@ export class MirosNets {
       if (this.options.metrics) this.metrics = await ChartMetrics.start({ name: this.name, stats: () => this.stats() }, this.options.metrics);
       await this.discover();
       const evidenceFile = evidencePath(this.options.evidenceFile, this.name);
-      if (evidenceFile) this.evidence = new EvidenceLog(evidenceFile, { sender: this.name, host: this.host, incarnation: this.incarnation, iid: this.incarnationId });
+      if (evidenceFile) this.evidence = new EvidenceLog(evidenceFile, { sender: this.name, host: this.host, incarnation: this.incarnation, iid: this.incarnationId }, this.env);
       const own = amqpUrl(this.config, this.host);
       const consumeFrom = this.clustered ? this.clusterUrls() : [own];
       this.receiver = new Receiver({
@@ -305,6 +316,7 @@ export class MirosNets {
         heartbeat: this.config.heartbeatInterval,
         connectionName: connectionName('sub', this.config.processName, this.host),
         ...(this.config.tls ? { tls: this.config.tls.socket } : {}),
+        environment: this.env,
         subscriptions: this.subscriptions(),
         onDrop: this.warn,
         onWarning: this.warn,
@@ -371,7 +383,7 @@ export class MirosNets {
     if (this.phase === 'stopped') return;
     this.phase = 'stopped';
     // the last counters while the links still hold theirs, so the file ends with the run's totals
-    clearInterval(this.statsTimer);
+    this.env.clearInterval(this.statsTimer);
     if (this.statsTimer) this.writeStats();
     await this.closeAll(true, options.leave === true);
     this.closeEvidence();
@@ -386,6 +398,7 @@ export class MirosNets {
   /** Reads every host source once more (the ARP probe included) and links to new brokers. */
   async discover(): Promise<void> {
     const found = await discoverHosts({
+      environment: this.env,
       thisAddress: this.config.thisAddress,
       hosts: this.config.hosts,
       hostsFile: this.config.hostsFile,
@@ -457,14 +470,14 @@ export class MirosNets {
     if (!envelope) return;
     this.received.delete(event);
     this.clock.receive(envelope.lc);
-    this.metrics?.delivered(envelope.ts);
+    this.metrics?.delivered(envelope.ts, this.env.now());
     const { sender, host, seq, signal } = envelope;
     const iid = envelope.iid !== undefined ? { iid: envelope.iid } : {};
     this.recordMesh('mesh-receive', { sender, host, inc: envelope.inc ?? null, ...iid, seq, lamport: envelope.lc ?? null, signal });
   }
 
   snoopScribble(message: string): void {
-    const line = scribbleBody(formatTimestamp(nowMicros()), this.name, message);
+    const line = scribbleBody(formatTimestamp(this.env.nowMicros()), this.name, message);
     if (this.snoop.trace !== 'off') this.broadcast('trace', SNOOP_SIGNALS.scribble, line);
     else if (this.snoop.spy !== 'off') this.broadcast('spy', SNOOP_SIGNALS.scribble, spyBody(this.name, line));
     else this.chart.scribble(line);
@@ -561,15 +574,15 @@ export class MirosNets {
     }
     if (!this.evidence) return; // neither on the trace network nor in a file: nothing to build
     const text = meshText(kind, this.name, event);
-    const head = { sender: this.name, host: this.host, inc: this.incarnation, iid: this.incarnationId, seq: null, lamport: this.clock.time, ts: Date.now() };
+    const head = { sender: this.name, host: this.host, inc: this.incarnation, iid: this.incarnationId, seq: null, lamport: this.clock.time, ts: this.env.now() };
     this.evidence.write({ network: 'local', ...head, kind, signal: event.signal, from: null, to: null, text, event });
   }
 
   /** The evidence file's `stats` line every statsIntervalMs (the timer never keeps the process alive). */
   private scheduleStats(): void {
-    const every = this.options.statsIntervalMs ?? 1000;
+    const every = this.options.statsIntervalMs ?? STATS_INTERVAL_MS;
     if (!this.evidence || every <= 0) return;
-    this.statsTimer = setInterval(() => this.writeStats(), every);
+    this.statsTimer = this.env.setInterval(() => this.writeStats(), every);
     this.statsTimer.unref();
   }
 
@@ -578,7 +591,7 @@ export class MirosNets {
   }
 
   private closeEvidence(): void {
-    clearInterval(this.statsTimer);
+    this.env.clearInterval(this.statsTimer);
     this.statsTimer = undefined;
     this.evidence?.close(this.clock.time, { ...this.sent });
     this.evidence = undefined;
@@ -590,7 +603,7 @@ export class MirosNets {
       sender: this.name,
       host: this.host,
       seq: ++this.seq[network],
-      ts: Date.now(),
+      ts: this.env.now(),
       signal,
       payload,
       lc: lamport,
@@ -601,7 +614,7 @@ export class MirosNets {
       rk: routingKey,
     };
     const transmission = new PendingTransmission(envelope.seq);
-    const sealed = new SealedEnvelope(this.fernets[network], envelope);
+    const sealed = new SealedEnvelope(this.fernets[network], envelope, this.env.now);
     this.sent[network]++;
     if (this.evidence && network !== 'mesh') {
       const record = snoopRecord(network, { v: 1, ...envelope });
@@ -774,6 +787,7 @@ export class MirosNets {
       ...(this.config.tls ? { tls: this.config.tls.socket } : {}),
       outboxBound: this.config.outboxBound,
       maxInFlight: this.config.maxInFlight,
+      environment: this.env,
     });
     const unlistenProblems = link.onProblem((err, cause) => {
       if (cause === 'tls' || cause === 'mismatch') {
@@ -870,7 +884,7 @@ export class MirosNets {
       this.limited.warn(`blocked ${link.broker}`, `${this.name}: broker ${link.broker} blocks publishing (${reason ?? 'resource alarm'}); holding events until it unblocks`);
     }
     if (!this.evidence) return;
-    const head = { network: 'local' as const, sender: this.name, host: this.host, inc: this.incarnation, seq: null, lamport: this.clock.time, ts: Date.now() };
+    const head = { network: 'local' as const, sender: this.name, host: this.host, inc: this.incarnation, seq: null, lamport: this.clock.time, ts: this.env.now() };
     const resent = link.snapshot().resent;
     this.evidence.write({
       ...head,
@@ -902,10 +916,10 @@ export class MirosNets {
   }
 
   private scheduleRediscovery(): void {
-    const every = this.options.rediscoverIntervalMs ?? 5000;
+    const every = this.options.rediscoverIntervalMs ?? REDISCOVER_INTERVAL_MS;
     if (every <= 0) return;
     const tick = () => {
-      this.rediscoverTimer = setTimeout(() => {
+      this.rediscoverTimer = this.env.setTimeout(() => {
         this.discover()
           .catch((err) => this.warn(`${this.name}: rediscovery failed: ${(err as Error).message}`))
           .finally(() => this.phase === 'running' && tick());
@@ -917,8 +931,8 @@ export class MirosNets {
 
   /** cleanStop: wait briefly for unconfirmed events; leave: delete the chart's queues. */
   private async closeAll(cleanStop: boolean, leave: boolean): Promise<void> {
-    clearTimeout(this.rediscoverTimer);
-    clearInterval(this.statsTimer);
+    this.env.clearTimeout(this.rediscoverTimer);
+    this.env.clearInterval(this.statsTimer);
     const leases = [...this.linkLeases.values()];
     this.linkLeases.clear();
     this.links.clear();
@@ -926,7 +940,7 @@ export class MirosNets {
       this.receiver?.close(leave),
       ...leases.map(({ key, unlisten }) => {
         unlisten();
-        return releaseLink(key, cleanStop ? 2000 : 0);
+        return releaseLink(key, cleanStop ? DRAIN_MS : 0);
       }),
     ]);
   }

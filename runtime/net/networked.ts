@@ -14,7 +14,7 @@ export class NetworkedActiveObject extends ActiveObject {
   readonly nets: MirosNets;
 
   constructor(name: string, options: NetworkedOptions = {}) {
-    super({ name: requireName(name), maxlen: Infinity });
+    super({ name: requireName(name), maxlen: Infinity, ...(options.environment ? { environment: options.environment } : {}) });
     this.nets = new MirosNets(this, options);
   }
 
@@ -34,9 +34,9 @@ export class NetworkedActiveObject extends ActiveObject {
     if (next) this.nets.beforeDispatch(next);
     const metrics = this.nets.metrics;
     if (!metrics) return super.nextRtc();
-    const start = performance.now();
+    const start = this.env.monotonicMs();
     const stepped = super.nextRtc();
-    if (stepped) metrics.step(performance.now() - start);
+    if (stepped) metrics.step(this.env.monotonicMs() - start);
     return stepped;
   }
 

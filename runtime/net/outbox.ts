@@ -18,6 +18,7 @@
 // stop and restart sending (RabbitMQ's flow control: the connection is blocked).
 // settled() waits for the last confirm (an event, no polling); the only timers are its
 // timeout and the nack back-off (tests drive both with vitest's fake timers).
+import { realEnvironment, type Environment, type TimerHandle } from '../env/environment.ts';
 import type { ConfirmChannel, Options } from 'amqplib';
 import { OutboxOverflowError } from './errors.ts';
 import { RETRY } from './retry.ts';
@@ -58,6 +59,8 @@ export interface OutboxOptions {
   maxInFlight?: number;
   /** Told each nack round in a row (1, 2, 3, … until a canary is confirmed), as it is scheduled. */
   onNackRound?: (streak: number) => void;
+  /** The clock, timers and randomness (default: the real ones). */
+  environment?: Environment;
 }
 
 /** The default cap on unconfirmed messages per link. */
@@ -67,7 +70,7 @@ export const DEFAULT_MAX_IN_FLIGHT = 256; // config.ts DEFAULTS.maxInFlight
 export const NACK_RETRY = { initialDelayMs: 250, maxDelayMs: 8000 } as const;
 
 /** The wait before nack round `streak` (1 = the first): a quorum queue's leader election takes seconds. */
-export function nackDelayMs(streak: number, random: () => number = Math.random): number {
+export function nackDelayMs(streak: number, random: () => number = realEnvironment.random): number {
   const n = Math.max(1, Math.floor(streak));
   const base = Math.min(NACK_RETRY.maxDelayMs / (1 + RETRY.jitter), NACK_RETRY.initialDelayMs * 2 ** Math.min(n - 1, 30));
   return Math.round(base + (Math.min(1, Math.max(0, random())) * 2 - 1) * base * RETRY.jitter);
@@ -80,7 +83,8 @@ export class Outbox {
   private inFlight = new Set<OutboxMessage>();
   /** Nacked, waiting for the back-off to go again. */
   private nackedWaiting: OutboxMessage[] = [];
-  private nackRetry: NodeJS.Timeout | undefined;
+  private nackRetry: TimerHandle | undefined;
+  private readonly env: Environment;
   /** Push order of every message held (pending, in flight, nacked): taken-back messages go back in this order. */
   private readonly order = new Map<OutboxMessage, number>();
   private pushed = 0;
@@ -110,6 +114,7 @@ export class Outbox {
   ) {
     this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
     this.onNackRound = options.onNackRound;
+    this.env = options.environment ?? realEnvironment;
   }
 
   get size(): number {
@@ -167,7 +172,7 @@ export class Outbox {
     this.generation++;
     this.channel = undefined;
     this.waitingForDrain = false;
-    clearTimeout(this.nackRetry);
+    this.env.clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
     this.canary = undefined; // still probing: the next channel starts with one
     for (const message of this.inFlight) this.takenBack.set(message, reason);
@@ -196,18 +201,18 @@ export class Outbox {
     if (this.size === 0 || timeoutMs <= 0) return Promise.resolve(this.size === 0);
     return new Promise((resolve) => {
       const done = () => {
-        clearTimeout(timer);
+        this.env.clearTimeout(timer);
         this.emptyWaiters.delete(done);
         resolve(this.size === 0);
       };
-      const timer = setTimeout(done, timeoutMs);
+      const timer = this.env.setTimeout(done, timeoutMs);
       this.emptyWaiters.add(done);
     });
   }
 
   /** The link is closing for good: tell the owners of what was never confirmed (it stays counted here). */
   abandon(): void {
-    clearTimeout(this.nackRetry);
+    this.env.clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
     for (const message of [...this.inFlight, ...this.nackedWaiting, ...this.pending]) message.onAbandoned?.();
   }
@@ -286,12 +291,12 @@ export class Outbox {
     this.takenBack.set(message, 'nack');
     this.nackedWaiting.push(message);
     if (this.nackRetry !== undefined) return;
-    this.nackRetry = setTimeout(() => {
+    this.nackRetry = this.env.setTimeout(() => {
       this.nackRetry = undefined;
       this.requeue(this.nackedWaiting);
       this.nackedWaiting = [];
       this.flush();
-    }, nackDelayMs(++this.nackStreak));
+    }, nackDelayMs(++this.nackStreak, this.env.random));
     this.nackRetry.unref();
     this.onNackRound?.(this.nackStreak);
   }

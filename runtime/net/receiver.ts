@@ -12,6 +12,8 @@
 // them: close(true)); expired messages are
 // dead-lettered to a queue of the chart's own and counted as drops ('expired').
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { realEnvironment, type Environment } from '../env/environment.ts';
+import { within } from './bounded-close.ts';
 import { AckTracker } from './ack-tracker.ts';
 import { Admission } from './admission.ts';
 import { BoundedSet } from './bounded.ts';
@@ -99,6 +101,8 @@ export interface ReceiverOptions {
   onProblem?: (err: Error) => void;
   /** Told when the broker cancels a consumer (its queue was deleted); default: nobody. */
   onWarning?: (message: string) => void;
+  /** The clock, timers, randomness and transport (default: the real ones). */
+  environment?: Environment;
 }
 
 /**
@@ -112,19 +116,6 @@ export const MAX_REPORTED = 1_000;
 
 /** How long each step of close() waits for the broker (closing the channel, each queue deletion). */
 const CLOSE_STEP_MS = 1000;
-
-/** True if `work` settled (either way) within ms; false if it is still pending then (left to itself). */
-async function within(ms: number, work: Promise<unknown> | undefined): Promise<boolean> {
-  if (!work) return true;
-  let timer: NodeJS.Timeout | undefined;
-  const settled = work.then(() => true, () => true);
-  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
-  try {
-    return await Promise.race([settled, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Charts receiving in this process, as `name@host`: a second one of a name is refused at once. */
 const receiving = new Set<string>();
@@ -160,8 +151,15 @@ export class Receiver implements Tenant {
   /** Its name@host in `receiving`, while open. */
   private claimed: string | undefined;
 
+  private readonly env: Environment;
+
   constructor(private readonly options: ReceiverOptions) {
-    this.admission = new Admission({ acceptUnbound: options.acceptUnbound, replayBoundMs: options.messageTtl + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS) });
+    this.env = options.environment ?? realEnvironment;
+    this.admission = new Admission({
+      acceptUnbound: options.acceptUnbound,
+      replayBoundMs: options.messageTtl + (options.clockSkewMs ?? DEFAULT_CLOCK_SKEW_MS),
+      now: this.env.now,
+    });
   }
 
   /** What the bounded bookkeeping shed, and the replay bound's re-anchored restarts (networkStats().bookkeeping). */
@@ -186,7 +184,7 @@ export class Receiver implements Tenant {
     receiving.add(me);
     this.claimed = me;
     const shared = joinShared(
-      { urls: o.urls, heartbeat: o.heartbeat, ...(o.connectionName ? { connectionName: o.connectionName } : {}), ...(o.tls ? { tls: o.tls } : {}) },
+      { urls: o.urls, heartbeat: o.heartbeat, ...(o.connectionName ? { connectionName: o.connectionName } : {}), ...(o.tls ? { tls: o.tls } : {}), environment: this.env },
       this,
     );
     this.shared = shared;
@@ -231,12 +229,12 @@ export class Receiver implements Tenant {
     this.channel = undefined;
     if (!shared) return;
     // every step bounded: a broker that stops answering (killed, partitioned, overloaded) must not hang a stop
-    await within(CLOSE_STEP_MS, channel?.close());
+    await within(CLOSE_STEP_MS, channel?.close(), this.env);
     if (deleteQueues) {
       try {
         const last = await shared.channel(CLOSE_STEP_MS);
         for (const name of [...this.networkOfQueue.keys(), this.deadQueue().name]) {
-          if (!(await within(CLOSE_STEP_MS, last.deleteQueue(name)))) break; // broker away: the rest expire by themselves
+          if (!(await within(CLOSE_STEP_MS, last.deleteQueue(name), this.env))) break; // broker away: the rest expire by themselves
         }
         void last.close().catch(() => undefined);
       } catch {
@@ -260,7 +258,7 @@ export class Receiver implements Tenant {
     this.channel = channel;
     // a channel left from a failed setup on this connection: its consumers must not linger
     if (previous && previous !== channel) void previous.close().catch(() => undefined);
-    const tracker = new AckTracker<ConsumeMessage>((last) => channel.ack(last, true));
+    const tracker = new AckTracker<ConsumeMessage>((last) => channel.ack(last, true), (fn) => this.env.setImmediate(fn));
     this.trackers.set(channel, tracker);
     channel.on('close', () => {
       tracker.discard();
@@ -309,7 +307,7 @@ export class Receiver implements Tenant {
   private onCancel(channel: Channel, queue: string, network?: NetworkName): void {
     if (this.closing || this.channel !== channel) return;
     this.cancels++;
-    this.lastCancel = { queue, at: Date.now() };
+    this.lastCancel = { queue, at: this.env.now() };
     if (network) this.counters[network].cancelled++;
     this.resubscribing = true;
     this.options.onWarning?.(

@@ -15,6 +15,7 @@
 //    far behind ours: a sender restarted with its clock 30 minutes behind is still heard.
 //    SECURITY.md says what that leaves open.
 // Fernet stamps whole seconds; a second of slack covers the truncation.
+import { realEnvironment } from '../env/environment.ts';
 import { BoundedMap } from './bounded.ts';
 import type { Envelope } from './envelope.ts';
 import type { NetworkName } from './topology.ts';
@@ -50,7 +51,7 @@ export class ReplayGuard {
 
   constructor(
     boundMs: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = realEnvironment.now,
   ) {
     this.boundMs = boundMs + STAMP_RESOLUTION_MS;
   }

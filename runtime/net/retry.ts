@@ -1,6 +1,7 @@
 // The one retry policy of the networked layer (docs/design/links-and-backends.md §2):
 // how long to wait before the next attempt, and which errors are worth another attempt.
 // Pure functions (the random source is injected), so they are unit tested without a broker.
+import { realEnvironment } from '../env/environment.ts';
 import { tlsProblem } from './tls.ts';
 
 export const RETRY = {
@@ -25,9 +26,9 @@ export const RETRY = {
  * The delay before retry number `attempt` (1 = the first retry): 100, 200, 400, 800, 1600,
  * then capped, each ±20 %. The base is capped at `maxDelayMs / (1 + jitter)` (as amqplib's
  * built-in backoff does) so base + jitter never exceeds `maxDelayMs` and the jitter stays
- * spread at the cap. `random` is a number in [0, 1) (default Math.random).
+ * spread at the cap. `random` is a number in [0, 1) (default: the real environment's).
  */
-export function retryDelayMs(attempt: number, random: () => number = Math.random): number {
+export function retryDelayMs(attempt: number, random: () => number = realEnvironment.random): number {
   const n = Number.isFinite(attempt) && attempt >= 1 ? Math.floor(attempt) : 1;
   const cappedBase = RETRY.maxDelayMs / (1 + RETRY.jitter);
   const base = Math.min(cappedBase, RETRY.initialDelayMs * RETRY.factor ** Math.min(n - 1, 30));

@@ -2,6 +2,7 @@
 // token's timestamp is what a receiver's replay bound (replay-guard.ts) measures, so an event
 // that waited in an outbox through an outage is stamped and encrypted again when it finally
 // leaves, instead of arriving with a stale stamp and being taken for a replay.
+import { realEnvironment } from '../env/environment.ts';
 import { encryptPlaintext, envelopePlaintext, type Envelope } from './envelope.ts';
 import type { TokenCipher } from './fernet.ts';
 
@@ -20,7 +21,7 @@ export class SealedEnvelope {
   constructor(
     private readonly cipher: TokenCipher,
     envelope: Omit<Envelope, 'v'>,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = realEnvironment.now,
   ) {
     this.plaintext = envelopePlaintext(envelope);
     this.sealedAt = this.now();

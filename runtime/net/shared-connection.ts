@@ -12,6 +12,8 @@
 // the connection stays up is set up again the same way, so a chart never stays deaf on a
 // live connection. Every (re)connect runs every tenant's setup on the new connection.
 import type { ChannelModel, RecoveringChannelModel } from 'amqplib';
+import { realEnvironment, type Environment, type TimerHandle } from '../env/environment.ts';
+import { CLOSE_WAIT_MS, within } from './bounded-close.ts';
 import { openRecovering } from './connection.ts';
 import { retryDelayMs } from './retry.ts';
 import type { TlsSocketOptions } from './tls.ts';
@@ -22,6 +24,8 @@ export interface SharedConnectionOptions {
   heartbeat: number;
   connectionName?: string;
   tls?: TlsSocketOptions;
+  /** The clock, timers, randomness and transport (default: the real ones; not part of the pool's key). */
+  environment?: Environment;
 }
 
 export interface Tenant {
@@ -38,12 +42,9 @@ interface Seat {
   /** The model this tenant's setup last succeeded on. */
   readyOn: ChannelModel | undefined;
   attempt: number;
-  timer: NodeJS.Timeout | undefined;
+  timer: TimerHandle | undefined;
   waiters: Set<{ resolve: () => void; reject: (err: Error) => void }>;
 }
-
-/** How long close() waits for the broker's close-ok before leaving the socket to itself. */
-const CLOSE_WAIT_MS = 2000;
 
 export class SharedConnection {
   private connection: RecoveringChannelModel | undefined;
@@ -55,7 +56,11 @@ export class SharedConnection {
   private failure: Error | undefined;
   private closed = false;
 
-  constructor(private readonly options: SharedConnectionOptions) {}
+  private readonly env: Environment;
+
+  constructor(private readonly options: SharedConnectionOptions) {
+    this.env = options.environment ?? realEnvironment;
+  }
 
   /** Tenants seated now. */
   get size(): number {
@@ -89,17 +94,17 @@ export class SharedConnection {
     return new Promise<void>((resolve, reject) => {
       const waiter = {
         resolve: () => {
-          clearTimeout(timer);
+          this.env.clearTimeout(timer);
           seat.waiters.delete(waiter);
           resolve();
         },
         reject: (err: Error) => {
-          clearTimeout(timer);
+          this.env.clearTimeout(timer);
           seat.waiters.delete(waiter);
           reject(err);
         },
       };
-      const timer = setTimeout(() => waiter.reject(this.lastError ?? new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      const timer = this.env.setTimeout(() => waiter.reject(this.lastError ?? new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
       seat.waiters.add(waiter);
     });
   }
@@ -120,7 +125,7 @@ export class SharedConnection {
   leave(tenant: Tenant): number {
     const seat = this.seats.get(tenant);
     if (seat) {
-      clearTimeout(seat.timer);
+      this.env.clearTimeout(seat.timer);
       for (const w of [...seat.waiters]) w.reject(new Error('left the connection'));
       this.seats.delete(tenant);
     }
@@ -131,33 +136,28 @@ export class SharedConnection {
   async channel(timeoutMs: number): Promise<Awaited<ReturnType<ChannelModel['createChannel']>>> {
     const model = this.model;
     if (!model) throw new Error('the connection is down');
-    let timer: NodeJS.Timeout | undefined;
+    let timer: TimerHandle | undefined;
     try {
       return await Promise.race([
         model.createChannel(),
-        new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no channel within ${timeoutMs} ms`)), timeoutMs))),
+        new Promise<never>((_, reject) => (timer = this.env.setTimeout(() => reject(new Error(`no channel within ${timeoutMs} ms`)), timeoutMs))),
       ]);
     } finally {
-      clearTimeout(timer);
+      this.env.clearTimeout(timer);
     }
   }
 
   async close(): Promise<void> {
     this.closed = true;
     for (const seat of this.seats.values()) {
-      clearTimeout(seat.timer);
+      this.env.clearTimeout(seat.timer);
       for (const w of [...seat.waiters]) w.reject(new Error('connection closed'));
     }
     this.seats.clear();
     this.model = undefined;
     const connection = this.connection ?? (await this.opening?.catch(() => undefined));
     // amqplib waits for the broker's close-ok: bounded, a dead or stuck broker must not hang a stop
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      connection?.close().catch(() => undefined),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS))),
-    ]);
-    clearTimeout(timer);
+    await within(CLOSE_WAIT_MS, connection?.close(), this.env);
   }
 
   private open(): Promise<RecoveringChannelModel> {
@@ -169,6 +169,7 @@ export class SharedConnection {
     const connection = await openRecovering(this.options.urls, this.options.heartbeat, (model) => this.setupAll(model), {
       ...(this.options.connectionName ? { connectionName: this.options.connectionName } : {}),
       ...(this.options.tls ? { tls: this.options.tls } : {}),
+      environment: this.env,
       onEndpoint: (url) => {
         for (const seat of this.seats.values()) seat.tenant.onEndpoint?.(url);
       },
@@ -211,7 +212,7 @@ export class SharedConnection {
     model.once('close', onClose);
     try {
       for (const seat of [...this.seats.values()]) {
-        clearTimeout(seat.timer);
+        this.env.clearTimeout(seat.timer);
         seat.timer = undefined;
         seat.attempt = 0;
         await this.seat(seat, model);
@@ -241,11 +242,11 @@ export class SharedConnection {
 
   private retryLater(seat: Seat, model: ChannelModel): void {
     if (seat.timer !== undefined || this.closed) return;
-    seat.timer = setTimeout(() => {
+    seat.timer = this.env.setTimeout(() => {
       seat.timer = undefined;
       // only on the connection it failed on; a new connection sets every tenant up anyway
       if (this.model === model && seat.readyOn !== model) void this.seat(seat, model);
-    }, retryDelayMs(++seat.attempt));
+    }, retryDelayMs(++seat.attempt, this.env.random));
     seat.timer.unref();
   }
 

@@ -32,7 +32,7 @@ export const TLS_ENV_NAMES = {
 } as const;
 
 /** The AMQP-over-TLS port (IANA), the default port when TLS is on. */
-export const AMQPS_PORT = 5671;
+export { AMQPS_PORT } from '../lan/ports.ts';
 
 /** Resolved TLS settings: where the files came from (for messages) and their contents. */
 export interface TlsConfig {

@@ -1,6 +1,8 @@
 // Repeated warnings, rate-limited and counted: the first of a kind (a key: e.g. overflow at
 // one broker) is written at once, the next ones at most once per interval, each saying how
 // many were held back since. Bounded: beyond `maxKeys` kinds the oldest is forgotten (counted).
+import { realEnvironment } from '../env/environment.ts';
+
 export interface WarningCounts {
   /** Warnings held back by the rate limit. */
   suppressed: number;
@@ -17,7 +19,7 @@ export class WarningLimiter {
     private readonly emit: (message: string) => void,
     private readonly intervalMs = 30_000,
     private readonly maxKeys = 1000,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = realEnvironment.now,
   ) {}
 
   get stats(): WarningCounts {

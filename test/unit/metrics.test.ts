@@ -34,7 +34,7 @@ describe('chart metrics', () => {
     const m = await ChartMetrics.start(a, { port: 0 });
     try {
       expect(m.port).toBeGreaterThan(0);
-      m.delivered(Date.now() - 40);
+      m.delivered(Date.now() - 40, Date.now());
       m.step(0.2);
       const res = await fetch(`http://127.0.0.1:${m.port}/metrics`);
       expect(res.status).toBe(200);
