@@ -13,6 +13,7 @@ import { CREDENTIALS, type NodeSpec, clusterNode, clusterTls, defaultDir, nodeSp
 import { findBeam, logTail, tailFile } from './rabbit.ts';
 import type { BackendKind, ClusterFile, ClusterNode, ClusterOptions, ClusterStatus, ResolvedOptions, StartedCluster, StoppedCluster } from './types.ts';
 import { stopToxicOnDown } from './toxic-state.ts';
+import { stopObserver } from './observer-process.ts';
 
 export type * from './types.ts';
 export { ClusterError } from './errors.ts';
@@ -132,7 +133,7 @@ export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
     const stopped = await stopToxicOnDown(dir);
     if (stopped) log(stopped);
     // a Prometheus that `mirosnet observe` started scrapes these nodes: it goes with them
-    if (await (await import('../observe/prometheus.ts')).stopObserve(dir)) log('down: observe (Prometheus) stopped');
+    if (await stopObserver(dir)) log('down: observe (Prometheus) stopped');
     return (await backendFor(kind)).down(o, state, file, opts.purge ?? false);
   });
 }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readClusterFile } from '../cluster/cluster-file.ts';
-import { isOurs, readPidFile, signal, waitGone } from '../cluster/process.ts';
+import { observeDir, observerPidFile, runningObserver, stopObserver } from '../cluster/observer-process.ts';
 import { until } from '../util/wait.ts';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
@@ -16,9 +16,9 @@ export const OBSERVE_PORT = 9090;
 /** How often Prometheus scrapes and re-reads the file_sd targets. */
 const SCRAPE_INTERVAL_S = 2;
 
-export const observeDir = (clusterDir: string) => join(clusterDir, 'observe');
+export { observeDir };
 const targetsDir = (clusterDir: string) => join(observeDir(clusterDir), 'targets');
-const pidFile = (clusterDir: string) => join(observeDir(clusterDir), 'prometheus.pid');
+const pidFile = observerPidFile;
 
 export interface InstanceTarget {
   name: string;
@@ -65,7 +65,7 @@ export function writeInstanceTargets(clusterDir: string, group: string, targets:
 
 /** Whether `observe` runs for this cluster (its Prometheus is alive). */
 export function observing(clusterDir: string): boolean {
-  return isOurs(readPidFile(pidFile(clusterDir)), 'prometheus');
+  return runningObserver(clusterDir) !== undefined;
 }
 
 export interface Observer {
@@ -83,8 +83,8 @@ export async function startObserve(clusterDir: string, opts: { port?: number; lo
   const dir = observeDir(clusterDir);
   const config = join(dir, 'prometheus.yml');
   const url = `http://127.0.0.1:${port}`;
-  const running = readPidFile(pidFile(clusterDir));
-  if (isOurs(running, 'prometheus')) return { url, pid: running, config, already: true };
+  const running = runningObserver(clusterDir);
+  if (running !== undefined) return { url, pid: running, config, already: true };
   if (!existsSync(PROMETHEUS_BIN)) {
     throw new Error(`${PROMETHEUS_BIN} is not installed: as root, mirosnet install-deps --observe (Debian's prometheus package)`);
   }
@@ -118,15 +118,7 @@ export async function startObserve(clusterDir: string, opts: { port?: number; lo
 }
 
 /** Stops the Prometheus `observe` started for this cluster; false when none ran. */
-export async function stopObserve(clusterDir: string): Promise<boolean> {
-  const file = pidFile(clusterDir);
-  const pid = readPidFile(file);
-  rmSync(file, { force: true });
-  if (!isOurs(pid, 'prometheus')) return false;
-  signal(pid, 'SIGTERM');
-  if (!(await waitGone([pid], 15_000))) signal(pid, 'SIGKILL');
-  return true;
-}
+export const stopObserve = stopObserver;
 
 /** The file_sd files present (for status lines). */
 export function targetFiles(clusterDir: string): string[] {

@@ -5,7 +5,7 @@
 // observed as events are handled.
 import { createServer, type Server } from 'node:http';
 import type * as PromClient from 'prom-client';
-import type { NetworkStats } from './miros-nets.ts';
+import type { NetworkStats } from './network-stats.ts';
 import { brokerName } from './run-stats.ts';
 
 /** What of a prom-client Registry the application and the chart share (a prom-client `Registry`). */

@@ -2,7 +2,7 @@
 // `stats` lines hold every second and what the Prometheus metrics expose (docs/metrics.md).
 import type { LinkSnapshot } from './broker-link.ts';
 import type { StatsCounters } from './evidence.ts';
-import type { NetworkStats } from './miros-nets.ts';
+import type { NetworkStats } from './network-stats.ts';
 
 /** A broker link's short name: host:port from its masked URL (clustered: "cluster(N nodes)"). */
 export function brokerName(link: Pick<LinkSnapshot, 'broker'>): string {
