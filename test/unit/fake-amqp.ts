@@ -30,6 +30,7 @@ import type {
   RecoveringChannelModel,
   Replies,
 } from 'amqplib';
+import type { ChartPort } from '../../runtime/net/miros-nets.ts';
 import type { OpenOptions } from '../../runtime/net/connection.ts';
 import { MemberRotation } from '../../runtime/net/members.ts';
 
@@ -520,4 +521,27 @@ export async function fakeOpenRecovering(urls: string | readonly string[], heart
   fakeBrokers.connections.push(connection);
   if (fakeBrokers.autoConnect(url)) setImmediate(() => void connection.connect().catch(() => undefined));
   return connection;
+}
+
+/** A chart as MirosNets sees it (ChartPort), doing nothing: for tests of the networked layer alone. */
+export function idleChartPort(name = 'a1'): ChartPort {
+  return {
+    name,
+    queue: { length: 0 },
+    postFifo: () => undefined,
+    scribble: () => undefined,
+    liveSpy: false,
+    liveTrace: false,
+    registerLiveSpyCallback: () => undefined,
+    registerLiveTraceCallback: () => undefined,
+  };
+}
+
+/** The confirm channel of the link to `host` (the receiver's connection has none). */
+export function linkChannel(host: string): FakeChannel {
+  for (const connection of fakeBrokers.to(host)) {
+    const model = connection.current;
+    if (model?.channels.some((c) => c.confirms)) return model.channel('confirm');
+  }
+  throw new Error(`no link to ${host} is up`);
 }

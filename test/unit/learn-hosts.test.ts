@@ -7,7 +7,7 @@ import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
 import { MirosNets, type ChartPort } from '../../runtime/net/miros-nets.ts';
 import { SENDER_HEADER, SNOOP_ROUTING_KEYS, SNOOP_SIGNALS } from '../../runtime/net/topology.ts';
 import type { Discovery } from '../../runtime/lan/index.ts';
-import { fakeBrokers } from './fake-amqp.ts';
+import { fakeBrokers, idleChartPort } from './fake-amqp.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../runtime/net/connection.ts')>()),
@@ -27,16 +27,7 @@ vi.mock('../../runtime/lan/index.ts', () => ({
 const MESH = generateKey();
 const TRACE = generateKey();
 
-const chart: ChartPort = {
-  name: 'a1',
-  queue: { length: 0 },
-  postFifo: () => undefined,
-  scribble: () => undefined,
-  liveSpy: false,
-  liveTrace: false,
-  registerLiveSpyCallback: () => undefined,
-  registerLiveTraceCallback: () => undefined,
-};
+const chart = idleChartPort();
 
 function message(key: string, host: string, net: 'mesh' | 'trace', rk: string, signal: string, payload: unknown): Buffer {
   return new Fernet(key).encryptToBuffer(envelopePlaintext({ sender: 'other', host, seq: 1, ts: Date.now(), signal, payload, net, rk }));

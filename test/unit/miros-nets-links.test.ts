@@ -10,7 +10,7 @@ import { Event } from '../../runtime/hsm/index.ts';
 import { generateKey } from '../../runtime/net/fernet.ts';
 import { MirosNets, type ChartPort } from '../../runtime/net/miros-nets.ts';
 import type { Discovery } from '../../runtime/lan/index.ts';
-import { fakeBrokers } from './fake-amqp.ts';
+import { fakeBrokers, idleChartPort } from './fake-amqp.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../runtime/net/connection.ts')>()),
@@ -29,16 +29,7 @@ vi.mock('../../runtime/lan/index.ts', () => ({
 }));
 
 const KEY = generateKey();
-const chart: ChartPort = {
-  name: 'a1',
-  queue: { length: 0 },
-  postFifo: () => undefined,
-  scribble: () => undefined,
-  liveSpy: false,
-  liveTrace: false,
-  registerLiveSpyCallback: () => undefined,
-  registerLiveTraceCallback: () => undefined,
-};
+const chart = idleChartPort();
 let dir: string;
 
 beforeEach(() => {

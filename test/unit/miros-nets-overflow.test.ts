@@ -9,7 +9,7 @@ import { OutboxOverflowError } from '../../runtime/net/errors.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
 import { MirosNets, type ChartPort } from '../../runtime/net/miros-nets.ts';
 import type { Discovery } from '../../runtime/lan/index.ts';
-import { fakeBrokers, type FakeChannel } from './fake-amqp.ts';
+import { type FakeChannel, fakeBrokers, idleChartPort, linkChannel } from './fake-amqp.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../runtime/net/connection.ts')>()),
@@ -28,25 +28,8 @@ vi.mock('../../runtime/lan/index.ts', () => ({
 
 const KEY = generateKey();
 
-const chart: ChartPort = {
-  name: 'a1',
-  queue: { length: 0 },
-  postFifo: () => undefined,
-  scribble: () => undefined,
-  liveSpy: false,
-  liveTrace: false,
-  registerLiveSpyCallback: () => undefined,
-  registerLiveTraceCallback: () => undefined,
-};
+const chart = idleChartPort();
 
-/** The confirm channel of the link to `host` (the receiver's connection has none). */
-const linkChannel = (host: string): FakeChannel => {
-  for (const connection of fakeBrokers.to(host)) {
-    const model = connection.current;
-    if (model?.channels.some((c) => c.confirms)) return model.channel('confirm');
-  }
-  throw new Error(`no link to ${host} is up`);
-};
 const seqsOf = (channel: FakeChannel) => channel.published.map((r) => decodeEnvelope(new Fernet(KEY), r.content).seq);
 
 beforeEach(() => {

@@ -11,7 +11,7 @@ import { MirosNets, type ChartPort } from '../../runtime/net/miros-nets.ts';
 import { DEFAULT_CLOCK_SKEW_MS } from '../../runtime/net/security-options.ts';
 import { MESSAGE_TTL_MS } from '../../runtime/net/topology.ts';
 import type { Discovery } from '../../runtime/lan/index.ts';
-import { fakeBrokers, type FakeChannel } from './fake-amqp.ts';
+import { type FakeChannel, fakeBrokers, idleChartPort, linkChannel } from './fake-amqp.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../runtime/net/connection.ts')>()),
@@ -33,24 +33,8 @@ const fernet = new Fernet(KEY);
 const OUTAGE_MS = 2 * 60_000;
 const BOUND_MS = MESSAGE_TTL_MS + DEFAULT_CLOCK_SKEW_MS;
 
-const chart: ChartPort = {
-  name: 'a1',
-  queue: { length: 0 },
-  postFifo: () => undefined,
-  scribble: () => undefined,
-  liveSpy: false,
-  liveTrace: false,
-  registerLiveSpyCallback: () => undefined,
-  registerLiveTraceCallback: () => undefined,
-};
+const chart = idleChartPort();
 
-const linkChannel = (host: string): FakeChannel => {
-  for (const connection of fakeBrokers.to(host)) {
-    const model = connection.current;
-    if (model?.channels.some((c) => c.confirms)) return model.channel('confirm');
-  }
-  throw new Error(`no link to ${host} is up`);
-};
 
 let clock = 0;
 beforeEach(() => {
