@@ -25,8 +25,11 @@ describe.skipIf(!engine)(`testcontainers helper${engine ? '' : ' (NEEDS ROOT AND
     const conn = await connect(rabbit.getAmqpUrl());
     try {
       const ch = await conn.createChannel();
+      // peter may use miros.* and server-named queues only (docs/broker-security.md): not the default exchange
       const { queue } = await ch.assertQueue('', { exclusive: true });
-      ch.sendToQueue(queue, Buffer.from('hello from a container'));
+      await ch.assertExchange('miros.container.test', 'direct', { durable: false, autoDelete: true });
+      await ch.bindQueue(queue, 'miros.container.test', 'hello');
+      ch.publish('miros.container.test', 'hello', Buffer.from('hello from a container'));
       let got: GetMessage | false = false;
       for (let i = 0; i < 50 && !got; i++) {
         got = await ch.get(queue, { noAck: true });
