@@ -25,6 +25,7 @@ import type {
   ConsumeMessage,
   GetMessage,
   Message,
+  MessageProperties,
   MessagePropertyHeaders,
   Options,
   RecoveringChannelModel,
@@ -65,6 +66,24 @@ export interface DeliveryInit {
   redelivered?: boolean;
   exchange?: string;
   routingKey?: string;
+  /** Further message properties (a broker passes on the publisher's). */
+  properties?: Partial<MessageProperties>;
+}
+
+/**
+ * A broker behind the fake channels (fake-world.ts): told about what the runtime does on a
+ * channel, it routes publishes, confirms them, and hands consumers their messages through
+ * deliver(). Without one, the test plays the broker by hand.
+ */
+export interface BrokerPort {
+  declareExchange(channel: FakeChannel, name: string, type: string): void;
+  declareQueue(channel: FakeChannel, name: string, options: Options.AssertQueue | undefined): number;
+  bind(channel: FakeChannel, queue: string, exchange: string, pattern: string): void;
+  deleteQueue(channel: FakeChannel, name: string): number;
+  published(channel: FakeChannel, record: PublishRecord): void;
+  consuming(channel: FakeChannel, consumer: ConsumerRecord): void;
+  settled(channel: FakeChannel, deliveryTag: number, allUpTo: boolean, requeue: boolean | 'ack'): void;
+  channelClosed(channel: FakeChannel): void;
 }
 
 const SERVER: Connection = {
@@ -100,7 +119,10 @@ export class FakeChannel extends EventEmitter implements ConfirmChannel {
   private readonly outstanding = new Set<number>();
   private nextDeliveryTag = 1;
 
-  constructor(readonly confirms: boolean) {
+  constructor(
+    readonly confirms: boolean,
+    readonly broker?: BrokerPort,
+  ) {
     super();
     // amqplib's own close listener, registered first: every unconfirmed publish fails.
     this.on('close', () => {
@@ -154,6 +176,7 @@ export class FakeChannel extends EventEmitter implements ConfirmChannel {
     if (this.closed) return;
     this.closed = true;
     this.emit('close');
+    this.broker?.channelClosed(this);
   }
 
   /**
@@ -199,6 +222,7 @@ export class FakeChannel extends EventEmitter implements ConfirmChannel {
         userId: undefined,
         appId: undefined,
         clusterId: undefined,
+        ...init.properties,
       },
     };
     this.outstanding.add(message.fields.deliveryTag);
@@ -240,6 +264,7 @@ export class FakeChannel extends EventEmitter implements ConfirmChannel {
     const tag = this.published.length + 1;
     this.published.push({ tag, exchange, routingKey, content, options, state: this.confirms ? 'pending' : 'unconfirmed' });
     if (this.confirms) this.callbacks.set(tag, callback);
+    this.broker?.published(this, this.published[tag - 1]);
     return !this.full;
   }
 
@@ -247,18 +272,22 @@ export class FakeChannel extends EventEmitter implements ConfirmChannel {
     this.assertOpen('ack');
     this.acks.push({ deliveryTag: message.fields.deliveryTag, allUpTo });
     this.release(message.fields.deliveryTag, allUpTo, 'ack');
+    this.broker?.settled(this, message.fields.deliveryTag, allUpTo, 'ack');
   }
 
   nack(message: Message, allUpTo = false, requeue = true): void {
     this.assertOpen('nack');
     this.nacks.push({ deliveryTag: message.fields.deliveryTag, allUpTo, requeue });
     this.release(message.fields.deliveryTag, allUpTo, 'nack');
+    this.broker?.settled(this, message.fields.deliveryTag, allUpTo, requeue);
   }
 
   async consume(queue: string, onMessage: (msg: ConsumeMessage | null) => void, options?: Options.Consume): Promise<Replies.Consume> {
     this.assertOpen('consume');
     const consumerTag = options?.consumerTag ?? `amq.ctag-${this.id}-${this.consumers.length + 1}`;
-    this.consumers.push({ queue, consumerTag, options, onMessage });
+    const consumer = { queue, consumerTag, options, onMessage };
+    this.consumers.push(consumer);
+    this.broker?.consuming(this, consumer);
     return { consumerTag };
   }
 
@@ -271,25 +300,28 @@ export class FakeChannel extends EventEmitter implements ConfirmChannel {
   async assertExchange(exchange: string, type: string, options?: Options.AssertExchange): Promise<Replies.AssertExchange> {
     this.assertOpen('assertExchange');
     this.exchanges.set(exchange, { type, options });
+    this.broker?.declareExchange(this, exchange, type);
     return { exchange };
   }
 
   async assertQueue(queue = `amq.gen-${this.id}`, options?: Options.AssertQueue): Promise<Replies.AssertQueue> {
     this.assertOpen('assertQueue');
     this.queues.set(queue, options);
-    return { queue, messageCount: 0, consumerCount: 0 };
+    const messageCount = this.broker?.declareQueue(this, queue, options) ?? 0;
+    return { queue, messageCount, consumerCount: 0 };
   }
 
   async bindQueue(queue: string, source: string, pattern: string): Promise<Replies.Empty> {
     this.assertOpen('bindQueue');
     this.bindings.push({ queue, exchange: source, pattern });
+    this.broker?.bind(this, queue, source, pattern);
     return {};
   }
 
   async deleteQueue(queue: string, options?: Options.DeleteQueue): Promise<Replies.DeleteQueue> {
     this.assertOpen('deleteQueue');
     this.deletedQueues.push({ queue, options });
-    return { messageCount: 0 };
+    return { messageCount: this.broker?.deleteQueue(this, queue) ?? 0 };
   }
 
   async close(): Promise<void> {
@@ -350,6 +382,10 @@ export class FakeChannelModel extends EventEmitter implements ChannelModel {
   readonly channels: FakeChannel[] = [];
   closed = false;
 
+  constructor(readonly broker?: BrokerPort) {
+    super();
+  }
+
   /** The channel with a consumer on `queue` (the receiver's), or the one with confirms (a link's). */
   channel(which: { consuming: string } | 'confirm'): FakeChannel {
     const found =
@@ -386,7 +422,7 @@ export class FakeChannelModel extends EventEmitter implements ChannelModel {
 
   private open(confirms: boolean): FakeChannel {
     if (this.closed) throw new Error('Connection closed');
-    const channel = new FakeChannel(confirms);
+    const channel = new FakeChannel(confirms, this.broker);
     this.channels.push(channel);
     return channel;
   }
@@ -397,6 +433,8 @@ export class FakeConnection extends EventEmitter implements RecoveringChannelMod
   readonly models: FakeChannelModel[] = [];
   current: FakeChannelModel | undefined;
   closed = false;
+  /** The broker the next (re)connection's channels talk to (fake-world.ts); none: the test plays it. */
+  broker: BrokerPort | undefined;
   private readonly first: Promise<this>;
   private resolveFirst: (self: this) => void = () => undefined;
   private rejectFirst: (err: Error) => void = () => undefined;
@@ -425,7 +463,7 @@ export class FakeConnection extends EventEmitter implements RecoveringChannelMod
   async connect(): Promise<FakeChannelModel> {
     if (this.closed) throw new Error('fake-amqp: connect() on a closed connection');
     if (this.current) throw new Error('fake-amqp: connect() while connected');
-    const model = new FakeChannelModel();
+    const model = new FakeChannelModel(this.broker);
     this.models.push(model);
     try {
       await this.setup(model);
