@@ -10,7 +10,8 @@ import { Event, ReturnStatus, type State } from '../../runtime/hsm/index.ts';
 import { NetworkedActiveObject } from '../../runtime/net/networked.ts';
 import type { NetworkedOptions } from '../../runtime/net/miros-nets.ts';
 import { EXCHANGES } from '../../runtime/net/topology.ts';
-import { FakeWorld, VirtualClock, topicMatches } from './fake-world.ts';
+import { FakeChannel } from './fake-amqp.ts';
+import { FakeBroker, FakeWorld, VirtualClock, topicMatches } from './fake-world.ts';
 
 const ALICE_HOST = '10.0.0.1';
 const BOB_HOST = '10.0.0.2';
@@ -130,6 +131,38 @@ describe('FakeWorld: the virtual clock and the broker', () => {
     expect(topicMatches('#.c', 'a.b.c')).toBe(true);
     expect(topicMatches('#', '')).toBe(true);
     expect(topicMatches('a.b', 'a.c')).toBe(false);
+  });
+  it('the broker routes by binding, confirms publishes, hands out at most the prefetch, and requeues the unacked of a closed channel in order', async () => {
+    const clock = new VirtualClock();
+    const broker = new FakeBroker('h', clock);
+    const run = () => {
+      while (clock.fireNext());
+    };
+    const publisher = new FakeChannel(true, broker);
+    await publisher.assertExchange('x', 'topic');
+    const consumerChannel = new FakeChannel(false, broker);
+    await consumerChannel.assertQueue('q');
+    await consumerChannel.bindQueue('q', 'x', 'a.*');
+    await consumerChannel.prefetch(2);
+    const got: Array<{ body: string; redelivered: boolean; tag: number }> = [];
+    await consumerChannel.consume('q', (m) => m && got.push({ body: m.content.toString(), redelivered: m.fields.redelivered, tag: m.fields.deliveryTag }));
+    const confirmed: number[] = [];
+    for (const [i, key] of ['a.1', 'b.1', 'a.2', 'a.3'].entries()) publisher.publish('x', key, Buffer.from(key), {}, (err) => err === null && confirmed.push(i));
+    run();
+    expect(confirmed).toEqual([0, 1, 2, 3]); // the unroutable one is confirmed too (not mandatory)
+    expect(broker.stats.unroutable).toBe(1);
+    expect(got.map((g) => g.body)).toEqual(['a.1', 'a.2']); // prefetch 2
+    consumerChannel.ack({ fields: { deliveryTag: got[0].tag } } as never);
+    run();
+    expect(got.map((g) => g.body)).toEqual(['a.1', 'a.2', 'a.3']);
+    consumerChannel.lose(); // a.2 and a.3 were unacked
+    expect(broker.depth('q')).toBe(2);
+    const again = new FakeChannel(false, broker);
+    const redelivered: string[] = [];
+    await again.consume('q', (m) => m && redelivered.push(`${m.content.toString()}${m.fields.redelivered ? '*' : ''}`));
+    run();
+    expect(redelivered).toEqual(['a.2*', 'a.3*']);
+    expect(broker.violations).toEqual([]);
   });
 });
 
