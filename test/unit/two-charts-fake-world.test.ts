@@ -196,6 +196,22 @@ describe('two charts in a fake world (no mock, no real timer, no socket)', () =>
     console.log(`two charts, ${n} events and answers: ${world.clock.time} virtual ms, ${world.clock.fired} timers, ${(performance.now() - real).toFixed(0)} real ms`);
   });
 
+  it.fails('two worlds in one process share no connection, link or chart registry: each pair talks over its own brokers', async () => {
+    const first = await twoCharts(3);
+    const second = await twoCharts(4);
+    const n = 10;
+    for (const [k, { alice }] of [first, second].entries()) for (const i of range(n)) alice.transmit(new Event('PING', { n: 100 * k + i }));
+    await first.world.runUntil(() => first.bob.seen.length >= n && first.alice.answers.length >= n);
+    await second.world.runUntil(() => second.bob.seen.length >= n && second.alice.answers.length >= n);
+    expect(first.bob.seen).toEqual(range(n));
+    expect(second.bob.seen).toEqual(range(n).map((i) => 100 + i));
+    for (const { world } of [first, second]) {
+      // each world dialled its own brokers: a receiver and a link per chart and host
+      expect(world.named('miros/sub')).toHaveLength(2);
+      expect(world.named('miros/pub').length).toBeGreaterThanOrEqual(2);
+    }
+  });
+
   it('bob\'s connection dropped with events in flight: after the reconnect every confirmed event reaches bob exactly once', async () => {
     const real = performance.now();
     const { world, alice, bob } = await twoCharts(2);
