@@ -725,7 +725,7 @@ export class MirosNets {
       this.linkLeases.delete(link);
       if (lease) {
         lease.unlisten();
-        await releaseLink(lease.key, 0);
+        await releaseLink(lease.key, 0, this.env);
       }
     }
   }
@@ -893,7 +893,7 @@ export class MirosNets {
       this.receiver?.close(leave),
       ...leases.map(({ key, unlisten }) => {
         unlisten();
-        return releaseLink(key, cleanStop ? DRAIN_MS : 0);
+        return releaseLink(key, cleanStop ? DRAIN_MS : 0, this.env);
       }),
     ]);
   }

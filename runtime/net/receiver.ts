@@ -117,12 +117,21 @@ export const MAX_REPORTED = 1_000;
 /** How long each step of close() waits for the broker (closing the channel, each queue deletion). */
 const CLOSE_STEP_MS = 1000;
 
-/** Charts receiving in this process, as `name@host`: a second one of a name is refused at once. */
-const receiving = new Set<string>();
+/**
+ * Charts receiving in this process, as `name@host`, per environment (two simulated worlds in
+ * one process are independent): a second one of a name is refused at once.
+ */
+let receivingByEnv = new WeakMap<Environment, Set<string>>();
+
+function receivingIn(env: Environment): Set<string> {
+  let set = receivingByEnv.get(env);
+  if (!set) receivingByEnv.set(env, (set = new Set()));
+  return set;
+}
 
 /** Tests: forget the charts of receivers left open by earlier tests (with forgetSharedConnections). */
 export function forgetReceivingCharts(): void {
-  receiving.clear();
+  receivingByEnv = new WeakMap();
 }
 
 export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0, windowsShed: 0, cancelled: 0 });
@@ -178,10 +187,10 @@ export class Receiver implements Tenant {
   async open(timeoutMs: number): Promise<void> {
     const o = this.options;
     const me = `${o.chartName}@${o.host}`;
-    if (receiving.has(me)) {
+    if (receivingIn(this.env).has(me)) {
       throw new ChartInUseError(o.chartName, o.host, `chart ${o.chartName}: this process already runs a chart of that name on host ${o.host}; stop it first, or give this one another name`);
     }
-    receiving.add(me);
+    receivingIn(this.env).add(me);
     this.claimed = me;
     const shared = joinShared(
       { urls: o.urls, heartbeat: o.heartbeat, ...(o.connectionName ? { connectionName: o.connectionName } : {}), ...(o.tls ? { tls: o.tls } : {}), environment: this.env },
@@ -219,7 +228,7 @@ export class Receiver implements Tenant {
    */
   async close(deleteQueues: boolean): Promise<void> {
     this.closing = true;
-    if (this.claimed !== undefined) receiving.delete(this.claimed);
+    if (this.claimed !== undefined) receivingIn(this.env).delete(this.claimed);
     this.claimed = undefined;
     for (const tracker of this.trackers.values()) tracker.discard();
     this.trackers.clear();

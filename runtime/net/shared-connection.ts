@@ -24,7 +24,7 @@ export interface SharedConnectionOptions {
   heartbeat: number;
   connectionName?: string;
   tls?: TlsSocketOptions;
-  /** The clock, timers, randomness and transport (default: the real ones; not part of the pool's key). */
+  /** The clock, timers, randomness and transport (default: the real ones; each has its own pool). */
   environment?: Environment;
 }
 
@@ -58,7 +58,7 @@ export class SharedConnection {
 
   private readonly env: Environment;
 
-  constructor(private readonly options: SharedConnectionOptions) {
+  constructor(readonly options: SharedConnectionOptions) {
     this.env = options.environment ?? realEnvironment;
   }
 
@@ -257,7 +257,15 @@ export class SharedConnection {
 
 // ---- the process's pool: one shared connection per broker (clustered: per cluster) -----------
 
-const pool = new Map<string, SharedConnection>();
+/** One pool per environment: two simulated worlds in one process share no connection. */
+let pools = new WeakMap<Environment, Map<string, SharedConnection>>();
+
+function poolOf(options: SharedConnectionOptions): Map<string, SharedConnection> {
+  const env = options.environment ?? realEnvironment;
+  let pool = pools.get(env);
+  if (!pool) pools.set(env, (pool = new Map()));
+  return pool;
+}
 
 function poolKey(o: SharedConnectionOptions): string {
   return JSON.stringify([o.urls, o.heartbeat, o.connectionName ?? '', o.tls ? 'tls' : '']);
@@ -266,6 +274,7 @@ function poolKey(o: SharedConnectionOptions): string {
 /** Seats `tenant` on the process's connection for these options, opened on first use. */
 export function joinShared(options: SharedConnectionOptions, tenant: Tenant): SharedConnection {
   const key = poolKey(options);
+  const pool = poolOf(options);
   let shared = pool.get(key);
   if (!shared || shared.dead) {
     shared = new SharedConnection(options);
@@ -278,11 +287,12 @@ export function joinShared(options: SharedConnectionOptions, tenant: Tenant): Sh
 /** Unseats `tenant`; the last one out closes the connection. */
 export async function leaveShared(shared: SharedConnection, tenant: Tenant): Promise<void> {
   if (shared.leave(tenant) > 0) return;
+  const pool = poolOf(shared.options);
   for (const [key, value] of pool) if (value === shared) pool.delete(key);
   await shared.close();
 }
 
 /** Forgets every pooled connection without closing it (unit tests: each test starts from an empty pool). */
 export function forgetSharedConnections(): void {
-  pool.clear();
+  pools = new WeakMap();
 }
