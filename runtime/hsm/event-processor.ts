@@ -29,6 +29,8 @@ import {
   forgetStateLines,
   formatTraceLine,
   stateLines,
+  STATE_LINES,
+  type WithLines,
   stateName,
   type TraceRecord,
 } from './instrumentation.ts';
@@ -318,7 +320,8 @@ function call(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
 function spyCall(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
   chart.spiedOn = true;
   const inst = chart.instrumentation;
-  const lines = stateLines(fn);
+  // the StateLines property read inline (its own monomorphic load), stateLines() only on a miss
+  const lines = (fn as WithLines)[STATE_LINES] ?? stateLines(fn);
   const signal = e.signal;
   const id = lines.id(SpyKind.signal, e.signalName, signal);
   if (id >= 0) inst.rtcSpy.pushCall(id);
