@@ -289,9 +289,14 @@ export class HsmEventProcessor {
     const trace = this.instrumentation.fullTrace;
     const n = trace.length;
     if (n === 0) return '\n';
-    const lines = new Array<string>(n);
-    for (let i = 0; i < n; i++) lines[i] = formatTraceLine(trace.at(i) as TraceRecord, this.name);
-    return '\n' + lines.join('\n') + '\n'; // one flat string (a chain of += would be flattened by its reader)
+    // '' first and last: the join gives the leading and trailing newline and stays one flat
+    // string ('\n' + joined + '\n' would be a rope that its reader flattens, copying it again)
+    const lines = new Array<string>(n + 2);
+    lines[0] = '';
+    const name = this.name;
+    for (let i = 0; i < n; i++) lines[i + 1] = formatTraceLine(trace.at(i) as TraceRecord, name);
+    lines[n + 1] = '';
+    return lines.join('\n');
   }
 
   clearSpy(): void {
