@@ -29,6 +29,8 @@ import {
   forgetStateLines,
   formatTraceLine,
   stateLines,
+  STATE_LINES,
+  type WithLines,
   stateName,
   type TraceRecord,
 } from './instrumentation.ts';
@@ -58,6 +60,15 @@ export class HsmTopologyError extends Error {
     super(`[hsm assert ${id}] ${message}`);
     this.name = 'HsmTopologyError';
   }
+}
+
+/**
+ * Throws a numbered assertion error. The engine writes `if (!cond) fail(id, message)`
+ * rather than `assert(id, cond, message)` on its hot path: the message (often built
+ * from `fn.name`, a slow native getter) is then only made when the check fails.
+ */
+function fail(id: number, message: string): never {
+  throw new HsmTopologyError(id, message);
 }
 
 /** Numbered assertion, in the style of QP's `Q_ASSERT_ID`. */
@@ -209,7 +220,7 @@ export class HsmEventProcessor {
         r = call(this, this.temp.fun, SUPER_E);
       }
       if (r === ReturnStatus.IGNORED) break;
-      assert(410, ++depth < MAX_NEST_DEPTH, 'isIn: state nesting too deep or cyclic');
+      if (++depth >= MAX_NEST_DEPTH) fail(410, 'isIn: state nesting too deep or cyclic');
     }
     this.temp.fun = this.state.fun;
     return result;
@@ -231,10 +242,10 @@ export class HsmEventProcessor {
         r = call(this, this.temp.fun, SUPER_E);
       }
       if (r === ReturnStatus.IGNORED) break;
-      assert(420, ++depth < MAX_NEST_DEPTH, 'childState: state nesting too deep or cyclic');
+      if (++depth >= MAX_NEST_DEPTH) fail(420, 'childState: state nesting too deep or cyclic');
     }
     this.temp.fun = this.state.fun;
-    assert(421, confirmed, `childState: the chart is not in ${parent.name}`);
+    if (!confirmed) fail(421, `childState: the chart is not in ${parent.name}`);
     return child;
   }
 
@@ -278,9 +289,14 @@ export class HsmEventProcessor {
     const trace = this.instrumentation.fullTrace;
     const n = trace.length;
     if (n === 0) return '\n';
-    const lines = new Array<string>(n);
-    for (let i = 0; i < n; i++) lines[i] = formatTraceLine(trace.at(i) as TraceRecord, this.name);
-    return '\n' + lines.join('\n') + '\n'; // one flat string (a chain of += would be flattened by its reader)
+    // '' first and last: the join gives the leading and trailing newline and stays one flat
+    // string ('\n' + joined + '\n' would be a rope that its reader flattens, copying it again)
+    const lines = new Array<string>(n + 2);
+    lines[0] = '';
+    const name = this.name;
+    for (let i = 0; i < n; i++) lines[i + 1] = formatTraceLine(trace.at(i) as TraceRecord, name);
+    lines[n + 1] = '';
+    return lines.join('\n');
   }
 
   clearSpy(): void {
@@ -309,7 +325,8 @@ function call(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
 function spyCall(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
   chart.spiedOn = true;
   const inst = chart.instrumentation;
-  const lines = stateLines(fn);
+  // the StateLines property read inline (its own monomorphic load), stateLines() only on a miss
+  const lines = (fn as WithLines)[STATE_LINES] ?? stateLines(fn);
   const signal = e.signal;
   const id = lines.id(SpyKind.signal, e.signalName, signal);
   if (id >= 0) inst.rtcSpy.pushCall(id);
@@ -352,9 +369,9 @@ export function init(chart: HsmEventProcessor): void {
     let previousSuper: State | undefined;
     while (chart.temp.fun !== outermost) {
       index++;
-      assert(110, index < MAX_NEST_DEPTH, 'init: state nesting deeper than MAX_NEST_DEPTH');
+      if (index >= MAX_NEST_DEPTH) fail(110, 'init: state nesting deeper than MAX_NEST_DEPTH');
       call(chart, chart.temp.fun, SUPER_E);
-      assert(120, previousSuper !== chart.temp.fun, 'impossible chart topology for init: an init transition must go into the chart');
+      if (previousSuper === chart.temp.fun) fail(120, 'impossible chart topology for init: an init transition must go into the chart');
       tpath[index] = chart.temp.fun;
       if (index > maxIndex) maxIndex = index;
       previousSuper = chart.temp.fun;
@@ -398,7 +415,7 @@ export function dispatch(chart: HsmEventProcessor, e: Event): void {
     // a guard failed: ask the same state for its super state with EMPTY_SIGNAL
     if (r === ReturnStatus.UNHANDLED) r = call(chart, s, EMPTY_E);
     if (r !== ReturnStatus.SUPER) break;
-    assert(210, ++depth < MAX_NEST_DEPTH, `dispatch: ${e.signalName} bubbled through more than MAX_NEST_DEPTH states`);
+    if (++depth >= MAX_NEST_DEPTH) fail(210, `dispatch: ${e.signalName} bubbled through more than MAX_NEST_DEPTH states`);
   }
 
   if (r >= ReturnStatus.TRAN) {
@@ -416,7 +433,7 @@ export function dispatch(chart: HsmEventProcessor, e: Event): void {
       checkStatus(t, r);
       if (r === ReturnStatus.HANDLED) call(chart, t, SUPER_E);
       t = chart.temp.fun;
-      assert(220, ++depth < MAX_NEST_DEPTH, `dispatch: ${s.name} is not an ancestor of ${tpath[1].name}`);
+      if (++depth >= MAX_NEST_DEPTH) fail(220, `dispatch: ${s.name} is not an ancestor of ${tpath[1].name}`);
     }
 
     // (3) the topology search: exits the source side, fills the entry path
@@ -451,9 +468,9 @@ function enterTarget(chart: HsmEventProcessor, tpath: State[], t: State): State 
     call(chart, chart.temp.fun, SUPER_E);
     while (chart.temp.fun !== t) {
       // miros would loop forever here: the init target is not below t
-      assert(240, chart.temp.fun !== chart.top, `${t.name}'s init transition must target one of its substates`);
+      if (chart.temp.fun === chart.top) fail(240, `${t.name}'s init transition must target one of its substates`);
       ip++;
-      assert(241, ip < MAX_NEST_DEPTH, 'init chain deeper than MAX_NEST_DEPTH');
+      if (ip >= MAX_NEST_DEPTH) fail(241, 'init chain deeper than MAX_NEST_DEPTH');
       tpath[ip] = chart.temp.fun;
       call(chart, chart.temp.fun, SUPER_E);
     }
@@ -514,7 +531,7 @@ function tranComplex(chart: HsmEventProcessor, tpath: State[], S: State, tSuper:
   let r = call(chart, tpath[1], SUPER_E);
   while (r === ReturnStatus.SUPER) {
     ip++;
-    assert(310, ip < MAX_NEST_DEPTH, 'transition path deeper than MAX_NEST_DEPTH');
+    if (ip >= MAX_NEST_DEPTH) fail(310, 'transition path deeper than MAX_NEST_DEPTH');
     tpath[ip] = chart.temp.fun;
     if (chart.temp.fun === S) {
       iq = 1; // found S: don't enter it, we come from inside
@@ -538,7 +555,7 @@ function tranComplex(chart: HsmEventProcessor, tpath: State[], S: State, tSuper:
     if (call(chart, t, EXIT_E) === ReturnStatus.HANDLED) call(chart, t, SUPER_E);
     t = chart.temp.fun; // S->super->super..
     iq = indexIn(tpath, ip, t);
-    assert(320, ++depth < MAX_NEST_DEPTH, 'transition: no least common ancestor found');
+    if (++depth >= MAX_NEST_DEPTH) fail(320, 'transition: no least common ancestor found');
   } while (iq < 0);
   return iq - 1; // do not enter the LCA
 }

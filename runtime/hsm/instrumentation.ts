@@ -125,8 +125,8 @@ export class StateLines {
   }
 }
 
-const STATE_LINES = Symbol('miros.stateLines');
-type WithLines = { [STATE_LINES]?: StateLines; readonly name: string };
+export const STATE_LINES = Symbol('miros.stateLines');
+export type WithLines = { [STATE_LINES]?: StateLines; readonly name: string };
 
 /** The StateLines of a state function (made on first use; a frozen function gets a fresh one each time). */
 export function stateLines(fn: { readonly name: string }): StateLines {
@@ -140,7 +140,7 @@ export function stateLines(fn: { readonly name: string }): StateLines {
 
 /** The name of a state function, as the spy and trace show it. */
 export function stateName(fn: { readonly name: string }): string {
-  return stateLines(fn).name;
+  return ((fn as WithLines)[STATE_LINES] ?? stateLines(fn)).name;
 }
 
 /** Forgets what the spy knows about `fn` (after `state()` renamed it). */
@@ -252,6 +252,27 @@ export class SpyLog {
     const n = other.#size;
     const oCap = other.#id.length;
     let j = other.#head;
+    const cap = this.#id.length;
+    if (this.#size + n <= cap) {
+      // the common case: room for all of them without growing or dropping
+      const ids = this.#id;
+      let i = this.#head + this.#size;
+      if (i >= cap) i -= cap;
+      for (let k = 0; k < n; k++) {
+        const id = other.#id[j] as number;
+        ids[i] = id;
+        if (id < 0) {
+          this.#a[i] = other.#a[j] as string;
+          this.#b[i] = other.#b[j] as string;
+          this.#x[i] = other.#x[j] as number;
+          this.#y[i] = other.#y[j] as number;
+        }
+        if (++i === cap) i = 0;
+        if (++j === oCap) j = 0;
+      }
+      this.#size += n;
+      return;
+    }
     for (let k = 0; k < n; k++) {
       const id = other.#id[j] as number;
       if (id >= 0) this.pushCall(id);

@@ -106,6 +106,31 @@ describe('event processor: transitions and spy', () => {
     expect(() => chart.startAt(wild)).toThrow(HsmTopologyError);
   });
 
+  it('names the states and the signal in its topology errors (the messages are built only when a check fails)', () => {
+    const LOOP = signals.append('LOOP');
+    const LEAVE = signals.append('LEAVE');
+    for (const instrumented of [false, true]) {
+      // 210: an event that bubbles forever (a state that is its own super state)
+      const cyclic: State = state('cyclic', (chart, e) => (e.signal === signals.INIT_SIGNAL ? ReturnStatus.HANDLED : chart.super(cyclic)));
+      const looping = new HsmEventProcessor({ instrumented });
+      looping.state.fun = cyclic;
+      looping.temp.fun = cyclic;
+      expect(() => looping.dispatch(new Event(LOOP))).toThrow('[hsm assert 210] dispatch: LOOP bubbled through more than MAX_NEST_DEPTH states');
+
+      // 240: a transition target whose init transition leads out of it
+      const lonely: State = state('lonely', (chart, e) => (e.signal === signals.INIT_SIGNAL ? chart.trans(a) : chart.super(chart.top)));
+      const home: State = state('home', (chart, e) => (e.signal === LEAVE ? chart.trans(lonely) : chart.super(chart.top)));
+      const leaving = new HsmEventProcessor({ instrumented });
+      leaving.startAt(home);
+      expect(() => leaving.dispatch(new Event(LEAVE))).toThrow("[hsm assert 240] lonely's init transition must target one of its substates");
+
+      // 421: childState of a state the chart is not in
+      const chart = new HsmEventProcessor({ instrumented });
+      chart.startAt(outer);
+      expect(() => chart.childState(b)).toThrow('[hsm assert 421] childState: the chart is not in b');
+    }
+  });
+
   it('rejects a state that returns no status', () => {
     const broken = state('broken', ((chart: HsmWithQueues, e: Event) =>
       e.signal === signals.BROKEN ? undefined : chart.super(chart.top)) as unknown as State);
