@@ -207,12 +207,12 @@ const ROWS = {
     chaos: { target: 'instance', paths: 'instance', expectedLoss: "what the deleted queue held (the record's removed: counted as removed, not lost); the chart is deaf until restarted" },
   },
   'clock-step': {
-    summary: 'restart an instance with its wall clock 30 minutes behind (faketime; local and netns)',
+    summary: 'stop an instance cleanly and start it with its wall clock 30 minutes behind (faketime; local and netns)',
     params: [instance],
     needs: 'clock',
     inject: async ([a], o) => (await instances()).clockStep(a, o),
-    heal: 'restart-instance',
-    writes: 'target: the instance; detail: the restart under faketime',
+    heal: 'term-instance',
+    writes: 'target: the instance; detail: the clean stop and the restart under faketime',
     chaos: { target: 'instance', paths: 'instance', expectedLoss: "none once receivers key their dedup on the sender's incarnation (today: a sender behind its old window is muted)" },
   },
   alarm: {

@@ -91,7 +91,15 @@ export const CLOCK_STEP = '-30m';
  */
 const FAKETIME_PREFIX = ['env', 'LD_PRELOAD=/usr/$LIB/faketime/libfaketime.so.1', `FAKETIME=${CLOCK_STEP}`];
 
-/** Restarts the instance with its wall clock 30 minutes behind (libfaketime; local and netns). Undo: restart-instance (its own clock again). */
+/**
+ * Stops the instance cleanly (SIGTERM) and starts it again with its wall clock 30 minutes behind
+ * (libfaketime; local and netns). Undo: term-instance (a clean stop, its own clock again). Both
+ * stops are clean on purpose: a chart killed under a stepped clock could not write its closing
+ * record, and its last line would sit 30 minutes before the fault that killed it.
+ */
 export function clockStep(name: string, opts: FaultOptions = {}): Promise<FaultRecord> {
-  return instanceFault('clock-step', name, [{ op: 'restart-instance', prefix: FAKETIME_PREFIX }], opts, { kind: 'restart-instance', target: [name] });
+  return instanceFault('clock-step', name, [{ op: 'kill-instance', signal: 'SIGTERM' }, { op: 'restart-instance', prefix: FAKETIME_PREFIX }], opts, {
+    kind: 'term-instance',
+    target: [name],
+  });
 }

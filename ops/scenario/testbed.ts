@@ -77,7 +77,13 @@ export class Testbed {
     this.timeoutGiven = opts.timeoutGiven ?? false;
     const o = { dir: run.dir, instances: run };
     const ref = (h: HostRef) => (typeof h === 'number' ? this.hosts[h] ?? `n${h + 1}` : h);
-    const inject = (kind: FaultKind, ...args: (string | number)[]) => injectFault(kind, args, o);
+    // every fault the script injects is a line of the run's faults.jsonl: the log check reads
+    // its band (a kill's missing closing record, what was sent meanwhile) as expected, not lost
+    const inject = async (kind: FaultKind, ...args: (string | number)[]) => {
+      const rec = await injectFault(kind, args, o);
+      appendFileSync(join(this.logDir, 'faults.jsonl'), `${JSON.stringify(rec)}\n`);
+      return rec;
+    };
     this.fault = {
       // a node parameter takes a HostRef (a 0-based index too); the others are passed as they are
       inject: (kind, ...args) => inject(kind, ...args.map((a, i) => (faultSpec(kind)?.params[i]?.kind === 'node' ? ref(a) : a))),

@@ -3,54 +3,16 @@
 // same host finds its queue again, so nothing the broker confirmed is lost (at least once:
 // duplicates are possible and counted). Events that wait longer than messageTtl are
 // dead-lettered and counted as expired, not lost silently.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event } from '../../runtime/index.ts';
-import type { NetworkStats } from '../../runtime/index.ts';
 import { sleep, waitFor } from '../../ops/util/wait.ts';
-import { MESH_KEY, RUN, brokers, idle, makeNode, stopCreated } from './net-helpers.ts';
+import { RUN, idle, killReceivers, makeNode, signalReceiver, startReceiver, stopCreated, type ReceiverChild } from './net-helpers.ts';
 
-const CHILD = new URL('./fixtures/slow-receiver.mjs', import.meta.url).pathname;
-
-interface Child {
-  process: ChildProcess;
-  got: number[];
-  stats: NetworkStats[];
-  ready: Promise<void>;
-}
-
-const children: ChildProcess[] = [];
-
-function startReceiver(name: string, extra: { busyMs: number; messageTtl?: number }): Child {
-  const all = brokers();
-  const settings = { name, thisAddress: all[1].host, hosts: all.slice(0, 3).map((n) => n.host), meshEncryptionKey: MESH_KEY, ...extra };
-  const p = spawn(process.execPath, [CHILD, JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(p);
-  const child: Child = { process: p, got: [], stats: [], ready: Promise.resolve() };
-  let markReady: () => void = () => undefined;
-  child.ready = new Promise((resolve, reject) => {
-    markReady = resolve;
-    p.once('exit', (code) => reject(new Error(`receiver exited (${code}) before it was ready`)));
-  });
-  createInterface({ input: p.stdout! }).on('line', (line) => {
-    if (line === 'READY') markReady();
-    else if (line.startsWith('GOT ')) child.got.push(Number(line.slice(4)));
-    else if (line.startsWith('STATS ')) child.stats.push(JSON.parse(line.slice(6)) as NetworkStats);
-  });
-  return child;
-}
-
-async function kill9(child: Child): Promise<void> {
-  const exited = once(child.process, 'exit');
-  child.process.kill('SIGKILL');
-  await exited;
-}
+const kill9 = (child: ReceiverChild) => signalReceiver(child, 'SIGKILL');
 
 afterEach(async () => {
   await stopCreated();
-  for (const p of children.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  killReceivers();
 });
 
 describe('at least once: a receiver killed with SIGKILL loses nothing', () => {

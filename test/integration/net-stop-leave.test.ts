@@ -2,51 +2,14 @@
 // (its handler calls stop()) and restarted under the same name on the same host gets every
 // event confirmed to its broker meanwhile. Real brokers (the shared local cluster), the
 // receiver in a process of its own (fixtures/slow-receiver.mjs).
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Event } from '../../runtime/index.ts';
 import { waitFor } from '../../ops/util/wait.ts';
-import { MESH_KEY, RUN, brokers, idle, makeNode, stopCreated } from './net-helpers.ts';
-
-const CHILD = new URL('./fixtures/slow-receiver.mjs', import.meta.url).pathname;
-
-interface Child {
-  process: ChildProcess;
-  got: number[];
-  ready: Promise<void>;
-}
-
-const children: ChildProcess[] = [];
-
-function startReceiver(name: string): Child {
-  const all = brokers();
-  const settings = { name, thisAddress: all[1].host, hosts: all.slice(0, 3).map((n) => n.host), meshEncryptionKey: MESH_KEY, busyMs: 0 };
-  const p = spawn(process.execPath, [CHILD, JSON.stringify(settings)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(p);
-  const child: Child = { process: p, got: [], ready: Promise.resolve() };
-  let markReady: () => void = () => undefined;
-  child.ready = new Promise((resolve, reject) => {
-    markReady = resolve;
-    p.once('exit', (code) => reject(new Error(`receiver exited (${code}) before it was ready`)));
-  });
-  createInterface({ input: p.stdout! }).on('line', (line) => {
-    if (line === 'READY') markReady();
-    else if (line.startsWith('GOT ')) child.got.push(Number(line.slice(4)));
-  });
-  return child;
-}
-
-async function signal(child: Child, sig: NodeJS.Signals): Promise<number | null> {
-  const exited = once(child.process, 'exit') as Promise<[number | null]>;
-  child.process.kill(sig);
-  return (await exited)[0];
-}
+import { RUN, brokers, idle, killReceivers, makeNode, signalReceiver, startReceiver, stopCreated } from './net-helpers.ts';
 
 afterEach(async () => {
   await stopCreated();
-  for (const p of children.splice(0)) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+  killReceivers();
 });
 
 describe('stop keeps the queues', () => {
@@ -62,7 +25,7 @@ describe('stop keeps the queues', () => {
     };
     await send(0, 5);
     await waitFor('bob to get the first 5', () => first.got.length === 5, 15_000);
-    expect(await signal(first, 'SIGTERM')).toBe(0); // the graceful path: stop()
+    expect(await signalReceiver(first, 'SIGTERM')).toBe(0); // the graceful path: stop()
 
     await send(5, 20);
     const second = startReceiver(name);
@@ -73,7 +36,7 @@ describe('stop keeps the queues', () => {
       console.log(`[stop-leave] bob before the stop: ${first.got.length} of 5; restarted: ${new Set(second.got).size} of 20`);
     }
     expect([...new Set(second.got)].sort((x, y) => x - y)).toEqual(Array.from({ length: 20 }, (_, k) => 5 + k));
-    expect(await signal(second, 'SIGINT')).toBe(0); // leave: the testbed keeps none of its queues
+    expect(await signalReceiver(second, 'SIGINT')).toBe(0); // leave: the testbed keeps none of its queues
   }, 60_000);
 
   it('a chart that left (SIGINT: leave()) gets none of what was sent while it was away: its queues went with it', async () => {
@@ -82,7 +45,7 @@ describe('stop keeps the queues', () => {
     await alice.chart.startAt(idle);
     const first = startReceiver(name);
     await first.ready;
-    expect(await signal(first, 'SIGINT')).toBe(0); // leave()
+    expect(await signalReceiver(first, 'SIGINT')).toBe(0); // leave()
     const results = await Promise.all(Array.from({ length: 5 }, (_, i) => alice.chart.transmit(new Event('SEQ', { i })).settled));
     expect(results.every((r) => r.unconfirmed.length === 0)).toBe(true);
     const second = startReceiver(name);
@@ -90,7 +53,7 @@ describe('stop keeps the queues', () => {
     alice.chart.transmit(new Event('SEQ', { i: 99 })); // sent after the restart: a marker that it consumes
     await waitFor('the marker', () => second.got.includes(99), 10_000);
     expect(second.got).toEqual([99]);
-    expect(await signal(second, 'SIGINT')).toBe(0);
+    expect(await signalReceiver(second, 'SIGINT')).toBe(0);
   }, 60_000);
 });
 
