@@ -20,6 +20,9 @@ export interface HealedPath {
   pairs: Array<{ from: string[]; to: string[] }>;
 }
 
+/** A deletion's gap starts this long before it (events in flight to the broker when the queue went). */
+export const QUEUE_GAP_SLACK_MS = 1_000;
+
 const key = (e: EventId) => `${e.f}\u0000${e.i}\u0000${e.s}`;
 
 export class ChaosLedger {
@@ -31,6 +34,7 @@ export class ChaosLedger {
   private readonly reorders = new Map<string, number>();
   private readonly kills = new Map<string, number>(); // instance → times killed
   private readonly removed = new Map<string, number>(); // receiver → events a fault removed on purpose (delete-queue)
+  private readonly deletions = new Map<string, number[]>(); // receiver → when its queue was deleted (ms)
   private readonly killedIncarnations = new Set<string>(); // sender + incarnation
   private confirmations = false;
   /** whenResumed() calls waiting: per pair of the path, the first qualifying arrival so far. */
@@ -80,6 +84,31 @@ export class ChaosLedger {
     if (incarnation !== undefined) this.killedIncarnations.add(`${instance}\u0000${incarnation}`);
   }
 
+  /**
+   * The receiver's queue was deleted at `at` (ms, just before the delete): until the chart has
+   * declared it again and consumes, what the broker routes to it goes nowhere. Events sent in
+   * that gap (from `at` - QUEUE_GAP_SLACK_MS to the send time of the first event sent after
+   * `at` that did arrive) and missing there are removed by the fault, not lost.
+   */
+  onQueueDeleted(receiver: string, at: number): void {
+    const list = this.deletions.get(receiver) ?? [];
+    this.deletions.set(receiver, list);
+    if (list.length < 10_000) list.push(at);
+  }
+
+  /** Per deletion of `receiver`'s queue: [start, end) of the gap, by send time (end: Infinity if nothing sent after it arrived). */
+  private queueGaps(receiver: string): Array<[number, number]> {
+    const firsts = this.firstAt.get(receiver);
+    return (this.deletions.get(receiver) ?? []).map((at) => {
+      let end = Infinity;
+      for (const k of firsts?.keys() ?? []) {
+        const e = this.sent.get(k);
+        if (e && e.f !== receiver && e.at >= at && e.at < end) end = e.at;
+      }
+      return [at - QUEUE_GAP_SLACK_MS, end];
+    });
+  }
+
   /** Events a fault removed on purpose at a receiver (delete-queue: its queue's depth at deletion): that many missing there are not losses. */
   onRemoved(receiver: string, count: number): void {
     if (count > 0) this.removed.set(receiver, (this.removed.get(receiver) ?? 0) + count);
@@ -100,6 +129,8 @@ export class ChaosLedger {
     let expected = 0;
     const lostBy: Record<string, number> = {};
     const examples: string[] = [];
+    const gaps = new Map(instances.map((r) => [r, this.queueGaps(r)]));
+    let removedInGap = 0;
     for (const e of events) {
       const k = key(e);
       const receivers = instances.filter((r) => r !== e.f);
@@ -118,6 +149,10 @@ export class ChaosLedger {
         }
         if (senderKilled) {
           neverPublished++;
+          continue;
+        }
+        if (gaps.get(r)!.some(([from, to]) => e.at >= from && e.at < to)) {
+          removedInGap++; // routed to a queue that was not there (deleted, not yet declared again)
           continue;
         }
         const budget = removedLeft.get(r) ?? 0;
@@ -151,6 +186,8 @@ export class ChaosLedger {
       lost,
       lostAtKilled,
       removedByFault,
+      removedInGap,
+      queueGapsMs: instances.flatMap((r) => gaps.get(r)!.map(([from, to]) => to - from - QUEUE_GAP_SLACK_MS)),
       neverPublished,
       duplicated,
       duplicatedAtKilled,
@@ -235,6 +272,10 @@ export interface ChaosResult {
   lostAtKilled: number;
   /** Missing arrivals a fault removed on purpose (delete-queue's depth at deletion, per receiver): not lost. */
   removedByFault: number;
+  /** Missing arrivals sent while the receiver's queue was deleted and not yet declared again (delete-queue): not lost. */
+  removedInGap: number;
+  /** Per queue deletion: ms (by send time) until an event sent after it arrived again; Infinity if none did. */
+  queueGapsMs: number[];
   /** Unconfirmed (event, receiver) pairs: not confirmed, or of a killed sender without confirmations (it may have died in the outbox). */
   neverPublished: number;
   duplicated: number;
