@@ -15,13 +15,14 @@ import { NetworkedActiveObject } from '../net/networked.ts';
 import type { NetworkStats, NetworkedOptions } from '../net/miros-nets.ts';
 import type { SnoopRecord } from '../net/snoop-record.ts';
 import { installGuard } from './guard.ts';
+import { SimWorld } from './world.ts';
 import { deliveredFrom, validateProgram, type ChartContext, type DeliveredEvent, type Program, type ProgramRun, type Report } from './program.ts';
 
 /** What simulate() needs of a world (the SimWorld of world.ts has it). */
 export interface SimWorldPort {
   readonly seed: number;
   /** Virtual milliseconds since the world began. */
-  nowMs(): number;
+  readonly elapsedMs: number;
   /** A simulated process with its own Environment. */
   process(name: string): { readonly name: string; readonly environment: Environment };
   /** Puts a simulated broker on `host`. */
@@ -34,7 +35,7 @@ export interface SimulateOptions {
   seed: number;
   /** Writes the run's evidence there (distributed.log, distributed.jsonl, <chart>.jsonl, run.html, summary.json). */
   out?: string;
-  /** Builds the world for a seed (default: the SimWorld of miros-rabbitmq/sim). */
+  /** Builds the world for a seed (default: new SimWorld(seed)). */
   world?: (seed: number) => SimWorldPort;
 }
 
@@ -81,13 +82,6 @@ const START_LIMIT_MS = 30_000;
 /** Virtual time after done() for the last acks, as a real run's instances drain before they stop. */
 const SETTLE_MS = 500;
 
-let defaultWorld: ((seed: number) => SimWorldPort) | undefined;
-
-/** Sets the world simulate() builds when none is given (world.ts registers SimWorld). */
-export function setDefaultWorld(factory: (seed: number) => SimWorldPort): void {
-  defaultWorld = factory;
-}
-
 /** A Fernet key from the world's own randomness (url-safe base64 of 32 bytes). */
 function keyFrom(env: Environment): string {
   return env.randomBytes(32).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
@@ -102,8 +96,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
   const program = validateProgram(programValue);
   const { seed } = options;
   if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer >= 0, got ${seed}`);
-  const makeWorld = options.world ?? defaultWorld;
-  if (!makeWorld) throw new Error('simulate: no world: pass options.world, or import SimWorld from miros-rabbitmq/sim first');
+  const makeWorld = options.world ?? ((s: number) => new SimWorld(s));
 
   const hosts = simHosts(program.hosts);
   const reports: Record<string, Report[]> = Object.fromEntries(program.charts.map((c) => [c.name, []]));
@@ -134,10 +127,10 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     });
 
     const until = async (what: string, cond: () => boolean, limitMs: number) => {
-      const start = world.nowMs();
+      const start = world.elapsedMs;
       while (!cond()) {
-        if (world.nowMs() - start > limitMs) throw new SimulationTimeout(`${what}: not within ${limitMs} virtual ms (at ${world.nowMs()} ms)`);
-        await world.run({ untilMs: world.nowMs() + STEP_MS });
+        if (world.elapsedMs - start > limitMs) throw new SimulationTimeout(`${what}: not within ${limitMs} virtual ms (at ${world.elapsedMs} ms)`);
+        await world.run({ untilMs: world.elapsedMs + STEP_MS });
       }
     };
     const settle = async <T>(what: string, promise: Promise<T>, limitMs = START_LIMIT_MS): Promise<T> => {
@@ -195,15 +188,15 @@ export async function simulate(programValue: Program, options: SimulateOptions):
       if (!(err instanceof SimulationTimeout)) throw err;
       problems.push(err.message);
     }
-    await world.run({ untilMs: world.nowMs() + SETTLE_MS });
+    await world.run({ untilMs: world.elapsedMs + SETTLE_MS });
     for (const [name, c] of charts) {
       await settle(`${name} draining`, c.drained());
       stats[name] = c.networkStats();
     }
     await settle('the charts stopping', Promise.all([...charts.values()].map((c) => c.stop({ leave: true }))));
-    await world.run({ untilMs: world.nowMs() + 300 }); // the monitor's last lines (closeRun waits 300 ms too)
+    await world.run({ untilMs: world.elapsedMs + 300 }); // the monitor's last lines (closeRun waits 300 ms too)
     await settle('the monitor stopping', monitor.stop({ leave: true }));
-    virtualMs = world.nowMs();
+    virtualMs = world.elapsedMs;
   } finally {
     restore();
   }

@@ -4,12 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { relayProgram, program as relay } from '../../examples/relay/program.ts';
 import { deliveryDigest } from '../../runtime/sim/program.ts';
 import { canonicalJson, simulate } from '../../runtime/sim/simulate.ts';
-import { fakeSimWorld } from './sim-fake-world.ts';
 
 describe('simulate(): the relay example', () => {
   it('runs to completion: the invariant holds, every chart got each sender\'s events once each and in order', async () => {
     const real = performance.now();
-    const r = await simulate(relay, { seed: 1, world: fakeSimWorld });
+    const r = await simulate(relay, { seed: 1 });
     expect(r.problems).toEqual([]);
     expect(r.pass).toBe(true);
     expect(r.node).toBe(process.version);
@@ -29,24 +28,24 @@ describe('simulate(): the relay example', () => {
   });
 
   it('one seed, one hash: twice in one process equal; another seed another hash', async () => {
-    const a = await simulate(relay, { seed: 7, world: fakeSimWorld });
-    const b = await simulate(relay, { seed: 7, world: fakeSimWorld });
+    const a = await simulate(relay, { seed: 7 });
+    const b = await simulate(relay, { seed: 7 });
     expect(b.hash).toBe(a.hash);
     expect(canonicalJson(b.records)).toBe(canonicalJson(a.records));
-    const c = await simulate(relay, { seed: 8, world: fakeSimWorld });
+    const c = await simulate(relay, { seed: 8 });
     expect(c.hash).not.toBe(a.hash);
   });
 
   it('a broken invariant fails the run and says why', async () => {
     const broken = { ...relayProgram({ pings: 3 }), invariant: () => ['always wrong'] };
-    const r = await simulate(broken, { seed: 1, world: fakeSimWorld });
+    const r = await simulate(broken, { seed: 1 });
     expect(r.pass).toBe(false);
     expect(r.problems).toEqual(['always wrong']);
   });
 
   it('a program that never finishes fails with a timeout in virtual time', async () => {
     const never = { ...relayProgram({ pings: 2 }), done: () => false, timeoutMs: 2000 };
-    const r = await simulate(never, { seed: 1, world: fakeSimWorld });
+    const r = await simulate(never, { seed: 1 });
     expect(r.pass).toBe(false);
     expect(r.problems[0]).toMatch(/program relay done: not within 2000 virtual ms/);
   });
