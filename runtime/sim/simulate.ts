@@ -14,6 +14,7 @@ import { Event, type State } from '../hsm/index.ts';
 import { NetworkedActiveObject } from '../net/networked.ts';
 import type { NetworkStats, NetworkedOptions } from '../net/miros-nets.ts';
 import type { SnoopRecord } from '../net/snoop-record.ts';
+import { prepareOut, writeSimEvidence } from './evidence.ts';
 import { installGuard } from './guard.ts';
 import { SimWorld } from './world.ts';
 import { deliveredFrom, validateProgram, type ChartContext, type DeliveredEvent, type Program, type ProgramRun, type Report } from './program.ts';
@@ -65,6 +66,10 @@ export interface SimulationResult {
   /** The library's warnings (onWarning), per chart. */
   warnings: Record<string, string[]>;
   hosts: string[];
+  /** Each chart's broker (an index into hosts). */
+  chartHosts: Record<string, number>;
+  /** With `out`: the log check of the evidence written there (mirosnet log check passes iff ok). */
+  logCheck?: { ok: boolean; problems: string[] };
   out?: string;
 }
 
@@ -107,6 +112,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
   const problems: string[] = [];
   let virtualMs = 0;
 
+  if (options.out) prepareOut(options.out);
   const restore = installGuard(options.out ? { allowWritesUnder: options.out } : {});
   try {
     const world = makeWorld(seed);
@@ -220,8 +226,17 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     stats,
     warnings,
     hosts,
-    ...(options.out ? { out: options.out } : {}),
+    chartHosts: Object.fromEntries(program.charts.map((c) => [c.name, c.host])),
   };
+  if (options.out) {
+    const { check } = writeSimEvidence(result, options.out);
+    result.out = options.out;
+    result.logCheck = { ok: check.ok, problems: check.problems };
+    if (!check.ok) {
+      result.pass = false;
+      result.problems.push(...check.problems.map((p) => `log check: ${p}`));
+    }
+  }
   return result;
 }
 

@@ -1,9 +1,14 @@
 // simulate(program, { seed }) runs the relay example (examples/relay/program.ts): three real
 // NetworkedActiveObjects, each in a simulated process, to completion; one seed gives one hash.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { relayProgram, program as relay } from '../../examples/relay/program.ts';
 import { deliveryDigest } from '../../runtime/sim/program.ts';
 import { canonicalJson, simulate } from '../../runtime/sim/simulate.ts';
+import { SIM_EPOCH_MS } from '../../runtime/sim/world.ts';
 
 describe('simulate(): the relay example', () => {
   it('runs to completion: the invariant holds, every chart got each sender\'s events once each and in order', async () => {
@@ -48,5 +53,36 @@ describe('simulate(): the relay example', () => {
     const r = await simulate(never, { seed: 1 });
     expect(r.pass).toBe(false);
     expect(r.problems[0]).toMatch(/program relay done: not within 2000 virtual ms/);
+  });
+});
+
+describe('simulate(): the evidence of a run', () => {
+  it('writes what a real run leaves (distributed.log and .jsonl, <chart>.jsonl, run.html, summary.json with the hash); mirosnet log check passes on it', async () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'sim-evidence-')), 'run');
+    try {
+      const r = await simulate(relay, { seed: 3, out });
+      expect(r.problems).toEqual([]);
+      expect(r.logCheck).toEqual({ ok: true, problems: [] });
+      for (const f of ['distributed.log', 'distributed.jsonl', 'pinger.jsonl', 'ponger.jsonl', 'auditor.jsonl', 'run.html', 'summary.json']) expect(existsSync(join(out, f)), f).toBe(true);
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+      expect(summary).toMatchObject({ name: 'relay', pass: true, backend: 'sim', nodes: 3, simulation: { seed: 3, node: process.version, hash: r.hash, virtualMs: r.virtualMs } });
+      expect(summary.checks.map((c: { pass: boolean }) => c.pass)).toEqual([true, true]);
+      // virtual time: every record stamped within the run's virtual span
+      const records = readFileSync(join(out, 'distributed.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { ts: number; rx: number });
+      expect(records).toHaveLength(r.records.length);
+      for (const x of records) {
+        expect(x.ts).toBeGreaterThanOrEqual(SIM_EPOCH_MS);
+        expect(x.rx).toBeLessThanOrEqual(SIM_EPOCH_MS + r.virtualMs);
+      }
+      expect(readFileSync(join(out, 'distributed.log'), 'utf8')).toMatch(/\[auditor\] e->QUIET\(\) quiet->done/);
+      // the CLI, as a user runs it on a real run's directory
+      const cli = spawnSync(process.execPath, [join(import.meta.dirname, '../../bin/mirosnet.mjs'), 'log', 'check', out], { encoding: 'utf8' });
+      expect(cli.stderr + cli.stdout).not.toMatch(/FAIL|problem/i);
+      expect(cli.status).toBe(0);
+      // a second run into the same directory would mix two runs' files: refused
+      await expect(simulate(relay, { seed: 3, out })).rejects.toThrow(/already holds a run/);
+    } finally {
+      rmSync(dirname(out), { recursive: true, force: true });
+    }
   });
 });
