@@ -93,6 +93,13 @@ export class Wire {
     return this.inFlight < WRITE_BUFFER_FRAMES;
   }
 
+  /** The connection ends: nothing more travels either way, except `last` (what the client hears of the end). */
+  hangUp(last: () => void): void {
+    if (!this.up) return;
+    this.up = false;
+    this.clock.schedule(this.latencyMs, last);
+  }
+
   toClient(frame: () => void): void {
     if (!this.up) return;
     this.clock.schedule(this.latencyMs, () => {
@@ -426,9 +433,8 @@ export class SimBroker {
       n++;
       const err = new Error('Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - Closed via management plugin"');
       (err as Error & { code: number }).code = 320;
-      c.wire.toClient(() => c.client.onDropped(err));
       this.closeConnection(c);
-      c.wire.up = false;
+      c.wire.hangUp(() => c.client.onDropped(err));
     }
     return n;
   }
@@ -445,8 +451,7 @@ export class SimBroker {
     this.dispatchPending = false;
     for (const c of [...this.connections]) {
       const err = new Error('Unexpected close');
-      c.wire.toClient(() => c.client.onDropped(err));
-      c.wire.up = false;
+      c.wire.hangUp(() => c.client.onDropped(err));
       this.connections.delete(c);
       c.open = false;
       for (const ch of c.channels.values()) ch.open = false;
@@ -640,6 +645,12 @@ export class SimBroker {
     const q = this.queue(name);
     this.checkOwner(ch, q);
     return { queue: name, messageCount: q.ready.length, consumerCount: q.consumers.length };
+  }
+
+  deleteExchange(name: string): void {
+    if (name.startsWith('amq.') || name === '') throw new AmqpClose('ACCESS_REFUSED', `operation not permitted on the default exchange`);
+    this.exchanges.delete(name);
+    this.bindings = this.bindings.filter((b) => b.exchange !== name);
   }
 
   bindQueue(ch: BrokerChannel, queue: string, exchange: string, pattern: string): void {
@@ -893,9 +904,6 @@ export class SimBroker {
       headers['x-first-death-queue'] = q.name;
       headers['x-first-death-exchange'] = m.exchange;
     }
-    headers['x-last-death-reason'] = reason;
-    headers['x-last-death-queue'] = q.name;
-    headers['x-last-death-exchange'] = m.exchange;
     const properties: MessageProperties = { ...m.properties, expiration: undefined, headers };
     const routingKey = q.deadLetterRoutingKey ?? m.routingKey;
     for (const target of targets) {
