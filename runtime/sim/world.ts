@@ -169,7 +169,7 @@ class ProcessState implements SimProcess {
             onUnblocked: () => model?.onUnblocked(),
             onDropped: (err) => model?.onDropped(err),
           };
-          const accepted = broker.accept(name, target.username ?? 'guest', target.password ?? 'guest', port);
+          const accepted = broker.accept(name, target.username ?? 'guest', target.password ?? 'guest', port, host);
           if (accepted instanceof Error) {
             this.timer(() => reject(accepted), latency, undefined);
             return;
@@ -266,6 +266,21 @@ export class SimWorld {
       b = new SimBroker(host, this, options);
       this.brokers.set(host, b);
     }
+    return b;
+  }
+
+  /**
+   * A RabbitMQ cluster of `hosts` (created once): one SimBroker answering on each of them, see
+   * SimBrokerOptions.members. world.broker(host) of any member returns it.
+   */
+  cluster(hosts: readonly string[], options: Omit<SimBrokerOptions, 'members'> = {}): SimBroker {
+    if (hosts.length === 0) throw new Error('SimWorld: a cluster needs at least one host');
+    const known = this.brokers.get(hosts[0]);
+    if (known) return known;
+    if (this.brokers.size + hosts.length > SIM_LIMITS.brokers) throw new Error(`SimWorld: more than ${SIM_LIMITS.brokers} brokers`);
+    for (const h of hosts) if (this.brokers.has(h)) throw new Error(`SimWorld: ${h} already has a broker`);
+    const b = new SimBroker(hosts[0], this, { ...options, members: hosts });
+    for (const h of hosts) this.brokers.set(h, b);
     return b;
   }
 
