@@ -6,3 +6,8 @@ export { seededStream, type SimRandom } from './random.ts';
 export { SimBroker, topicMatches, type SimBrokerLimits, type SimBrokerOptions, type SimBrokerStats } from './broker.ts';
 export { SimChannel, SimChannelModel, SimRecoveringModel } from './amqp.ts';
 export { AmqpClose, IllegalOperationError, REPLY } from './errors.ts';
+// Programs and their runs: simulate(program, { seed }), the program format, the determinism guard.
+export { simulate, runHash, canonicalJson, simHosts, type SimulateOptions, type SimulationResult, type SimRecord, type SimWorldPort } from './simulate.ts';
+export { chartOf, validateProgram, deliveredFrom, deliveryDigest, type Program, type ChartDef, type ChartContext, type ProgramRun, type Report, type DeliveredEvent, type WorkloadContext } from './program.ts';
+export { installGuard, guardInstalled, DeterminismError } from './guard.ts';
+export { writeSimEvidence, type SimSummary } from './evidence.ts';
