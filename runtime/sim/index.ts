@@ -11,3 +11,4 @@ export { simulate, runHash, canonicalJson, simHosts, type SimulateOptions, type 
 export { chartOf, validateProgram, deliveredFrom, deliveryDigest, type Program, type ChartDef, type ChartContext, type ProgramRun, type Report, type DeliveredEvent, type WorkloadContext } from './program.ts';
 export { installGuard, guardInstalled, DeterminismError } from './guard.ts';
 export { writeSimEvidence, type SimSummary } from './evidence.ts';
+export { runProgramOnTestbed, programInstances, type TestbedProgramRun } from '../../ops/sim/testbed-run.ts';
