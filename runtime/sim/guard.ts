@@ -32,6 +32,20 @@ interface Patch {
 }
 
 let installed: (() => void) | undefined;
+/** What the guard refused since it was installed (a chart's handler may catch and log the error: the run still knows). */
+let refused: DeterminismError[] = [];
+
+/** Records and throws the refusal of `call`. */
+function deny(call: string): never {
+  const err = new DeterminismError(call);
+  refused.push(err);
+  throw err;
+}
+
+/** The calls refused since the guard was installed, first first. */
+export function refusedCalls(): readonly DeterminismError[] {
+  return refused;
+}
 
 /** Whether a guard is installed (a simulated run is under way) in this thread. */
 export function guardInstalled(): boolean {
@@ -48,13 +62,14 @@ const WRITE_FLAGS = /[wa+]/;
 export function installGuard(options: { allowWritesUnder?: string } = {}): () => void {
   if (installed) throw new Error('a simulated run is already under way in this thread: runs of one thread go one after another (use worker threads for parallel runs)');
   const patches: Patch[] = [];
+  refused = [];
   const patch = (target: Patchable, key: string, replacement: unknown) => {
     patches.push({ target, key, descriptor: Object.getOwnPropertyDescriptor(target, key) });
     Object.defineProperty(target, key, { value: replacement, writable: true, configurable: true, enumerable: false });
   };
   const forbid = (target: Patchable, key: string, label: string) =>
     patch(target, key, function forbidden(): never {
-      throw new DeterminismError(label);
+      deny(label);
     });
 
   const g = globalThis as unknown as Patchable;
@@ -62,10 +77,10 @@ export function installGuard(options: { allowWritesUnder?: string } = {}): () =>
   forbid(Math as unknown as Patchable, 'random', 'Math.random()');
   forbid(performance as unknown as Patchable, 'now', 'performance.now()');
   const hrtime = (() => {
-    throw new DeterminismError('process.hrtime()');
+    deny('process.hrtime()');
   }) as unknown as NodeJS.HRTime;
   hrtime.bigint = () => {
-    throw new DeterminismError('process.hrtime.bigint()');
+    deny('process.hrtime.bigint()');
   };
   patch(process as unknown as Patchable, 'hrtime', hrtime);
   patch(g, 'Date', guardedDate(g.Date as DateConstructor));
@@ -99,15 +114,15 @@ export function installGuard(options: { allowWritesUnder?: string } = {}): () =>
 /** Date with its clock reads forbidden: Date.now(), new Date() and Date() throw; new Date(ms) and Date.UTC stay (conversions, not reads). */
 function guardedDate(RealDate: DateConstructor): DateConstructor {
   function GuardedDate(this: unknown, ...args: unknown[]): Date | string {
-    if (new.target === undefined) throw new DeterminismError('Date()');
-    if (args.length === 0) throw new DeterminismError('new Date()');
+    if (new.target === undefined) deny('Date()');
+    if (args.length === 0) deny('new Date()');
     return Reflect.construct(RealDate, args, new.target) as Date;
   }
   Object.setPrototypeOf(GuardedDate, RealDate);
   GuardedDate.prototype = RealDate.prototype;
   Object.defineProperty(GuardedDate, 'now', {
     value: () => {
-      throw new DeterminismError('Date.now()');
+      deny('Date.now()');
     },
     configurable: true,
     writable: true,
@@ -130,7 +145,7 @@ function guardWrites(
   const pathChecked = (key: string) => {
     const original = orig(key);
     patch(fs, key, (...args: unknown[]) => {
-      if (!under(args[0])) throw new DeterminismError(`fs.${key}(${JSON.stringify(String(args[0]))})`);
+      if (!under(args[0])) deny(`fs.${key}(${JSON.stringify(String(args[0]))})`);
       return original.apply(fs, args);
     });
   };
@@ -140,7 +155,7 @@ function guardWrites(
   patch(fs, 'openSync', (...args: unknown[]) => {
     const flags = args[1];
     const writing = typeof flags === 'string' ? WRITE_FLAGS.test(flags) : typeof flags === 'number' && flags !== 0;
-    if (writing && !under(args[0])) throw new DeterminismError(`fs.openSync(${JSON.stringify(String(args[0]))}, ${JSON.stringify(flags)})`);
+    if (writing && !under(args[0])) deny(`fs.openSync(${JSON.stringify(String(args[0]))}, ${JSON.stringify(flags)})`);
     const fd = openSync.apply(fs, args) as number;
     if (writing) openFds.add(fd);
     return fd;
@@ -153,7 +168,7 @@ function guardWrites(
   for (const key of ['writeSync', 'write']) {
     const original = orig(key);
     patch(fs, key, (...args: unknown[]) => {
-      if (!openFds.has(args[0] as number)) throw new DeterminismError(`fs.${key}(fd ${String(args[0])})`);
+      if (!openFds.has(args[0] as number)) deny(`fs.${key}(fd ${String(args[0])})`);
       return original.apply(fs, args);
     });
   }

@@ -15,7 +15,7 @@ import { NetworkedActiveObject } from '../net/networked.ts';
 import type { NetworkStats, NetworkedOptions } from '../net/miros-nets.ts';
 import type { SnoopRecord } from '../net/snoop-record.ts';
 import { prepareOut, writeSimEvidence } from './evidence.ts';
-import { installGuard } from './guard.ts';
+import { installGuard, refusedCalls } from './guard.ts';
 import { SimWorld } from './world.ts';
 import { deliveredFrom, validateProgram, type ChartContext, type DeliveredEvent, type Program, type ProgramRun, type Report } from './program.ts';
 
@@ -135,6 +135,9 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     const until = async (what: string, cond: () => boolean, limitMs: number) => {
       const start = world.elapsedMs;
       while (!cond()) {
+        // a refused call a chart's handler caught (the engine logs handler errors) still ends the run
+        const refused = refusedCalls()[0];
+        if (refused) throw refused;
         if (world.elapsedMs - start > limitMs) throw new SimulationTimeout(`${what}: not within ${limitMs} virtual ms (at ${world.elapsedMs} ms)`);
         await world.run({ untilMs: world.elapsedMs + STEP_MS });
       }

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { relayProgram } from '../../examples/relay/program.ts';
 import { DeterminismError, guardInstalled, installGuard } from '../../runtime/sim/guard.ts';
 import { simulate } from '../../runtime/sim/simulate.ts';
@@ -114,5 +114,27 @@ describe('the determinism guard', () => {
     await expect(simulate(cheat, { seed: 1 })).rejects.toThrow(/Date\.now\(\) was called inside a simulated run/);
     expect(guardInstalled()).toBe(false);
     expect(typeof Date.now()).toBe('number');
+  });
+});
+
+describe('a refused call inside a chart', () => {
+  it('ends the run with the error naming it, even though the engine caught it in the handler', async () => {
+    const program = relayProgram({ pings: 2 });
+    const ponger = program.charts[1]!;
+    const answering = ponger.initial;
+    ponger.initial = (ctx) => {
+      const state = answering(ctx);
+      return function cheating(chart, e) {
+        if (e.signalName === 'PING') Math.random();
+        return state(chart, e);
+      };
+    };
+    const errors = vi.spyOn(console, 'error').mockImplementation(() => undefined); // the engine's report of the handler's exception
+    try {
+      await expect(simulate(program, { seed: 1 })).rejects.toThrow(/^Math\.random\(\) was called inside a simulated run/);
+    } finally {
+      errors.mockRestore();
+    }
+    expect(guardInstalled()).toBe(false);
   });
 });
