@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { relayProgram, program as relay } from '../../examples/relay/program.ts';
-import { deliveryDigest } from '../../runtime/sim/program.ts';
+import { deliveryDigest, validateProgram } from '../../runtime/sim/program.ts';
 import { canonicalJson, simulate } from '../../runtime/sim/simulate.ts';
 import { SIM_EPOCH_MS } from '../../runtime/sim/world.ts';
 
@@ -84,5 +84,23 @@ describe('simulate(): the evidence of a run', () => {
     } finally {
       rmSync(dirname(out), { recursive: true, force: true });
     }
+  });
+});
+
+describe('a program module: its shape is checked with a clear error', () => {
+  it.each([
+    ['not an object', null, /not an object/],
+    ['no charts', { ...relay, charts: [] }, /charts must be a non-empty array/],
+    ['a chart on a broker it does not have', { ...relay, charts: [{ ...relay.charts[0]!, host: 3 }] }, /chart pinger: host must be an index below hosts \(3\)/],
+    ['two charts of one name', { ...relay, charts: [relay.charts[0]!, relay.charts[0]!] }, /chart pinger is defined twice/],
+    ['no invariant', { ...relay, invariant: undefined }, /invariant must be a function/],
+  ])('%s', async (_label, value, message) => {
+    expect(() => validateProgram(value, 'my-program.js')).toThrow(message);
+    expect(() => validateProgram(value, 'my-program.js')).toThrow(/^my-program\.js: .*docs\/simulation\.md/);
+    await expect(simulate(value as never, { seed: 1 })).rejects.toThrow(message);
+  });
+
+  it('a workload that names a chart the program lacks is an error naming it', async () => {
+    await expect(simulate({ ...relay, workload: (ctx) => ctx.post('pinnger', 'GO') }, { seed: 1 })).rejects.toThrow(/the workload names chart "pinnger", which it does not have/);
   });
 });
