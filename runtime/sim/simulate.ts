@@ -206,6 +206,8 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     await world.run({ untilMs: world.elapsedMs + 300 }); // the monitor's last lines (closeRun waits 300 ms too)
     await settle('the monitor stopping', monitor.stop({ leave: true }));
     virtualMs = world.elapsedMs;
+    const refused = refusedCalls()[0];
+    if (refused) throw refused;
   } finally {
     restore();
   }
