@@ -41,6 +41,8 @@ export interface SimBrokerLimits {
   messages?: number;
   /** Frames a blocked connection may have waiting; more are dropped and counted. Default 100,000. */
   heldFrames?: number;
+  /** Consumers on one channel (RabbitMQ's consumer_max_per_channel). Default 10,000. */
+  consumersPerChannel?: number;
 }
 
 export interface SimBrokerOptions {
@@ -269,7 +271,7 @@ export interface SimBrokerStats {
   /** Messages dropped: by TTL or rejection without a dead-letter exchange, overflow, deleted queues, a crash. */
   dropped: Record<'expired' | 'rejected' | 'maxlen' | 'queue-deleted' | 'crash' | 'node-limit' | 'no-dead-letter-exchange' | 'held-frames', number>;
   /** Declarations and connections refused at a limit. */
-  refused: Record<'queues' | 'exchanges' | 'connections' | 'channels', number>;
+  refused: Record<'queues' | 'exchanges' | 'connections' | 'channels' | 'consumers', number>;
 }
 
 const DEFAULT_LIMITS: Required<SimBrokerLimits> = {
@@ -279,6 +281,7 @@ const DEFAULT_LIMITS: Required<SimBrokerLimits> = {
   channelsPerConnection: 2047,
   messages: 1_000_000,
   heldFrames: 100_000,
+  consumersPerChannel: 10_000,
 };
 
 const VHOST = "in vhost '/'";
@@ -302,26 +305,34 @@ function emptyProperties(): MessageProperties {
   };
 }
 
-/** amqplib's encoding of publish options into message properties (what a consumer sees). */
+/**
+ * amqplib's encoding of publish options into message properties (api_args.js publish), as a
+ * consumer decodes them: headers always travel (an empty table at least; CC among them),
+ * deliveryMode from `persistent` first, then a numeric or truthy `deliveryMode`.
+ */
 function propertiesOf(options: Options.Publish | undefined): MessageProperties {
   const p = emptyProperties();
-  if (!options) return p;
-  const deliveryMode = options.deliveryMode !== undefined ? (options.deliveryMode === true ? 2 : options.deliveryMode === false ? 1 : Number(options.deliveryMode)) : options.persistent === undefined ? undefined : options.persistent ? 2 : 1;
+  const o = options ?? {};
+  const headers: MessagePropertyHeaders = {};
+  for (const [k, v] of Object.entries((o.headers as Record<string, unknown> | undefined) ?? {})) if (v !== undefined) headers[k] = v;
+  const cc = toKeys(o.CC);
+  if (o.CC !== undefined) headers.CC = cc.map(String);
+  const deliveryMode = o.persistent !== undefined ? (o.persistent ? 2 : 1) : typeof o.deliveryMode === 'number' ? o.deliveryMode : o.deliveryMode ? 2 : undefined;
   return {
     ...p,
-    contentType: options.contentType,
-    contentEncoding: options.contentEncoding,
-    headers: options.headers ? { ...(options.headers as MessagePropertyHeaders) } : undefined,
+    contentType: o.contentType,
+    contentEncoding: o.contentEncoding,
+    headers,
     deliveryMode,
-    priority: options.priority,
-    correlationId: options.correlationId,
-    replyTo: options.replyTo,
-    expiration: options.expiration === undefined ? undefined : String(options.expiration),
-    messageId: options.messageId,
-    timestamp: options.timestamp,
-    type: options.type,
-    userId: options.userId,
-    appId: options.appId,
+    priority: o.priority,
+    correlationId: o.correlationId,
+    replyTo: o.replyTo,
+    expiration: o.expiration === undefined ? undefined : String(o.expiration),
+    messageId: o.messageId,
+    timestamp: o.timestamp,
+    type: o.type,
+    userId: o.userId,
+    appId: o.appId,
   };
 }
 
@@ -352,7 +363,7 @@ export class SimBroker {
     deadLettered: 0,
     expiredQueues: 0,
     dropped: { expired: 0, rejected: 0, maxlen: 0, 'queue-deleted': 0, crash: 0, 'node-limit': 0, 'no-dead-letter-exchange': 0, 'held-frames': 0 },
-    refused: { queues: 0, exchanges: 0, connections: 0, channels: 0 },
+    refused: { queues: 0, exchanges: 0, connections: 0, channels: 0, consumers: 0 },
   };
   private readonly limits: Required<SimBrokerLimits>;
   private readonly exchanges = new Map<string, ExchangeState>();
@@ -829,6 +840,10 @@ export class SimBroker {
     }
     const tag = options?.consumerTag || `amq.ctag-${ch.connection.id}.${ch.id}.${ch.consumers.size + 1}`;
     if (ch.consumers.has(tag)) throw new AmqpClose('NOT_ALLOWED', `attempt to reuse consumer tag '${tag}'`);
+    if (ch.consumers.size >= this.limits.consumersPerChannel) {
+      this.stats.refused.consumers++;
+      throw new AmqpClose('RESOURCE_ERROR', `consumer limit of ${this.limits.consumersPerChannel} per channel reached`);
+    }
     const consumer: Consumer = { tag, queue: q, channel: ch, exclusive, noAck: options?.noAck ?? false, prefetch: ch.prefetch, unacked: 0 };
     ch.consumers.set(tag, consumer);
     q.consumers.push(consumer);
@@ -977,7 +992,7 @@ export class SimBroker {
 
   private messageCount(): number {
     let n = this.unackedIndex.size;
-    for (const q of this.queues.values()) n += q.ready.length;
+    for (const q of this.queues.values()) n += q.ready.length + q.awaitingLeader.length;
     return n;
   }
 

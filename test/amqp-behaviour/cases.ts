@@ -170,6 +170,63 @@ export const cases: Case[] = [
       }),
   },
   {
+    name: 'a delivery carries the publisher\'s properties as amqplib decodes them: headers always (empty at least, CC among them), the rest undefined unless set',
+    run: (t) =>
+      session(t, async (s) => {
+        const ch = await s.channel(true);
+        const q = t.unique('props');
+        const also = t.unique('props-cc');
+        await ch.assertQueue(q, { exclusive: true, durable: false });
+        await ch.assertQueue(also, { exclusive: true, durable: false });
+        const inbox = await consume(ch, q, { noAck: true });
+        const ccInbox = await consume(ch, also, { noAck: true });
+        expect(await publishConfirmed(ch, '', q, 'plain')).toBe('ack');
+        expect(
+          await publishConfirmed(ch, '', q, 'full', {
+            persistent: true,
+            headers: { n: 1, flag: true, text: 'x' },
+            contentType: 'application/json',
+            correlationId: 'c1',
+            appId: 'app',
+            timestamp: 1_700_000_000,
+            type: 'kind',
+            priority: 3,
+            CC: also,
+          }),
+        ).toBe('ack');
+        const [plain, full] = await inbox.count(t, 2);
+        await ccInbox.count(t, 1);
+        expect(plain.properties).toEqual({
+          contentType: undefined,
+          contentEncoding: undefined,
+          headers: {},
+          deliveryMode: undefined,
+          priority: undefined,
+          correlationId: undefined,
+          replyTo: undefined,
+          expiration: undefined,
+          messageId: undefined,
+          timestamp: undefined,
+          type: undefined,
+          userId: undefined,
+          appId: undefined,
+          clusterId: undefined,
+        });
+        expect(full.properties).toMatchObject({
+          headers: { n: 1, flag: true, text: 'x', CC: [also] },
+          deliveryMode: 2,
+          contentType: 'application/json',
+          correlationId: 'c1',
+          appId: 'app',
+          timestamp: 1_700_000_000,
+          type: 'kind',
+          priority: 3,
+        });
+        expect(ccInbox.messages[0].fields.routingKey).toBe(q);
+        expect(ccInbox.messages[0].content.toString()).toBe('full');
+      }),
+  },
+  {
     name: 'publishing to an exchange that does not exist closes the channel (404): error, then close; the unconfirmed publish fails',
     run: (t) =>
       session(t, async (s) => {
