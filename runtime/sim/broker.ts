@@ -61,6 +61,12 @@ export interface SimBrokerOptions {
   electionMs?: number;
   /** The logins it accepts; absent: any user and password. */
   users?: Readonly<Record<string, string>>;
+  /**
+   * Per user, the regular expression of the queue and exchange names it may configure, write
+   * and read (RabbitMQ's permissions, one pattern for all three; the default exchange is
+   * 'amq.default'). A user absent here may do anything.
+   */
+  permissions?: Readonly<Record<string, string>>;
   limits?: SimBrokerLimits;
 }
 
@@ -232,6 +238,7 @@ export class BrokerConnection {
     readonly client: ClientConnectionPort,
     /** The cluster member it is connected to. */
     readonly node: string,
+    readonly user: string,
   ) {}
 }
 
@@ -636,7 +643,7 @@ export class SimBroker {
         { code: 403 },
       );
     }
-    const connection = new BrokerConnection(++this.connectionIds, name, client, node);
+    const connection = new BrokerConnection(++this.connectionIds, name, client, node, user);
     const incarnation = state.incarnation;
     connection.wire = new Wire(this.clock, this.latencyMs, (frame) => {
       if (incarnation !== state.incarnation || !connection.open) return;
@@ -692,6 +699,7 @@ export class SimBroker {
   // ---- channel methods: each throws AmqpClose for a channel error ------------------------
 
   declareExchange(ch: BrokerChannel, name: string, type: string, options: Options.AssertExchange | undefined): void {
+    this.permit(ch, 'exchange', name);
     if (name.startsWith('amq.') && !this.exchanges.has(name)) throw new AmqpClose('ACCESS_REFUSED', `exchange name '${name}' contains reserved prefix 'amq.*'`);
     const known = this.exchanges.get(name);
     if (known) {
@@ -710,6 +718,7 @@ export class SimBroker {
 
   declareQueue(ch: BrokerChannel, requested: string, options: Options.AssertQueue | undefined): { queue: string; messageCount: number; consumerCount: number } {
     const name = requested === '' ? `amq.gen-${(++this.generated).toString(36).padStart(22, 'A')}` : requested;
+    this.permit(ch, 'queue', name);
     const args: Record<string, unknown> = { ...(options?.arguments as Record<string, unknown> | undefined) };
     // amqplib turns these options into arguments
     if (options?.messageTtl !== undefined) args['x-message-ttl'] = options.messageTtl;
@@ -782,13 +791,16 @@ export class SimBroker {
     return { queue: name, messageCount: q.ready.length, consumerCount: q.consumers.length };
   }
 
-  deleteExchange(name: string): void {
+  deleteExchange(ch: BrokerChannel, name: string): void {
+    this.permit(ch, 'exchange', name);
     if (name.startsWith('amq.') || name === '') throw new AmqpClose('ACCESS_REFUSED', `operation not permitted on the default exchange`);
     this.exchanges.delete(name);
     this.bindings = this.bindings.filter((b) => b.exchange !== name);
   }
 
   bindQueue(ch: BrokerChannel, queue: string, exchange: string, pattern: string): void {
+    this.permit(ch, 'queue', queue);
+    this.permit(ch, 'exchange', exchange);
     const q = this.queue(queue);
     this.checkOwner(ch, q);
     if (!this.exchanges.has(exchange)) throw new AmqpClose('NOT_FOUND', `no exchange '${exchange}' ${VHOST}`);
@@ -805,6 +817,7 @@ export class SimBroker {
   }
 
   deleteQueue(ch: BrokerChannel, name: string, options: Options.DeleteQueue | undefined): { messageCount: number } {
+    this.permit(ch, 'queue', name);
     const q = this.queues.get(name);
     if (!q) return { messageCount: 0 }; // RabbitMQ: deleting an absent queue is ok
     this.checkOwner(ch, q);
@@ -832,6 +845,7 @@ export class SimBroker {
   }
 
   consume(ch: BrokerChannel, queue: string, options: Options.Consume | undefined): { consumerTag: string } {
+    this.permit(ch, 'queue', queue);
     const q = this.queue(queue);
     this.checkOwner(ch, q);
     const exclusive = options?.exclusive ?? false;
@@ -863,6 +877,13 @@ export class SimBroker {
     const c = ch.connection;
     const seq = ch.confirm ? ++ch.publishSeq : 0;
     this.stats.published++;
+    try {
+      this.permit(ch, 'exchange', exchange);
+    } catch (err) {
+      if (!(err instanceof AmqpClose)) throw err;
+      this.closeChannel(ch, err);
+      return;
+    }
     const targets = this.route(exchange, routingKey, options);
     if (targets === undefined) {
       this.closeChannel(ch, new AmqpClose('NOT_FOUND', `no exchange '${exchange}' ${VHOST}`));
@@ -1006,6 +1027,21 @@ export class SimBroker {
   private checkUp(q: QueueState): void {
     if (q.down) throw new AmqpClose('NOT_FOUND', `home node 'rabbit@${q.home}' of durable queue '${q.name}' ${VHOST} is down or inaccessible`);
   }
+
+  /** RabbitMQ's permission check: the user's pattern must match the resource's name. */
+  private permit(ch: BrokerChannel, kind: 'queue' | 'exchange', name: string): void {
+    const pattern = this.options.permissions?.[ch.connection.user];
+    if (pattern === undefined) return;
+    const resource = kind === 'exchange' && name === '' ? 'amq.default' : name;
+    let re = this.patterns.get(pattern);
+    if (!re) {
+      re = new RegExp(pattern);
+      if (this.patterns.size < 64) this.patterns.set(pattern, re);
+    }
+    if (!re.test(resource)) throw new AmqpClose('ACCESS_REFUSED', `access to ${kind} '${resource}' ${VHOST} refused for user '${ch.connection.user}'`);
+  }
+
+  private readonly patterns = new Map<string, RegExp>();
 
   private checkOwner(ch: BrokerChannel, q: QueueState): void {
     if (q.owner !== undefined && q.owner !== ch.connection) {
