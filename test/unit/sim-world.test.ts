@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Event, ReturnStatus, type State } from '../../runtime/hsm/index.ts';
 import { NetworkedActiveObject } from '../../runtime/net/networked.ts';
 import type { NetworkedOptions } from '../../runtime/net/miros-nets.ts';
+import { Fernet } from '../../runtime/net/fernet.ts';
 import { SIM_EPOCH_MS, SimWorld, type SimProcess } from '../../runtime/sim/index.ts';
 
 describe('SimWorld: clock, events, random streams', () => {
@@ -55,6 +56,20 @@ describe('SimWorld: clock, events, random streams', () => {
       expect(s.int(6)).toBeLessThan(6);
     }
     expect(s.bytes(7)).toHaveLength(7);
+  });
+
+  it("Fernet takes its time and IV from the process's environment: same seed, same tokens; another process, other IVs", async () => {
+    const tokens = async (seed: number, process: string) => {
+      const world = new SimWorld(seed);
+      await world.run({ untilMs: 90_000 });
+      const fernet = new Fernet(Buffer.alloc(32, 3), world.process(process).environment);
+      return [fernet.encrypt('hello'), fernet.encrypt('hello')].map((t) => Buffer.from(t, 'base64url'));
+    };
+    const [a, b] = await tokens(3, 'p');
+    expect(a.readUInt32BE(5)).toBe(Math.floor((SIM_EPOCH_MS + 90_000) / 1000)); // the token's time: the virtual clock's
+    expect(a.subarray(9, 25)).not.toEqual(b.subarray(9, 25)); // a fresh IV each time
+    expect((await tokens(3, 'p')).map((t) => t.toString('hex'))).toEqual([a, b].map((t) => t.toString('hex')));
+    expect((await tokens(3, 'q'))[0].subarray(9, 25)).not.toEqual(a.subarray(9, 25));
   });
 
   it('a process is created once per name; its timers stop when it is killed', async () => {
