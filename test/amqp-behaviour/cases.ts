@@ -554,6 +554,7 @@ export const cases: Case[] = [
         await t.alarm(true);
         const during: Array<Promise<string>> = [];
         try {
+          await t.sleep(200); // the node's connections hear of the alarm (conserve_resources)
           during.push(publishConfirmed(pch, d, q, 'trigger'));
           expect(await within(t, WAIT_MS, 'connection.blocked', blocked)).toBe('low on memory');
           during.push(publishConfirmed(pch, d, q, 'held'));
