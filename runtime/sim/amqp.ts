@@ -261,7 +261,7 @@ export class SimChannel extends EventEmitter implements ConfirmChannel, ClientCh
     throw notSimulated('recover');
   }
   async deleteExchange(exchange: string): Promise<Replies.Empty> {
-    await this.call('ExchangeDelete', () => this.model.broker.deleteExchange(exchange));
+    await this.call('ExchangeDelete', (b) => this.model.broker.deleteExchange(b, exchange));
     return {};
   }
   async bindExchange(): Promise<Replies.Empty> {

@@ -41,6 +41,8 @@ export interface SimBrokerLimits {
   messages?: number;
   /** Frames a blocked connection may have waiting; more are dropped and counted. Default 100,000. */
   heldFrames?: number;
+  /** Consumers on one channel (RabbitMQ's consumer_max_per_channel). Default 10,000. */
+  consumersPerChannel?: number;
 }
 
 export interface SimBrokerOptions {
@@ -59,6 +61,12 @@ export interface SimBrokerOptions {
   electionMs?: number;
   /** The logins it accepts; absent: any user and password. */
   users?: Readonly<Record<string, string>>;
+  /**
+   * Per user, the regular expression of the queue and exchange names it may configure, write
+   * and read (RabbitMQ's permissions, one pattern for all three; the default exchange is
+   * 'amq.default'). A user absent here may do anything.
+   */
+  permissions?: Readonly<Record<string, string>>;
   limits?: SimBrokerLimits;
 }
 
@@ -230,6 +238,7 @@ export class BrokerConnection {
     readonly client: ClientConnectionPort,
     /** The cluster member it is connected to. */
     readonly node: string,
+    readonly user: string,
   ) {}
 }
 
@@ -269,7 +278,7 @@ export interface SimBrokerStats {
   /** Messages dropped: by TTL or rejection without a dead-letter exchange, overflow, deleted queues, a crash. */
   dropped: Record<'expired' | 'rejected' | 'maxlen' | 'queue-deleted' | 'crash' | 'node-limit' | 'no-dead-letter-exchange' | 'held-frames', number>;
   /** Declarations and connections refused at a limit. */
-  refused: Record<'queues' | 'exchanges' | 'connections' | 'channels', number>;
+  refused: Record<'queues' | 'exchanges' | 'connections' | 'channels' | 'consumers', number>;
 }
 
 const DEFAULT_LIMITS: Required<SimBrokerLimits> = {
@@ -279,6 +288,7 @@ const DEFAULT_LIMITS: Required<SimBrokerLimits> = {
   channelsPerConnection: 2047,
   messages: 1_000_000,
   heldFrames: 100_000,
+  consumersPerChannel: 10_000,
 };
 
 const VHOST = "in vhost '/'";
@@ -302,26 +312,34 @@ function emptyProperties(): MessageProperties {
   };
 }
 
-/** amqplib's encoding of publish options into message properties (what a consumer sees). */
+/**
+ * amqplib's encoding of publish options into message properties (api_args.js publish), as a
+ * consumer decodes them: headers always travel (an empty table at least; CC among them),
+ * deliveryMode from `persistent` first, then a numeric or truthy `deliveryMode`.
+ */
 function propertiesOf(options: Options.Publish | undefined): MessageProperties {
   const p = emptyProperties();
-  if (!options) return p;
-  const deliveryMode = options.deliveryMode !== undefined ? (options.deliveryMode === true ? 2 : options.deliveryMode === false ? 1 : Number(options.deliveryMode)) : options.persistent === undefined ? undefined : options.persistent ? 2 : 1;
+  const o = options ?? {};
+  const headers: MessagePropertyHeaders = {};
+  for (const [k, v] of Object.entries((o.headers as Record<string, unknown> | undefined) ?? {})) if (v !== undefined) headers[k] = v;
+  const cc = toKeys(o.CC);
+  if (o.CC !== undefined) headers.CC = cc.map(String);
+  const deliveryMode = o.persistent !== undefined ? (o.persistent ? 2 : 1) : typeof o.deliveryMode === 'number' ? o.deliveryMode : o.deliveryMode ? 2 : undefined;
   return {
     ...p,
-    contentType: options.contentType,
-    contentEncoding: options.contentEncoding,
-    headers: options.headers ? { ...(options.headers as MessagePropertyHeaders) } : undefined,
+    contentType: o.contentType,
+    contentEncoding: o.contentEncoding,
+    headers,
     deliveryMode,
-    priority: options.priority,
-    correlationId: options.correlationId,
-    replyTo: options.replyTo,
-    expiration: options.expiration === undefined ? undefined : String(options.expiration),
-    messageId: options.messageId,
-    timestamp: options.timestamp,
-    type: options.type,
-    userId: options.userId,
-    appId: options.appId,
+    priority: o.priority,
+    correlationId: o.correlationId,
+    replyTo: o.replyTo,
+    expiration: o.expiration === undefined ? undefined : String(o.expiration),
+    messageId: o.messageId,
+    timestamp: o.timestamp,
+    type: o.type,
+    userId: o.userId,
+    appId: o.appId,
   };
 }
 
@@ -352,7 +370,7 @@ export class SimBroker {
     deadLettered: 0,
     expiredQueues: 0,
     dropped: { expired: 0, rejected: 0, maxlen: 0, 'queue-deleted': 0, crash: 0, 'node-limit': 0, 'no-dead-letter-exchange': 0, 'held-frames': 0 },
-    refused: { queues: 0, exchanges: 0, connections: 0, channels: 0 },
+    refused: { queues: 0, exchanges: 0, connections: 0, channels: 0, consumers: 0 },
   };
   private readonly limits: Required<SimBrokerLimits>;
   private readonly exchanges = new Map<string, ExchangeState>();
@@ -625,7 +643,7 @@ export class SimBroker {
         { code: 403 },
       );
     }
-    const connection = new BrokerConnection(++this.connectionIds, name, client, node);
+    const connection = new BrokerConnection(++this.connectionIds, name, client, node, user);
     const incarnation = state.incarnation;
     connection.wire = new Wire(this.clock, this.latencyMs, (frame) => {
       if (incarnation !== state.incarnation || !connection.open) return;
@@ -681,6 +699,7 @@ export class SimBroker {
   // ---- channel methods: each throws AmqpClose for a channel error ------------------------
 
   declareExchange(ch: BrokerChannel, name: string, type: string, options: Options.AssertExchange | undefined): void {
+    this.permit(ch, 'exchange', name);
     if (name.startsWith('amq.') && !this.exchanges.has(name)) throw new AmqpClose('ACCESS_REFUSED', `exchange name '${name}' contains reserved prefix 'amq.*'`);
     const known = this.exchanges.get(name);
     if (known) {
@@ -699,6 +718,7 @@ export class SimBroker {
 
   declareQueue(ch: BrokerChannel, requested: string, options: Options.AssertQueue | undefined): { queue: string; messageCount: number; consumerCount: number } {
     const name = requested === '' ? `amq.gen-${(++this.generated).toString(36).padStart(22, 'A')}` : requested;
+    this.permit(ch, 'queue', name);
     const args: Record<string, unknown> = { ...(options?.arguments as Record<string, unknown> | undefined) };
     // amqplib turns these options into arguments
     if (options?.messageTtl !== undefined) args['x-message-ttl'] = options.messageTtl;
@@ -771,13 +791,16 @@ export class SimBroker {
     return { queue: name, messageCount: q.ready.length, consumerCount: q.consumers.length };
   }
 
-  deleteExchange(name: string): void {
+  deleteExchange(ch: BrokerChannel, name: string): void {
+    this.permit(ch, 'exchange', name);
     if (name.startsWith('amq.') || name === '') throw new AmqpClose('ACCESS_REFUSED', `operation not permitted on the default exchange`);
     this.exchanges.delete(name);
     this.bindings = this.bindings.filter((b) => b.exchange !== name);
   }
 
   bindQueue(ch: BrokerChannel, queue: string, exchange: string, pattern: string): void {
+    this.permit(ch, 'queue', queue);
+    this.permit(ch, 'exchange', exchange);
     const q = this.queue(queue);
     this.checkOwner(ch, q);
     if (!this.exchanges.has(exchange)) throw new AmqpClose('NOT_FOUND', `no exchange '${exchange}' ${VHOST}`);
@@ -794,6 +817,7 @@ export class SimBroker {
   }
 
   deleteQueue(ch: BrokerChannel, name: string, options: Options.DeleteQueue | undefined): { messageCount: number } {
+    this.permit(ch, 'queue', name);
     const q = this.queues.get(name);
     if (!q) return { messageCount: 0 }; // RabbitMQ: deleting an absent queue is ok
     this.checkOwner(ch, q);
@@ -821,6 +845,7 @@ export class SimBroker {
   }
 
   consume(ch: BrokerChannel, queue: string, options: Options.Consume | undefined): { consumerTag: string } {
+    this.permit(ch, 'queue', queue);
     const q = this.queue(queue);
     this.checkOwner(ch, q);
     const exclusive = options?.exclusive ?? false;
@@ -829,6 +854,10 @@ export class SimBroker {
     }
     const tag = options?.consumerTag || `amq.ctag-${ch.connection.id}.${ch.id}.${ch.consumers.size + 1}`;
     if (ch.consumers.has(tag)) throw new AmqpClose('NOT_ALLOWED', `attempt to reuse consumer tag '${tag}'`);
+    if (ch.consumers.size >= this.limits.consumersPerChannel) {
+      this.stats.refused.consumers++;
+      throw new AmqpClose('RESOURCE_ERROR', `consumer limit of ${this.limits.consumersPerChannel} per channel reached`);
+    }
     const consumer: Consumer = { tag, queue: q, channel: ch, exclusive, noAck: options?.noAck ?? false, prefetch: ch.prefetch, unacked: 0 };
     ch.consumers.set(tag, consumer);
     q.consumers.push(consumer);
@@ -848,6 +877,13 @@ export class SimBroker {
     const c = ch.connection;
     const seq = ch.confirm ? ++ch.publishSeq : 0;
     this.stats.published++;
+    try {
+      this.permit(ch, 'exchange', exchange);
+    } catch (err) {
+      if (!(err instanceof AmqpClose)) throw err;
+      this.closeChannel(ch, err);
+      return;
+    }
     const targets = this.route(exchange, routingKey, options);
     if (targets === undefined) {
       this.closeChannel(ch, new AmqpClose('NOT_FOUND', `no exchange '${exchange}' ${VHOST}`));
@@ -977,7 +1013,7 @@ export class SimBroker {
 
   private messageCount(): number {
     let n = this.unackedIndex.size;
-    for (const q of this.queues.values()) n += q.ready.length;
+    for (const q of this.queues.values()) n += q.ready.length + q.awaitingLeader.length;
     return n;
   }
 
@@ -991,6 +1027,21 @@ export class SimBroker {
   private checkUp(q: QueueState): void {
     if (q.down) throw new AmqpClose('NOT_FOUND', `home node 'rabbit@${q.home}' of durable queue '${q.name}' ${VHOST} is down or inaccessible`);
   }
+
+  /** RabbitMQ's permission check: the user's pattern must match the resource's name. */
+  private permit(ch: BrokerChannel, kind: 'queue' | 'exchange', name: string): void {
+    const pattern = this.options.permissions?.[ch.connection.user];
+    if (pattern === undefined) return;
+    const resource = kind === 'exchange' && name === '' ? 'amq.default' : name;
+    let re = this.patterns.get(pattern);
+    if (!re) {
+      re = new RegExp(pattern);
+      if (this.patterns.size < 64) this.patterns.set(pattern, re);
+    }
+    if (!re.test(resource)) throw new AmqpClose('ACCESS_REFUSED', `access to ${kind} '${resource}' ${VHOST} refused for user '${ch.connection.user}'`);
+  }
+
+  private readonly patterns = new Map<string, RegExp>();
 
   private checkOwner(ch: BrokerChannel, q: QueueState): void {
     if (q.owner !== undefined && q.owner !== ch.connection) {

@@ -39,7 +39,7 @@ export interface SimProcess {
 export interface SimRunOptions {
   /** Stop before the first event after this virtual time (ms since the world began); the clock is then set to it. */
   untilMs?: number;
-  /** At most this many events (default 10,000,000): more throws (a timer loop that never ends). */
+  /** At most this many events (default 1,000,000): more throws. A world with a running chart never goes idle (its timers repeat): give untilMs. */
   maxSteps?: number;
 }
 
@@ -319,7 +319,7 @@ export class SimWorld {
   }
 
   private async runWhile(more: () => boolean, options: SimRunOptions): Promise<void> {
-    const maxSteps = options.maxSteps ?? 10_000_000;
+    const maxSteps = options.maxSteps ?? 1_000_000;
     let steps = 0;
     for (;;) {
       await hostTurn();

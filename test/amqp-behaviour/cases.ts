@@ -124,9 +124,32 @@ class Session {
     return ch;
   }
 
+  /**
+   * The exchange to publish to `queue` by its name: a direct exchange with `queue` bound by its
+   * name. (The default exchange is not used: the testbeds' application user may only write to
+   * miros.* exchanges.)
+   */
+  async direct(channel: Channel, queue: string): Promise<string> {
+    const exchange = this.t.unique('direct');
+    await channel.assertExchange(exchange, 'direct', { durable: false });
+    await channel.bindQueue(queue, exchange, queue);
+    this.exchanges.push(exchange);
+    return exchange;
+  }
+
   async close(): Promise<void> {
     for (const m of this.models.splice(0)) await m.close().catch(() => undefined);
+    if (this.exchanges.length === 0) return;
+    // the direct exchanges are not auto-deleted: remove them
+    const model = await this.t.connect().catch(() => undefined);
+    if (!model) return;
+    model.on('error', () => undefined);
+    const ch = await model.createChannel().catch(() => undefined);
+    for (const x of this.exchanges.splice(0)) await ch?.deleteExchange(x).catch(() => undefined);
+    await model.close().catch(() => undefined);
   }
+
+  private readonly exchanges: string[] = [];
 }
 
 async function session(t: Target, body: (s: Session) => Promise<void>): Promise<void> {
@@ -144,7 +167,7 @@ function headerKeys(headers: MessagePropertyHeaders | undefined): string[] {
 
 export const cases: Case[] = [
   {
-    name: 'a topic exchange routes by pattern (* one word, # zero or more); the default exchange by queue name',
+    name: 'a topic exchange routes by pattern (* one word, # zero or more); a direct exchange by equal key',
     run: (t) =>
       session(t, async (s) => {
         const ch = await s.channel(true);
@@ -153,20 +176,101 @@ export const cases: Case[] = [
         const patterns = ['a.*', 'a.#', '#', 'b.c'];
         const queues: string[] = [];
         const inboxes: Inbox[] = [];
-        for (const p of patterns) {
-          const { queue } = await ch.assertQueue(t.unique(`q-${p}`), { exclusive: true, durable: false });
+        for (const [i, p] of patterns.entries()) {
+          const { queue } = await ch.assertQueue(t.unique(`q${i}`), { exclusive: true, durable: false });
           await ch.bindQueue(queue, x, p);
           queues.push(queue);
           inboxes.push(await consume(ch, queue, { noAck: true }));
         }
         const keys = ['a', 'a.b', 'a.b.c', 'b.c', 'c'];
         for (const k of keys) expect(await publishConfirmed(ch, x, k, k)).toBe('ack');
-        expect(await publishConfirmed(ch, '', queues[3], 'direct')).toBe('ack');
+        const d = await s.direct(ch, queues[3]);
+        expect(await publishConfirmed(ch, d, queues[3], 'direct')).toBe('ack');
+        expect(await publishConfirmed(ch, d, 'no-such-key', 'unrouted')).toBe('ack');
         const expected = [['a.b'], ['a', 'a.b', 'a.b.c'], keys, ['b.c', 'direct']];
         for (const [i, inbox] of inboxes.entries()) await inbox.count(t, expected[i].length);
         await t.sleep(QUIET_MS);
         expect(inboxes.map((i) => i.bodies)).toEqual(expected);
         expect(inboxes[0].messages[0].fields).toMatchObject({ exchange: x, routingKey: 'a.b', redelivered: false });
+      }),
+  },
+  {
+    name: 'a delivery carries the publisher\'s properties as amqplib decodes them: headers always (empty at least, CC among them), the rest undefined unless set',
+    run: (t) =>
+      session(t, async (s) => {
+        const ch = await s.channel(true);
+        const q = t.unique('props');
+        const also = t.unique('props-cc');
+        await ch.assertQueue(q, { exclusive: true, durable: false });
+        await ch.assertQueue(also, { exclusive: true, durable: false });
+        const inbox = await consume(ch, q, { noAck: true });
+        const ccInbox = await consume(ch, also, { noAck: true });
+        const d = await s.direct(ch, q);
+        await ch.bindQueue(also, d, also);
+        expect(await publishConfirmed(ch, d, q, 'plain')).toBe('ack');
+        expect(
+          await publishConfirmed(ch, d, q, 'full', {
+            persistent: true,
+            headers: { n: 1, flag: true, text: 'x' },
+            contentType: 'application/json',
+            correlationId: 'c1',
+            appId: 'app',
+            timestamp: 1_700_000_000,
+            type: 'kind',
+            priority: 3,
+            CC: also,
+          }),
+        ).toBe('ack');
+        const [plain, full] = await inbox.count(t, 2);
+        await ccInbox.count(t, 1);
+        expect(plain.properties).toEqual({
+          contentType: undefined,
+          contentEncoding: undefined,
+          headers: {},
+          deliveryMode: undefined,
+          priority: undefined,
+          correlationId: undefined,
+          replyTo: undefined,
+          expiration: undefined,
+          messageId: undefined,
+          timestamp: undefined,
+          type: undefined,
+          userId: undefined,
+          appId: undefined,
+          clusterId: undefined,
+        });
+        expect(full.properties).toMatchObject({
+          headers: { n: 1, flag: true, text: 'x', CC: [also] },
+          deliveryMode: 2,
+          contentType: 'application/json',
+          correlationId: 'c1',
+          appId: 'app',
+          timestamp: 1_700_000_000,
+          type: 'kind',
+          priority: 3,
+        });
+        expect(ccInbox.messages[0].fields.routingKey).toBe(q);
+        expect(ccInbox.messages[0].content.toString()).toBe('full');
+      }),
+  },
+  {
+    name: "the application user's permissions (^(miros\\.|amq\\.gen-)): another queue name is refused (403), the default exchange ('amq.default') too; server-named queues are allowed",
+    run: (t) =>
+      session(t, async (s) => {
+        const ch = await s.channel(true);
+        const watch = watchClose(ch);
+        await expect(ch.assertQueue('other.queue', { durable: false })).rejects.toThrow(
+          /^Operation failed: QueueDeclare; 403 \(ACCESS-REFUSED\) with message "ACCESS_REFUSED - access to queue 'other.queue' in vhost '\/' refused for user 'peter'"$/,
+        );
+        await within(t, WAIT_MS, 'close', watch.closed);
+        const ch2 = await s.channel(true);
+        const { queue } = await ch2.assertQueue('', { exclusive: true });
+        expect(queue).toMatch(/^amq\.gen-/);
+        const watch2 = watchClose(ch2);
+        const outcome = publishConfirmed(ch2, '', queue, 'x');
+        const err = await within(t, WAIT_MS, 'the channel error', watch2.error);
+        expect(err.message).toBe(`Channel closed by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - access to exchange 'amq.default' in vhost '/' refused for user 'peter'"`);
+        expect(await outcome).toBe('channel closed');
       }),
   },
   {
@@ -252,7 +356,8 @@ export const cases: Case[] = [
         await ch.assertQueue(q, { exclusive: true, durable: false, arguments: { 'x-dead-letter-exchange': dlx } });
         const deadInbox = await consume(ch, dead, { noAck: true });
         const inbox = await consume(ch, q);
-        for (const b of ['a', 'b']) expect(await publishConfirmed(ch, '', q, b)).toBe('ack');
+        const d = await s.direct(ch, q);
+        for (const b of ['a', 'b']) expect(await publishConfirmed(ch, d, q, b)).toBe('ack');
         const [a, b] = await inbox.count(t, 2);
         expect([a.fields.redelivered, b.fields.redelivered]).toEqual([false, false]);
         ch.nack(a, false, true);
@@ -265,7 +370,7 @@ export const cases: Case[] = [
         await deadInbox.count(t, 2);
         expect(deadInbox.bodies.sort()).toEqual(['a', 'b']);
         for (const m of deadInbox.messages) {
-          expect(m.properties.headers!['x-death']![0]).toMatchObject({ count: 1, reason: 'rejected', queue: q, exchange: '', 'routing-keys': [q] });
+          expect(m.properties.headers!['x-death']![0]).toMatchObject({ count: 1, reason: 'rejected', queue: q, exchange: d, 'routing-keys': [q] });
           expect(m.properties.headers!['x-first-death-reason']).toBe('rejected');
         }
         await t.sleep(QUIET_MS);
@@ -307,7 +412,7 @@ export const cases: Case[] = [
         expect((await within(t, WAIT_MS, 'the channel error', watch.error)).code).toBe(403);
         await within(t, WAIT_MS, 'close', watch.closed);
         // the first consumer is unharmed
-        expect(await publishConfirmed(owner, '', q, 'still mine')).toBe('ack');
+        expect(await publishConfirmed(owner, await s.direct(owner, q), q, 'still mine')).toBe('ack');
         await first.count(t, 1);
         // a plain consumer first: an exclusive one next to it is refused
         const q2 = t.unique('shared');
@@ -348,8 +453,9 @@ export const cases: Case[] = [
         const x = t.unique('x');
         await ch.assertExchange(x, 'topic', { durable: false });
         expect(await publishConfirmed(ch, x, 'nobody.listens', 'lost')).toBe('ack');
-        expect(await publishConfirmed(ch, '', q, 'first')).toBe('ack');
-        expect(await publishConfirmed(ch, '', q, 'second')).toBe('message nacked');
+        const d = await s.direct(ch, q);
+        expect(await publishConfirmed(ch, d, q, 'first')).toBe('ack');
+        expect(await publishConfirmed(ch, d, q, 'second')).toBe('message nacked');
         expect((await ch.checkQueue(q)).messageCount).toBe(1);
         // waitForConfirms resolves once every publish is settled
         const outcomes = [publishConfirmed(ch, x, 'k', '1'), publishConfirmed(ch, x, 'k', '2')];
@@ -364,7 +470,8 @@ export const cases: Case[] = [
         const ch = await s.channel(true);
         const q = t.unique('prefetch');
         await ch.assertQueue(q, { durable: false });
-        for (let i = 0; i < 6; i++) expect(await publishConfirmed(ch, '', q, String(i))).toBe('ack');
+        const d = await s.direct(ch, q);
+        for (let i = 0; i < 6; i++) expect(await publishConfirmed(ch, d, q, String(i))).toBe('ack');
         const consumer = await s.channel();
         await consumer.prefetch(2);
         const inbox = await consume(consumer, q);
@@ -395,7 +502,8 @@ export const cases: Case[] = [
         const ch = await s.channel(true);
         const q = t.unique('redeliver');
         await ch.assertQueue(q, { durable: false, autoDelete: false });
-        for (const b of ['m1', 'm2', 'm3']) expect(await publishConfirmed(ch, '', q, b)).toBe('ack');
+        const d = await s.direct(ch, q);
+        for (const b of ['m1', 'm2', 'm3']) expect(await publishConfirmed(ch, d, q, b)).toBe('ack');
         const gone = await t.connect();
         gone.on('error', () => undefined);
         const gch = await gone.createChannel();
@@ -441,12 +549,15 @@ export const cases: Case[] = [
         const blocked = new Promise<string>((resolve) => publisher.on('blocked', (reason: string) => (events.push('blocked'), resolve(reason))));
         const unblocked = new Promise<void>((resolve) => publisher.on('unblocked', () => (events.push('unblocked'), resolve())));
         const pch = await publisher.createConfirmChannel();
-        expect(await publishConfirmed(pch, '', q, 'before')).toBe('ack');
+        const d = await s.direct(pch, q);
+        expect(await publishConfirmed(pch, d, q, 'before')).toBe('ack');
         await t.alarm(true);
+        const during: Array<Promise<string>> = [];
         try {
-          const during = [publishConfirmed(pch, '', q, 'trigger')];
+          await t.sleep(200); // the node's connections hear of the alarm (conserve_resources)
+          during.push(publishConfirmed(pch, d, q, 'trigger'));
           expect(await within(t, WAIT_MS, 'connection.blocked', blocked)).toBe('low on memory');
-          during.push(publishConfirmed(pch, '', q, 'held'));
+          during.push(publishConfirmed(pch, d, q, 'held'));
           await t.sleep(QUIET_MS);
           expect(inbox.bodies).not.toContain('held');
         } finally {
@@ -454,6 +565,7 @@ export const cases: Case[] = [
         }
         await within(t, WAIT_MS, 'connection.unblocked', unblocked);
         expect(events).toEqual(['blocked', 'unblocked']);
+        expect(await Promise.all(during)).toEqual(['ack', 'ack']);
         await inbox.count(t, 3);
         expect(inbox.bodies).toEqual(['before', 'trigger', 'held']);
         await consumerChannel.deleteQueue(q);
@@ -473,7 +585,8 @@ export const cases: Case[] = [
         const bch = await s.channel();
         await bch.prefetch(10);
         const second = await consume(bch, q);
-        for (const b of ['1', '2', '3']) expect(await publishConfirmed(ch, '', q, b)).toBe('ack');
+        const d = await s.direct(ch, q);
+        for (const b of ['1', '2', '3']) expect(await publishConfirmed(ch, d, q, b)).toBe('ack');
         await first.count(t, 3);
         await t.sleep(QUIET_MS);
         expect(second.messages).toHaveLength(0);

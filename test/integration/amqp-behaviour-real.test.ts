@@ -38,7 +38,7 @@ function realTarget(): Target {
       await killBroker(node.name, { dir: defaultDir() });
       await restartBroker(node.name, { dir: defaultDir() });
     },
-    unique: (what) => `behaviour.${what}.${RUN}.${++names}`,
+    unique: (what) => `miros.behaviour.${what}.${RUN}.${++names}`,
   };
 }
 

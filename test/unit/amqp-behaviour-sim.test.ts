@@ -3,12 +3,14 @@
 // test/integration/amqp-behaviour-real.test.ts: where the two differ, the simulation is wrong.
 import { describe, it } from 'vitest';
 import { SimWorld } from '../../runtime/sim/index.ts';
+import { APP_PERMISSIONS } from '../../ops/rabbit-config/users.ts';
 import { cases, type Target } from '../amqp-behaviour/cases.ts';
 
 const HOST = 'rabbit-1';
 
 function simTarget(world: SimWorld): Target {
-  const broker = world.broker(HOST);
+  // as the testbeds' nodes: the application user peter, limited to miros.* and server-named queues
+  const broker = world.broker(HOST, { users: { peter: 'rabbit' }, permissions: { peter: APP_PERMISSIONS } });
   const client = world.process('client');
   let names = 0;
   return {
@@ -21,7 +23,7 @@ function simTarget(world: SimWorld): Target {
       await world.sleep(2000);
       broker.restart();
     },
-    unique: (what) => `behaviour.${what}.${++names}`,
+    unique: (what) => `miros.behaviour.${what}.${++names}`,
   };
 }
 

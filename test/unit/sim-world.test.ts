@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { Event, ReturnStatus, type State } from '../../runtime/hsm/index.ts';
 import { NetworkedActiveObject } from '../../runtime/net/networked.ts';
 import type { NetworkedOptions } from '../../runtime/net/miros-nets.ts';
+import { Fernet } from '../../runtime/net/fernet.ts';
 import { SIM_EPOCH_MS, SimWorld, type SimProcess } from '../../runtime/sim/index.ts';
+import { WRITE_BUFFER_FRAMES } from '../../runtime/sim/broker.ts';
 
 describe('SimWorld: clock, events, random streams', () => {
   it('runs events in (virtual time, insertion) order; cancelled ones never run; the clock moves only with events', async () => {
@@ -57,6 +59,20 @@ describe('SimWorld: clock, events, random streams', () => {
     expect(s.bytes(7)).toHaveLength(7);
   });
 
+  it("Fernet takes its time and IV from the process's environment: same seed, same tokens; another process, other IVs", async () => {
+    const tokens = async (seed: number, process: string) => {
+      const world = new SimWorld(seed);
+      await world.run({ untilMs: 90_000 });
+      const fernet = new Fernet(Buffer.alloc(32, 3), world.process(process).environment);
+      return [fernet.encrypt('hello'), fernet.encrypt('hello')].map((t) => Buffer.from(t, 'base64url'));
+    };
+    const [a, b] = await tokens(3, 'p');
+    expect(a.readUInt32BE(5)).toBe(Math.floor((SIM_EPOCH_MS + 90_000) / 1000)); // the token's time: the virtual clock's
+    expect(a.subarray(9, 25)).not.toEqual(b.subarray(9, 25)); // a fresh IV each time
+    expect((await tokens(3, 'p')).map((t) => t.toString('hex'))).toEqual([a, b].map((t) => t.toString('hex')));
+    expect((await tokens(3, 'q'))[0].subarray(9, 25)).not.toEqual(a.subarray(9, 25));
+  });
+
   it('a process is created once per name; its timers stop when it is killed', async () => {
     const world = new SimWorld(1);
     const p = world.process('p');
@@ -71,6 +87,29 @@ describe('SimWorld: clock, events, random streams', () => {
     expect(ticks).toBe(3);
     expect(world.pending).toBe(0);
     expect(p.environment.now()).toBe(SIM_EPOCH_MS + 100);
+  });
+});
+
+describe('the simulated connection', () => {
+  it("publish() returns false once the connection's write buffer is full, and the channel emits 'drain' when it has gone out", async () => {
+    const world = new SimWorld(2);
+    world.broker('h', { latencyMs: 5 });
+    const run = async () => {
+      const model = await world.process('p').environment.connect('amqp://u:p@h:5672');
+      const ch = await model.createConfirmChannel();
+      await ch.assertQueue('miros.q', { durable: false });
+      let drained = 0;
+      ch.on('drain', () => drained++);
+      const results: boolean[] = [];
+      for (let i = 0; i < 5000; i++) results.push(ch.publish('', 'miros.q', Buffer.from(String(i))));
+      expect(results.indexOf(false)).toBe(WRITE_BUFFER_FRAMES - 1); // the frame that fills the buffer is the first false
+      expect(drained).toBe(0);
+      await ch.waitForConfirms();
+      expect(drained).toBe(1);
+      expect(world.broker('h').depth('miros.q')).toEqual({ ready: 5000, unacked: 0 });
+      await model.close();
+    };
+    await world.settle(run());
   });
 });
 
