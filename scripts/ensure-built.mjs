@@ -18,12 +18,12 @@ function newestSource(dir, newest = 0) {
   return newest;
 }
 
-/** True when dist/ is missing or older than runtime/, ops/ or the build config. */
+/** True when dist/ is missing or older than runtime/, ops/, examples/relay/ or the build config. */
 export function isStale() {
   if (!existsSync(marker)) return true;
   const built = statSync(marker).mtimeMs;
   const config = ['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs);
-  return Math.max(newestSource(join(root, 'runtime')), newestSource(join(root, 'ops')), ...config) > built;
+  return Math.max(newestSource(join(root, 'runtime')), newestSource(join(root, 'ops')), newestSource(join(root, 'examples', 'relay')), ...config) > built;
 }
 
 /** Builds dist/ if stale; exits the process with tsc's errors if the build fails. */

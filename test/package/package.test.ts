@@ -39,7 +39,7 @@ afterAll(() => {
 
 describe('npm pack: the tarball', () => {
   it('ships compiled JS, declarations and the CLI', () => {
-    for (const f of ['dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/runtime/index.js.map', 'dist/ops/cli.js', 'dist/ops/testbed.d.ts', 'dist/ops/scenario/api.js', 'dist/ops/scenario/api.d.ts', 'dist/ops/testing/rabbitmq-container.js', 'bin/mirosnet.mjs', 'package.json', 'README.md']) {
+    for (const f of ['dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/runtime/index.js.map', 'dist/ops/cli.js', 'dist/ops/testbed.d.ts', 'dist/ops/scenario/api.js', 'dist/ops/scenario/api.d.ts', 'dist/ops/testing/rabbitmq-container.js', 'dist/runtime/sim/index.js', 'dist/runtime/sim/index.d.ts', 'bin/mirosnet.mjs', 'package.json', 'README.md']) {
       expect(packedFiles, f).toContain(f);
     }
   });
@@ -65,6 +65,11 @@ describe('installed into an empty project', () => {
       `import { ActiveObject, Event, ReturnStatus, signals, stripped, NetworkedActiveObject, generateKey, isValidKey } from 'miros-rabbitmq';
 import { up, injectFault } from 'miros-rabbitmq/testbed';
 import { scenario, testbed, check, ringHops } from 'miros-rabbitmq/scenario';
+import { SimWorld } from 'miros-rabbitmq/sim';
+const world = new SimWorld(7);
+const fired = [];
+world.schedule(5, () => fired.push(world.nowMs() - 1_700_000_000_000));
+await world.run();
 const ao = new ActiveObject('lamp');
 function on(chart, e) {
   if (e.signal === signals.OFF) return chart.trans(off);
@@ -86,6 +91,7 @@ console.log(JSON.stringify({
   key: isValidKey(generateKey()),
   testbed: [typeof up, typeof injectFault],
   scenario: [typeof scenario, typeof testbed, check('c', []).pass, typeof ringHops],
+  sim: fired,
 }));
 `,
     );
@@ -93,7 +99,7 @@ console.log(JSON.stringify({
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(out).toMatchObject({ state: 'off', networked: 'function', key: true, testbed: ['function', 'function'], scenario: ['function', 'function', true, 'function'] });
+    expect(out).toMatchObject({ state: 'off', networked: 'function', key: true, testbed: ['function', 'function'], scenario: ['function', 'function', true, 'function'], sim: [5] });
     expect(out.trace).toEqual(['[lamp] e->start_at() top->off', '[lamp] e->ON() off->on', '[lamp] e->OFF() on->off']);
   });
 
@@ -107,6 +113,13 @@ console.log(JSON.stringify({
       `import { NetworkedActiveObject, NetworkedFactory, Event, ReturnStatus, signals, type State, type NetworkStats } from 'miros-rabbitmq';
 import { runScenario, type Scenario, type ClusterFile } from 'miros-rabbitmq/testbed';
 import { scenario, type Testbed, type ScenarioArgs } from 'miros-rabbitmq/scenario';
+import { SimWorld, type SimProcess, type SimRandom } from 'miros-rabbitmq/sim';
+const world = new SimWorld(1);
+world.broker('10.0.0.1');
+const proc: SimProcess = world.process('alice');
+const draw: SimRandom = world.stream('workload');
+const simChart = new NetworkedActiveObject('alice', { environment: proc.environment, thisAddress: '10.0.0.1', hosts: ['10.0.0.1'] });
+const simRun: Promise<void> = world.run({ untilMs: 1000 });
 const chart = new NetworkedActiveObject('archer', { rabbitUser: 'peter', rabbitPassword: 'rabbit' });
 const idle: State = (c, e) => (e.signal === signals.FIRE ? ReturnStatus.HANDLED : c.super(c.top));
 const start: Promise<void> = chart.startAt(idle);
@@ -126,7 +139,7 @@ const mine: Promise<number> = scenario({ name: 'mine', description: 'a typed sce
 });
 // @ts-expect-error: transmit takes an Event, not a string
 chart.transmit('FIRE');
-export { start, stats, url, run, file, mine };
+export { start, stats, url, run, file, mine, draw, simChart, simRun };
 `,
     );
     const r = spawnSync(process.execPath, [tsc, '-p', consumer], { cwd: consumer, encoding: 'utf8', timeout: 120_000 });

@@ -8,6 +8,9 @@
 //   connections (fake-amqp.ts FakeConnection) that dial those brokers and reconnect after a
 //   drop with the recovery delays the runtime passes (on the virtual clock).
 // No real timer, socket or randomness is used: everything waits on the virtual clock.
+// The full simulation (a faithful RabbitMQ, processes, seeded streams) is runtime/sim
+// (miros-rabbitmq/sim, test/unit/sim-world.test.ts); this small world stays for the tests that
+// look inside its broker and channels.
 import type { ConsumeMessage, Options, RecoveringChannelModel, RecoveryOptions, SocketOptions } from 'amqplib';
 import type { Connect, Environment, TimerHandle } from '../../runtime/env/environment.ts';
 import { FakeConnection, type BrokerPort, type ConsumerRecord, type FakeChannel, type PublishRecord } from './fake-amqp.ts';
@@ -127,18 +130,9 @@ interface Queue {
   turn: number;
 }
 
-/** `*` is one word, `#` zero or more (RabbitMQ topic exchange). */
-export function topicMatches(pattern: string, routingKey: string): boolean {
-  const p = pattern.split('.');
-  const k = routingKey === '' ? [] : routingKey.split('.');
-  const match = (i: number, j: number): boolean => {
-    if (i === p.length) return j === k.length;
-    if (p[i] === '#') return match(i + 1, j) || (j < k.length && match(i, j + 1));
-    if (j === k.length) return false;
-    return (p[i] === '*' || p[i] === k[j]) && match(i + 1, j + 1);
-  };
-  return match(0, 0);
-}
+// one topic matcher: the simulated RabbitMQ's (miros-rabbitmq/sim)
+import { topicMatches } from '../../runtime/sim/broker.ts';
+export { topicMatches };
 
 export class FakeBroker implements BrokerPort {
   readonly exchanges = new Map<string, string>();

@@ -1,0 +1,14 @@
+// miros-rabbitmq/sim: the deterministic simulation. A SimWorld(seed) with a virtual clock,
+// seeded random streams, simulated processes (each with its own Environment for the real
+// runtime) and simulated RabbitMQ nodes.
+export { SimWorld, SIM_EPOCH_MS, SIM_LIMITS, type SimProcess, type SimRunOptions } from './world.ts';
+export { seededStream, type SimRandom } from './random.ts';
+export { SimBroker, topicMatches, type SimBrokerLimits, type SimBrokerOptions, type SimBrokerStats } from './broker.ts';
+export { SimChannel, SimChannelModel, SimRecoveringModel } from './amqp.ts';
+export { AmqpClose, IllegalOperationError, REPLY } from './errors.ts';
+// Programs and their runs: simulate(program, { seed }), the program format, the determinism guard.
+export { simulate, runHash, canonicalJson, simHosts, type SimulateOptions, type SimulationResult, type SimRecord, type SimWorldPort } from './simulate.ts';
+export { chartOf, validateProgram, deliveredFrom, deliveryDigest, type Program, type ChartDef, type ChartContext, type ProgramRun, type Report, type DeliveredEvent, type WorkloadContext } from './program.ts';
+export { installGuard, guardInstalled, DeterminismError } from './guard.ts';
+export { writeSimEvidence, type SimSummary } from './evidence.ts';
+export { runProgramOnTestbed, programInstances, type TestbedProgramRun } from '../../ops/sim/testbed-run.ts';

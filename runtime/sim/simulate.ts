@@ -1,0 +1,260 @@
+// simulate(program, { seed }): the program's charts, real NetworkedActiveObjects (the outbox,
+// receiver, envelope and Fernet of runtime/net), each in a simulated process of a SimWorld
+// with that process's Environment (virtual clock, seeded randomness, simulated brokers), run
+// to completion; the guard (guard.ts) makes anything real inside the run throw.
+// The run mirrors a scenario run on real brokers (ops/scenario/runner.ts): a monitor chart on
+// broker 0 with the snoop trace and spy on, whose lines are distributed.log and whose records
+// are distributed.jsonl; every chart with its snoop trace on (plain) and, with `out`, its
+// evidence file <name>.jsonl. The result's hash is a sha256 over a canonical serialisation of
+// the records, the reports and the virtual end time: one seed, one hash.
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { Environment } from '../env/environment.ts';
+import { Event, type State } from '../hsm/index.ts';
+import { NetworkedActiveObject } from '../net/networked.ts';
+import type { NetworkStats, NetworkedOptions } from '../net/miros-nets.ts';
+import type { SnoopRecord } from '../net/snoop-record.ts';
+import { prepareOut, writeSimEvidence } from './evidence.ts';
+import { installGuard, refusedCalls } from './guard.ts';
+import { SimWorld } from './world.ts';
+import { deliveredFrom, validateProgram, type ChartContext, type DeliveredEvent, type Program, type ProgramRun, type Report } from './program.ts';
+
+/** What simulate() needs of a world (the SimWorld of world.ts has it). */
+export interface SimWorldPort {
+  readonly seed: number;
+  /** Virtual milliseconds since the world began. */
+  readonly elapsedMs: number;
+  /** A simulated process with its own Environment. */
+  process(name: string): { readonly name: string; readonly environment: Environment };
+  /** Puts a simulated broker on `host`. */
+  broker(host: string): unknown;
+  /** Runs events (and the promise jobs they start) up to virtual time `untilMs`. */
+  run(options?: { untilMs?: number; maxSteps?: number }): Promise<void>;
+}
+
+export interface SimulateOptions {
+  seed: number;
+  /** Writes the run's evidence there (distributed.log, distributed.jsonl, <chart>.jsonl, run.html, summary.json). */
+  out?: string;
+  /** Builds the world for a seed (default: new SimWorld(seed)). */
+  world?: (seed: number) => SimWorldPort;
+}
+
+/** A record of distributed.jsonl: as the monitor received it, `rx` its virtual wall time then. */
+export type SimRecord = SnoopRecord & { rx: number };
+
+export interface SimulationResult {
+  program: string;
+  seed: number;
+  /** process.version: promise ordering is part of a run, so a seed replays on the same Node. */
+  node: string;
+  /** sha256 (hex) of the run's records, reports and virtual end time. */
+  hash: string;
+  /** The program finished (done) within its timeout, and its invariant holds. */
+  pass: boolean;
+  /** Why not: the invariant's lines, a timeout. */
+  problems: string[];
+  virtualMs: number;
+  /** distributed.jsonl: every snoop and mesh record the monitor received, in arrival order. */
+  records: SimRecord[];
+  /** distributed.log. */
+  lines: string[];
+  reports: Record<string, Report[]>;
+  delivered: Record<string, DeliveredEvent[]>;
+  /** networkStats() of each chart at its stop. */
+  stats: Record<string, NetworkStats>;
+  /** The library's warnings (onWarning), per chart. */
+  warnings: Record<string, string[]>;
+  hosts: string[];
+  /** Each chart's broker (an index into hosts). */
+  chartHosts: Record<string, number>;
+  /** With `out`: the log check of the evidence written there (mirosnet log check passes iff ok). */
+  logCheck?: { ok: boolean; problems: string[] };
+  out?: string;
+}
+
+/** The brokers' addresses in a simulated world: any strings would do, these read like a testbed's. */
+export function simHosts(n: number): string[] {
+  return Array.from({ length: n }, (_, i) => `10.0.0.${i + 1}`);
+}
+
+const USER = 'sim';
+const PASSWORD = 'sim';
+/** Virtual ms between checks of a run's condition. */
+const STEP_MS = 5;
+/** Virtual time a start may take. */
+const START_LIMIT_MS = 30_000;
+/** Virtual time after done() for the last acks, as a real run's instances drain before they stop. */
+const SETTLE_MS = 500;
+
+/** A Fernet key from the world's own randomness (url-safe base64 of 32 bytes). */
+function keyFrom(env: Environment): string {
+  return env.randomBytes(32).toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
+const idle: State = function idle(chart, _e) {
+  return chart.super(chart.top);
+};
+
+/** Runs `program` in a simulated world from `seed` to completion. */
+export async function simulate(programValue: Program, options: SimulateOptions): Promise<SimulationResult> {
+  const program = validateProgram(programValue);
+  const { seed } = options;
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new RangeError(`seed must be an integer >= 0, got ${seed}`);
+  const makeWorld = options.world ?? ((s: number) => new SimWorld(s));
+
+  const hosts = simHosts(program.hosts);
+  const reports: Record<string, Report[]> = Object.fromEntries(program.charts.map((c) => [c.name, []]));
+  const warnings: Record<string, string[]> = {};
+  const records: SimRecord[] = [];
+  const lines: string[] = [];
+  const stats: Record<string, NetworkStats> = {};
+  const problems: string[] = [];
+  let virtualMs = 0;
+
+  if (options.out) prepareOut(options.out);
+  const restore = installGuard(options.out ? { allowWritesUnder: options.out } : {});
+  try {
+    const world = makeWorld(seed);
+    for (const host of hosts) world.broker(host);
+    const keys = world.process('keys').environment;
+    const secrets = { meshEncryptionKey: keyFrom(keys), snoopTraceEncryptionKey: keyFrom(keys), snoopSpyEncryptionKey: keyFrom(keys) };
+    const base = (name: string, host: string, environment: Environment): NetworkedOptions => ({
+      environment,
+      rabbitUser: USER,
+      rabbitPassword: PASSWORD,
+      ...secrets,
+      hosts,
+      thisAddress: host,
+      processName: name,
+      rediscoverIntervalMs: 0,
+      output: () => undefined,
+      onWarning: (m) => (warnings[name] ??= []).push(m),
+    });
+
+    const until = async (what: string, cond: () => boolean, limitMs: number) => {
+      const start = world.elapsedMs;
+      while (!cond()) {
+        // a refused call a chart's handler caught (the engine logs handler errors) still ends the run
+        const refused = refusedCalls()[0];
+        if (refused) throw refused;
+        if (world.elapsedMs - start > limitMs) throw new SimulationTimeout(`${what}: not within ${limitMs} virtual ms (at ${world.elapsedMs} ms)`);
+        await world.run({ untilMs: world.elapsedMs + STEP_MS });
+      }
+    };
+    const settle = async <T>(what: string, promise: Promise<T>, limitMs = START_LIMIT_MS): Promise<T> => {
+      let done = false;
+      const watched = promise.finally(() => (done = true));
+      watched.catch(() => undefined);
+      await until(what, () => done, limitMs);
+      return watched;
+    };
+
+    // the monitor, as a scenario's (its own routing key: never driven)
+    const monitorEnv = world.process('monitor').environment;
+    const monitor = new NetworkedActiveObject('monitor', {
+      ...base('monitor', hosts[0]!, monitorEnv),
+      txRoutingKey: 'monitor.sim',
+      rxRoutingKey: 'monitor.sim',
+      onSnoopRecord: (record) => records.push({ ...record, rx: monitorEnv.now() }),
+      output: (line) => lines.push(line),
+    });
+    monitor.enableSnoopSpyNoColor();
+    monitor.enableSnoopTraceNoColor();
+    await settle('the monitor starting', monitor.startAt(idle));
+
+    const charts = new Map<string, NetworkedActiveObject>();
+    for (const def of program.charts) {
+      const env = world.process(def.name).environment;
+      const chart = new NetworkedActiveObject(def.name, {
+        ...base(def.name, hosts[def.host]!, env),
+        txRoutingKey: def.txRoutingKey,
+        rxRoutingKey: def.rxRoutingKey,
+        ...(options.out ? { evidenceFile: join(options.out, `${def.name}.jsonl`) } : {}),
+      });
+      chart.enableSnoopTraceNoColor();
+      charts.set(def.name, chart);
+    }
+    const initials = program.charts.map((def) => {
+      const ctx: ChartContext = { name: def.name, report: (tag, data = {}) => reports[def.name]!.push({ tag, data }) };
+      return def.initial(ctx);
+    });
+    await settle('the charts starting', Promise.all(program.charts.map((def, i) => charts.get(def.name)!.startAt(initials[i]!))));
+
+    const chart = (name: string) => {
+      const c = charts.get(name);
+      if (!c) throw new Error(`program ${program.name}: the workload names chart ${JSON.stringify(name)}, which it does not have`);
+      return c;
+    };
+    program.workload({
+      post: (name, signal, payload) => void chart(name).postFifo(new Event(signal, payload)),
+      transmit: (name, signal, payload) => void chart(name).transmit(new Event(signal, payload)),
+    });
+    const view: ProgramRun = { reports, delivered: {} };
+    try {
+      await until(`program ${program.name} done`, () => program.done(view), program.timeoutMs ?? 60_000);
+    } catch (err) {
+      if (!(err instanceof SimulationTimeout)) throw err;
+      problems.push(err.message);
+    }
+    await world.run({ untilMs: world.elapsedMs + SETTLE_MS });
+    for (const [name, c] of charts) {
+      await settle(`${name} draining`, c.drained());
+      stats[name] = c.networkStats();
+    }
+    await settle('the charts stopping', Promise.all([...charts.values()].map((c) => c.stop({ leave: true }))));
+    await world.run({ untilMs: world.elapsedMs + 300 }); // the monitor's last lines (closeRun waits 300 ms too)
+    await settle('the monitor stopping', monitor.stop({ leave: true }));
+    virtualMs = world.elapsedMs;
+    const refused = refusedCalls()[0];
+    if (refused) throw refused;
+  } finally {
+    restore();
+  }
+
+  const delivered = deliveredFrom(records);
+  const run: ProgramRun = { reports, delivered };
+  problems.push(...program.invariant(run));
+  const hash = runHash({ program: program.name, seed, virtualMs, records, reports });
+  const result: SimulationResult = {
+    program: program.name,
+    seed,
+    node: process.version,
+    hash,
+    pass: problems.length === 0,
+    problems,
+    virtualMs,
+    records,
+    lines,
+    reports,
+    delivered,
+    stats,
+    warnings,
+    hosts,
+    chartHosts: Object.fromEntries(program.charts.map((c) => [c.name, c.host])),
+  };
+  if (options.out) {
+    const { check } = writeSimEvidence(result, options.out);
+    result.out = options.out;
+    result.logCheck = { ok: check.ok, problems: check.problems };
+    if (!check.ok) {
+      result.pass = false;
+      result.problems.push(...check.problems.map((p) => `log check: ${p}`));
+    }
+  }
+  return result;
+}
+
+class SimulationTimeout extends Error {}
+
+/** sha256 (hex) over the canonical JSON (keys sorted, no spaces) of `value`. */
+export function runHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+/** JSON with every object's keys sorted: equal values, equal text. */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}

@@ -1,0 +1,339 @@
+// The simulated world: one virtual clock and event queue, seeded random streams, simulated
+// processes (each with its own Environment: clock, timers, randomness, connect) and simulated
+// RabbitMQ nodes they dial. The runtime's own code (charts, NetworkedActiveObject, outbox,
+// receiver, envelope, Fernet) runs unchanged on a process's environment; only the transport
+// below amqplib's interface is simulated (amqp.ts, broker.ts).
+//
+// Events run in (virtual time, insertion number) order; between two events every promise job
+// runs to completion (the world waits one real macrotask turn: hostTurn of runtime/env).
+import type { Options, RecoveryOptions, SocketOptions } from 'amqplib';
+import { hostTurn, type Connect, type Environment, type TimerHandle } from '../env/environment.ts';
+import { SimChannelModel, SimRecoveringModel } from './amqp.ts';
+import { SimBroker, type ClientConnectionPort, type SimBrokerOptions } from './broker.ts';
+import { seededStream, type SimRandom } from './random.ts';
+import { EventQueue } from './scheduler.ts';
+
+/** The wall clock at virtual time 0: 2023-11-14T22:13:20Z. */
+export const SIM_EPOCH_MS = 1_700_000_000_000;
+
+/** Bounds on what a program can make the world grow. */
+export const SIM_LIMITS = {
+  processes: 10_000,
+  brokers: 1_000,
+  streams: 100_000,
+  /** Connections one process holds open at once. */
+  connectionsPerProcess: 10_000,
+} as const;
+
+
+export interface SimProcess {
+  readonly name: string;
+  /** This process's clock, timers, randomness (stream 'proc:<name>') and connect. */
+  readonly environment: Environment;
+  /** False once killed. */
+  readonly alive: boolean;
+  /** SIGKILL: its connections drop abruptly (the brokers notice), its timers never fire again, connect fails. */
+  kill(): void;
+}
+
+export interface SimRunOptions {
+  /** Stop before the first event after this virtual time (ms since the world began); the clock is then set to it. */
+  untilMs?: number;
+  /** At most this many events (default 1,000,000): more throws. A world with a running chart never goes idle (its timers repeat): give untilMs. */
+  maxSteps?: number;
+}
+
+interface DialTarget {
+  hostname?: string;
+  port?: number;
+  username?: string;
+  password?: string;
+}
+
+type ConnectOptions = SocketOptions & { recovery?: RecoveryOptions | true; clientProperties?: { connection_name?: string } };
+
+class SimTimer implements TimerHandle {
+  id = 0;
+  constructor(readonly owner: ProcessState) {}
+  unref(): this {
+    return this;
+  }
+}
+
+class ProcessState implements SimProcess {
+  alive = true;
+  readonly timers = new Set<SimTimer>();
+  readonly models = new Set<SimChannelModel>();
+  readonly environment: Environment;
+  private readonly random: SimRandom;
+
+  constructor(
+    readonly name: string,
+    private readonly world: SimWorld,
+  ) {
+    this.random = world.stream(`proc:${name}`);
+    const uuid = (): string => {
+      const b = this.random.bytes(16);
+      b[6] = (b[6] & 0x0f) | 0x40;
+      b[8] = (b[8] & 0x3f) | 0x80;
+      const h = b.toString('hex');
+      return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+    };
+    // the keys are quoted: they name the Environment's methods, not the host's timers
+    // (test/unit/environment-scan.test.ts looks for bare uses of those names)
+    this.environment = Object.freeze({
+      now: () => world.nowMs(),
+      monotonicMs: () => world.elapsedMs,
+      nowMicros: () => world.nowMs() * 1000,
+      'setTimeout': (fn: () => void, ms: number): TimerHandle => this.timer(fn, ms, undefined),
+      'clearTimeout': (h: TimerHandle | undefined) => this.clear(h),
+      'setInterval': (fn: () => void, ms: number): TimerHandle => this.timer(fn, ms, ms),
+      'clearInterval': (h: TimerHandle | undefined) => this.clear(h),
+      'setImmediate': (fn: () => void): TimerHandle => this.timer(fn, 0, undefined),
+      'clearImmediate': (h: TimerHandle | undefined) => this.clear(h),
+      random: () => this.random.next(),
+      'randomBytes': (n: number) => this.random.bytes(n),
+      randomFill: (buffer: Buffer) => {
+        this.random.bytes(buffer.length).copy(buffer);
+        return buffer;
+      },
+      'randomUUID': uuid,
+      connect: ((url: string | DialTarget, options?: ConnectOptions) => this.connect(url, options)) as unknown as Connect,
+    });
+  }
+
+  kill(): void {
+    if (!this.alive) return;
+    this.alive = false;
+    for (const t of this.timers) this.world.cancel(t.id);
+    this.timers.clear();
+    for (const model of [...this.models]) {
+      const broker = model.broker;
+      const remote = model.remote;
+      model.abort();
+      // the kernel closes the socket: the broker sees it go after the network's delay
+      this.world.schedule(broker.latencyMs, () => broker.closeConnection(remote));
+    }
+  }
+
+  private timer(fn: () => void, ms: number, every: number | undefined): TimerHandle {
+    const t = new SimTimer(this);
+    if (!this.alive) return t;
+    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
+    const arm = (d: number) => {
+      t.id = this.world.schedule(d, () => {
+        if (every === undefined) this.timers.delete(t);
+        else arm(Math.max(1, every));
+        fn();
+      });
+    };
+    this.timers.add(t);
+    arm(delay);
+    return t;
+  }
+
+  private clear(handle: TimerHandle | undefined): void {
+    if (!(handle instanceof SimTimer) || handle.owner !== this) return;
+    this.world.cancel(handle.id);
+    this.timers.delete(handle);
+  }
+
+  private connect(url: string | DialTarget, options: ConnectOptions = {}): Promise<SimChannelModel | SimRecoveringModel> {
+    if (!this.alive) return Promise.reject(new Error(`sim: process ${this.name} was killed`));
+    const target = typeof url === 'string' ? parseUrl(url) : url;
+    const name = options.clientProperties?.connection_name ?? '';
+    // amqplib re-reads the target object on every attempt (connection.ts rotates its address)
+    const open = () => this.dial(target, name);
+    if (options.recovery === undefined) return open();
+    return Promise.resolve(new SimRecoveringModel(open, options.recovery, this.environment));
+  }
+
+  /** TCP connect and the AMQP handshake: two round trips; refused after one. */
+  private dial(target: DialTarget, name: string): Promise<SimChannelModel> {
+    const host = target.hostname ?? 'localhost';
+    return new Promise<SimChannelModel>((resolve, reject) => {
+      const broker = this.world.brokerAt(host);
+      const latency = broker?.latencyMs ?? 1;
+      const refused = () => Object.assign(new Error(`connect ECONNREFUSED ${host}:${target.port ?? 5672}`), { code: 'ECONNREFUSED', syscall: 'connect', address: host, port: target.port ?? 5672 });
+      if (this.models.size >= SIM_LIMITS.connectionsPerProcess) {
+        reject(new Error(`sim: process ${this.name} holds ${SIM_LIMITS.connectionsPerProcess} connections (EMFILE)`));
+        return;
+      }
+      // the process's own timer: a killed process never hears back
+      this.timer(
+        () => {
+          if (!broker) return reject(refused());
+          let model: SimChannelModel | undefined;
+          const port: ClientConnectionPort = {
+            onBlocked: (reason) => model?.onBlocked(reason),
+            onUnblocked: () => model?.onUnblocked(),
+            onDropped: (err) => model?.onDropped(err),
+          };
+          const accepted = broker.accept(name, target.username ?? 'guest', target.password ?? 'guest', port, host);
+          if (accepted instanceof Error) {
+            this.timer(() => reject(accepted), latency, undefined);
+            return;
+          }
+          const m = new SimChannelModel(broker, accepted, (gone) => this.models.delete(gone));
+          model = m;
+          this.models.add(m);
+          this.timer(() => (m.closed ? reject(new Error('Socket closed abruptly during opening handshake')) : resolve(m)), 3 * latency, undefined);
+        },
+        latency,
+        undefined,
+      );
+    });
+  }
+}
+
+function parseUrl(url: string): DialTarget {
+  const u = new URL(url);
+  return {
+    hostname: u.hostname.replace(/^\[|\]$/g, ''),
+    port: u.port ? Number(u.port) : 5672,
+    username: decodeURIComponent(u.username) || 'guest',
+    password: decodeURIComponent(u.password) || 'guest',
+  };
+}
+
+export class SimWorld {
+  readonly seed: number;
+  /** Events run so far. */
+  steps = 0;
+  private time = 0;
+  private readonly events = new EventQueue();
+  private readonly streams = new Map<string, SimRandom>();
+  private readonly processes = new Map<string, ProcessState>();
+  private readonly brokers = new Map<string, SimBroker>();
+
+  constructor(seed: number) {
+    if (!Number.isSafeInteger(seed)) throw new TypeError(`SimWorld: the seed is an integer, got ${seed}`);
+    this.seed = seed;
+  }
+
+  /** The wall clock: SIM_EPOCH_MS plus the virtual time passed. */
+  nowMs(): number {
+    return SIM_EPOCH_MS + this.time;
+  }
+
+  /** Virtual ms since the world began. */
+  get elapsedMs(): number {
+    return this.time;
+  }
+
+  /** Events waiting. */
+  get pending(): number {
+    return this.events.size;
+  }
+
+  /** The named random stream ('network', 'faults', 'workload', 'proc:<name>'): the same name gives the same stream. */
+  stream(name: string): SimRandom {
+    let s = this.streams.get(name);
+    if (!s) {
+      if (this.streams.size >= SIM_LIMITS.streams) throw new Error(`SimWorld: more than ${SIM_LIMITS.streams} random streams`);
+      s = seededStream(this.seed, name);
+      this.streams.set(name, s);
+    }
+    return s;
+  }
+
+  /** Runs `fn` after `delayMs` virtual ms (0: after the events already due now). */
+  schedule(delayMs: number, fn: () => void): number {
+    const delay = Number.isFinite(delayMs) && delayMs > 0 ? delayMs : 0;
+    return this.events.push(this.time + delay, fn);
+  }
+
+  cancel(id: number): void {
+    this.events.cancel(id);
+  }
+
+  /** The process `name`, created on first use. */
+  process(name: string): SimProcess {
+    let p = this.processes.get(name);
+    if (!p) {
+      if (this.processes.size >= SIM_LIMITS.processes) throw new Error(`SimWorld: more than ${SIM_LIMITS.processes} processes`);
+      p = new ProcessState(name, this);
+      this.processes.set(name, p);
+    }
+    return p;
+  }
+
+  /** The RabbitMQ node on `host`, created on first use (its options are those of the first call). */
+  broker(host: string, options?: SimBrokerOptions): SimBroker {
+    let b = this.brokers.get(host);
+    if (!b) {
+      if (this.brokers.size >= SIM_LIMITS.brokers) throw new Error(`SimWorld: more than ${SIM_LIMITS.brokers} brokers`);
+      b = new SimBroker(host, this, options);
+      this.brokers.set(host, b);
+    }
+    return b;
+  }
+
+  /**
+   * A RabbitMQ cluster of `hosts` (created once): one SimBroker answering on each of them, see
+   * SimBrokerOptions.members. world.broker(host) of any member returns it.
+   */
+  cluster(hosts: readonly string[], options: Omit<SimBrokerOptions, 'members'> = {}): SimBroker {
+    if (hosts.length === 0) throw new Error('SimWorld: a cluster needs at least one host');
+    const known = this.brokers.get(hosts[0]);
+    if (known) return known;
+    if (this.brokers.size + hosts.length > SIM_LIMITS.brokers) throw new Error(`SimWorld: more than ${SIM_LIMITS.brokers} brokers`);
+    for (const h of hosts) if (this.brokers.has(h)) throw new Error(`SimWorld: ${h} already has a broker`);
+    const b = new SimBroker(hosts[0], this, { ...options, members: hosts });
+    for (const h of hosts) this.brokers.set(h, b);
+    return b;
+  }
+
+  /** The broker on `host` if there is one (what a dial reaches). */
+  brokerAt(host: string): SimBroker | undefined {
+    return this.brokers.get(host);
+  }
+
+  /**
+   * Runs the world: lets the promise jobs run, then the next event, and so on, until no event
+   * is left (or the next one is after `untilMs`).
+   */
+  async run(options: SimRunOptions = {}): Promise<void> {
+    await this.runWhile(() => true, options);
+  }
+
+  /**
+   * Runs the world until `promise` settles and returns its outcome. Throws if the world goes
+   * idle first, or after `limitMs` virtual ms (default 10 minutes).
+   */
+  async settle<T>(promise: Promise<T>, options: { limitMs?: number; maxSteps?: number } = {}): Promise<T> {
+    let done = false;
+    const watched = promise.finally(() => (done = true));
+    watched.catch(() => undefined);
+    const limit = this.time + (options.limitMs ?? 600_000);
+    await this.runWhile(() => !done, { untilMs: limit, ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}) });
+    if (!done) {
+      throw new Error(this.events.size === 0 ? `SimWorld: idle at ${this.time} virtual ms and the promise has not settled` : `SimWorld: ${options.limitMs ?? 600_000} virtual ms passed and the promise has not settled`);
+    }
+    return watched;
+  }
+
+  /** A promise that resolves after `ms` virtual ms. */
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => this.schedule(ms, resolve));
+  }
+
+  private async runWhile(more: () => boolean, options: SimRunOptions): Promise<void> {
+    const maxSteps = options.maxSteps ?? 1_000_000;
+    let steps = 0;
+    for (;;) {
+      await hostTurn();
+      if (!more()) return;
+      const next = this.events.peek();
+      if (!next || (options.untilMs !== undefined && next.at > options.untilMs)) {
+        if (options.untilMs !== undefined) this.time = Math.max(this.time, options.untilMs);
+        return;
+      }
+      if (++steps > maxSteps) throw new Error(`SimWorld: more than ${maxSteps} events in one run (maxSteps)`);
+      this.events.pop();
+      this.time = Math.max(this.time, next.at);
+      this.steps++;
+      next.fn();
+    }
+  }
+}
