@@ -607,7 +607,6 @@ export const cases: Case[] = [
   {
     name: 'a crash loses transient queues and messages; the restarted node keeps durable queues, bindings and confirmed persistent messages (marked redelivered: after a crash the node cannot know which were delivered)',
     slow: true,
-    simDefect: 'a crash does not mark the recovered messages redelivered',
     run: (t) =>
       session(t, async (s) => {
         const ch = await s.channel(true);
