@@ -601,6 +601,8 @@ function traceLineTail(record: TraceRecord, chartName: string | undefined | null
   return ['] [', name, '] e->', signal, '() ', record.startState, '->', record.endState].join('');
 }
 
+const LINE_BREAK = /[\r\n]/;
+
 /** Tails a chart keeps (a chart has few transitions); past it, lines are built whole and counted. */
 export const TRACE_TAILS_MAX = 1024;
 
@@ -611,14 +613,23 @@ export const TRACE_TAILS_MAX = 1024;
  */
 export class TraceTails {
   #name: string | undefined | null = undefined;
-  /** from state → signal → to state → tail */
-  #tails = new Map<string, Map<string | null, Map<string, string>>>();
+  /** from state → signal → to state → the tail and the stripped line */
+  #tails = new Map<string, Map<string | null, Map<string, TraceText>>>();
   #size = 0;
   /** tails built but not kept because the table was full */
   notCached = 0;
 
   /** One trace line, formatted now. */
   line(record: TraceRecord, chartName: string | undefined | null): string {
+    return `[${formatTimestamp(record.time)}${this.#text(record, chartName).tail}`;
+  }
+
+  /** The line of `stripped(trace())` for `record`; undefined when a name holds a line break. */
+  strippedLine(record: TraceRecord, chartName: string | undefined | null): string | undefined {
+    return this.#text(record, chartName).stripped;
+  }
+
+  #text(record: TraceRecord, chartName: string | undefined | null): TraceText {
     if (chartName !== this.#name) {
       this.#tails = new Map();
       this.#size = 0;
@@ -626,23 +637,38 @@ export class TraceTails {
     }
     let bySignal = this.#tails.get(record.startState);
     let byEnd = bySignal?.get(record.signal);
-    let tail = byEnd?.get(record.endState);
-    if (tail === undefined) {
-      tail = traceLineTail(record, chartName);
+    let text = byEnd?.get(record.endState);
+    if (text === undefined) {
+      const tail = traceLineTail(record, chartName);
+      text = { tail, stripped: strippedOf(record, chartName) };
       if (this.#size < TRACE_TAILS_MAX) {
         if (bySignal === undefined) this.#tails.set(record.startState, (bySignal = new Map()));
         if (byEnd === undefined) bySignal.set(record.signal, (byEnd = new Map()));
-        byEnd.set(record.endState, tail);
+        byEnd.set(record.endState, text);
         this.#size++;
       } else {
         this.notCached++;
       }
     }
-    return `[${formatTimestamp(record.time)}${tail}`;
+    return text;
   }
 }
 
-const LINE_BREAK = /[\r\n]/;
+interface TraceText {
+  readonly tail: string;
+  readonly stripped: string | undefined;
+}
+
+/** `[name] e->SIG() from->to` trimmed (the line of `stripped(trace())`); undefined when a name holds a line break. */
+function strippedOf(record: TraceRecord, chartName: string | undefined | null): string | undefined {
+  const name = chartName ?? 'None';
+  const signal = record.signal ?? 'start_at';
+  if (LINE_BREAK.test(name) || LINE_BREAK.test(signal) || LINE_BREAK.test(record.startState) || LINE_BREAK.test(record.endState)) {
+    return undefined;
+  }
+  // stripped() trims each line: only its end can hold whitespace here (it starts with '[')
+  return `[${name}] e->${signal}() ${record.startState}->${record.endState}`.trimEnd();
+}
 
 /**
  * `stripped(trace)` computed from the trace records without formatting and then
@@ -650,16 +676,18 @@ const LINE_BREAK = /[\r\n]/;
  * as `stripped(chart.trace())`. Undefined when a name holds a line break (then
  * only the text shows where the lines split: use `stripped(chart.trace())`).
  */
-export function strippedTraceLines(records: Iterable<TraceRecord>, chartName: string | undefined | null): string[] | undefined {
-  const name = chartName ?? 'None';
-  if (LINE_BREAK.test(name)) return undefined;
+export function strippedTraceLines(
+  records: Iterable<TraceRecord>,
+  chartName: string | undefined | null,
+  tails: TraceTails = new TraceTails(),
+): string[] | undefined {
   const out: string[] = [];
   for (const record of records) {
-    const signal = record.signal ?? 'start_at';
-    if (LINE_BREAK.test(signal) || LINE_BREAK.test(record.startState) || LINE_BREAK.test(record.endState)) return undefined;
-    // stripped() trims each line: only its end can hold whitespace here (it starts with '[')
-    out.push(`[${name}] e->${signal}() ${record.startState}->${record.endState}`.trimEnd());
+    const line = tails.strippedLine(record, chartName);
+    if (line === undefined) return undefined;
+    out.push(line);
   }
+  if (out.length === 0 && LINE_BREAK.test(chartName ?? 'None')) return undefined;
   return out;
 }
 
