@@ -193,8 +193,12 @@ export function runCaseSteps(
   if (c.completeAfterStart) chart.completeCircuit();
   onStart(c.case, live);
 
+  // one Event per signal name of the case, posted again at each step that names it (events
+  // are immutable; the map holds at most the case's own signal names)
+  const events = new Map<string, Event>();
   for (const step of c.events) {
-    const e = new Event(step.signal);
+    let e = events.get(step.signal);
+    if (e === undefined) events.set(step.signal, (e = new Event(step.signal)));
     if (step.kind === 'dispatch') {
       chart.dispatch(e);
     } else {

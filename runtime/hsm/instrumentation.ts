@@ -682,10 +682,19 @@ export function strippedTraceLines(
   tails: TraceTails = new TraceTails(),
 ): string[] | undefined {
   const out: string[] = [];
-  for (const record of records) {
-    const line = tails.strippedLine(record, chartName);
-    if (line === undefined) return undefined;
-    out.push(line);
+  if (records instanceof Deque) {
+    // by index: no copy of the records for an iterator
+    for (let i = 0; i < records.length; i++) {
+      const line = tails.strippedLine(records.at(i) as TraceRecord, chartName);
+      if (line === undefined) return undefined;
+      out.push(line);
+    }
+  } else {
+    for (const record of records) {
+      const line = tails.strippedLine(record, chartName);
+      if (line === undefined) return undefined;
+      out.push(line);
+    }
   }
   if (out.length === 0 && LINE_BREAK.test(chartName ?? 'None')) return undefined;
   return out;
