@@ -28,7 +28,6 @@ import {
   TupleFlag,
   forgetStateLines,
   type StateLines,
-  stateName,
   type TraceRecord,
 } from './instrumentation.ts';
 
@@ -172,7 +171,7 @@ export class HsmEventProcessor {
         time: this.env.nowMicros(),
         startState: 'top',
         signal: null,
-        endState: stateName(this.temp.fun),
+        endState: linesOf(inst, this.temp.fun).name,
       });
     }
   }
@@ -185,7 +184,7 @@ export class HsmEventProcessor {
     }
     const inst = this.instrumentation;
     inst.rtcSpy.clear();
-    const startState = stateName(this.state.fun);
+    const startState = linesOf(inst, this.state.fun).name;
     inst.rtcTuples.clear();
     dispatch(this, e);
     // miros is_signal_hooked: the last user-signal tuple before the first hook
@@ -198,7 +197,7 @@ export class HsmEventProcessor {
         time: Number.isNaN(time) ? this.env.nowMicros() : time,
         startState,
         signal,
-        endState: stateName(this.state.fun),
+        endState: linesOf(inst, this.state.fun).name,
       });
     }
     inst.flushRtcSpy();

@@ -209,6 +209,26 @@ describe('deferred spy/trace formatting', () => {
     expect(formatTimestamp(micros + 1_000_000).slice(0, -7)).not.toBe(text);
   });
 
+  it('trace lines made from kept tails follow a change of the chart name and of a state name', () => {
+    const { chart, left, right } = makeChart();
+    chart.startAt(left);
+    post(chart, 'GO', 'GO');
+    expect(stripped(chart.trace() as string)).toEqual([
+      '[deferred] e->start_at() top->left',
+      '[deferred] e->GO() left->right',
+      '[deferred] e->GO() right->left',
+    ]);
+    chart.name = 'renamed';
+    state('right_renamed', right);
+    chart.clearTrace();
+    post(chart, 'GO', 'GO');
+    const lines = stripped(chart.trace() as string);
+    expect(lines).toEqual(['[renamed] e->GO() left->right_renamed', '[renamed] e->GO() right_renamed->left']);
+    expect(strippedTraceLines(chart.instrumentation.fullTrace, chart.name, chart.instrumentation.traceTails)).toEqual(lines);
+    // the whole line, timestamp included, is the miros text
+    expect(chart.trace()).toMatch(/^\n\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\] \[renamed\] e->GO\(\) left->right_renamed\n\[[^\]]+\] \[renamed\] e->GO\(\) right_renamed->left\n$/);
+  });
+
   it('strippedTraceLines gives the lines of stripped(trace()) from the records, and declines line breaks', () => {
     for (const name of ['plain', 'trailing  ', ' lead', 'tab\t', undefined]) {
       const { chart, left, right } = makeChart();
