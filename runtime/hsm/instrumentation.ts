@@ -91,6 +91,7 @@ class CallLines {
       const signalName = this.#signalName[id] as string;
       const stateName = this.#stateName[id] as string;
       line = this.#kind[id] === SpyKind.hook ? spyFormat.hook(signalName, stateName) : spyFormat.signal(signalName, stateName);
+      line.charCodeAt(0); // flattens the rope in place once: the line is read and copied many times
       this.#line[id] = line;
     }
     return line;
@@ -346,8 +347,10 @@ export class SpyLog {
     const out = new Array<string>(this.size);
     const cap = this.ids.length;
     let j = this.head;
+    const ids = this.ids;
     for (let n = 0; n < this.size; n++) {
-      out[n] = this.#format(j);
+      const id = ids[j] as number;
+      out[n] = id >= 0 ? callLines.line(id) : this.#format(j);
       if (++j === cap) j = 0;
     }
     return out;
