@@ -172,6 +172,8 @@ export class StateTable {
   readonly fns: unknown[] = [];
   /** @internal their StateLines, at the same index */
   readonly lines: StateLines[] = [];
+  /** lookups of states past the table's bound (found on the function instead) */
+  notEntered = 0;
 
   /** The StateLines of `fn`, entered in the table (or replaced when stale). */
   enter(fn: { readonly name: string }): StateLines {
@@ -181,6 +183,8 @@ export class StateTable {
     else if (this.fns.length < STATE_TABLE_SIZE) {
       this.fns.push(fn);
       this.lines.push(lines);
+    } else {
+      this.notEntered++;
     }
     return lines;
   }

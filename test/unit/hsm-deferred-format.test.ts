@@ -1,7 +1,7 @@
 // Spy and trace lines are kept as records and formatted when read: a record read
 // later must show what was true when it was written, in the exact miros text.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { strippedTraceLines } from '../../runtime/hsm/instrumentation.ts';
+import { STATE_TABLE_SIZE, strippedTraceLines } from '../../runtime/hsm/instrumentation.ts';
 import {
   ActiveObject,
   Event,
@@ -243,5 +243,28 @@ describe('deferred spy/trace formatting', () => {
     chart.name = 'two\nlines';
     chart.startAt(left);
     expect(strippedTraceLines(chart.instrumentation.fullTrace, chart.name)).toBeUndefined();
+  });
+});
+
+describe('the per-chart state table', () => {
+  it('a chart with more states than the table holds still spies every state by its name, and counts the overflow', () => {
+    const count = STATE_TABLE_SIZE + 6;
+    const chart = new HsmWithQueues({ name: 'wide' });
+    // s0 ⊃ s1 … each a direct child of top; HOP moves to the next state
+    const all: State[] = [];
+    for (let i = 0; i < count; i++) {
+      all.push(
+        state(`w${i}`, (c, e) => {
+          if (e.signal === signals.HOP) return c.trans(all[(i + 1) % count] as State);
+          return c.super(c.top);
+        }),
+      );
+    }
+    chart.startAt(all[0] as State);
+    chart.clearSpy();
+    for (let i = 0; i < count; i++) post(chart, 'HOP');
+    const hops = (chart.spy() as string[]).filter((l) => l.startsWith('HOP:'));
+    expect(hops).toEqual(Array.from({ length: count }, (_, i) => `HOP:w${i}`));
+    expect(chart.instrumentation.states.notEntered).toBeGreaterThan(0);
   });
 });
