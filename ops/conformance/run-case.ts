@@ -129,18 +129,23 @@ export function buildChart(c: ChartCase, options: { instrumented?: boolean } = {
   };
 
   for (const def of c.states.values()) {
-    // handlers by signal number, in file order (entry/exit/init first)
-    const table = new Map<number, typeof def.handlers>();
+    // handlers by signal number (an array index: this runs on every state call), in file
+    // order (entry/exit/init first)
+    const table: (typeof def.handlers | undefined)[] = [];
     for (const h of def.handlers) {
       const n = signals.append(h.signal);
-      const list = table.get(n);
+      const list = table[n];
       if (list) list.push(h);
-      else table.set(n, [h]);
+      else table[n] = [h];
     }
     const parentName = def.parent;
+    let parent: State | undefined; // looked up on the first SUPER (every state is built by then)
     const fn = state(def.name, (_chart: HsmWithQueues, e: Event): ReturnStatus => {
-      const handlers = table.get(e.signal);
-      if (handlers === undefined) return chart.super(parentName === null ? chart.top : states.get(parentName)!);
+      const handlers = table[e.signal];
+      if (handlers === undefined) {
+        parent ??= parentName === null ? chart.top : states.get(parentName)!;
+        return chart.super(parent);
+      }
       for (const h of handlers) {
         if (h.guard === undefined || guardPasses(h.guard, attrs)) return run(h.actions);
       }
@@ -163,7 +168,8 @@ function takeSnapshot({ chart, attrs, log }: LiveSnapshot): Snapshot {
   const spy = chart.spy() ?? [];
   chart.clearSpy();
   // the lines of stripped(chart.trace()), without formatting timestamps only to remove them
-  const trace = strippedTraceLines(chart.instrumentation.fullTrace, chart.name) ?? stripped(chart.trace() ?? '');
+  const trace =
+    strippedTraceLines(chart.instrumentation.fullTrace, chart.name, chart.instrumentation.traceTails) ?? stripped(chart.trace() ?? '');
   chart.clearTrace();
   return { spy, trace, log: log.splice(0), state: chart.currentState(), attrs: { ...attrs } };
 }
@@ -187,8 +193,12 @@ export function runCaseSteps(
   if (c.completeAfterStart) chart.completeCircuit();
   onStart(c.case, live);
 
+  // one Event per signal name of the case, posted again at each step that names it (events
+  // are immutable; the map holds at most the case's own signal names)
+  const events = new Map<string, Event>();
   for (const step of c.events) {
-    const e = new Event(step.signal);
+    let e = events.get(step.signal);
+    if (e === undefined) events.set(step.signal, (e = new Event(step.signal)));
     if (step.kind === 'dispatch') {
       chart.dispatch(e);
     } else {
@@ -239,7 +249,8 @@ export function writeCaseJson(raw: unknown, write: (chunk: string) => void): voi
       write(`{"case":${JSON.stringify(caseId)},"start":${JSON.stringify(takeSnapshot(live))},"steps":[`);
     },
     (event, live) => {
-      pending.push({ event, ...takeSnapshot(live) });
+      const { spy, trace, log, state, attrs } = takeSnapshot(live);
+      pending.push({ event, spy, trace, log, state, attrs }); // one object, keys in the oracle's order
       if (pending.length >= STEPS_PER_CHUNK) flush();
     },
   );

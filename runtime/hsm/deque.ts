@@ -70,7 +70,11 @@ export class Deque<T> {
   }
 
   clear(): void {
-    this.buf = new Array(Math.min(Math.max(this.maxlen, 1), 16));
+    const small = Math.min(Math.max(this.maxlen, 1), 16);
+    // a small buffer is kept (emptied, so that it holds no item alive): a chart clears its
+    // trace after every step in some loops, and a fresh array each time is garbage each time
+    if (this.buf.length === small) this.buf.fill(undefined);
+    else this.buf = new Array(small);
     this.head = 0;
     this.size = 0;
   }

@@ -27,11 +27,7 @@ import {
   SpyKind,
   TupleFlag,
   forgetStateLines,
-  formatTraceLine,
-  stateLines,
-  STATE_LINES,
-  type WithLines,
-  stateName,
+  type StateLines,
   type TraceRecord,
 } from './instrumentation.ts';
 
@@ -175,7 +171,7 @@ export class HsmEventProcessor {
         time: this.env.nowMicros(),
         startState: 'top',
         signal: null,
-        endState: stateName(this.temp.fun),
+        endState: linesOf(inst, this.temp.fun).name,
       });
     }
   }
@@ -188,7 +184,7 @@ export class HsmEventProcessor {
     }
     const inst = this.instrumentation;
     inst.rtcSpy.clear();
-    const startState = stateName(this.state.fun);
+    const startState = linesOf(inst, this.state.fun).name;
     inst.rtcTuples.clear();
     dispatch(this, e);
     // miros is_signal_hooked: the last user-signal tuple before the first hook
@@ -201,7 +197,7 @@ export class HsmEventProcessor {
         time: Number.isNaN(time) ? this.env.nowMicros() : time,
         startState,
         signal,
-        endState: stateName(this.state.fun),
+        endState: linesOf(inst, this.state.fun).name,
       });
     }
     inst.flushRtcSpy();
@@ -294,7 +290,8 @@ export class HsmEventProcessor {
     const lines = new Array<string>(n + 2);
     lines[0] = '';
     const name = this.name;
-    for (let i = 0; i < n; i++) lines[i + 1] = formatTraceLine(trace.at(i) as TraceRecord, name);
+    const tails = this.instrumentation.traceTails;
+    for (let i = 0; i < n; i++) lines[i + 1] = tails.line(trace.at(i) as TraceRecord, name);
     lines[n + 1] = '';
     return lines.join('\n');
   }
@@ -325,26 +322,60 @@ function call(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
 function spyCall(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
   chart.spiedOn = true;
   const inst = chart.instrumentation;
-  // the StateLines property read inline (its own monomorphic load), stateLines() only on a miss
-  const lines = (fn as WithLines)[STATE_LINES] ?? stateLines(fn);
   const signal = e.signal;
-  const id = lines.id(SpyKind.signal, e.signalName, signal);
+  // the fast path inline (a state call is the engine's innermost loop): the state's
+  // StateLines from the chart's table, the interned id of this (state, signal) record
+  // written straight into the rtc spy ring
+  const lines = linesOf(inst, fn);
+  const id = lines.callIds[signal];
+  const log = inst.rtcSpy;
+  const size = log.size;
+  const ids = log.ids;
+  if (id !== undefined && size < ids.length) {
+    let i = log.head + size;
+    if (i >= ids.length) i -= ids.length;
+    ids[i] = id;
+    log.size = size + 1;
+  } else {
+    spyCallRecord(inst, lines, e);
+  }
+  const status = fn(chart, e);
+  if (signal > HIGHEST_INNER_SIGNAL) spyUserSignal(chart, lines, e, status);
+  else inst.rtcTuples.count++; // an internal tuple is only counted
+  return status;
+}
+
+/** The StateLines of `fn`: a scan of the chart's StateTable, else entered there. */
+function linesOf(inst: Instrumentation, fn: State): StateLines {
+  const fns = inst.states.fns;
+  const n = fns.length;
+  let k = 0;
+  while (k < n && fns[k] !== fn) k++;
+  if (k < n) {
+    const lines = inst.states.lines[k] as StateLines;
+    if (!lines.stale) return lines;
+  }
+  return inst.states.enter(fn);
+}
+
+/** The call record when it is not interned yet or the ring must grow or drop. */
+function spyCallRecord(inst: Instrumentation, lines: StateLines, e: Event): void {
+  const id = lines.id(SpyKind.signal, e.signalName, e.signal);
   if (id >= 0) inst.rtcSpy.pushCall(id);
   else inst.rtcSpy.push(SpyKind.signal, e.signalName, lines.name);
-  const status = fn(chart, e);
-  if (signal > HIGHEST_INNER_SIGNAL) {
-    if (status === ReturnStatus.HANDLED) {
-      const hookId = lines.id(SpyKind.hook, e.signalName, signal);
-      if (hookId >= 0) inst.rtcSpy.pushCall(hookId);
-      else inst.rtcSpy.push(SpyKind.hook, e.signalName, lines.name);
-      inst.rtcTuples.push(TupleFlag.hook, e.signalName, Number.NaN); // a hooked step has no trace line
-    } else {
-      inst.rtcTuples.push(0, e.signalName, status === ReturnStatus.SUPER ? Number.NaN : chart.env.nowMicros());
-    }
+}
+
+/** After a state call with a user signal: the hook record, the tuple the trace reads. */
+function spyUserSignal(chart: HsmEventProcessor, lines: StateLines, e: Event, status: ReturnStatus): void {
+  const inst = chart.instrumentation;
+  if (status === ReturnStatus.HANDLED) {
+    const hookId = lines.id(SpyKind.hook, e.signalName, e.signal);
+    if (hookId >= 0) inst.rtcSpy.pushCall(hookId);
+    else inst.rtcSpy.push(SpyKind.hook, e.signalName, lines.name);
+    inst.rtcTuples.push(TupleFlag.hook, e.signalName, Number.NaN); // a hooked step has no trace line
   } else {
-    inst.rtcTuples.pushInternal();
+    inst.rtcTuples.push(0, e.signalName, status === ReturnStatus.SUPER ? Number.NaN : chart.env.nowMicros());
   }
-  return status;
 }
 
 function checkStatus(fn: State, r: unknown): void {

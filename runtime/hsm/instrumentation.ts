@@ -91,6 +91,7 @@ class CallLines {
       const signalName = this.#signalName[id] as string;
       const stateName = this.#stateName[id] as string;
       line = this.#kind[id] === SpyKind.hook ? spyFormat.hook(signalName, stateName) : spyFormat.signal(signalName, stateName);
+      line.charCodeAt(0); // flattens the rope in place once: the line is read and copied many times
       this.#line[id] = line;
     }
     return line;
@@ -109,13 +110,16 @@ export const callLines = new CallLines();
  * instrumented).
  */
 export class StateLines {
-  readonly #signalIds: number[] = [];
+  /** @internal the interned call-record id by signal number (read inline by the engine's spy) */
+  readonly callIds: number[] = [];
   readonly #hookIds: number[] = [];
+  /** set when `state()` renamed the function: a chart's StateTable then looks it up again */
+  stale = false;
   constructor(readonly name: string) {}
 
   /** The id of this state's `kind` record for `signal`, or -1 (not interned: record the strings). */
   id(kind: SpyKind, signalName: string, signal: number): number {
-    const table = kind === SpyKind.hook ? this.#hookIds : this.#signalIds;
+    const table = kind === SpyKind.hook ? this.#hookIds : this.callIds;
     const id = table[signal];
     if (id !== undefined) return id;
     if (signal >= CACHED_SIGNALS || signal < 0) return -1;
@@ -146,7 +150,44 @@ export function stateName(fn: { readonly name: string }): string {
 /** Forgets what the spy knows about `fn` (after `state()` renamed it). */
 export function forgetStateLines(fn: object): void {
   const holder = fn as WithLines;
-  if (holder[STATE_LINES] !== undefined) holder[STATE_LINES] = undefined;
+  const lines = holder[STATE_LINES];
+  if (lines !== undefined) {
+    lines.stale = true;
+    holder[STATE_LINES] = undefined;
+  }
+}
+
+/** States a chart keeps in its StateTable; a chart with more looks the others up on the function. */
+export const STATE_TABLE_SIZE = 64;
+
+/**
+ * The StateLines of the states one chart has run, found by a linear scan of their
+ * functions. A state function's own properties are often in dictionary mode (a
+ * function whose `name` was redefined, by `state()` or by a bundler, has slow
+ * properties), so reading its StateLines costs a hash lookup on every spied call;
+ * a chart has few states, and comparing a handful of references is cheaper.
+ */
+export class StateTable {
+  /** @internal the state functions, scanned inline by the engine's spy */
+  readonly fns: unknown[] = [];
+  /** @internal their StateLines, at the same index */
+  readonly lines: StateLines[] = [];
+  /** lookups of states past the table's bound (found on the function instead) */
+  notEntered = 0;
+
+  /** The StateLines of `fn`, entered in the table (or replaced when stale). */
+  enter(fn: { readonly name: string }): StateLines {
+    const lines = stateLines(fn);
+    const k = this.fns.indexOf(fn);
+    if (k >= 0) this.lines[k] = lines;
+    else if (this.fns.length < STATE_TABLE_SIZE) {
+      this.fns.push(fn);
+      this.lines.push(lines);
+    } else {
+      this.notEntered++;
+    }
+    return lines;
+  }
 }
 
 /**
@@ -156,79 +197,82 @@ export function forgetStateLines(fn: object): void {
  * numbers sit in side arrays. A push allocates nothing; `at`/`toArray` format on demand.
  */
 export class SpyLog {
-  #id = new Int32Array(INITIAL_CAPACITY);
+  /** @internal the record ring (read and written inline by the engine's spy: see `pushCall`) */
+  ids = new Int32Array(INITIAL_CAPACITY);
   #a: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
   #b: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
   #x: number[] = new Array<number>(INITIAL_CAPACITY).fill(0);
   #y: number[] = new Array<number>(INITIAL_CAPACITY).fill(0);
-  #head = 0;
-  #size = 0;
+  /** @internal index of the oldest record in `ids` */
+  head = 0;
+  /** @internal records held */
+  size = 0;
 
   constructor(readonly maxlen: number) {}
 
   get length(): number {
-    return this.#size;
+    return this.size;
   }
 
   /** The array index for a new record at the back (drops the front one when full). */
   #slot(): number {
-    const cap = this.#id.length;
-    if (this.#size === this.maxlen) {
-      const i = this.#head;
-      this.#head = i + 1 === cap ? 0 : i + 1;
+    const cap = this.ids.length;
+    if (this.size === this.maxlen) {
+      const i = this.head;
+      this.head = i + 1 === cap ? 0 : i + 1;
       return i;
     }
-    if (this.#size === cap) this.#grow();
-    let i = this.#head + this.#size;
-    if (i >= this.#id.length) i -= this.#id.length;
-    this.#size++;
+    if (this.size === cap) this.#grow();
+    let i = this.head + this.size;
+    if (i >= this.ids.length) i -= this.ids.length;
+    this.size++;
     return i;
   }
 
   #grow(): void {
-    const old = this.#id.length;
+    const old = this.ids.length;
     const cap = Math.min(old * 2, this.maxlen);
     const id = new Int32Array(cap);
     const a = new Array<string>(cap).fill('');
     const b = new Array<string>(cap).fill('');
     const x = new Array<number>(cap).fill(0);
     const y = new Array<number>(cap).fill(0);
-    for (let n = 0; n < this.#size; n++) {
-      const i = (this.#head + n) % old;
-      id[n] = this.#id[i] as number;
+    for (let n = 0; n < this.size; n++) {
+      const i = (this.head + n) % old;
+      id[n] = this.ids[i] as number;
       a[n] = this.#a[i] as string;
       b[n] = this.#b[i] as string;
       x[n] = this.#x[i] as number;
       y[n] = this.#y[i] as number;
     }
-    this.#id = id;
+    this.ids = id;
     this.#a = a;
     this.#b = b;
     this.#x = x;
     this.#y = y;
-    this.#head = 0;
+    this.head = 0;
   }
 
   /** Appends an interned state-call record (an id from `StateLines.id`). */
   pushCall(id: number): void {
-    const cap = this.#id.length;
-    const size = this.#size;
+    const cap = this.ids.length;
+    const size = this.size;
     if (size < cap) {
       // the common case, inline: room without growing or dropping
-      let i = this.#head + size;
+      let i = this.head + size;
       if (i >= cap) i -= cap;
-      this.#id[i] = id;
-      this.#size = size + 1;
+      this.ids[i] = id;
+      this.size = size + 1;
       return;
     }
     const i = this.#slot(); // before reading #id: a grow replaces it
-    this.#id[i] = id;
+    this.ids[i] = id;
   }
 
   /** Appends a record with two strings (signal/state, signal/queue type; b unused: ''). */
   push(kind: SpyKind, a: string, b: string): void {
     const i = this.#slot();
-    this.#id[i] = -1 - kind;
+    this.ids[i] = -1 - kind;
     this.#a[i] = a;
     this.#b[i] = b;
   }
@@ -236,7 +280,7 @@ export class SpyLog {
   /** Appends a record with a string and/or two numbers (reflection, publish). */
   pushNumbers(kind: SpyKind, a: string, x: number, y: number): void {
     const i = this.#slot();
-    this.#id[i] = -1 - kind;
+    this.ids[i] = -1 - kind;
     this.#a[i] = a;
     this.#x[i] = x;
     this.#y[i] = y;
@@ -249,17 +293,17 @@ export class SpyLog {
 
   /** Appends every record of `other`, oldest first (miros `full.spy.extend(rtc.spy)`). */
   extend(other: SpyLog): void {
-    const n = other.#size;
-    const oCap = other.#id.length;
-    let j = other.#head;
-    const cap = this.#id.length;
-    if (this.#size + n <= cap) {
+    const n = other.size;
+    const oCap = other.ids.length;
+    let j = other.head;
+    const cap = this.ids.length;
+    if (this.size + n <= cap) {
       // the common case: room for all of them without growing or dropping
-      const ids = this.#id;
-      let i = this.#head + this.#size;
+      const ids = this.ids;
+      let i = this.head + this.size;
       if (i >= cap) i -= cap;
       for (let k = 0; k < n; k++) {
-        const id = other.#id[j] as number;
+        const id = other.ids[j] as number;
         ids[i] = id;
         if (id < 0) {
           this.#a[i] = other.#a[j] as string;
@@ -270,15 +314,15 @@ export class SpyLog {
         if (++i === cap) i = 0;
         if (++j === oCap) j = 0;
       }
-      this.#size += n;
+      this.size += n;
       return;
     }
     for (let k = 0; k < n; k++) {
-      const id = other.#id[j] as number;
+      const id = other.ids[j] as number;
       if (id >= 0) this.pushCall(id);
       else {
         const i = this.#slot();
-        this.#id[i] = id;
+        this.ids[i] = id;
         this.#a[i] = other.#a[j] as string;
         this.#b[i] = other.#b[j] as string;
         this.#x[i] = other.#x[j] as number;
@@ -289,26 +333,28 @@ export class SpyLog {
   }
 
   clear(): void {
-    this.#head = 0;
-    this.#size = 0;
+    this.head = 0;
+    this.size = 0;
   }
 
   /** The i-th line from the front (negative: from the back), formatted now; undefined out of range. */
   at(i: number): string | undefined {
-    if (i < 0) i += this.#size;
-    if (i < 0 || i >= this.#size) return undefined;
-    let j = this.#head + i;
-    if (j >= this.#id.length) j -= this.#id.length;
+    if (i < 0) i += this.size;
+    if (i < 0 || i >= this.size) return undefined;
+    let j = this.head + i;
+    if (j >= this.ids.length) j -= this.ids.length;
     return this.#format(j);
   }
 
   /** Every line, oldest first, formatted now. */
   toArray(): string[] {
-    const out = new Array<string>(this.#size);
-    const cap = this.#id.length;
-    let j = this.#head;
-    for (let n = 0; n < this.#size; n++) {
-      out[n] = this.#format(j);
+    const out = new Array<string>(this.size);
+    const cap = this.ids.length;
+    let j = this.head;
+    const ids = this.ids;
+    for (let n = 0; n < this.size; n++) {
+      const id = ids[j] as number;
+      out[n] = id >= 0 ? callLines.line(id) : this.#format(j);
       if (++j === cap) j = 0;
     }
     return out;
@@ -319,7 +365,7 @@ export class SpyLog {
   }
 
   #format(j: number): string {
-    const id = this.#id[j] as number;
+    const id = this.ids[j] as number;
     if (id >= 0) return callLines.line(id);
     const a = this.#a[j] as string;
     switch (-1 - id) {
@@ -364,8 +410,8 @@ export class SpyTuples {
   #seq = new Float64Array(INITIAL_CAPACITY);
   #head = 0;
   #size = 0;
-  /** tuples pushed since the last clear (internal ones included) */
-  #count = 0;
+  /** @internal tuples pushed since the last clear (internal ones included; the engine counts an internal tuple inline) */
+  count = 0;
   /** set by `findTraceSignal` */
   traceSignal = '';
   traceTime = Number.NaN;
@@ -374,17 +420,17 @@ export class SpyTuples {
 
   /** Tuples in the deque (at most maxlen). */
   get length(): number {
-    return Math.min(this.#count, this.maxlen);
+    return Math.min(this.count, this.maxlen);
   }
 
   /** An internal tuple (ENTRY/EXIT/INIT/SEARCH_FOR_SUPER/EMPTY): only counted. */
   pushInternal(): void {
-    this.#count++;
+    this.count++;
   }
 
   /** `time`: microseconds since the epoch, NaN when not taken (internal signals, a call that passed the event on). */
   push(flags: number, signal: string, time: number): void {
-    const seq = this.#count++;
+    const seq = this.count++;
     if ((flags & (TupleFlag.internal | TupleFlag.start)) === TupleFlag.internal) return;
     const cap = this.#flags.length;
     let i: number;
@@ -427,13 +473,13 @@ export class SpyTuples {
   clear(): void {
     this.#head = 0;
     this.#size = 0;
-    this.#count = 0;
+    this.count = 0;
   }
 
   /** The first tuple of the deque is the START tuple (miros `rtc.tuples[0].start`). */
   firstIsStart(): boolean {
-    if (this.#count === 0) return false;
-    const first = Math.max(0, this.#count - this.maxlen);
+    if (this.count === 0) return false;
+    const first = Math.max(0, this.count - this.maxlen);
     const cap = this.#flags.length;
     for (let n = 0; n < this.#size; n++) {
       const i = (this.#head + n) % cap;
@@ -452,7 +498,7 @@ export class SpyTuples {
     let signal = '';
     let time = Number.NaN;
     let hooked = false;
-    const first = this.#count - this.maxlen;
+    const first = this.count - this.maxlen;
     const cap = this.#flags.length;
     let i = this.#head;
     for (let n = 0; n < this.#size; n++) {
@@ -479,6 +525,8 @@ export class Instrumentation {
   readonly rtcTuples = new SpyTuples(RTC_RING_BUFFER_SIZE);
   readonly fullSpy = new SpyLog(SPY_RING_BUFFER_SIZE);
   readonly fullTrace = new Deque<TraceRecord>(TRC_RING_BUFFER_SIZE);
+  readonly states = new StateTable();
+  readonly traceTails = new TraceTails();
 
   /** full.spy.extend(rtc.spy) */
   flushRtcSpy(): void {
@@ -521,6 +569,9 @@ export const spyFormat = {
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
+/** '000'…'999': the microseconds of a timestamp as two table reads. */
+const THREE_DIGITS: readonly string[] = Array.from({ length: 1000 }, (_, n) => pad(n, 3));
+
 /** The last second formatted by `formatTimestamp` (trace lines come in bursts within a second). */
 let lastSecond = Number.NaN;
 let lastSecondText = '';
@@ -531,10 +582,13 @@ export function formatTimestamp(micros: number): string {
   if (second !== lastSecond) {
     // local time of a whole second (time-zone offsets are whole seconds)
     const d = dateAt(second * 1000);
-    lastSecondText = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.`;
+    // one join: a flat string (a rope of pieces would be walked again in every line that holds it)
+    lastSecondText = [d.getFullYear(), '-', pad(d.getMonth() + 1), '-', pad(d.getDate()), ' ', pad(d.getHours()), ':', pad(d.getMinutes()), ':', pad(d.getSeconds()), '.'].join('');
     lastSecond = second;
   }
-  return lastSecondText + pad(micros - second * 1_000_000, 6);
+  const us = micros - second * 1_000_000;
+  const ms = Math.floor(us / 1000);
+  return lastSecondText + (THREE_DIGITS[ms] as string) + (THREE_DIGITS[us - ms * 1000] as string);
 }
 
 /**
@@ -543,12 +597,85 @@ export function formatTimestamp(micros: number): string {
  * startAt's line → `e->start_at()`).
  */
 export function formatTraceLine(record: TraceRecord, chartName: string | undefined | null): string {
+  return `[${formatTimestamp(record.time)}${traceLineTail(record, chartName)}`;
+}
+
+/** `] [name] e->A() ss211->ss211`: what follows a trace line's timestamp. */
+function traceLineTail(record: TraceRecord, chartName: string | undefined | null): string {
   const name = chartName ?? 'None';
   const signal = record.signal ?? 'start_at';
-  return `[${formatTimestamp(record.time)}] [${name}] e->${signal}() ${record.startState}->${record.endState}`;
+  // one join: a flat string, kept and copied into many lines (a rope would be walked each time)
+  return ['] [', name, '] e->', signal, '() ', record.startState, '->', record.endState].join('');
 }
 
 const LINE_BREAK = /[\r\n]/;
+
+/** Tails a chart keeps (a chart has few transitions); past it, lines are built whole and counted. */
+export const TRACE_TAILS_MAX = 1024;
+
+/**
+ * The tails of one chart's trace lines (`] [name] e->A() from->to`), made once per
+ * (from, signal, to) and reused by every read of `trace()` (a chart takes the same
+ * transitions over and over). Emptied when the chart's name changes.
+ */
+export class TraceTails {
+  #name: string | undefined | null = undefined;
+  /** from state → signal → to state → the tail and the stripped line */
+  #tails = new Map<string, Map<string | null, Map<string, TraceText>>>();
+  #size = 0;
+  /** tails built but not kept because the table was full */
+  notCached = 0;
+
+  /** One trace line, formatted now. */
+  line(record: TraceRecord, chartName: string | undefined | null): string {
+    return `[${formatTimestamp(record.time)}${this.#text(record, chartName).tail}`;
+  }
+
+  /** The line of `stripped(trace())` for `record`; undefined when a name holds a line break. */
+  strippedLine(record: TraceRecord, chartName: string | undefined | null): string | undefined {
+    return this.#text(record, chartName).stripped;
+  }
+
+  #text(record: TraceRecord, chartName: string | undefined | null): TraceText {
+    if (chartName !== this.#name) {
+      this.#tails = new Map();
+      this.#size = 0;
+      this.#name = chartName;
+    }
+    let bySignal = this.#tails.get(record.startState);
+    let byEnd = bySignal?.get(record.signal);
+    let text = byEnd?.get(record.endState);
+    if (text === undefined) {
+      const tail = traceLineTail(record, chartName);
+      text = { tail, stripped: strippedOf(record, chartName) };
+      if (this.#size < TRACE_TAILS_MAX) {
+        if (bySignal === undefined) this.#tails.set(record.startState, (bySignal = new Map()));
+        if (byEnd === undefined) bySignal.set(record.signal, (byEnd = new Map()));
+        byEnd.set(record.endState, text);
+        this.#size++;
+      } else {
+        this.notCached++;
+      }
+    }
+    return text;
+  }
+}
+
+interface TraceText {
+  readonly tail: string;
+  readonly stripped: string | undefined;
+}
+
+/** `[name] e->SIG() from->to` trimmed (the line of `stripped(trace())`); undefined when a name holds a line break. */
+function strippedOf(record: TraceRecord, chartName: string | undefined | null): string | undefined {
+  const name = chartName ?? 'None';
+  const signal = record.signal ?? 'start_at';
+  if (LINE_BREAK.test(name) || LINE_BREAK.test(signal) || LINE_BREAK.test(record.startState) || LINE_BREAK.test(record.endState)) {
+    return undefined;
+  }
+  // stripped() trims each line: only its end can hold whitespace here (it starts with '[')
+  return `[${name}] e->${signal}() ${record.startState}->${record.endState}`.trimEnd();
+}
 
 /**
  * `stripped(trace)` computed from the trace records without formatting and then
@@ -556,16 +683,27 @@ const LINE_BREAK = /[\r\n]/;
  * as `stripped(chart.trace())`. Undefined when a name holds a line break (then
  * only the text shows where the lines split: use `stripped(chart.trace())`).
  */
-export function strippedTraceLines(records: Iterable<TraceRecord>, chartName: string | undefined | null): string[] | undefined {
-  const name = chartName ?? 'None';
-  if (LINE_BREAK.test(name)) return undefined;
+export function strippedTraceLines(
+  records: Iterable<TraceRecord>,
+  chartName: string | undefined | null,
+  tails: TraceTails = new TraceTails(),
+): string[] | undefined {
   const out: string[] = [];
-  for (const record of records) {
-    const signal = record.signal ?? 'start_at';
-    if (LINE_BREAK.test(signal) || LINE_BREAK.test(record.startState) || LINE_BREAK.test(record.endState)) return undefined;
-    // stripped() trims each line: only its end can hold whitespace here (it starts with '[')
-    out.push(`[${name}] e->${signal}() ${record.startState}->${record.endState}`.trimEnd());
+  if (records instanceof Deque) {
+    // by index: no copy of the records for an iterator
+    for (let i = 0; i < records.length; i++) {
+      const line = tails.strippedLine(records.at(i) as TraceRecord, chartName);
+      if (line === undefined) return undefined;
+      out.push(line);
+    }
+  } else {
+    for (const record of records) {
+      const line = tails.strippedLine(record, chartName);
+      if (line === undefined) return undefined;
+      out.push(line);
+    }
   }
+  if (out.length === 0 && LINE_BREAK.test(chartName ?? 'None')) return undefined;
   return out;
 }
 

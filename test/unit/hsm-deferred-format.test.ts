@@ -1,7 +1,7 @@
 // Spy and trace lines are kept as records and formatted when read: a record read
 // later must show what was true when it was written, in the exact miros text.
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { strippedTraceLines } from '../../runtime/hsm/instrumentation.ts';
+import { STATE_TABLE_SIZE, strippedTraceLines } from '../../runtime/hsm/instrumentation.ts';
 import {
   ActiveObject,
   Event,
@@ -209,6 +209,26 @@ describe('deferred spy/trace formatting', () => {
     expect(formatTimestamp(micros + 1_000_000).slice(0, -7)).not.toBe(text);
   });
 
+  it('trace lines made from kept tails follow a change of the chart name and of a state name', () => {
+    const { chart, left, right } = makeChart();
+    chart.startAt(left);
+    post(chart, 'GO', 'GO');
+    expect(stripped(chart.trace() as string)).toEqual([
+      '[deferred] e->start_at() top->left',
+      '[deferred] e->GO() left->right',
+      '[deferred] e->GO() right->left',
+    ]);
+    chart.name = 'renamed';
+    state('right_renamed', right);
+    chart.clearTrace();
+    post(chart, 'GO', 'GO');
+    const lines = stripped(chart.trace() as string);
+    expect(lines).toEqual(['[renamed] e->GO() left->right_renamed', '[renamed] e->GO() right_renamed->left']);
+    expect(strippedTraceLines(chart.instrumentation.fullTrace, chart.name, chart.instrumentation.traceTails)).toEqual(lines);
+    // the whole line, timestamp included, is the miros text
+    expect(chart.trace()).toMatch(/^\n\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\] \[renamed\] e->GO\(\) left->right_renamed\n\[[^\]]+\] \[renamed\] e->GO\(\) right_renamed->left\n$/);
+  });
+
   it('strippedTraceLines gives the lines of stripped(trace()) from the records, and declines line breaks', () => {
     for (const name of ['plain', 'trailing  ', ' lead', 'tab\t', undefined]) {
       const { chart, left, right } = makeChart();
@@ -223,5 +243,28 @@ describe('deferred spy/trace formatting', () => {
     chart.name = 'two\nlines';
     chart.startAt(left);
     expect(strippedTraceLines(chart.instrumentation.fullTrace, chart.name)).toBeUndefined();
+  });
+});
+
+describe('the per-chart state table', () => {
+  it('a chart with more states than the table holds still spies every state by its name, and counts the overflow', () => {
+    const count = STATE_TABLE_SIZE + 6;
+    const chart = new HsmWithQueues({ name: 'wide' });
+    // s0 ⊃ s1 … each a direct child of top; HOP moves to the next state
+    const all: State[] = [];
+    for (let i = 0; i < count; i++) {
+      all.push(
+        state(`w${i}`, (c, e) => {
+          if (e.signal === signals.HOP) return c.trans(all[(i + 1) % count] as State);
+          return c.super(c.top);
+        }),
+      );
+    }
+    chart.startAt(all[0] as State);
+    chart.clearSpy();
+    for (let i = 0; i < count; i++) post(chart, 'HOP');
+    const hops = (chart.spy() as string[]).filter((l) => l.startsWith('HOP:'));
+    expect(hops).toEqual(Array.from({ length: count }, (_, i) => `HOP:w${i}`));
+    expect(chart.instrumentation.states.notEntered).toBeGreaterThan(0);
   });
 });
