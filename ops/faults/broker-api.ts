@@ -39,7 +39,8 @@ export async function dropConnections(name: string, kill: boolean, opts: FaultOp
         unreachable.push(node.name); // a node down or cut off right now (chaos): the others still count
         continue;
       }
-      for (const conn of list.filter((x) => mine.test(x.client_properties?.connection_name ?? ''))) {
+      // a clustered testbed lists every member's connections on every node: each is closed once
+      for (const conn of list.filter((x) => mine.test(x.client_properties?.connection_name ?? '') && !closed.some((d) => d.includes(`(${x.name})`)))) {
         await management(c, node, 'DELETE', `/api/connections/${encodeURIComponent(conn.name)}`).catch(() => undefined); // gone meanwhile
         closed.push(`${conn.client_properties?.connection_name} (${conn.name}) on ${node.name}`);
       }
