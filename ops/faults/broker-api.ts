@@ -3,6 +3,7 @@
 // resource alarm (rabbitmqctl on the node: the documented way to block publishers).
 import { ClusterError } from '../cluster/errors.ts';
 import { openCluster } from '../cluster/index.ts';
+import { until } from '../util/wait.ts';
 import { killInstance } from './instances.ts';
 import { management } from './management.ts';
 import { type FaultOptions, type FaultRecord, record } from './record.ts';
@@ -21,18 +22,35 @@ interface ApiConnection {
  * instance's processName is its name). `kill`: SIGKILL the instance right after (undo:
  * restart-instance).
  */
+/** How long the management API's connection listing may lag a fresh connection. */
+const CONNECTION_LISTING_LAG_MS = 10_000;
+
 export async function dropConnections(name: string, kill: boolean, opts: FaultOptions = {}): Promise<FaultRecord> {
   const c = await openCluster(opts);
   const mine = new RegExp(`^miros/(pub|sub|snoop) ${escapeRe(name)}\\[`);
   const closed: string[] = [];
-  for (const node of c.file.nodes) {
-    const list = (await management(c, node, 'GET', '/api/connections?columns=name,client_properties')) as ApiConnection[];
-    for (const conn of list.filter((x) => mine.test(x.client_properties?.connection_name ?? ''))) {
-      await management(c, node, 'DELETE', `/api/connections/${encodeURIComponent(conn.name)}`);
-      closed.push(`${conn.client_properties?.connection_name} (${conn.name}) on ${node.name}`);
+  const unreachable: string[] = [];
+  const dropOnce = async () => {
+    for (const node of c.file.nodes) {
+      let list: ApiConnection[];
+      try {
+        list = (await management(c, node, 'GET', '/api/connections?columns=name,client_properties')) as ApiConnection[];
+      } catch {
+        unreachable.push(node.name); // a node down or cut off right now (chaos): the others still count
+        continue;
+      }
+      // a clustered testbed lists every member's connections on every node: each is closed once
+      for (const conn of list.filter((x) => mine.test(x.client_properties?.connection_name ?? '') && !closed.some((d) => d.includes(`(${x.name})`)))) {
+        await management(c, node, 'DELETE', `/api/connections/${encodeURIComponent(conn.name)}`).catch(() => undefined); // gone meanwhile
+        closed.push(`${conn.client_properties?.connection_name} (${conn.name}) on ${node.name}`);
+      }
     }
-  }
-  if (!closed.length) throw new ClusterError(`drop-connections: no broker has a connection of instance '${name}'`, 'is it running? its connections are named "miros/pub|sub NAME[pid]@host" (GET /api/connections)');
+    return closed.length > 0;
+  };
+  // the listing lags the connections by a few seconds (the management stats): an instance that
+  // has just (re)connected may not be in it yet
+  await until(dropOnce, CONNECTION_LISTING_LAG_MS, 500);
+  if (!closed.length) throw new ClusterError(`drop-connections: no broker has a connection of instance '${name}'${unreachable.length ? ` (unreachable: ${[...new Set(unreachable)].join(', ')})` : ''}`, 'is it running? its connections are named "miros/pub|sub NAME[pid]@host" (GET /api/connections)');
   let detail = `closed ${closed.length} connection(s): ${closed.join(', ')}`;
   if (!kill) return record('drop-connections', [name], c.backend.kind, detail);
   detail += `; then ${(await killInstance(name, opts)).detail}`;

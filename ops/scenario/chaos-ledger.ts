@@ -22,6 +22,8 @@ export interface HealedPath {
 
 /** A deletion's gap starts this long before it (events in flight to the broker when the queue went). */
 export const QUEUE_GAP_SLACK_MS = 1_000;
+/** How long after a deletion the chart may take to declare its queue again and consume (its cancel path). */
+export const QUEUE_GAP_MAX_MS = 3_000;
 
 const key = (e: EventId) => `${e.f}\u0000${e.i}\u0000${e.s}`;
 
@@ -86,27 +88,14 @@ export class ChaosLedger {
 
   /**
    * The receiver's queue was deleted at `at` (ms, just before the delete): until the chart has
-   * declared it again and consumes, what the broker routes to it goes nowhere. Events sent in
-   * that gap (from `at` - QUEUE_GAP_SLACK_MS to the send time of the first event sent after
-   * `at` that did arrive) and missing there are removed by the fault, not lost.
+   * declared it again and consumes, what the broker routes to it goes nowhere. Events sent from
+   * `at` - QUEUE_GAP_SLACK_MS to `at` + QUEUE_GAP_MAX_MS and missing there are removed by the
+   * fault, not lost; a chart that takes longer to come back loses what follows (counted lost).
    */
   onQueueDeleted(receiver: string, at: number): void {
     const list = this.deletions.get(receiver) ?? [];
     this.deletions.set(receiver, list);
     if (list.length < 10_000) list.push(at);
-  }
-
-  /** Per deletion of `receiver`'s queue: [start, end) of the gap, by send time (end: Infinity if nothing sent after it arrived). */
-  private queueGaps(receiver: string): Array<[number, number]> {
-    const firsts = this.firstAt.get(receiver);
-    return (this.deletions.get(receiver) ?? []).map((at) => {
-      let end = Infinity;
-      for (const k of firsts?.keys() ?? []) {
-        const e = this.sent.get(k);
-        if (e && e.f !== receiver && e.at >= at && e.at < end) end = e.at;
-      }
-      return [at - QUEUE_GAP_SLACK_MS, end];
-    });
   }
 
   /** Events a fault removed on purpose at a receiver (delete-queue: its queue's depth at deletion): that many missing there are not losses. */
@@ -129,7 +118,8 @@ export class ChaosLedger {
     let expected = 0;
     const lostBy: Record<string, number> = {};
     const examples: string[] = [];
-    const gaps = new Map(instances.map((r) => [r, this.queueGaps(r)]));
+    const gaps = new Map(instances.map((r) => [r, (this.deletions.get(r) ?? []).map((at) => [at - QUEUE_GAP_SLACK_MS, at + QUEUE_GAP_MAX_MS] as const)]));
+    const gapEnds = new Map<string, number>(); // per deletion: the send time of its last event removed in the gap
     let removedInGap = 0;
     for (const e of events) {
       const k = key(e);
@@ -151,8 +141,11 @@ export class ChaosLedger {
           neverPublished++;
           continue;
         }
-        if (gaps.get(r)!.some(([from, to]) => e.at >= from && e.at < to)) {
+        const gap = gaps.get(r)!.find(([from, to]) => e.at >= from && e.at < to);
+        if (gap) {
           removedInGap++; // routed to a queue that was not there (deleted, not yet declared again)
+          const id = `${r}\u0000${gap[0]}`;
+          gapEnds.set(id, Math.max(gapEnds.get(id) ?? 0, e.at - gap[0] - QUEUE_GAP_SLACK_MS));
           continue;
         }
         const budget = removedLeft.get(r) ?? 0;
@@ -187,7 +180,7 @@ export class ChaosLedger {
       lostAtKilled,
       removedByFault,
       removedInGap,
-      queueGapsMs: instances.flatMap((r) => gaps.get(r)!.map(([from, to]) => to - from - QUEUE_GAP_SLACK_MS)),
+      queueGapsMs: [...gapEnds.values()],
       neverPublished,
       duplicated,
       duplicatedAtKilled,
@@ -274,7 +267,7 @@ export interface ChaosResult {
   removedByFault: number;
   /** Missing arrivals sent while the receiver's queue was deleted and not yet declared again (delete-queue): not lost. */
   removedInGap: number;
-  /** Per queue deletion: ms (by send time) until an event sent after it arrived again; Infinity if none did. */
+  /** Per queue deletion that removed events: ms from the deletion to the send time of the last event it removed. */
   queueGapsMs: number[];
   /** Unconfirmed (event, receiver) pairs: not confirmed, or of a killed sender without confirmations (it may have died in the outbox). */
   neverPublished: number;

@@ -267,7 +267,15 @@ export class Receiver implements Tenant {
     this.channel = channel;
     // a channel left from a failed setup on this connection: its consumers must not linger
     if (previous && previous !== channel) void previous.close().catch(() => undefined);
-    const tracker = new AckTracker<ConsumeMessage>((last) => channel.ack(last, true), (fn) => this.env.setImmediate(fn));
+    const tracker: AckTracker<ConsumeMessage> = new AckTracker<ConsumeMessage>((last) => {
+      try {
+        channel.ack(last, true);
+      } catch {
+        // the channel is closing ('close' not emitted yet: amqplib throws "Channel closing"):
+        // the broker requeues what was not acked, and it comes back to the next consumer
+        tracker.discard();
+      }
+    }, (fn) => this.env.setImmediate(fn));
     this.trackers.set(channel, tracker);
     channel.on('close', () => {
       tracker.discard();

@@ -149,6 +149,18 @@ describe('Receiver: delivery and acks', () => {
     expect(h.receiver.counters.mesh).toMatchObject({ received: 3, delivered: 3, duplicates: 0, dropped: 0, own: 0 });
   });
 
+  // amqplib throws IllegalOperationError('Channel closing') from ack() between the broker's
+  // channel.close and the 'close' event; the flush runs in a setImmediate, so the throw crashed
+  // the process (seen in a clustered chaos run while a queue was deleted)
+  it('an ack that meets a closing channel is given up (the broker requeues what was unacked), not thrown', async () => {
+    const h = await start({}, { handleMesh: false });
+    for (const seq of [1, 2]) h.channel.deliver(QUEUE.mesh, body(seq), claim());
+    h.channel.closed = true; // closing: 'close' not emitted yet
+    for (const d of h.delivered) d.handled();
+    expect(() => turn()).not.toThrow();
+    expect(h.channel.acks).toEqual([]);
+  });
+
   it('acks even when the handler throws, and goes on', async () => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => undefined);
     const seen: number[] = [];
