@@ -112,8 +112,9 @@ cluster
   .option('--tls-mutual', 'with --tls: brokers require a client certificate from the CA (mutual TLS)')
   .option('--tls-dir <path>', 'with --tls: the CA and certificates (default <dir>/tls; made if missing)')
   .option('--max-message-size <bytes>', 'brokers refuse a larger publish (default 1048576 = 1 MiB; docs/broker-security.md)', int)
+  .option('--keep-data', "refuse, instead of resetting it, a stopped node's data that holds another topology or members outside the nodes asked for")
   .action(
-    action(async (o: { maxMessageSize?: number; nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; topology?: ClusterOptions['topology']; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
+    action(async (o: { keepData?: boolean; maxMessageSize?: number; nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; topology?: ClusterOptions['topology']; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
       if (o.verbose) process.env.MIROSNET_VERBOSE = '1'; // read by the docker backend's image build
       const { formatTable, status, up } = await import('./cluster/index.ts');
       const started = await up({
@@ -132,6 +133,7 @@ cluster
         tlsMutual: o.tlsMutual,
         tlsDir: o.tlsDir,
         maxMessageSize: o.maxMessageSize,
+        keepData: o.keepData,
       });
       console.log(formatTable(await status({ dir: started.dir })));
     }),
