@@ -188,6 +188,23 @@ cluster
   );
 
 cluster
+  .command('env')
+  .description('print, to source, the environment a program needs to join the running testbed: hosts, topology, user, the password and TLS files by path (eval "$(mirosnet cluster env)"); never a secret itself')
+  .addOption(dirOption())
+  .option('--json', 'print the same as one JSON object (the password as its file)')
+  .action(
+    action(async (o: { dir?: string; json?: boolean }) => {
+      const [{ ClusterError, clusterFilePath, defaultDir, readClusterFile }, { ensurePasswordFile, formatJoinEnv, joinVars }] = await Promise.all([import('./cluster/index.ts'), import('./cluster/join-env.ts')]);
+      const dir = resolve(o.dir ?? defaultDir());
+      const file = readClusterFile(dir);
+      if (!file) throw new ClusterError(`no cluster is up in ${dir}`, `start one: mirosnet cluster up${o.dir ? ` --dir ${o.dir}` : ''}`);
+      const vars = joinVars(file, clusterFilePath(dir), ensurePasswordFile(dir, file.credentials.password));
+      if (!o.json) return void process.stdout.write(formatJoinEnv(file, clusterFilePath(dir), vars));
+      console.log(JSON.stringify(Object.fromEntries(vars.map((v) => [v.name, v.value])), null, 2));
+    }),
+  );
+
+cluster
   .command('logs')
   .description("a node's own RabbitMQ log (every node's tail when NODE is left out)")
   .argument('[node]', 'n1, 1, n1@localhost or the node address')
