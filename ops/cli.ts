@@ -153,10 +153,11 @@ cluster
   .description('stop every node and remove what the backend made (processes, namespaces, bridge, containers)')
   .addOption(backendOption())
   .addOption(dirOption())
-  .option('--purge', 'also delete the nodes’ data and logs')
+  .option('--purge', 'also delete the nodes’ data and logs, and the testbed’s records in the state directory (cookie, epmd logs, faults in force); every backend')
+  .option('--remove-images', 'docker backend: also remove the broker image (the next up builds it again)')
   .option('--json', 'print what was stopped as JSON')
   .action(
-    action(async (o: { backend?: ClusterOptions['backend']; dir?: string; purge?: boolean; json?: boolean }) => {
+    action(async (o: { backend?: ClusterOptions['backend']; dir?: string; purge?: boolean; removeImages?: boolean; json?: boolean }) => {
       const { down } = await import('./cluster/index.ts');
       const stopped = await down(o);
       if (o.json) return void console.log(JSON.stringify(stopped, null, 2));

@@ -3,7 +3,7 @@
 // that would bring back another cluster than the one asked for: a mesh node whose data
 // still lists the members of an earlier clustered testbed boots into that cluster again (and
 // waits minutes for a member that is not coming back).
-import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterTopology } from './types.ts';
 
@@ -99,4 +99,17 @@ export function staleData(topology: ClusterTopology, wanted: NodeData[]): StaleD
 export function restartingMembers(wanted: NodeData[], stale: StaleData[]): Set<string> {
   const reset = new Set(stale.map((s) => s.name));
   return new Set(wanted.filter((n) => !reset.has(n.name) && (n.members?.length ?? 0) > 1).map((n) => n.name));
+}
+
+/**
+ * `cluster down --purge`, on every backend: deletes the nodes' directories (data, logs,
+ * config) and the testbed's records in `dir` (the Erlang cookie, epmd logs, the faults in
+ * force, the password file). The TLS directory and the ops admin's credentials stay.
+ */
+export function purgeTestbedFiles(dir: string, nodeNames: readonly string[]): void {
+  for (const name of nodeNames) rmSync(join(dir, name), { recursive: true, force: true });
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) {
+    if (f === '.erlang.cookie' || /^epmd.*\.log$/.test(f) || f === 'faults-in-force.json' || f === 'rabbit-password') rmSync(join(dir, f), { force: true });
+  }
 }

@@ -2,9 +2,9 @@
 // (up / down / status of beam.smp processes, state.json bookkeeping) and the primitives
 // signal, restart, exec. What differs per backend is the NodeHost (local.ts, netns.ts).
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, ExecOptions, HostMember, HostProcess, NodeHost, NodeSignal, Primitive, Program, Support } from './backend.ts';
+import type { Backend, DownHow, ExecOptions, HostMember, HostProcess, NodeHost, NodeSignal, Primitive, Program, Support } from './backend.ts';
 import { type NodeRecord, type StateFile, readState, removeClusterFile, removeState, writeClusterFile, writeState } from './cluster-file.ts';
 import { OpsError } from '../util/errors.ts';
 import { ClusterError } from './errors.ts';
@@ -12,7 +12,7 @@ import { checkNode, nodeHealth } from './health.ts';
 import { formCluster, startNodes } from './form.ts';
 import { join as joinCluster, leave, rabbitmqctl } from './join.ts';
 import { withMembership } from './membership.ts';
-import { markTopology, readNodeData, resetNodeData, restartingMembers, staleData } from './node-data.ts';
+import { markTopology, purgeTestbedFiles, readNodeData, resetNodeData, restartingMembers, staleData } from './node-data.ts';
 import { ensureAdminCredentials } from './admin-secret.ts';
 import { dirArg, indexOf, knownNames, settingsOf } from './known.ts';
 import { ensureRabbitmq } from './install.ts';
@@ -168,7 +168,7 @@ export function nodeBackend(host: NodeHost): Backend {
       });
     },
 
-    async down(o: ResolvedOptions, state: StateFile | undefined, file: ClusterFile | undefined, purge: boolean): Promise<StoppedCluster> {
+    async down(o: ResolvedOptions, state: StateFile | undefined, file: ClusterFile | undefined, how: DownHow): Promise<StoppedCluster> {
       const names = knownNames(o, state, file);
       const stopped: string[] = [];
       await Promise.all(
@@ -186,10 +186,8 @@ export function nodeBackend(host: NodeHost): Backend {
       await host.teardown(o, state);
       removeClusterFile(o.dir);
       removeState(o.dir);
-      if (purge) {
-        for (const name of names) rmSync(join(o.dir, name), { recursive: true, force: true });
-        for (const f of ['.erlang.cookie', 'epmd.log']) rmSync(join(o.dir, f), { force: true });
-      }
+      if (how.purge) purgeTestbedFiles(o.dir, names);
+      if (how.removeImages) o.log(`down: --remove-images: the ${host.kind} backend uses no images`);
       return { dir: o.dir, backend: host.kind, nodes: names.filter((n) => stopped.includes(n)), stoppedAt: new Date().toISOString() };
     },
 

@@ -49,7 +49,7 @@ describe.concurrent('scenario scripts: the command line', { timeout: 90_000 }, (
     }
   });
 
-  it.fails('every script takes the common flags docs/scenarios.md promises', async () => {
+  it('every script takes the common flags docs/scenarios.md promises', async () => {
     const common = ['--nodes', '--backend', '--timeout', '--logs', '--dir', '--tls', '--topology', '--json'];
     const all = await Promise.all(scenarioNames().map(async (name) => [name, await script(name, ['--help'])] as const));
     for (const [name, r] of all) expect(common.filter((flag) => !new RegExp(`^\\s+${flag}\\b`, 'm').test(r.out)), name).toEqual([]);
