@@ -334,6 +334,13 @@ describe('Receiver: drops', () => {
     expect(h.channel.nacks).toEqual([]);
   });
 
+  it.fails('counts a message no key opens under one name, droppedBy.undecryptable (as networkStats().drops names it)', async () => {
+    const h = await start();
+    h.channel.deliver(QUEUE.mesh, body(1, A1, stranger), claim());
+    turn();
+    expect(h.receiver.counters.mesh.droppedBy).toEqual({ undecryptable: 1 });
+  });
+
   it('reports each sender and reason once and counts the rest', async () => {
     const h = await start();
     for (let i = 0; i < 3; i++) h.channel.deliver(QUEUE.mesh, body(i, A1, stranger), claim());
