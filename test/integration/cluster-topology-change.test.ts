@@ -22,7 +22,7 @@ async function views(): Promise<Array<string[] | undefined>> {
   return Promise.all(readClusterFile(dir)!.nodes.map(async (n) => (await membershipAt(n.managementUrl, admin()))?.running));
 }
 
-describe('cluster up: clustered 3 → mesh 2 → clustered 3 on one state directory', { timeout: 240_000 }, () => {
+describe('cluster up: clustered 3 → mesh 2 → clustered 3 on one state directory', { timeout: 300_000 }, () => {
   afterAll(async () => {
     await down({ dir, purge: true, log: () => {} });
     rmSync(dir, { recursive: true, force: true });
@@ -55,6 +55,17 @@ describe('cluster up: clustered 3 → mesh 2 → clustered 3 on one state direct
     await up({ ...opts, nodes: 3, topology: 'clustered' });
     expect(lines.find((l) => l.startsWith('data reset:'))).toMatch(/tp1 .*; tp2 .*; tp3 \(.*no longer lists the same cluster\)/);
     expect(readClusterFile(dir)!.cluster!.members).toEqual(members(1, 2, 3));
+    expect(await views()).toEqual([members(1, 2, 3), members(1, 2, 3), members(1, 2, 3)]);
+  });
+
+  it('the same cluster brought back after down keeps its data: its members start together (none waits on one not started)', async () => {
+    await down({ dir, log: () => {} });
+    lines.length = 0;
+    await up({ ...opts, nodes: 3, topology: 'clustered' });
+    expect(lines.filter((l) => l.startsWith('data reset:'))).toEqual([]);
+    // together: every member starts before any is ready (seed first would have waited on the others' tables)
+    const firstReady = lines.findIndex((l) => / {2}ready in /.test(l));
+    expect(lines.slice(0, firstReady).filter((l) => / {2}starting /.test(l))).toHaveLength(3);
     expect(await views()).toEqual([members(1, 2, 3), members(1, 2, 3), members(1, 2, 3)]);
   });
 });
