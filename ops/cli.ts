@@ -36,6 +36,13 @@ function int(value: string): number {
   return n;
 }
 
+/** --nodes: 1 to 40 (what resolveOptions accepts), refused here as a bad value (exit 2). */
+function nodeCount(value: string): number {
+  const n = int(value);
+  if (n < 1 || n > 40) throw new InvalidArgumentError('expected a whole number from 1 to 40');
+  return n;
+}
+
 const backendOption = () => new Option('--backend <kind>', 'local | netns | docker').choices(['local', 'netns', 'docker']);
 const dirOption = () => new Option('--dir <path>', 'state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)');
 
@@ -53,7 +60,7 @@ function action<A extends unknown[]>(fn: (...args: A) => Promise<void>): (...arg
       await fn(...args);
     } catch (err) {
       console.error(`mirosnet: ${await explain(err)}`);
-      process.exitCode = EXIT.failure;
+      process.exitCode = (err as Error)?.name === 'BadValueError' ? EXIT.usage : EXIT.failure;
     }
   };
 }
@@ -96,7 +103,7 @@ const cluster = program.command('cluster').description('N RabbitMQ nodes on this
 cluster
   .command('up')
   .description('start N nodes (idempotent: keeps healthy ones, restarts dead ones, adds or removes nodes)')
-  .option('-n, --nodes <n>', 'number of nodes (a running cluster grows or shrinks to it)', int, 3)
+  .option('-n, --nodes <n>', 'number of nodes, 1 to 40 (a running cluster grows or shrinks to it)', nodeCount, 3)
   .addOption(backendOption().default('local'))
   .addOption(new Option('--topology <kind>', "mesh: independent brokers; clustered: one RabbitMQ cluster (default: the running cluster's, else mesh)").choices(['mesh', 'clustered']))
   .addOption(dirOption())
@@ -112,8 +119,10 @@ cluster
   .option('--tls-mutual', 'with --tls: brokers require a client certificate from the CA (mutual TLS)')
   .option('--tls-dir <path>', 'with --tls: the CA and certificates (default <dir>/tls; made if missing)')
   .option('--max-message-size <bytes>', 'brokers refuse a larger publish (default 1048576 = 1 MiB; docs/broker-security.md)', int)
+  .option('--keep-data', "refuse, instead of resetting it, a stopped node's data that holds another topology or members outside the nodes asked for")
+  .option('--json', 'print the status as JSON (as cluster status --json); progress stays on stderr')
   .action(
-    action(async (o: { maxMessageSize?: number; nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; topology?: ClusterOptions['topology']; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
+    action(async (o: { json?: boolean; keepData?: boolean; maxMessageSize?: number; nodes: number; backend: ClusterOptions['backend']; dir?: string; addressBase?: string; namePrefix?: string; distPortBase?: number; epmdPort?: number; nsPrefix?: string; erlArgs?: string; timeout: number; verbose?: boolean; topology?: ClusterOptions['topology']; tls?: 'on' | 'only'; tlsMutual?: boolean; tlsDir?: string }) => {
       if (o.verbose) process.env.MIROSNET_VERBOSE = '1'; // read by the docker backend's image build
       const { formatTable, status, up } = await import('./cluster/index.ts');
       const started = await up({
@@ -132,8 +141,10 @@ cluster
         tlsMutual: o.tlsMutual,
         tlsDir: o.tlsDir,
         maxMessageSize: o.maxMessageSize,
+        keepData: o.keepData,
       });
-      console.log(formatTable(await status({ dir: started.dir })));
+      const s = await status({ dir: started.dir });
+      console.log(o.json ? JSON.stringify(s, null, 2) : formatTable(s));
     }),
   );
 
@@ -142,11 +153,14 @@ cluster
   .description('stop every node and remove what the backend made (processes, namespaces, bridge, containers)')
   .addOption(backendOption())
   .addOption(dirOption())
-  .option('--purge', 'also delete the nodes’ data and logs')
+  .option('--purge', 'also delete the nodes’ data and logs, and the testbed’s records in the state directory (cookie, epmd logs, faults in force); every backend')
+  .option('--remove-images', 'docker backend: also remove the broker image (the next up builds it again)')
+  .option('--json', 'print what was stopped as JSON')
   .action(
-    action(async (o: { backend?: ClusterOptions['backend']; dir?: string; purge?: boolean }) => {
+    action(async (o: { backend?: ClusterOptions['backend']; dir?: string; purge?: boolean; removeImages?: boolean; json?: boolean }) => {
       const { down } = await import('./cluster/index.ts');
       const stopped = await down(o);
+      if (o.json) return void console.log(JSON.stringify(stopped, null, 2));
       console.log(stopped.nodes.length ? `down: ${stopped.nodes.join(', ')} stopped (${stopped.dir})` : `down: nothing was running in ${stopped.dir}`);
     }),
   );
@@ -171,6 +185,23 @@ cluster
       }
       console.log(o.json ? JSON.stringify(s, null, 2) : formatTable(s));
       if (s.nodes.some((n) => !n.healthy)) process.exitCode = EXIT.failure;
+    }),
+  );
+
+cluster
+  .command('env')
+  .description('print, to source, the environment a program needs to join the running testbed: hosts, topology, user, the password and TLS files by path (eval "$(mirosnet cluster env)"); never a secret itself')
+  .addOption(dirOption())
+  .option('--json', 'print the same as one JSON object (the password as its file)')
+  .action(
+    action(async (o: { dir?: string; json?: boolean }) => {
+      const [{ ClusterError, clusterFilePath, defaultDir, readClusterFile }, { ensurePasswordFile, formatJoinEnv, joinVars }] = await Promise.all([import('./cluster/index.ts'), import('./cluster/join-env.ts')]);
+      const dir = resolve(o.dir ?? defaultDir());
+      const file = readClusterFile(dir);
+      if (!file) throw new ClusterError(`no cluster is up in ${dir}`, `start one: mirosnet cluster up${o.dir ? ` --dir ${o.dir}` : ''}`);
+      const vars = joinVars(file, clusterFilePath(dir), ensurePasswordFile(dir, file.credentials.password));
+      if (!o.json) return void process.stdout.write(formatJoinEnv(file, clusterFilePath(dir), vars));
+      console.log(JSON.stringify(Object.fromEntries(vars.map((v) => [v.name, v.value])), null, 2));
     }),
   );
 
@@ -225,17 +256,27 @@ for (const [verb, kind] of [
     );
 }
 
-const faultCommand = program.command('fault').description('inject a fault and print what was done as one JSON line; `fault list`: the faults in force (the kinds: docs/faults.md)');
+const faultCommand = program
+  .command('fault')
+  .description('inject a fault and print what was done (--json: its record as one JSON line); `fault list`: the faults in force; `fault heal --all`: undo them all (the kinds: docs/faults.md)');
+
+/** A fault record as one line for people: kind, targets, what was done, and its undo. */
+function faultLine(rec: { kind: string; target: string[]; detail: string; undo?: { kind: string; target: string[] } }): string {
+  const undo = rec.undo ? ` (undo: mirosnet fault ${[rec.undo.kind, ...rec.undo.target].join(' ')})` : '';
+  return `${[rec.kind, ...rec.target].join(' ')}: ${rec.detail}${undo}`;
+}
 
 faultCommand
   .command('list')
-  .description('the faults in force (injected and not yet undone), one JSON line each')
+  .description('the faults in force (injected and not yet undone), one line each (--json: {"faults": [...], "shed": N})')
   .addOption(dirOption())
+  .option('--json', 'print them as one JSON document')
   .action(
-    action(async (o: { dir?: string }) => {
+    action(async (o: { dir?: string; json?: boolean }) => {
       const { faultsInForce } = await import('./faults/in-force.ts');
       const { faults, shed } = faultsInForce(o.dir);
-      for (const f of faults) console.log(JSON.stringify(f));
+      if (o.json) console.log(JSON.stringify({ faults, shed }));
+      else for (const f of faults) console.log(`${f.at}  ${faultLine(f)}`);
       if (!faults.length) console.error('mirosnet: no fault in force');
       if (shed) console.error(`mirosnet: ${shed} older records were shed over the bound`);
     }),
@@ -248,11 +289,25 @@ for (const [kind, spec] of Object.entries(catalogue)) {
   const command = faultCommand
     .command(kind)
     .description(`${spec.summary}${spec.needs ? ' (netns and docker backends, root)' : ''}${spec.heal ? `; undo: fault ${spec.heal}` : ''}`)
-    .usage(usage(kind, spec).slice(kind.length + 1) + ' [--dir path]')
+    .usage(usage(kind, spec).slice(kind.length + 1) + `${kind === 'heal' ? ' | --all' : ''} [--json] [--dir path]`)
     .argument('[args...]', spec.params.filter((p) => p.kind !== 'flag').map((p) => p.name).join(' '))
-    .addOption(dirOption());
+    .addOption(dirOption())
+    .option('--json', 'print the record as one JSON line');
   for (const p of spec.params.filter((x) => x.kind === 'flag')) command.option(`--${p.name}`, `${kind}: ${p.name} too`);
-  command.action((args: string[], o: { dir?: string } & Record<string, unknown>, cmd: Command) => {
+  if (kind === 'heal') command.option('--all', 'undo every fault in force (fault list): cuts and toxics, paused and killed brokers, alarms, instance faults');
+  command.action((args: string[], o: { dir?: string; json?: boolean; all?: boolean } & Record<string, unknown>, cmd: Command) => {
+      if (o.all) {
+        if (args.length) cmd.error('fault heal --all takes no node (it undoes every fault in force)', { exitCode: EXIT.usage });
+        return action(async () => {
+          const { healAll } = await import('./faults/in-force.ts');
+          const result = await healAll({ dir: o.dir, log: (line: string) => console.error(line) });
+          if (o.json) console.log(JSON.stringify(result));
+          else for (const rec of result.healed) console.log(faultLine(rec));
+          if (!result.healed.length && !result.failed.length) console.error('mirosnet: no fault in force');
+          for (const f of result.failed) console.error(`mirosnet: could not undo ${[f.fault.kind, ...f.fault.target].join(' ')}: ${f.error}`);
+          if (result.failed.length) process.exitCode = EXIT.failure;
+        })();
+      }
       // a flag given (--kill) is its word among the arguments
       for (const p of spec.params.filter((x) => x.kind === 'flag')) if (o[p.name] === true) args = [...args, p.name];
       // a wrong number of arguments is a usage error: cmd.error throws a CommanderError (exit 2), outside `action`
@@ -261,7 +316,8 @@ for (const [kind, spec] of Object.entries(catalogue)) {
       return action(async () => {
         const { injectFault, UnsupportedError } = await import('./faults/index.ts');
         try {
-          console.log(JSON.stringify(await injectFault(kind, args, { dir: o.dir, log: (line: string) => console.error(line) })));
+          const rec = await injectFault(kind, args, { dir: o.dir, log: (line: string) => console.error(line) });
+          console.log(o.json ? JSON.stringify(rec) : faultLine(rec));
         } catch (err) {
           if (!(err instanceof UnsupportedError)) throw err;
           console.error(`mirosnet: ${err.format()}`); // asking a backend for what it cannot do: a usage error
@@ -273,7 +329,7 @@ for (const [kind, spec] of Object.entries(catalogue)) {
 faultCommand.on('command:*', (operands: string[]) =>
   faultCommand.error(`unknown fault kind '${operands[0]}'; the kinds: ${Object.keys(catalogue).join(', ')}, and list`, { exitCode: EXIT.usage }),
 );
-faultCommand.addHelpText('after', '\nExamples:\n  mirosnet fault pause-broker n2\n  mirosnet fault partition n1 n2\n  mirosnet fault latency n2 200\n  mirosnet fault kill-instance chaos2-1a2b3c\n  mirosnet fault heal\n  mirosnet fault list');
+faultCommand.addHelpText('after', '\nExamples:\n  mirosnet fault pause-broker n2\n  mirosnet fault partition n1 n2 --json\n  mirosnet fault latency n2 200\n  mirosnet fault kill-instance chaos2-1a2b3c\n  mirosnet fault heal\n  mirosnet fault list\n  mirosnet fault heal --all');
 
 program
   .command('scenario')
@@ -389,11 +445,12 @@ program
   .addOption(dirOption())
   .action(
     action(async (o: { keys?: string; keysFile?: string; passwordFile?: string; traceKey?: string; spyKey?: string; host?: string; user?: string; password?: string; only?: 'trace' | 'spy'; color?: boolean; out?: string; dir?: string }) => {
-      const [{ startSnoopListener }, { readClusterFile }, { ClusterError }, { BrokerUnreachableError, ConfigError, MirosNetError }] = await Promise.all([
+      const [{ startSnoopListener }, { readClusterFile }, { ClusterError }, { BrokerUnreachableError, ConfigError, MirosNetError }, { BadValueError }] = await Promise.all([
         import('./logs/snoop-listener.ts'),
         import('./cluster/cluster-file.ts'),
         import('./cluster/errors.ts'),
         import('../runtime/net/errors.ts'),
+        import('./util/errors.ts'),
       ]);
       const secrets = (await import('./secret-args.ts')).resolveSecrets(o);
       const file = readClusterFile(o.dir);
@@ -417,6 +474,8 @@ program
               : /EncryptionKey$/.test(err.option ?? '')
                 ? 'the snoop keys must be the ones the charts use (a new one: mirosnet keygen)'
                 : undefined;
+          // a malformed key is a bad value (exit 2); a missing user or password a failure to find them (exit 1)
+          if (/EncryptionKey$/.test(err.option ?? '')) throw new BadValueError(`snoop: ${snoopConfigMessage(err)}`, hint);
           throw new ClusterError(`snoop: ${snoopConfigMessage(err)}`, hint);
         }
         if (err instanceof BrokerUnreachableError) {

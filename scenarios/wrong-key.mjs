@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // wrong-key: the last instance has a mesh key of its own. Every instance transmits PING three
 // times. Checks: the odd one got nothing and the others nothing from it; the others counted
-// its messages as undecryptable (networkStats().mesh.droppedBy.decrypt) and reported it, and
+// its messages as undecryptable (networkStats().mesh.droppedBy.undecryptable) and reported it, and
 // still got every PING from each other. A zx script (node or zx).
 //   node scenarios/wrong-key.mjs --nodes 3 [--timeout S] [--backend local]
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -37,7 +37,7 @@ await scenario(
     await t.outcome('every PING between the others', () => normalComplete().length === 0);
     await t.stop(); // the final networkStats (STATS) come at stop
 
-    const decrypt = (i) => i.stats?.mesh.droppedBy.decrypt ?? 0;
+    const decrypt = (i) => i.stats?.mesh.droppedBy.undecryptable ?? 0;
     t.check('the others keep working: every PING between them arrived', normalComplete());
     t.check(`${odd.name} (other mesh key) is isolated`, [
       ...(odd.got('GOT').length ? [`${odd.name} got ${odd.got('GOT').length} events`] : []),
@@ -45,7 +45,7 @@ await scenario(
       ...(decrypt(odd) >= ROUNDS * normal.length ? [] : [`${odd.name} dropped only ${decrypt(odd)} undecryptable messages`]),
     ]);
     t.check(`the others report the messages of ${odd.name} as undecryptable`, [
-      ...normal.filter((i) => decrypt(i) < ROUNDS).map((i) => `${i.name}: mesh.droppedBy.decrypt = ${decrypt(i)}, expected >= ${ROUNDS}`),
+      ...normal.filter((i) => decrypt(i) < ROUNDS).map((i) => `${i.name}: mesh.droppedBy.undecryptable = ${decrypt(i)}, expected >= ${ROUNDS}`),
       ...normal.filter((i) => !i.got('WARN').some((w) => /decrypt/.test(w.message) && w.message.includes(odd.name))).map((i) => `${i.name} did not report ${odd.name}`),
     ]);
   },

@@ -54,11 +54,19 @@ export interface ExecOptions {
  */
 export type Program = { module: string; args?: string[] } | { file: string; args?: string[] };
 
+/** What `down` removes besides the nodes and what the backend made for them. */
+export interface DownHow {
+  /** Every backend: the nodes' data and logs, and the testbed's records (node-data.ts purgeTestbedFiles). */
+  purge: boolean;
+  /** Docker: the broker image too (the next up builds it again). */
+  removeImages: boolean;
+}
+
 export interface Backend {
   readonly kind: BackendKind;
   // lifecycle (the caller holds the dir lock; `state` is state.json, if any)
   up(o: ResolvedOptions, state: StateFile | undefined): Promise<ClusterFile>;
-  down(o: ResolvedOptions, state: StateFile | undefined, file: ClusterFile | undefined, purge: boolean): Promise<StoppedCluster>;
+  down(o: ResolvedOptions, state: StateFile | undefined, file: ClusterFile | undefined, how: DownHow): Promise<StoppedCluster>;
   status(o: ResolvedOptions, state: StateFile | undefined, file: ClusterFile | undefined): Promise<ClusterStatus>;
   /** Which primitives work here, and why the others do not. */
   capabilities(o: ResolvedOptions): Record<Primitive, Support>;

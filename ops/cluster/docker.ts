@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import Docker from 'dockerode';
-import type { Backend, HostMember, Primitive, Support } from './backend.ts';
+import type { Backend, DownHow, HostMember, Primitive, Support } from './backend.ts';
 import { spawnHostProcess } from './nodes.ts';
 import { writeClusterFile, removeClusterFile, removeState, writeState, type StateFile } from './cluster-file.ts';
 import { OpsError } from '../util/errors.ts';
@@ -22,6 +22,7 @@ import { usersBoot } from './docker-users.ts';
 import { initTls } from '../tls/certificates.ts';
 import { formCluster, startNodes } from './form.ts';
 import { withMembership } from './membership.ts';
+import { purgeTestbedFiles } from './node-data.ts';
 import { ensureAdminCredentials } from './admin-secret.ts';
 import { settingsOf } from './known.ts';
 
@@ -288,8 +289,8 @@ export async function dockerUp(o: ResolvedOptions): Promise<ClusterFile> {
   return writeClusterFile(o.dir, { backend: 'docker', topology: o.topology, createdAt: new Date().toISOString(), credentials: { ...CREDENTIALS }, ...(cluster ? { cluster } : {}), ...(tls ? { tls } : {}), nodes });
 }
 
-/** down for the docker backend: removes every container and the network labelled with this dir; `purge` also the image. */
-export async function dockerDown(o: ResolvedOptions, purge = false): Promise<StoppedCluster> {
+/** down for the docker backend: removes every container and the network labelled with this dir (the nodes' data goes with the containers); `how.removeImages` also the image, `how.purge` the testbed's files in the dir. */
+export async function dockerDown(o: ResolvedOptions, how: DownHow = { purge: false, removeImages: false }): Promise<StoppedCluster> {
   const d = dockerClient();
   await engine(d);
   const stopped: string[] = [];
@@ -305,7 +306,8 @@ export async function dockerDown(o: ResolvedOptions, purge = false): Promise<Sto
     await d.getNetwork(n.Id).remove();
     o.log(`network ${n.Name} removed`);
   }
-  if (purge && (await exists(d.getImage(RABBIT_IMAGE).inspect()))) {
+  if (how.purge) purgeTestbedFiles(o.dir, Array.from({ length: o.nodes }, (_, i) => `${o.namePrefix}${i + 1}`));
+  if (how.removeImages && (await exists(d.getImage(RABBIT_IMAGE).inspect()))) {
     await d.getImage(RABBIT_IMAGE).remove({ force: true });
     o.log(`image ${RABBIT_IMAGE} removed`);
   }
@@ -354,7 +356,7 @@ let execCount = 0;
 export const dockerBackend: Backend = {
   kind: 'docker',
   up: (o) => dockerUp(o),
-  down: (o, _state, _file, purge) => dockerDown(o, purge),
+  down: (o, _state, _file, how) => dockerDown(o, how),
   status: (o, _state, file) => dockerStatus(o, file),
 
   capabilities(): Record<Primitive, Support> {

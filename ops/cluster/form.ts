@@ -21,8 +21,24 @@ export interface MemberSpec {
  * ready. → classic config has no formation lock: blank nodes booting together can form
  * separate clusters. When the seed fails the others are not started.
  */
-export async function startNodes<S extends MemberSpec>(o: ResolvedOptions, wanted: S[], start: (spec: S) => Promise<unknown>): Promise<PromiseSettledResult<unknown>[]> {
+export async function startNodes<S extends MemberSpec>(
+  o: ResolvedOptions,
+  wanted: S[],
+  start: (spec: S) => Promise<unknown>,
+  /** Nodes whose kept data is one cluster (node-data.ts): they start at once, each waiting for the others' tables, then the rest. */
+  together: ReadonlySet<string> = new Set(),
+): Promise<PromiseSettledResult<unknown>[]> {
   if (o.topology !== 'clustered' || wanted.length < 2) return Promise.allSettled(wanted.map(start));
+  if (together.size) {
+    const results = new Map<S, PromiseSettledResult<unknown>>();
+    const first = wanted.filter((s) => together.has(s.name));
+    (await Promise.allSettled(first.map(start))).forEach((r, i) => results.set(first[i], r));
+    const rest = wanted.filter((s) => !together.has(s.name));
+    if ([...results.values()].some((r) => r.status === 'rejected')) {
+      for (const s of rest) results.set(s, { status: 'rejected', reason: new ClusterError(`${s.name}: not started, because the members it would join failed`, '') });
+    } else (await Promise.allSettled(rest.map(start))).forEach((r, i) => results.set(rest[i], r));
+    return wanted.map((s) => results.get(s)!);
+  }
   const [seed, ...rest] = wanted;
   const [first] = await Promise.allSettled([start(seed)]);
   if (first.status === 'rejected') {

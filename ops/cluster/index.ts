@@ -100,7 +100,7 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
           throw new ClusterError(`a ${state.backend} cluster is already up in ${first.dir} with a different ${clash}`, `take it down first: mirosnet cluster down${dirArg(first.dir)}`);
         }
       } else if (state.backend !== (opts.backend ?? state.backend)) {
-        await oldBackend.down(old, state, readClusterFile(first.dir), false); // leftovers of a dead cluster of another kind
+        await oldBackend.down(old, state, readClusterFile(first.dir), { purge: false, removeImages: false }); // leftovers of a dead cluster of another kind
         state = undefined;
       }
     }
@@ -116,8 +116,10 @@ export async function up(opts: ClusterOptions = {}): Promise<StartedCluster> {
 }
 
 export interface DownOptions extends Pick<ClusterOptions, 'dir' | 'backend' | 'log'> {
-  /** Also delete the nodes' data, logs and config. */
+  /** Every backend: also delete the nodes' data, logs and config, and the testbed's records (cookie, epmd logs, faults in force). */
   purge?: boolean;
+  /** Docker: also remove the broker image. */
+  removeImages?: boolean;
 }
 
 /** Stops every node recorded in `dir` (in parallel) and removes what the backend made. */
@@ -134,7 +136,7 @@ export async function down(opts: DownOptions = {}): Promise<StoppedCluster> {
     if (stopped) log(stopped);
     // a Prometheus that `mirosnet observe` started scrapes these nodes: it goes with them
     if (await stopObserver(dir)) log('down: observe (Prometheus) stopped');
-    return (await backendFor(kind)).down(o, state, file, opts.purge ?? false);
+    return (await backendFor(kind)).down(o, state, file, { purge: opts.purge ?? false, removeImages: opts.removeImages ?? false });
   });
 }
 

@@ -45,12 +45,20 @@ export async function waitMembers(managementUrl: string, auth: Credentials, memb
 }
 
 /**
- * Clustered: adds the node's own view of the cluster (/api/nodes); a node that sees a partition
- * is 'partitioned', one that does not see every recorded member running is unhealthy.
+ * Adds the node's own view of its cluster (/api/nodes), whatever was recorded. Clustered: a
+ * node that sees a partition is 'partitioned', one that does not see exactly the recorded
+ * members running is unhealthy. Mesh: a node whose broker reports other members (data of an
+ * earlier clustered testbed) is unhealthy, and says how to reset it.
  */
 export async function withMembership(file: ClusterFile | undefined, st: NodeStatus, auth: Credentials): Promise<NodeStatus> {
-  if (!file?.cluster || !st.healthy) return st;
+  if (!st.healthy) return st;
   const membership = await membershipAt(st.node.managementUrl, auth);
+  if (!file?.cluster) {
+    if (!membership) return st; // a mesh node is healthy without /api/nodes; its own probes said so
+    const others = [...membership.running, ...membership.stopped].filter((x) => x !== st.node.erlangNode);
+    if (!others.length) return { ...st, membership };
+    return { ...st, membership, state: 'unhealthy', healthy: false, detail: `a mesh node, but its broker reports a cluster with ${others.join(', ')}: mirosnet cluster down, then up (resets its data)` };
+  }
   const problem = membershipProblem(membership, file.cluster.members);
   if (!problem) return { ...st, ...(membership ? { membership } : {}) };
   return { ...st, ...(membership ? { membership } : {}), state: membership?.partitions.length ? 'partitioned' : 'unhealthy', healthy: false, detail: problem };

@@ -2,9 +2,9 @@
 // (up / down / status of beam.smp processes, state.json bookkeeping) and the primitives
 // signal, restart, exec. What differs per backend is the NodeHost (local.ts, netns.ts).
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, ExecOptions, HostMember, HostProcess, NodeHost, NodeSignal, Primitive, Program, Support } from './backend.ts';
+import type { Backend, DownHow, ExecOptions, HostMember, HostProcess, NodeHost, NodeSignal, Primitive, Program, Support } from './backend.ts';
 import { type NodeRecord, type StateFile, readState, removeClusterFile, removeState, writeClusterFile, writeState } from './cluster-file.ts';
 import { OpsError } from '../util/errors.ts';
 import { ClusterError } from './errors.ts';
@@ -12,6 +12,7 @@ import { checkNode, nodeHealth } from './health.ts';
 import { formCluster, startNodes } from './form.ts';
 import { join as joinCluster, leave, rabbitmqctl } from './join.ts';
 import { withMembership } from './membership.ts';
+import { markTopology, purgeTestbedFiles, readNodeData, resetNodeData, restartingMembers, staleData } from './node-data.ts';
 import { ensureAdminCredentials } from './admin-secret.ts';
 import { dirArg, indexOf, knownNames, settingsOf } from './known.ts';
 import { ensureRabbitmq } from './install.ts';
@@ -70,6 +71,7 @@ async function ensureNode(o: ResolvedOptions, host: NodeHost, st: StateFile, spe
     return;
   }
   await stopServer(spec, rec); // leftovers of a node that died
+  markTopology(spec.dataDir, o.topology);
   const t0 = Date.now();
   o.log(`${spec.name}  starting ${spec.erlangNode} on ${spec.host}`);
   rec.wrapperPid = await host.start(o, spec, rec);
@@ -81,6 +83,28 @@ async function ensureNode(o: ResolvedOptions, host: NodeHost, st: StateFile, spe
     throw err;
   }
   o.log(`${spec.name}  ready in ${((Date.now() - t0) / 1000).toFixed(1)} s (pid ${rec.pid})`);
+}
+
+/**
+ * Before a testbed whose nodes all stopped starts again: resets the data that would bring back
+ * another cluster than the one asked for (node-data.ts), with one line saying so, or, with
+ * keepData, refuses and names the command that resets it. A testbed with a node running is
+ * left to the live path (leave, join, formCluster). Returns the nodes whose kept data is one
+ * cluster: they start together.
+ */
+function resetStaleData(o: ResolvedOptions, wanted: NodeSpec[], st: StateFile): Set<string> {
+  if (wanted.some((spec) => findBeam(spec, st.nodes[spec.name] ?? {}) !== undefined)) return new Set();
+  const data = wanted.map((spec) => readNodeData(spec));
+  const stale = staleData(o.topology, data);
+  if (stale.length && o.keepData) {
+    throw new ClusterError(
+      `--keep-data: the data of ${stale.map((s) => `${s.name} (${s.reason})`).join(', ')} would not make a ${o.topology} testbed of ${o.nodes}`,
+      `reset it: mirosnet cluster down --purge${dirArg(o.dir)}, then up (or up without --keep-data, which resets only those nodes)`,
+    );
+  }
+  for (const s of stale) resetNodeData(wanted.find((spec) => spec.name === s.name)!.dataDir);
+  if (stale.length) o.log(`data reset: ${stale.map((s) => `${s.name} (${s.reason})`).join('; ')} — asked for a ${o.topology} testbed of ${o.nodes} (--keep-data refuses instead)`);
+  return restartingMembers(data, stale);
 }
 
 const UNSUPPORTED_LOCAL = 'local nodes share this machine\'s network stack; use --backend netns (root) or docker';
@@ -117,8 +141,9 @@ export function nodeBackend(host: NodeHost): Backend {
           o.log(`${name}  stopped (cluster shrinks to ${o.nodes})`);
         }),
       );
+      const together = resetStaleData(o, wanted, st);
       const t0 = Date.now();
-      const results = await startNodes(o, wanted, (spec) => ensureNode(o, host, st, spec));
+      const results = await startNodes(o, wanted, (spec) => ensureNode(o, host, st, spec), together);
       writeState(o.dir, st);
       const failed = results.flatMap((r, i) => (r.status === 'rejected' ? [{ spec: wanted[i], err: r.reason as unknown }] : []));
       if (failed.length) {
@@ -143,7 +168,7 @@ export function nodeBackend(host: NodeHost): Backend {
       });
     },
 
-    async down(o: ResolvedOptions, state: StateFile | undefined, file: ClusterFile | undefined, purge: boolean): Promise<StoppedCluster> {
+    async down(o: ResolvedOptions, state: StateFile | undefined, file: ClusterFile | undefined, how: DownHow): Promise<StoppedCluster> {
       const names = knownNames(o, state, file);
       const stopped: string[] = [];
       await Promise.all(
@@ -161,10 +186,8 @@ export function nodeBackend(host: NodeHost): Backend {
       await host.teardown(o, state);
       removeClusterFile(o.dir);
       removeState(o.dir);
-      if (purge) {
-        for (const name of names) rmSync(join(o.dir, name), { recursive: true, force: true });
-        for (const f of ['.erlang.cookie', 'epmd.log']) rmSync(join(o.dir, f), { force: true });
-      }
+      if (how.purge) purgeTestbedFiles(o.dir, names);
+      if (how.removeImages) o.log(`down: --remove-images: the ${host.kind} backend uses no images`);
       return { dir: o.dir, backend: host.kind, nodes: names.filter((n) => stopped.includes(n)), stoppedAt: new Date().toISOString() };
     },
 

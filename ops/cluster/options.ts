@@ -75,6 +75,7 @@ export function resolveOptions(opts: ClusterOptions = {}, stored: Partial<Resolv
     tlsDir: '',
     log: opts.log ?? ((line) => process.stderr.write(line + '\n')),
     maxMessageSize: opts.maxMessageSize ?? stored.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+    keepData: opts.keepData ?? false, // not stored: it is about this `up` only
   };
   // RabbitMQ's own ceiling is 512 MiB
   if (!Number.isInteger(r.maxMessageSize) || r.maxMessageSize < 1 || r.maxMessageSize > 536_870_912) {

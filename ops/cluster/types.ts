@@ -53,6 +53,12 @@ export interface ClusterOptions {
   log?: (line: string) => void;
   /** Bytes: the brokers refuse a larger publish (default 1 MiB; docs/broker-security.md). */
   maxMessageSize?: number;
+  /**
+   * Local and netns: a stopped node's data that would bring back another cluster than the
+   * one asked for (another topology, members outside the set) is reset, with one line saying
+   * so; with keepData, `up` refuses instead and names the command that resets it.
+   */
+  keepData?: boolean;
 }
 
 export interface ResolvedOptions {
@@ -73,13 +79,14 @@ export interface ResolvedOptions {
   tlsDir: string;
   log: (line: string) => void;
   maxMessageSize: number;
+  keepData: boolean;
 }
 
 export type NodeState = 'healthy' | 'unhealthy' | 'partitioned' | 'down';
 
 export interface NodeStatus {
   node: ClusterNode;
-  /** Clustered: the node's view from /api/nodes (running members it sees, partitions it reports). */
+  /** The node's own view of its cluster, from /api/nodes (every topology): the members its broker reports running, the partitions it sees. */
   membership?: NodeMembership;
   state: NodeState;
   healthy: boolean;

@@ -81,3 +81,42 @@ export async function undoFault(rec: FaultRecord, opts: FaultOptions = {}, catal
   if (!rec.undo) return undefined;
   return injectFault(rec.undo.kind, rec.undo.target, opts, { catalogue });
 }
+
+/** What `fault heal --all` did: the undo records, and the faults whose undo failed (with why). */
+export interface HealAllResult {
+  healed: FaultRecord[];
+  failed: Array<{ fault: FaultRecord; error: string }>;
+}
+
+/**
+ * Undoes every fault in force (`fault heal --all`), newest first: every cut and toxic with one
+ * `heal` of everything, then each other fault by its undo (resume-broker, restart-broker,
+ * clear-alarm, restart-instance). A failed undo is reported and the rest go on; its record
+ * stays in force.
+ */
+export async function healAll(opts: FaultOptions = {}, catalogue: Catalogue = CATALOGUE): Promise<HealAllResult> {
+  const result: HealAllResult = { healed: [], failed: [] };
+  const pending = [...read(opts.dir).faults].reverse();
+  const fail = (faults: FaultRecord[], err: unknown) => {
+    const error = (err as { format?: () => string }).format?.() ?? (err as Error)?.message ?? String(err);
+    for (const fault of faults) result.failed.push({ fault, error });
+  };
+  const cuts = pending.filter((f) => f.undo?.kind === 'heal');
+  if (cuts.length) {
+    try {
+      result.healed.push(await injectFault('heal', [], opts, { catalogue }));
+    } catch (err) {
+      fail(cuts, err);
+    }
+  }
+  const stillInForce = (f: FaultRecord) => read(opts.dir).faults.some((x) => x.at === f.at && x.kind === f.kind && x.target.join() === f.target.join());
+  for (const f of pending) {
+    if (!f.undo || f.undo.kind === 'heal' || !stillInForce(f)) continue; // an earlier undo covered it
+    try {
+      result.healed.push((await undoFault(f, opts, catalogue))!);
+    } catch (err) {
+      fail([f], err);
+    }
+  }
+  return result;
+}

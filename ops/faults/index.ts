@@ -8,7 +8,7 @@
 export { UnsupportedError } from './errors.ts';
 export { type FaultOptions, type FaultRecord, type InstanceHost } from './record.ts';
 export { CATALOGUE, FAULT_KINDS, type Catalogue, type ChaosUse, type FaultKind, type FaultParam, type FaultPaths, type FaultSpec, arity, chaosKinds, chaosKindsFor, checkArgs, defaultChaosKinds, faultSpec, supported, usage } from './catalogue.ts';
-export { faultsInForce, injectFault, remember, undoFault } from './in-force.ts';
+export { type HealAllResult, faultsInForce, healAll, injectFault, remember, undoFault } from './in-force.ts';
 export { killBroker, pauseBroker, restartBroker, resumeBroker, termBroker } from './broker.ts';
 export { cutsIn, heal, isolate, partition } from './network.ts';
 export { PROXY_PORT, activeToxic, bandwidth, healToxics, latency, resetPeer, stall } from './toxics.ts';

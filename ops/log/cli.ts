@@ -4,9 +4,11 @@ import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 
+/** A failure: one line (and the hint) on stderr; an input that is no run is a bad value (exit 2), anything else exit 1. */
 function fail(err: unknown): void {
-  console.error(`mirosnet log: ${(err as Error)?.message ?? String(err)}`);
-  process.exitCode = 1;
+  const e = err as Error & { hint?: string };
+  console.error(`mirosnet log: ${e?.message ?? String(err)}${e?.hint ? `\n→ ${e.hint}` : ''}`);
+  process.exitCode = e?.name === 'RunInputError' ? 2 : 1;
 }
 
 /** Outputs go into the run dir when the input is one directory, else the current directory. */
@@ -96,7 +98,7 @@ export function registerLogCommands(program: Command): void {
     .command('check')
     .description('per-sender gaps, duplicates and reordering, mesh events sent but never received or received but never sent; exit 1 with a list when anything is missing')
     .argument('<inputs...>', 'a run dir, or .jsonl files (faults.jsonl: losses during a fault are expected)')
-    .option('--json', 'print the result as JSON')
+    .option('--json', 'print the result as JSON (also when the check cannot run: {"ok": false, "error": …})')
     .action(async (inputs: string[], o: { json?: boolean }) => {
       try {
         const [{ loadRun }, { checkLogs, formatCheck }] = await Promise.all([import('./records.ts'), import('./check.ts')]);
@@ -104,6 +106,7 @@ export function registerLogCommands(program: Command): void {
         console.log(o.json ? JSON.stringify(result, null, 2) : formatCheck(result));
         if (!result.ok) process.exitCode = 1;
       } catch (err) {
+        if (o.json) console.log(JSON.stringify({ ok: false, error: (err as Error)?.message ?? String(err) }, null, 2));
         fail(err);
       }
     });

@@ -75,14 +75,28 @@ export function addFile(logs: RunLogs, path: string): void {
   logs.distributed.push({ path, records: values.map(({ value, origin }) => ({ ...(value as unknown as SnoopRecord), origin })), unreadable });
 }
 
+/** An input that is no run: a path that does not exist, or a directory with no .jsonl files (the CLI: a bad value, exit 2). */
+export class RunInputError extends Error {
+  override readonly name = 'RunInputError';
+  constructor(
+    message: string,
+    /** What to do instead. */
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+const RUN_HINT = 'give a run directory (a scenario writes logs/<scenario>-<time>-<id>/; the newest: ls -td logs/*/ | head -1) or its .jsonl files';
+
 /** The .jsonl files of a run dir (merged.jsonl, an output, left out) or the files given. */
 export function loadRun(inputs: string[]): RunLogs {
   const logs: RunLogs = { distributed: [], evidence: [], faults: [] };
   for (const input of inputs) {
-    if (!existsSync(input)) throw new Error(`${input}: no such file or directory`);
+    if (!existsSync(input)) throw new RunInputError(`${input}: no such file or directory`, RUN_HINT);
     if (statSync(input).isDirectory()) {
       const files = readdirSync(input).filter((f) => f.endsWith('.jsonl') && f !== 'merged.jsonl').sort();
-      if (files.length === 0) throw new Error(`${input}: no .jsonl files (distributed.jsonl, <instance>.jsonl): is it a run directory?`);
+      if (files.length === 0) throw new RunInputError(`${input}: no .jsonl files (distributed.jsonl, <instance>.jsonl): is it a run directory?`, RUN_HINT);
       for (const f of files) addFile(logs, join(input, f));
     } else addFile(logs, input);
   }

@@ -2,8 +2,8 @@
 // shares (--nodes --backend --timeout --logs --dir --tls --topology, plus the script's own),
 // opens a testbed (testbed.ts), runs the body, stops everything, runs the log check and sets
 // process.exitCode (0 pass, 1 fail, 2 usage error).
-import { existsSync } from 'node:fs';
-import { basename } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { UnsupportedError } from '../cluster/errors.ts';
 import { type Testbed, drive, testbed } from './testbed.ts';
@@ -55,6 +55,8 @@ export interface ScenarioArgs {
   tls?: 'on' | 'only';
   /** --observe: Prometheus (mirosnet observe) scrapes the nodes and the instances. */
   observe?: boolean;
+  /** --json: the summary (summary.json) on stdout at the end, progress on stderr. */
+  json?: boolean;
   [own: string]: unknown;
 }
 
@@ -110,6 +112,7 @@ export function scenarioCommand(def: ScenarioDefinition): Command {
     .addOption(new Option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster in the current directory)'))
     .addOption(new Option('--tls [mode]', 'brokers with TLS: on or only (the instances then use amqps:// with the cluster CA)').choices(['on', 'only']).preset('on'))
     .addOption(new Option('--observe', "Prometheus scrapes every node and instance (mirosnet observe, started if needed; it stays up: mirosnet observe --stop)"))
+    .addOption(new Option('--json', "print the run's summary (summary.json) on stdout at the end; progress goes to stderr"))
     .addHelpText('after', `\n${def.help ?? `Run: make scenario S=${name} N=3   or   node scenarios/${name}.mjs --nodes 3`}\nExit status: 0 pass, 1 fail, 2 usage error.`);
 }
 
@@ -161,9 +164,13 @@ async function runScript<A>(def: ScenarioDefinition, body: (t: Testbed, args: Sc
       observe: args.observe,
       timeoutMs: args.timeout !== undefined ? args.timeout * 1000 : def.timeoutMs,
       timeoutGiven: args.timeout !== undefined,
+      // --json: stdout carries the summary alone
+      ...(args.json ? { log: (l: string) => void process.stderr.write(`[${def.name}] ${l}\n`) } : {}),
     });
     await drive(t, () => body(t, args));
-    return await t.finish();
+    const result = await t.result();
+    if (args.json) process.stdout.write(readFileSync(join(result.logDir, 'summary.json'), 'utf8'));
+    return result.pass ? 0 : 1;
   } catch (err) {
     if (err instanceof UnsupportedError) {
       process.stderr.write(`scenario ${def.name}: ${err.format()}\n`);

@@ -17,3 +17,8 @@ export class OpsError extends Error {
     return [this.message, this.details, this.hint && `→ ${this.hint}`].filter(Boolean).join('\n');
   }
 }
+
+/** A bad value on the command line (a malformed key, a count out of range): the CLI exits 2, as for a usage error. */
+export class BadValueError extends OpsError {
+  override readonly name = 'BadValueError';
+}

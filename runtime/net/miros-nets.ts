@@ -464,7 +464,7 @@ export class MirosNets {
     const drops: Record<string, number> = {};
     for (const c of Object.values(counters ?? {})) {
       for (const [reason, n] of Object.entries(c.droppedBy)) {
-        const key = reason === 'decrypt' ? 'undecryptable' : reason === 'expired' ? 'expired' : reason in DEAD_REASONS || reason in SECURITY_REASONS ? reason : 'malformed';
+        const key = reason === 'undecryptable' || reason === 'expired' || reason in DEAD_REASONS || reason in SECURITY_REASONS ? reason : 'malformed';
         drops[key] = (drops[key] ?? 0) + n;
       }
     }

@@ -363,7 +363,8 @@ export class Receiver implements Tenant {
     try {
       envelope = decodeEnvelope(s.fernet, msg.content, { maxBytes: this.options.maxBodyBytes });
     } catch (err) {
-      const reason = err instanceof EnvelopeError ? err.reason : 'schema';
+      // counted as networkStats().drops names it: one name per counter ('decrypt' is the error's reason)
+      const reason = err instanceof EnvelopeError ? (err.reason === 'decrypt' ? 'undecryptable' : err.reason) : 'schema';
       this.drop(s.network, typeof claimed === 'string' ? claimed : 'an unknown sender', reason, (err as Error).message);
       handled();
       return;

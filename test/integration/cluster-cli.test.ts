@@ -58,6 +58,20 @@ describe('mirosnet CLI: the shared cluster', { timeout: 60_000 }, () => {
   });
 });
 
+describe('mirosnet CLI: cluster up --json', { timeout: 120_000 }, () => {
+  it('prints the status as JSON on stdout, its progress on stderr (the shared cluster kept as it is)', () => {
+    const count = (JSON.parse(readFileSync(process.env.MIROS_CLUSTER_FILE!, 'utf8')) as { nodes: unknown[] }).nodes.length;
+    const r = mirosnet('cluster', 'up', '--nodes', String(count), '--json');
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout) as { up: boolean; topology: string; nodes: { healthy: boolean; membership?: { running: string[] } }[] };
+    expect(s).toMatchObject({ up: true, topology: 'mesh' });
+    expect(s.nodes).toHaveLength(count);
+    // each broker reports a cluster of itself alone: a mesh
+    expect(s.nodes.every((n) => n.healthy && n.membership?.running.length === 1)).toBe(true);
+    expect(r.stderr).toMatch(/n1 {2}already up/);
+  });
+});
+
 describe('mirosnet CLI: errors say what failed and what to do', { timeout: 60_000 }, () => {
   it('status of a dir without a cluster says so and exits 3', () => {
     const r = mirosnet('cluster', 'status', '--dir', empty);

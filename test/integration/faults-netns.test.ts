@@ -79,14 +79,23 @@ describe.skipIf(!isRoot)(`faults: netns backend${isRoot ? '' : ' (NEEDS ROOT: no
     expect(matrix()).toEqual(all('open', PAIRS));
   });
 
-  it('`mirosnet fault partition` / `fault heal` print their record; a bad node fails with exit 1', () => {
+  it('`mirosnet fault partition` / `fault heal` print their record (--json: as JSON); `fault heal --all` undoes what `fault list` shows; a bad node fails with exit 1', () => {
     const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', TSX, join(ROOT, 'ops/cli.ts'), 'fault', ...args, '--dir', dir], { encoding: 'utf8', timeout: 30_000 });
-    const cut = cli('partition', 'fn2', 'fn3');
+    const cut = cli('partition', 'fn2', 'fn3', '--json');
     expect({ status: cut.status, stderr: cut.stderr }).toEqual({ status: 0, stderr: '' });
     expect(JSON.parse(cut.stdout)).toMatchObject({ kind: 'partition', target: ['fn2', 'fn3'] });
     expect(reach(2, 3)).toBe('ETIMEDOUT');
     const healed = cli('heal');
     expect({ status: healed.status, stderr: healed.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(healed.stdout).toMatch(/^heal: /);
+    expect(reach(2, 3)).toBe('open');
+    expect(cli('isolate', 'fn3').status).toBe(0);
+    expect(cli('list').stdout).toMatch(/ isolate fn3: .*\(undo: mirosnet fault heal fn3\)\n$/);
+    expect(reach(2, 3)).toBe('ETIMEDOUT');
+    const all = cli('heal', '--all', '--json');
+    expect(all.status).toBe(0);
+    expect((JSON.parse(all.stdout) as { healed: Array<{ kind: string }> }).healed.map((r) => r.kind)).toEqual(['heal']);
+    expect(cli('list').stderr).toBe('mirosnet: no fault in force\n');
     expect(reach(2, 3)).toBe('open');
     expect(cli('isolate', 'fn9')).toMatchObject({ status: 1, stderr: expect.stringMatching(/no node 'fn9'/) });
   });

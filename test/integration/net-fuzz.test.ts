@@ -91,12 +91,12 @@ describe('a node under garbage', () => {
     expect(stats.dropped).toBe(garbage.length - stillValid);
     expect(stats.duplicates).toBe(Math.max(0, stillValid - 1));
     expect(target.received.map((e) => e.signalName)).toEqual(stillValid > 0 ? ['FUZZ', 'STILL_ALIVE'] : ['STILL_ALIVE']);
-    for (const reason of ['token', 'decrypt', 'json', 'version', 'schema']) {
+    for (const reason of ['token', 'undecryptable', 'json', 'version', 'schema']) {
       expect(stats.droppedBy[reason], reason).toBeGreaterThan(0);
     }
     // reported once per sender and reason, not 10,000 times
     const drops = target.warnings.filter((w) => w.includes('dropped a mesh message'));
     expect(drops).toHaveLength(5); // one per reason: these bodies claim no sender
-    expect(target.warnings.join('\n')).toMatch(/dropped a mesh message from an unknown sender \(decrypt/);
+    expect(target.warnings.join('\n')).toMatch(/dropped a mesh message from an unknown sender \(undecryptable/);
   }, 120_000);
 });

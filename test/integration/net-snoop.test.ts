@@ -116,14 +116,14 @@ describe('the snoop trace and snoop spy networks', () => {
     a.chart.transmit(new Event('MESH_OK'));
     for (const n of [a, b]) n.chart.postFifo(new Event('GO')); // 7 spy lines each
     await waitFor('mesh event at odd', () => odd.received.some((e) => e.signalName === 'MESH_OK'));
-    await waitFor('odd drops the spy lines of a and b', () => odd.chart.networkStats().spy.droppedBy.decrypt >= 10);
+    await waitFor('odd drops the spy lines of a and b', () => odd.chart.networkStats().spy.droppedBy.undecryptable >= 10);
     await waitFor('b sees a spy lines', () => spyFrom(b, 'ka').length > 0);
     expect(spyFrom(odd, 'ka')).toEqual([]);
     expect(spyFrom(odd, 'kb')).toEqual([]);
     expect(spyFrom(odd, 'kodd').length).toBeGreaterThan(0); // its own lines, under its own key
     expect(spyFrom(a, 'kodd')).toEqual([]);
     // reported once per sender and reason, not once per message
-    const reports = odd.warnings.filter((w) => w.includes('decrypt'));
+    const reports = odd.warnings.filter((w) => w.includes('undecryptable'));
     expect(reports.length).toBeGreaterThanOrEqual(1);
     expect(reports.length).toBeLessThanOrEqual(2);
     expect(reports.join('\n')).toMatch(/ka-|kb-/);

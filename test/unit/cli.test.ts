@@ -104,7 +104,7 @@ describe('mirosnet', () => {
     expect(noPassword.stderr).toMatch(/--password is missing: pass --password or set RABBIT_PASSWORD/);
     expect(noPassword.stderr).not.toMatch(/rabbitPassword/);
     const badKey = mirosnet(['snoop', '--dir', cwd, '--user', 'u', '--password', 'p', '--keys', 'abc,abc'], { cwd });
-    expect(badKey.status).toBe(1);
+    expect(badKey.status).toBe(2); // a malformed key: a bad value
     expect(badKey.stderr).toMatch(/--trace-key \(or the first of --keys\) is not a 32-byte .* \(from the command line\)/);
     expect(badKey.stderr).not.toMatch(/EncryptionKey/);
   });

@@ -321,9 +321,9 @@ describe('Receiver: sender incarnations', () => {
 describe('Receiver: drops', () => {
   const payloadJson = (value: unknown, fernet = keys.mesh) => Buffer.from(fernet.encrypt(JSON.stringify(value)));
   const cases: Array<[string, string, () => Buffer]> = [
-    ['a wrong key', 'decrypt', () => body(1, A1, stranger)],
+    ['a wrong key', 'undecryptable', () => body(1, A1, stranger)],
     ['a corrupt token', 'token', () => Buffer.from('gAAAAA-not-a-token')],
-    ['a tampered token', 'decrypt', () => {
+    ['a tampered token', 'undecryptable', () => {
       const b = Buffer.from(body(1));
       b[40] = b[40] === 0x41 ? 0x42 : 0x41;
       return b;
@@ -346,6 +346,13 @@ describe('Receiver: drops', () => {
     expect(h.channel.nacks).toEqual([]);
   });
 
+  it('counts a message no key opens under one name, droppedBy.undecryptable (as networkStats().drops names it)', async () => {
+    const h = await start();
+    h.channel.deliver(QUEUE.mesh, body(1, A1, stranger), claim());
+    turn();
+    expect(h.receiver.counters.mesh.droppedBy).toEqual({ undecryptable: 1 });
+  });
+
   it('reports each sender and reason once and counts the rest', async () => {
     const h = await start();
     for (let i = 0; i < 3; i++) h.channel.deliver(QUEUE.mesh, body(i, A1, stranger), claim());
@@ -354,12 +361,12 @@ describe('Receiver: drops', () => {
     h.channel.deliver(QUEUE.mesh, body(1, A1, stranger)); // no sender header
     h.channel.deliver(QUEUE.mesh, body(7)); // a good one still gets through
     turn();
-    expect(h.receiver.counters.mesh).toMatchObject({ received: 7, delivered: 1, dropped: 6, droppedBy: { decrypt: 5, token: 1 } });
+    expect(h.receiver.counters.mesh).toMatchObject({ received: 7, delivered: 1, dropped: 6, droppedBy: { undecryptable: 5, token: 1 } });
     expect(h.drops.map((d) => /from (.*) \((\w+):/.exec(d)?.slice(1).join(' '))).toEqual([
-      'a1@127.0.0.3 decrypt',
+      'a1@127.0.0.3 undecryptable',
       'a1@127.0.0.3 token',
-      'a2@127.0.0.3 decrypt',
-      'an unknown sender decrypt',
+      'a2@127.0.0.3 undecryptable',
+      'an unknown sender undecryptable',
     ]);
     expect(seqs(h)).toEqual([7]);
     expect(h.channel.unacked).toEqual([]);

@@ -49,6 +49,12 @@ describe.concurrent('scenario scripts: the command line', { timeout: 90_000 }, (
     }
   });
 
+  it('every script takes the common flags docs/scenarios.md promises', async () => {
+    const common = ['--nodes', '--backend', '--timeout', '--logs', '--dir', '--tls', '--topology', '--json'];
+    const all = await Promise.all(scenarioNames().map(async (name) => [name, await script(name, ['--help'])] as const));
+    for (const [name, r] of all) expect(common.filter((flag) => !new RegExp(`^\\s+${flag}\\b`, 'm').test(r.out)), name).toEqual([]);
+  });
+
   it.each([
     ['an unknown flag', 'mesh-ring', ['--lap', '3'], /unknown option '--lap'.*Did you mean --laps\?/],
     ['a flag the scenario does not use', 'trace', ['--laps', '3'], /unknown option '--laps'/],

@@ -10,6 +10,12 @@ function whole(min: number) {
   };
 }
 
+function positive(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+}
+
 function topologies(v: string): Topology[] {
   const list = v.split(',').map((x) => x.trim());
   if (!list.length || list.some((x) => x !== 'mesh' && x !== 'clustered')) throw new InvalidArgumentError('expected mesh, clustered or both: clustered,mesh');
@@ -36,6 +42,13 @@ export async function scaleMain(argv: string[]): Promise<number> {
     .option('--no-kill', 'clustered: do not SIGKILL a member mid-run')
     .addOption(new Option('--logs <dir>', 'where logs/scale-<timestamp>/ goes (default ./logs)'))
     .addOption(new Option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster)'))
+    .addOption(new Option('--timeout <seconds>', 'how long to wait for the outcome once the traffic ends (the drain; default 180)').argParser(positive))
+    .addOption(
+      new Option('--tls [mode]', 'brokers with TLS (brought up so if needed), instances on amqps:// with the cluster CA; only `on`: scale reads the management API over plain HTTP, which --tls only turns off')
+        .choices(['on'])
+        .preset('on'),
+    )
+    .addOption(new Option('--json', "print the run's summary (summary.json) on stdout at the end; progress goes to stderr"))
     .addHelpText('after', '\nRun: make cluster TOPOLOGY=clustered N=3 && make scenario S=scale INSTANCES=50\nExit status: 0 pass, 1 fail, 2 usage error.');
   try {
     cmd.parse(argv, { from: 'user' });
@@ -43,7 +56,7 @@ export async function scaleMain(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: Topology; topologies: Topology[]; duration: number; burstEvery?: number; burstSize: number; kill: boolean; logs?: string; dir?: string }>();
+  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: Topology; topologies: Topology[]; duration: number; burstEvery?: number; burstSize: number; kill: boolean; logs?: string; dir?: string; timeout?: number; tls?: 'on'; json?: boolean }>();
   const r = await runScale({
     instances: o.instances,
     nodes: o.nodes,
@@ -55,6 +68,11 @@ export async function scaleMain(argv: string[]): Promise<number> {
     burstSize: o.burstSize,
     logsRoot: o.logs,
     dir: o.dir,
+    outcomeTimeoutMs: o.timeout !== undefined ? o.timeout * 1000 : undefined,
+    tls: o.tls,
+    // --json: stdout carries the summary alone
+    ...(o.json ? { log: (l: string) => void process.stderr.write(`[scale] ${l}\n`) } : {}),
   });
+  if (o.json) process.stdout.write(`${JSON.stringify(r.summary, null, 2)}\n`);
   return r.pass ? 0 : 1;
 }

@@ -16,6 +16,7 @@ import { connectionsPerPid, listConnections, socketOwners } from './connections.
 import { expectedDeliveries, formulas, missing, percentile, type MemberReport } from './metrics.ts';
 import { formatColumns } from '../../util/columns.ts';
 import { sleep, until } from '../../util/wait.ts';
+import { clientTlsFiles } from '../../tls/client-settings.ts';
 
 export type Topology = 'mesh' | 'clustered';
 
@@ -33,6 +34,10 @@ export interface ScaleOptions {
   dir?: string;
   logsRoot?: string;
   log?: (line: string) => void;
+  /** --timeout: how long to wait for the outcome once the traffic ends (the drain), ms; default DRAIN_MAX_MS. */
+  outcomeTimeoutMs?: number;
+  /** --tls on: brokers with TLS (brought up so if the running ones are not), instances on amqps:// with the cluster CA. */
+  tls?: 'on';
 }
 
 export interface PhaseResult {
@@ -135,6 +140,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
           rx: key,
           // clustered: the runtime takes the members from the cluster file
           ...(topology === 'clustered' ? { clusterFile: clusterFilePath(dir) } : {}),
+          tls: clientTlsFiles(cluster, home.host), // a TLS testbed: amqps:// with its CA
           params: { index: i, count: m, durationMs, burstEveryMs: burstEveryFor(o), burstSize: o.burstSize ?? 1 },
         },
       ),
@@ -209,7 +215,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     }
 
     // until every member stopped sending and everything addressed reached its receiver
-    await until(() => run.instances.every((i) => i.got('SENT').length > 0), durationMs + 30_000, 200);
+    await until(() => run.instances.every((i) => i.got('SENT').length > 0), durationMs + Math.min(30_000, o.outcomeTimeoutMs ?? 30_000), 200);
     const sentBy = run.instances.map((i) => {
       const d = i.got('SENT')[0];
       return d && 'sent' in d ? d : { sent: 0, ring: 0 };
@@ -224,7 +230,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
       const now = receivedNow();
       if (now !== last) [last, lastChange] = [now, Date.now()];
       return now >= expected || Date.now() - lastChange > DRAIN_IDLE_MS;
-    }, DRAIN_MAX_MS, 250);
+    }, o.outcomeTimeoutMs ?? DRAIN_MAX_MS, 250);
     if (!drained || receivedNow() < expected) run.log(`drain: ${receivedNow()} of ${expected} deliveries; nothing more arrived for ${Math.round((Date.now() - lastChange) / 1000)} s`);
     const elapsedS = (Date.now() - t0) / 1000;
     for (const x of nodes) {
@@ -322,11 +328,11 @@ async function meshOnItsOwnTestbed(o: ScaleOptions, dir: string, logDir: string,
   // that stopped last (Mnesia); the testbed is brought back as a fresh cluster instead
   await down({ dir, log: cl, purge: true });
   try {
-    await up({ dir: meshDir, nodes: o.nodes, backend: clustered.backend, log: cl });
+    await up({ dir: meshDir, nodes: o.nodes, backend: clustered.backend, tls: clustered.tls?.mode, log: cl });
     return await runPhase('mesh', o, readClusterFile(meshDir)!, meshDir, logDir, log);
   } finally {
     await down({ dir: meshDir, log: cl }).catch((err: Error) => log(`cluster: taking the mesh testbed down failed: ${err.message}`));
-    await up({ dir, nodes: Math.max(o.nodes, clustered.nodes.length), backend: clustered.backend, topology: 'clustered', log: cl });
+    await up({ dir, nodes: Math.max(o.nodes, clustered.nodes.length), backend: clustered.backend, topology: 'clustered', tls: clustered.tls?.mode, log: cl });
   }
 }
 
@@ -370,10 +376,11 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
   const log = o.log ?? ((l: string) => process.stdout.write(`[scale] ${l}\n`));
   const dir = clusterDir(o);
   let s = await status({ dir });
-  if (!s.up || s.nodes.length < o.nodes || !s.nodes.every((x) => x.healthy)) {
+  const tlsDiffers = o.tls !== undefined && readClusterFile(dir)?.tls?.mode !== o.tls;
+  if (!s.up || s.nodes.length < o.nodes || !s.nodes.every((x) => x.healthy) || tlsDiffers) {
     const topology = o.topologies.includes('clustered') ? 'clustered' : undefined;
-    log(`cluster: bringing ${o.nodes} nodes up in ${dir}${topology ? ' (clustered)' : ''}`);
-    await up({ dir, nodes: Math.max(o.nodes, s.nodes.length), backend: o.backend, topology, log: (l) => log(`cluster: ${l}`) });
+    log(`cluster: bringing ${o.nodes} nodes up in ${dir}${topology ? ' (clustered)' : ''}${o.tls ? ` with TLS ${o.tls}` : ''}`);
+    await up({ dir, nodes: Math.max(o.nodes, s.nodes.length), backend: o.backend, topology, tls: o.tls, log: (l) => log(`cluster: ${l}`) });
     s = await status({ dir });
   }
   const cluster = readClusterFile(dir)!;
