@@ -40,7 +40,7 @@ describe.skipIf(!haveMake)(`make scenario${haveMake ? '' : ' (NEEDS make: not ru
     for (const f of ['--nodes', '--backend', '--instances', '--topology']) expect(help, f).toMatch(new RegExp(`^\\s+${f}\\b`, 'm'));
   });
 
-  it.fails('OBSERVE=1 passes --observe, to mesh-ring and to scale, and both scripts take it', () => {
+  it('OBSERVE=1 passes --observe, to mesh-ring and to scale, and both scripts take it', () => {
     expect(planned(['S=mesh-ring', 'OBSERVE=1'])).toBe('node scenarios/mesh-ring.mjs --nodes 3 --backend local --observe');
     expect(planned(['S=scale', 'INSTANCES=4', 'OBSERVE=1'])).toBe('node scenarios/scale.mjs --nodes 3 --backend local --instances 4 --observe');
     for (const s of ['mesh-ring', 'scale']) {

@@ -34,6 +34,7 @@ export async function scaleMain(argv: string[]): Promise<number> {
     .addOption(new Option('--burst-every <ms>', 'each instance broadcasts a burst this often').argParser(whole(50)).default(undefined, 'max(1000, 100·M): about 10 bursts/s in all, so deliveries grow as M, not M²'))
     .addOption(new Option('--burst-size <k>', 'events per burst').argParser(whole(1)).default(1))
     .option('--no-kill', 'clustered: do not SIGKILL a member mid-run')
+    .addOption(new Option('--observe', 'Prometheus scrapes every broker and instance (mirosnet observe, started if needed; it stays up: mirosnet observe --stop)'))
     .addOption(new Option('--logs <dir>', 'where logs/scale-<timestamp>/ goes (default ./logs)'))
     .addOption(new Option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster)'))
     .addHelpText('after', '\nRun: make cluster TOPOLOGY=clustered N=3 && make scenario S=scale INSTANCES=50\nExit status: 0 pass, 1 fail, 2 usage error.');
@@ -43,7 +44,7 @@ export async function scaleMain(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: Topology; topologies: Topology[]; duration: number; burstEvery?: number; burstSize: number; kill: boolean; logs?: string; dir?: string }>();
+  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: Topology; topologies: Topology[]; duration: number; burstEvery?: number; burstSize: number; kill: boolean; observe?: boolean; logs?: string; dir?: string }>();
   const r = await runScale({
     instances: o.instances,
     nodes: o.nodes,
@@ -55,6 +56,7 @@ export async function scaleMain(argv: string[]): Promise<number> {
     burstSize: o.burstSize,
     logsRoot: o.logs,
     dir: o.dir,
+    observe: o.observe,
   });
   return r.pass ? 0 : 1;
 }
