@@ -6,7 +6,7 @@
 # same brokers.
 # With Debian's prometheus installed, --observe: afterwards its Prometheus (on the cluster dir,
 # stopped by the trap's cluster down) must hold miros_mesh_delivered_total of every instance of
-# the clustered phase and rabbitmq_queues of every node.
+# the clustered phase and rabbitmq_queues of every node (their last values: series of a run that ended).
 #   SCALE_INSTANCES (default 10), SCALE_DURATION (seconds per topology, default 20)
 set -euo pipefail
 exec </dev/null
@@ -25,7 +25,8 @@ if [ ${#OBSERVE[@]} -gt 0 ]; then
     let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).data.result[0]?.value[1] ?? 0));'; }
   # the clustered phase's instances (label run: one per phase; their series are stale now)
   got=$(count 'count by (run) (last_over_time(miros_mesh_delivered_total{job="miros"}[30m]) > 0) == '"$M")
-  nodes=$(count 'rabbitmq_queues')
+  # every node scraped during the run (the killed member's series went stale at its kill)
+  nodes=$(count 'last_over_time(rabbitmq_queues{job="rabbitmq"}[30m])')
   echo "ci-scale: observe: a phase with miros_mesh_delivered_total > 0 for all $M instances: $got; rabbitmq_queues of $nodes nodes"
   [ "$got" -ge 1 ] && [ "$nodes" = 3 ] || { echo "ci-scale: FAIL: Prometheus lacks the instances' or the nodes' series" >&2; exit 1; }
 fi
