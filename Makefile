@@ -65,10 +65,11 @@ SCENARIO_NAMES = $(subst $(space),$(comma)$(space),$(sort $(basename $(notdir $(
 scenario-exists:
 	@test -f scenarios/$(S).mjs || { echo "no scenario '$(S)'; the scenarios are: $(SCENARIO_NAMES) (make scenario S=NAME)" >&2; exit 2; }
 
-# chaos knobs (and any scenario's own): CYCLES SEED FAULTS INSTANCES; TOPOLOGY is passed on when set
+# chaos knobs (and any scenario's own): CYCLES SEED FAULTS INSTANCES; TOPOLOGY is passed on when set;
+# OBSERVE=1: --observe (Prometheus scrapes the nodes and the run's instances: mirosnet observe)
 # make scenario S=chaos N=3 BACKEND=netns CYCLES=100 SEED=7 [FAULTS=partition,kill-broker | FAULTS=all] [INSTANCES=2]
 # S=scale: INSTANCES=M (default 50) instance processes over the N brokers
-SCENARIO_KNOBS = $(if $(CYCLES),--cycles $(CYCLES)) $(if $(SEED),--seed $(SEED)) $(if $(FAULTS),--faults $(FAULTS)) $(if $(INSTANCES),--instances $(INSTANCES)) $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(DIR),--dir $(DIR))
+SCENARIO_KNOBS = $(if $(CYCLES),--cycles $(CYCLES)) $(if $(SEED),--seed $(SEED)) $(if $(FAULTS),--faults $(FAULTS)) $(if $(INSTANCES),--instances $(INSTANCES)) $(if $(TOPOLOGY),--topology $(TOPOLOGY)) $(if $(DIR),--dir $(DIR)) $(if $(OBSERVE),--observe)
 
 scenario: scenario-exists deps ## run a scenario (S=mesh-ring N=3 BACKEND=local)
 	node scenarios/$(S).mjs --nodes $(N) --backend $(BACKEND) $(SCENARIO_KNOBS)

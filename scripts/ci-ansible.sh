@@ -15,7 +15,9 @@
 # ansible-lint and yamllint, a user's own playbook with the roles refusing the example vault,
 # the management API of every host (peter in but no administrator, guest out, every cluster
 # member running as the administrator sees it), no plain AMQP port and no way in without a
-# client certificate under mutual TLS, changed=0 on a second run, the instances hearing each other, systemd restarting
+# client certificate under mutual TLS, changed=0 on a second run, the instances hearing each other, their
+# Prometheus metrics (on the LAN address under TLS, else loopback only) and a real Prometheus
+# scraping the file_sd file the role wrote (when /usr/bin/prometheus is installed), systemd restarting
 # a killed instance, the journal, and the logs role. Everything is removed at exit (the
 # systemd root stays cached under /var/cache/miros-ci/). apt, debootstrap and npm use this
 # machine's own sources (no mirror or registry is named here).
@@ -44,9 +46,11 @@ fail() { echo "ci-ansible: FAIL: $*" >&2; exit 1; }
 SSH_OPTS=(-o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
 on() { local i=$1; shift; ssh -i "$WORK/id" "${SSH_OPTS[@]}" "root@$NET.$((10 + i))" "$@" </dev/null; }
 
+PROM_PID=
 cleanup() {
   local rc=$?
   step "cleanup"
+  [ -z "$PROM_PID" ] || { kill "$PROM_PID" 2>/dev/null; wait "$PROM_PID" 2>/dev/null; } || true
   [ "$SD" = 0 ] || nspawn_host_down "$WORK/sd"
   for i in $(seq 1 "$ALL"); do
     ns=${PREFIX}-$i
@@ -184,6 +188,7 @@ fi
     instance_npm_on: controller
     instance_tarball: $TARBALL
     instance_pack_dir: $WORK/pack
+    instance_prometheus_targets: $WORK/prometheus/targets.json
 CONF
   [ "$TLS" = off ] || printf '    rabbitmq_tls: "%s"\n    rabbitmq_tls_src_dir: %s\n' "$TLS" "$WORK/tls"
   [ "$TLS" = off ] || [ "$MUTUAL" = 0 ] || echo "    rabbitmq_tls_mutual: true"
@@ -288,6 +293,51 @@ for _ in $(seq 1 60); do
 done
 [ -n "$ok" ] || { for i in $(seq 1 "$ALL"); do instance_log "$i" | tail -n 10 >&2 || true; done; fail "instances did not hear each other"; }
 echo "every instance got TICKs from every other"
+
+step "metrics: every instance's GET /metrics on port 9469 ($([ "$TLS" = off ] && echo 'loopback only: TLS is off' || echo 'its LAN address: TLS is on'))"
+METRICS_PORT=9469
+delivered() { sed -n 's/^miros_mesh_delivered_total{chart="[^"]*"} \([0-9][0-9.e+]*\)$/\1/p' | head -n 1; }
+for i in $(seq 1 "$ALL"); do
+  addr=$NET.$((10 + i))
+  if [ "$TLS" != off ]; then
+    body=$(curl -sf --max-time 5 "http://$addr:$METRICS_PORT/metrics") || fail "$addr:$METRICS_PORT/metrics does not answer (instance_metrics_address is the LAN address under TLS)"
+  else
+    if curl -s -o /dev/null --max-time 3 "http://$addr:$METRICS_PORT/metrics"; then fail "$addr: the metrics answer on the LAN address with TLS off (want loopback only)"; fi
+    if [ "$i" = "$SD" ]; then echo "$addr: not on the LAN address (its loopback is inside the nspawn host: not checked)"; continue; fi
+    body=$(ip netns exec "${PREFIX}-$i" curl -sf --max-time 5 "http://127.0.0.1:$METRICS_PORT/metrics") || fail "${PREFIX}-$i: 127.0.0.1:$METRICS_PORT/metrics does not answer inside the host"
+  fi
+  v=$(delivered <<<"$body")
+  [ -n "$v" ] && awk -v v="$v" 'BEGIN { exit !(v > 0) }' || fail "$addr: miros_mesh_delivered_total is not above 0: $(grep '^miros_mesh_delivered' <<<"$body" | tr '\n' ' ')"
+  echo "$addr: miros_mesh_delivered_total $v"
+done
+TARGETS=$WORK/prometheus/targets.json
+[ -s "$TARGETS" ] || fail "the role wrote no $TARGETS (instance_prometheus_targets)"
+want_instances=$([ "$TLS" = off ] && echo 0 || echo "$ALL")
+got=$(python3 -c 'import json, sys
+g = json.load(open(sys.argv[1]))
+print(sum(1 for t in g if t["labels"]["component"] == "rabbitmq"), sum(1 for t in g if t["labels"]["component"] == "miros"))' "$TARGETS")
+[ "$got" = "$ALL $want_instances" ] || fail "$TARGETS lists (brokers, instances) $got, want $ALL $want_instances: $(cat "$TARGETS")"
+echo "$TARGETS: $ALL brokers, $want_instances instances"
+if [ -x /usr/bin/prometheus ]; then
+  step "metrics: Debian's Prometheus scrapes the role's targets file"
+  mkdir -p "$WORK/prometheus/data"
+  printf '%s\n' 'global: { scrape_interval: 1s }' 'scrape_configs:' '  - job_name: miros-lan' '    file_sd_configs:' "      - files: ['$TARGETS']" > "$WORK/prometheus/prometheus.yml"
+  PROM=http://127.0.0.1:19091
+  /usr/bin/prometheus --config.file="$WORK/prometheus/prometheus.yml" --storage.tsdb.path="$WORK/prometheus/data" --web.listen-address=127.0.0.1:19091 </dev/null >"$WORK/prometheus/prometheus.log" 2>&1 &
+  PROM_PID=$!
+  count() { curl -s --get --data-urlencode "query=count($1)" "$PROM/api/v1/query" | python3 -c 'import json, sys
+r = json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if r else 0)' 2>/dev/null || echo 0; }
+  for _ in $(seq 1 60); do
+    [ "$(count 'rabbitmq_queues')" = "$ALL" ] && [ "$(count 'miros_mesh_delivered_total > 0')" = "$want_instances" ] && break
+    sleep 0.5
+  done
+  b=$(count 'rabbitmq_queues'); m=$(count 'miros_mesh_delivered_total > 0')
+  [ "$b" = "$ALL" ] && [ "$m" = "$want_instances" ] || { tail -n 5 "$WORK/prometheus/prometheus.log" >&2; fail "Prometheus has rabbitmq_queues of $b brokers (want $ALL) and miros_mesh_delivered_total > 0 of $m instances (want $want_instances)"; }
+  echo "Prometheus: rabbitmq_queues of $b brokers, miros_mesh_delivered_total > 0 of $m instances"
+  kill "$PROM_PID"; wait "$PROM_PID" 2>/dev/null || true; PROM_PID=
+else
+  echo "SKIPPED: a Prometheus scraping the targets file (NEEDS /usr/bin/prometheus: apt-get install prometheus)"
+fi
 
 if [ "$TLS" != off ]; then
   step "TLS: every instance's connections are AMQPS (port 5671, ssl) as its .env says"

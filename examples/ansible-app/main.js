@@ -5,7 +5,9 @@
 //     too) and writes the snoop trace of the network to distributed.log.
 // The role gives it MIROS_INSTANCE_NAME and MIROS_THIS_ADDRESS; credentials and Fernet keys
 // come from the .env and the brokers from .miros_rabbitmq_hosts.json in its working
-// directory, both written by the role.
+// directory, both written by the role. With MIROS_METRICS_PORT (the role sets it and installs
+// prom-client, unless instance_metrics is false) the listener, which receives every TICK,
+// serves its Prometheus metrics on MIROS_METRICS_ADDRESS:MIROS_METRICS_PORT.
 import { appendFileSync } from 'node:fs';
 import { Event, NetworkedActiveObject, ReturnStatus, signals } from 'miros-rabbitmq';
 
@@ -14,6 +16,8 @@ const thisAddress = process.env.MIROS_THIS_ADDRESS || undefined;
 const period = Number(process.env.TICK_MS ?? 1000);
 const log = (line) => process.stdout.write(`${line}\n`);
 const common = { thisAddress, startTimeoutMs: 60_000, onWarning: (m) => log(`warning: ${m}`) };
+const metricsPort = process.env.MIROS_METRICS_PORT;
+const metrics = metricsPort ? { metrics: { port: Number(metricsPort), host: process.env.MIROS_METRICS_ADDRESS || '127.0.0.1' } } : {};
 
 function idle(chart, e) {
   if (e.signalName === 'TOGGLE') return chart.trans(busy);
@@ -35,6 +39,7 @@ function listening(chart, e) {
 const ticker = new NetworkedActiveObject(name, { ...common, txRoutingKey: 'beacon.man', rxRoutingKey: `${name}.none`, output: () => undefined });
 const listener = new NetworkedActiveObject(`${name}-listener`, {
   ...common,
+  ...metrics,
   txRoutingKey: `${name}.listener`,
   rxRoutingKey: '#.man',
   output: (line) => appendFileSync('distributed.log', `${line}\n`),

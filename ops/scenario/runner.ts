@@ -379,8 +379,12 @@ export async function openRun(name: string, opts: RunOptions): Promise<Run> {
   return run;
 }
 
-/** --observe: Prometheus for the cluster, and the run's instances as its file_sd targets while they report a metrics port. */
-async function observeRun(run: Run): Promise<void> {
+/**
+ * --observe: Prometheus for the cluster of run.dir (started if needed), and the run's instances as
+ * its file_sd targets while they report a metrics port. Sets run.beforeStop (each instance scraped
+ * once more) and run.afterStop (its targets removed): whoever stops the instances calls both.
+ */
+export async function observeRun(run: Run): Promise<void> {
   const observer = await startObserve(run.dir, { log: run.log });
   run.log(`observe: Prometheus at ${observer.url} scrapes the nodes and this run's instances`);
   const targets = () => run.instances.filter((i) => i.metricsPort !== undefined && i.exitCode === undefined).map((i) => ({ name: i.name, host: i.config.host, port: i.metricsPort! }));

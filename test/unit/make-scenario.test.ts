@@ -1,5 +1,5 @@
 // `make scenario` forwards every knob to the scenario script: N, BACKEND, CYCLES, SEED, FAULTS,
-// INSTANCES, TOPOLOGY (and DIR). `make -n` prints the command without running it; each
+// INSTANCES, TOPOLOGY (and DIR, OBSERVE). `make -n` prints the command without running it; each
 // forwarded flag must also be one the script's --help lists, so the knob reaches the scenario.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
@@ -38,6 +38,15 @@ describe.skipIf(!haveMake)(`make scenario${haveMake ? '' : ' (NEEDS make: not ru
     expect(planned(['S=scale', 'INSTANCES=50', 'TOPOLOGY=clustered'])).toBe('node scenarios/scale.mjs --nodes 3 --backend local --instances 50 --topology clustered');
     const help = execFileSync(process.execPath, ['scenarios/scale.mjs', '--help'], { cwd: repo, encoding: 'utf8' });
     for (const f of ['--nodes', '--backend', '--instances', '--topology']) expect(help, f).toMatch(new RegExp(`^\\s+${f}\\b`, 'm'));
+  });
+
+  it('OBSERVE=1 passes --observe, to mesh-ring and to scale, and both scripts take it', () => {
+    expect(planned(['S=mesh-ring', 'OBSERVE=1'])).toBe('node scenarios/mesh-ring.mjs --nodes 3 --backend local --observe');
+    expect(planned(['S=scale', 'INSTANCES=4', 'OBSERVE=1'])).toBe('node scenarios/scale.mjs --nodes 3 --backend local --instances 4 --observe');
+    for (const s of ['mesh-ring', 'scale']) {
+      const help = execFileSync(process.execPath, [`scenarios/${s}.mjs`, '--help'], { cwd: repo, encoding: 'utf8' });
+      expect(help, s).toMatch(/^\s+--observe\b/m);
+    }
   });
 
   it('a scenario name with a typo fails at once, naming the scenarios', () => {

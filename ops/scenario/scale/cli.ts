@@ -40,6 +40,7 @@ export async function scaleMain(argv: string[]): Promise<number> {
     .addOption(new Option('--burst-every <ms>', 'each instance broadcasts a burst this often').argParser(whole(50)).default(undefined, 'max(1000, 100·M): about 10 bursts/s in all, so deliveries grow as M, not M²'))
     .addOption(new Option('--burst-size <k>', 'events per burst').argParser(whole(1)).default(1))
     .option('--no-kill', 'clustered: do not SIGKILL a member mid-run')
+    .addOption(new Option('--observe', 'Prometheus scrapes every broker and instance (mirosnet observe, started if needed; it stays up: mirosnet observe --stop)'))
     .addOption(new Option('--logs <dir>', 'where logs/scale-<timestamp>/ goes (default ./logs)'))
     .addOption(new Option('--dir <path>', 'cluster state directory (default: $MIROS_CLUSTER_DIR, else .cluster)'))
     .addOption(new Option('--timeout <seconds>', 'how long to wait for the outcome once the traffic ends (the drain; default 180)').argParser(positive))
@@ -56,7 +57,7 @@ export async function scaleMain(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
     throw err;
   }
-  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: Topology; topologies: Topology[]; duration: number; burstEvery?: number; burstSize: number; kill: boolean; logs?: string; dir?: string; timeout?: number; tls?: 'on'; json?: boolean }>();
+  const o = cmd.opts<{ instances: number; nodes: number; backend: 'local' | 'netns' | 'docker'; topology?: Topology; topologies: Topology[]; duration: number; burstEvery?: number; burstSize: number; kill: boolean; observe?: boolean; logs?: string; dir?: string; timeout?: number; tls?: 'on'; json?: boolean }>();
   const r = await runScale({
     instances: o.instances,
     nodes: o.nodes,
@@ -72,6 +73,7 @@ export async function scaleMain(argv: string[]): Promise<number> {
     tls: o.tls,
     // --json: stdout carries the summary alone
     ...(o.json ? { log: (l: string) => void process.stderr.write(`[scale] ${l}\n`) } : {}),
+    observe: o.observe,
   });
   if (o.json) process.stdout.write(`${JSON.stringify(r.summary, null, 2)}\n`);
   return r.pass ? 0 : 1;

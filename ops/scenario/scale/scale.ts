@@ -7,7 +7,8 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { clusterFilePath, down, openCluster, readClusterFile, status, up, type ClusterFile } from '../../cluster/index.ts';
-import { Instance, Run, clusterDir } from '../runner.ts';
+import { Instance, Run, clusterDir, observeRun } from '../runner.ts';
+import { observing, startObserve } from '../../observe/prometheus.ts';
 import { opsAdmin } from '../../cluster/admin.ts';
 import type { CheckResult } from '../summary.ts';
 import { check } from '../summary.ts';
@@ -38,6 +39,8 @@ export interface ScaleOptions {
   outcomeTimeoutMs?: number;
   /** --tls on: brokers with TLS (brought up so if the running ones are not), instances on amqps:// with the cluster CA. */
   tls?: 'on';
+  /** Prometheus (mirosnet observe, started if needed) scrapes the brokers and every instance of each phase. */
+  observe?: boolean;
 }
 
 export interface PhaseResult {
@@ -120,6 +123,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
   run.topology = topology; // MIROS_TOPOLOGY for each instance, on every backend
   run.logDir = join(logDir, topology);
   mkdirSync(run.logDir, { recursive: true });
+  if (o.observe) await observeRun(run);
   const durationMs = o.durationS * 1000;
   const key = `scale.${run.id}`;
   for (let i = 0; i < m; i++) {
@@ -288,7 +292,9 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     process.env.MIROS_TOPOLOGY = saved.topology;
     if (saved.topology === undefined) delete process.env.MIROS_TOPOLOGY;
     if (saved.file !== undefined) process.env.MIROS_CLUSTER_FILE = saved.file;
+    await run.beforeStop?.();
     await run.stopAll();
+    run.afterStop?.();
     result.duplicates = run.instances.reduce((sum, i) => sum + (i.stats?.mesh.duplicates ?? 0), 0);
     result.duplicatesPerDelivery = result.deliveries > 0 ? Math.round((result.duplicates / result.deliveries) * 1000) / 1000 : null;
     for (const i of run.instances) {
@@ -397,6 +403,12 @@ export async function runScale(o: ScaleOptions): Promise<ScaleResult> {
     }
     phases.push(await runPhase(t, o, readClusterFile(dir)!, dir, logDir, log));
     if (cluster.topology === 'clustered') await healCluster(dir, o.nodes, log);
+  }
+  if (o.observe && !observing(dir)) {
+    // the mesh phase's own testbed took the cluster's Prometheus down with it: back up, on its data
+    const observer = await startObserve(dir, { log });
+    const meshApart = cluster.topology === 'clustered' && o.topologies.includes('mesh');
+    log(`observe: Prometheus at ${observer.url} again${meshApart ? ` (the mesh phase's series are in ${join(dir, 'mesh-testbed', 'observe', 'data')})` : ''}`);
   }
   const checks = phases.flatMap((p) => p.checks).map((c) => ({ ...c, detail: c.reasons.join('; ') }));
   const pass = checks.length > 0 && checks.every((c) => c.pass);

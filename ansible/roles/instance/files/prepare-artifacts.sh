@@ -5,10 +5,12 @@
 #   - our package: $TARBALL, or `npm pack` of $REPO_DIR (its prepare script builds dist/);
 #   - the user's chart program, when $APP names one: a directory (packed with `npm pack`) or
 #     an `npm pack` tarball; its name and entry point ($APP_MAIN, else package.json's main);
-#   - with NPM_ON=controller: one node_modules bundle of both with their production
+#   - with METRICS=1: prom-client too (the optional peer that serves the chart's metrics), at
+#     the version range our package's peerDependencies name;
+#   - with NPM_ON=controller: one node_modules bundle of them with their production
 #     dependencies (npm install here, with this machine's npm configuration or $NPM_REGISTRY),
-#     cached by the tarballs' checksums.
-# Output: {"tarball", "app_tarball", "app_name", "app_main", "key", "bundle"}; key changes
+#     cached by the tarballs' checksums (and prom-client's range).
+# Output: {"tarball", "app_tarball", "app_name", "app_main", "prom_client", "key", "bundle"}; key changes
 # whenever anything to install changes. Safe to run for several hosts at once: everything
 # is made in a private temporary directory and moved into place.
 set -euo pipefail
@@ -50,19 +52,27 @@ if [ -n "${APP:-}" ]; then
   [ -n "$app_main" ] || fail "$app_tgz: set instance_app_main (its package.json has no main)"
   tar -tzf "$app_tgz" | grep -qxF "package/${app_main#./}" || fail "$app_tgz has no entry point ${app_main} (instance_app_main)"
 fi
-key=$(cat "$TARBALL" ${app_tgz:+"$app_tgz"} | sha1sum | cut -c1-16)
+prom=
+if [ "${METRICS:-0}" = 1 ]; then
+  range=$(tar -xzOf "$TARBALL" package/package.json | node -e '
+    let s = ""; process.stdin.on("data", (d) => (s += d)).on("end", () => console.log(JSON.parse(s).peerDependencies?.["prom-client"] ?? ""));') ||
+    fail "cannot read package/package.json from $TARBALL"
+  [ -n "$range" ] || fail "$TARBALL names no prom-client in its peerDependencies: set instance_metrics: false"
+  prom=prom-client@$range
+fi
+key=$( { cat "$TARBALL" ${app_tgz:+"$app_tgz"}; printf '%s' "$prom"; } | sha1sum | cut -c1-16)
 bundle=
 if [ "${NPM_ON:-host}" = controller ]; then
   b=$PACK_DIR/bundle-$key
   if [ ! -s "$b.tgz" ]; then
     echo '{"private": true}' > "$tmp/package.json"
-    (cd "$tmp" && npm install --omit=dev --no-audit --no-fund --no-save "${registry[@]}" "$TARBALL" ${app_tgz:+"$app_tgz"} >/dev/null) ||
+    (cd "$tmp" && npm install --omit=dev --no-audit --no-fund --no-save "${registry[@]}" "$TARBALL" ${app_tgz:+"$app_tgz"} ${prom:+"$prom"} >/dev/null) ||
       fail "npm install of the bundle failed on the controller (its npm registry configuration)"
     tar -C "$tmp" --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - node_modules | gzip -n > "$tmp/bundle.tgz"
     mv "$tmp/bundle.tgz" "$b.tgz"
   fi
   bundle=$b.tgz
 fi
-node -e 'const [tarball, app_tarball, app_name, app_main, key, bundle] = process.argv.slice(1);
-console.log(JSON.stringify({ tarball, app_tarball, app_name, app_main: app_main.replace(/^\.\//, ""), key, bundle }));' \
-  "$TARBALL" "$app_tgz" "$app_name" "$app_main" "$key" "$bundle"
+node -e 'const [tarball, app_tarball, app_name, app_main, prom_client, key, bundle] = process.argv.slice(1);
+console.log(JSON.stringify({ tarball, app_tarball, app_name, app_main: app_main.replace(/^\.\//, ""), prom_client, key, bundle }));' \
+  "$TARBALL" "$app_tgz" "$app_name" "$app_main" "$prom" "$key" "$bundle"
