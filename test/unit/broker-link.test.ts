@@ -530,3 +530,23 @@ describe('BrokerLink: duplicates across a cluster member\'s death (issue 30)', (
     expect(link.snapshot()).toMatchObject({ stalledChannels: 0, confirmed: 2, resent: 0 });
   });
 });
+
+describe('BrokerLink: the nack back-off after a fail-over (issue 30)', () => {
+  it.fails('a fail-over\'s nacks (the quorum queues still name the dead leader for 1.5 s) cost one resend, not one per quick round', async () => {
+    const { link, connection, up } = await openLink();
+    await up();
+    connection.lose(new Error('Connection closed: 320 (CONNECTION-FORCED)')); // the member died
+    const second = await up();
+    const electedAt = Date.now() + 1500; // until then a channel's registration with those queues fails: nacks
+    link.publish(message(1));
+    second.nackPublish(1);
+    for (let step = 0; step < 100; step++) {
+      await vi.advanceTimersByTimeAsync(100);
+      await microtasks();
+      for (const channel of connection.current!.channels.filter((c) => c.confirms && !c.closed)) {
+        for (const p of channel.pending) (Date.now() < electedAt ? channel.nackPublish(p.tag) : channel.confirm(p.tag));
+      }
+    }
+    expect(link.snapshot()).toMatchObject({ confirmed: 1, resent: 1, resentBy: { nack: 1, lost: 0, stalled: 0 } });
+  });
+});
