@@ -75,8 +75,13 @@ export interface OutboxOptions {
 /** The default cap on unconfirmed messages per link. */
 export const DEFAULT_MAX_IN_FLIGHT = 256; // config.ts DEFAULTS.maxInFlight
 
-/** The nack back-off: 250 ms doubling per nack round in a row, at most 8 s, ±20 %. */
-export const NACK_RETRY = { initialDelayMs: 250, maxDelayMs: 8000 } as const;
+/**
+ * The nack back-off: 2 s doubling per nack round in a row, at most 16 s, ±20 %. A nack of a
+ * fanned-out event means one queue refused it while the others took it, so each round lands
+ * in all of those again: the first waits out a quorum queue's leader election (on RabbitMQ
+ * 3.10, about 2 s after a member's death before a fresh channel is taken), not a quarter of it.
+ */
+export const NACK_RETRY = { initialDelayMs: 2000, maxDelayMs: 16_000 } as const;
 
 /** The wait before nack round `streak` (1 = the first): a quorum queue's leader election takes seconds. */
 export function nackDelayMs(streak: number, random: () => number = realEnvironment.random): number {
