@@ -51,7 +51,7 @@ export interface LinkSnapshot extends OutboxStats {
   refusedMembers?: string[];
   /** Confirm channels replaced because nothing was confirmed for CONFIRM_STALL_MS while events were in flight. */
   stalledChannels: number;
-  /** Confirm channels replaced because they nacked NACK_ROUNDS_PER_CHANNEL rounds in a row (no canary confirmed). */
+  /** Confirm channels replaced because they nacked (each nack round's resend goes out on a fresh channel). */
   nackingChannels: number;
   /** How often the broker blocked the connection (flow control), and for how long in all (ms, the current block included). */
   blocked: { count: number; totalMs: number; reason?: string };
@@ -59,30 +59,23 @@ export interface LinkSnapshot extends OutboxStats {
 }
 
 /**
- * With events in flight and not one confirm for this long, the confirm channel is replaced
- * and the unconfirmed events resent on a new one (receivers drop the copies by sequence
- * number, counted as duplicates). Seen on RabbitMQ 3.10 after a cluster member's SIGKILL: a
- * channel opened while a quorum queue's leader was being re-elected routes the events but
- * never confirms them; a channel opened afterwards finds the new leader.
+ * With events in flight and not one confirm (nor nack) for this long, the confirm channel is
+ * replaced and the unconfirmed events resent on a new one (receivers drop the copies by
+ * sequence number, counted as duplicates). Each resend of a mesh event lands again in every
+ * queue that took it, so the wait outlasts what only looks stuck. On RabbitMQ 3.10 after a
+ * cluster member's SIGKILL, confirms pause while its quorum queues elect new leaders (the
+ * broker resends what went to a dead leader once the new one announces itself), and a channel
+ * opened meanwhile (a fail-over's) registers with each queue's leader on its first publish:
+ * its first confirms take as long as the elections. Both confirm within seconds once the
+ * elections are over; a channel replaced meanwhile starts the registrations over.
  */
-export const CONFIRM_STALL_MS = 10_000;
-
-/**
- * After a reconnect (a failover), the first confirm gets this long, once: the stuck channel
- * above is a fresh one's ailment, and a fail-over should not wait the full CONFIRM_STALL_MS
- * for it. Once per connection, so a slow but working broker costs one round of resends at
- * most (duplicates, dropped and counted by the receivers).
- */
-export const FIRST_CONFIRM_STALL_MS = 3_000;
+export const CONFIRM_STALL_MS = 30_000;
 
 /**
  * Each channel replaced without a confirm since doubles the wait for the next round, up to
  * this: an overloaded broker looks stalled too, and resends add load exactly where it hurts.
  */
-export const MAX_CONFIRM_STALL_MS = 80_000;
-
-/** Nack rounds in a row (no canary confirmed) after which the confirm channel is replaced. */
-export const NACK_ROUNDS_PER_CHANNEL = 3;
+export const MAX_CONFIRM_STALL_MS = 120_000;
 
 /** The watchdog's wait after `rounds` replacements without a confirm between them. */
 export function stallWaitMs(rounds: number): number {
@@ -102,11 +95,9 @@ export class BrokerLink {
   private model: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;
   private stalledChannels = 0;
-  /** Confirm channels replaced because they nacked NACK_ROUNDS_PER_CHANNEL rounds in a row. */
+  /** Confirm channels replaced because they nacked (the resend goes out on a fresh one). */
   private nackingChannels = 0;
   private watchdog: TimerHandle | undefined;
-  /** Set at a reconnect until the first confirm on it (or one replacement): the watchdog's short period. */
-  private freshConnection = false;
   /** Channels replaced (after the long wait) since the last confirm: the watchdog's back-off. */
   private stallRounds = 0;
   private readonly refusedMembers: string[] = [];
@@ -126,14 +117,10 @@ export class BrokerLink {
     this.outbox = new Outbox(options.label, options.outboxBound, {
       environment: this.env,
       ...(options.maxInFlight !== undefined ? { maxInFlight: options.maxInFlight } : {}),
-      onNackRound: (streak) => {
-        // seen at M=50 after a member's SIGKILL: a channel keeps nacking every publish long
-        // after the quorum queues have new leaders, and a new channel confirms at once
-        if (streak % NACK_ROUNDS_PER_CHANNEL === 0 && this.state === 'up') {
-          this.nackingChannels++;
-          void this.replaceChannel(false);
-        }
-      },
+      // seen at M=50 after a member's SIGKILL (RabbitMQ 3.10): a channel whose registration with a
+      // quorum queue failed (the queue's record still named the dead leader) nacks every publish
+      // to it for as long as it lives, and a channel opened later confirms
+      renewChannel: () => void this.renewChannel(),
     });
   }
 
@@ -200,7 +187,7 @@ export class BrokerLink {
 
   /**
    * Armed while the outbox holds anything unconfirmed (on the wire, or taken back after a nack
-   * and waiting to go again): no confirm for CONFIRM_STALL_MS replaces the confirm channel,
+   * and waiting to go again): no answer for CONFIRM_STALL_MS replaces the confirm channel,
    * and each further round without a confirm waits twice as long (stallWaitMs). Not armed
    * while the broker blocks us: a blocked connection confirms nothing, by design.
    */
@@ -212,20 +199,17 @@ export class BrokerLink {
       return o.confirmed + o.nacked;
     };
     const seen = answers();
-    const fresh = this.freshConnection;
     this.watchdog = this.env.setTimeout(() => {
       this.watchdog = undefined;
       if (this.outbox.size === 0) return;
       if (answers() !== seen) {
-        this.freshConnection = false;
         this.stallRounds = 0;
       } else if (this.state === 'up') {
-        if (fresh) this.freshConnection = false; // the short wait once per connection
-        else this.stallRounds++;
+        this.stallRounds++;
         void this.replaceChannel();
       }
       this.armWatchdog();
-    }, fresh ? FIRST_CONFIRM_STALL_MS : stallWaitMs(this.stallRounds));
+    }, stallWaitMs(this.stallRounds));
     this.watchdog.unref();
   }
 
@@ -259,16 +243,15 @@ export class BrokerLink {
     this.outbox.release();
   }
 
-  /** A reconnect: the watchdog restarts with the short first-confirm period. */
+  /** A reconnect: the watchdog starts over (a new connection, a new channel). */
   private watchFreshConnection(): void {
-    this.freshConnection = true;
     this.stallRounds = 0;
     this.stopWatchdog();
     if (this.outbox.size > 0) this.armWatchdog();
   }
 
-  /** A new confirm channel on the live connection; the outbox resends what the old one left unconfirmed. */
-  private async replaceChannel(stalled = true): Promise<void> {
+  /** A new confirm channel on the live connection (the old one stalled); the outbox resends what the old one left unconfirmed. */
+  private async replaceChannel(): Promise<void> {
     const model = this.model;
     const old = this.channel;
     if (!model || !old) return;
@@ -279,11 +262,33 @@ export class BrokerLink {
         void fresh.close().catch(() => undefined);
         return;
       }
-      if (stalled) this.stalledChannels++;
+      this.stalledChannels++;
       this.channel = fresh;
       this.outbox.detach('stalled'); // takes back what the old one left unconfirmed (at most maxInFlight) ...
       this.outbox.attach(fresh); // ... and resends it first, in order
       void old.close().catch(() => undefined);
+    } catch {
+      // the connection is going: its reconnect sets up a new channel anyway
+    }
+  }
+
+  /**
+   * The confirm channel nacked and the nack back-off is over: the resend goes out on a fresh
+   * channel; the old one is closed once what is still on the wire on it is answered (outbox).
+   */
+  private async renewChannel(): Promise<void> {
+    const model = this.model;
+    if (!model || this.state !== 'up') return; // blocked: renewed at the unblock; down: the reconnect brings one
+    try {
+      const fresh = await model.createConfirmChannel();
+      fresh.on('error', () => undefined);
+      if (this.model !== model || this.state !== 'up' || !this.outbox.awaitsFreshChannel) {
+        void fresh.close().catch(() => undefined);
+        return;
+      }
+      this.nackingChannels++;
+      this.channel = fresh;
+      this.outbox.replace(fresh);
     } catch {
       // the connection is going: its reconnect sets up a new channel anyway
     }
@@ -367,6 +372,7 @@ export class BrokerLink {
       this.endBlock();
       this.setState('up');
       this.stallRounds = 0;
+      if (this.outbox.awaitsFreshChannel) void this.renewChannel();
       if (this.outbox.size > 0) this.armWatchdog();
     });
     connection.on('disconnect', (err: Error) => {

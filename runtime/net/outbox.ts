@@ -8,7 +8,11 @@
 //   the outbox probes: one message at a time on the wire (a canary). A nack of a fanned-out
 //   publish means some queue did not take it (a quorum queue without a leader) while every
 //   other queue did, so each resend lands again in all the others: a canary keeps one
-//   unavailable queue from costing a round of copies of everything waiting, in every queue;
+//   unavailable queue from costing a round of copies of everything waiting, in every queue.
+//   With `renewChannel` (the link), nothing more goes out on the channel that nacked (on
+//   RabbitMQ 3.10 a quorum queue that refused a channel's registration refuses it for good):
+//   the back-off ends by asking for a fresh channel, and replace() retires the old one, whose
+//   events still on the wire keep counting; it is closed once none of them waits;
 // - when the channel dies, or the link replaces a channel that stopped confirming, what it
 //   left unconfirmed goes back to the front, in order, and out on the next channel.
 // Receivers drop the rare duplicate by sequence number.
@@ -59,6 +63,11 @@ export interface OutboxOptions {
   maxInFlight?: number;
   /** Told each nack round in a row (1, 2, 3, … until a canary is confirmed), as it is scheduled. */
   onNackRound?: (streak: number) => void;
+  /**
+   * Asked at the end of a nack back-off for a fresh channel (given with replace()) in place of
+   * the one that nacked; the resend waits for it. Without it, the resend goes on the same channel.
+   */
+  renewChannel?: () => void;
   /** The clock, timers and randomness (default: the real ones). */
   environment?: Environment;
 }
@@ -66,8 +75,13 @@ export interface OutboxOptions {
 /** The default cap on unconfirmed messages per link. */
 export const DEFAULT_MAX_IN_FLIGHT = 256; // config.ts DEFAULTS.maxInFlight
 
-/** The nack back-off: 250 ms doubling per nack round in a row, at most 8 s, ±20 %. */
-export const NACK_RETRY = { initialDelayMs: 250, maxDelayMs: 8000 } as const;
+/**
+ * The nack back-off: 2 s doubling per nack round in a row, at most 16 s, ±20 %. A nack of a
+ * fanned-out event means one queue refused it while the others took it, so each round lands
+ * in all of those again: the first waits out a quorum queue's leader election (on RabbitMQ
+ * 3.10, about 2 s after a member's death before a fresh channel is taken), not a quarter of it.
+ */
+export const NACK_RETRY = { initialDelayMs: 2000, maxDelayMs: 16_000 } as const;
 
 /** The wait before nack round `streak` (1 = the first): a quorum queue's leader election takes seconds. */
 export function nackDelayMs(streak: number, random: () => number = realEnvironment.random): number {
@@ -79,8 +93,12 @@ export function nackDelayMs(streak: number, random: () => number = realEnvironme
 export class Outbox {
   /** Waiting to go, resends first. */
   private pending: OutboxMessage[] = [];
-  /** Sent, not yet confirmed, in publish order (a Set: a confirm takes its message out in O(1)). */
-  private inFlight = new Set<OutboxMessage>();
+  /** Sent, not yet confirmed, in publish order, with the channel each went out on (a confirm takes its message out in O(1)). */
+  private inFlight = new Map<OutboxMessage, ConfirmChannel>();
+  /** Channels replace()d while events on them waited for an answer: their answers count; closed once none waits. */
+  private readonly retiring = new Set<ConfirmChannel>();
+  /** The current channel nacked and a fresh one will be asked for (renewChannel): nothing more goes out on it. */
+  private nacking: ConfirmChannel | undefined;
   /** Nacked, waiting for the back-off to go again. */
   private nackedWaiting: OutboxMessage[] = [];
   private nackRetry: TimerHandle | undefined;
@@ -106,6 +124,7 @@ export class Outbox {
   private readonly emptyWaiters = new Set<() => void>();
   readonly maxInFlight: number;
   private readonly onNackRound: ((streak: number) => void) | undefined;
+  private readonly renewChannel: (() => void) | undefined;
 
   constructor(
     readonly broker: string,
@@ -114,6 +133,7 @@ export class Outbox {
   ) {
     this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
     this.onNackRound = options.onNackRound;
+    this.renewChannel = options.renewChannel;
     this.env = options.environment ?? realEnvironment;
   }
 
@@ -146,22 +166,79 @@ export class Outbox {
   /** A new channel is up: resend what was unconfirmed, then the rest, in order. */
   attach(channel: ConfirmChannel): void {
     this.detach();
+    this.listen(channel);
     this.channel = channel;
-    if (!this.known.has(channel)) {
-      this.known.add(channel);
-      channel.on('drain', () => {
-        if (this.channel !== channel) return;
-        this.waitingForDrain = false;
-        this.flush();
-      });
-      // Prepended: amqplib's own 'close' listener (registered when the channel was made) fails
-      // every unconfirmed publish with "channel closed"; hearing the close first makes those
-      // callbacks stale (detach bumps the generation), so a lost channel is not counted as a nack.
-      channel.prependOnceListener('close', () => {
-        if (this.channel === channel) this.detach();
-      });
+    this.flush();
+  }
+
+  /**
+   * A fresh channel in place of the current one (which nacked), on the same connection: what is
+   * on the wire on the old one stays there and its answers count (taking it back would send it
+   * again to every queue that has it); the old channel is closed once none of them waits.
+   */
+  replace(fresh: ConfirmChannel): void {
+    const old = this.channel;
+    this.listen(fresh);
+    this.channel = fresh;
+    this.waitingForDrain = false;
+    this.nacking = undefined;
+    if (old !== undefined && old !== fresh) {
+      this.retiring.add(old);
+      this.closeIfIdle(old);
     }
     this.flush();
+  }
+
+  /** A fresh channel is wanted: the current one nacked and its back-off is over (renewChannel was asked). */
+  get awaitsFreshChannel(): boolean {
+    return this.nacking !== undefined && this.nacking === this.channel && this.nackRetry === undefined;
+  }
+
+  private listen(channel: ConfirmChannel): void {
+    if (this.known.has(channel)) return;
+    this.known.add(channel);
+    channel.on('drain', () => {
+      if (this.channel !== channel) return;
+      this.waitingForDrain = false;
+      this.flush();
+    });
+    // Prepended: amqplib's own 'close' listener (registered when the channel was made) fails
+    // every unconfirmed publish with "channel closed"; hearing the close first makes those
+    // callbacks stale (detach bumps the generation; a retired channel's messages are taken
+    // back), so a lost channel is not counted as a nack.
+    channel.prependOnceListener('close', () => {
+      if (this.channel === channel) this.detach();
+      else if (this.retiring.delete(channel)) this.takeBack(channel, 'lost');
+    });
+  }
+
+  /** A retired channel that closed with events unanswered: they go back to the front, in push order. */
+  private takeBack(channel: ConfirmChannel, reason: ResendReason): void {
+    const back: OutboxMessage[] = [];
+    for (const [message, on] of this.inFlight) {
+      if (on !== channel) continue;
+      this.inFlight.delete(message);
+      this.takenBack.set(message, reason);
+      if (message === this.canary) this.canary = undefined;
+      back.push(message);
+    }
+    this.requeue(back);
+    this.flush();
+  }
+
+  /** Closes a retired channel once nothing sent on it waits for an answer. */
+  private closeIfIdle(channel: ConfirmChannel): void {
+    for (const on of this.inFlight.values()) if (on === channel) return;
+    this.retiring.delete(channel);
+    this.close(channel);
+  }
+
+  private close(channel: ConfirmChannel): void {
+    try {
+      void channel.close().catch(() => undefined);
+    } catch {
+      // already closed
+    }
   }
 
   /**
@@ -175,10 +252,13 @@ export class Outbox {
     this.env.clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
     this.canary = undefined; // still probing: the next channel starts with one
-    for (const message of this.inFlight) this.takenBack.set(message, reason);
-    this.requeue([...this.nackedWaiting, ...this.inFlight]);
+    this.nacking = undefined;
+    for (const message of this.inFlight.keys()) this.takenBack.set(message, reason);
+    this.requeue([...this.nackedWaiting, ...this.inFlight.keys()]);
     this.nackedWaiting = [];
-    this.inFlight = new Set();
+    this.inFlight = new Map();
+    for (const channel of this.retiring) this.close(channel);
+    this.retiring.clear();
   }
 
   /** Stops sending (the connection is blocked by the broker): messages wait here, up to the bound. */
@@ -214,7 +294,7 @@ export class Outbox {
   abandon(): void {
     this.env.clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
-    for (const message of [...this.inFlight, ...this.nackedWaiting, ...this.pending]) message.onAbandoned?.();
+    for (const message of [...this.inFlight.keys(), ...this.nackedWaiting, ...this.pending]) message.onAbandoned?.();
   }
 
   /** Puts taken-back messages in front of the waiting ones, in push order. */
@@ -228,6 +308,7 @@ export class Outbox {
     const channel = this.channel;
     while (
       channel &&
+      channel !== this.nacking &&
       !this.waitingForDrain &&
       !this.held &&
       this.nackRetry === undefined &&
@@ -244,7 +325,7 @@ export class Outbox {
   /** Puts one message on the wire; false if the channel closed under us (its close handler requeues). */
   private publish(channel: ConfirmChannel, message: OutboxMessage): boolean {
     const generation = this.generation;
-    this.inFlight.add(message);
+    this.inFlight.set(message, channel);
     this.stats.sent++;
     const reason = this.takenBack.get(message);
     if (reason !== undefined) {
@@ -255,7 +336,7 @@ export class Outbox {
     let hasRoom: boolean;
     try {
       hasRoom = channel.publish(message.exchange, message.routingKey, message.content, message.options, (err) =>
-        this.onConfirm(generation, message, err),
+        this.onConfirm(generation, channel, message, err),
       );
     } catch {
       // The channel closed under us; the close handler will detach() and requeue.
@@ -265,9 +346,12 @@ export class Outbox {
     return true;
   }
 
-  private onConfirm(generation: number, message: OutboxMessage, err: unknown): void {
-    // a callback of a channel already detached (a closing channel's "channel closed" ones included, see attach)
-    if (generation !== this.generation || !this.inFlight.delete(message)) return;
+  private onConfirm(generation: number, channel: ConfirmChannel, message: OutboxMessage, err: unknown): void {
+    // a callback of a channel already detached (a closing channel's "channel closed" ones included, see
+    // listen), or of a message taken back from it and on the wire again elsewhere
+    if (generation !== this.generation || this.inFlight.get(message) !== channel) return;
+    this.inFlight.delete(message);
+    if (this.retiring.has(channel)) this.closeIfIdle(channel);
     const wasCanary = message === this.canary;
     if (wasCanary) this.canary = undefined;
     if (!err) {
@@ -288,6 +372,7 @@ export class Outbox {
     // meanwhile, then probes with one message; confirms of the others count.
     this.stats.nacked++;
     this.probing = true;
+    if (this.renewChannel !== undefined && channel === this.channel) this.nacking = channel;
     this.takenBack.set(message, 'nack');
     this.nackedWaiting.push(message);
     if (this.nackRetry !== undefined) return;
@@ -295,7 +380,9 @@ export class Outbox {
       this.nackRetry = undefined;
       this.requeue(this.nackedWaiting);
       this.nackedWaiting = [];
-      this.flush();
+      // the resend waits for the fresh channel (replace()); a reconnect's attach() serves too
+      if (this.awaitsFreshChannel) this.renewChannel?.();
+      else this.flush();
     }, nackDelayMs(++this.nackStreak, this.env.random));
     this.nackRetry.unref();
     this.onNackRound?.(this.nackStreak);

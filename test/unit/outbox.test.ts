@@ -139,7 +139,7 @@ describe('Outbox: order and resend', () => {
 });
 
 describe('Outbox: nacks', () => {
-  it('takes back only the nacked message and sends it again first, 250 ms later, alone until it is confirmed; the other confirms still count', () => {
+  it('takes back only the nacked message and sends it again first, 2 s later, alone until it is confirmed; the other confirms still count', () => {
     const outbox = new Outbox('b', 10);
     const channel = new FakeChannel(true);
     outbox.attach(channel);
@@ -152,7 +152,7 @@ describe('Outbox: nacks', () => {
     expect(outbox.snapshot()).toMatchObject({ confirmed: 2, queued: 1, inFlight: 1 });
     outbox.push(message(5)); // waits behind the one going again
 
-    vi.advanceTimersByTime(249);
+    vi.advanceTimersByTime(1999);
     expect(channel.bodies).toEqual(names(1, 2, 3, 4));
     vi.advanceTimersByTime(1);
     expect(channel.bodies).toEqual(names(1, 2, 3, 4, 3)); // the canary: m5 waits for its confirm
@@ -174,7 +174,7 @@ describe('Outbox: nacks', () => {
     channel.nackPublish(4);
     channel.nackPublish(2);
     channel.confirm(1);
-    vi.advanceTimersByTime(250);
+    vi.advanceTimersByTime(2000);
     expect(channel.bodies).toEqual(names(1, 2, 3, 4, 2));
     channel.confirm(5); // the canary (m2 again) is confirmed: the rest go
     expect(channel.bodies).toEqual(names(1, 2, 3, 4, 2, 4));
@@ -182,7 +182,7 @@ describe('Outbox: nacks', () => {
     expect(outbox.snapshot()).toMatchObject({ confirmed: 4, nacked: 2, resent: 2, queued: 0, inFlight: 0 });
   });
 
-  it('backs off while nacks come in a row (250, 500, 1000 ms … 8 s), and a confirmed canary starts it over', () => {
+  it('backs off while nacks come in a row (2, 4, 8 s … 16 s), and a confirmed canary starts it over', () => {
     const outbox = new Outbox('b', 10);
     const channel = new FakeChannel(true);
     outbox.attach(channel);
@@ -195,14 +195,14 @@ describe('Outbox: nacks', () => {
       vi.advanceTimersByTime(1);
       expect(channel.bodies.length).toBe(before + 1);
     };
-    resentAfter(250);
-    resentAfter(500);
-    resentAfter(1000);
+    resentAfter(2000);
+    resentAfter(4000);
+    resentAfter(8000);
     channel.confirmAll();
     outbox.push(message(2));
-    resentAfter(250);
+    resentAfter(2000);
     expect(outbox.snapshot()).toMatchObject({ nacked: 4, confirmed: 1 });
-    expect([1, 2, 3, 4, 5, 6, 10].map((n) => nackDelayMs(n, () => 0.5))).toEqual([250, 500, 1000, 2000, 4000, 6667, 6667]);
+    expect([1, 2, 3, 4, 5, 6, 10].map((n) => nackDelayMs(n, () => 0.5))).toEqual([2000, 4000, 8000, 13_333, 13_333, 13_333, 13_333]);
   });
 
   it('does not retry on a channel that closed during the wait; the next channel gets everything', () => {
@@ -422,12 +422,12 @@ describe('Outbox: probing after a nack (one canary at a time)', () => {
     for (let tag = 1; tag <= 10; tag++) channel.nackPublish(tag); // a queue without a leader: every one nacked
     for (let n = 11; n <= 20; n++) outbox.push(message(n)); // and the chart goes on sending
     for (let round = 1; round <= 5; round++) {
-      vi.advanceTimersByTime(8000);
+      vi.advanceTimersByTime(16_000);
       expect(channel.pending).toHaveLength(1);
       channel.nackPublish(channel.pending[0].tag);
     }
     expect(outbox.snapshot()).toMatchObject({ resent: 5, nacked: 15, inFlight: 0 });
-    vi.advanceTimersByTime(8000);
+    vi.advanceTimersByTime(16_000);
     channel.confirm(channel.pending[0].tag); // the leader is back
     while (channel.pending.length > 0) channel.confirmAll();
     expect(outbox.snapshot()).toMatchObject({ confirmed: 20, resent: 15, queued: 0, inFlight: 0 }); // each of the 10 nacked once more, plus 5 canaries
