@@ -193,6 +193,16 @@ export class BrokerLink {
     return this.opening;
   }
 
+  /** Events this link holds: waiting in its outbox or on the wire unconfirmed. */
+  get held(): number {
+    return this.outbox.size;
+  }
+
+  /** While up, waits (bounded by timeoutMs) until nothing it holds is unconfirmed; resolves at once otherwise. */
+  async settled(timeoutMs: number): Promise<void> {
+    if (this.isUp) await this.outbox.settled(timeoutMs);
+  }
+
   publish(message: OutboxMessage): void {
     this.outbox.push(message); // as it is: an OutboxMessage may carry its callbacks as methods
     this.armWatchdog();
@@ -311,7 +321,7 @@ export class BrokerLink {
 
   /** Waits (bounded) for the outbox to empty, then closes the connection. */
   async close(drainMs = DRAIN_MS): Promise<void> {
-    if (this.isUp) await this.outbox.settled(drainMs);
+    await this.settled(drainMs);
     this.setState('closed');
     this.stopWatchdog();
     this.outbox.abandon();

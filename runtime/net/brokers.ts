@@ -14,7 +14,7 @@ import type { Envelope } from './envelope.ts';
 import { maskUrlPassword } from './errors.ts';
 import { BoundedSet } from './bounded.ts';
 import { HostAllowlist } from './host-allowlist.ts';
-import { acquireLink, releaseLink } from './link-pool.ts';
+import { sessionOf } from './session.ts';
 
 /** How long startAt waits for a link to another host's broker that neither comes up nor fails. */
 const OTHER_LINK_WAIT_MS = 2000;
@@ -28,7 +28,7 @@ export const MAX_LEARNED_HOSTS = 256;
 export class Brokers {
   /** Mesh topology: one link per host's broker, keyed by address. Clustered: one, keyed CLUSTER_LINK. */
   readonly links = new Map<string, BrokerLink>();
-  /** How to let each link go: its key in the process's link pool, and our problem listener. */
+  /** How to let each link go: its key in the environment's session (session.ts), and our listeners. */
   private readonly linkLeases = new Map<BrokerLink, { key: string; unlisten: () => void }>();
   /** The brokers discovery found listed (hosts, hosts file, cluster file, ARP): clustered, the members. */
   private listedBrokers: string[] = [];
@@ -175,7 +175,7 @@ export class Brokers {
     if (bound <= 0) return;
     for (const [address, link] of [...this.links]) {
       if (address === ctx.host || listed.has(address) || link.notUpForMs < bound) continue;
-      const held = link.outbox.size;
+      const held = link.held;
       this.links.delete(address);
       ctx.lan.addresses = ctx.lan.addresses.filter((a) => a !== address);
       ctx.lan.other.addresses = ctx.lan.other.addresses.filter((a) => a !== address);
@@ -188,7 +188,7 @@ export class Brokers {
       this.linkLeases.delete(link);
       if (lease) {
         lease.unlisten();
-        await releaseLink(lease.key, 0, ctx.env);
+        await sessionOf(ctx.env).releaseLink(lease.key, 0);
       }
     }
   }
@@ -196,7 +196,7 @@ export class Brokers {
   /** This chart's use of the process's link to `urls` (shared with the other charts of the process). */
   private newLink(urls: string[], label: string): BrokerLink {
     const { ctx } = this;
-    const { link, key } = acquireLink({
+    const { link, key } = sessionOf(ctx.env).acquireLink({
       urls,
       label,
       connectionName: connectionName('pub', ctx.config.processName, ctx.host),
@@ -266,7 +266,7 @@ export class Brokers {
     await Promise.all(
       leases.map(({ key, unlisten }) => {
         unlisten();
-        return releaseLink(key, cleanStop ? DRAIN_MS : 0, this.ctx.env);
+        return sessionOf(this.ctx.env).releaseLink(key, cleanStop ? DRAIN_MS : 0);
       }),
     );
   }

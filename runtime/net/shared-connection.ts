@@ -24,7 +24,7 @@ export interface SharedConnectionOptions {
   heartbeat: number;
   connectionName?: string;
   tls?: TlsSocketOptions;
-  /** The clock, timers, randomness and transport (default: the real ones; each has its own pool). */
+  /** The clock, timers, randomness and transport (default: the real ones; each has its own session, session.ts). */
   environment?: Environment;
 }
 
@@ -67,7 +67,7 @@ export class SharedConnection {
     return this.seats.size;
   }
 
-  /** Refused for good (credentials, vhost, TLS) or closed: a pool makes a new one for the next user. */
+  /** Refused for good (credentials, vhost, TLS) or closed: the session (session.ts) makes a new one for the next user. */
   get dead(): boolean {
     return this.closed || this.failure !== undefined;
   }
@@ -253,46 +253,4 @@ export class SharedConnection {
   private tell(err: Error): void {
     for (const seat of this.seats.values()) seat.tenant.onProblem?.(err);
   }
-}
-
-// ---- the process's pool: one shared connection per broker (clustered: per cluster) -----------
-
-/** One pool per environment: two simulated worlds in one process share no connection. */
-let pools = new WeakMap<Environment, Map<string, SharedConnection>>();
-
-function poolOf(options: SharedConnectionOptions): Map<string, SharedConnection> {
-  const env = options.environment ?? realEnvironment;
-  let pool = pools.get(env);
-  if (!pool) pools.set(env, (pool = new Map()));
-  return pool;
-}
-
-function poolKey(o: SharedConnectionOptions): string {
-  return JSON.stringify([o.urls, o.heartbeat, o.connectionName ?? '', o.tls ? 'tls' : '']);
-}
-
-/** Seats `tenant` on the process's connection for these options, opened on first use. */
-export function joinShared(options: SharedConnectionOptions, tenant: Tenant): SharedConnection {
-  const key = poolKey(options);
-  const pool = poolOf(options);
-  let shared = pool.get(key);
-  if (!shared || shared.dead) {
-    shared = new SharedConnection(options);
-    pool.set(key, shared);
-  }
-  shared.join(tenant);
-  return shared;
-}
-
-/** Unseats `tenant`; the last one out closes the connection. */
-export async function leaveShared(shared: SharedConnection, tenant: Tenant): Promise<void> {
-  if (shared.leave(tenant) > 0) return;
-  const pool = poolOf(shared.options);
-  for (const [key, value] of pool) if (value === shared) pool.delete(key);
-  await shared.close();
-}
-
-/** Forgets every pooled connection without closing it (unit tests: each test starts from an empty pool). */
-export function forgetSharedConnections(): void {
-  pools = new WeakMap();
 }
