@@ -254,7 +254,7 @@ export class Brokers {
       ctx.limited.warn(`blocked ${link.broker}`, `${ctx.name}: broker ${link.broker} blocks publishing (${reason ?? 'resource alarm'}); holding events until it unblocks`);
     }
     if (!this.evidence.open) return;
-    this.evidence.linkState(link.broker, state, reason, link.snapshot().resent);
+    this.evidence.linkState(link.broker, state, link.machineState, reason, link.snapshot().resent);
   }
 
   /** Lets every link go (cleanStop: each waits briefly for its unconfirmed events). */

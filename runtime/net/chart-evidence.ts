@@ -2,7 +2,7 @@
 // (mesh events while the trace network is off, link states, its snoop lines) and the `stats`
 // line every statsIntervalMs.
 import type { TimerHandle } from '../env/environment.ts';
-import type { LinkState } from './broker-link.ts';
+import type { LinkMachineState, LinkState } from './link-machine.ts';
 import type { ChartContext } from './chart-context.ts';
 import { EvidenceLog, evidencePath } from './evidence.ts';
 import { meshText, snoopRecord, type MeshEventId } from './snoop-record.ts';
@@ -48,7 +48,7 @@ export class ChartEvidence {
   }
 
   /** A link's change of state. */
-  linkState(broker: string, state: LinkState, reason: string | undefined, resent: number): void {
+  linkState(broker: string, state: LinkState, machine: LinkMachineState, reason: string | undefined, resent: number): void {
     if (!this.log) return;
     const { ctx } = this;
     const head = { network: 'local' as const, sender: ctx.name, host: ctx.host, inc: ctx.incarnation, seq: null, lamport: ctx.clock.time, ts: ctx.env.now() };
@@ -59,7 +59,7 @@ export class ChartEvidence {
       from: null,
       to: null,
       text: ` [link] ${ctx.name}: broker ${broker} ${state}${reason ? ` (${reason})` : ''}`,
-      link: { broker, state, ...(reason !== undefined ? { reason } : {}), resent },
+      link: { broker, state, machine, ...(reason !== undefined ? { reason } : {}), resent },
     });
   }
 
