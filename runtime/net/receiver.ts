@@ -25,6 +25,7 @@ import { SeenWindows } from './seen-window.ts';
 import { UnhandledOriginals } from './unhandled-originals.ts';
 import { sessionOf } from './session.ts';
 import type { SharedConnection, Tenant } from './shared-connection.ts';
+import type { LinkMachineState } from './link-machine.ts';
 import type { TlsSocketOptions } from './tls.ts';
 import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, lockQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
 
@@ -74,6 +75,8 @@ export interface ReceiverSnapshot {
   cancels: number;
   /** The last cancel: which queue, when (ms since the epoch). */
   lastCancel?: { queue: string; at: number };
+  /** The consuming connection's state in the link machine (link-machine.ts), while the receiver has one. */
+  connection?: LinkMachineState;
 }
 
 export interface ReceiverOptions {
@@ -191,7 +194,8 @@ export class Receiver implements Tenant {
 
   snapshot(): ReceiverSnapshot {
     const state = this.closing ? 'closed' : this.resubscribing ? 'resubscribing' : this.consuming ? 'up' : 'connecting';
-    return { state, cancels: this.cancels, ...(this.lastCancel ? { lastCancel: { ...this.lastCancel } } : {}) };
+    const connection = this.shared?.machineState;
+    return { state, cancels: this.cancels, ...(this.lastCancel ? { lastCancel: { ...this.lastCancel } } : {}), ...(connection ? { connection } : {}) };
   }
 
   /** Tenant: the connection failed or dropped, or this receiver's setup failed. */

@@ -15,6 +15,7 @@ import type { ChannelModel, RecoveringChannelModel } from 'amqplib';
 import { realEnvironment, type Environment, type TimerHandle } from '../env/environment.ts';
 import { CLOSE_WAIT_MS, within } from './bounded-close.ts';
 import { openRecovering } from './connection.ts';
+import { LinkMachine, type LinkMachineState } from './link-machine.ts';
 import { retryDelayMs } from './retry.ts';
 import type { TlsSocketOptions } from './tls.ts';
 
@@ -54,12 +55,23 @@ export class SharedConnection {
   private readonly seats = new Map<Tenant, Seat>();
   private lastError: Error | undefined;
   private failure: Error | undefined;
-  private closed = false;
+  /** The connection's state (link-machine.ts), moved by the same amqplib events as a publishing link's. */
+  private readonly machine = new LinkMachine();
 
   private readonly env: Environment;
 
   constructor(readonly options: SharedConnectionOptions) {
     this.env = options.environment ?? realEnvironment;
+  }
+
+  /** Closed by its last tenant. */
+  private get closed(): boolean {
+    return this.machine.state === 'closed';
+  }
+
+  /** The connection's state in the link machine (networkStats().receiving.connection). */
+  get machineState(): LinkMachineState {
+    return this.machine.state;
   }
 
   /** Tenants seated now. */
@@ -148,7 +160,7 @@ export class SharedConnection {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.machine.fire('close');
     for (const seat of this.seats.values()) {
       this.env.clearTimeout(seat.timer);
       for (const w of [...seat.waiters]) w.reject(new Error('connection closed'));
@@ -161,6 +173,7 @@ export class SharedConnection {
   }
 
   private open(): Promise<RecoveringChannelModel> {
+    if (this.opening === undefined) this.machine.fire('open');
     this.opening ??= this.doOpen();
     return this.opening;
   }
@@ -180,6 +193,7 @@ export class SharedConnection {
       return connection;
     }
     connection.on('connect', (model: ChannelModel) => {
+      this.machine.fire('connect');
       this.model = model;
       for (const seat of this.seats.values()) {
         if (seat.readyOn === model) for (const w of [...seat.waiters]) w.resolve();
@@ -188,17 +202,23 @@ export class SharedConnection {
       }
     });
     connection.on('connect-failed', (err: Error) => {
+      this.machine.fire('fail');
       this.lastError = err;
       this.tell(err);
     });
     connection.on('disconnect', (err: Error) => {
+      this.machine.fire('disconnect');
       this.model = undefined;
       this.lastError = err;
       if (!this.closed) this.tell(err);
     });
+    // RabbitMQ's flow control: consuming goes on, but the machine shows the block
+    connection.on('blocked', () => this.machine.fire('block'));
+    connection.on('unblocked', () => this.machine.fire('unblock'));
     connection.waitForConnect().catch((err: Error) => {
       // refused for good (connection.ts has closed it), or connection_attempts exhausted
       if (this.closed) return;
+      this.machine.fire('refuse');
       this.failure = err;
       for (const seat of this.seats.values()) for (const w of [...seat.waiters]) w.reject(err);
     });

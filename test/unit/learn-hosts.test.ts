@@ -1,4 +1,4 @@
-// Hosts named by messages (miros-nets.ts learnFrom, host-allowlist.ts): a mesh message links to
+// Hosts named by messages (brokers.ts learnFrom, host-allowlist.ts): a mesh message links to
 // its host only inside learnHostsFrom; a trace message never does. MirosNets with fake brokers
 // (fake-amqp.ts): a link shows up as a connection attempt to the host.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
