@@ -4,6 +4,7 @@
 // and in what onState tells (the evidence file's link records).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BrokerLink } from '../../runtime/net/broker-link.ts';
+import { SharedConnection } from '../../runtime/net/shared-connection.ts';
 import { LINK_TRANSITIONS, LinkMachine, publicState, type LinkInput, type LinkMachineState } from '../../runtime/net/link-machine.ts';
 import { fakeBrokers, type FakeConnection } from './fake-amqp.ts';
 
@@ -129,5 +130,34 @@ describe('the link machine: a BrokerLink on the fake connection', () => {
     await l.close(0);
     expect(at()).toEqual(['closed', 'closed']);
     expect(told.map((t) => t.split(' ')[0])).toEqual(['refused', 'closed']);
+  });
+});
+
+describe('the link machine: the consuming connection (SharedConnection) on the fake connection', () => {
+  beforeEach(() => fakeBrokers.reset());
+  afterEach(() => fakeBrokers.reset());
+
+  it('idle, connecting, up, blocked, up, backoff, up, closed', async () => {
+    const shared = new SharedConnection({ urls: ['amqp://u:p@10.0.0.9:5672/%2F'], heartbeat: 0 });
+    expect(shared.machineState).toBe('idle');
+    shared.join({ setup: async () => undefined });
+    expect(shared.machineState).toBe('connecting');
+    await vi.waitFor(() => expect(fakeBrokers.connections).toHaveLength(1));
+    const connection = fakeBrokers.connections[0];
+    connection.fail(new Error('connect ECONNREFUSED'));
+    expect(shared.machineState).toBe('connecting');
+    await connection.connect();
+    expect(shared.machineState).toBe('up');
+    connection.emit('blocked', 'low on memory');
+    expect(shared.machineState).toBe('blocked');
+    connection.emit('unblocked');
+    expect(shared.machineState).toBe('up');
+    connection.lose();
+    expect(shared.machineState).toBe('backoff');
+    await connection.connect();
+    expect(shared.machineState).toBe('up');
+    await shared.close();
+    expect(shared.machineState).toBe('closed');
+    expect(shared.dead).toBe(true);
   });
 });
