@@ -4,11 +4,10 @@
 import type { TimerHandle } from '../env/environment.ts';
 import type { LinkMachineState, LinkState } from './link-machine.ts';
 import type { ChartContext } from './chart-context.ts';
-import { EvidenceLog, evidencePath } from './evidence.ts';
+import { EvidenceLog, evidencePath, type StatsCounters } from './evidence.ts';
 import { meshText, snoopRecord, type MeshEventId } from './snoop-record.ts';
 import type { Envelope } from './envelope.ts';
 import type { NetworkName } from './topology.ts';
-import type { StatsCounters } from './evidence.ts';
 
 /** Default of the statsIntervalMs option: how often the evidence file gets a `stats` line. */
 const STATS_INTERVAL_MS = 1000;

@@ -7,8 +7,7 @@ import { reportRetried } from './broker-warnings.ts';
 import { connectionName } from './connection.ts';
 import type { Envelope } from './envelope.ts';
 import { maskUrlPassword } from './errors.ts';
-import type { Publisher } from './publisher.ts';
-import { senderId } from './publisher.ts';
+import { senderId, type Publisher } from './publisher.ts';
 import { Receiver, type Subscription } from './receiver.ts';
 import { classifyError } from './retry.ts';
 import { formatSnoopLine } from './snoop-format.ts';
@@ -17,7 +16,7 @@ import { startError } from './start-errors.ts';
 import { SNOOP_ROUTING_KEYS } from './topology.ts';
 
 export class Inbox {
-  receiver: Receiver | undefined;
+  private opened: Receiver | undefined;
   /** Our own mesh events that came back (dropped here; the Receiver counts those it skips itself). */
   selfDropped = 0;
   /** Received mesh events in the chart's queue, with the ack each releases once handled. */
@@ -36,7 +35,7 @@ export class Inbox {
   /** Consumes from `consumeFrom` (own: this host's broker URL); rejects with startAt's error. */
   async open(own: string, consumeFrom: string[]): Promise<void> {
     const { ctx } = this;
-    this.receiver = new Receiver({
+    const receiver = (this.opened = new Receiver({
       urls: consumeFrom,
       label: maskUrlPassword(consumeFrom[0]),
       chartName: ctx.name,
@@ -65,16 +64,21 @@ export class Inbox {
         this.receiverRefused = true;
         ctx.warn(`${ctx.name}: its own broker ${maskUrlPassword(own)} refused us (${err.message}); no longer receiving, not retried`);
       },
-    });
+    }));
     try {
-      await this.receiver.open(ctx.config.startTimeoutMs);
+      await receiver.open(ctx.config.startTimeoutMs);
     } catch (err) {
       throw startError(ctx, own, consumeFrom, err);
     }
   }
 
+  /** The chart's Receiver, from open() on (its counters and state for networkStats()). */
+  get receiver(): Receiver | undefined {
+    return this.opened;
+  }
+
   async close(leave: boolean): Promise<void> {
-    await this.receiver?.close(leave);
+    await this.opened?.close(leave);
   }
 
   /** The chart has handled a received event (its run-to-completion step ended): ack it now. */

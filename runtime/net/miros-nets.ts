@@ -10,6 +10,7 @@ import { formatTimestamp } from '../hsm/instrumentation.ts';
 import { Brokers } from './brokers.ts';
 import type { ChartContext, Phase } from './chart-context.ts';
 import { ChartEvidence } from './chart-evidence.ts';
+import type { StatsCounters } from './evidence.ts';
 import { chartStats } from './chart-stats.ts';
 import { useColor, type ColorSetting } from './color.ts';
 import { amqpUrl, resolveNetConfig, type NetConfig } from './config.ts';
@@ -228,7 +229,7 @@ export class MirosNets {
     return chartStats({ topology: this.config.topology, publisher, inbox, brokers, clock, limited: this.ctx.limited });
   }
 
-  private statsCounters() {
+  private statsCounters(): StatsCounters {
     return statsCounters(this.stats(), this.chart.queue.length);
   }
 
