@@ -18,8 +18,8 @@ import { EXCHANGES, type NetworkName } from './topology.ts';
 import { Outbox, type OutboxMessage, type OutboxStats } from './outbox.ts';
 import { LinkMachine, publicState, type LinkInput, type LinkMachineState, type LinkState } from './link-machine.ts';
 
-/** 'refused': every member refused our credentials or vhost; not retried (terminal, like 'closed'). */
-/** 'blocked': connected, but the broker does not read what we publish (connection.blocked: a resource alarm). */
+// Its states ('refused': every member refused, terminal like 'closed'; 'blocked': connected,
+// but the broker reads nothing we publish) are the link machine's (link-machine.ts).
 export type { LinkMachineState, LinkState } from './link-machine.ts';
 
 export interface BrokerLinkOptions {
