@@ -7,7 +7,7 @@ export { realEnvironment, type Environment, type TimerHandle, type Connect } fro
 export { NetworkedActiveObject, NetworkedFactory } from './net/networked.ts';
 export type { NetworkedOptions, NetworkStats, Lan, SnoopMode, StopOptions } from './net/miros-nets.ts';
 export type { NetworkCounters } from './net/receiver.ts';
-export type { LinkSnapshot, LinkState } from './net/broker-link.ts';
+export type { LinkSnapshot, LinkState, LinkMachineState } from './net/broker-link.ts';
 export { SnoopObserver, type SnoopObserverOptions, type SnoopNetwork } from './net/snoop-observer.ts';
 export { useColor, type ColorSetting } from './net/color.ts';
 export type { SnoopRecord, MeshEventId, RecordKind } from './net/snoop-record.ts';

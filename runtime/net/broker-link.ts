@@ -16,10 +16,11 @@ import { classifyError, type ErrorClass } from './retry.ts';
 import type { TlsSocketOptions } from './tls.ts';
 import { EXCHANGES, type NetworkName } from './topology.ts';
 import { Outbox, type OutboxMessage, type OutboxStats } from './outbox.ts';
+import { LinkMachine, publicState, type LinkInput, type LinkMachineState, type LinkState } from './link-machine.ts';
 
-/** 'refused': every member refused our credentials or vhost; not retried (terminal, like 'closed'). */
-/** 'blocked': connected, but the broker does not read what we publish (connection.blocked: a resource alarm). */
-export type LinkState = 'connecting' | 'up' | 'blocked' | 'down' | 'refused' | 'closed';
+// Its states ('refused': every member refused, terminal like 'closed'; 'blocked': connected,
+// but the broker reads nothing we publish) are the link machine's (link-machine.ts).
+export type { LinkMachineState, LinkState } from './link-machine.ts';
 
 export interface BrokerLinkOptions {
   /** The broker; clustered: every member of the cluster, tried in order (failover). */
@@ -44,6 +45,8 @@ export interface LinkSnapshot extends OutboxStats {
   /** The address:port dialled now (clustered: the member in use or being tried). */
   endpoint?: string;
   state: LinkState;
+  /** The link machine's state (link-machine.ts): idle, connecting, up, blocked, backoff, failed, closed. */
+  machine: LinkMachineState;
   reconnects: number;
   /** Connection attempts that failed (each retry counts). */
   failedAttempts: number;
@@ -85,7 +88,8 @@ export function stallWaitMs(rounds: number): number {
 export class BrokerLink {
   readonly outbox: Outbox;
   private connection: RecoveringChannelModel | undefined;
-  private state: LinkState = 'connecting';
+  /** Its state: driven by amqplib's events, the retry policy's verdicts, open() and close(). */
+  private readonly machine = new LinkMachine();
   private reconnects = 0;
   private failedAttempts = 0;
   private lastError: string | undefined;
@@ -131,11 +135,16 @@ export class BrokerLink {
 
   /** Connected (blocked by flow control included). */
   get isUp(): boolean {
-    return this.state === 'up' || this.state === 'blocked';
+    return this.machine.connected;
   }
 
   get linkState(): LinkState {
-    return this.state;
+    return publicState(this.machine.state);
+  }
+
+  /** The link machine's own state (link-machine.ts). */
+  get machineState(): LinkMachineState {
+    return this.machine.state;
   }
 
   /**
@@ -145,13 +154,13 @@ export class BrokerLink {
    */
   whenSettled(timeoutMs: number, opts: { untilFailure?: boolean } = {}): Promise<LinkState> {
     const settled = (s: LinkState) => s === 'up' || s === 'blocked' || s === 'refused' || s === 'closed';
-    if (settled(this.state) || (opts.untilFailure && this.failedAttempts > 0)) return Promise.resolve(this.state);
+    if (settled(this.linkState) || (opts.untilFailure && this.failedAttempts > 0)) return Promise.resolve(this.linkState);
     return new Promise((resolve) => {
       const done = () => {
         this.env.clearTimeout(timer);
         this.events.off('state', onState);
         this.events.off('failed', onFailed);
-        resolve(this.state);
+        resolve(this.linkState);
       };
       const onState = (s: LinkState) => settled(s) && done();
       const onFailed = () => opts.untilFailure && done();
@@ -176,8 +185,19 @@ export class BrokerLink {
 
   /** Starts connecting in the background; the outbox holds messages meanwhile. */
   open(): Promise<void> {
+    if (this.opening === undefined) this.move('open');
     this.opening ??= this.doOpen();
     return this.opening;
+  }
+
+  /** Events this link holds: waiting in its outbox or on the wire unconfirmed. */
+  get held(): number {
+    return this.outbox.size;
+  }
+
+  /** While up, waits (bounded by timeoutMs) until nothing it holds is unconfirmed; resolves at once otherwise. */
+  async settled(timeoutMs: number): Promise<void> {
+    if (this.isUp) await this.outbox.settled(timeoutMs);
   }
 
   publish(message: OutboxMessage): void {
@@ -192,7 +212,7 @@ export class BrokerLink {
    * while the broker blocks us: a blocked connection confirms nothing, by design.
    */
   private armWatchdog(): void {
-    if (this.watchdog !== undefined || this.state === 'closed' || this.state === 'refused' || this.state === 'blocked') return;
+    if (this.watchdog !== undefined || this.machine.terminal || this.machine.state === 'blocked') return;
     // a nack is an answer too: a channel that nacks is not stuck (the outbox backs off and probes)
     const answers = () => {
       const o = this.outbox.snapshot();
@@ -204,7 +224,7 @@ export class BrokerLink {
       if (this.outbox.size === 0) return;
       if (answers() !== seen) {
         this.stallRounds = 0;
-      } else if (this.state === 'up') {
+      } else if (this.machine.state === 'up') {
         this.stallRounds++;
         void this.replaceChannel();
       }
@@ -220,8 +240,8 @@ export class BrokerLink {
 
   /** connection.blocked: hold the outbox, stop the watchdog (nothing is resent, no channel replaced). */
   private onBlocked(reason: string): void {
-    if (this.state === 'closed' || this.state === 'refused' || this.state === 'blocked') return;
-    if (this.state !== 'up') {
+    if (this.machine.terminal || this.machine.state === 'blocked') return;
+    if (this.machine.state !== 'up') {
       // blocked while a (re)connect's setup runs, before its 'connect': applied once up
       this.blockedBeforeUp = reason;
       return;
@@ -231,7 +251,7 @@ export class BrokerLink {
     this.blocked.reason = reason;
     this.outbox.hold();
     this.stopWatchdog();
-    this.setState('blocked');
+    this.move('block');
   }
 
   /** connection.unblocked, or the blocked connection went: sending (and watching) starts again. */
@@ -258,7 +278,7 @@ export class BrokerLink {
     try {
       const fresh = await model.createConfirmChannel();
       fresh.on('error', () => undefined);
-      if (this.model !== model || this.state !== 'up') {
+      if (this.model !== model || this.machine.state !== 'up') {
         void fresh.close().catch(() => undefined);
         return;
       }
@@ -278,11 +298,11 @@ export class BrokerLink {
    */
   private async renewChannel(): Promise<void> {
     const model = this.model;
-    if (!model || this.state !== 'up') return; // blocked: renewed at the unblock; down: the reconnect brings one
+    if (!model || this.machine.state !== 'up') return; // blocked: renewed at the unblock; down: the reconnect brings one
     try {
       const fresh = await model.createConfirmChannel();
       fresh.on('error', () => undefined);
-      if (this.model !== model || this.state !== 'up' || !this.outbox.awaitsFreshChannel) {
+      if (this.model !== model || this.machine.state !== 'up' || !this.outbox.awaitsFreshChannel) {
         void fresh.close().catch(() => undefined);
         return;
       }
@@ -297,7 +317,8 @@ export class BrokerLink {
   snapshot(): LinkSnapshot {
     return {
       broker: this.options.label,
-      state: this.state,
+      state: this.linkState,
+      machine: this.machine.state,
       reconnects: this.reconnects,
       failedAttempts: this.failedAttempts,
       stalledChannels: this.stalledChannels,
@@ -316,8 +337,8 @@ export class BrokerLink {
 
   /** Waits (bounded) for the outbox to empty, then closes the connection. */
   async close(drainMs = DRAIN_MS): Promise<void> {
-    if (this.isUp) await this.outbox.settled(drainMs);
-    this.setState('closed');
+    await this.settled(drainMs);
+    this.move('close');
     this.stopWatchdog();
     this.outbox.abandon();
     await this.opening?.catch(() => undefined);
@@ -350,10 +371,10 @@ export class BrokerLink {
     });
     this.connection = connection;
     connection.on('connect', () => {
-      if (this.state === 'closed' || this.state === 'refused') return;
-      const reconnect = this.state === 'down';
+      if (this.machine.terminal) return;
+      const reconnect = this.machine.state === 'backoff';
       if (reconnect) this.reconnects++;
-      this.setState('up');
+      this.move('connect');
       if (reconnect) this.watchFreshConnection();
       const early = this.blockedBeforeUp;
       this.blockedBeforeUp = undefined;
@@ -368,29 +389,29 @@ export class BrokerLink {
     connection.on('blocked', (reason: string) => this.onBlocked(reason));
     connection.on('unblocked', () => {
       this.blockedBeforeUp = undefined;
-      if (this.state !== 'blocked') return;
+      if (this.machine.state !== 'blocked') return;
       this.endBlock();
-      this.setState('up');
+      this.move('unblock');
       this.stallRounds = 0;
       if (this.outbox.awaitsFreshChannel) void this.renewChannel();
       if (this.outbox.size > 0) this.armWatchdog();
     });
     connection.on('disconnect', (err: Error) => {
-      if (this.state === 'closed' || this.state === 'refused') return;
+      if (this.machine.terminal) return;
       this.endBlock(); // a new connection starts unblocked (the broker blocks it again if the alarm holds)
       this.blockedBeforeUp = undefined;
-      this.setState('down');
+      this.move('disconnect');
       this.outbox.detach();
       problem(err, classifyError(err));
     });
     connection.on('connect-failed', (err: Error) => {
-      if (this.state === 'up' || this.state === 'closed' || this.state === 'refused') return;
+      if (this.machine.state === 'up' || this.machine.terminal) return;
       this.failedAttempts++;
       const cause = classifyError(err);
       // every member refused: openRecovering has stopped the connection; the outbox keeps what is
       // published (up to its bound, then OutboxOverflowError as for any broker that stays away).
       // One member refusing: the next attempt dials another (failover).
-      this.setState(this.allRefused ? 'refused' : this.state === 'connecting' ? 'connecting' : 'down');
+      this.move(this.allRefused ? 'refuse' : 'fail');
       problem(err, cause);
       this.events.emit('failed');
     });
@@ -401,12 +422,14 @@ export class BrokerLink {
     return this.notUpSince === 0 ? 0 : this.env.now() - this.notUpSince;
   }
 
-  private setState(state: LinkState): void {
-    if (this.state === state) return;
+  /** Moves the machine; a change of the public state is told to the onState listeners. */
+  private move(input: LinkInput): void {
     const wasUp = this.isUp;
-    this.state = state;
+    const before = this.linkState;
+    if (this.machine.fire(input) === undefined) return;
     if (this.isUp) this.notUpSince = 0;
     else if (wasUp) this.notUpSince = this.env.now();
-    this.events.emit('state', state);
+    const state = this.linkState;
+    if (state !== before) this.events.emit('state', state);
   }
 }

@@ -11,7 +11,7 @@
 import { realEnvironment, type Environment } from '../env/environment.ts';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { LinkState } from './broker-link.ts';
+import type { LinkState } from './link-machine.ts';
 import type { RecordKind, SnoopRecord } from './snoop-record.ts';
 
 /** Environment variable naming a directory: every chart started with it writes <dir>/<name>.jsonl. */

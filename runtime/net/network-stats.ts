@@ -11,7 +11,11 @@ export interface NetworkStats {
   trace: NetworkCounters & { sent: number };
   spy: NetworkCounters & { sent: number };
   deliveryErrors: number;
-  /** One per broker linked to: `state` ('up' | 'blocked' | 'connecting' | 'down' | 'refused' | 'closed'), `lastError`, outbox. */
+  /**
+   * One per broker linked to: `state` ('up' | 'blocked' | 'connecting' | 'down' | 'refused' | 'closed'),
+   * `machine` (the link machine's state, link-machine.ts: 'idle' | 'connecting' | 'up' | 'blocked' |
+   * 'backoff' | 'failed' | 'closed'), `lastError`, outbox.
+   */
   brokers: LinkSnapshot[];
   /** Brokers that refused our credentials or vhost (their links are not retried). */
   refusedBrokers: number;

@@ -23,7 +23,9 @@ import type { TokenCipher } from './fernet.ts';
 import { DEFAULT_CLOCK_SKEW_MS } from './security-options.ts';
 import { SeenWindows } from './seen-window.ts';
 import { UnhandledOriginals } from './unhandled-originals.ts';
-import { joinShared, leaveShared, type SharedConnection, type Tenant } from './shared-connection.ts';
+import { sessionOf } from './session.ts';
+import type { SharedConnection, Tenant } from './shared-connection.ts';
+import type { LinkMachineState } from './link-machine.ts';
 import type { TlsSocketOptions } from './tls.ts';
 import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, lockQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
 
@@ -73,6 +75,8 @@ export interface ReceiverSnapshot {
   cancels: number;
   /** The last cancel: which queue, when (ms since the epoch). */
   lastCancel?: { queue: string; at: number };
+  /** The consuming connection's state in the link machine (link-machine.ts), while the receiver has one. */
+  connection?: LinkMachineState;
 }
 
 export interface ReceiverOptions {
@@ -116,23 +120,6 @@ export const MAX_REPORTED = 1_000;
 
 /** How long each step of close() waits for the broker (closing the channel, each queue deletion). */
 const CLOSE_STEP_MS = 1000;
-
-/**
- * Charts receiving in this process, as `name@host`, per environment (two simulated worlds in
- * one process are independent): a second one of a name is refused at once.
- */
-let receivingByEnv = new WeakMap<Environment, Set<string>>();
-
-function receivingIn(env: Environment): Set<string> {
-  let set = receivingByEnv.get(env);
-  if (!set) receivingByEnv.set(env, (set = new Set()));
-  return set;
-}
-
-/** Tests: forget the charts of receivers left open by earlier tests (with forgetSharedConnections). */
-export function forgetReceivingCharts(): void {
-  receivingByEnv = new WeakMap();
-}
 
 export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0, windowsShed: 0, cancelled: 0 });
 
@@ -187,12 +174,12 @@ export class Receiver implements Tenant {
   async open(timeoutMs: number): Promise<void> {
     const o = this.options;
     const me = `${o.chartName}@${o.host}`;
-    if (receivingIn(this.env).has(me)) {
+    const session = sessionOf(this.env);
+    if (!session.claimChart(me)) {
       throw new ChartInUseError(o.chartName, o.host, `chart ${o.chartName}: this process already runs a chart of that name on host ${o.host}; stop it first, or give this one another name`);
     }
-    receivingIn(this.env).add(me);
     this.claimed = me;
-    const shared = joinShared(
+    const shared = session.joinShared(
       { urls: o.urls, heartbeat: o.heartbeat, ...(o.connectionName ? { connectionName: o.connectionName } : {}), ...(o.tls ? { tls: o.tls } : {}), environment: this.env },
       this,
     );
@@ -207,7 +194,8 @@ export class Receiver implements Tenant {
 
   snapshot(): ReceiverSnapshot {
     const state = this.closing ? 'closed' : this.resubscribing ? 'resubscribing' : this.consuming ? 'up' : 'connecting';
-    return { state, cancels: this.cancels, ...(this.lastCancel ? { lastCancel: { ...this.lastCancel } } : {}) };
+    const connection = this.shared?.machineState;
+    return { state, cancels: this.cancels, ...(this.lastCancel ? { lastCancel: { ...this.lastCancel } } : {}), ...(connection ? { connection } : {}) };
   }
 
   /** Tenant: the connection failed or dropped, or this receiver's setup failed. */
@@ -228,7 +216,7 @@ export class Receiver implements Tenant {
    */
   async close(deleteQueues: boolean): Promise<void> {
     this.closing = true;
-    if (this.claimed !== undefined) receivingIn(this.env).delete(this.claimed);
+    if (this.claimed !== undefined) sessionOf(this.env).releaseChart(this.claimed);
     this.claimed = undefined;
     for (const tracker of this.trackers.values()) tracker.discard();
     this.trackers.clear();
@@ -250,7 +238,7 @@ export class Receiver implements Tenant {
         // broker away: the queues expire by themselves (queueExpiresMs)
       }
     }
-    await leaveShared(shared, this);
+    await sessionOf(this.env).leaveShared(shared, this);
   }
 
   private deadQueue() {

@@ -15,6 +15,7 @@ import type { ChannelModel, RecoveringChannelModel } from 'amqplib';
 import { realEnvironment, type Environment, type TimerHandle } from '../env/environment.ts';
 import { CLOSE_WAIT_MS, within } from './bounded-close.ts';
 import { openRecovering } from './connection.ts';
+import { LinkMachine, type LinkMachineState } from './link-machine.ts';
 import { retryDelayMs } from './retry.ts';
 import type { TlsSocketOptions } from './tls.ts';
 
@@ -24,7 +25,7 @@ export interface SharedConnectionOptions {
   heartbeat: number;
   connectionName?: string;
   tls?: TlsSocketOptions;
-  /** The clock, timers, randomness and transport (default: the real ones; each has its own pool). */
+  /** The clock, timers, randomness and transport (default: the real ones; each has its own session, session.ts). */
   environment?: Environment;
 }
 
@@ -54,7 +55,8 @@ export class SharedConnection {
   private readonly seats = new Map<Tenant, Seat>();
   private lastError: Error | undefined;
   private failure: Error | undefined;
-  private closed = false;
+  /** The connection's state (link-machine.ts), moved by the same amqplib events as a publishing link's. */
+  private readonly machine = new LinkMachine();
 
   private readonly env: Environment;
 
@@ -62,12 +64,22 @@ export class SharedConnection {
     this.env = options.environment ?? realEnvironment;
   }
 
+  /** Closed by its last tenant. */
+  private get closed(): boolean {
+    return this.machine.state === 'closed';
+  }
+
+  /** The connection's state in the link machine (networkStats().receiving.connection). */
+  get machineState(): LinkMachineState {
+    return this.machine.state;
+  }
+
   /** Tenants seated now. */
   get size(): number {
     return this.seats.size;
   }
 
-  /** Refused for good (credentials, vhost, TLS) or closed: a pool makes a new one for the next user. */
+  /** Refused for good (credentials, vhost, TLS) or closed: the session (session.ts) makes a new one for the next user. */
   get dead(): boolean {
     return this.closed || this.failure !== undefined;
   }
@@ -148,7 +160,7 @@ export class SharedConnection {
   }
 
   async close(): Promise<void> {
-    this.closed = true;
+    this.machine.fire('close');
     for (const seat of this.seats.values()) {
       this.env.clearTimeout(seat.timer);
       for (const w of [...seat.waiters]) w.reject(new Error('connection closed'));
@@ -161,6 +173,7 @@ export class SharedConnection {
   }
 
   private open(): Promise<RecoveringChannelModel> {
+    if (this.opening === undefined) this.machine.fire('open');
     this.opening ??= this.doOpen();
     return this.opening;
   }
@@ -180,6 +193,7 @@ export class SharedConnection {
       return connection;
     }
     connection.on('connect', (model: ChannelModel) => {
+      this.machine.fire('connect');
       this.model = model;
       for (const seat of this.seats.values()) {
         if (seat.readyOn === model) for (const w of [...seat.waiters]) w.resolve();
@@ -188,17 +202,23 @@ export class SharedConnection {
       }
     });
     connection.on('connect-failed', (err: Error) => {
+      this.machine.fire('fail');
       this.lastError = err;
       this.tell(err);
     });
     connection.on('disconnect', (err: Error) => {
+      this.machine.fire('disconnect');
       this.model = undefined;
       this.lastError = err;
       if (!this.closed) this.tell(err);
     });
+    // RabbitMQ's flow control: consuming goes on, but the machine shows the block
+    connection.on('blocked', () => this.machine.fire('block'));
+    connection.on('unblocked', () => this.machine.fire('unblock'));
     connection.waitForConnect().catch((err: Error) => {
       // refused for good (connection.ts has closed it), or connection_attempts exhausted
       if (this.closed) return;
+      this.machine.fire('refuse');
       this.failure = err;
       for (const seat of this.seats.values()) for (const w of [...seat.waiters]) w.reject(err);
     });
@@ -253,46 +273,4 @@ export class SharedConnection {
   private tell(err: Error): void {
     for (const seat of this.seats.values()) seat.tenant.onProblem?.(err);
   }
-}
-
-// ---- the process's pool: one shared connection per broker (clustered: per cluster) -----------
-
-/** One pool per environment: two simulated worlds in one process share no connection. */
-let pools = new WeakMap<Environment, Map<string, SharedConnection>>();
-
-function poolOf(options: SharedConnectionOptions): Map<string, SharedConnection> {
-  const env = options.environment ?? realEnvironment;
-  let pool = pools.get(env);
-  if (!pool) pools.set(env, (pool = new Map()));
-  return pool;
-}
-
-function poolKey(o: SharedConnectionOptions): string {
-  return JSON.stringify([o.urls, o.heartbeat, o.connectionName ?? '', o.tls ? 'tls' : '']);
-}
-
-/** Seats `tenant` on the process's connection for these options, opened on first use. */
-export function joinShared(options: SharedConnectionOptions, tenant: Tenant): SharedConnection {
-  const key = poolKey(options);
-  const pool = poolOf(options);
-  let shared = pool.get(key);
-  if (!shared || shared.dead) {
-    shared = new SharedConnection(options);
-    pool.set(key, shared);
-  }
-  shared.join(tenant);
-  return shared;
-}
-
-/** Unseats `tenant`; the last one out closes the connection. */
-export async function leaveShared(shared: SharedConnection, tenant: Tenant): Promise<void> {
-  if (shared.leave(tenant) > 0) return;
-  const pool = poolOf(shared.options);
-  for (const [key, value] of pool) if (value === shared) pool.delete(key);
-  await shared.close();
-}
-
-/** Forgets every pooled connection without closing it (unit tests: each test starts from an empty pool). */
-export function forgetSharedConnections(): void {
-  pools = new WeakMap();
 }

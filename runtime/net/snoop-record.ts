@@ -22,6 +22,8 @@ export type RecordKind = 'trace' | 'spy' | 'scribble' | 'mesh-send' | 'mesh-rece
 export interface LinkStateRecord {
   broker: string;
   state: string;
+  /** The link machine's state (link-machine.ts); absent in files of older nodes. */
+  machine?: string;
   /** Why (blocked: the broker's reason, e.g. "low on memory"; down/refused: the error). */
   reason?: string;
   /** The link's resends so far (outbox.ts ResendReason). */

@@ -17,6 +17,8 @@
 //     ...(await importOriginal<typeof import('../../runtime/net/connection.ts')>()),
 //     openRecovering: (await import('./fake-amqp.ts')).fakeOpenRecovering,
 //   }));
+// and, for a chart whose discovery lists fixed hosts, runtime/lan/index.ts by fakeLan:
+//   vi.mock('../../runtime/lan/index.ts', async () => (await import('./fake-amqp.ts')).fakeLan(() => ['127.0.0.1']));
 import { EventEmitter } from 'node:events';
 import type {
   ChannelModel,
@@ -31,6 +33,7 @@ import type {
   RecoveringChannelModel,
   Replies,
 } from 'amqplib';
+import type { Discovery } from '../../runtime/lan/index.ts';
 import type { ChartPort } from '../../runtime/net/miros-nets.ts';
 import type { OpenOptions } from '../../runtime/net/connection.ts';
 import { MemberRotation } from '../../runtime/net/members.ts';
@@ -559,6 +562,20 @@ export async function fakeOpenRecovering(urls: string | readonly string[], heart
   fakeBrokers.connections.push(connection);
   if (fakeBrokers.autoConnect(url)) setImmediate(() => void connection.connect().catch(() => undefined));
   return connection;
+}
+
+/**
+ * Stands in for runtime/lan/index.ts: a discovery that finds this host and `hosts()` (read
+ * at every discovery, so a test can change the list between rediscoveries), listed by the
+ * `hosts` source, with no probe and no warning.
+ */
+export function fakeLan(hosts: () => readonly string[], thisAddress = '127.0.0.1'): { discoverHosts: () => Promise<Discovery> } {
+  return {
+    discoverHosts: async (): Promise<Discovery> => {
+      const listed = [...hosts()];
+      return { thisAddress, addresses: listed, otherAddresses: listed.filter((h) => h !== thisAddress), sources: { hosts: [...listed] }, probeFailures: {}, warnings: [] };
+    },
+  };
 }
 
 /** A chart as MirosNets sees it (ChartPort), doing nothing: for tests of the networked layer alone. */

@@ -1,4 +1,4 @@
-// Hosts named by messages (miros-nets.ts learnFrom, host-allowlist.ts): a mesh message links to
+// Hosts named by messages (brokers.ts learnFrom, host-allowlist.ts): a mesh message links to
 // its host only inside learnHostsFrom; a trace message never does. MirosNets with fake brokers
 // (fake-amqp.ts): a link shows up as a connection attempt to the host.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -6,23 +6,13 @@ import { envelopePlaintext } from '../../runtime/net/envelope.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
 import { MirosNets, type ChartPort } from '../../runtime/net/miros-nets.ts';
 import { SENDER_HEADER, SNOOP_ROUTING_KEYS, SNOOP_SIGNALS } from '../../runtime/net/topology.ts';
-import type { Discovery } from '../../runtime/lan/index.ts';
 import { fakeBrokers, idleChartPort } from './fake-amqp.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../runtime/net/connection.ts')>()),
   openRecovering: (await import('./fake-amqp.ts')).fakeOpenRecovering,
 }));
-vi.mock('../../runtime/lan/index.ts', () => ({
-  discoverHosts: async (): Promise<Discovery> => ({
-    thisAddress: '127.0.0.1',
-    addresses: ['127.0.0.1'],
-    otherAddresses: [],
-    sources: { hosts: ['127.0.0.1'] },
-    probeFailures: {},
-    warnings: [],
-  }),
-}));
+vi.mock('../../runtime/lan/index.ts', async () => (await import('./fake-amqp.ts')).fakeLan(() => ['127.0.0.1']));
 
 const MESH = generateKey();
 const TRACE = generateKey();

@@ -9,7 +9,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Event } from '../../runtime/hsm/index.ts';
 import { generateKey } from '../../runtime/net/fernet.ts';
 import { MirosNets, type ChartPort } from '../../runtime/net/miros-nets.ts';
-import type { Discovery } from '../../runtime/lan/index.ts';
 import { fakeBrokers, idleChartPort } from './fake-amqp.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
@@ -17,16 +16,7 @@ vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
   openRecovering: (await import('./fake-amqp.ts')).fakeOpenRecovering,
 }));
 const listed = vi.hoisted(() => ({ hosts: ['127.0.0.1', '10.9.9.9'] }));
-vi.mock('../../runtime/lan/index.ts', () => ({
-  discoverHosts: async (): Promise<Discovery> => ({
-    thisAddress: '127.0.0.1',
-    addresses: [...listed.hosts],
-    otherAddresses: listed.hosts.filter((h) => h !== '127.0.0.1'),
-    sources: { hosts: [...listed.hosts] },
-    probeFailures: {},
-    warnings: [],
-  }),
-}));
+vi.mock('../../runtime/lan/index.ts', async () => (await import('./fake-amqp.ts')).fakeLan(() => listed.hosts));
 
 const KEY = generateKey();
 const chart = idleChartPort();

@@ -8,23 +8,13 @@ import { decodeEnvelope } from '../../runtime/net/envelope.ts';
 import { OutboxOverflowError } from '../../runtime/net/errors.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
 import { MirosNets, type ChartPort } from '../../runtime/net/miros-nets.ts';
-import type { Discovery } from '../../runtime/lan/index.ts';
 import { type FakeChannel, fakeBrokers, idleChartPort, linkChannel } from './fake-amqp.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../runtime/net/connection.ts')>()),
   openRecovering: (await import('./fake-amqp.ts')).fakeOpenRecovering,
 }));
-vi.mock('../../runtime/lan/index.ts', () => ({
-  discoverHosts: async (): Promise<Discovery> => ({
-    thisAddress: '127.0.0.1',
-    addresses: ['127.0.0.1', '10.9.9.9'],
-    otherAddresses: ['10.9.9.9'],
-    sources: { hosts: ['127.0.0.1', '10.9.9.9'] },
-    probeFailures: {},
-    warnings: [],
-  }),
-}));
+vi.mock('../../runtime/lan/index.ts', async () => (await import('./fake-amqp.ts')).fakeLan(() => ['127.0.0.1', '10.9.9.9']));
 
 const KEY = generateKey();
 

@@ -6,8 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { envelopePlaintext, type Envelope } from '../../runtime/net/envelope.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
-import { MAX_REPORTED, Receiver, forgetReceivingCharts, type ReceiverOptions } from '../../runtime/net/receiver.ts';
-import { forgetSharedConnections } from '../../runtime/net/shared-connection.ts';
+import { MAX_REPORTED, Receiver, type ReceiverOptions } from '../../runtime/net/receiver.ts';
+import { forgetSessions } from '../../runtime/net/session.ts';
 import { MESSAGE_TTL_MS, SENDER_HEADER } from '../../runtime/net/topology.ts';
 import { fakeBrokers, type FakeChannel } from './fake-amqp.ts';
 
@@ -83,8 +83,7 @@ const deliver = (h: Harness, content: Buffer, routingKey = 'valve.one', sender =
 beforeEach(() => {
   vi.useFakeTimers({ now: new Date('2026-12-07T01:00:00Z') });
   fakeBrokers.reset();
-  forgetSharedConnections();
-  forgetReceivingCharts();
+  forgetSessions();
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -118,7 +117,7 @@ describe('Receiver: the authenticated destination', () => {
     expect(strict.drops[0]).toMatch(/acceptUnbound/);
     await strict.receiver.close(false);
 
-    forgetSharedConnections();
+    forgetSessions();
     const lenient = await start({ acceptUnbound: true });
     deliver(lenient, body({ seq: 1, rk: null }));
     expect(lenient.delivered.map((e) => e.seq)).toEqual([1]);

@@ -5,10 +5,10 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeEnvelope, type Envelope } from '../../runtime/net/envelope.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
-import { PREFETCH, Receiver, forgetReceivingCharts, type ReceiverOptions } from '../../runtime/net/receiver.ts';
+import { PREFETCH, Receiver, type ReceiverOptions } from '../../runtime/net/receiver.ts';
 import { ChartInUseError } from '../../runtime/net/errors.ts';
 import { DEAD_EXCHANGE, EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, type NetworkName } from '../../runtime/net/topology.ts';
-import { forgetSharedConnections } from '../../runtime/net/shared-connection.ts';
+import { forgetSessions } from '../../runtime/net/session.ts';
 import { fakeBrokers, type FakeChannel, type FakeConnection } from './fake-amqp.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
@@ -95,8 +95,7 @@ const turn = () => vi.advanceTimersByTime(0);
 beforeEach(() => {
   vi.useFakeTimers();
   fakeBrokers.reset();
-  forgetSharedConnections();
-  forgetReceivingCharts();
+  forgetSessions();
 });
 afterEach(() => {
   vi.useRealTimers();
