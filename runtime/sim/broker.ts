@@ -558,6 +558,8 @@ export class SimBroker {
       const kept = q.ready.filter((m) => m.persistent && m.stored);
       this.stats.dropped.crash += q.ready.length - kept.length;
       for (const m of q.ready) if (!kept.includes(m)) m.lost = true;
+      // after an unclean stop the node cannot know which were delivered: all come back redelivered
+      for (const m of kept) m.redelivered = true;
       q.ready = kept;
       q.down = true;
     }

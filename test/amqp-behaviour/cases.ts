@@ -25,6 +25,8 @@ export interface Target {
 
 export interface Case {
   name: string;
+  /** A known defect of the simulation this case shows: its sim run is expected to fail (it.fails) until fixed. */
+  simDefect?: string;
   /** Takes seconds on a real node (a restart): still run, named here so a report can say why a run is slow. */
   slow?: boolean;
   run(t: Target): Promise<void>;
@@ -603,7 +605,7 @@ export const cases: Case[] = [
       }),
   },
   {
-    name: 'a crash loses transient queues and messages; the restarted node keeps durable queues, bindings and confirmed persistent messages',
+    name: 'a crash loses transient queues and messages; the restarted node keeps durable queues, bindings and confirmed persistent messages (marked redelivered: after a crash the node cannot know which were delivered)',
     slow: true,
     run: (t) =>
       session(t, async (s) => {
@@ -632,7 +634,7 @@ export const cases: Case[] = [
         const inbox = await consume(ch2, q, { noAck: true });
         await inbox.count(t, 2);
         expect(inbox.bodies).toEqual(['kept', 'bound']);
-        expect(inbox.messages[0].fields.redelivered).toBe(false);
+        expect(inbox.messages.map((m) => m.fields.redelivered)).toEqual([true, false]);
         await ch2.deleteQueue(q);
         await ch2.deleteExchange(x).catch(() => undefined);
       }),

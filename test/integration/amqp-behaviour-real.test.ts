@@ -23,9 +23,11 @@ async function watermark(value: string): Promise<void> {
   await rabbitmqctl(cluster.options, nodeSpec(cluster.options, cluster.file.nodes[NODE_INDEX]!.index), ['set_vm_memory_high_watermark', value], 20_000);
 }
 
+/** Names are unique across the cases of a run: exchanges a case leaves (not auto-deleted) must not meet another case's. */
+let names = 0;
+
 function realTarget(): Target {
   const node = brokers()[NODE_INDEX];
-  let names = 0;
   return {
     kind: 'real',
     connect: () => connect(node.amqpUrl),

@@ -29,7 +29,8 @@ function simTarget(world: SimWorld): Target {
 
 describe('AMQP behaviour: the simulated broker', () => {
   for (const [i, c] of cases.entries()) {
-    it(c.name, async () => {
+    // a case that shows a known defect of the simulation runs expected to fail until it is fixed
+    (c.simDefect === undefined ? it : it.fails)(c.name, async () => {
       const world = new SimWorld(1000 + i);
       await world.settle(c.run(simTarget(world)), { limitMs: 120_000 });
     });
