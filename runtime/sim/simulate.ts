@@ -240,6 +240,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
         world,
         hosts,
         processOf: (name) => processOf.get(name) ?? name,
+        waive: (why) => void (log.waived ??= `program ${program.name}: done() and invariant() not applied: ${why}`),
         kill: (name) => {
           log.killed.push({ chart: name, iid: chart(name).nets.incarnationId });
           world.process(processOf.get(name) ?? name).kill();
