@@ -3,7 +3,6 @@ N ?= 3
 BACKEND ?= local
 S ?= mesh-ring
 SEEDS ?= 0..99
-FAULTS ?= all
 MIROSNET = node bin/mirosnet.mjs
 
 .PHONY: help cluster down status observe logs fault test bench scenario scenario-exists deps typecheck sim
@@ -53,7 +52,7 @@ test: deps ## every test (installs the test packages as root; brings its own clu
 	npm test
 
 sim: deps ## the simulation's fault search, no brokers (SEEDS=0..999 FAULTS=all|kind,kind PROGRAM=module)
-	$(MIROSNET) sim --seeds $(SEEDS) --faults $(FAULTS) $(if $(PROGRAM),--program $(PROGRAM))
+	$(MIROSNET) sim --seeds $(SEEDS) --faults $(or $(FAULTS),all) $(if $(PROGRAM),--program $(PROGRAM))
 
 bench: deps ## the benchmarks
 	npm run bench
