@@ -1,7 +1,9 @@
 // The fault search: many seeds of one program under faults, in worker_threads (worker.ts),
 // each run checked (check.ts); a failing seed comes with the command that replays it.
 // Used by `mirosnet sim`, the sim bench and the CI test.
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FaultKind } from '../../runtime/sim/faults.ts';
 
@@ -69,10 +71,17 @@ export function replayCommand(seed: number, o: Pick<SearchOptions, 'program' | '
   return parts.join(' ');
 }
 
-/** The worker module beside this one: compiled (.js) or, under tsx/vitest, the source with tsx's loader. */
-function workerEntry(): { url: URL; execArgv: string[] } {
-  const ts = import.meta.url.endsWith('.ts');
-  return { url: new URL(ts ? './worker.ts' : './worker.js', import.meta.url), execArgv: ts ? ['--import', 'tsx'] : [] };
+/**
+ * A worker running the module beside this one: compiled (worker.js), or, when this runs from
+ * source (tsx, vitest), worker.ts with tsx's loader registered in the thread first.
+ */
+function startWorker(workerData: unknown): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData });
+  // the ESM entry of tsx/esm/api (require.resolve gives its CommonJS twin beside it)
+  const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
+  const entry = new URL('./worker.ts', import.meta.url).href;
+  const code = `import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(code, { eval: true, workerData });
 }
 
 export async function searchSeeds(o: SearchOptions): Promise<SearchResult> {
@@ -82,12 +91,11 @@ export async function searchSeeds(o: SearchOptions): Promise<SearchResult> {
   let next = o.from;
   let failed = 0;
   const started = performance.now();
-  const { url, execArgv } = workerEntry();
   const config = { program: o.program, faults: o.faults, faultsPerRun: o.faultsPerRun ?? 20, spanMs: o.spanMs ?? 20_000 };
   await Promise.all(
     Array.from({ length: workers }, () =>
       new Promise<void>((resolve, reject) => {
-        const worker = new Worker(url, { workerData: config, execArgv });
+        const worker = startWorker(config);
         const feed = () => {
           if (next > o.to) {
             void worker.terminate().then(() => resolve());
