@@ -4,8 +4,9 @@
 // records instead of the instances' control lines:
 //   - no event lost: every event a sender's mesh-send record shows reaches every other chart,
 //     except those a deleted queue held or that were routed to it while it was gone (counted
-//     as removed by the fault), and those of a SIGKILLed sender that may have died in its
-//     outbox (the runtime gives no per-event confirm: the ledger counts them apart);
+//     as removed by the fault), and those of a SIGKILLed or stopped sender that may have died
+//     in its outbox unconfirmed (the runtime gives no per-event confirm: the ledger counts them
+//     apart, as the chaos scenario's kills);
 //   - no event handled twice by one incarnation of a chart;
 //   - per-sender order, per receiving chart;
 //   - liveness: the run ends `livenessMs` after the last heal, so a missing event is late;
@@ -64,7 +65,9 @@ export function checkSimRun(result: SimulationResult): SimCheck {
       if (duplicateExamples.length < 3) duplicateExamples.push(`${r.sender} (one incarnation) handled ${e.sender}#${e.seq} ${e.signal} ${n} times`);
     }
   }
-  for (const k of result.faults?.killed ?? []) ledger.onKilled(k.chart, incOf(k.chart, k.iid, null));
+  // a graceful stop abandons (and counts) what a link could not confirm by then, as a SIGKILL loses it:
+  // without per-event confirms the ledger counts both alike (their unconfirmed events are not promised)
+  for (const k of [...(result.faults?.killed ?? []), ...(result.faults?.stopped ?? [])]) ledger.onKilled(k.chart, incOf(k.chart, k.iid, null));
   for (const f of result.faults?.records ?? []) if (f.kind === 'delete-queue' && f.queue && f.chart) ledger.onRemoved(f.chart, removedBy(f, f.chart, sends, receives));
 
   const r = ledger.result();

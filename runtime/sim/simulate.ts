@@ -63,6 +63,8 @@ export interface SimFaultLog {
   workloadAt: number;
   /** Chart incarnations (iid) ended by SIGKILL. */
   killed: Array<{ chart: string; iid: string }>;
+  /** Chart incarnations ended by a graceful stop (what a link could not confirm by then is abandoned, and counted, by the runtime). */
+  stopped: Array<{ chart: string; iid: string }>;
   /** Chart restarts. */
   restarts: number;
   /** Why the program's own done() and invariant() were not applied (it is not built for restarts), if so. */
@@ -234,7 +236,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
       if (!(world instanceof SimWorld)) throw new TypeError('simulate: faults need a SimWorld (options.world must build one)');
       const f = options.faults;
       const plan = planFaults(world.stream('faults'), { kinds: f.kinds, count: f.count ?? 20, spanMs: f.spanMs ?? 20_000, charts: program.charts.map((c) => c.name), hosts: hosts.length, ...(f.swarm !== undefined ? { swarm: f.swarm } : {}) });
-      const log: SimFaultLog = { plan, records: [], workloadAt: world.elapsedMs, killed: [], restarts: 0 };
+      const log: SimFaultLog = { plan, records: [], workloadAt: world.elapsedMs, killed: [], stopped: [], restarts: 0 };
       const incarnations = new Map<string, number>();
       log.records = scheduleFaults(plan, {
         world,
@@ -246,6 +248,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
           world.process(processOf.get(name) ?? name).kill();
         },
         stop: async (name) => {
+          log.stopped.push({ chart: name, iid: chart(name).nets.incarnationId });
           await chart(name).stop();
         },
         restart: function restart(name, attempt = 1) {

@@ -80,7 +80,7 @@ describe('the checker over a run\'s records', () => {
   it('counts events a deleted queue held, or that were routed while it was gone, as removed by the fault, not lost', () => {
     const records = [rec('mesh-send', 'a', event('a', 1), 1), rec('mesh-send', 'a', event('a', 2), 20), rec('mesh-send', 'a', event('a', 3), 40), rec('mesh-receive', 'b', event('a', 3), 50)];
     const deleted = { kind: 'delete-queue' as const, chart: 'b', queue: 'q.b', removed: 1, at: 0, startedAt: 10, durationMs: 1 };
-    const r = checkSimRun(run(records, { faults: { plan: { kinds: ['delete-queue'], faults: [], lastHealMs: 0 }, records: [deleted], workloadAt: 0, killed: [], restarts: 0 } }));
+    const r = checkSimRun(run(records, { faults: { plan: { kinds: ['delete-queue'], faults: [], lastHealMs: 0 }, records: [deleted], workloadAt: 0, killed: [], stopped: [], restarts: 0 } }));
     expect(r.problems).toEqual([]);
     expect(r.ledger.removedByFault).toBe(2);
   });
