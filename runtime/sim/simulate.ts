@@ -281,13 +281,26 @@ export async function simulate(programValue: Program, options: SimulateOptions):
       problems.push(err.message);
     }
     await world.run({ untilMs: world.elapsedMs + SETTLE_MS });
+    // a chart that does not drain or stop in time fails the run (a finding), with the rest of it kept
+    const bounded = async (what: string, promise: Promise<unknown>): Promise<boolean> => {
+      try {
+        await settle(what, promise);
+        return true;
+      } catch (err) {
+        if (!(err instanceof SimulationTimeout)) throw err;
+        problems.push(err.message);
+        return false;
+      }
+    };
     for (const [name, c] of charts) {
-      await settle(`${name} draining`, c.drained());
+      await bounded(`${name} draining`, c.drained());
       stats[name] = c.networkStats();
     }
-    await settle('the charts stopping', Promise.all([...charts.values()].map((c) => c.stop({ leave: true }))));
+    const stopping = new Set(charts.keys());
+    const stopped = await bounded('the charts stopping', Promise.all([...charts].map(([name, c]) => c.stop({ leave: true }).then(() => void stopping.delete(name)))));
+    if (!stopped) problems.push(`still stopping: ${[...stopping].join(', ')}`);
     await world.run({ untilMs: world.elapsedMs + 300 }); // the monitor's last lines (closeRun waits 300 ms too)
-    await settle('the monitor stopping', monitor.stop({ leave: true }));
+    await bounded('the monitor stopping', monitor.stop({ leave: true }));
     virtualMs = world.elapsedMs;
     faultLogOut = faultLog;
     const refused = refusedCalls()[0];
