@@ -1,8 +1,9 @@
 // `npm run bench -- sim`: the fault search's speed (runs per minute, virtual time per real
 // time) for the relay with 3 charts, about 200 events, 20 faults per run and ≥ 60 s of virtual
-// time each (bench/sim-program.ts), every fault kind allowed, in worker threads.
+// time each (relayBench of examples/relay), every fault kind allowed, in worker threads,
+// compiled (dist/), as `mirosnet sim` runs.
 import { fileURLToPath } from 'node:url';
-import { searchSeeds, type SearchResult } from '../ops/sim/search.ts';
+import type { SearchResult, SearchOptions } from '../ops/sim/search.ts';
 
 export interface SimBench {
   seeds: number;
@@ -22,8 +23,12 @@ export async function benchSim(o: { seeds?: number; workers?: number; log?: (lin
   const seeds = o.seeds ?? Number(process.env.MIROS_BENCH_SIM_SEEDS ?? 40);
   const faultsPerRun = 20;
   const spanMs = 60_000;
+  const { ensureBuilt } = await import('../scripts/ensure-built.mjs');
+  ensureBuilt();
+  const dist = new URL('../dist/', import.meta.url);
+  const { searchSeeds } = (await import(new URL('ops/sim/search.js', dist).href)) as { searchSeeds: (o: SearchOptions) => Promise<SearchResult> };
   const r = await searchSeeds({
-    program: fileURLToPath(new URL('./sim-program.ts', import.meta.url)),
+    program: `${fileURLToPath(new URL('examples/relay/program.js', dist))}#relayBench`,
     from: 0,
     to: seeds - 1,
     faults: 'all',
