@@ -13,11 +13,13 @@ import type { Environment } from '../env/environment.ts';
 import { Event, type State } from '../hsm/index.ts';
 import { NetworkedActiveObject } from '../net/networked.ts';
 import type { NetworkStats, NetworkedOptions } from '../net/miros-nets.ts';
-import type { SnoopRecord } from '../net/snoop-record.ts';
+
+export type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
 import { prepareOut, writeSimEvidence } from './evidence.ts';
 import { installGuard, refusedCalls } from './guard.ts';
 import { SimWorld } from './world.ts';
-import { planFaults, scheduleFaults, type FaultKind, type FaultPlan, type FaultRecord } from './faults.ts';
+import type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
+import { planFaults, scheduleFaults, type FaultKind } from './faults.ts';
 import { deliveredFrom, validateProgram, type ChartContext, type DeliveredEvent, type Program, type ProgramRun, type Report } from './program.ts';
 
 /** What simulate() needs of a world (the SimWorld of world.ts has it). */
@@ -53,57 +55,6 @@ export interface SimFaultOptions {
   spanMs?: number;
   /** Virtual ms after the last heal (or the end of the span) within which every event must arrive (default 10,000). */
   livenessMs?: number;
-}
-
-/** What a run's faults did, for the checker (ops/sim/check.ts). */
-export interface SimFaultLog {
-  plan: FaultPlan;
-  records: FaultRecord[];
-  /** Virtual ms (since the world began) at which the workload started. */
-  workloadAt: number;
-  /** Chart incarnations (iid) ended by SIGKILL. */
-  killed: Array<{ chart: string; iid: string }>;
-  /** Chart incarnations ended by a graceful stop (what a link could not confirm by then is abandoned, and counted, by the runtime). */
-  stopped: Array<{ chart: string; iid: string }>;
-  /** Chart restarts. */
-  restarts: number;
-  /** Why the program's own done() and invariant() were not applied (it is not built for restarts), if so. */
-  waived?: string;
-}
-
-/** A record of distributed.jsonl: as the monitor received it, `rx` its virtual wall time then. */
-export type SimRecord = SnoopRecord & { rx: number };
-
-export interface SimulationResult {
-  program: string;
-  seed: number;
-  /** process.version: promise ordering is part of a run, so a seed replays on the same Node. */
-  node: string;
-  /** sha256 (hex) of the run's records, reports and virtual end time. */
-  hash: string;
-  /** The program finished (done) within its timeout, and its invariant holds. */
-  pass: boolean;
-  /** Why not: the invariant's lines, a timeout. */
-  problems: string[];
-  virtualMs: number;
-  /** distributed.jsonl: every snoop and mesh record the monitor received, in arrival order. */
-  records: SimRecord[];
-  /** distributed.log. */
-  lines: string[];
-  reports: Record<string, Report[]>;
-  delivered: Record<string, DeliveredEvent[]>;
-  /** networkStats() of each chart at its stop. */
-  stats: Record<string, NetworkStats>;
-  /** The library's warnings (onWarning), per chart. */
-  warnings: Record<string, string[]>;
-  hosts: string[];
-  /** Each chart's broker (an index into hosts). */
-  chartHosts: Record<string, number>;
-  /** With faults: what they did. */
-  faults?: SimFaultLog;
-  /** With `out`: the log check of the evidence written there (mirosnet log check passes iff ok). */
-  logCheck?: { ok: boolean; problems: string[] };
-  out?: string;
 }
 
 /** The brokers' addresses in a simulated world: any strings would do, these read like a testbed's. */
