@@ -49,6 +49,12 @@ export interface FaultPlanOptions {
   spanMs: number;
   charts: readonly string[];
   hosts: number;
+  /**
+   * Brokers that broker faults (crash, pause, drop-connections, memory alarm) leave alone:
+   * simulate() spares the monitor's (host 0), whose records the check reads; its charts still
+   * get partitions, latency, kills and the rest. Default none.
+   */
+  spareHosts?: readonly number[];
 }
 
 export interface FaultPlan {
@@ -104,8 +110,11 @@ export function planFaults(random: SimRandom, options: FaultPlanOptions): FaultP
         // an NTP step: within the receivers' clock-skew allowance (a larger step drops events as replays, counted by reason)
         fault.amount = (random.int(2) === 1 ? 1 : -1) * (100 + random.int(MAX_CLOCK_STEP_MS));
         break;
-      default:
-        fault.host = random.int(options.hosts);
+      default: {
+        const spare = new Set(options.spareHosts ?? []);
+        const open = Array.from({ length: options.hosts }, (_, i) => i).filter((i) => !spare.has(i));
+        fault.host = open.length > 0 ? open[random.int(open.length)]! : random.int(options.hosts);
+      }
     }
     faults.push(fault);
   }

@@ -186,7 +186,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     if (options.faults) {
       if (!(world instanceof SimWorld)) throw new TypeError('simulate: faults need a SimWorld (options.world must build one)');
       const f = options.faults;
-      const plan = planFaults(world.stream('faults'), { kinds: f.kinds, count: f.count ?? 20, spanMs: f.spanMs ?? 20_000, charts: program.charts.map((c) => c.name), hosts: hosts.length, ...(f.swarm !== undefined ? { swarm: f.swarm } : {}) });
+      const plan = planFaults(world.stream('faults'), { kinds: f.kinds, count: f.count ?? 20, spanMs: f.spanMs ?? 20_000, charts: program.charts.map((c) => c.name), hosts: hosts.length, spareHosts: hosts.length > 1 ? [0] : [], ...(f.swarm !== undefined ? { swarm: f.swarm } : {}) });
       const log: SimFaultLog = { plan, records: [], workloadAt: world.elapsedMs, killed: [], stopped: [], restarts: 0 };
       const incarnations = new Map<string, number>();
       log.records = scheduleFaults(plan, {
