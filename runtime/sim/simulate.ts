@@ -249,7 +249,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     }
     const stopping = new Set(charts.keys());
     const stopped = await bounded('the charts stopping', Promise.all([...charts].map(([name, c]) => c.stop({ leave: true }).then(() => void stopping.delete(name)))));
-    if (!stopped) problems.push(`still stopping: ${[...stopping].join(', ')}`);
+    if (!stopped) problems.push(`still stopping: ${[...stopping].map((n) => `${n} (process ${processOf.get(n) ?? n})`).join(', ')}`);
     await world.run({ untilMs: world.elapsedMs + 300 }); // the monitor's last lines (closeRun waits 300 ms too)
     await bounded('the monitor stopping', monitor.stop({ leave: true }));
     virtualMs = world.elapsedMs;
