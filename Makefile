@@ -2,15 +2,16 @@
 N ?= 3
 BACKEND ?= local
 S ?= mesh-ring
+SEEDS ?= 0..99
 MIROSNET = node bin/mirosnet.mjs
 
-.PHONY: help cluster down status observe logs fault test bench scenario scenario-exists deps typecheck
+.PHONY: help cluster down status observe logs fault test bench scenario scenario-exists deps typecheck sim
 
 # the default target: `make` alone lists the targets and installs nothing
 help: ## list the targets
 	@echo "miros-rabbitmq: make TARGET [VAR=value ...]"
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "Variables: N=$(N) BACKEND=$(BACKEND) TOPOLOGY= S=$(S) NODE= KIND= A= B= DIR= (scenario: CYCLES SEED FAULTS INSTANCES)"
+	@echo "Variables: N=$(N) BACKEND=$(BACKEND) TOPOLOGY= S=$(S) NODE= KIND= A= B= DIR= (scenario: CYCLES SEED FAULTS INSTANCES; sim: SEEDS FAULTS PROGRAM)"
 
 # npm packages, installed once (and again when the lockfile changes)
 node_modules/.package-lock.json: package.json package-lock.json
@@ -49,6 +50,9 @@ fault: deps ## inject a fault (KIND=pause-broker NODE=n2, KIND=partition A=n1 B=
 test: deps ## every test (installs the test packages as root; brings its own cluster up)
 	$(MIROSNET) install-deps --test
 	npm test
+
+sim: deps ## the simulation's fault search, no brokers (SEEDS=0..999 FAULTS=all|kind,kind PROGRAM=module)
+	$(MIROSNET) sim --seeds $(SEEDS) --faults $(or $(FAULTS),all) $(if $(PROGRAM),--program $(PROGRAM))
 
 bench: deps ## the benchmarks
 	npm run bench

@@ -1,4 +1,4 @@
-// `npm run bench [-- engine|conformance|cluster|mesh|scale ...]`: figures and ratios against baselines run
+// `npm run bench [-- engine|conformance|cluster|mesh|scale|sim ...]`: figures and ratios against baselines run
 // in the same process. Nothing here asserts timings; it prints them.
 // `--json`: one JSON object of every section's figures on stdout (progress goes to stderr).
 const json = process.argv.includes('--json');
@@ -112,6 +112,17 @@ await section('scale', async () => {
   figures.scale = r.summary;
   print(formatScale(r.summary));
   print(`summary: ${r.logDir}/summary.json (M = MIROS_BENCH_INSTANCES, default 20; seconds = MIROS_BENCH_SECONDS, default 20)`);
+});
+
+await section('sim', async () => {
+  const { benchSim } = await import('./sim.ts');
+  const r = await benchSim({ log: (line) => console.error(`sim: ${line}`) });
+  figures.sim = r;
+  print(`relay, 3 charts, ~200 events, ${r.faultsPerRun} faults per run (every kind, swarm), span ${r.spanMs / 1000} s; ${r.seeds} seeds on ${r.workers} workers`);
+  print(`runs per minute        ${fmt(r.runsPerMinute).padStart(8)}    target ≥ 1,000`);
+  print(`virtual / real         ${fmt(r.virtualToRealRatio, 1).padStart(8)} ×  (all workers; per run, median ${fmt(r.perRunVirtualToReal, 1)} ×)`);
+  print(`per run                ${fmt(r.meanVirtualS, 1).padStart(8)} virtual s, ${fmt(r.meanRealMs)} real ms (mean)`);
+  print(`failed                 ${fmt(r.failed).padStart(8)}${r.failures.length ? `   e.g. ${r.failures[0]!.replay}` : ''}`);
 });
 
 if (json) console.log(JSON.stringify(figures, null, 2));

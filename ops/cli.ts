@@ -500,6 +500,65 @@ program
     }),
   );
 
+program
+  .command('sim')
+  .description('run a program in the deterministic simulation under seeded faults: many seeds (--seeds A..B, in worker threads), or one replayed with its evidence (--seed N --out DIR); docs/simulation.md')
+  .option('--program <module>', 'the program module (exports `program` or a default; default: the bundled relay, examples/relay)')
+  .option('--seeds <A..B>', 'run seeds A to B (inclusive) and check each')
+  .option('--seed <n>', 'replay one seed', int)
+  .option('--out <dir>', 'with --seed: write its evidence there (distributed.log, distributed.jsonl, run.html, summary.json)')
+  .option('--faults <kinds>', 'all, none, or a comma-separated list of fault kinds (each seed turns some of them on)', 'all')
+  .option('--faults-per-run <n>', 'faults in each run', int, 20)
+  .option('--span-ms <ms>', 'virtual ms within which a run\'s faults start and heal', int, 20_000)
+  .option('--workers <k>', 'worker threads (default: the cores)', int)
+  .option('--json', 'print { runs, failed, runsPerMinute, virtualToRealRatio, failures: [{ seed, replay }] } on stdout')
+  .action(
+    action(async (o: { program?: string; seeds?: string; seed?: number; out?: string; faults: string; faultsPerRun: number; spanMs: number; workers?: number; json?: boolean }) => {
+      const { parseFaultKinds } = await import('../runtime/sim/faults.ts');
+      const faults = parseFaultKinds(o.faults);
+      if ((o.seeds === undefined) === (o.seed === undefined)) throw new InvalidArgumentError('give --seeds A..B (a search) or --seed N (a replay), not both');
+      if (o.seed !== undefined) {
+        const [{ simulate }, { checkSimRun }, { loadProgram }] = await Promise.all([import('../runtime/sim/simulate.ts'), import('./sim/check.ts'), import('./sim/load-program.ts')]);
+        const result = await simulate(await loadProgram(o.program), { seed: o.seed, ...(o.out ? { out: resolve(o.out) } : {}), faults: { kinds: faults, count: o.faultsPerRun, spanMs: o.spanMs } });
+        const check = checkSimRun(result);
+        const summary = { seed: o.seed, ok: check.ok, hash: result.hash, virtualMs: result.virtualMs, kinds: result.faults?.plan.kinds ?? [], faults: result.faults?.records.length ?? 0, problems: check.problems, ...(o.out ? { out: resolve(o.out) } : {}) };
+        if (o.json) console.log(JSON.stringify(summary));
+        else {
+          console.log(`seed ${o.seed}: ${check.ok ? 'ok' : 'FAILED'}  hash ${result.hash}  ${result.virtualMs} virtual ms  faults on: ${summary.kinds.join(', ') || 'none'}`);
+          for (const p of check.problems) console.log(`  ${p}`);
+          if (o.out) console.log(`evidence: ${resolve(o.out)} (mirosnet log check ${o.out})`);
+        }
+        if (!check.ok) process.exitCode = EXIT.failure;
+        return;
+      }
+      const { parseSeedRange, searchSeeds } = await import('./sim/search.ts');
+      const { from, to } = parseSeedRange(o.seeds!);
+      const tty = process.stderr.isTTY;
+      let lastShown = 0;
+      const r = await searchSeeds({
+        ...(o.program ? { program: o.program } : {}),
+        from,
+        to,
+        faults,
+        faultsPerRun: o.faultsPerRun,
+        spanMs: o.spanMs,
+        ...(o.workers !== undefined ? { workers: o.workers } : {}),
+        onProgress: (done, total, failed) => {
+          const now = Date.now();
+          if (done < total && now - lastShown < 1000) return;
+          lastShown = now;
+          process.stderr.write(`${tty ? '\r' : ''}sim: ${done}/${total} runs, ${failed} failed${tty && done < total ? '' : '\n'}`);
+        },
+      });
+      if (o.json) console.log(JSON.stringify({ runs: r.runs, failed: r.failed, runsPerMinute: r.runsPerMinute, virtualToRealRatio: r.virtualToRealRatio, failures: r.failures.map(({ seed, replay }) => ({ seed, replay })) }));
+      else {
+        console.log(`${r.runs} runs, ${r.failed} failed, ${r.runsPerMinute} runs/minute on ${r.workers} workers, virtual/real ${r.virtualToRealRatio} (per run ${r.perRunVirtualToReal})`);
+        for (const f of r.failures) console.log(`seed ${f.seed}: ${f.problems[0] ?? ''}\n  replay: ${f.replay}`);
+      }
+      if (r.failed > 0) process.exitCode = EXIT.failure;
+    }),
+  );
+
 registerLogCommands(program); // log merge|check|diagram, watch
 
 /** After a usage error, point at the help of the command that was mistyped. */

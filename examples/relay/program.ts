@@ -157,6 +157,12 @@ export function relayProgram(options: RelayOptions = {}): Program {
   };
 }
 
+/**
+ * The relay the fault search is measured on (`npm run bench -- sim`): 67 PINGs 0.9 s apart, about
+ * 200 mesh events (PING, PONG, REPORT each) over 60 s of virtual time.
+ */
+export const relayBench: Program = { ...relayProgram({ pings: 67, periodS: 0.9 }), name: 'relay-bench', timeoutMs: 120_000 };
+
 /** The relay with its defaults: 10 PINGs, 50 ms apart. */
 export const program: Program = relayProgram();
 export default program;

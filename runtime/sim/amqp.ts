@@ -388,7 +388,8 @@ export class SimChannelModel extends EventEmitter implements ChannelModel, Clien
 
   onDropped(err: Error): void {
     if (this.closed) return;
-    this.emit('error', err);
+    // still in the handshake (nobody has the model yet): the dial fails instead (world.ts), as amqplib's connect() rejects
+    if (this.listenerCount('error') > 0) this.emit('error', err);
     this.toClosed(err);
   }
 

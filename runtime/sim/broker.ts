@@ -92,6 +92,14 @@ export class Wire {
   up = true;
   /** Client to broker frames sent and not yet arrived (the socket's send buffer, roughly). */
   inFlight = 0;
+  /** Faults (faults.ts): extra one-way delay, virtual ms; frames still keep their order. */
+  extraLatencyMs = 0;
+  /** Faults: frames sent this way are lost (a partition; the connection drops later, as a heartbeat would tell). */
+  cut = { toBroker: false, toClient: false };
+  /** Faults: a paused node handles nothing that arrives before this virtual time (ms since the epoch). */
+  heldUntil = 0;
+  private lastToBroker = 0;
+  private lastToClient = 0;
 
   constructor(
     private readonly clock: SimClock,
@@ -99,11 +107,23 @@ export class Wire {
     private readonly arrive: (frame: () => void) => void,
   ) {}
 
+  /** Delay of a frame sent now: the latency, never overtaking an earlier frame the same way (TCP). */
+  private delay(toBroker: boolean): number {
+    const now = this.clock.nowMs();
+    let at = now + this.latencyMs + this.extraLatencyMs;
+    if (toBroker) at = Math.max(at, this.lastToBroker, this.heldUntil);
+    else at = Math.max(at, this.lastToClient);
+    if (toBroker) this.lastToBroker = at;
+    else this.lastToClient = at;
+    return at - now;
+  }
+
   /** A frame to the broker; returns false when the write buffer is over its mark (amqplib's publish() → false). */
   toBroker(frame: () => void): boolean {
     if (!this.up) return false;
+    if (this.cut.toBroker) return true; // lost on the way
     this.inFlight++;
-    this.clock.schedule(this.latencyMs, () => {
+    this.clock.schedule(this.delay(true), () => {
       this.inFlight--;
       if (this.up) this.arrive(frame);
     });
@@ -114,12 +134,12 @@ export class Wire {
   hangUp(last: () => void): void {
     if (!this.up) return;
     this.up = false;
-    this.clock.schedule(this.latencyMs, last);
+    this.clock.schedule(this.latencyMs + this.extraLatencyMs, last);
   }
 
   toClient(frame: () => void): void {
-    if (!this.up) return;
-    this.clock.schedule(this.latencyMs, () => {
+    if (!this.up || this.cut.toClient) return;
+    this.clock.schedule(this.delay(false), () => {
       if (this.up) frame();
     });
   }
@@ -484,6 +504,20 @@ export class SimBroker {
       c.wire.hangUp(() => c.client.onDropped(err));
     }
     return n;
+  }
+
+  /** Faults: the wires of the client connections open now (optionally those whose name contains `part`). */
+  wires(part?: string): Wire[] {
+    return [...this.connections].filter((c) => part === undefined || c.name.includes(part)).map((c) => c.wire);
+  }
+
+  /** Faults: an operator deletes queue `name` (rabbitmqctl delete_queue); returns the messages it held (ready and unacked), or undefined if absent. */
+  deleteQueueByOperator(name: string): number | undefined {
+    const q = this.queues.get(name);
+    if (!q) return undefined;
+    const held = q.ready.length + q.consumers.reduce((n, c) => n + c.unacked, 0) + this.orphanUnacked(q);
+    this.deleteQueueState(q);
+    return held;
   }
 
   /** The cluster's member hosts. */

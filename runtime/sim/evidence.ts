@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeRunEvidence, type RunEvidence } from '../../ops/log/run-evidence.ts';
 import { summaryJson, type CheckResult, type ScenarioSummary } from '../../ops/scenario/summary.ts';
-import type { SimulationResult } from './simulate.ts';
+import type { SimulationResult } from './result.ts';
 
 /** summary.json of a simulated run: a scenario's, plus what replays it. */
 export interface SimSummary extends ScenarioSummary {

@@ -7,7 +7,10 @@ export { SimBroker, topicMatches, type SimBrokerLimits, type SimBrokerOptions, t
 export { SimChannel, SimChannelModel, SimRecoveringModel } from './amqp.ts';
 export { AmqpClose, IllegalOperationError, REPLY } from './errors.ts';
 // Programs and their runs: simulate(program, { seed }), the program format, the determinism guard.
-export { simulate, runHash, canonicalJson, simHosts, type SimulateOptions, type SimulationResult, type SimRecord, type SimWorldPort } from './simulate.ts';
+export { simulate, runHash, canonicalJson, simHosts, type SimulateOptions, type SimFaultOptions, type SimWorldPort } from './simulate.ts';
+export type { SimulationResult, SimRecord, SimFaultLog } from './result.ts';
+// Faults chosen by a seed, with swarm testing.
+export { FAULT_KINDS, parseFaultKinds, planFaults, scheduleFaults, MAX_CLOCK_STEP_MS, HEARTBEAT_TIMEOUT_MS, type Fault, type FaultKind, type FaultPlan, type FaultPlanOptions, type FaultRecord, type FaultTargets } from './faults.ts';
 export { chartOf, validateProgram, deliveredFrom, deliveryDigest, type Program, type ChartDef, type ChartContext, type ProgramRun, type Report, type DeliveredEvent, type WorkloadContext } from './program.ts';
 export { installGuard, guardInstalled, DeterminismError } from './guard.ts';
 export { writeSimEvidence, type SimSummary } from './evidence.ts';

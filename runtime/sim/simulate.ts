@@ -13,10 +13,13 @@ import type { Environment } from '../env/environment.ts';
 import { Event, type State } from '../hsm/index.ts';
 import { NetworkedActiveObject } from '../net/networked.ts';
 import type { NetworkStats, NetworkedOptions } from '../net/miros-nets.ts';
-import type { SnoopRecord } from '../net/snoop-record.ts';
+
+export type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
 import { prepareOut, writeSimEvidence } from './evidence.ts';
 import { installGuard, refusedCalls } from './guard.ts';
 import { SimWorld } from './world.ts';
+import type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
+import { planFaults, scheduleFaults, type FaultKind } from './faults.ts';
 import { deliveredFrom, validateProgram, type ChartContext, type DeliveredEvent, type Program, type ProgramRun, type Report } from './program.ts';
 
 /** What simulate() needs of a world (the SimWorld of world.ts has it). */
@@ -38,39 +41,20 @@ export interface SimulateOptions {
   out?: string;
   /** Builds the world for a seed (default: new SimWorld(seed)). */
   world?: (seed: number) => SimWorldPort;
+  /** Faults chosen by the seed (faults.ts); the world must then be a SimWorld. */
+  faults?: SimFaultOptions;
 }
 
-/** A record of distributed.jsonl: as the monitor received it, `rx` its virtual wall time then. */
-export type SimRecord = SnoopRecord & { rx: number };
-
-export interface SimulationResult {
-  program: string;
-  seed: number;
-  /** process.version: promise ordering is part of a run, so a seed replays on the same Node. */
-  node: string;
-  /** sha256 (hex) of the run's records, reports and virtual end time. */
-  hash: string;
-  /** The program finished (done) within its timeout, and its invariant holds. */
-  pass: boolean;
-  /** Why not: the invariant's lines, a timeout. */
-  problems: string[];
-  virtualMs: number;
-  /** distributed.jsonl: every snoop and mesh record the monitor received, in arrival order. */
-  records: SimRecord[];
-  /** distributed.log. */
-  lines: string[];
-  reports: Record<string, Report[]>;
-  delivered: Record<string, DeliveredEvent[]>;
-  /** networkStats() of each chart at its stop. */
-  stats: Record<string, NetworkStats>;
-  /** The library's warnings (onWarning), per chart. */
-  warnings: Record<string, string[]>;
-  hosts: string[];
-  /** Each chart's broker (an index into hosts). */
-  chartHosts: Record<string, number>;
-  /** With `out`: the log check of the evidence written there (mirosnet log check passes iff ok). */
-  logCheck?: { ok: boolean; problems: string[] };
-  out?: string;
+export interface SimFaultOptions {
+  /** The kinds that may occur ('all' or a list); with swarm (default) the seed picks among them. */
+  kinds: readonly FaultKind[] | 'all';
+  swarm?: boolean;
+  /** Faults per run (default 20). */
+  count?: number;
+  /** Virtual ms after the workload starts within which faults start and heal (default 20,000). */
+  spanMs?: number;
+  /** Virtual ms after the last heal (or the end of the span) within which every event must arrive (default 10,000). */
+  livenessMs?: number;
 }
 
 /** The brokers' addresses in a simulated world: any strings would do, these read like a testbed's. */
@@ -80,6 +64,9 @@ export function simHosts(n: number): string[] {
 
 const USER = 'sim';
 const PASSWORD = 'sim';
+/** A chart whose restart fails is started again this many times, this many virtual ms apart. */
+const RESTART_ATTEMPTS = 20;
+const RESTART_DELAY_MS = 1000;
 /** Virtual ms between checks of a run's condition. */
 const STEP_MS = 5;
 /** Virtual time a start may take. */
@@ -111,6 +98,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
   const stats: Record<string, NetworkStats> = {};
   const problems: string[] = [];
   let virtualMs = 0;
+  let faultLogOut: SimFaultLog | undefined;
 
   if (options.out) prepareOut(options.out);
   const restore = installGuard(options.out ? { allowWritesUnder: options.out } : {});
@@ -164,21 +152,24 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     await settle('the monitor starting', monitor.startAt(idle));
 
     const charts = new Map<string, NetworkedActiveObject>();
-    for (const def of program.charts) {
-      const env = world.process(def.name).environment;
+    const processOf = new Map<string, string>();
+    const makeChart = (def: (typeof program.charts)[number], processName: string) => {
+      const env = world.process(processName).environment;
       const chart = new NetworkedActiveObject(def.name, {
         ...base(def.name, hosts[def.host]!, env),
         txRoutingKey: def.txRoutingKey,
         rxRoutingKey: def.rxRoutingKey,
+        // a restarted chart appends to its evidence file, as a real restarted instance does
         ...(options.out ? { evidenceFile: join(options.out, `${def.name}.jsonl`) } : {}),
       });
       chart.enableSnoopTraceNoColor();
       charts.set(def.name, chart);
-    }
-    const initials = program.charts.map((def) => {
-      const ctx: ChartContext = { name: def.name, report: (tag, data = {}) => reports[def.name]!.push({ tag, data }) };
-      return def.initial(ctx);
-    });
+      processOf.set(def.name, processName);
+      return chart;
+    };
+    for (const def of program.charts) makeChart(def, def.name);
+    const contextOf = (def: (typeof program.charts)[number]): ChartContext => ({ name: def.name, report: (tag, data = {}) => reports[def.name]!.push({ tag, data }) });
+    const initials = program.charts.map((def) => def.initial(contextOf(def)));
     await settle('the charts starting', Promise.all(program.charts.map((def, i) => charts.get(def.name)!.startAt(initials[i]!))));
 
     const chart = (name: string) => {
@@ -191,21 +182,78 @@ export async function simulate(programValue: Program, options: SimulateOptions):
       transmit: (name, signal, payload) => void chart(name).transmit(new Event(signal, payload)),
     });
     const view: ProgramRun = { reports, delivered: {} };
+    let faultLog: SimFaultLog | undefined;
+    if (options.faults) {
+      if (!(world instanceof SimWorld)) throw new TypeError('simulate: faults need a SimWorld (options.world must build one)');
+      const f = options.faults;
+      const plan = planFaults(world.stream('faults'), { kinds: f.kinds, count: f.count ?? 20, spanMs: f.spanMs ?? 20_000, charts: program.charts.map((c) => c.name), hosts: hosts.length, spareHosts: hosts.length > 1 ? [0] : [], ...(f.swarm !== undefined ? { swarm: f.swarm } : {}) });
+      const log: SimFaultLog = { plan, records: [], workloadAt: world.elapsedMs, killed: [], stopped: [], restarts: 0 };
+      const incarnations = new Map<string, number>();
+      log.records = scheduleFaults(plan, {
+        world,
+        hosts,
+        processOf: (name) => processOf.get(name) ?? name,
+        waive: (why) => void (log.waived ??= `program ${program.name}: done() and invariant() not applied: ${why}`),
+        kill: (name) => {
+          log.killed.push({ chart: name, iid: chart(name).nets.incarnationId });
+          world.process(processOf.get(name) ?? name).kill();
+        },
+        stop: async (name) => {
+          log.stopped.push({ chart: name, iid: chart(name).nets.incarnationId });
+          await chart(name).stop();
+        },
+        restart: function restart(name, attempt = 1) {
+          const def = program.charts.find((c) => c.name === name)!;
+          const n = (incarnations.get(name) ?? 1) + 1;
+          incarnations.set(name, n);
+          log.restarts++;
+          log.waived ??= `program ${program.name}: done() and invariant() not applied: chart ${name} restarted (its state starts afresh)`;
+          const c = makeChart(def, `${name}#${n}`);
+          c.startAt(def.initial(contextOf(def))).catch((err: unknown) => {
+            // as a supervisor (systemd Restart=on-failure) would: the failed process exits, a new one starts a moment later
+            world.process(`${name}#${n}`).kill();
+            if (attempt >= RESTART_ATTEMPTS) problems.push(`${name} restarting: ${(err as Error).message} (${attempt} attempts)`);
+            else world.schedule(RESTART_DELAY_MS, () => restart(name, attempt + 1));
+          });
+        },
+      });
+      faultLog = log;
+    }
+    const lastHeal = () => (faultLog ? faultLog.workloadAt + Math.max(faultLog.plan.lastHealMs, 0) : 0);
+    const livenessMs = options.faults?.livenessMs ?? 10_000;
     try {
-      await until(`program ${program.name} done`, () => program.done(view), program.timeoutMs ?? 60_000);
+      await until(
+        `program ${program.name} done`,
+        () => (faultLog?.waived ? world.elapsedMs >= lastHeal() + livenessMs : program.done(view) && world.elapsedMs >= lastHeal()),
+        (program.timeoutMs ?? 60_000) + (faultLog ? faultLog.plan.lastHealMs + livenessMs : 0),
+      );
     } catch (err) {
       if (!(err instanceof SimulationTimeout)) throw err;
       problems.push(err.message);
     }
     await world.run({ untilMs: world.elapsedMs + SETTLE_MS });
+    // a chart that does not drain or stop in time fails the run (a finding), with the rest of it kept
+    const bounded = async (what: string, promise: Promise<unknown>): Promise<boolean> => {
+      try {
+        await settle(what, promise);
+        return true;
+      } catch (err) {
+        if (!(err instanceof SimulationTimeout)) throw err;
+        problems.push(err.message);
+        return false;
+      }
+    };
     for (const [name, c] of charts) {
-      await settle(`${name} draining`, c.drained());
+      await bounded(`${name} draining`, c.drained());
       stats[name] = c.networkStats();
     }
-    await settle('the charts stopping', Promise.all([...charts.values()].map((c) => c.stop({ leave: true }))));
+    const stopping = new Set(charts.keys());
+    const stopped = await bounded('the charts stopping', Promise.all([...charts].map(([name, c]) => c.stop({ leave: true }).then(() => void stopping.delete(name)))));
+    if (!stopped) problems.push(`still stopping: ${[...stopping].map((n) => `${n} (process ${processOf.get(n) ?? n})`).join(', ')}`);
     await world.run({ untilMs: world.elapsedMs + 300 }); // the monitor's last lines (closeRun waits 300 ms too)
-    await settle('the monitor stopping', monitor.stop({ leave: true }));
+    await bounded('the monitor stopping', monitor.stop({ leave: true }));
     virtualMs = world.elapsedMs;
+    faultLogOut = faultLog;
     const refused = refusedCalls()[0];
     if (refused) throw refused;
   } finally {
@@ -214,8 +262,8 @@ export async function simulate(programValue: Program, options: SimulateOptions):
 
   const delivered = deliveredFrom(records);
   const run: ProgramRun = { reports, delivered };
-  problems.push(...program.invariant(run));
-  const hash = runHash({ program: program.name, seed, virtualMs, records, reports });
+  if (!faultLogOut?.waived) problems.push(...program.invariant(run));
+  const hash = runHash({ program: program.name, seed, virtualMs, records, reports, ...(faultLogOut ? { faults: faultLogOut.records } : {}) });
   const result: SimulationResult = {
     program: program.name,
     seed,
@@ -232,6 +280,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     warnings,
     hosts,
     chartHosts: Object.fromEntries(program.charts.map((c) => [c.name, c.host])),
+    ...(faultLogOut ? { faults: faultLogOut } : {}),
   };
   if (options.out) {
     const { check } = writeSimEvidence(result, options.out);

@@ -34,6 +34,10 @@ export interface SimProcess {
   readonly alive: boolean;
   /** SIGKILL: its connections drop abruptly (the brokers notice), its timers never fire again, connect fails. */
   kill(): void;
+  /** Steps this process's wall clock (now()) by `ms` (NTP, a VM resume); its monotonic clock and timers are unaffected. */
+  stepClock(ms: number): void;
+  /** The connections it holds open now (faults: partitions, latency). */
+  connections(): SimChannelModel[];
 }
 
 export interface SimRunOptions {
@@ -62,6 +66,7 @@ class SimTimer implements TimerHandle {
 
 class ProcessState implements SimProcess {
   alive = true;
+  private clockOffsetMs = 0;
   readonly timers = new Set<SimTimer>();
   readonly models = new Set<SimChannelModel>();
   readonly environment: Environment;
@@ -82,9 +87,9 @@ class ProcessState implements SimProcess {
     // the keys are quoted: they name the Environment's methods, not the host's timers
     // (test/unit/environment-scan.test.ts looks for bare uses of those names)
     this.environment = Object.freeze({
-      now: () => world.nowMs(),
+      now: () => world.nowMs() + this.clockOffsetMs,
       monotonicMs: () => world.elapsedMs,
-      nowMicros: () => world.nowMs() * 1000,
+      nowMicros: () => (world.nowMs() + this.clockOffsetMs) * 1000,
       'setTimeout': (fn: () => void, ms: number): TimerHandle => this.timer(fn, ms, undefined),
       'clearTimeout': (h: TimerHandle | undefined) => this.clear(h),
       'setInterval': (fn: () => void, ms: number): TimerHandle => this.timer(fn, ms, ms),
@@ -100,6 +105,14 @@ class ProcessState implements SimProcess {
       'randomUUID': uuid,
       connect: ((url: string | DialTarget, options?: ConnectOptions) => this.connect(url, options)) as unknown as Connect,
     });
+  }
+
+  stepClock(ms: number): void {
+    this.clockOffsetMs += ms;
+  }
+
+  connections(): SimChannelModel[] {
+    return [...this.models];
   }
 
   kill(): void {
@@ -159,6 +172,11 @@ class ProcessState implements SimProcess {
         reject(new Error(`sim: process ${this.name} holds ${SIM_LIMITS.connectionsPerProcess} connections (EMFILE)`));
         return;
       }
+      if (this.world.isCut(this.name, host)) {
+        // a partition: the SYN gets no answer; the dial times out
+        this.timer(() => reject(Object.assign(new Error(`connect ETIMEDOUT ${host}:${target.port ?? 5672}`), { code: 'ETIMEDOUT', syscall: 'connect' })), DIAL_TIMEOUT_MS, undefined);
+        return;
+      }
       // the process's own timer: a killed process never hears back
       this.timer(
         () => {
@@ -186,6 +204,9 @@ class ProcessState implements SimProcess {
   }
 }
 
+/** Virtual ms a dial across a partition waits before ETIMEDOUT. */
+const DIAL_TIMEOUT_MS = 1000;
+
 function parseUrl(url: string): DialTarget {
   const u = new URL(url);
   return {
@@ -205,6 +226,8 @@ export class SimWorld {
   private readonly streams = new Map<string, SimRandom>();
   private readonly processes = new Map<string, ProcessState>();
   private readonly brokers = new Map<string, SimBroker>();
+  /** Partitions (faults.ts): "process\u0000host" pairs a dial cannot cross. */
+  private readonly cuts = new Set<string>();
 
   constructor(seed: number) {
     if (!Number.isSafeInteger(seed)) throw new TypeError(`SimWorld: the seed is an integer, got ${seed}`);
@@ -282,6 +305,19 @@ export class SimWorld {
     const b = new SimBroker(hosts[0], this, { ...options, members: hosts });
     for (const h of hosts) this.brokers.set(h, b);
     return b;
+  }
+
+  /** A partition between process `name` and `host`: new dials time out (existing connections: see faults.ts). */
+  cut(name: string, host: string): void {
+    this.cuts.add(`${name}\u0000${host}`);
+  }
+
+  heal(name: string, host: string): void {
+    this.cuts.delete(`${name}\u0000${host}`);
+  }
+
+  isCut(name: string, host: string): boolean {
+    return this.cuts.size > 0 && this.cuts.has(`${name}\u0000${host}`);
   }
 
   /** The broker on `host` if there is one (what a dial reaches). */

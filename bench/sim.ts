@@ -1,0 +1,56 @@
+// `npm run bench -- sim`: the fault search's speed (runs per minute, virtual time per real
+// time) for the relay with 3 charts, about 200 events, 20 faults per run and ≥ 60 s of virtual
+// time each (relayBench of examples/relay), every fault kind allowed, in worker threads,
+// compiled (dist/), as `mirosnet sim` runs.
+import { fileURLToPath } from 'node:url';
+import type { SearchResult, SearchOptions } from '../ops/sim/search.ts';
+
+export interface SimBench {
+  seeds: number;
+  workers: number;
+  faultsPerRun: number;
+  spanMs: number;
+  runsPerMinute: number;
+  virtualToRealRatio: number;
+  perRunVirtualToReal: number;
+  meanVirtualS: number;
+  meanRealMs: number;
+  failed: number;
+  failures: SearchResult['failures'];
+}
+
+export async function benchSim(o: { seeds?: number; workers?: number; log?: (line: string) => void } = {}): Promise<SimBench> {
+  const seeds = o.seeds ?? Number(process.env.MIROS_BENCH_SIM_SEEDS ?? 40);
+  const faultsPerRun = 20;
+  const spanMs = 60_000;
+  const { ensureBuilt } = await import('../scripts/ensure-built.mjs');
+  ensureBuilt();
+  const dist = new URL('../dist/', import.meta.url);
+  const { searchSeeds } = (await import(new URL('ops/sim/search.js', dist).href)) as { searchSeeds: (o: SearchOptions) => Promise<SearchResult> };
+  const r = await searchSeeds({
+    program: `${fileURLToPath(new URL('examples/relay/program.js', dist))}#relayBench`,
+    from: 0,
+    to: seeds - 1,
+    faults: 'all',
+    faultsPerRun,
+    spanMs,
+    ...(o.workers !== undefined ? { workers: o.workers } : {}),
+    onProgress: (done, total, failed) => {
+      if (done % 10 === 0 || done === total) o.log?.(`${done}/${total} runs, ${failed} failed`);
+    },
+  });
+  const n = Math.max(1, r.outcomes.length);
+  return {
+    seeds,
+    workers: r.workers,
+    faultsPerRun,
+    spanMs,
+    runsPerMinute: r.runsPerMinute,
+    virtualToRealRatio: r.virtualToRealRatio,
+    perRunVirtualToReal: r.perRunVirtualToReal,
+    meanVirtualS: Number((r.outcomes.reduce((s, x) => s + x.virtualMs, 0) / n / 1000).toFixed(1)),
+    meanRealMs: Math.round(r.outcomes.reduce((s, x) => s + x.realMs, 0) / n),
+    failed: r.failed,
+    failures: r.failures,
+  };
+}

@@ -1,0 +1,90 @@
+// The checker of a simulated run under faults, over its records (distributed.jsonl: the
+// monitor's mesh-send and mesh-receive records) and its fault log. The accounting is the
+// chaos scenario's own (ops/scenario/chaos-ledger.ts: one ledger for both), fed from the
+// records instead of the instances' control lines:
+//   - no event lost: every event a sender's mesh-send record shows reaches every other chart,
+//     except those a deleted queue held or that were routed to it while it was gone (counted
+//     as removed by the fault), and those of a SIGKILLed or stopped sender that may have died
+//     in its outbox unconfirmed (the runtime gives no per-event confirm: the ledger counts them
+//     apart, as the chaos scenario's kills);
+//   - no event handled twice by one incarnation of a chart;
+//   - per-sender order, per receiving chart;
+//   - liveness: the run ends `livenessMs` after the last heal, so a missing event is late;
+//   - the program's own done() and invariant() (simulate's problems), unless waived.
+import type { FaultRecord } from '../../runtime/sim/faults.ts';
+import type { SimulationResult } from '../../runtime/sim/simulate.ts';
+import { SIM_EPOCH_MS } from '../../runtime/sim/world.ts';
+import { ChaosLedger, type ChaosResult } from '../scenario/chaos-ledger.ts';
+
+export interface SimCheck {
+  ok: boolean;
+  /** One line per violation. */
+  problems: string[];
+  ledger: ChaosResult;
+  /** Deliveries of an event to one incarnation of a chart beyond the first. */
+  duplicatedInIncarnation: number;
+}
+
+type MeshRecord = SimulationResult['records'][number];
+
+/** Checks a simulated run (with or without faults). */
+export function checkSimRun(result: SimulationResult): SimCheck {
+  const hostOf = Object.fromEntries(Object.entries(result.chartHosts).map(([chart, i]) => [chart, result.hosts[i] ?? String(i)]));
+  const ledger = new ChaosLedger(hostOf);
+  const incarnations = new Map<string, number>();
+  const incOf = (chart: string, iid: string | undefined, inc: number | null): number => {
+    const k = `${chart}\u0000${iid ?? String(inc)}`;
+    let n = incarnations.get(k);
+    if (n === undefined) {
+      n = incarnations.size + 1;
+      incarnations.set(k, n);
+    }
+    return n;
+  };
+  const charts = new Set(Object.keys(hostOf));
+  const sends: MeshRecord[] = [];
+  const receives: MeshRecord[] = [];
+  for (const r of result.records) {
+    if (!r.event || !charts.has(r.sender)) continue;
+    if (r.kind === 'mesh-send') sends.push(r);
+    else if (r.kind === 'mesh-receive') receives.push(r);
+  }
+  for (const r of sends) ledger.onSent(r.sender, incOf(r.sender, r.event!.iid, r.event!.inc), r.event!.seq, r.rx);
+  const handled = new Map<string, number>();
+  let duplicatedInIncarnation = 0;
+  const duplicateExamples: string[] = [];
+  for (const r of receives) {
+    const e = r.event!;
+    if (!charts.has(e.sender)) continue;
+    ledger.onReceived(r.sender, { f: e.sender, i: incOf(e.sender, e.iid, e.inc), s: e.seq }, r.rx);
+    const k = `${r.sender}\u0000${r.iid ?? r.inc}\u0000${e.sender}\u0000${e.iid ?? e.inc}\u0000${e.seq}`;
+    const n = (handled.get(k) ?? 0) + 1;
+    handled.set(k, n);
+    if (n > 1) {
+      duplicatedInIncarnation++;
+      if (duplicateExamples.length < 3) duplicateExamples.push(`${r.sender} (one incarnation) handled ${e.sender}#${e.seq} ${e.signal} ${n} times`);
+    }
+  }
+  // a graceful stop abandons (and counts) what a link could not confirm by then, as a SIGKILL loses it:
+  // without per-event confirms the ledger counts both alike (their unconfirmed events are not promised)
+  for (const k of [...(result.faults?.killed ?? []), ...(result.faults?.stopped ?? [])]) ledger.onKilled(k.chart, incOf(k.chart, k.iid, null));
+  for (const f of result.faults?.records ?? []) if (f.kind === 'delete-queue' && f.queue && f.chart) ledger.onRemoved(f.chart, removedBy(f, f.chart, sends, receives));
+
+  const r = ledger.result();
+  const problems: string[] = [...result.problems];
+  if (r.lost > 0) problems.push(`${r.lost} event deliveries lost (${Object.entries(r.lostBy).map(([c, n]) => `${c}: ${n}`).join(', ')}), e.g. ${r.examples.join('; ')}`);
+  if (duplicatedInIncarnation > 0) problems.push(`${duplicatedInIncarnation} events handled twice by one incarnation, e.g. ${duplicateExamples.join('; ')}`);
+  if (r.reordered > 0) problems.push(`${r.reordered} events arrived out of their sender's order`);
+  return { ok: problems.length === 0, problems, ledger: r, duplicatedInIncarnation };
+}
+
+/**
+ * Events a queue deletion removed at `chart`: those its queue held then, and those other charts
+ * sent while it was gone (from the deletion to the chart's next receipt, when a queue was there again).
+ */
+function removedBy(f: FaultRecord, chart: string, sends: MeshRecord[], receives: MeshRecord[]): number {
+  const deletedAt = SIM_EPOCH_MS + f.startedAt; // the monitor's wall clock (rx) is never stepped
+  const back = receives.find((r) => r.sender === chart && r.rx > deletedAt)?.rx ?? Infinity;
+  const whileGone = sends.filter((s) => s.sender !== chart && s.rx >= deletedAt && s.rx <= back).length;
+  return (f.removed ?? 0) + whileGone;
+}

@@ -1,0 +1,275 @@
+// Faults in a simulated run, chosen by a seeded schedule (the world's 'faults' stream): what
+// the chaos scenario does to real testbeds, plus what only a simulator can (one-way
+// partitions, a paused node, a clock step). With swarm testing each seed also picks which
+// kinds are on, so that rare combinations come up (Groce et al., "Swarm testing", 2012).
+//
+// A fault starts at `at` and heals `durationMs` later. Every fault heals by the end of the
+// schedule's span, so a run can check liveness after the last heal.
+import type { SimChannelModel } from './amqp.ts';
+import type { SimRandom } from './random.ts';
+import type { SimWorld } from './world.ts';
+
+export const FAULT_KINDS = [
+  'partition', // a chart's process and one broker cannot reach each other
+  'partition-one-way', // frames one way are lost until the connection times out
+  'latency', // a chart's connections slow down
+  'broker-crash', // a node dies (what was not written is lost) and restarts (durable state kept)
+  'broker-pause', // a node stops handling frames (SIGSTOP) and resumes
+  'kill', // SIGKILL of a chart's process; restarted later, keeping its queues
+  'stop', // graceful stop of a chart (its queues stay); restarted later
+  'drop-connections', // the operator closes a node's client connections (320)
+  'delete-queue', // the operator deletes a chart's queue (its consumer is cancelled)
+  'memory-alarm', // a node blocks publishers until the alarm clears
+  'clock-step', // a chart's wall clock jumps
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface Fault {
+  /** Virtual ms after the workload started. */
+  at: number;
+  kind: FaultKind;
+  /** The chart it hits (process faults, partitions, latency, delete-queue). */
+  chart?: string;
+  /** The broker it hits (index into the program's hosts). */
+  host?: number;
+  /** Until the heal, virtual ms. */
+  durationMs: number;
+  /** latency: extra ms each way; clock-step: the step in ms (may be negative); partition-one-way: 1 = client→broker lost, 0 = broker→client. */
+  amount?: number;
+}
+
+export interface FaultPlanOptions {
+  /** The kinds that may occur ('all': every kind). */
+  kinds: readonly FaultKind[] | 'all';
+  /** Swarm testing: the seed turns each allowed kind on or off (at least one stays on). Default true. */
+  swarm?: boolean;
+  /** Faults in the run. */
+  count: number;
+  /** Virtual ms within which faults start and heal. */
+  spanMs: number;
+  charts: readonly string[];
+  hosts: number;
+  /**
+   * Brokers that broker faults (crash, pause, drop-connections, memory alarm) leave alone:
+   * simulate() spares the monitor's (host 0), whose records the check reads; its charts still
+   * get partitions, latency, kills and the rest. Default none.
+   */
+  spareHosts?: readonly number[];
+}
+
+export interface FaultPlan {
+  /** The kinds this seed turned on. */
+  kinds: FaultKind[];
+  faults: Fault[];
+  /** Virtual ms (after the workload started) by which every fault has healed. */
+  lastHealMs: number;
+}
+
+/** Parses "all" or a comma-separated list of kinds; a clear error names the kinds there are. */
+export function parseFaultKinds(text: string): FaultKind[] | 'all' {
+  if (text === 'all') return 'all';
+  if (text === 'none' || text === '') return [];
+  const kinds = text.split(',').map((k) => k.trim());
+  for (const k of kinds) if (!(FAULT_KINDS as readonly string[]).includes(k)) throw new Error(`unknown fault kind ${JSON.stringify(k)} (kinds: all, none, ${FAULT_KINDS.join(', ')})`);
+  return kinds as FaultKind[];
+}
+
+/** The faults of one seed, from its 'faults' stream only. */
+export function planFaults(random: SimRandom, options: FaultPlanOptions): FaultPlan {
+  const allowed = options.kinds === 'all' ? [...FAULT_KINDS] : [...options.kinds];
+  let kinds = allowed;
+  if ((options.swarm ?? true) && allowed.length > 1) {
+    kinds = allowed.filter(() => random.int(2) === 1);
+    if (kinds.length === 0) kinds = [allowed[random.int(allowed.length)]!];
+  }
+  const faults: Fault[] = [];
+  if (kinds.length === 0 || options.count <= 0) return { kinds, faults, lastHealMs: 0 };
+  const span = Math.max(1000, options.spanMs);
+  for (let i = 0; i < options.count; i++) {
+    const kind = kinds[random.int(kinds.length)]!;
+    const durationMs = 200 + random.int(Math.max(1, Math.min(5000, span / 4)));
+    const at = random.int(Math.max(1, span - durationMs));
+    const fault: Fault = { at, kind, durationMs };
+    switch (kind) {
+      case 'partition':
+      case 'latency':
+      case 'kill':
+      case 'stop':
+      case 'delete-queue':
+        fault.chart = options.charts[random.int(options.charts.length)]!;
+        if (kind === 'partition') fault.host = random.int(options.hosts);
+        if (kind === 'latency') fault.amount = 5 + random.int(500);
+        break;
+      case 'partition-one-way':
+        fault.chart = options.charts[random.int(options.charts.length)]!;
+        fault.host = random.int(options.hosts);
+        fault.amount = random.int(2);
+        break;
+      case 'clock-step':
+        fault.chart = options.charts[random.int(options.charts.length)]!;
+        // an NTP step: within the receivers' clock-skew allowance (a larger step drops events as replays, counted by reason)
+        fault.amount = (random.int(2) === 1 ? 1 : -1) * (100 + random.int(MAX_CLOCK_STEP_MS));
+        break;
+      default: {
+        const spare = new Set(options.spareHosts ?? []);
+        const open = Array.from({ length: options.hosts }, (_, i) => i).filter((i) => !spare.has(i));
+        fault.host = open.length > 0 ? open[random.int(open.length)]! : random.int(options.hosts);
+      }
+    }
+    faults.push(fault);
+  }
+  faults.sort((a, b) => a.at - b.at);
+  return { kinds, faults, lastHealMs: Math.max(...faults.map((f) => f.at + f.durationMs)) };
+}
+
+/** Largest clock step, virtual ms. */
+export const MAX_CLOCK_STEP_MS = 5000;
+
+/** What a fault reaches in a run (simulate.ts gives it). */
+export interface FaultTargets {
+  world: SimWorld;
+  hosts: readonly string[];
+  /** The process of chart `name` now (its name changes with each restart). */
+  processOf(chart: string): string;
+  /** SIGKILL of the chart's process. */
+  kill(chart: string): void;
+  /** The program's own done() and invariant() cannot hold any more (a chart restarted, a queue was deleted): why. */
+  waive(why: string): void;
+  /** Graceful stop (queues kept). */
+  stop(chart: string): Promise<void>;
+  /** A new process for the chart, started at its initial state. */
+  restart(chart: string, attempt?: number): void;
+}
+
+/** What happened, for the checker and the evidence. */
+export interface FaultRecord extends Fault {
+  /** Virtual ms since the world began. */
+  startedAt: number;
+  healedAt?: number;
+  /** delete-queue: the queue and the messages it held. */
+  queue?: string;
+  removed?: number;
+  /** Why a fault did nothing (no such queue, the chart was down). */
+  skipped?: string;
+}
+
+/** Virtual ms after which a connection across a partition is found dead (AMQP heartbeat, roughly). */
+export const HEARTBEAT_TIMEOUT_MS = 1500;
+
+/** Schedules `plan` on the world, `offsetMs` from now; returns the records it fills as faults run. */
+export function scheduleFaults(plan: FaultPlan, targets: FaultTargets): FaultRecord[] {
+  const { world } = targets;
+  const records: FaultRecord[] = [];
+  const down = new Set<string>(); // charts killed or stopped, not yet restarted
+  for (const fault of plan.faults) {
+    world.schedule(fault.at, () => {
+      const record: FaultRecord = { ...fault, startedAt: world.elapsedMs };
+      records.push(record);
+      const heal = (fn: () => void) =>
+        world.schedule(fault.durationMs, () => {
+          fn();
+          record.healedAt = world.elapsedMs;
+        });
+      const skip = (why: string) => {
+        record.skipped = why;
+        record.healedAt = world.elapsedMs;
+      };
+      const host = fault.host !== undefined ? targets.hosts[fault.host]! : undefined;
+      const broker = host !== undefined ? world.brokerAt(host) : undefined;
+      const models = (chart: string, toHost?: string): SimChannelModel[] =>
+        world.process(targets.processOf(chart)).connections().filter((m) => toHost === undefined || m.broker.members.includes(toHost));
+      switch (fault.kind) {
+        case 'partition':
+        case 'partition-one-way': {
+          const chart = fault.chart!;
+          if (down.has(chart)) return skip('chart down');
+          const proc = targets.processOf(chart);
+          world.cut(proc, host!);
+          const cut = fault.kind === 'partition' ? { toBroker: true, toClient: true } : fault.amount === 1 ? { toBroker: true, toClient: false } : { toBroker: false, toClient: true };
+          const hit = models(chart, host);
+          for (const m of hit) m.remote.wire.cut = { ...cut };
+          // the heartbeat finds the connection dead on both sides
+          world.schedule(Math.min(HEARTBEAT_TIMEOUT_MS, fault.durationMs), () => {
+            for (const m of hit) {
+              if (m.closed) continue;
+              m.broker.closeConnection(m.remote);
+              m.remote.wire.up = false;
+              m.onDropped(Object.assign(new Error('Heartbeat timeout'), { code: 'ETIMEDOUT' }));
+            }
+          });
+          heal(() => {
+            world.heal(proc, host!);
+            for (const m of hit) m.remote.wire.cut = { toBroker: false, toClient: false };
+          });
+          return;
+        }
+        case 'latency': {
+          const chart = fault.chart!;
+          const hit = models(chart);
+          for (const m of hit) m.remote.wire.extraLatencyMs += fault.amount!;
+          heal(() => {
+            for (const m of hit) m.remote.wire.extraLatencyMs -= fault.amount!;
+          });
+          return;
+        }
+        case 'broker-crash': {
+          if (!broker?.isUp) return skip('broker down');
+          broker.crash();
+          heal(() => broker.restart());
+          return;
+        }
+        case 'broker-pause': {
+          if (!broker) return skip('no broker');
+          const until = world.nowMs() + fault.durationMs;
+          for (const w of broker.wires()) w.heldUntil = Math.max(w.heldUntil, until);
+          heal(() => undefined);
+          return;
+        }
+        case 'kill':
+        case 'stop': {
+          const chart = fault.chart!;
+          if (down.has(chart)) return skip('chart down');
+          down.add(chart);
+          if (fault.kind === 'kill') targets.kill(chart);
+          else void targets.stop(chart).catch(() => undefined);
+          heal(() => {
+            down.delete(chart);
+            targets.restart(chart);
+          });
+          return;
+        }
+        case 'drop-connections': {
+          if (!broker?.isUp) return skip('broker down');
+          broker.dropConnections();
+          heal(() => undefined);
+          return;
+        }
+        case 'delete-queue': {
+          const chart = fault.chart!;
+          const brokers = [...new Set(targets.hosts.map((h) => world.brokerAt(h)).filter((b) => b !== undefined))];
+          const candidates = brokers.flatMap((b) => b.queueNames().filter((q) => q.includes(chart) && !q.startsWith('amq.')).map((q) => ({ b, q })));
+          if (candidates.length === 0) return skip('no queue');
+          const { b, q } = candidates[world.stream('faults:targets').int(candidates.length)]!;
+          record.queue = q;
+          record.removed = b.deleteQueueByOperator(q) ?? 0;
+          targets.waive(`queue ${q} deleted (events routed to it meanwhile are gone)`);
+          heal(() => undefined);
+          return;
+        }
+        case 'memory-alarm': {
+          if (!broker) return skip('no broker');
+          broker.setAlarm(true);
+          heal(() => broker.setAlarm(false));
+          return;
+        }
+        case 'clock-step': {
+          const chart = fault.chart!;
+          world.process(targets.processOf(chart)).stepClock(fault.amount!);
+          heal(() => undefined);
+          return;
+        }
+      }
+    });
+  }
+  return records;
+}
