@@ -518,7 +518,7 @@ program
       const faults = parseFaultKinds(o.faults);
       if ((o.seeds === undefined) === (o.seed === undefined)) throw new InvalidArgumentError('give --seeds A..B (a search) or --seed N (a replay), not both');
       if (o.seed !== undefined) {
-        const [{ simulate }, { checkSimRun }, { loadProgram }] = await Promise.all([import('../runtime/sim/simulate.ts'), import('./sim/check.ts'), import('./sim/load-program.ts')]);
+        const [{ simulate }, { checkSimRun }, { loadProgram }] = await Promise.all([import('./sim/simulate.ts'), import('./sim/check.ts'), import('./sim/load-program.ts')]);
         const result = await simulate(await loadProgram(o.program), { seed: o.seed, ...(o.out ? { out: resolve(o.out) } : {}), faults: { kinds: faults, count: o.faultsPerRun, spanMs: o.spanMs } });
         const check = checkSimRun(result);
         const summary = { seed: o.seed, ok: check.ok, hash: result.hash, virtualMs: result.virtualMs, kinds: result.faults?.plan.kinds ?? [], faults: result.faults?.records.length ?? 0, problems: check.problems, ...(o.out ? { out: resolve(o.out) } : {}) };

@@ -15,7 +15,6 @@ import { NetworkedActiveObject } from '../net/networked.ts';
 import type { NetworkStats, NetworkedOptions } from '../net/miros-nets.ts';
 
 export type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
-import { prepareOut, writeSimEvidence } from './evidence.ts';
 import { installGuard, refusedCalls } from './guard.ts';
 import { SimWorld } from './world.ts';
 import type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
@@ -35,10 +34,23 @@ export interface SimWorldPort {
   run(options?: { untilMs?: number; maxSteps?: number }): Promise<void>;
 }
 
+/**
+ * What writes a run's evidence into `out`. It lives with the testbed's log writers (ops/sim/evidence.ts);
+ * `simulate` of miros-rabbitmq/sim passes it, so the runtime itself never imports the ops kit.
+ */
+export interface SimEvidenceWriter {
+  /** Makes `out`; throws if it already holds a run. */
+  prepare(out: string): void;
+  /** Writes the files; returns the log check of them. */
+  write(result: SimulationResult, out: string): { check: { ok: boolean; problems: string[] } };
+}
+
 export interface SimulateOptions {
   seed: number;
-  /** Writes the run's evidence there (distributed.log, distributed.jsonl, <chart>.jsonl, run.html, summary.json). */
+  /** Writes the run's evidence there (distributed.log, distributed.jsonl, <chart>.jsonl, run.html, summary.json); needs `evidence`. */
   out?: string;
+  /** The evidence writer for `out` (miros-rabbitmq/sim's simulate passes the testbed's). */
+  evidence?: SimEvidenceWriter;
   /** Builds the world for a seed (default: new SimWorld(seed)). */
   world?: (seed: number) => SimWorldPort;
   /** Faults chosen by the seed (faults.ts); the world must then be a SimWorld. */
@@ -100,7 +112,8 @@ export async function simulate(programValue: Program, options: SimulateOptions):
   let virtualMs = 0;
   let faultLogOut: SimFaultLog | undefined;
 
-  if (options.out) prepareOut(options.out);
+  if (options.out && !options.evidence) throw new Error("simulate: out needs an evidence writer: import simulate from 'miros-rabbitmq/sim' (it passes the testbed's)");
+  if (options.out) options.evidence!.prepare(options.out);
   const restore = installGuard(options.out ? { allowWritesUnder: options.out } : {});
   try {
     const world = makeWorld(seed);
@@ -283,7 +296,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     ...(faultLogOut ? { faults: faultLogOut } : {}),
   };
   if (options.out) {
-    const { check } = writeSimEvidence(result, options.out);
+    const { check } = options.evidence!.write(result, options.out);
     result.out = options.out;
     result.logCheck = { ok: check.ok, problems: check.problems };
     if (!check.ok) {

@@ -12,7 +12,7 @@ import { down, up } from '../../ops/cluster/index.ts';
 import { testbed } from '../../ops/scenario/testbed.ts';
 import { runProgramOnTestbed } from '../../ops/sim/testbed-run.ts';
 import { deliveryDigest } from '../../runtime/sim/program.ts';
-import { simulate } from '../../runtime/sim/simulate.ts';
+import { simulate } from '../../ops/sim/simulate.ts';
 import { isolatedOptions } from './cluster-helpers.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');

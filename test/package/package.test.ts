@@ -39,7 +39,7 @@ afterAll(() => {
 
 describe('npm pack: the tarball', () => {
   it('ships compiled JS, declarations and the CLI', () => {
-    for (const f of ['dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/runtime/index.js.map', 'dist/ops/cli.js', 'dist/ops/testbed.d.ts', 'dist/ops/scenario/api.js', 'dist/ops/scenario/api.d.ts', 'dist/ops/testing/rabbitmq-container.js', 'dist/runtime/sim/index.js', 'dist/runtime/sim/index.d.ts', 'bin/mirosnet.mjs', 'package.json', 'README.md']) {
+    for (const f of ['dist/runtime/index.js', 'dist/runtime/index.d.ts', 'dist/runtime/index.js.map', 'dist/ops/cli.js', 'dist/ops/testbed.d.ts', 'dist/ops/scenario/api.js', 'dist/ops/scenario/api.d.ts', 'dist/ops/testing/rabbitmq-container.js', 'dist/ops/sim/index.js', 'dist/ops/sim/index.d.ts', 'bin/mirosnet.mjs', 'package.json', 'README.md']) {
       expect(packedFiles, f).toContain(f);
     }
   });

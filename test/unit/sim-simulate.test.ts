@@ -7,7 +7,8 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { relayProgram, program as relay } from '../../examples/relay/program.ts';
 import { deliveryDigest, validateProgram } from '../../runtime/sim/program.ts';
-import { canonicalJson, simulate } from '../../runtime/sim/simulate.ts';
+import { simulate } from '../../ops/sim/simulate.ts';
+import { canonicalJson } from '../../runtime/sim/simulate.ts';
 import { SIM_EPOCH_MS } from '../../runtime/sim/world.ts';
 
 describe('simulate(): the relay example', () => {

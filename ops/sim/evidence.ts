@@ -6,9 +6,9 @@
 // virtual ms), so the diagram's axis is virtual time.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeRunEvidence, type RunEvidence } from '../../ops/log/run-evidence.ts';
-import { summaryJson, type CheckResult, type ScenarioSummary } from '../../ops/scenario/summary.ts';
-import type { SimulationResult } from './result.ts';
+import { writeRunEvidence, type RunEvidence } from '../log/run-evidence.ts';
+import { summaryJson, type CheckResult, type ScenarioSummary } from '../scenario/summary.ts';
+import type { SimulationResult } from '../../runtime/sim/result.ts';
 
 /** summary.json of a simulated run: a scenario's, plus what replays it. */
 export interface SimSummary extends ScenarioSummary {
@@ -54,3 +54,6 @@ export function writeSimEvidence(result: SimulationResult, out: string): RunEvid
   writeFileSync(join(out, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return { ...evidence, summary };
 }
+
+/** The writer simulate() takes for `out` (miros-rabbitmq/sim passes it: ops/sim/simulate.ts). */
+export const simEvidenceWriter = { prepare: prepareOut, write: writeSimEvidence };
