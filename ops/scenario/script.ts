@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { exitQuietlyWhenTheReaderLeaves } from '../cli-output.ts';
 import { UnsupportedError } from '../cluster/errors.ts';
 import { type Testbed, drive, testbed } from './testbed.ts';
 
@@ -144,6 +145,7 @@ export async function scenario<A extends Record<string, unknown> = Record<string
 }
 
 async function runScript<A>(def: ScenarioDefinition, body: (t: Testbed, args: ScenarioArgs & A) => Promise<void>, argv: string[]): Promise<number> {
+  exitQuietlyWhenTheReaderLeaves(); // `mirosnet scenario NAME --help | head -1`: this script is the child writing
   const cmd = scenarioCommand(def);
   try {
     cmd.parse(argv, { from: 'user' });

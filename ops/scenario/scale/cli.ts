@@ -1,5 +1,6 @@
 // The scale scenario's command line (scenarios/scale.mjs, make scenario S=scale INSTANCES=M).
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { exitQuietlyWhenTheReaderLeaves } from '../../cli-output.ts';
 import { runScale, type Topology } from './scale.ts';
 
 function whole(min: number) {
@@ -26,6 +27,7 @@ export const SCALE_DESCRIPTION =
   'M instances over an N-node cluster exchange a token ring and all-to-all bursts for --duration s, once clustered (a member SIGKILLed mid-run) and once as today\'s mesh on the same brokers; connections from /api/connections.';
 
 export async function scaleMain(argv: string[]): Promise<number> {
+  exitQuietlyWhenTheReaderLeaves(); // a child of `mirosnet scenario scale`: `--help | head -1` ends quietly
   const cmd = new Command('scale')
     .usage('[options]')
     .description(SCALE_DESCRIPTION)
