@@ -111,6 +111,8 @@ export async function simulate(programValue: Program, options: SimulateOptions):
   const problems: string[] = [];
   let virtualMs = 0;
   let faultLogOut: SimFaultLog | undefined;
+  /** Set when the run's final stop begins: a restart that this stop interrupts is not retried. */
+  let finishing = false;
 
   if (options.out && !options.evidence) throw new Error("simulate: out needs an evidence writer: import simulate from 'miros-rabbitmq/sim' (it passes the testbed's)");
   if (options.out) options.evidence!.prepare(options.out);
@@ -223,6 +225,9 @@ export async function simulate(programValue: Program, options: SimulateOptions):
           log.waived ??= `program ${program.name}: done() and invariant() not applied: chart ${name} restarted (its state starts afresh)`;
           const c = makeChart(def, `${name}#${n}`);
           c.startAt(def.initial(contextOf(def))).catch((err: unknown) => {
+            // the run's final stop ended this start: that stop is under way on this process, which must
+            // live to finish it (killing it here left the stop waiting on timers that never fire)
+            if (finishing) return;
             // as a supervisor (systemd Restart=on-failure) would: the failed process exits, a new one starts a moment later
             world.process(`${name}#${n}`).kill();
             if (attempt >= RESTART_ATTEMPTS) problems.push(`${name} restarting: ${(err as Error).message} (${attempt} attempts)`);
@@ -260,6 +265,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
       await bounded(`${name} draining`, c.drained());
       stats[name] = c.networkStats();
     }
+    finishing = true;
     const stopping = new Set(charts.keys());
     const stopped = await bounded('the charts stopping', Promise.all([...charts].map(([name, c]) => c.stop({ leave: true }).then(() => void stopping.delete(name)))));
     if (!stopped) problems.push(`still stopping: ${[...stopping].map((n) => `${n} (process ${processOf.get(n) ?? n})`).join(', ')}`);

@@ -114,10 +114,11 @@ describe('simulated runs under faults', () => {
 
 describe('findings of the search (defects first: expected to fail until fixed)', () => {
   // Seeds 130 and 181 of `mirosnet sim --seeds 0..199 --faults all --faults-per-run 10 --span-ms 5000`:
-  // after broker crashes and a graceful stop and restart, one chart's final stop({ leave: true })
-  // never completes (30 s virtual). Not yet triaged: runtime (BrokerLink.close awaits its
-  // `opening` unbounded) or simulator (an RPC a crash should have failed).
-  it.fails('seed 130: every chart stops within the bound after broker crashes and a stop/restart', async () => {
+  // one chart's final stop({ leave: true }) never completed. The run's own supervisor did it: the
+  // final stop ended a restart still starting, and the restart's failure handler killed the
+  // process (as systemd would) while its stop was under way, so the stop's bounded waits never
+  // fired (a killed process's timers are gone). simulate() no longer retries once it finishes.
+  it('seed 130: every chart stops within the bound after broker crashes and a stop/restart', async () => {
     const r = await simulate(relayProgram(), { seed: 130, faults: { kinds: 'all', count: 10, spanMs: 5000 } });
     expect(r.problems.filter((p) => /stopping/.test(p))).toEqual([]);
   }, 60_000);
