@@ -122,4 +122,12 @@ describe('findings of the search (defects first: expected to fail until fixed)',
     const r = await simulate(relayProgram(), { seed: 130, faults: { kinds: 'all', count: 10, spanMs: 5000 } });
     expect(r.problems.filter((p) => /stopping/.test(p))).toEqual([]);
   }, 60_000);
+
+  // Seed 1164 of `mirosnet sim --seeds 1000..1999 --faults all` (20 faults, 20 s span; partitions one
+  // way and both, a broker crash, a stop, a queue deletion and a memory alarm): 3 of pinger's
+  // events never reach ponger. Not yet triaged (the runtime, or the checker's account of the deletion).
+  it.fails('seed 1164: no confirmed event is lost', async () => {
+    const r = await simulate(relayProgram(), { seed: 1164, faults: { kinds: 'all', count: 20, spanMs: 20_000 } });
+    expect(checkSimRun(r).problems.filter((p) => /lost/.test(p))).toEqual([]);
+  }, 60_000);
 });
