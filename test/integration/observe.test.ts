@@ -5,6 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OBSERVE_PORT, PROMETHEUS_BIN, stopObserve } from '../../ops/observe/prometheus.ts';
+import { until } from '../../ops/util/wait.ts';
 import { brokers } from './net-helpers.ts';
 import { scenario } from './scenario-helpers.ts';
 
@@ -33,8 +34,12 @@ describe.skipIf(!have)(`observe${have ? '' : ` (NEEDS PROMETHEUS: not run; ${PRO
     const delivered = await query('last_over_time(miros_mesh_delivered_total{job="miros"}[15m])');
     const byInstance = new Map(delivered.map((d) => [d.metric.instance_name, Number(d.value[1])]));
     for (const name of instances) expect(byInstance.get(name), `${name} in ${[...byInstance.keys()].join(', ')}`).toBeGreaterThanOrEqual(1); // each got the token
-    const queues = await query('rabbitmq_queues');
-    expect(queues.map((q) => q.metric.instance).sort()).toEqual(brokers().map((b) => `${b.host}:${b.prometheusPort}`).sort());
+    // the nodes are scraped on Prometheus's own schedule: on a loaded machine the first scrape of a
+    // node can come after the run ends (the instances are scraped once more before they stop)
+    const nodes = brokers().map((b) => `${b.host}:${b.prometheusPort}`).sort();
+    let queues = await query('rabbitmq_queues');
+    await until(async () => (queues = await query('rabbitmq_queues')).length >= nodes.length, 30_000, 500);
+    expect(queues.map((q) => q.metric.instance).sort()).toEqual(nodes);
     const ready = await query('sum by (instance) (rabbitmq_queue_messages_ready)');
     expect(ready).toHaveLength(brokers().length);
   });
