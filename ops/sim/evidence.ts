@@ -9,6 +9,10 @@ import { join } from 'node:path';
 import { writeRunEvidence, type RunEvidence } from '../log/run-evidence.ts';
 import { summaryJson, type CheckResult, type ScenarioSummary } from '../scenario/summary.ts';
 import type { SimulationResult } from '../../runtime/sim/result.ts';
+import { SIM_EPOCH_MS } from '../../runtime/sim/world.ts';
+import type { CycleLine } from '../log/fault-bands.ts';
+import { FAULTS_JSONL } from '../log/records.ts';
+import { checkSimRun } from './check.ts';
 
 /** summary.json of a simulated run: a scenario's, plus what replays it. */
 export interface SimSummary extends ScenarioSummary {
@@ -28,9 +32,23 @@ export function prepareOut(out: string): void {
 export function writeSimEvidence(result: SimulationResult, out: string): RunEvidence & { summary: SimSummary } {
   writeFileSync(join(out, 'distributed.log'), result.lines.map((l) => `${l}\n`).join(''), { mode: 0o600 });
   writeFileSync(join(out, 'distributed.jsonl'), result.records.map((r) => `${JSON.stringify(r)}\n`).join(''), { mode: 0o600 });
+  // the faults, as the chaos scenario writes its schedule: the log check then knows a killed chart could not close
+  const faults: CycleLine[] = (result.faults?.records ?? [])
+    .filter((f) => f.skipped === undefined)
+    .map((f, i) => ({
+      cycle: i + 1,
+      kind: f.kind,
+      target: [...(f.chart !== undefined ? [f.chart] : []), ...(f.host !== undefined ? [result.hosts[f.host] ?? String(f.host)] : [])],
+      injectedAt: new Date(SIM_EPOCH_MS + f.startedAt).toISOString(),
+      ...(f.healedAt !== undefined ? { healedAt: new Date(SIM_EPOCH_MS + f.healedAt).toISOString() } : {}),
+    }));
+  if (faults.length > 0) writeFileSync(join(out, FAULTS_JSONL), faults.map((f) => `${JSON.stringify(f)}\n`).join(''), { mode: 0o600 });
   const evidence = writeRunEvidence(out);
+  const run = checkSimRun(result);
+  const delivery = run.problems.filter((p) => !result.problems.includes(p));
   const checks: CheckResult[] = [
     { name: `invariant of ${result.program} holds, and it finished`, pass: result.problems.length === 0, reasons: result.problems },
+    { name: 'no confirmed event lost, none handled twice by one incarnation, each sender\'s order kept', pass: delivery.length === 0, reasons: delivery },
     evidence.asCheck,
   ];
   const facts = {

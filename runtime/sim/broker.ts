@@ -396,6 +396,8 @@ export class SimBroker {
   private readonly exchanges = new Map<string, ExchangeState>();
   private readonly queues = new Map<string, QueueState>();
   private bindings: Binding[] = [];
+  /** Queues an operator deleted, until bound again: what would have reached them is told to the fault (bounded by the queue limit). */
+  private readonly ghosts = new Map<string, { bindings: Binding[]; onRoutedNowhere: (content: Buffer) => void }>();
   private readonly connections = new Set<BrokerConnection>();
   private ids = 0;
   private connectionIds = 0;
@@ -439,6 +441,13 @@ export class SimBroker {
 
   queueNames(): string[] {
     return [...this.queues.keys()];
+  }
+
+  /** Faults: whether queue `name` exists and its node (a quorum queue: its leader) is up, so an operator could delete it. */
+  queueIsUp(name: string): boolean {
+    const q = this.queues.get(name);
+    if (!q) return false;
+    return q.type === 'quorum' ? q.leader !== undefined : !q.down && this.isNodeUp(q.home);
   }
 
   hasQueue(name: string): boolean {
@@ -512,11 +521,15 @@ export class SimBroker {
   }
 
   /** Faults: an operator deletes queue `name` (rabbitmqctl delete_queue); returns the messages it held (ready and unacked), or undefined if absent. */
-  deleteQueueByOperator(name: string): number | undefined {
+  deleteQueueByOperator(name: string, onRoutedNowhere?: (content: Buffer) => void): number | undefined {
     const q = this.queues.get(name);
     if (!q) return undefined;
     const held = q.ready.length + q.consumers.reduce((n, c) => n + c.unacked, 0) + this.orphanUnacked(q);
+    const bindings = this.bindings.filter((b) => b.queue === name);
     this.deleteQueueState(q);
+    // until the queue is bound again, a publish its bindings match goes nowhere (and is confirmed):
+    // the fault counts those as it counts what the queue held
+    if (onRoutedNowhere && bindings.length > 0 && this.ghosts.size < this.limits.queues) this.ghosts.set(name, { bindings, onRoutedNowhere });
     return held;
   }
 
@@ -844,6 +857,7 @@ export class SimBroker {
       if (this.bindings.length >= this.limits.queues * 16) throw new AmqpClose('PRECONDITION_FAILED', `binding limit of ${this.limits.queues * 16} is reached`);
       this.bindings.push({ queue, exchange, pattern });
     }
+    this.ghosts.delete(queue);
   }
 
   unbindQueue(ch: BrokerChannel, queue: string, exchange: string, pattern: string): void {
@@ -981,6 +995,7 @@ export class SimBroker {
     }
     if (targets.length === 0) this.stats.unroutable++;
     else this.stats.routed++;
+    if (this.ghosts.size > 0) this.tellGhosts(exchange, routingKey, content, options);
     this.scheduleDispatch();
     if (rejected && seq !== 0) {
       outstanding = 1;
@@ -1089,6 +1104,15 @@ export class SimBroker {
   }
 
   /** The queues a publish goes to; undefined if the exchange does not exist. */
+  /** A publish the bindings of an operator-deleted queue would have routed there: told to its fault. */
+  private tellGhosts(exchange: string, routingKey: string, content: Buffer, options: Options.Publish | undefined): void {
+    const keys = [routingKey, ...toKeys(options?.CC)];
+    const type = this.exchanges.get(exchange)?.type;
+    for (const ghost of this.ghosts.values()) {
+      if (ghost.bindings.some((b) => b.exchange === exchange && (type === 'fanout' || keys.some((k) => (type === 'topic' ? topicMatches(b.pattern, k) : b.pattern === k))))) ghost.onRoutedNowhere(content);
+    }
+  }
+
   private route(exchange: string, routingKey: string, options: Options.Publish | undefined): QueueState[] | undefined {
     const keys = [routingKey, ...toKeys(options?.CC)];
     const names = new Set<string>();

@@ -149,6 +149,8 @@ export interface FaultRecord extends Fault {
   /** delete-queue: the queue and the messages it held. */
   queue?: string;
   removed?: number;
+  /** delete-queue: distinct messages its bindings matched while it was gone (until a chart bound it again): confirmed, and gone. */
+  routedNowhere?: number;
   /** Why a fault did nothing (no such queue, the chart was down). */
   skipped?: string;
 }
@@ -247,11 +249,20 @@ export function scheduleFaults(plan: FaultPlan, targets: FaultTargets): FaultRec
         case 'delete-queue': {
           const chart = fault.chart!;
           const brokers = [...new Set(targets.hosts.map((h) => world.brokerAt(h)).filter((b) => b !== undefined))];
-          const candidates = brokers.flatMap((b) => b.queueNames().filter((q) => q.includes(chart) && !q.startsWith('amq.')).map((q) => ({ b, q })));
-          if (candidates.length === 0) return skip('no queue');
+          const named = brokers.flatMap((b) => b.queueNames().filter((q) => q.includes(chart) && !q.startsWith('amq.')).map((q) => ({ b, q })));
+          if (named.length === 0) return skip('no queue');
+          // an operator cannot delete a queue whose node is down (rabbitmqctl fails)
+          const candidates = named.filter(({ b, q }) => b.queueIsUp(q));
+          if (candidates.length === 0) return skip('its node is down');
           const { b, q } = candidates[world.stream('faults:targets').int(candidates.length)]!;
           record.queue = q;
-          record.removed = b.deleteQueueByOperator(q) ?? 0;
+          const nowhere = new Set<string>(); // distinct messages: a resend of the same bytes is one event
+          record.removed =
+            b.deleteQueueByOperator(q, (content) => {
+              if (nowhere.size >= 100_000) return;
+              nowhere.add(content.toString('latin1'));
+              record.routedNowhere = nowhere.size;
+            }) ?? 0;
           targets.waive(`queue ${q} deleted (events routed to it meanwhile are gone)`);
           heal(() => undefined);
           return;
