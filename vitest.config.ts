@@ -8,7 +8,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts', 'test/conformance/**/*.test.ts'],
+          include: ['test/unit/**/*.test.ts', 'test/conformance/**/*.test.ts', 'examples/**/*.test.ts'],
           globalSetup: ['test/setup/build.ts'],
           // no broker, but some spawn the CLI or run property tests: on a loaded 2-core machine
           // those take seconds, and a timeout is no place to assert speed (npm run bench is)
