@@ -10,6 +10,8 @@ import { openCluster } from '../cluster/index.ts';
 import { type FaultKind, faultSpec } from '../faults/catalogue.ts';
 import { faultsInForce, injectFault } from '../faults/in-force.ts';
 import type { FaultRecord } from '../faults/record.ts';
+import type { FaultsLine } from '../log/fault-bands.ts';
+import { FAULTS_JSONL } from '../log/records.ts';
 import type { Command as InstanceCommand } from '../instances/common.ts';
 import { sleep } from '../util/wait.ts';
 import { startBrokers, stopBroker } from './brokers.ts';
@@ -81,7 +83,7 @@ export class Testbed {
     // its band (a kill's missing closing record, what was sent meanwhile) as expected, not lost
     const inject = async (kind: FaultKind, ...args: (string | number)[]) => {
       const rec = await injectFault(kind, args, o);
-      appendFileSync(join(this.logDir, 'faults.jsonl'), `${JSON.stringify(rec)}\n`);
+      this.appendFaultsLine(rec);
       return rec;
     };
     this.fault = {
@@ -247,7 +249,12 @@ export class Testbed {
 
   /** Declares senders whose events may go unreceived (the log check then expects the gap). */
   expectLoss(senders: string[], reason: string): void {
-    appendFileSync(join(this.logDir, 'faults.jsonl'), `${JSON.stringify({ kind: 'expect-loss', senders, reason, at: new Date().toISOString() })}\n`);
+    this.appendFaultsLine({ kind: 'expect-loss', senders, reason, at: new Date().toISOString() });
+  }
+
+  /** One line of the run's faults.jsonl (an injected fault or a declared loss): the log check reads them. */
+  private appendFaultsLine(line: FaultsLine): void {
+    appendFileSync(join(this.logDir, FAULTS_JSONL), `${JSON.stringify(line)}\n`);
   }
 
   /** A file of the run's log dir ('' if absent), e.g. `${name}.spy.log` after stop(). */
