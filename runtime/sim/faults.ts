@@ -36,6 +36,8 @@ export interface Fault {
   durationMs: number;
   /** latency: extra ms each way; clock-step: the step in ms (may be negative); partition-one-way: 1 = client→broker lost, 0 = broker→client. */
   amount?: number;
+  /** A state trigger's fault: what fired it ("pinger entered waiting"). */
+  trigger?: string;
 }
 
 export interface FaultPlanOptions {
@@ -158,129 +160,141 @@ export interface FaultRecord extends Fault {
 /** Virtual ms after which a connection across a partition is found dead (AMQP heartbeat, roughly). */
 export const HEARTBEAT_TIMEOUT_MS = 1500;
 
-/** Schedules `plan` on the world, `offsetMs` from now; returns the records it fills as faults run. */
-export function scheduleFaults(plan: FaultPlan, targets: FaultTargets): FaultRecord[] {
+/** Applies faults to a run as they come (a seeded plan's, at their times, or a state trigger's, at once). */
+export interface FaultInjector {
+  /** What happened, in the order the faults started. */
+  readonly records: FaultRecord[];
+  /** Applies `fault` now (its `at` is not read); it heals `durationMs` later. */
+  inject(fault: Fault): void;
+}
+
+/** Schedules `plan` on the world, its faults `at` virtual ms from now; returns the records they fill as they run. */
+export function scheduleFaults(plan: FaultPlan, targets: FaultTargets, injector: FaultInjector = faultInjector(targets)): FaultRecord[] {
+  for (const fault of plan.faults) targets.world.schedule(fault.at, () => injector.inject(fault));
+  return injector.records;
+}
+
+/** The injector of a run's faults: one per run, shared by its plan and its triggers (which charts are down is shared). */
+export function faultInjector(targets: FaultTargets): FaultInjector {
   const { world } = targets;
   const records: FaultRecord[] = [];
   const down = new Set<string>(); // charts killed or stopped, not yet restarted
-  for (const fault of plan.faults) {
-    world.schedule(fault.at, () => {
-      const record: FaultRecord = { ...fault, startedAt: world.elapsedMs };
-      records.push(record);
-      const heal = (fn: () => void) =>
-        world.schedule(fault.durationMs, () => {
-          fn();
-          record.healedAt = world.elapsedMs;
-        });
-      const skip = (why: string) => {
-        record.skipped = why;
+  const inject = (fault: Fault): void => {
+    const record: FaultRecord = { ...fault, startedAt: world.elapsedMs };
+    records.push(record);
+    const heal = (fn: () => void) =>
+      world.schedule(fault.durationMs, () => {
+        fn();
         record.healedAt = world.elapsedMs;
-      };
-      const host = fault.host !== undefined ? targets.hosts[fault.host]! : undefined;
-      const broker = host !== undefined ? world.brokerAt(host) : undefined;
-      const models = (chart: string, toHost?: string): SimChannelModel[] =>
-        world.process(targets.processOf(chart)).connections().filter((m) => toHost === undefined || m.broker.members.includes(toHost));
-      switch (fault.kind) {
-        case 'partition':
-        case 'partition-one-way': {
-          const chart = fault.chart!;
-          if (down.has(chart)) return skip('chart down');
-          const proc = targets.processOf(chart);
-          world.cut(proc, host!);
-          const cut = fault.kind === 'partition' ? { toBroker: true, toClient: true } : fault.amount === 1 ? { toBroker: true, toClient: false } : { toBroker: false, toClient: true };
-          const hit = models(chart, host);
-          for (const m of hit) m.remote.wire.cut = { ...cut };
-          // the heartbeat finds the connection dead on both sides
-          world.schedule(Math.min(HEARTBEAT_TIMEOUT_MS, fault.durationMs), () => {
-            for (const m of hit) {
-              if (m.closed) continue;
-              m.broker.closeConnection(m.remote);
-              m.remote.wire.up = false;
-              m.onDropped(Object.assign(new Error('Heartbeat timeout'), { code: 'ETIMEDOUT' }));
-            }
-          });
-          heal(() => {
-            world.heal(proc, host!);
-            for (const m of hit) m.remote.wire.cut = { toBroker: false, toClient: false };
-          });
-          return;
-        }
-        case 'latency': {
-          const chart = fault.chart!;
-          const hit = models(chart);
-          for (const m of hit) m.remote.wire.extraLatencyMs += fault.amount!;
-          heal(() => {
-            for (const m of hit) m.remote.wire.extraLatencyMs -= fault.amount!;
-          });
-          return;
-        }
-        case 'broker-crash': {
-          if (!broker?.isUp) return skip('broker down');
-          broker.crash();
-          heal(() => broker.restart());
-          return;
-        }
-        case 'broker-pause': {
-          if (!broker) return skip('no broker');
-          const until = world.nowMs() + fault.durationMs;
-          for (const w of broker.wires()) w.heldUntil = Math.max(w.heldUntil, until);
-          heal(() => undefined);
-          return;
-        }
-        case 'kill':
-        case 'stop': {
-          const chart = fault.chart!;
-          if (down.has(chart)) return skip('chart down');
-          down.add(chart);
-          if (fault.kind === 'kill') targets.kill(chart);
-          else void targets.stop(chart).catch(() => undefined);
-          heal(() => {
-            down.delete(chart);
-            targets.restart(chart);
-          });
-          return;
-        }
-        case 'drop-connections': {
-          if (!broker?.isUp) return skip('broker down');
-          broker.dropConnections();
-          heal(() => undefined);
-          return;
-        }
-        case 'delete-queue': {
-          const chart = fault.chart!;
-          const brokers = [...new Set(targets.hosts.map((h) => world.brokerAt(h)).filter((b) => b !== undefined))];
-          const named = brokers.flatMap((b) => b.queueNames().filter((q) => q.includes(chart) && !q.startsWith('amq.')).map((q) => ({ b, q })));
-          if (named.length === 0) return skip('no queue');
-          // an operator cannot delete a queue whose node is down (rabbitmqctl fails)
-          const candidates = named.filter(({ b, q }) => b.queueIsUp(q));
-          if (candidates.length === 0) return skip('its node is down');
-          const { b, q } = candidates[world.stream('faults:targets').int(candidates.length)]!;
-          record.queue = q;
-          const nowhere = new Set<string>(); // distinct messages: a resend of the same bytes is one event
-          record.removed =
-            b.deleteQueueByOperator(q, (content) => {
-              if (nowhere.size >= 100_000) return;
-              nowhere.add(content.toString('latin1'));
-              record.routedNowhere = nowhere.size;
-            }) ?? 0;
-          targets.waive(`queue ${q} deleted (events routed to it meanwhile are gone)`);
-          heal(() => undefined);
-          return;
-        }
-        case 'memory-alarm': {
-          if (!broker) return skip('no broker');
-          broker.setAlarm(true);
-          heal(() => broker.setAlarm(false));
-          return;
-        }
-        case 'clock-step': {
-          const chart = fault.chart!;
-          world.process(targets.processOf(chart)).stepClock(fault.amount!);
-          heal(() => undefined);
-          return;
-        }
+      });
+    const skip = (why: string) => {
+      record.skipped = why;
+      record.healedAt = world.elapsedMs;
+    };
+    const host = fault.host !== undefined ? targets.hosts[fault.host]! : undefined;
+    const broker = host !== undefined ? world.brokerAt(host) : undefined;
+    const models = (chart: string, toHost?: string): SimChannelModel[] =>
+      world.process(targets.processOf(chart)).connections().filter((m) => toHost === undefined || m.broker.members.includes(toHost));
+    switch (fault.kind) {
+      case 'partition':
+      case 'partition-one-way': {
+        const chart = fault.chart!;
+        if (down.has(chart)) return skip('chart down');
+        const proc = targets.processOf(chart);
+        world.cut(proc, host!);
+        const cut = fault.kind === 'partition' ? { toBroker: true, toClient: true } : fault.amount === 1 ? { toBroker: true, toClient: false } : { toBroker: false, toClient: true };
+        const hit = models(chart, host);
+        for (const m of hit) m.remote.wire.cut = { ...cut };
+        // the heartbeat finds the connection dead on both sides
+        world.schedule(Math.min(HEARTBEAT_TIMEOUT_MS, fault.durationMs), () => {
+          for (const m of hit) {
+            if (m.closed) continue;
+            m.broker.closeConnection(m.remote);
+            m.remote.wire.up = false;
+            m.onDropped(Object.assign(new Error('Heartbeat timeout'), { code: 'ETIMEDOUT' }));
+          }
+        });
+        heal(() => {
+          world.heal(proc, host!);
+          for (const m of hit) m.remote.wire.cut = { toBroker: false, toClient: false };
+        });
+        return;
       }
-    });
-  }
-  return records;
+      case 'latency': {
+        const chart = fault.chart!;
+        const hit = models(chart);
+        for (const m of hit) m.remote.wire.extraLatencyMs += fault.amount!;
+        heal(() => {
+          for (const m of hit) m.remote.wire.extraLatencyMs -= fault.amount!;
+        });
+        return;
+      }
+      case 'broker-crash': {
+        if (!broker?.isUp) return skip('broker down');
+        broker.crash();
+        heal(() => broker.restart());
+        return;
+      }
+      case 'broker-pause': {
+        if (!broker) return skip('no broker');
+        const until = world.nowMs() + fault.durationMs;
+        for (const w of broker.wires()) w.heldUntil = Math.max(w.heldUntil, until);
+        heal(() => undefined);
+        return;
+      }
+      case 'kill':
+      case 'stop': {
+        const chart = fault.chart!;
+        if (down.has(chart)) return skip('chart down');
+        down.add(chart);
+        if (fault.kind === 'kill') targets.kill(chart);
+        else void targets.stop(chart).catch(() => undefined);
+        heal(() => {
+          down.delete(chart);
+          targets.restart(chart);
+        });
+        return;
+      }
+      case 'drop-connections': {
+        if (!broker?.isUp) return skip('broker down');
+        broker.dropConnections();
+        heal(() => undefined);
+        return;
+      }
+      case 'delete-queue': {
+        const chart = fault.chart!;
+        const brokers = [...new Set(targets.hosts.map((h) => world.brokerAt(h)).filter((b) => b !== undefined))];
+        const named = brokers.flatMap((b) => b.queueNames().filter((q) => q.includes(chart) && !q.startsWith('amq.')).map((q) => ({ b, q })));
+        if (named.length === 0) return skip('no queue');
+        // an operator cannot delete a queue whose node is down (rabbitmqctl fails)
+        const candidates = named.filter(({ b, q }) => b.queueIsUp(q));
+        if (candidates.length === 0) return skip('its node is down');
+        const { b, q } = candidates[world.stream('faults:targets').int(candidates.length)]!;
+        record.queue = q;
+        const nowhere = new Set<string>(); // distinct messages: a resend of the same bytes is one event
+        record.removed =
+          b.deleteQueueByOperator(q, (content) => {
+            if (nowhere.size >= 100_000) return;
+            nowhere.add(content.toString('latin1'));
+            record.routedNowhere = nowhere.size;
+          }) ?? 0;
+        targets.waive(`queue ${q} deleted (events routed to it meanwhile are gone)`);
+        heal(() => undefined);
+        return;
+      }
+      case 'memory-alarm': {
+        if (!broker) return skip('no broker');
+        broker.setAlarm(true);
+        heal(() => broker.setAlarm(false));
+        return;
+      }
+      case 'clock-step': {
+        const chart = fault.chart!;
+        world.process(targets.processOf(chart)).stepClock(fault.amount!);
+        heal(() => undefined);
+        return;
+      }
+    }
+  };
+  return { records, inject };
 }

@@ -11,6 +11,7 @@ export { AmqpClose, IllegalOperationError, REPLY } from './errors.ts';
 export { simulate, runHash, canonicalJson, simHosts, type SimulateOptions, type SimEvidenceWriter, type SimFaultOptions, type SimWorldPort } from './simulate.ts';
 export type { SimulationResult, SimRecord, SimFaultLog } from './result.ts';
 // Faults chosen by a seed, with swarm testing.
-export { FAULT_KINDS, parseFaultKinds, planFaults, scheduleFaults, MAX_CLOCK_STEP_MS, HEARTBEAT_TIMEOUT_MS, type Fault, type FaultKind, type FaultPlan, type FaultPlanOptions, type FaultRecord, type FaultTargets } from './faults.ts';
+export { FAULT_KINDS, parseFaultKinds, planFaults, scheduleFaults, faultInjector, type FaultInjector, MAX_CLOCK_STEP_MS, HEARTBEAT_TIMEOUT_MS, type Fault, type FaultKind, type FaultPlan, type FaultPlanOptions, type FaultRecord, type FaultTargets } from './faults.ts';
 export { chartOf, validateProgram, deliveredFrom, deliveryDigest, type Program, type ChartDef, type ChartContext, type ProgramRun, type Report, type DeliveredEvent, type WorkloadContext } from './program.ts';
 export { installGuard, guardInstalled, DeterminismError } from './guard.ts';
+export { armTriggers, validateTriggers, type FaultTrigger, type TriggerWatch } from './triggers.ts';

@@ -18,7 +18,8 @@ export type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
 import { installGuard, refusedCalls } from './guard.ts';
 import { SimWorld } from './world.ts';
 import type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
-import { planFaults, scheduleFaults, type FaultKind } from './faults.ts';
+import { faultInjector, planFaults, scheduleFaults, type FaultKind } from './faults.ts';
+import { armTriggers, triggersSpanMs, validateTriggers, type FaultTrigger, type TriggerWatch } from './triggers.ts';
 import { deliveredFrom, validateProgram, type ChartContext, type DeliveredEvent, type Program, type ProgramRun, type Report } from './program.ts';
 
 /** What simulate() needs of a world (the SimWorld of world.ts has it). */
@@ -67,6 +68,8 @@ export interface SimFaultOptions {
   spanMs?: number;
   /** Virtual ms after the last heal (or the end of the span) within which every event must arrive (default 10,000). */
   livenessMs?: number;
+  /** Faults triggered by state ("partition host 1 from ponger when pinger enters waiting"): runtime/sim/triggers.ts. */
+  triggers?: readonly FaultTrigger[];
 }
 
 /** The brokers' addresses in a simulated world: any strings would do, these read like a testbed's. */
@@ -103,6 +106,9 @@ export async function simulate(programValue: Program, options: SimulateOptions):
   const makeWorld = options.world ?? ((s: number) => new SimWorld(s));
 
   const hosts = simHosts(program.hosts);
+  const triggers = options.faults?.triggers ?? [];
+  validateTriggers(triggers, program.charts.map((c) => c.name), program.hosts);
+  let triggerWatch: TriggerWatch | undefined;
   const reports: Record<string, Report[]> = Object.fromEntries(program.charts.map((c) => [c.name, []]));
   const warnings: Record<string, string[]> = {};
   const records: SimRecord[] = [];
@@ -178,6 +184,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
         ...(options.out ? { evidenceFile: join(options.out, `${def.name}.jsonl`) } : {}),
       });
       chart.enableSnoopTraceNoColor();
+      triggerWatch?.watch(chart, def.name);
       charts.set(def.name, chart);
       processOf.set(def.name, processName);
       return chart;
@@ -204,7 +211,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
       const plan = planFaults(world.stream('faults'), { kinds: f.kinds, count: f.count ?? 20, spanMs: f.spanMs ?? 20_000, charts: program.charts.map((c) => c.name), hosts: hosts.length, spareHosts: hosts.length > 1 ? [0] : [], ...(f.swarm !== undefined ? { swarm: f.swarm } : {}) });
       const log: SimFaultLog = { plan, records: [], workloadAt: world.elapsedMs, killed: [], stopped: [], restarts: 0 };
       const incarnations = new Map<string, number>();
-      log.records = scheduleFaults(plan, {
+      const targets: Parameters<typeof scheduleFaults>[1] = {
         world,
         hosts,
         processOf: (name) => processOf.get(name) ?? name,
@@ -234,16 +241,23 @@ export async function simulate(programValue: Program, options: SimulateOptions):
             else world.schedule(RESTART_DELAY_MS, () => restart(name, attempt + 1));
           });
         },
-      });
+      };
+      const injector = faultInjector(targets);
+      log.records = scheduleFaults(plan, targets, injector);
+      if (triggers.length > 0) {
+        const workloadAt = log.workloadAt;
+        triggerWatch = armTriggers(triggers, { injector, schedule: (ms, fn) => world.schedule(ms, fn), elapsedMs: () => world.elapsedMs, workloadAt });
+        for (const [name, c] of charts) triggerWatch.watch(c, name);
+      }
       faultLog = log;
     }
-    const lastHeal = () => (faultLog ? faultLog.workloadAt + Math.max(faultLog.plan.lastHealMs, 0) : 0);
+    const lastHeal = () => (faultLog ? Math.max(faultLog.workloadAt + Math.max(faultLog.plan.lastHealMs, 0), triggerWatch?.lastHealAt ?? 0) : 0);
     const livenessMs = options.faults?.livenessMs ?? 10_000;
     try {
       await until(
         `program ${program.name} done`,
         () => (faultLog?.waived ? world.elapsedMs >= lastHeal() + livenessMs : program.done(view) && world.elapsedMs >= lastHeal()),
-        (program.timeoutMs ?? 60_000) + (faultLog ? faultLog.plan.lastHealMs + livenessMs : 0),
+        (program.timeoutMs ?? 60_000) + (faultLog ? faultLog.plan.lastHealMs + triggersSpanMs(triggers) + livenessMs : 0),
       );
     } catch (err) {
       if (!(err instanceof SimulationTimeout)) throw err;
