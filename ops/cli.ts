@@ -512,14 +512,28 @@ program
   .option('--span-ms <ms>', 'virtual ms within which a run\'s faults start and heal', int, 20_000)
   .option('--workers <k>', 'worker threads (default: the cores)', int)
   .option('--json', 'print { runs, failed, runsPerMinute, virtualToRealRatio, failures: [{ seed, replay }] } on stdout')
+  .option('--regress <names>', 'test only: switch old behaviours of the runtime back (comma-separated: stop-deletes-queues, ack-redelivered-copies, no-incarnations, ignore-consumer-cancel, resend-whole-window, ignore-blocked)')
+  .option('--shrink', 'with --seed: reduce the failing seed\'s faults to a minimal list that still fails; print it and the command that replays it')
+  .option('--schedule <json>', 'with --seed: replay exactly these faults (a JSON list, as --shrink prints) instead of the seed\'s')
   .action(
-    action(async (o: { program?: string; seeds?: string; seed?: number; out?: string; faults: string; faultsPerRun: number; spanMs: number; workers?: number; json?: boolean }) => {
+    action(async (o: { program?: string; seeds?: string; seed?: number; out?: string; faults: string; faultsPerRun: number; spanMs: number; workers?: number; json?: boolean; regress?: string; shrink?: boolean; schedule?: string }) => {
       const { parseFaultKinds } = await import('../runtime/sim/faults.ts');
       const faults = parseFaultKinds(o.faults);
+      const regressions = o.regress ? (await import('../runtime/net/regressions.ts')).parseRegressions(o.regress) : [];
+      const schedule = o.schedule !== undefined ? (await import('./sim/shrink.ts')).parseSchedule(o.schedule) : undefined;
+      if ((o.shrink || schedule) && o.seed === undefined) throw new InvalidArgumentError('--shrink and --schedule go with --seed N');
       if ((o.seeds === undefined) === (o.seed === undefined)) throw new InvalidArgumentError('give --seeds A..B (a search) or --seed N (a replay), not both');
       if (o.seed !== undefined) {
         const [{ simulate }, { checkSimRun }, { loadProgram }] = await Promise.all([import('./sim/simulate.ts'), import('./sim/check.ts'), import('./sim/load-program.ts')]);
-        const result = await simulate(await loadProgram(o.program), { seed: o.seed, ...(o.out ? { out: resolve(o.out) } : {}), faults: { kinds: faults, count: o.faultsPerRun, spanMs: o.spanMs } });
+        if (o.shrink) {
+          const { shrinkSeed, formatShrink } = await import('./sim/shrink.ts');
+          const shrunk = await shrinkSeed(await loadProgram(o.program), { seed: o.seed, faults, faultsPerRun: o.faultsPerRun, spanMs: o.spanMs, regressions, ...(schedule ? { schedule } : {}), ...(o.program ? { programPath: o.program } : {}) });
+          if (o.json) console.log(JSON.stringify(shrunk));
+          else console.log(formatShrink(shrunk));
+          if (!shrunk.failing) process.exitCode = EXIT.failure;
+          return;
+        }
+        const result = await simulate(await loadProgram(o.program), { seed: o.seed, ...(o.out ? { out: resolve(o.out) } : {}), faults: { kinds: faults, count: o.faultsPerRun, spanMs: o.spanMs, ...(schedule ? { schedule } : {}) }, regressions });
         const check = checkSimRun(result);
         const summary = { seed: o.seed, ok: check.ok, hash: result.hash, virtualMs: result.virtualMs, kinds: result.faults?.plan.kinds ?? [], faults: result.faults?.records.length ?? 0, problems: check.problems, ...(o.out ? { out: resolve(o.out) } : {}) };
         if (o.json) console.log(JSON.stringify(summary));
@@ -542,6 +556,7 @@ program
         faults,
         faultsPerRun: o.faultsPerRun,
         spanMs: o.spanMs,
+        ...(regressions.length > 0 ? { regressions } : {}),
         ...(o.workers !== undefined ? { workers: o.workers } : {}),
         onProgress: (done, total, failed) => {
           const now = Date.now();

@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { FaultKind } from '../../runtime/sim/faults.ts';
+import type { Regression } from '../../runtime/net/regressions.ts';
 
 export interface SearchOptions {
   /** The program module (a .js/.ts path exporting `program` or a default); default the bundled relay. */
@@ -20,6 +21,8 @@ export interface SearchOptions {
   spanMs?: number;
   /** Worker threads (default: the cores, at most the seeds). */
   workers?: number;
+  /** Test-only: old behaviours switched back in every run (runtime/net/regressions.ts). */
+  regressions?: Regression[];
   /** Called after each run. */
   onProgress?: (done: number, total: number, failed: number) => void;
 }
@@ -61,12 +64,13 @@ export function parseSeedRange(text: string): { from: number; to: number } {
 }
 
 /** The command line that replays `seed` with its evidence in sim-<seed>/. */
-export function replayCommand(seed: number, o: Pick<SearchOptions, 'program' | 'faults' | 'faultsPerRun' | 'spanMs'>): string {
+export function replayCommand(seed: number, o: Pick<SearchOptions, 'program' | 'faults' | 'faultsPerRun' | 'spanMs' | 'regressions'>): string {
   const parts = ['npx mirosnet sim', `--seed ${seed}`];
   if (o.program) parts.push(`--program ${o.program}`);
   parts.push(`--faults ${o.faults === 'all' ? 'all' : o.faults.length === 0 ? 'none' : o.faults.join(',')}`);
   if (o.faultsPerRun !== undefined) parts.push(`--faults-per-run ${o.faultsPerRun}`);
   if (o.spanMs !== undefined) parts.push(`--span-ms ${o.spanMs}`);
+  if (o.regressions?.length) parts.push(`--regress ${o.regressions.join(',')}`);
   parts.push(`--out sim-${seed}`);
   return parts.join(' ');
 }
@@ -91,7 +95,7 @@ export async function searchSeeds(o: SearchOptions): Promise<SearchResult> {
   let next = o.from;
   let failed = 0;
   const started = performance.now();
-  const config = { program: o.program, faults: o.faults, faultsPerRun: o.faultsPerRun ?? 20, spanMs: o.spanMs ?? 20_000 };
+  const config = { program: o.program, faults: o.faults, faultsPerRun: o.faultsPerRun ?? 20, spanMs: o.spanMs ?? 20_000, ...(o.regressions?.length ? { regressions: o.regressions } : {}) };
   await Promise.all(
     Array.from({ length: workers }, () =>
       new Promise<void>((resolve, reject) => {

@@ -2,6 +2,7 @@
 // seeds it is sent, one at a time, and answers each with its checked outcome.
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FaultKind } from '../../runtime/sim/faults.ts';
+import type { Regression } from '../../runtime/net/regressions.ts';
 import { simulate } from '../../runtime/sim/simulate.ts';
 import { checkSimRun } from './check.ts';
 import { loadProgram } from './load-program.ts';
@@ -11,6 +12,7 @@ interface Config {
   faults: readonly FaultKind[] | 'all';
   faultsPerRun: number;
   spanMs: number;
+  regressions?: Regression[];
 }
 
 const config = workerData as Config;
@@ -21,7 +23,7 @@ try {
   const program = await loadProgram(config.program);
   port.on('message', (m: { seed: number }) => {
     const t = performance.now();
-    simulate(program, { seed: m.seed, faults: { kinds: config.faults, count: config.faultsPerRun, spanMs: config.spanMs } }).then(
+    simulate(program, { seed: m.seed, faults: { kinds: config.faults, count: config.faultsPerRun, spanMs: config.spanMs }, ...(config.regressions ? { regressions: config.regressions } : {}) }).then(
       (result) => {
         const check = checkSimRun(result);
         port.postMessage({ seed: m.seed, ok: check.ok, problems: check.problems, hash: result.hash, virtualMs: result.virtualMs, kinds: result.faults?.plan.kinds ?? [], realMs: performance.now() - t });

@@ -17,6 +17,7 @@ import type { TlsSocketOptions } from './tls.ts';
 import { EXCHANGES, type NetworkName } from './topology.ts';
 import { Outbox, type OutboxMessage, type OutboxStats } from './outbox.ts';
 import { LinkMachine, publicState, type LinkInput, type LinkMachineState, type LinkState } from './link-machine.ts';
+import { regressed } from './regressions.ts';
 
 // Its states ('refused': every member refused, terminal like 'closed'; 'blocked': connected,
 // but the broker reads nothing we publish) are the link machine's (link-machine.ts).
@@ -82,6 +83,7 @@ export const MAX_CONFIRM_STALL_MS = 120_000;
 
 /** The watchdog's wait after `rounds` replacements without a confirm between them. */
 export function stallWaitMs(rounds: number): number {
+  if (regressed('resend-whole-window')) return 10_000; // the old watchdog: every 10 s, no back-off
   return Math.min(MAX_CONFIRM_STALL_MS, CONFIRM_STALL_MS * 2 ** Math.min(Math.max(0, rounds), 16));
 }
 
@@ -240,7 +242,7 @@ export class BrokerLink {
 
   /** connection.blocked: hold the outbox, stop the watchdog (nothing is resent, no channel replaced). */
   private onBlocked(reason: string): void {
-    if (this.machine.terminal || this.machine.state === 'blocked') return;
+    if (this.machine.terminal || this.machine.state === 'blocked' || regressed('ignore-blocked')) return;
     if (this.machine.state !== 'up') {
       // blocked while a (re)connect's setup runs, before its 'connect': applied once up
       this.blockedBeforeUp = reason;

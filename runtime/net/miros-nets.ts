@@ -28,6 +28,7 @@ import { scribbleBody, spyBody } from './snoop-format.ts';
 import { SNOOP_SIGNALS, type NetworkName } from './topology.ts';
 import type { Transmission } from './transmission.ts';
 import { WarningLimiter } from './warning-limiter.ts';
+import { regressed } from './regressions.ts';
 
 export type { NetworkStats } from './network-stats.ts';
 export type { ChartPort, Lan, NetworkedOptions, SnoopMode, StopOptions } from './networked-options.ts';
@@ -164,7 +165,7 @@ export class MirosNets {
     this.phase = 'stopped';
     // the last counters while the links still hold theirs, so the file ends with the run's totals
     if (this.evidence.stopStats()) this.evidence.writeStats(this.statsCounters());
-    await this.closeAll(true, options.leave === true);
+    await this.closeAll(true, options.leave === true || regressed('stop-deletes-queues'));
     this.evidence.close({ ...this.publisher.sent });
     await this.closeMetrics();
   }

@@ -26,6 +26,7 @@ import { realEnvironment, type Environment, type TimerHandle } from '../env/envi
 import type { ConfirmChannel, Options } from 'amqplib';
 import { OutboxOverflowError } from './errors.ts';
 import { RETRY } from './retry.ts';
+import { regressed } from './regressions.ts';
 
 export interface OutboxMessage {
   exchange: string;
@@ -375,6 +376,8 @@ export class Outbox {
     if (this.renewChannel !== undefined && channel === this.channel) this.nacking = channel;
     this.takenBack.set(message, 'nack');
     this.nackedWaiting.push(message);
+    // the old behaviour (test-only switch): the whole window goes back, the confirms of the others are lost
+    if (regressed('resend-whole-window')) for (const m of [...this.inFlight.keys()]) { this.inFlight.delete(m); this.takenBack.set(m, 'nack'); this.nackedWaiting.push(m); }
     if (this.nackRetry !== undefined) return;
     this.nackRetry = this.env.setTimeout(() => {
       this.nackRetry = undefined;

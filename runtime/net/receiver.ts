@@ -28,6 +28,7 @@ import type { SharedConnection, Tenant } from './shared-connection.ts';
 import type { LinkMachineState } from './link-machine.ts';
 import type { TlsSocketOptions } from './tls.ts';
 import { DEAD_EXCHANGE, EXCHANGES, SENDER_HEADER, deadQueuePlan, lockQueuePlan, queuePlan, type NetworkName, type TopologyKind } from './topology.ts';
+import { regressed } from './regressions.ts';
 
 export interface Subscription {
   network: NetworkName;
@@ -310,7 +311,7 @@ export class Receiver implements Tenant {
    * queue afresh and consumes it. Unacked deliveries of the channel are redelivered (dedup).
    */
   private onCancel(channel: Channel, queue: string, network?: NetworkName): void {
-    if (this.closing || this.channel !== channel) return;
+    if (this.closing || this.channel !== channel || regressed('ignore-consumer-cancel')) return;
     this.cancels++;
     this.lastCancel = { queue, at: this.env.now() };
     if (network) this.counters[network].cancelled++;
@@ -367,11 +368,11 @@ export class Receiver implements Tenant {
     const sender = `${envelope.sender}@${envelope.host}`;
     const seen = this.seen[s.network];
     const identity = `${s.network}/${sender}/${envelope.iid ?? ''}#${envelope.seq}`;
-    const fresh = seen.add(sender, envelope.iid, envelope.seq);
+    const fresh = seen.add(sender, regressed('no-incarnations') ? undefined : envelope.iid, envelope.seq);
     counters.windowsShed = seen.shed;
     if (!fresh) {
       counters.duplicates++;
-      if (!this.unhandled.follow(identity, handled)) handled();
+      if (regressed('ack-redelivered-copies') || !this.unhandled.follow(identity, handled)) handled();
       return;
     }
     counters.delivered++;

@@ -18,8 +18,9 @@ export type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
 import { installGuard, refusedCalls } from './guard.ts';
 import { SimWorld } from './world.ts';
 import type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
-import { faultInjector, planFaults, scheduleFaults, type FaultKind } from './faults.ts';
+import { faultInjector, planFaults, scheduleFaults, type Fault, type FaultKind, type FaultPlan } from './faults.ts';
 import { armTriggers, triggersSpanMs, validateTriggers, type FaultTrigger, type TriggerWatch } from './triggers.ts';
+import { setRegressions, type Regression } from '../net/regressions.ts';
 import { deliveredFrom, validateProgram, type ChartContext, type DeliveredEvent, type Program, type ProgramRun, type Report } from './program.ts';
 
 /** What simulate() needs of a world (the SimWorld of world.ts has it). */
@@ -56,6 +57,8 @@ export interface SimulateOptions {
   world?: (seed: number) => SimWorldPort;
   /** Faults chosen by the seed (faults.ts); the world must then be a SimWorld. */
   faults?: SimFaultOptions;
+  /** Test-only: old behaviours of runtime/net switched back for this run (runtime/net/regressions.ts). */
+  regressions?: readonly Regression[];
 }
 
 export interface SimFaultOptions {
@@ -70,6 +73,12 @@ export interface SimFaultOptions {
   livenessMs?: number;
   /** Faults triggered by state ("partition host 1 from ponger when pinger enters waiting"): runtime/sim/triggers.ts. */
   triggers?: readonly FaultTrigger[];
+  /**
+   * Replays exactly these faults instead of the seed's (a shrunk schedule: ops/sim/shrink.ts).
+   * The seed still drives everything else; the seed's plan is drawn all the same, so the
+   * world's other streams do not move.
+   */
+  schedule?: readonly Fault[];
 }
 
 /** The brokers' addresses in a simulated world: any strings would do, these read like a testbed's. */
@@ -123,6 +132,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
   if (options.out && !options.evidence) throw new Error("simulate: out needs an evidence writer: import simulate from 'miros-rabbitmq/sim' (it passes the testbed's)");
   if (options.out) options.evidence!.prepare(options.out);
   const restore = installGuard(options.out ? { allowWritesUnder: options.out } : {});
+  const regressionsBefore = setRegressions(options.regressions ?? []);
   try {
     const world = makeWorld(seed);
     for (const host of hosts) world.broker(host);
@@ -208,7 +218,8 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     if (options.faults) {
       if (!(world instanceof SimWorld)) throw new TypeError('simulate: faults need a SimWorld (options.world must build one)');
       const f = options.faults;
-      const plan = planFaults(world.stream('faults'), { kinds: f.kinds, count: f.count ?? 20, spanMs: f.spanMs ?? 20_000, charts: program.charts.map((c) => c.name), hosts: hosts.length, spareHosts: hosts.length > 1 ? [0] : [], ...(f.swarm !== undefined ? { swarm: f.swarm } : {}) });
+      const seeded = planFaults(world.stream('faults'), { kinds: f.kinds, count: f.count ?? 20, spanMs: f.spanMs ?? 20_000, charts: program.charts.map((c) => c.name), hosts: hosts.length, spareHosts: hosts.length > 1 ? [0] : [], ...(f.swarm !== undefined ? { swarm: f.swarm } : {}) });
+      const plan: FaultPlan = f.schedule ? scheduledPlan(f.schedule) : seeded;
       const log: SimFaultLog = { plan, records: [], workloadAt: world.elapsedMs, killed: [], stopped: [], restarts: 0 };
       const incarnations = new Map<string, number>();
       const targets: Parameters<typeof scheduleFaults>[1] = {
@@ -290,6 +301,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     const refused = refusedCalls()[0];
     if (refused) throw refused;
   } finally {
+    setRegressions(regressionsBefore);
     restore();
   }
 
@@ -328,6 +340,12 @@ export async function simulate(programValue: Program, options: SimulateOptions):
 }
 
 class SimulationTimeout extends Error {}
+
+/** A plan of exactly `faults` (sorted by start), as planFaults gives one. */
+function scheduledPlan(faults: readonly Fault[]): FaultPlan {
+  const sorted = faults.map((f) => ({ ...f })).sort((a, b) => a.at - b.at);
+  return { kinds: [...new Set(sorted.map((f) => f.kind))], faults: sorted, lastHealMs: sorted.length > 0 ? Math.max(...sorted.map((f) => f.at + f.durationMs)) : 0 };
+}
 
 /** sha256 (hex) over the canonical JSON (keys sorted, no spaces) of `value`. */
 export function runHash(value: unknown): string {
