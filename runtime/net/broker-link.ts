@@ -83,7 +83,6 @@ export const MAX_CONFIRM_STALL_MS = 120_000;
 
 /** The watchdog's wait after `rounds` replacements without a confirm between them. */
 export function stallWaitMs(rounds: number): number {
-  if (regressed('resend-whole-window')) return 10_000; // the old watchdog: every 10 s, no back-off
   return Math.min(MAX_CONFIRM_STALL_MS, CONFIRM_STALL_MS * 2 ** Math.min(Math.max(0, rounds), 16));
 }
 
@@ -231,7 +230,7 @@ export class BrokerLink {
         void this.replaceChannel();
       }
       this.armWatchdog();
-    }, stallWaitMs(this.stallRounds));
+    }, regressed(this.env, 'resend-whole-window') ? 10_000 : stallWaitMs(this.stallRounds)); // the old watchdog (test-only switch): every 10 s
     this.watchdog.unref();
   }
 
@@ -242,7 +241,7 @@ export class BrokerLink {
 
   /** connection.blocked: hold the outbox, stop the watchdog (nothing is resent, no channel replaced). */
   private onBlocked(reason: string): void {
-    if (this.machine.terminal || this.machine.state === 'blocked' || regressed('ignore-blocked')) return;
+    if (this.machine.terminal || this.machine.state === 'blocked' || regressed(this.env, 'ignore-blocked')) return;
     if (this.machine.state !== 'up') {
       // blocked while a (re)connect's setup runs, before its 'connect': applied once up
       this.blockedBeforeUp = reason;

@@ -165,7 +165,7 @@ export class MirosNets {
     this.phase = 'stopped';
     // the last counters while the links still hold theirs, so the file ends with the run's totals
     if (this.evidence.stopStats()) this.evidence.writeStats(this.statsCounters());
-    await this.closeAll(true, options.leave === true || regressed('stop-deletes-queues'));
+    await this.closeAll(true, options.leave === true || regressed(this.env, 'stop-deletes-queues'));
     this.evidence.close({ ...this.publisher.sent });
     await this.closeMetrics();
   }

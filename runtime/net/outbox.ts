@@ -377,7 +377,7 @@ export class Outbox {
     this.takenBack.set(message, 'nack');
     this.nackedWaiting.push(message);
     // the old behaviour (test-only switch): the whole window goes back, the confirms of the others are lost
-    if (regressed('resend-whole-window')) for (const m of [...this.inFlight.keys()]) { this.inFlight.delete(m); this.takenBack.set(m, 'nack'); this.nackedWaiting.push(m); }
+    if (regressed(this.env, 'resend-whole-window')) for (const m of [...this.inFlight.keys()]) { this.inFlight.delete(m); this.takenBack.set(m, 'nack'); this.nackedWaiting.push(m); }
     if (this.nackRetry !== undefined) return;
     this.nackRetry = this.env.setTimeout(() => {
       this.nackRetry = undefined;

@@ -311,7 +311,7 @@ export class Receiver implements Tenant {
    * queue afresh and consumes it. Unacked deliveries of the channel are redelivered (dedup).
    */
   private onCancel(channel: Channel, queue: string, network?: NetworkName): void {
-    if (this.closing || this.channel !== channel || regressed('ignore-consumer-cancel')) return;
+    if (this.closing || this.channel !== channel || regressed(this.env, 'ignore-consumer-cancel')) return;
     this.cancels++;
     this.lastCancel = { queue, at: this.env.now() };
     if (network) this.counters[network].cancelled++;
@@ -368,11 +368,11 @@ export class Receiver implements Tenant {
     const sender = `${envelope.sender}@${envelope.host}`;
     const seen = this.seen[s.network];
     const identity = `${s.network}/${sender}/${envelope.iid ?? ''}#${envelope.seq}`;
-    const fresh = seen.add(sender, regressed('no-incarnations') ? undefined : envelope.iid, envelope.seq);
+    const fresh = seen.add(sender, regressed(this.env, 'no-incarnations') ? undefined : envelope.iid, envelope.seq);
     counters.windowsShed = seen.shed;
     if (!fresh) {
       counters.duplicates++;
-      if (regressed('ack-redelivered-copies') || !this.unhandled.follow(identity, handled)) handled();
+      if (regressed(this.env, 'ack-redelivered-copies') || !this.unhandled.follow(identity, handled)) handled();
       return;
     }
     counters.delivered++;

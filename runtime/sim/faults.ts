@@ -127,6 +127,16 @@ export function planFaults(random: SimRandom, options: FaultPlanOptions): FaultP
 /** Largest clock step, virtual ms. */
 export const MAX_CLOCK_STEP_MS = 5000;
 
+/**
+ * A clock step that hits a chart while its process is down is a host brought back with its
+ * clock far behind (a restored VM, a Raspberry Pi without an RTC: the chaos scenario's
+ * clock-step restarts an instance 30 min behind): the planned step, made negative, times this
+ * (up to 30 min). The restart then numbers its events from that clock. Never forward by that
+ * much: a receiver whose clock runs ahead of every sender by more than the replay bound
+ * refuses what it has not heard before, by design (replay-guard.ts).
+ */
+export const CLOCK_STEP_WHILE_DOWN_FACTOR = 360;
+
 /** What a fault reaches in a run (simulate.ts gives it). */
 export interface FaultTargets {
   world: SimWorld;
@@ -141,6 +151,8 @@ export interface FaultTargets {
   stop(chart: string): Promise<void>;
   /** A new process for the chart, started at its initial state. */
   restart(chart: string, attempt?: number): void;
+  /** Steps the wall clock of the chart's host by `ms`: its process now and every restart after (the clock is the host's, not the process's). */
+  stepClock(chart: string, ms: number): void;
 }
 
 /** What happened, for the checker and the evidence. */
@@ -155,6 +167,8 @@ export interface FaultRecord extends Fault {
   routedNowhere?: number;
   /** Why a fault did nothing (no such queue, the chart was down). */
   skipped?: string;
+  /** clock-step of a chart that was down: the step made (CLOCK_STEP_WHILE_DOWN_FACTOR). */
+  steppedMs?: number;
 }
 
 /** Virtual ms after which a connection across a partition is found dead (AMQP heartbeat, roughly). */
@@ -290,7 +304,8 @@ export function faultInjector(targets: FaultTargets): FaultInjector {
       }
       case 'clock-step': {
         const chart = fault.chart!;
-        world.process(targets.processOf(chart)).stepClock(fault.amount!);
+        if (down.has(chart)) targets.stepClock(chart, (record.steppedMs = -Math.abs(fault.amount!) * CLOCK_STEP_WHILE_DOWN_FACTOR));
+        else targets.stepClock(chart, fault.amount!);
         heal(() => undefined);
         return;
       }

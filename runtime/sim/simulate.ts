@@ -132,7 +132,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
   if (options.out && !options.evidence) throw new Error("simulate: out needs an evidence writer: import simulate from 'miros-rabbitmq/sim' (it passes the testbed's)");
   if (options.out) options.evidence!.prepare(options.out);
   const restore = installGuard(options.out ? { allowWritesUnder: options.out } : {});
-  const regressionsBefore = setRegressions(options.regressions ?? []);
+  const switched: Environment[] = [];
   try {
     const world = makeWorld(seed);
     for (const host of hosts) world.broker(host);
@@ -186,6 +186,10 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     const processOf = new Map<string, string>();
     const makeChart = (def: (typeof program.charts)[number], processName: string) => {
       const env = world.process(processName).environment;
+      if (options.regressions?.length) {
+        setRegressions(env, options.regressions);
+        switched.push(env);
+      }
       const chart = new NetworkedActiveObject(def.name, {
         ...base(def.name, hosts[def.host]!, env),
         txRoutingKey: def.txRoutingKey,
@@ -222,6 +226,8 @@ export async function simulate(programValue: Program, options: SimulateOptions):
       const plan: FaultPlan = f.schedule ? scheduledPlan(f.schedule) : seeded;
       const log: SimFaultLog = { plan, records: [], workloadAt: world.elapsedMs, killed: [], stopped: [], restarts: 0 };
       const incarnations = new Map<string, number>();
+      /** Each chart's host clock offset: clock steps outlive a restart of the process. */
+      const clockOffsets = new Map<string, number>();
       const targets: Parameters<typeof scheduleFaults>[1] = {
         world,
         hosts,
@@ -235,10 +241,15 @@ export async function simulate(programValue: Program, options: SimulateOptions):
           log.stopped.push({ chart: name, iid: chart(name).nets.incarnationId });
           await chart(name).stop();
         },
+        stepClock: (name, ms) => {
+          clockOffsets.set(name, (clockOffsets.get(name) ?? 0) + ms);
+          world.process(processOf.get(name) ?? name).stepClock(ms);
+        },
         restart: function restart(name, attempt = 1) {
           const def = program.charts.find((c) => c.name === name)!;
           const n = (incarnations.get(name) ?? 1) + 1;
           incarnations.set(name, n);
+          world.process(`${name}#${n}`).stepClock(clockOffsets.get(name) ?? 0);
           log.restarts++;
           log.waived ??= `program ${program.name}: done() and invariant() not applied: chart ${name} restarted (its state starts afresh)`;
           const c = makeChart(def, `${name}#${n}`);
@@ -301,7 +312,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     const refused = refusedCalls()[0];
     if (refused) throw refused;
   } finally {
-    setRegressions(regressionsBefore);
+    for (const env of switched) setRegressions(env, []);
     restore();
   }
 
