@@ -171,6 +171,12 @@ export interface FaultRecord extends Fault {
   steppedMs?: number;
 }
 
+/**
+ * A deleted queue's publishes routed nowhere count as removed by the fault for this long after
+ * the deletion (the chaos ledger's QUEUE_GAP_MAX_MS): the chart's resubscribe must come by then.
+ */
+export const QUEUE_GAP_MAX_MS = 3_000;
+
 /** Virtual ms after which a connection across a partition is found dead (AMQP heartbeat, roughly). */
 export const HEARTBEAT_TIMEOUT_MS = 1500;
 
@@ -288,7 +294,9 @@ export function faultInjector(targets: FaultTargets): FaultInjector {
         const nowhere = new Set<string>(); // distinct messages: a resend of the same bytes is one event
         record.removed =
           b.deleteQueueByOperator(q, (content) => {
-            if (nowhere.size >= 100_000) return;
+            // only within the gap a resubscribe may take (as the chaos ledger's QUEUE_GAP_MAX_MS): a chart
+            // that never binds its queue again (deaf after the cancel) loses what follows, it is not removed
+            if (nowhere.size >= 100_000 || world.elapsedMs - record.startedAt > QUEUE_GAP_MAX_MS) return;
             nowhere.add(content.toString('latin1'));
             record.routedNowhere = nowhere.size;
           }) ?? 0;
