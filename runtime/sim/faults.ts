@@ -172,10 +172,14 @@ export interface FaultRecord extends Fault {
 }
 
 /**
- * A deleted queue's publishes routed nowhere count as removed by the fault for this long after
- * the deletion (the chaos ledger's QUEUE_GAP_MAX_MS): the chart's resubscribe must come by then.
+ * A deleted queue's publishes routed nowhere count as removed by the fault for this long after the
+ * deletion (the chaos ledger's QUEUE_GAP_MAX_MS) when no chart ever binds the queue again; all of
+ * them once one does (however long a partition or a crash kept it away).
  */
 export const QUEUE_GAP_MAX_MS = 3_000;
+/** How often (virtual ms), and how many times, a deleted queue is looked for again (a chart declared it). */
+const REBIND_POLL_MS = 250;
+const REBIND_POLLS = 400;
 
 /** Virtual ms after which a connection across a partition is found dead (AMQP heartbeat, roughly). */
 export const HEARTBEAT_TIMEOUT_MS = 1500;
@@ -291,15 +295,28 @@ export function faultInjector(targets: FaultTargets): FaultInjector {
         if (candidates.length === 0) return skip('its node is down');
         const { b, q } = candidates[world.stream('faults:targets').int(candidates.length)]!;
         record.queue = q;
-        const nowhere = new Set<string>(); // distinct messages: a resend of the same bytes is one event
+        // distinct messages (a resend of the same bytes is one event) the bindings matched while the queue was gone:
+        // all of them count as removed once a chart binds it again; if none ever does (a chart left deaf after the
+        // cancel), only those of the first QUEUE_GAP_MAX_MS (the chaos ledger's gap): what follows is lost
+        const nowhere = new Set<string>();
+        let early = 0;
+        let rebound = false;
         record.removed =
           b.deleteQueueByOperator(q, (content) => {
-            // only within the gap a resubscribe may take (as the chaos ledger's QUEUE_GAP_MAX_MS): a chart
-            // that never binds its queue again (deaf after the cancel) loses what follows, it is not removed
-            if (nowhere.size >= 100_000 || world.elapsedMs - record.startedAt > QUEUE_GAP_MAX_MS) return;
-            nowhere.add(content.toString('latin1'));
-            record.routedNowhere = nowhere.size;
+            if (nowhere.size >= 100_000) return;
+            const text = content.toString('latin1');
+            if (!nowhere.has(text) && world.elapsedMs - record.startedAt <= QUEUE_GAP_MAX_MS) early++;
+            nowhere.add(text);
+            record.routedNowhere = rebound ? nowhere.size : early;
           }) ?? 0;
+        const watchRebind = (left: number) =>
+          world.schedule(REBIND_POLL_MS, () => {
+            if (b.hasQueue(q)) {
+              rebound = true;
+              if (nowhere.size > 0) record.routedNowhere = nowhere.size;
+            } else if (left > 0) watchRebind(left - 1);
+          });
+        watchRebind(REBIND_POLLS);
         targets.waive(`queue ${q} deleted (events routed to it meanwhile are gone)`);
         heal(() => undefined);
         return;
