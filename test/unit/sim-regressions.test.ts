@@ -50,7 +50,8 @@ describe('the switches', () => {
 });
 
 describe('the search finds the old behaviours', () => {
-  // first found at seed 242 of 0..299: ponger is stopped, and a clock step while it is down brings it
+  // first found at seed 242 of 0..299 (seed 149 fails with every switch off too, 3 events out of order
+  // after a partition and a stop of the auditor: a finding of its own): ponger is stopped, and a clock step while it is down brings it
   // back minutes behind (a restored VM); its new events number below its old ones, and without a window
   // per incarnation pinger and auditor drop them all as duplicates (shrunk: the stop and the clock step)
   it('no-incarnations: seed 242 loses the restarted ponger\'s events; with the switch off seeds 240..242 pass', async () => {
