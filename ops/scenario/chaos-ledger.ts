@@ -25,6 +25,9 @@ export const QUEUE_GAP_SLACK_MS = 1_000;
 /** How long after a deletion the chart may take to declare its queue again and consume (its cancel path). */
 export const QUEUE_GAP_MAX_MS = 3_000;
 
+/** How much earlier than its send record an event may have been sent (records of a partitioned sender arrive late). */
+export const KILL_SLACK_MS = 1_000;
+
 const key = (e: EventId) => `${e.f}\u0000${e.i}\u0000${e.s}`;
 
 export class ChaosLedger {
@@ -35,6 +38,7 @@ export class ChaosLedger {
   private readonly lastSeq = new Map<string, number>(); // receiver + sender incarnation → highest seq so far
   private readonly reorders = new Map<string, number>();
   private readonly kills = new Map<string, number>(); // instance → times killed
+  private readonly killTimes = new Map<string, number[]>(); // instance → when it was killed or stopped (ms), when told
   private readonly removed = new Map<string, number>(); // receiver → events a fault removed on purpose (delete-queue)
   private readonly deletions = new Map<string, number[]>(); // receiver → when its queue was deleted (ms)
   private readonly killedIncarnations = new Set<string>(); // sender + incarnation
@@ -98,6 +102,25 @@ export class ChaosLedger {
     if (list.length < 10_000) list.push(at);
   }
 
+  /** When (ms) `instance` was killed or stopped: with these, a loss there is excused only for events it may have handled before (couldHaveDiedWith). */
+  onKilledAt(instance: string, at: number): void {
+    const times = this.killTimes.get(instance) ?? [];
+    this.killTimes.set(instance, times);
+    if (times.length < 10_000) times.push(at);
+  }
+
+  /**
+   * Whether an event sent at `at` that never reached `receiver` may have been handled by an
+   * incarnation of it that was killed (its receipt unrecorded): it was killed after the event
+   * was sent (less KILL_SLACK_MS: a send record can arrive late). Without kill times (the chaos
+   * scenario tells none), any kill counts. An event sent after its last kill waited in its
+   * queue for the restart: missing, it is lost.
+   */
+  private couldHaveDiedWith(receiver: string, at: number): boolean {
+    const times = this.killTimes.get(receiver);
+    return times === undefined || times.some((t) => t >= at - KILL_SLACK_MS);
+  }
+
   /** Events a fault removed on purpose at a receiver (delete-queue: its queue's depth at deletion): that many missing there are not losses. */
   onRemoved(receiver: string, count: number): void {
     if (count > 0) this.removed.set(receiver, (this.removed.get(receiver) ?? 0) + count);
@@ -156,7 +179,7 @@ export class ChaosLedger {
         }
         expected++;
         lostBy[r] = (lostBy[r] ?? 0) + 1;
-        if (this.kills.has(r)) lostAtKilled++;
+        if (this.kills.has(r) && this.couldHaveDiedWith(r, e.at)) lostAtKilled++;
         else lost++;
         if (examples.length < 5) examples.push(`${e.f}#${e.s} (incarnation ${e.i}) never reached ${r}`);
       }

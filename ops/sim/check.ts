@@ -13,6 +13,7 @@
 //   - the program's own done() and invariant() (simulate's problems), unless waived.
 import type { FaultRecord } from '../../runtime/sim/faults.ts';
 import type { SimulationResult } from '../../runtime/sim/simulate.ts';
+import { SIM_EPOCH_MS } from '../../runtime/sim/world.ts';
 import { ChaosLedger, type ChaosResult } from '../scenario/chaos-ledger.ts';
 
 export interface SimCheck {
@@ -67,6 +68,7 @@ export function checkSimRun(result: SimulationResult): SimCheck {
   // a graceful stop abandons (and counts) what a link could not confirm by then, as a SIGKILL loses it:
   // without per-event confirms the ledger counts both alike (their unconfirmed events are not promised)
   for (const k of [...(result.faults?.killed ?? []), ...(result.faults?.stopped ?? [])]) ledger.onKilled(k.chart, incOf(k.chart, k.iid, null));
+  for (const f of result.faults?.records ?? []) if ((f.kind === 'kill' || f.kind === 'stop') && f.chart && f.skipped === undefined) ledger.onKilledAt(f.chart, SIM_EPOCH_MS + f.startedAt);
   for (const f of result.faults?.records ?? []) if (f.kind === 'delete-queue' && f.queue?.startsWith('miros.mesh.') && f.chart) ledger.onRemoved(f.chart, removedBy(f)); // the ledger counts mesh events
 
   const r = ledger.result();
