@@ -550,3 +550,53 @@ describe('BrokerLink: the nack back-off after a fail-over (issue 30)', () => {
     expect(link.snapshot()).toMatchObject({ confirmed: 1, resent: 1, resentBy: { nack: 1, lost: 0, stalled: 0 } });
   });
 });
+
+// Measured (scale scenario, 50 instances, 3 clustered RabbitMQ 3.10 members, one SIGKILLed):
+// the instances of the dead member reconnect to another one 0.7–1 s after the kill, and the
+// quorum queues it led elect new leaders 2.9–3.3 s after it. A fresh channel's first publish
+// to such a queue meanwhile is nacked, and the resend of a fanned-out event lands again in
+// every queue that took it (49 copies at 50 instances): those nacks were nearly all of the
+// scenario's duplicates, one more round each time an election outlasted the back-off.
+describe('BrokerLink: a fail-over does not publish into the quorum queues\' elections (issue 30)', () => {
+  const MEMBERS = ['amqp://u:p@10.0.0.9:5672/%2F', 'amqp://u:p@10.0.0.10:5672/%2F', 'amqp://u:p@10.0.0.11:5672/%2F'];
+
+  /** m1..m5 sent, m1 and m2 confirmed; the member dies; the fail-over connects 800 ms later and m6..m8 follow. */
+  async function failOver(electedAfterMs: number) {
+    const link = new BrokerLink({ urls: MEMBERS, label: LABEL, heartbeat: 0, outboxBound: 100 });
+    await link.open();
+    const connection: FakeConnection = fakeBrokers.connections.at(-1)!;
+    const first = (await connection.connect()).channel('confirm');
+    for (let n = 1; n <= 5; n++) link.publish(message(n));
+    first.confirm(2, true);
+    const killedAt = Date.now();
+    connection.lose(new Error('read ECONNRESET'));
+    await vi.advanceTimersByTimeAsync(800);
+    await connection.connect();
+    for (let n = 6; n <= 8; n++) link.publish(message(n));
+    // until the leaders are elected every publish is nacked (the channel's registration fails), then confirmed
+    for (let step = 0; step < 250; step++) {
+      await vi.advanceTimersByTimeAsync(100);
+      await microtasks();
+      for (const channel of connection.current!.channels.filter((c) => c.confirms && !c.closed)) {
+        for (const p of channel.pending) (Date.now() - killedAt < electedAfterMs ? channel.nackPublish(p.tag) : channel.confirm(p.tag));
+      }
+    }
+    const bodies = connection.models.flatMap((m) => m.channels.filter((c) => c.confirms)).flatMap((c) => c.published.filter((r) => r.state === 'acked').map((r) => r.content.toString()));
+    return { snapshot: link.snapshot(), bodies };
+  }
+
+  it.fails('leaders elected 3.3 s after the kill: nothing is nacked, only what the dead connection lost goes again', async () => {
+    const { snapshot, bodies } = await failOver(3300);
+    expect(snapshot).toMatchObject({ confirmed: 8, nacked: 0, resent: 3, resentBy: { nack: 0, lost: 3, stalled: 0 }, inFlight: 0, queued: 0 });
+    expect(bodies).toEqual(names(1, 2, 3, 4, 5, 6, 7, 8)); // in order
+  });
+
+  it.fails('a slower election (8 s): each nack round exposes one event (the canary), not the window', async () => {
+    const { snapshot, bodies } = await failOver(8000);
+    expect(snapshot).toMatchObject({ confirmed: 8, inFlight: 0, queued: 0 });
+    expect(snapshot.nacked).toBeGreaterThan(0);
+    expect(snapshot.nacked).toBeLessThanOrEqual(2); // the rounds: 4 s, then 6 s (± jitter)
+    expect(snapshot.resentBy.nack).toBe(snapshot.nacked); // only the canary went again after a nack
+    expect(bodies).toEqual(names(1, 2, 3, 4, 5, 6, 7, 8));
+  });
+});
