@@ -14,7 +14,10 @@
 //   the back-off ends by asking for a fresh channel, and replace() retires the old one, whose
 //   events still on the wire keep counting; it is closed once none of them waits;
 // - when the channel dies, or the link replaces a channel that stopped confirming, what it
-//   left unconfirmed goes back to the front, in order, and out on the next channel.
+//   left unconfirmed goes back to the front, in order, and out on the next channel, which
+//   probes too (a canary first): a channel not yet known to be accepting gets one event, not
+//   the window. settle(ms) keeps a fresh channel quiet for a while first (the link's fail-over
+//   waits out the quorum queues' elections).
 // Receivers drop the rare duplicate by sequence number.
 // At most `maxInFlight` messages are on the wire unconfirmed (the rest wait here): that caps
 // what one fault can make us resend. Beyond `bound` waiting messages, push() throws
@@ -112,6 +115,8 @@ export class Outbox {
   private generation = 0;
   private waitingForDrain = false;
   private held = false;
+  /** settle(): nothing goes out until this timer fires. */
+  private settling: TimerHandle | undefined;
   /** Nack rounds since the last confirm: how long the next resend waits. */
   private nackStreak = 0;
   /** After a nack, until a message sent since is confirmed: one message at a time (the canary). */
@@ -246,12 +251,16 @@ export class Outbox {
    * goes back to the front, in push order, to go out on the next channel.
    */
   detach(reason: ResendReason = 'lost'): void {
+    const had = this.channel !== undefined;
     this.generation++;
     this.channel = undefined;
     this.waitingForDrain = false;
     this.env.clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
-    this.canary = undefined; // still probing: the next channel starts with one
+    this.canary = undefined;
+    // the next channel is not known to be accepting (a fail-over's may register with queues
+    // whose leaders are being elected, and nack): it starts with one event, the canary
+    if (had) this.probing = true;
     this.nacking = undefined;
     for (const message of this.inFlight.keys()) this.takenBack.set(message, reason);
     this.requeue([...this.nackedWaiting, ...this.inFlight.keys()]);
@@ -271,6 +280,26 @@ export class Outbox {
     if (!this.held) return;
     this.held = false;
     this.flush();
+  }
+
+  /**
+   * Sends nothing for `ms` (from now; a later call replaces it), then goes on, a canary first
+   * when probing. Independent of hold(): flow control and a settle end on their own.
+   */
+  settle(ms: number): void {
+    this.env.clearTimeout(this.settling);
+    this.settling = undefined;
+    if (!(ms > 0)) return void this.flush();
+    this.settling = this.env.setTimeout(() => {
+      this.settling = undefined;
+      this.flush();
+    }, ms);
+    this.settling.unref();
+  }
+
+  /** settle() is under way. */
+  get settlingNow(): boolean {
+    return this.settling !== undefined;
   }
 
   /**
@@ -294,6 +323,8 @@ export class Outbox {
   abandon(): void {
     this.env.clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
+    this.env.clearTimeout(this.settling);
+    this.settling = undefined;
     for (const message of [...this.inFlight.keys(), ...this.nackedWaiting, ...this.pending]) message.onAbandoned?.();
   }
 
@@ -311,6 +342,7 @@ export class Outbox {
       channel !== this.nacking &&
       !this.waitingForDrain &&
       !this.held &&
+      this.settling === undefined &&
       this.nackRetry === undefined &&
       this.inFlight.size < this.maxInFlight &&
       this.canary === undefined &&

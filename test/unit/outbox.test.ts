@@ -62,6 +62,8 @@ describe('Outbox: order and resend', () => {
 
     const second = new FakeChannel(true);
     outbox.attach(second);
+    expect(second.bodies).toEqual(names(2)); // the canary: a fresh channel is not yet known to be accepting
+    second.confirm(1);
     expect(second.bodies).toEqual(names(2, 4, 5));
     second.confirmAll();
     // none lost, none confirmed twice
@@ -83,6 +85,7 @@ describe('Outbox: order and resend', () => {
     }
     const last = new FakeChannel(true);
     outbox.attach(last);
+    last.confirm(1); // the canary
     // what is left goes out in the order it was pushed
     const left = last.bodies.map((b) => Number(b.slice(1)));
     expect(left).toEqual([...left].sort((a, b) => a - b));
@@ -134,6 +137,8 @@ describe('Outbox: order and resend', () => {
     old.drain();
     expect(fresh.bodies).toEqual(names(1));
     fresh.drain();
+    expect(fresh.bodies).toEqual(names(1)); // the canary's confirm comes first
+    fresh.confirm(1);
     expect(fresh.bodies).toEqual(names(1, 2));
   });
 });
@@ -269,7 +274,10 @@ describe('Outbox: the bound', () => {
 
     const second = new FakeChannel(true);
     outbox.attach(second);
+    second.confirm(1); // the canary
     expect(second.bodies).toEqual(names(1, 2, 3, 4));
+    second.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 4, queued: 0, inFlight: 0 });
   });
 
   it('counts the messages held back by a full write buffer', () => {
