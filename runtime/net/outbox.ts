@@ -19,6 +19,9 @@
 //   the window. settle(ms) keeps a fresh channel quiet for a while first (the link's fail-over
 //   waits out the quorum queues' elections).
 // Receivers drop the rare duplicate by sequence number.
+// Confirms that pause (SLOW_CONFIRM_MS without an answer while the oldest event waits: a
+// quorum queue electing a leader, whose end nacks what is on the wire) make the outbox probe
+// too: the oldest event is the canary and nothing more goes out until it is answered.
 // At most `maxInFlight` messages are on the wire unconfirmed (the rest wait here): that caps
 // what one fault can make us resend. Beyond `bound` waiting messages, push() throws
 // OutboxOverflowError (counted in `overflowed`): nothing vanishes silently. hold()/release()
@@ -86,6 +89,13 @@ export const DEFAULT_MAX_IN_FLIGHT = 256; // config.ts DEFAULTS.maxInFlight
  */
 export const NACK_RETRY = { initialDelayMs: 2000, maxDelayMs: 16_000 } as const;
 
+/**
+ * No answer (confirm or nack) for this long while the oldest event on the wire waits: the
+ * confirms have paused, and nothing more goes out until that event is answered (it is the
+ * canary). Answers that keep coming, however slow each one, never close the gate.
+ */
+export const SLOW_CONFIRM_MS = 1000;
+
 /** The wait before nack round `streak` (1 = the first): a quorum queue's leader election takes seconds. */
 export function nackDelayMs(streak: number, random: () => number = realEnvironment.random): number {
   const n = Math.max(1, Math.floor(streak));
@@ -122,6 +132,10 @@ export class Outbox {
   /** After a nack, until a message sent since is confirmed: one message at a time (the canary). */
   private probing = false;
   private canary: OutboxMessage | undefined;
+  /** When each message last went on the wire (weak: gone with the message). */
+  private readonly sentAt = new WeakMap<OutboxMessage, number>();
+  /** When the broker last answered (a confirm or a nack). */
+  private lastAnswerAt = 0;
   private readonly stats = { sent: 0, confirmed: 0, resent: 0, nacked: 0, overflowed: 0 };
   private readonly resentBy: Record<ResendReason, number> = { nack: 0, lost: 0, stalled: 0 };
   private readonly known = new WeakSet<ConfirmChannel>();
@@ -348,16 +362,33 @@ export class Outbox {
       this.canary === undefined &&
       this.pending.length > 0
     ) {
+      if (this.confirmsPaused()) return;
       const message = this.pending.shift()!;
       if (this.probing) this.canary = message;
       if (!this.publish(channel, message)) return;
     }
   }
 
+  /**
+   * The oldest message on the wire has waited SLOW_CONFIRM_MS with no answer from the broker
+   * since it went: it becomes the canary (probing) and nothing more goes out until it is answered.
+   */
+  private confirmsPaused(): boolean {
+    if (this.probing) return false; // one canary at a time already
+    const oldest = this.inFlight.keys().next();
+    if (oldest.done) return false;
+    const since = Math.max(this.sentAt.get(oldest.value) ?? 0, this.lastAnswerAt);
+    if (this.env.now() - since < SLOW_CONFIRM_MS) return false;
+    this.probing = true;
+    this.canary = oldest.value;
+    return true;
+  }
+
   /** Puts one message on the wire; false if the channel closed under us (its close handler requeues). */
   private publish(channel: ConfirmChannel, message: OutboxMessage): boolean {
     const generation = this.generation;
     this.inFlight.set(message, channel);
+    this.sentAt.set(message, this.env.now());
     this.stats.sent++;
     const reason = this.takenBack.get(message);
     if (reason !== undefined) {
@@ -383,6 +414,7 @@ export class Outbox {
     // listen), or of a message taken back from it and on the wire again elsewhere
     if (generation !== this.generation || this.inFlight.get(message) !== channel) return;
     this.inFlight.delete(message);
+    this.lastAnswerAt = this.env.now();
     if (this.retiring.has(channel)) this.closeIfIdle(channel);
     const wasCanary = message === this.canary;
     if (wasCanary) this.canary = undefined;

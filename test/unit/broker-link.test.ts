@@ -201,7 +201,8 @@ describe('BrokerLink: a confirm channel that stops confirming', () => {
     link.publish(message(2));
     first.confirm(1);
     await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS - 1); // a confirm came in this window: left alone
-    link.publish(message(3));
+    link.publish(message(3)); // m2 unanswered for long: the confirms have paused, m3 waits (SLOW_CONFIRM_MS)
+    expect(first.bodies).toEqual(names(1, 2));
     await vi.advanceTimersByTimeAsync(CONFIRM_STALL_MS + 1);
     await microtasks();
     const model = connection.current!;
@@ -212,7 +213,7 @@ describe('BrokerLink: a confirm channel that stops confirming', () => {
     expect(fresh[0].bodies).toEqual(names(2)); // the canary
     fresh[0].confirm(1);
     expect(fresh[0].bodies).toEqual(names(2, 3));
-    expect(link.snapshot()).toMatchObject({ stalledChannels: 1, resent: 2, inFlight: 1 });
+    expect(link.snapshot()).toMatchObject({ stalledChannels: 1, resent: 1, resentBy: { stalled: 1 }, inFlight: 1 });
     fresh[0].confirmAll();
     expect(link.snapshot()).toMatchObject({ inFlight: 0, confirmed: 3 });
     await vi.advanceTimersByTimeAsync(3 * CONFIRM_STALL_MS); // nothing in flight: no further replacement
