@@ -6,7 +6,8 @@
 // exchange's publish_in; summary.json puts the two side by side with the formulas.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterFilePath, down, openCluster, readClusterFile, status, up, type ClusterFile } from '../../cluster/index.ts';
+import { clusterFilePath, down, openCluster, readClusterFile, status, up, type ClusterFile, type ClusterOptions } from '../../cluster/index.ts';
+import { readState } from '../../cluster/cluster-file.ts';
 import { Instance, Run, clusterDir, observeRun } from '../runner.ts';
 import { observing, startObserve } from '../../observe/prometheus.ts';
 import { opsAdmin } from '../../cluster/admin.ts';
@@ -322,24 +323,41 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
  * The mesh comparison on independent brokers (issue 30): on the members of one RabbitMQ
  * cluster each of a mesh event's N publishes reaches every queue, which measures the
  * cluster's fan-out, not the mesh. The clustered testbed is taken down, a mesh testbed of as
- * many nodes brought up in <dir>/mesh-testbed (the same addresses), the phase run there, and
- * a clustered testbed of as many nodes brought back (fresh: its old data is purged).
+ * many nodes brought up in <dir>/mesh-testbed (the same addresses, ports and namespaces: the
+ * testbed's own settings, never the defaults another testbed may use), the phase run there,
+ * and a clustered testbed of as many nodes brought back with them (fresh: its old data is purged).
  */
 async function meshOnItsOwnTestbed(o: ScaleOptions, dir: string, logDir: string, log: (l: string) => void): Promise<PhaseResult> {
   const clustered = readClusterFile(dir)!;
   const meshDir = join(dir, 'mesh-testbed');
   const cl = (l: string) => log(`cluster: ${l}`);
+  const same = testbedSettings(dir); // read before the purge takes the state file
   log(`mesh: on a mesh testbed of ${o.nodes} independent brokers (${meshDir}), not on the cluster's members`);
   // purged: a clustered node restarted first after a full stop waits minutes for the peer
   // that stopped last (Mnesia); the testbed is brought back as a fresh cluster instead
   await down({ dir, log: cl, purge: true });
   try {
-    await up({ dir: meshDir, nodes: o.nodes, backend: clustered.backend, tls: clustered.tls?.mode, log: cl });
+    await up({ ...same, dir: meshDir, nodes: o.nodes, backend: clustered.backend, topology: 'mesh', tls: clustered.tls?.mode, log: cl });
     return await runPhase('mesh', o, readClusterFile(meshDir)!, meshDir, logDir, log);
   } finally {
     await down({ dir: meshDir, log: cl }).catch((err: Error) => log(`cluster: taking the mesh testbed down failed: ${err.message}`));
-    await up({ dir, nodes: Math.max(o.nodes, clustered.nodes.length), backend: clustered.backend, topology: 'clustered', tls: clustered.tls?.mode, log: cl });
+    await up({ ...same, dir, nodes: Math.max(o.nodes, clustered.nodes.length), backend: clustered.backend, topology: 'clustered', tls: clustered.tls?.mode, log: cl });
   }
+}
+
+/** Where and how the testbed in `dir` runs (addresses, names, ports, namespaces), as `up` takes them. */
+export function testbedSettings(dir: string): Pick<ClusterOptions, 'addressBase' | 'namePrefix' | 'distPortBase' | 'epmdPort' | 'nsPrefix' | 'erlArgs' | 'maxMessageSize'> {
+  const s = readState(dir)?.settings;
+  if (!s) return {};
+  return {
+    addressBase: s.addressBase,
+    namePrefix: s.namePrefix,
+    distPortBase: s.distPortBase,
+    epmdPort: s.epmdPort,
+    nsPrefix: s.nsPrefix,
+    erlArgs: s.erlArgs,
+    ...(s.maxMessageSize !== undefined ? { maxMessageSize: s.maxMessageSize } : {}),
+  };
 }
 
 /** Brings the broker that was killed back (a cluster member rejoins with its data). */
