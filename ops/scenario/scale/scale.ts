@@ -72,6 +72,8 @@ export interface PhaseResult {
   /** Faults injected in the run (the member kill), and resends per fault (all resends when none). */
   faults: number;
   resendsPerFault: number | null;
+  /** The bound on resends per fault (issue 30): the cap on unconfirmed events (maxInFlight) summed over every instance's links (cap × fan-out). */
+  resendBound: number | null;
   latencyMs: { p50: number | null; p99: number | null; samples: number };
   rssMb: { mean: number | null; max: number | null };
   brokerCpuPercent: Record<string, number | null>;
@@ -153,7 +155,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
   }
   const result: PhaseResult = {
     topology, ran: false, instances: m, ready: 0, brokers: n, durationS: o.durationS, eventsSent: 0, eventsPerS: 0, deliveries: 0, deliveriesPerS: 0, lost: 0, missing: 0, duplicates: 0,
-    duplicatesPerDelivery: null, resends: { total: 0, nack: 0, lost: 0, stalled: 0 }, redeliveries: 0, faults: 0, resendsPerFault: null,
+    duplicatesPerDelivery: null, resends: { total: 0, nack: 0, lost: 0, stalled: 0 }, redeliveries: 0, faults: 0, resendsPerFault: null, resendBound: null,
     latencyMs: { p50: null, p99: null, samples: 0 }, rssMb: { mean: null, max: null }, brokerCpuPercent: {},
     connections: { total: 0, perInstanceMax: 0, perInstanceMean: 0, matchedByName: 0, matchedByPort: 0, unmatched: 0, uncounted: 0 },
     publishes: 0, publishesPerEvent: null, runtimeTopology: [], checks: [],
@@ -305,6 +307,16 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     }
     result.faults = killed ? 1 : 0;
     result.resendsPerFault = result.ran ? result.resends.total / Math.max(1, result.faults) : null;
+    const links = run.instances.flatMap((i) => (i.stats as { brokers?: Array<{ maxInFlight?: number }> } | undefined)?.brokers ?? []);
+    result.resendBound = links.length ? links.reduce((s, b) => s + (b.maxInFlight ?? 0), 0) : null;
+    if (result.faults > 0 && result.resendsPerFault !== null && result.resendBound !== null) {
+      result.checks.push(
+        check(
+          `${topology}: resends per fault ≤ cap × fan-out (maxInFlight over every instance's links: ${result.resendBound})`,
+          result.resendsPerFault > result.resendBound ? [`${result.resendsPerFault} resends per fault`] : [],
+        ),
+      );
+    }
     result.runtimeTopology = [...new Set(run.instances.map((i) => (i.stats as { topology?: string } | undefined)?.topology ?? 'unreported'))];
     if (topology === 'clustered' && result.ran && !result.runtimeTopology.includes('clustered')) {
       result.checks.push({
@@ -498,7 +510,7 @@ export function formatScale(s: ScaleSummary): string {
     const cpu = Object.entries(p.brokerCpuPercent).map(([k, v]) => `${k} ${v ?? '-'}%`).join(', ');
     const fo = p.failover ? `; ${p.failover.killed} killed: ${p.failover.recovered}/${p.failover.homed} of its instances failed over, p50 ${p.failover.p50Ms ?? '-'} ms, max ${p.failover.maxMs ?? '-'} ms` : '';
     const r = p.resends;
-    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost} confirmed (${p.missing} missing in all), duplicates dropped ${p.duplicates} (${p.duplicatesPerDelivery ?? '-'} per delivery), resends ${r.total} (nack ${r.nack}, lost ${r.lost}, stalled ${r.stalled}; ${p.faults} fault${p.faults === 1 ? '' : 's'}), redeliveries ${p.redeliveries}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
+    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost} confirmed (${p.missing} missing in all), duplicates dropped ${p.duplicates} (${p.duplicatesPerDelivery ?? '-'} per delivery), resends ${r.total} (nack ${r.nack}, lost ${r.lost}, stalled ${r.stalled}; ${p.faults} fault${p.faults === 1 ? '' : 's'}; bound ${p.resendBound ?? '-'} per fault), redeliveries ${p.redeliveries}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
   });
   const checks = s.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name}${c.pass ? '' : `\n        ${c.reasons.join('\n        ')}`}`);
   return [
