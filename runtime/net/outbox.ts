@@ -82,12 +82,15 @@ export interface OutboxOptions {
 export const DEFAULT_MAX_IN_FLIGHT = 256; // config.ts DEFAULTS.maxInFlight
 
 /**
- * The nack back-off: 2 s doubling per nack round in a row, at most 16 s, ±20 %. A nack of a
+ * The nack back-off: 4 s doubling per nack round in a row, at most 16 s, ±20 %. A nack of a
  * fanned-out event means one queue refused it while the others took it, so each round lands
  * in all of those again: the first waits out a quorum queue's leader election (on RabbitMQ
  * 3.10, about 2 s after a member's death before a fresh channel is taken), not a quarter of it.
+ * Under load (50 instances on 2 cores) the elections of one member's queues spread over 7 s
+ * (contested: terms up to 7), and a round that meets one still electing costs a copy in every
+ * other queue again: 4 s, not 2, keeps that to one round where 2 s took two.
  */
-export const NACK_RETRY = { initialDelayMs: 2000, maxDelayMs: 16_000 } as const;
+export const NACK_RETRY = { initialDelayMs: 4000, maxDelayMs: 16_000 } as const;
 
 /**
  * No answer (confirm or nack) for this long while the oldest event on the wire waits: the
