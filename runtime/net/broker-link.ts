@@ -81,6 +81,19 @@ export const CONFIRM_STALL_MS = 30_000;
  */
 export const MAX_CONFIRM_STALL_MS = 120_000;
 
+/**
+ * A cluster link that lost its connection publishes nothing on the next one until this long
+ * after the loss. Measured (scale scenario, 50 instances, RabbitMQ 3.10, a member SIGKILLed):
+ * the instances reconnect to another member 0.7–1 s after the kill, the quorum queues the dead
+ * member led elect new leaders 2.9–3.3 s after it, and a channel's first publish to such a
+ * queue meanwhile is nacked; the resend of a fanned-out event lands again in every queue that
+ * took it. Under load (the same run on 2 busy cores) the elections ended up to 7 s after the
+ * kill: 5 s covers most of it without holding a fail-over much longer than the receiving side
+ * takes to come back (4–7 s). Past the wait the outbox probes (one event until a confirm; outbox.ts), so an
+ * election that takes longer costs one event a round, not the window.
+ */
+export const FAILOVER_SETTLE_MS = 5000;
+
 /** The watchdog's wait after `rounds` replacements without a confirm between them. */
 export function stallWaitMs(rounds: number): number {
   return Math.min(MAX_CONFIRM_STALL_MS, CONFIRM_STALL_MS * 2 ** Math.min(Math.max(0, rounds), 16));
@@ -112,6 +125,8 @@ export class BrokerLink {
   private readonly env: Environment;
   private notUpSince: number;
   private allRefused = false;
+  /** When the connection was last lost (a cluster link's fail-over waits FAILOVER_SETTLE_MS from it). */
+  private lostAt: number | undefined;
   private readonly blocked = { count: 0, totalMs: 0, since: 0, reason: undefined as string | undefined };
   /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
   private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
@@ -356,6 +371,8 @@ export class BrokerLink {
       }
       this.model = model;
       this.channel = channel;
+      // a fail-over: the members left may still be electing leaders for the dead one's queues
+      if (this.lostAt !== undefined && this.options.urls.length > 1) this.outbox.settle(this.lostAt + FAILOVER_SETTLE_MS - this.env.now());
       this.outbox.attach(channel);
     }, {
       ...(this.options.connectionName ? { connectionName: this.options.connectionName } : {}),
@@ -402,6 +419,7 @@ export class BrokerLink {
       this.endBlock(); // a new connection starts unblocked (the broker blocks it again if the alarm holds)
       this.blockedBeforeUp = undefined;
       this.move('disconnect');
+      this.lostAt = this.env.now();
       this.outbox.detach();
       problem(err, classifyError(err));
     });

@@ -14,8 +14,14 @@
 //   the back-off ends by asking for a fresh channel, and replace() retires the old one, whose
 //   events still on the wire keep counting; it is closed once none of them waits;
 // - when the channel dies, or the link replaces a channel that stopped confirming, what it
-//   left unconfirmed goes back to the front, in order, and out on the next channel.
+//   left unconfirmed goes back to the front, in order, and out on the next channel, which
+//   probes too (a canary first): a channel not yet known to be accepting gets one event, not
+//   the window. settle(ms) keeps a fresh channel quiet for a while first (the link's fail-over
+//   waits out the quorum queues' elections).
 // Receivers drop the rare duplicate by sequence number.
+// Confirms that pause (SLOW_CONFIRM_MS without an answer while the oldest event waits: a
+// quorum queue electing a leader, whose end nacks what is on the wire) make the outbox probe
+// too: the oldest event is the canary and nothing more goes out until it is answered.
 // At most `maxInFlight` messages are on the wire unconfirmed (the rest wait here): that caps
 // what one fault can make us resend. Beyond `bound` waiting messages, push() throws
 // OutboxOverflowError (counted in `overflowed`): nothing vanishes silently. hold()/release()
@@ -77,12 +83,22 @@ export interface OutboxOptions {
 export const DEFAULT_MAX_IN_FLIGHT = 256; // config.ts DEFAULTS.maxInFlight
 
 /**
- * The nack back-off: 2 s doubling per nack round in a row, at most 16 s, ±20 %. A nack of a
+ * The nack back-off: 4 s doubling per nack round in a row, at most 16 s, ±20 %. A nack of a
  * fanned-out event means one queue refused it while the others took it, so each round lands
  * in all of those again: the first waits out a quorum queue's leader election (on RabbitMQ
  * 3.10, about 2 s after a member's death before a fresh channel is taken), not a quarter of it.
+ * Under load (50 instances on 2 cores) the elections of one member's queues spread over 7 s
+ * (contested: terms up to 7), and a round that meets one still electing costs a copy in every
+ * other queue again: 4 s, not 2, keeps that to one round where 2 s took two.
  */
-export const NACK_RETRY = { initialDelayMs: 2000, maxDelayMs: 16_000 } as const;
+export const NACK_RETRY = { initialDelayMs: 4000, maxDelayMs: 16_000 } as const;
+
+/**
+ * No answer (confirm or nack) for this long while the oldest event on the wire waits: the
+ * confirms have paused, and nothing more goes out until that event is answered (it is the
+ * canary). Answers that keep coming, however slow each one, never close the gate.
+ */
+export const SLOW_CONFIRM_MS = 1000;
 
 /** The wait before nack round `streak` (1 = the first): a quorum queue's leader election takes seconds. */
 export function nackDelayMs(streak: number, random: () => number = realEnvironment.random): number {
@@ -113,11 +129,17 @@ export class Outbox {
   private generation = 0;
   private waitingForDrain = false;
   private held = false;
+  /** settle(): nothing goes out until this timer fires. */
+  private settling: TimerHandle | undefined;
   /** Nack rounds since the last confirm: how long the next resend waits. */
   private nackStreak = 0;
   /** After a nack, until a message sent since is confirmed: one message at a time (the canary). */
   private probing = false;
   private canary: OutboxMessage | undefined;
+  /** When each message last went on the wire (weak: gone with the message). */
+  private readonly sentAt = new WeakMap<OutboxMessage, number>();
+  /** When the broker last answered (a confirm or a nack). */
+  private lastAnswerAt = 0;
   private readonly stats = { sent: 0, confirmed: 0, resent: 0, nacked: 0, overflowed: 0 };
   private readonly resentBy: Record<ResendReason, number> = { nack: 0, lost: 0, stalled: 0 };
   private readonly known = new WeakSet<ConfirmChannel>();
@@ -247,12 +269,16 @@ export class Outbox {
    * goes back to the front, in push order, to go out on the next channel.
    */
   detach(reason: ResendReason = 'lost'): void {
+    const had = this.channel !== undefined;
     this.generation++;
     this.channel = undefined;
     this.waitingForDrain = false;
     this.env.clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
-    this.canary = undefined; // still probing: the next channel starts with one
+    this.canary = undefined;
+    // the next channel is not known to be accepting (a fail-over's may register with queues
+    // whose leaders are being elected, and nack): it starts with one event, the canary
+    if (had) this.probing = true;
     this.nacking = undefined;
     for (const message of this.inFlight.keys()) this.takenBack.set(message, reason);
     this.requeue([...this.nackedWaiting, ...this.inFlight.keys()]);
@@ -272,6 +298,26 @@ export class Outbox {
     if (!this.held) return;
     this.held = false;
     this.flush();
+  }
+
+  /**
+   * Sends nothing for `ms` (from now; a later call replaces it), then goes on, a canary first
+   * when probing. Independent of hold(): flow control and a settle end on their own.
+   */
+  settle(ms: number): void {
+    this.env.clearTimeout(this.settling);
+    this.settling = undefined;
+    if (!(ms > 0)) return void this.flush();
+    this.settling = this.env.setTimeout(() => {
+      this.settling = undefined;
+      this.flush();
+    }, ms);
+    this.settling.unref();
+  }
+
+  /** settle() is under way. */
+  get settlingNow(): boolean {
+    return this.settling !== undefined;
   }
 
   /**
@@ -295,6 +341,8 @@ export class Outbox {
   abandon(): void {
     this.env.clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
+    this.env.clearTimeout(this.settling);
+    this.settling = undefined;
     for (const message of [...this.inFlight.keys(), ...this.nackedWaiting, ...this.pending]) message.onAbandoned?.();
   }
 
@@ -312,21 +360,39 @@ export class Outbox {
       channel !== this.nacking &&
       !this.waitingForDrain &&
       !this.held &&
+      this.settling === undefined &&
       this.nackRetry === undefined &&
       this.inFlight.size < this.maxInFlight &&
       this.canary === undefined &&
       this.pending.length > 0
     ) {
+      if (this.confirmsPaused()) return;
       const message = this.pending.shift()!;
       if (this.probing) this.canary = message;
       if (!this.publish(channel, message)) return;
     }
   }
 
+  /**
+   * The oldest message on the wire has waited SLOW_CONFIRM_MS with no answer from the broker
+   * since it went: it becomes the canary (probing) and nothing more goes out until it is answered.
+   */
+  private confirmsPaused(): boolean {
+    if (this.probing) return false; // one canary at a time already
+    const oldest = this.inFlight.keys().next();
+    if (oldest.done) return false;
+    const since = Math.max(this.sentAt.get(oldest.value) ?? 0, this.lastAnswerAt);
+    if (this.env.now() - since < SLOW_CONFIRM_MS) return false;
+    this.probing = true;
+    this.canary = oldest.value;
+    return true;
+  }
+
   /** Puts one message on the wire; false if the channel closed under us (its close handler requeues). */
   private publish(channel: ConfirmChannel, message: OutboxMessage): boolean {
     const generation = this.generation;
     this.inFlight.set(message, channel);
+    this.sentAt.set(message, this.env.now());
     this.stats.sent++;
     const reason = this.takenBack.get(message);
     if (reason !== undefined) {
@@ -352,6 +418,7 @@ export class Outbox {
     // listen), or of a message taken back from it and on the wire again elsewhere
     if (generation !== this.generation || this.inFlight.get(message) !== channel) return;
     this.inFlight.delete(message);
+    this.lastAnswerAt = this.env.now();
     if (this.retiring.has(channel)) this.closeIfIdle(channel);
     const wasCanary = message === this.canary;
     if (wasCanary) this.canary = undefined;

@@ -6,7 +6,8 @@
 // exchange's publish_in; summary.json puts the two side by side with the formulas.
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterFilePath, down, openCluster, readClusterFile, status, up, type ClusterFile } from '../../cluster/index.ts';
+import { clusterFilePath, down, openCluster, readClusterFile, status, up, type ClusterFile, type ClusterOptions } from '../../cluster/index.ts';
+import { readState } from '../../cluster/cluster-file.ts';
 import { Instance, Run, clusterDir, observeRun } from '../runner.ts';
 import { observing, startObserve } from '../../observe/prometheus.ts';
 import { opsAdmin } from '../../cluster/admin.ts';
@@ -71,6 +72,8 @@ export interface PhaseResult {
   /** Faults injected in the run (the member kill), and resends per fault (all resends when none). */
   faults: number;
   resendsPerFault: number | null;
+  /** The bound on resends per fault (issue 30): the cap on unconfirmed events (maxInFlight) summed over every instance's links (cap × fan-out). */
+  resendBound: number | null;
   latencyMs: { p50: number | null; p99: number | null; samples: number };
   rssMb: { mean: number | null; max: number | null };
   brokerCpuPercent: Record<string, number | null>;
@@ -152,7 +155,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
   }
   const result: PhaseResult = {
     topology, ran: false, instances: m, ready: 0, brokers: n, durationS: o.durationS, eventsSent: 0, eventsPerS: 0, deliveries: 0, deliveriesPerS: 0, lost: 0, missing: 0, duplicates: 0,
-    duplicatesPerDelivery: null, resends: { total: 0, nack: 0, lost: 0, stalled: 0 }, redeliveries: 0, faults: 0, resendsPerFault: null,
+    duplicatesPerDelivery: null, resends: { total: 0, nack: 0, lost: 0, stalled: 0 }, redeliveries: 0, faults: 0, resendsPerFault: null, resendBound: null,
     latencyMs: { p50: null, p99: null, samples: 0 }, rssMb: { mean: null, max: null }, brokerCpuPercent: {},
     connections: { total: 0, perInstanceMax: 0, perInstanceMean: 0, matchedByName: 0, matchedByPort: 0, unmatched: 0, uncounted: 0 },
     publishes: 0, publishesPerEvent: null, runtimeTopology: [], checks: [],
@@ -304,6 +307,16 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     }
     result.faults = killed ? 1 : 0;
     result.resendsPerFault = result.ran ? result.resends.total / Math.max(1, result.faults) : null;
+    const links = run.instances.flatMap((i) => (i.stats as { brokers?: Array<{ maxInFlight?: number }> } | undefined)?.brokers ?? []);
+    result.resendBound = links.length ? links.reduce((s, b) => s + (b.maxInFlight ?? 0), 0) : null;
+    if (result.faults > 0 && result.resendsPerFault !== null && result.resendBound !== null) {
+      result.checks.push(
+        check(
+          `${topology}: resends per fault ≤ cap × fan-out (maxInFlight over every instance's links: ${result.resendBound})`,
+          result.resendsPerFault > result.resendBound ? [`${result.resendsPerFault} resends per fault`] : [],
+        ),
+      );
+    }
     result.runtimeTopology = [...new Set(run.instances.map((i) => (i.stats as { topology?: string } | undefined)?.topology ?? 'unreported'))];
     if (topology === 'clustered' && result.ran && !result.runtimeTopology.includes('clustered')) {
       result.checks.push({
@@ -322,24 +335,41 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
  * The mesh comparison on independent brokers (issue 30): on the members of one RabbitMQ
  * cluster each of a mesh event's N publishes reaches every queue, which measures the
  * cluster's fan-out, not the mesh. The clustered testbed is taken down, a mesh testbed of as
- * many nodes brought up in <dir>/mesh-testbed (the same addresses), the phase run there, and
- * a clustered testbed of as many nodes brought back (fresh: its old data is purged).
+ * many nodes brought up in <dir>/mesh-testbed (the same addresses, ports and namespaces: the
+ * testbed's own settings, never the defaults another testbed may use), the phase run there,
+ * and a clustered testbed of as many nodes brought back with them (fresh: its old data is purged).
  */
 async function meshOnItsOwnTestbed(o: ScaleOptions, dir: string, logDir: string, log: (l: string) => void): Promise<PhaseResult> {
   const clustered = readClusterFile(dir)!;
   const meshDir = join(dir, 'mesh-testbed');
   const cl = (l: string) => log(`cluster: ${l}`);
+  const same = testbedSettings(dir); // read before the purge takes the state file
   log(`mesh: on a mesh testbed of ${o.nodes} independent brokers (${meshDir}), not on the cluster's members`);
   // purged: a clustered node restarted first after a full stop waits minutes for the peer
   // that stopped last (Mnesia); the testbed is brought back as a fresh cluster instead
   await down({ dir, log: cl, purge: true });
   try {
-    await up({ dir: meshDir, nodes: o.nodes, backend: clustered.backend, tls: clustered.tls?.mode, log: cl });
+    await up({ ...same, dir: meshDir, nodes: o.nodes, backend: clustered.backend, topology: 'mesh', tls: clustered.tls?.mode, log: cl });
     return await runPhase('mesh', o, readClusterFile(meshDir)!, meshDir, logDir, log);
   } finally {
     await down({ dir: meshDir, log: cl }).catch((err: Error) => log(`cluster: taking the mesh testbed down failed: ${err.message}`));
-    await up({ dir, nodes: Math.max(o.nodes, clustered.nodes.length), backend: clustered.backend, topology: 'clustered', tls: clustered.tls?.mode, log: cl });
+    await up({ ...same, dir, nodes: Math.max(o.nodes, clustered.nodes.length), backend: clustered.backend, topology: 'clustered', tls: clustered.tls?.mode, log: cl });
   }
+}
+
+/** Where and how the testbed in `dir` runs (addresses, names, ports, namespaces), as `up` takes them. */
+export function testbedSettings(dir: string): Pick<ClusterOptions, 'addressBase' | 'namePrefix' | 'distPortBase' | 'epmdPort' | 'nsPrefix' | 'erlArgs' | 'maxMessageSize'> {
+  const s = readState(dir)?.settings;
+  if (!s) return {};
+  return {
+    addressBase: s.addressBase,
+    namePrefix: s.namePrefix,
+    distPortBase: s.distPortBase,
+    epmdPort: s.epmdPort,
+    nsPrefix: s.nsPrefix,
+    erlArgs: s.erlArgs,
+    ...(s.maxMessageSize !== undefined ? { maxMessageSize: s.maxMessageSize } : {}),
+  };
 }
 
 /** Brings the broker that was killed back (a cluster member rejoins with its data). */
@@ -480,7 +510,7 @@ export function formatScale(s: ScaleSummary): string {
     const cpu = Object.entries(p.brokerCpuPercent).map(([k, v]) => `${k} ${v ?? '-'}%`).join(', ');
     const fo = p.failover ? `; ${p.failover.killed} killed: ${p.failover.recovered}/${p.failover.homed} of its instances failed over, p50 ${p.failover.p50Ms ?? '-'} ms, max ${p.failover.maxMs ?? '-'} ms` : '';
     const r = p.resends;
-    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost} confirmed (${p.missing} missing in all), duplicates dropped ${p.duplicates} (${p.duplicatesPerDelivery ?? '-'} per delivery), resends ${r.total} (nack ${r.nack}, lost ${r.lost}, stalled ${r.stalled}; ${p.faults} fault${p.faults === 1 ? '' : 's'}), redeliveries ${p.redeliveries}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
+    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost} confirmed (${p.missing} missing in all), duplicates dropped ${p.duplicates} (${p.duplicatesPerDelivery ?? '-'} per delivery), resends ${r.total} (nack ${r.nack}, lost ${r.lost}, stalled ${r.stalled}; ${p.faults} fault${p.faults === 1 ? '' : 's'}; bound ${p.resendBound ?? '-'} per fault), redeliveries ${p.redeliveries}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
   });
   const checks = s.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name}${c.pass ? '' : `\n        ${c.reasons.join('\n        ')}`}`);
   return [
