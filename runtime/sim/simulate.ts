@@ -15,6 +15,8 @@ import { NetworkedActiveObject } from '../net/networked.ts';
 import type { NetworkStats, NetworkedOptions } from '../net/miros-nets.ts';
 
 export type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
+export { canonicalJson } from './canonical.ts';
+import { canonicalJson } from './canonical.ts';
 import { installGuard, refusedCalls } from './guard.ts';
 import { SimWorld } from './world.ts';
 import type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
@@ -368,9 +370,3 @@ export function runHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
-/** JSON with every object's keys sorted: equal values, equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}
