@@ -3,6 +3,7 @@
 // world's step loop (runSteps) runs the same events with the same checks as run() in steps.
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../runtime/sim/canonical.ts';
+import { cloneValue } from '../../runtime/sim/clone.ts';
 import { simulate } from '../../runtime/sim/simulate.ts';
 import { SimWorld } from '../../runtime/sim/world.ts';
 import { relayProgram } from '../../examples/relay/program.ts';
@@ -84,5 +85,34 @@ describe('SimWorld.runSteps: run() in steps, event for event', () => {
       }),
     ).rejects.toThrow('limit');
     expect(w.elapsedMs).toBe(50);
+  });
+});
+
+describe('cloneValue: structuredClone of options and headers', () => {
+  it('a plain object of primitives and plain objects: an equal copy, nothing shared', () => {
+    const o = { persistent: true, contentType: 'application/octet-stream', priority: 0, expiration: undefined, n: null, big: 2n, neg: -0, headers: { 'x-sender': 'a', 2: 'two', 1: 1, deep: { x: 'y' } } };
+    const c = cloneValue(o);
+    expect(c).toStrictEqual(structuredClone(o));
+    expect(Object.keys(c.headers)).toEqual(Object.keys(structuredClone(o).headers));
+    expect(Object.is(c.neg, -0)).toBe(true);
+    expect(c).not.toBe(o);
+    expect(c.headers).not.toBe(o.headers);
+    o.headers.deep.x = 'changed';
+    expect(c.headers.deep.x).toBe('y');
+  });
+
+  it('anything else as structuredClone gives it: dates, buffers, arrays, class instances, cycles; a function throws', () => {
+    class Opt {
+      a = 1;
+    }
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = cyclic;
+    for (const v of [{ at: new Date(5) }, { body: Buffer.from('ab') }, { list: [1, { a: 2 }] }, new Opt(), cyclic, [1, 2]]) {
+      expect(cloneValue(v)).toStrictEqual(structuredClone(v));
+    }
+    const c = cloneValue(cyclic);
+    expect(c.self).toBe(c);
+    expect(() => cloneValue({ f: () => 1 })).toThrow();
+    expect(() => structuredClone({ f: () => 1 })).toThrow();
   });
 });
