@@ -105,6 +105,7 @@ class ProcessState implements SimProcess {
       },
       'randomUUID': uuid,
       connect: ((url: string | DialTarget, options?: ConnectOptions) => this.connect(url, options)) as unknown as Connect,
+      networkInterfaces: () => simInterfaces(),
     });
   }
 
@@ -213,6 +214,14 @@ class ProcessState implements SimProcess {
  */
 function drainJobs(): Promise<void> {
   return new Promise((resolve) => queueMicrotask(() => process.nextTick(resolve)));
+}
+
+/**
+ * A simulated process's network interfaces: loopback only (the real host's, read before, made a
+ * run depend on the machine's interfaces, and took milliseconds per chart on a host with many).
+ */
+function simInterfaces(): ReturnType<NonNullable<Environment['networkInterfaces']>> {
+  return { lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' }] };
 }
 
 /** Virtual ms a dial across a partition waits before ETIMEDOUT. */

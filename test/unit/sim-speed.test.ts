@@ -116,3 +116,19 @@ describe('cloneValue: structuredClone of options and headers', () => {
     expect(() => structuredClone({ f: () => 1 })).toThrow();
   });
 });
+
+describe("a simulated process's network interfaces", () => {
+  it('loopback only, whatever the machine has; a chart reads them from its environment, and only for learnHostsFrom "interfaces"', async () => {
+    const { HostAllowlist } = await import('../../runtime/net/host-allowlist.ts');
+    const env = new SimWorld(1).process('p').environment;
+    expect(env.networkInterfaces?.()).toEqual({ lo: [expect.objectContaining({ family: 'IPv4', cidr: '127.0.0.1/8', internal: true })] });
+    let reads = 0;
+    const lister = () => (reads++, env.networkInterfaces!());
+    expect(new HostAllowlist(['10.0.0.0/8'], lister).allows('10.0.0.1')).toBe(true);
+    expect(reads).toBe(0);
+    const list = new HostAllowlist(['interfaces'], lister);
+    expect(reads).toBe(1);
+    expect(list.allows('127.0.0.5')).toBe(true);
+    expect(list.allows('10.0.0.1')).toBe(false);
+  });
+});
