@@ -75,23 +75,17 @@ export function replayCommand(seed: number, o: Pick<SearchOptions, 'program' | '
   return parts.join(' ');
 }
 
-/** Young generation of a search worker's heap, MB (V8's default for a worker is far less). */
-const YOUNG_GENERATION_MB = Number(process.env.MIROS_SIM_YOUNG_MB ?? 192);
-
 /**
  * A worker running the module beside this one: compiled (worker.js), or, when this runs from
  * source (tsx, vitest), worker.ts with tsx's loader registered in the thread first.
  */
 function startWorker(workerData: unknown): Worker {
-  // a run allocates many short-lived objects (frames, envelopes, records): a young generation
-  // larger than V8's default scavenges less often (measured: about 10-15% less CPU per run)
-  const resourceLimits = { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB };
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData, resourceLimits });
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData });
   // the ESM entry of tsx/esm/api (require.resolve gives its CommonJS twin beside it)
   const api = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
   const entry = new URL('./worker.ts', import.meta.url).href;
   const code = `import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(entry)}); });`;
-  return new Worker(code, { eval: true, workerData, resourceLimits });
+  return new Worker(code, { eval: true, workerData });
 }
 
 export async function searchSeeds(o: SearchOptions): Promise<SearchResult> {
