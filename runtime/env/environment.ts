@@ -76,14 +76,3 @@ export const realEnvironment: Environment = Object.freeze({
 export function dateAt(ms: number): Date {
   return new Date(ms);
 }
-
-// The host's setImmediate as it was when this module loaded: a simulation (runtime/sim) waits
-// one real macrotask turn between two virtual events, so that every promise job runs first. Taken
-// at load, so that fake timers or a determinism guard installed later do not catch the world's
-// own turns.
-const HOST_SET_IMMEDIATE = globalThis.setImmediate;
-
-/** Resolves after one macrotask turn of the host: every promise job queued before has run. */
-export function hostTurn(): Promise<void> {
-  return new Promise((resolve) => HOST_SET_IMMEDIATE(() => resolve()));
-}

@@ -210,7 +210,8 @@ class ProcessState implements SimProcess {
  * Resolves once every promise job queued before (and every job those queue, transitively) has
  * run: a microtask that queues a process tick. Node runs ticks only once the microtask queue is
  * empty, so the tick (and the continuation after it) comes after all of them. The same order as
- * a host macrotask turn (hostTurn) for promise jobs, without the event loop's round trip.
+ * a host macrotask turn (setImmediate, which the world used before) for promise jobs, without the
+ * event loop's round trip; no code of a run uses process ticks of its own (the runtime never does).
  */
 function drainJobs(): Promise<void> {
   return new Promise((resolve) => queueMicrotask(() => process.nextTick(resolve)));
