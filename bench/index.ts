@@ -122,6 +122,7 @@ await section('sim', async () => {
   print(`runs per minute        ${fmt(r.runsPerMinute).padStart(8)}    target ≥ 1,000`);
   print(`virtual / real         ${fmt(r.virtualToRealRatio, 1).padStart(8)} ×  (all workers; per run, median ${fmt(r.perRunVirtualToReal, 1)} ×)`);
   print(`per run                ${fmt(r.meanVirtualS, 1).padStart(8)} virtual s, ${fmt(r.meanRealMs)} real ms (mean)`);
+  print(`CPU per run            ${fmt(r.cpuMsPerRun).padStart(8)} ms    (${fmt(r.runsPerMinuteIdle)} runs/min on ${r.cores} idle cores; load average ${r.loadAverage} at the start)`);
   print(`failed                 ${fmt(r.failed).padStart(8)}${r.failures.length ? `   e.g. ${r.failures[0]!.replay}` : ''}`);
 });
 

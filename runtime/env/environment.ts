@@ -6,6 +6,7 @@
 // The real environment looks the globals up at call time (not at import), so vitest's fake
 // timers (`vi.useFakeTimers`), installed after this module is loaded, still intercept them.
 import { randomBytes, randomFillSync, randomUUID } from 'node:crypto';
+import { networkInterfaces } from 'node:os';
 import type { ChannelModel, Options, RecoveringChannelModel, RecoveryOptions, SocketOptions } from 'amqplib';
 
 /** A timer handle: `unref()` lets the process exit while it is pending (Node's Timeout/Immediate). */
@@ -42,6 +43,8 @@ export interface Environment {
   randomUUID(): string;
   /** Dials a broker (amqplib's connect). */
   connect: Connect;
+  /** This host's network interfaces (os.networkInterfaces: learnHostsFrom "interfaces"); absent: the real ones. */
+  networkInterfaces?(): ReturnType<typeof networkInterfaces>;
 }
 
 const TIME_ORIGIN = performance.timeOrigin;
@@ -63,6 +66,7 @@ export const realEnvironment: Environment = Object.freeze({
   randomUUID: () => randomUUID(),
   // amqplib is loaded on the first connect: what never dials (keygen, the engine) never loads it
   connect: (async (url: string | Options.Connect, options?: SocketOptions) => (await import('amqplib')).connect(url, options)) as Connect,
+  networkInterfaces: () => networkInterfaces(),
 });
 
 /**
@@ -71,15 +75,4 @@ export const realEnvironment: Environment = Object.freeze({
  */
 export function dateAt(ms: number): Date {
   return new Date(ms);
-}
-
-// The host's setImmediate as it was when this module loaded: a simulation (runtime/sim) waits
-// one real macrotask turn between two virtual events, so that every promise job runs first. Taken
-// at load, so that fake timers or a determinism guard installed later do not catch the world's
-// own turns.
-const HOST_SET_IMMEDIATE = globalThis.setImmediate;
-
-/** Resolves after one macrotask turn of the host: every promise job queued before has run. */
-export function hostTurn(): Promise<void> {
-  return new Promise((resolve) => HOST_SET_IMMEDIATE(() => resolve()));
 }

@@ -46,7 +46,8 @@ export class Brokers {
     private readonly ctx: ChartContext,
     private readonly evidence: ChartEvidence,
   ) {
-    this.learnable = new HostAllowlist(ctx.security.learnHostsFrom);
+    const env = ctx.env;
+    this.learnable = new HostAllowlist(ctx.security.learnHostsFrom, env.networkInterfaces ? () => env.networkInterfaces!() : undefined);
   }
 
   get clustered(): boolean {

@@ -45,10 +45,12 @@ export class HostAllowlist {
 
   /**
    * @param entries IPv4 addresses, CIDR ranges, and INTERFACES
+   * @param interfaces the host's interfaces for INTERFACES (or what lists them; default os.networkInterfaces())
    * @throws TypeError naming the entry that is not one of these
    */
-  constructor(entries: readonly string[], interfaces?: Interfaces) {
-    const expanded = entries.flatMap((e) => (e.trim() === INTERFACES ? interfaceRanges(interfaces) : [e]));
+  constructor(entries: readonly string[], interfaces?: Interfaces | (() => Interfaces)) {
+    // read only when "interfaces" is listed (a host with many interfaces takes a while to list them)
+    const expanded = entries.flatMap((e) => (e.trim() === INTERFACES ? interfaceRanges(typeof interfaces === 'function' ? interfaces() : interfaces) : [e]));
     this.ranges = expanded.map(parseRange);
   }
 

@@ -26,6 +26,7 @@ import type {
   Replies,
 } from 'amqplib';
 import type { Environment, TimerHandle } from '../env/environment.ts';
+import { cloneValue } from './clone.ts';
 import { AmqpClose, IllegalOperationError, type AmqpError } from './errors.ts';
 import type { BrokerChannel, BrokerConnection, ClientChannelPort, ClientConnectionPort, SimBroker } from './broker.ts';
 
@@ -132,7 +133,7 @@ export class SimChannel extends EventEmitter implements ConfirmChannel, ClientCh
     this.assertOpen();
     if (this.confirms) this.unconfirmed.set(++this.publishSeq, callback);
     const body = Buffer.from(content); // amqplib encodes at once: later changes to `content` do not travel
-    const copy = options ? structuredClone(options) : undefined;
+    const copy = options ? cloneValue(options) : undefined;
     const ok = this.model.wire.toBroker(() => {
       if (this.remote) this.model.broker.publish(this.remote, exchange, routingKey, body, copy);
     });
@@ -206,7 +207,7 @@ export class SimChannel extends EventEmitter implements ConfirmChannel, ClientCh
   }
 
   async assertQueue(queue = '', options?: Options.AssertQueue): Promise<Replies.AssertQueue> {
-    const copy = options ? structuredClone(options) : undefined;
+    const copy = options ? cloneValue(options) : undefined;
     return this.call('QueueDeclare', (b) => this.model.broker.declareQueue(b, queue, copy));
   }
 

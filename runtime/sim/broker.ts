@@ -19,6 +19,7 @@
 // - crash (connections drop, what was not persisted is lost) and restart (durable exchanges,
 //   queues, bindings and persisted persistent messages come back).
 import type { ConsumeMessage, MessageProperties, MessagePropertyHeaders, Options, XDeath } from 'amqplib';
+import { cloneValue } from './clone.ts';
 import { AmqpClose } from './errors.ts';
 
 /** The clock and event queue a broker runs on (the world's). */
@@ -1301,7 +1302,7 @@ export class SimBroker {
     const message: ConsumeMessage = {
       content: m.content,
       fields: { deliveryTag: tag, redelivered: m.redelivered, exchange: m.exchange, routingKey: m.routingKey, consumerTag: consumer.tag },
-      properties: { ...m.properties, headers: headers ? structuredClone(headers) : headers },
+      properties: { ...m.properties, headers: headers ? cloneValue(headers) : headers },
     };
     this.stats.delivered++;
     if (m.redelivered) this.stats.redelivered++;

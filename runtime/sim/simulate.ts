@@ -15,6 +15,8 @@ import { NetworkedActiveObject } from '../net/networked.ts';
 import type { NetworkStats, NetworkedOptions } from '../net/miros-nets.ts';
 
 export type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
+export { canonicalJson } from './canonical.ts';
+import { canonicalJson } from './canonical.ts';
 import { installGuard, refusedCalls } from './guard.ts';
 import { SimWorld } from './world.ts';
 import type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
@@ -34,6 +36,8 @@ export interface SimWorldPort {
   broker(host: string): unknown;
   /** Runs events (and the promise jobs they start) up to virtual time `untilMs`. */
   run(options?: { untilMs?: number; maxSteps?: number }): Promise<void>;
+  /** `while (!stop()) await run({ untilMs: elapsedMs + stepMs })`, faster where the world has it (SimWorld). */
+  runSteps?(stepMs: number, stop: () => boolean): Promise<void>;
 }
 
 /**
@@ -153,13 +157,16 @@ export async function simulate(programValue: Program, options: SimulateOptions):
 
     const until = async (what: string, cond: () => boolean, limitMs: number) => {
       const start = world.elapsedMs;
-      while (!cond()) {
+      const stop = () => {
+        if (cond()) return true;
         // a refused call a chart's handler caught (the engine logs handler errors) still ends the run
         const refused = refusedCalls()[0];
         if (refused) throw refused;
         if (world.elapsedMs - start > limitMs) throw new SimulationTimeout(`${what}: not within ${limitMs} virtual ms (at ${world.elapsedMs} ms)`);
-        await world.run({ untilMs: world.elapsedMs + STEP_MS });
-      }
+        return false;
+      };
+      if (world.runSteps) return world.runSteps(STEP_MS, stop);
+      while (!stop()) await world.run({ untilMs: world.elapsedMs + STEP_MS });
     };
     const settle = async <T>(what: string, promise: Promise<T>, limitMs = START_LIMIT_MS): Promise<T> => {
       let done = false;
@@ -363,9 +370,3 @@ export function runHash(value: unknown): string {
   return createHash('sha256').update(canonicalJson(value)).digest('hex');
 }
 
-/** JSON with every object's keys sorted: equal values, equal text. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) =>
-    v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
-}

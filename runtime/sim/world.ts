@@ -5,9 +5,10 @@
 // below amqplib's interface is simulated (amqp.ts, broker.ts).
 //
 // Events run in (virtual time, insertion number) order; between two events every promise job
-// runs to completion (the world waits one real macrotask turn: hostTurn of runtime/env).
+// runs to completion (drainJobs: a microtask that queues a process tick, which Node runs only once
+// the microtask queue is empty; the world never waits on the host's event loop).
 import type { Options, RecoveryOptions, SocketOptions } from 'amqplib';
-import { hostTurn, type Connect, type Environment, type TimerHandle } from '../env/environment.ts';
+import { type Connect, type Environment, type TimerHandle } from '../env/environment.ts';
 import { SimChannelModel, SimRecoveringModel } from './amqp.ts';
 import { SimBroker, type ClientConnectionPort, type SimBrokerOptions } from './broker.ts';
 import { seededStream, type SimRandom } from './random.ts';
@@ -104,6 +105,7 @@ class ProcessState implements SimProcess {
       },
       'randomUUID': uuid,
       connect: ((url: string | DialTarget, options?: ConnectOptions) => this.connect(url, options)) as unknown as Connect,
+      networkInterfaces: () => simInterfaces(),
     });
   }
 
@@ -202,6 +204,25 @@ class ProcessState implements SimProcess {
       );
     });
   }
+}
+
+/**
+ * Resolves once every promise job queued before (and every job those queue, transitively) has
+ * run: a microtask that queues a process tick. Node runs ticks only once the microtask queue is
+ * empty, so the tick (and the continuation after it) comes after all of them. The same order as
+ * a host macrotask turn (setImmediate, which the world used before) for promise jobs, without the
+ * event loop's round trip; no code of a run uses process ticks of its own (the runtime never does).
+ */
+function drainJobs(): Promise<void> {
+  return new Promise((resolve) => queueMicrotask(() => process.nextTick(resolve)));
+}
+
+/**
+ * A simulated process's network interfaces: loopback only (the real host's, read before, made a
+ * run depend on the machine's interfaces, and took milliseconds per chart on a host with many).
+ */
+function simInterfaces(): ReturnType<NonNullable<Environment['networkInterfaces']>> {
+  return { lo: [{ address: '127.0.0.1', netmask: '255.0.0.0', family: 'IPv4', mac: '00:00:00:00:00:00', internal: true, cidr: '127.0.0.1/8' }] };
 }
 
 /** Virtual ms a dial across a partition waits before ETIMEDOUT. */
@@ -354,11 +375,35 @@ export class SimWorld {
     return new Promise((resolve) => this.schedule(ms, resolve));
   }
 
+  /**
+   * Runs the world in steps of `stepMs` virtual ms until `stop()` holds, checked before each
+   * step: the same as `while (!stop()) await run({ untilMs: elapsedMs + stepMs })`, event for
+   * event and check for check, without a round of promise jobs for a step in which nothing
+   * happens (no event due, nothing ran since the jobs were last drained). `stop` reads the run
+   * and must start no promise jobs of its own (it may throw: the run then rejects with it).
+   */
+  async runSteps(stepMs: number, stop: () => boolean): Promise<void> {
+    const step = Number.isFinite(stepMs) && stepMs > 0 ? stepMs : 0;
+    let drained = false;
+    while (!stop()) {
+      const untilMs = this.time + step;
+      if (drained) {
+        const next = this.events.peek();
+        if (!next || next.at > untilMs) {
+          this.time = untilMs;
+          continue;
+        }
+      }
+      await this.runWhile(() => true, { untilMs });
+      drained = true;
+    }
+  }
+
   private async runWhile(more: () => boolean, options: SimRunOptions): Promise<void> {
     const maxSteps = options.maxSteps ?? 1_000_000;
     let steps = 0;
     for (;;) {
-      await hostTurn();
+      await drainJobs();
       if (!more()) return;
       const next = this.events.peek();
       if (!next || (options.untilMs !== undefined && next.at > options.untilMs)) {
