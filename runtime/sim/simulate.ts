@@ -233,6 +233,15 @@ export async function simulate(programValue: Program, options: SimulateOptions):
       const plan: FaultPlan = f.schedule ? scheduledPlan(f.schedule) : seeded;
       const log: SimFaultLog = { plan, records: [], workloadAt: world.elapsedMs, killed: [], stopped: [], restarts: 0 };
       const incarnations = new Map<string, number>();
+      const stoppedByFault = new WeakSet<NetworkedActiveObject>();
+      // a chart whose start failed is started again RESTART_DELAY_MS later (a supervisor's auto-restart): pending ones by chart
+      const supervisor = new Map<string, number>();
+      const cancelSupervisor = (name: string) => {
+        const pending = supervisor.get(name);
+        if (pending === undefined) return;
+        world.cancel(pending);
+        supervisor.delete(name);
+      };
       /** Each chart's host clock offset: clock steps outlive a restart of the process. */
       const clockOffsets = new Map<string, number>();
       const targets: Parameters<typeof scheduleFaults>[1] = {
@@ -245,14 +254,18 @@ export async function simulate(programValue: Program, options: SimulateOptions):
           world.process(processOf.get(name) ?? name).kill();
         },
         stop: async (name) => {
-          log.stopped.push({ chart: name, iid: chart(name).nets.incarnationId });
-          await chart(name).stop();
+          cancelSupervisor(name); // `systemctl stop` ends a pending auto-restart too
+          const c = chart(name);
+          log.stopped.push({ chart: name, iid: c.nets.incarnationId });
+          stoppedByFault.add(c);
+          await c.stop();
         },
         stepClock: (name, ms) => {
           clockOffsets.set(name, (clockOffsets.get(name) ?? 0) + ms);
           world.process(processOf.get(name) ?? name).stepClock(ms);
         },
         restart: function restart(name, attempt = 1) {
+          cancelSupervisor(name); // a start (the fault's heal) ends a pending auto-restart, as `systemctl start` does
           const def = program.charts.find((c) => c.name === name)!;
           const n = (incarnations.get(name) ?? 1) + 1;
           incarnations.set(name, n);
@@ -264,10 +277,20 @@ export async function simulate(programValue: Program, options: SimulateOptions):
             // the run's final stop ended this start: that stop is under way on this process, which must
             // live to finish it (killing it here left the stop waiting on timers that never fire)
             if (finishing) return;
+            // a stop fault ended this start: the stop's heal restarts the chart, not the supervisor
+            // (restarting it here as well left two live charts of one name, one never stopped)
+            if (stoppedByFault.has(c)) return;
             // as a supervisor (systemd Restart=on-failure) would: the failed process exits, a new one starts a moment later
             world.process(`${name}#${n}`).kill();
             if (attempt >= RESTART_ATTEMPTS) problems.push(`${name} restarting: ${(err as Error).message} (${attempt} attempts)`);
-            else world.schedule(RESTART_DELAY_MS, () => restart(name, attempt + 1));
+            else
+              supervisor.set(
+                name,
+                world.schedule(RESTART_DELAY_MS, () => {
+                  supervisor.delete(name);
+                  restart(name, attempt + 1);
+                }),
+              );
           });
         },
       };
