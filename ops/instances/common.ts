@@ -75,6 +75,11 @@ export function control(tag: string, data: unknown = {}): void {
   process.stdout.write(controlLine(tag, data));
 }
 
+// Control lines are the run's evidence of what the chart did (chaos: an event handled, then
+// acked): Node queues pipe writes in memory while the runner lags, and a SIGKILL loses them.
+// Blocking writes: a line is in the pipe before the step that wrote it ends.
+(process.stdout as { _handle?: { setBlocking?: (on: boolean) => void } })._handle?.setBlocking?.(true);
+
 /** A chart-kind setting from the config's params, of the type of its default; a value of another type is an error that names it. */
 export function param<T extends number | boolean | string | object>(cfg: InstanceConfig, name: string, dflt: T): T {
   const v = cfg.params?.[name];

@@ -22,8 +22,6 @@ export interface HealedPath {
 
 /** A deletion's gap starts this long before it (events in flight to the broker when the queue went). */
 export const QUEUE_GAP_SLACK_MS = 1_000;
-/** How long after a deletion the chart may take to declare its queue again and consume (its cancel path). */
-export const QUEUE_GAP_MAX_MS = 3_000;
 
 /** How much earlier than its send record an event may have been sent (records of a partitioned sender arrive late). */
 export const KILL_SLACK_MS = 1_000;
@@ -41,6 +39,7 @@ export class ChaosLedger {
   private readonly killTimes = new Map<string, number[]>(); // instance → when it was killed or stopped (ms), when told
   private readonly removed = new Map<string, number>(); // receiver → events a fault removed on purpose (delete-queue)
   private readonly deletions = new Map<string, number[]>(); // receiver → when its queue was deleted (ms)
+  private readonly consuming = new Map<string, number[]>(); // receiver → when it had its queues declared and consumed (ms, ascending)
   private readonly killedIncarnations = new Set<string>(); // sender + incarnation
   private confirmations = false;
   /** whenResumed() calls waiting: per pair of the path, the first qualifying arrival so far. */
@@ -92,9 +91,10 @@ export class ChaosLedger {
 
   /**
    * The receiver's queue was deleted at `at` (ms, just before the delete): until the chart has
-   * declared it again and consumes, what the broker routes to it goes nowhere. Events sent from
-   * `at` - QUEUE_GAP_SLACK_MS to `at` + QUEUE_GAP_MAX_MS and missing there are removed by the
-   * fault, not lost; a chart that takes longer to come back loses what follows (counted lost).
+   * declared it again and consumes (onConsuming), what the broker routes to it goes nowhere.
+   * Events sent from `at` - QUEUE_GAP_SLACK_MS until that restore and missing there are removed
+   * by the fault, not lost; what is missing outside it is lost. Without a restore the gap ends
+   * at the deletion (only the events in flight then).
    */
   onQueueDeleted(receiver: string, at: number): void {
     const list = this.deletions.get(receiver) ?? [];
@@ -121,6 +121,23 @@ export class ChaosLedger {
     return times === undefined || times.some((t) => t >= at - KILL_SLACK_MS);
   }
 
+  /**
+   * At `at` (ms) the receiver had its queues declared and consumed: its READY (a start declares
+   * them), or its chart's word that it consumes again after the broker cancelled it (the
+   * receiver's RESUBSCRIBED warning). The first such time after a deletion ends its gap.
+   */
+  onConsuming(receiver: string, at: number): void {
+    const list = this.consuming.get(receiver) ?? [];
+    this.consuming.set(receiver, list);
+    if (list.length < 10_000) list.push(at);
+  }
+
+  /** The gaps of `receiver`'s deletions: [deletion - slack, first restore after the deletion (or the deletion itself)). */
+  private gapsOf(receiver: string): Array<readonly [number, number]> {
+    const restores = [...(this.consuming.get(receiver) ?? [])].sort((x, y) => x - y);
+    return (this.deletions.get(receiver) ?? []).map((at) => [at - QUEUE_GAP_SLACK_MS, restores.find((t) => t >= at) ?? at] as const);
+  }
+
   /** Events a fault removed on purpose at a receiver (delete-queue: its queue's depth at deletion): that many missing there are not losses. */
   onRemoved(receiver: string, count: number): void {
     if (count > 0) this.removed.set(receiver, (this.removed.get(receiver) ?? 0) + count);
@@ -141,7 +158,7 @@ export class ChaosLedger {
     let expected = 0;
     const lostBy: Record<string, number> = {};
     const examples: string[] = [];
-    const gaps = new Map(instances.map((r) => [r, (this.deletions.get(r) ?? []).map((at) => [at - QUEUE_GAP_SLACK_MS, at + QUEUE_GAP_MAX_MS] as const)]));
+    const gaps = new Map(instances.map((r) => [r, this.gapsOf(r)]));
     const gapEnds = new Map<string, number>(); // per deletion: the send time of its last event removed in the gap
     let removedInGap = 0;
     for (const e of events) {
@@ -194,6 +211,7 @@ export class ChaosLedger {
       }
     }
     const reordered = [...this.reorders.values()].reduce((a, b) => a + b, 0);
+    const queueRestoresMs = instances.flatMap((r) => this.gapsOf(r).map(([from, to]) => to - from - QUEUE_GAP_SLACK_MS));
     return {
       sent: events.length,
       confirmed: this.confirmations ? this.confirmed.size : null,
@@ -204,6 +222,7 @@ export class ChaosLedger {
       removedByFault,
       removedInGap,
       queueGapsMs: [...gapEnds.values()],
+      queueRestoresMs,
       neverPublished,
       duplicated,
       duplicatedAtKilled,
@@ -292,6 +311,8 @@ export interface ChaosResult {
   removedInGap: number;
   /** Per queue deletion that removed events: ms from the deletion to the send time of the last event it removed. */
   queueGapsMs: number[];
+  /** Per queue deletion: ms from the deletion to the chart's queues declared and consumed again (0: never, as far as the run heard). */
+  queueRestoresMs: number[];
   /** Unconfirmed (event, receiver) pairs: not confirmed, or of a killed sender without confirmations (it may have died in the outbox). */
   neverPublished: number;
   duplicated: number;

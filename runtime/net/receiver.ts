@@ -122,6 +122,9 @@ export const MAX_REPORTED = 1_000;
 /** How long each step of close() waits for the broker (closing the channel, each queue deletion). */
 const CLOSE_STEP_MS = 1000;
 
+/** The words of the warning that follows a cancel's once its queues are declared and consumed again (a checker finds the gap's end by them). */
+export const RESUBSCRIBED = 'consuming its queues again';
+
 export const newCounters = (): NetworkCounters => ({ received: 0, delivered: 0, duplicates: 0, dropped: 0, droppedBy: {}, own: 0, redelivered: 0, windowsShed: 0, cancelled: 0 });
 
 export class Receiver implements Tenant {
@@ -299,6 +302,11 @@ export class Receiver implements Tenant {
     await channel.consume(dead.name, (msg) => (msg ? this.onDead(tracker, msg) : this.onCancel(channel, dead.name)), { exclusive: dead.exclusiveConsumer });
     if (this.channel === channel) {
       this.consuming = true;
+      if (this.resubscribing && this.lastCancel) {
+        // the end of the cancel's gap: what the broker routed to the queue meanwhile went nowhere
+        const queues = [...this.networkOfQueue.keys()].join(', ');
+        this.options.onWarning?.(`${this.options.chartName}: ${RESUBSCRIBED} (${queues}) ${this.env.now() - this.lastCancel.at} ms after the broker's cancel`);
+      }
       this.resubscribing = false;
     }
   }

@@ -173,7 +173,7 @@ export interface FaultRecord extends Fault {
 
 /**
  * A deleted queue's publishes routed nowhere count as removed by the fault for this long after the
- * deletion (the chaos ledger's QUEUE_GAP_MAX_MS) when no chart ever binds the queue again; all of
+ * deletion when no chart ever binds the queue again (a resubscribe takes far less); all of
  * them once one does (however long a partition or a crash kept it away).
  */
 export const QUEUE_GAP_MAX_MS = 3_000;
@@ -297,7 +297,7 @@ export function faultInjector(targets: FaultTargets): FaultInjector {
         record.queue = q;
         // distinct messages (a resend of the same bytes is one event) the bindings matched while the queue was gone:
         // all of them count as removed once a chart binds it again; if none ever does (a chart left deaf after the
-        // cancel), only those of the first QUEUE_GAP_MAX_MS (the chaos ledger's gap): what follows is lost
+        // cancel), only those of the first QUEUE_GAP_MAX_MS: what follows is lost
         const nowhere = new Set<string>();
         let early = 0;
         let rebound = false;

@@ -64,14 +64,31 @@ describe('chaos ledger', () => {
 
   // after a queue is deleted, the broker routes the receiver's events nowhere until its chart has
   // declared the queue again: those are removed by the fault (counted apart), not lost
-  it('delete-queue: events sent in the gap before the chart declares its queue again are removed, not lost; a later loss still is one', () => {
+  it('delete-queue: events sent between the deletion (less the slack) and the restore are removed, not lost; before and after, a loss is one', () => {
     const l = new ChaosLedger(hostOf);
-    for (let s = 1; s <= 6; s++) l.onSent('a', 1, s, 1000 * s);
-    l.onQueueDeleted('c', 2500); // 3 (sent at 3000) and 4 (4000) go nowhere; 5 arrives: the queue is back
-    for (const s of [1, 2, 5]) l.onReceived('c', { f: 'a', i: 1, s }, 1000 * s + 10);
-    for (let s = 1; s <= 6; s++) l.onReceived('b', { f: 'a', i: 1, s }, 1000 * s + 10);
-    // 6 (sent 3.5 s after the deletion, past QUEUE_GAP_MAX_MS) is a real loss
-    expect(l.result()).toMatchObject({ lost: 1, removedInGap: 2, queueGapsMs: [1500], lostBy: { c: 1 } });
+    for (let s = 1; s <= 12; s++) l.onSent('a', 1, s, 1000 * s);
+    l.onConsuming('c', 500); // its start: before the deletion, ends no gap
+    l.onQueueDeleted('c', 2500); // 2 (sent at 2000, in flight: the slack) to 6 go nowhere
+    l.onConsuming('b', 4000); // another receiver's restore ends nothing at c
+    l.onConsuming('c', 6500); // c consumes again: 7 on arrive
+    l.onConsuming('c', 9000);
+    for (const s of [1, 7, 8, 10, 11, 12]) l.onReceived('c', { f: 'a', i: 1, s }, 1000 * s + 10);
+    for (let s = 1; s <= 12; s++) l.onReceived('b', { f: 'a', i: 1, s }, 1000 * s + 10);
+    // 9 (sent after the restore) is a real loss, however close to the deletion
+    const r = l.result();
+    expect(r).toMatchObject({ lost: 1, removedInGap: 5, queueGapsMs: [3500], queueRestoresMs: [4000], lostBy: { c: 1 } });
+    expect(r.examples).toEqual(['a#9 (incarnation 1) never reached c']);
+  });
+
+  it('delete-queue: without a restore the gap is only the slack before the deletion; a slow restore widens it as far as it took', () => {
+    const l = new ChaosLedger(hostOf);
+    for (let s = 1; s <= 4; s++) l.onSent('a', 1, s, 1000 * s);
+    l.onQueueDeleted('c', 2500);
+    for (let s = 1; s <= 4; s++) l.onReceived('b', { f: 'a', i: 1, s }, 1000 * s + 10);
+    l.onReceived('c', { f: 'a', i: 1, s: 1 }, 1010);
+    expect(l.result()).toMatchObject({ lost: 2, removedInGap: 1, queueRestoresMs: [0] }); // 3 and 4: no restore heard
+    l.onConsuming('c', 60_000); // a chart that took nearly a minute to come back
+    expect(l.result()).toMatchObject({ lost: 0, removedInGap: 3, queueRestoresMs: [57_500] });
   });
 
   it("a killed sender's undelivered events are not promised without confirmations; with them only confirmed ones are", () => {

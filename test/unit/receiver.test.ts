@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { encodeEnvelope, type Envelope } from '../../runtime/net/envelope.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
-import { PREFETCH, Receiver, type ReceiverOptions } from '../../runtime/net/receiver.ts';
+import { PREFETCH, RESUBSCRIBED, Receiver, type ReceiverOptions } from '../../runtime/net/receiver.ts';
 import { ChartInUseError } from '../../runtime/net/errors.ts';
 import { DEAD_EXCHANGE, EXCHANGES, MESSAGE_TTL_MS, QUEUE_EXPIRES_MS, SENDER_HEADER, type NetworkName } from '../../runtime/net/topology.ts';
 import { forgetSessions } from '../../runtime/net/session.ts';
@@ -497,6 +497,21 @@ describe('Receiver: a consumer the broker cancels', () => {
     expect(seqs(h)).toEqual([7]); // no deaf chart
     expect(h.receiver.counters.mesh).toMatchObject({ cancelled: 1 });
     expect(receiver.snapshot()).toMatchObject({ state: 'up', cancels: 1 });
+  });
+
+  it('says when it consumes again after the cancel (the end of the gap in which the broker routed its events nowhere), once', async () => {
+    const warnings: string[] = [];
+    const h = await start({ onWarning: (m) => warnings.push(m) });
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(warnings).toEqual([]); // the first setup is no restore
+    h.channel.cancelConsumer(QUEUE.mesh);
+    expect(warnings).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(300);
+    expect(h.connection.current!.channel({ consuming: QUEUE.mesh }).queues.has(QUEUE.mesh)).toBe(true);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]).toMatch(new RegExp(`^${CHART}: ${RESUBSCRIBED} \\(${QUEUE.mesh.replace(/[.]/g, '\\.')}, .*\\) \\d+ ms after the broker's cancel$`));
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(warnings).toHaveLength(2);
   });
 });
 

@@ -13,6 +13,7 @@ import { sleep, until } from '../../util/wait.ts';
 import { ChaosLedger, type ChaosResult, type HealedPath, percentile } from '../chaos-ledger.ts';
 import { type ChaosKind, type KindsChoice, type PlannedFault, chaosSchedule, resolveKinds } from '../chaos-schedule.ts';
 import { isTag } from '../../instances/protocol.ts';
+import { RESUBSCRIBED } from '../../../runtime/net/receiver.ts';
 import type { Instance, Run, Scenario } from '../runner.ts';
 import { check, type CheckResult } from '../summary.ts';
 
@@ -184,6 +185,8 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
           if ('i' in line.data) ledger.onSent(inst.name, line.data.i, line.data.s, now);
         } else if (isTag(line, 'RCV')) ledger.onReceived(inst.name, { f: line.data.f, i: line.data.i, s: line.data.s }, now);
         else if (isTag(line, 'CONF')) ledger.onConfirmed(inst.name, line.data.i, line.data.s);
+        // its queues declared and consumed: at a start, or after the broker cancelled them (delete-queue's gap ends)
+        else if (isTag(line, 'READY') || (isTag(line, 'WARN') && line.data.message.includes(RESUBSCRIBED))) ledger.onConsuming(inst.name, now);
       };
       const hosts = run.cluster.nodes.slice(0, run.nodes).map((n) => n.name);
       const plan = chaosSchedule({ seed, cycles, kinds, hosts, instances: run.instances.map((i) => i.name) });
@@ -297,6 +300,7 @@ export function chaos(opts: ChaosOptions = {}): Scenario {
           removedByFault: r?.removedByFault ?? 0,
           removedInGap: r?.removedInGap ?? 0,
           queueGapMaxMs: r?.queueGapsMs.length ? Math.max(...r.queueGapsMs) : null,
+          queueRestoreMaxMs: r?.queueRestoresMs.length ? Math.max(...r.queueRestoresMs) : null,
           unconfirmed: r?.neverPublished ?? 0,
           duplicated: r?.duplicated ?? 0,
           duplicatedAtKilled: r?.duplicatedAtKilled ?? 0,
