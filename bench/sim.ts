@@ -28,7 +28,8 @@ export interface SimBench {
 }
 
 export async function benchSim(o: { seeds?: number; workers?: number; log?: (line: string) => void } = {}): Promise<SimBench> {
-  const seeds = o.seeds ?? Number(process.env.MIROS_BENCH_SIM_SEEDS ?? 40);
+  // 400: a search long enough that the two workers' start-up (about a second each) does not set the rate
+  const seeds = o.seeds ?? Number(process.env.MIROS_BENCH_SIM_SEEDS ?? 400);
   const faultsPerRun = 20;
   const spanMs = 60_000;
   const { ensureBuilt } = await import('../scripts/ensure-built.mjs');
