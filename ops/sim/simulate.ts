@@ -7,6 +7,7 @@ import type { Program } from '../../runtime/sim/program.ts';
 import type { SimulationResult } from '../../runtime/sim/result.ts';
 import { simulate as simulateRun, type SimulateOptions } from '../../runtime/sim/simulate.ts';
 import { checkSimRun } from './check.ts';
+import { parseSeedRange } from './search.ts';
 import { simEvidenceWriter } from './evidence.ts';
 
 export interface SimulateSeedsOptions extends Omit<SimulateOptions, 'seed' | 'out'> {
@@ -44,11 +45,7 @@ export function simulate(program: Program, options: SimulateOptions | SimulateSe
 
 /** The seeds of `seeds`, in order. */
 export function seedList(seeds: SimulateSeedsOptions['seeds']): number[] {
-  if (typeof seeds === 'string') {
-    const m = /^(\d+)(?:\.\.(\d+))?$/.exec(seeds.trim());
-    if (!m) throw new RangeError(`seeds wants 'A..B' (two integers, e.g. '0..99'), got ${JSON.stringify(seeds)}`);
-    return seedList({ from: Number(m[1]), to: m[2] === undefined ? Number(m[1]) : Number(m[2]) });
-  }
+  if (typeof seeds === 'string') return seedList(parseSeedRange(seeds));
   if ('from' in seeds) {
     const { from, to } = seeds;
     if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || from < 0 || to < from) throw new RangeError(`seeds: want 0 <= from <= to, got ${from}..${to}`);

@@ -229,6 +229,14 @@ interface Binding {
   pattern: string;
 }
 
+/** What the delete-queue fault hears of an operator-deleted queue until it is bound again. */
+export interface DeletedQueueWatch {
+  /** A publish its bindings matched: confirmed, and routed nowhere. */
+  routedNowhere(content: Buffer): void;
+  /** A chart bound it again (from now on it receives). */
+  rebound(): void;
+}
+
 export class BrokerChannel {
   open = true;
   confirm = false;
@@ -264,6 +272,11 @@ export class BrokerConnection {
 }
 
 /** `*` is one word, `#` zero or more (RabbitMQ's topic exchange). */
+/** Whether a binding with `pattern` on an exchange of `type` takes a publish with these routing keys (the key and its CC). */
+function bindingMatches(type: string, pattern: string, keys: readonly string[]): boolean {
+  return type === 'fanout' || keys.some((k) => (type === 'topic' ? topicMatches(pattern, k) : pattern === k));
+}
+
 export function topicMatches(pattern: string, routingKey: string): boolean {
   const p = pattern.split('.');
   const k = routingKey === '' ? [] : routingKey.split('.');
@@ -398,7 +411,7 @@ export class SimBroker {
   private readonly queues = new Map<string, QueueState>();
   private bindings: Binding[] = [];
   /** Queues an operator deleted, until bound again: what would have reached them is told to the fault (bounded by the queue limit). */
-  private readonly ghosts = new Map<string, { bindings: Binding[]; onRoutedNowhere: (content: Buffer) => void }>();
+  private readonly ghosts = new Map<string, { bindings: Binding[]; watch: DeletedQueueWatch }>();
   private readonly connections = new Set<BrokerConnection>();
   private ids = 0;
   private connectionIds = 0;
@@ -522,7 +535,7 @@ export class SimBroker {
   }
 
   /** Faults: an operator deletes queue `name` (rabbitmqctl delete_queue); returns the messages it held (ready and unacked), or undefined if absent. */
-  deleteQueueByOperator(name: string, onRoutedNowhere?: (content: Buffer) => void): number | undefined {
+  deleteQueueByOperator(name: string, watch?: DeletedQueueWatch): number | undefined {
     const q = this.queues.get(name);
     if (!q) return undefined;
     const held = q.ready.length + q.consumers.reduce((n, c) => n + c.unacked, 0) + this.orphanUnacked(q);
@@ -530,7 +543,7 @@ export class SimBroker {
     this.deleteQueueState(q);
     // until the queue is bound again, a publish its bindings match goes nowhere (and is confirmed):
     // the fault counts those as it counts what the queue held
-    if (onRoutedNowhere && bindings.length > 0 && this.ghosts.size < this.limits.queues) this.ghosts.set(name, { bindings, onRoutedNowhere });
+    if (watch && bindings.length > 0 && this.ghosts.size < this.limits.queues) this.ghosts.set(name, { bindings, watch });
     return held;
   }
 
@@ -858,7 +871,11 @@ export class SimBroker {
       if (this.bindings.length >= this.limits.queues * 16) throw new AmqpClose('PRECONDITION_FAILED', `binding limit of ${this.limits.queues * 16} is reached`);
       this.bindings.push({ queue, exchange, pattern });
     }
-    this.ghosts.delete(queue);
+    const ghost = this.ghosts.get(queue);
+    if (ghost) {
+      this.ghosts.delete(queue);
+      ghost.watch.rebound();
+    }
   }
 
   unbindQueue(ch: BrokerChannel, queue: string, exchange: string, pattern: string): void {
@@ -1104,16 +1121,17 @@ export class SimBroker {
     }
   }
 
-  /** The queues a publish goes to; undefined if the exchange does not exist. */
   /** A publish the bindings of an operator-deleted queue would have routed there: told to its fault. */
   private tellGhosts(exchange: string, routingKey: string, content: Buffer, options: Options.Publish | undefined): void {
+    const e = this.exchanges.get(exchange);
+    if (!e) return;
     const keys = [routingKey, ...toKeys(options?.CC)];
-    const type = this.exchanges.get(exchange)?.type;
     for (const ghost of this.ghosts.values()) {
-      if (ghost.bindings.some((b) => b.exchange === exchange && (type === 'fanout' || keys.some((k) => (type === 'topic' ? topicMatches(b.pattern, k) : b.pattern === k))))) ghost.onRoutedNowhere(content);
+      if (ghost.bindings.some((b) => b.exchange === exchange && bindingMatches(e.type, b.pattern, keys))) ghost.watch.routedNowhere(content);
     }
   }
 
+  /** The queues a publish goes to; undefined if the exchange does not exist. */
   private route(exchange: string, routingKey: string, options: Options.Publish | undefined): QueueState[] | undefined {
     const keys = [routingKey, ...toKeys(options?.CC)];
     const names = new Set<string>();
@@ -1124,7 +1142,7 @@ export class SimBroker {
       if (!e) return undefined;
       for (const b of this.bindings) {
         if (b.exchange !== exchange) continue;
-        if (e.type === 'fanout' || keys.some((k) => (e.type === 'topic' ? topicMatches(b.pattern, k) : b.pattern === k))) names.add(b.queue);
+        if (bindingMatches(e.type, b.pattern, keys)) names.add(b.queue);
       }
     }
     return [...names].map((n) => this.queues.get(n)!).filter((q) => q !== undefined);

@@ -177,9 +177,6 @@ export interface FaultRecord extends Fault {
  * them once one does (however long a partition or a crash kept it away).
  */
 export const QUEUE_GAP_MAX_MS = 3_000;
-/** How often (virtual ms), and how many times, a deleted queue is looked for again (a chart declared it). */
-const REBIND_POLL_MS = 250;
-const REBIND_POLLS = 400;
 
 /** Virtual ms after which a connection across a partition is found dead (AMQP heartbeat, roughly). */
 export const HEARTBEAT_TIMEOUT_MS = 1500;
@@ -302,21 +299,19 @@ export function faultInjector(targets: FaultTargets): FaultInjector {
         let early = 0;
         let rebound = false;
         record.removed =
-          b.deleteQueueByOperator(q, (content) => {
-            if (nowhere.size >= 100_000) return;
-            const text = content.toString('latin1');
-            if (!nowhere.has(text) && world.elapsedMs - record.startedAt <= QUEUE_GAP_MAX_MS) early++;
-            nowhere.add(text);
-            record.routedNowhere = rebound ? nowhere.size : early;
-          }) ?? 0;
-        const watchRebind = (left: number) =>
-          world.schedule(REBIND_POLL_MS, () => {
-            if (b.hasQueue(q)) {
+          b.deleteQueueByOperator(q, {
+            routedNowhere: (content) => {
+              if (nowhere.size >= 100_000) return;
+              const text = content.toString('latin1');
+              if (!nowhere.has(text) && world.elapsedMs - record.startedAt <= QUEUE_GAP_MAX_MS) early++;
+              nowhere.add(text);
+              record.routedNowhere = rebound ? nowhere.size : early;
+            },
+            rebound: () => {
               rebound = true;
               if (nowhere.size > 0) record.routedNowhere = nowhere.size;
-            } else if (left > 0) watchRebind(left - 1);
-          });
-        watchRebind(REBIND_POLLS);
+            },
+          }) ?? 0;
         targets.waive(`queue ${q} deleted (events routed to it meanwhile are gone)`);
         heal(() => undefined);
         return;

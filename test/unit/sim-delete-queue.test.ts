@@ -26,14 +26,17 @@ describe('simulated broker: an operator deletes a queue', () => {
       await publish('miros.x', 'chart.a', 'held-1');
       await publish('miros.x', 'chart.a', 'held-2');
       const nowhere: string[] = [];
-      const held = broker.deleteQueueByOperator('miros.q', (content) => nowhere.push(content.toString()));
+      let rebounds = 0;
+      const held = broker.deleteQueueByOperator('miros.q', { routedNowhere: (content) => nowhere.push(content.toString()), rebound: () => rebounds++ });
       expect(held).toBe(2);
       await publish('miros.x', 'chart.a', 'gone-1');
       await publish('miros.x', 'chart.a', 'gone-1'); // a resend: the same bytes
       await publish('miros.x', 'chart.b', 'gone-2');
       await publish('miros.x', 'other.a', 'not-its-binding');
       await publish('miros.other', 'chart.a', 'not-its-exchange');
+      expect(rebounds).toBe(0);
       await declare();
+      expect(rebounds).toBe(1); // told at the bind, once
       await publish('miros.x', 'chart.a', 'delivered');
       expect(nowhere).toEqual(['gone-1', 'gone-1', 'gone-2']);
       expect((await ch.checkQueue('miros.q')).messageCount).toBe(1); // 'delivered' only
