@@ -2,6 +2,7 @@
 // ops/sim/check.ts, reads it): its own module, so that none of them imports another for types.
 import type { NetworkStats } from '../net/miros-nets.ts';
 import type { SnoopRecord } from '../net/snoop-record.ts';
+import type { SimFlowCounters } from './amqp.ts';
 import type { FaultPlan, FaultRecord } from './faults.ts';
 import type { DeliveredEvent, Report } from './program.ts';
 
@@ -44,6 +45,8 @@ export interface SimulationResult {
   delivered: Record<string, DeliveredEvent[]>;
   /** networkStats() of each chart at its stop. */
   stats: Record<string, NetworkStats>;
+  /** What each chart's processes did against their brokers' flow control (the simulated sockets saw it; not in the hash). */
+  flow?: Record<string, SimFlowCounters>;
   /** The library's warnings (onWarning), per chart. */
   warnings: Record<string, string[]>;
   hosts: string[];
