@@ -29,7 +29,7 @@ export const KILL_SLACK_MS = 1_000;
 const key = (e: EventId) => `${e.f}\u0000${e.i}\u0000${e.s}`;
 
 export class ChaosLedger {
-  private readonly sent = new Map<string, EventId & { at: number }>();
+  private readonly sent = new Map<string, EventId & { at: number; sentAt: number }>();
   private readonly confirmed = new Set<string>();
   private readonly received = new Map<string, Map<string, number>>(); // receiver → event key → count
   private readonly firstAt = new Map<string, Map<string, number>>(); // receiver → event key → first arrival
@@ -50,8 +50,9 @@ export class ChaosLedger {
     private readonly hostOf: Record<string, string>,
   ) {}
 
-  onSent(f: string, i: number, s: number, at: number): void {
-    this.sent.set(key({ f, i, s }), { f, i, s, at });
+  /** `sentAt`: when the sender sent it, if known better than `at` (a record of a partitioned sender arrives late; the simulation knows). */
+  onSent(f: string, i: number, s: number, at: number, sentAt = at): void {
+    this.sent.set(key({ f, i, s }), { f, i, s, at, sentAt: Math.min(at, sentAt) });
   }
 
   onConfirmed(f: string, i: number, s: number): void {
@@ -196,7 +197,7 @@ export class ChaosLedger {
         }
         expected++;
         lostBy[r] = (lostBy[r] ?? 0) + 1;
-        if (this.kills.has(r) && this.couldHaveDiedWith(r, e.at)) lostAtKilled++;
+        if (this.kills.has(r) && this.couldHaveDiedWith(r, e.sentAt)) lostAtKilled++;
         else lost++;
         if (examples.length < 5) examples.push(`${e.f}#${e.s} (incarnation ${e.i}) never reached ${r}`);
       }
