@@ -6,6 +6,7 @@ import { relayProgram } from '../../examples/relay/program.ts';
 import { FAULT_KINDS, parseFaultKinds, planFaults, type Fault } from '../../runtime/sim/faults.ts';
 import { seededStream } from '../../runtime/sim/random.ts';
 import { simulate, type SimulationResult, type SimRecord } from '../../runtime/sim/simulate.ts';
+import type { SimFaultLog } from '../../runtime/sim/result.ts';
 import { SIM_EPOCH_MS } from '../../runtime/sim/world.ts';
 import { checkSimRun } from '../../ops/sim/check.ts';
 import { parseSeedRange, replayCommand, searchSeeds } from '../../ops/sim/search.ts';
@@ -83,6 +84,18 @@ describe('the checker over a run\'s records', () => {
     expect(checkSimRun(run([clean[0]!, clean[1]!, clean[3]!, clean[2]!])).problems.join('\n')).toMatch(/out of their sender's order/);
     // the program's own problems count too
     expect(checkSimRun(run(clean, { problems: ['invariant broken'] })).ok).toBe(false);
+  });
+
+  // A missing event at a SIGKILLed receiver was excused whole (its receipt record may have died with
+  // it), so an event the chart never handled (a redelivered copy acked while its original still waited
+  // in the chart, issue 21.2) could not show. The excuse is now bounded by the receipt records that
+  // died: those the incarnation had made by its kill (networkStats()) less those the monitor got.
+  it.fails('excuses at a killed receiver no more events than the receipt records that died with it', () => {
+    const records = [rec('mesh-send', 'a', event('a', 1), 1), rec('mesh-send', 'a', event('a', 2), 2)];
+    const killedWith = (receiptRecords: number) =>
+      checkSimRun(run(records, { faults: { plan: { kinds: ['kill'], faults: [], lastHealMs: 0 }, records: [{ kind: 'kill', chart: 'b', at: 0, startedAt: 10, durationMs: 1 }], workloadAt: 0, killed: [{ chart: 'b', iid: 'b-1', receiptRecords }], stopped: [], restarts: 0 } as unknown as SimFaultLog }));
+    expect(killedWith(2).problems).toEqual([]);
+    expect(killedWith(1).problems).toEqual(['1 events never handled at b: 2 missing there since its kills, and only 1 receipt records died with them']);
   });
 
   it('counts events a deleted queue held, or that the broker routed nowhere while it was gone, as removed by the fault, not lost', () => {
