@@ -152,6 +152,7 @@ export class ChaosLedger {
     const events = [...this.sent.values()];
     let lost = 0;
     let lostAtKilled = 0;
+    const lostAtKilledBy: Record<string, number> = {};
     let neverPublished = 0;
     let delivered = 0;
     let duplicated = 0;
@@ -197,8 +198,10 @@ export class ChaosLedger {
         }
         expected++;
         lostBy[r] = (lostBy[r] ?? 0) + 1;
-        if (this.kills.has(r) && this.couldHaveDiedWith(r, e.sentAt)) lostAtKilled++;
-        else lost++;
+        if (this.kills.has(r) && this.couldHaveDiedWith(r, e.sentAt)) {
+          lostAtKilled++;
+          lostAtKilledBy[r] = (lostAtKilledBy[r] ?? 0) + 1;
+        } else lost++;
         if (examples.length < 5) examples.push(`${e.f}#${e.s} (incarnation ${e.i}) never reached ${r}`);
       }
     }
@@ -220,6 +223,7 @@ export class ChaosLedger {
       delivered,
       lost,
       lostAtKilled,
+      lostAtKilledBy,
       removedByFault,
       removedInGap,
       queueGapsMs: [...gapEnds.values()],
@@ -306,6 +310,8 @@ export interface ChaosResult {
   lost: number;
   /** Expected arrivals missing at receivers that were killed and restarted. */
   lostAtKilled: number;
+  /** lostAtKilled by receiver. */
+  lostAtKilledBy: Record<string, number>;
   /** Missing arrivals a fault removed on purpose (delete-queue's depth at deletion, per receiver): not lost. */
   removedByFault: number;
   /** Missing arrivals sent while the receiver's queue was deleted and not yet declared again (delete-queue): not lost. */

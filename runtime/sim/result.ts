@@ -12,8 +12,8 @@ export interface SimFaultLog {
   records: FaultRecord[];
   /** Virtual ms (since the world began) at which the workload started. */
   workloadAt: number;
-  /** Chart incarnations (iid) ended by SIGKILL. */
-  killed: Array<{ chart: string; iid: string }>;
+  /** Chart incarnations (iid) ended by SIGKILL, with the mesh-receive records each had made by then (networkStats().meshRecords.receive). */
+  killed: Array<{ chart: string; iid: string; receiptRecords?: number }>;
   /** Chart incarnations ended by a graceful stop (what a link could not confirm by then is abandoned, and counted, by the runtime). */
   stopped: Array<{ chart: string; iid: string }>;
   /** Chart restarts. */

@@ -254,7 +254,9 @@ export async function simulate(programValue: Program, options: SimulateOptions):
         processOf: (name) => processOf.get(name) ?? name,
         waive: (why) => void (log.waived ??= `program ${program.name}: done() and invariant() not applied: ${why}`),
         kill: (name) => {
-          log.killed.push({ chart: name, iid: chart(name).nets.incarnationId });
+          const c = chart(name);
+          // its receipt records so far (published or waiting in its outbox): the check bounds what the kill may excuse by those that died
+          log.killed.push({ chart: name, iid: c.nets.incarnationId, receiptRecords: c.networkStats().meshRecords.receive });
           world.process(processOf.get(name) ?? name).kill();
         },
         stop: async (name) => {
