@@ -29,7 +29,7 @@ export const KILL_SLACK_MS = 1_000;
 const key = (e: EventId) => `${e.f}\u0000${e.i}\u0000${e.s}`;
 
 export class ChaosLedger {
-  private readonly sent = new Map<string, EventId & { at: number }>();
+  private readonly sent = new Map<string, EventId & { at: number; sentAt: number }>();
   private readonly confirmed = new Set<string>();
   private readonly received = new Map<string, Map<string, number>>(); // receiver → event key → count
   private readonly firstAt = new Map<string, Map<string, number>>(); // receiver → event key → first arrival
@@ -50,8 +50,9 @@ export class ChaosLedger {
     private readonly hostOf: Record<string, string>,
   ) {}
 
-  onSent(f: string, i: number, s: number, at: number): void {
-    this.sent.set(key({ f, i, s }), { f, i, s, at });
+  /** `sentAt`: when the sender sent it, if known better than `at` (a record of a partitioned sender arrives late; the simulation knows). */
+  onSent(f: string, i: number, s: number, at: number, sentAt = at): void {
+    this.sent.set(key({ f, i, s }), { f, i, s, at, sentAt: Math.min(at, sentAt) });
   }
 
   onConfirmed(f: string, i: number, s: number): void {
@@ -151,6 +152,7 @@ export class ChaosLedger {
     const events = [...this.sent.values()];
     let lost = 0;
     let lostAtKilled = 0;
+    const lostAtKilledBy: Record<string, number> = {};
     let neverPublished = 0;
     let delivered = 0;
     let duplicated = 0;
@@ -196,8 +198,10 @@ export class ChaosLedger {
         }
         expected++;
         lostBy[r] = (lostBy[r] ?? 0) + 1;
-        if (this.kills.has(r) && this.couldHaveDiedWith(r, e.at)) lostAtKilled++;
-        else lost++;
+        if (this.kills.has(r) && this.couldHaveDiedWith(r, e.sentAt)) {
+          lostAtKilled++;
+          lostAtKilledBy[r] = (lostAtKilledBy[r] ?? 0) + 1;
+        } else lost++;
         if (examples.length < 5) examples.push(`${e.f}#${e.s} (incarnation ${e.i}) never reached ${r}`);
       }
     }
@@ -219,6 +223,7 @@ export class ChaosLedger {
       delivered,
       lost,
       lostAtKilled,
+      lostAtKilledBy,
       removedByFault,
       removedInGap,
       queueGapsMs: [...gapEnds.values()],
@@ -305,6 +310,8 @@ export interface ChaosResult {
   lost: number;
   /** Expected arrivals missing at receivers that were killed and restarted. */
   lostAtKilled: number;
+  /** lostAtKilled by receiver. */
+  lostAtKilledBy: Record<string, number>;
   /** Missing arrivals a fault removed on purpose (delete-queue's depth at deletion, per receiver): not lost. */
   removedByFault: number;
   /** Missing arrivals sent while the receiver's queue was deleted and not yet declared again (delete-queue): not lost. */

@@ -131,6 +131,8 @@ export class SimChannel extends EventEmitter implements ConfirmChannel, ClientCh
 
   publish(exchange: string, routingKey: string, content: Buffer, options?: Options.Publish, callback?: ConfirmCallback): boolean {
     this.assertOpen();
+    // flow control (issue 30.2): a publish after the broker's connection.blocked reached us, before its unblocked
+    if (this.model.blockedHeard) this.model.flow.publishedWhileBlocked++;
     if (this.confirms) this.unconfirmed.set(++this.publishSeq, callback);
     const body = Buffer.from(content); // amqplib encodes at once: later changes to `content` do not travel
     const copy = options ? cloneValue(options) : undefined;
@@ -332,9 +334,19 @@ function notSimulated(what: string): Error {
 }
 
 /** One simulated AMQP connection (amqplib's ChannelModel). */
+/** What a process did against the broker's flow control (the checker reads it: issue 30.2). */
+export interface SimFlowCounters {
+  /** Messages published on a connection after its broker's connection.blocked reached the process, before the unblocked. */
+  publishedWhileBlocked: number;
+  /** Channels opened on such a connection (a stalled confirm channel replaced while blocked). */
+  channelsOpenedWhileBlocked: number;
+}
+
 export class SimChannelModel extends EventEmitter implements ChannelModel, ClientConnectionPort {
   readonly connection: Connection;
   closed = false;
+  /** The broker's connection.blocked has reached this end, and its unblocked not yet. */
+  blockedHeard = false;
   private readonly channels = new Set<SimChannel>();
   private nextChannel = 1;
   private drainWaiters: Array<() => void> = [];
@@ -344,6 +356,8 @@ export class SimChannelModel extends EventEmitter implements ChannelModel, Clien
     readonly remote: BrokerConnection,
     /** Told when the model is gone, by whatever cause (the process drops its record of it). */
     private readonly onGone: (model: SimChannelModel) => void,
+    /** The process's flow-control counters (shared by its connections). */
+    readonly flow: SimFlowCounters = { publishedWhileBlocked: 0, channelsOpenedWhileBlocked: 0 },
   ) {
     super();
     this.connection = serverOf(broker);
@@ -380,11 +394,15 @@ export class SimChannelModel extends EventEmitter implements ChannelModel, Clien
   // ---- from the broker (ClientConnectionPort) ----------------------------------------
 
   onBlocked(reason: string): void {
-    if (!this.closed) this.emit('blocked', reason);
+    if (this.closed) return;
+    this.blockedHeard = true;
+    this.emit('blocked', reason);
   }
 
   onUnblocked(): void {
-    if (!this.closed) this.emit('unblocked');
+    if (this.closed) return;
+    this.blockedHeard = false;
+    this.emit('unblocked');
   }
 
   onDropped(err: Error): void {
@@ -428,6 +446,7 @@ export class SimChannelModel extends EventEmitter implements ChannelModel, Clien
 
   private async openChannel(confirms: boolean): Promise<SimChannel> {
     if (this.closed) throw new IllegalOperationError('Connection closed');
+    if (this.blockedHeard) this.flow.channelsOpenedWhileBlocked++;
     const channel = new SimChannel(this, this.nextChannel++, confirms);
     this.channels.add(channel);
     return channel.open();

@@ -534,6 +534,20 @@ export class SimBroker {
     return [...this.connections].filter((c) => part === undefined || c.name.includes(part)).map((c) => c.wire);
   }
 
+  /**
+   * Faults: an operator policy caps queue `name` at `maxLength` ready messages with overflow
+   * reject-publish (`rabbitmqctl set_operator_policy … '{"max-length":N,"overflow":"reject-publish"}'`):
+   * a publish that reaches it while it is full is nacked. Undefined clears the policy. It holds for
+   * the name, a queue declared again included, as a policy does.
+   */
+  capQueue(name: string, maxLength: number | undefined): void {
+    if (maxLength === undefined) this.caps.delete(name);
+    else if (this.caps.size < this.limits.queues) this.caps.set(name, maxLength);
+  }
+
+  /** Queue caps set by an operator policy (capQueue), by queue name. */
+  private readonly caps = new Map<string, number>();
+
   /** Faults: an operator deletes queue `name` (rabbitmqctl delete_queue); returns the messages it held (ready and unacked), or undefined if absent. */
   deleteQueueByOperator(name: string, watch?: DeletedQueueWatch): number | undefined {
     const q = this.queues.get(name);
@@ -990,13 +1004,16 @@ export class SimBroker {
         rejected = true; // its node is down: nothing takes it
         continue;
       }
-      if (q.maxLength !== undefined && q.ready.length >= q.maxLength) {
-        if (q.overflow === 'reject-publish') {
+      // an operator policy (capQueue) caps the queue as well, overflow reject-publish: the lower limit holds
+      const cap = this.caps.size > 0 ? this.caps.get(q.name) : undefined;
+      const maxLength = cap !== undefined ? Math.min(cap, q.maxLength ?? cap) : q.maxLength;
+      if (maxLength !== undefined && q.ready.length >= maxLength) {
+        if (cap !== undefined || q.overflow === 'reject-publish') {
           rejected = true;
           continue;
         }
-        while (q.ready.length >= q.maxLength && q.ready.length > 0) this.deadLetter(q, q.ready.shift()!, 'maxlen');
-        if (q.maxLength === 0) {
+        while (q.ready.length >= maxLength && q.ready.length > 0) this.deadLetter(q, q.ready.shift()!, 'maxlen');
+        if (maxLength === 0) {
           this.deadLetter(q, this.message(exchange, routingKey, content, properties, persistent, q), 'maxlen');
           continue;
         }

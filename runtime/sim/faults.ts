@@ -21,6 +21,7 @@ export const FAULT_KINDS = [
   'delete-queue', // the operator deletes a chart's queue (its consumer is cancelled)
   'memory-alarm', // a node blocks publishers until the alarm clears
   'clock-step', // a chart's wall clock jumps
+  'queue-limit', // an operator policy caps a chart's queue (max-length, reject-publish): publishes over it are nacked
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -34,7 +35,7 @@ export interface Fault {
   host?: number;
   /** Until the heal, virtual ms. */
   durationMs: number;
-  /** latency: extra ms each way; clock-step: the step in ms (may be negative); partition-one-way: 1 = client→broker lost, 0 = broker→client. */
+  /** latency: extra ms each way; clock-step: the step in ms (may be negative); partition-one-way: 1 = client→broker lost, 0 = broker→client; queue-limit: the cap (ready messages). */
   amount?: number;
   /** A state trigger's fault: what fired it ("pinger entered waiting"). */
   trigger?: string;
@@ -98,9 +99,11 @@ export function planFaults(random: SimRandom, options: FaultPlanOptions): FaultP
       case 'kill':
       case 'stop':
       case 'delete-queue':
+      case 'queue-limit':
         fault.chart = options.charts[random.int(options.charts.length)]!;
         if (kind === 'partition') fault.host = random.int(options.hosts);
         if (kind === 'latency') fault.amount = 5 + random.int(500);
+        if (kind === 'queue-limit') fault.amount = random.int(3); // 0: every publish to it is nacked
         break;
       case 'partition-one-way':
         fault.chart = options.charts[random.int(options.charts.length)]!;
@@ -314,6 +317,18 @@ export function faultInjector(targets: FaultTargets): FaultInjector {
           }) ?? 0;
         targets.waive(`queue ${q} deleted (events routed to it meanwhile are gone)`);
         heal(() => undefined);
+        return;
+      }
+      case 'queue-limit': {
+        // the publishers' brokers nack what reaches the full queue: each nack must resend that message alone (issue 30.1)
+        const chart = fault.chart!;
+        const brokers = [...new Set(targets.hosts.map((h) => world.brokerAt(h)).filter((b) => b !== undefined))];
+        const named = brokers.flatMap((b) => b.queueNames().filter((q) => q.includes(chart) && !q.startsWith('amq.')).map((q) => ({ b, q })));
+        if (named.length === 0) return skip('no queue');
+        const { b, q } = named[world.stream('faults:targets').int(named.length)]!;
+        record.queue = q;
+        b.capQueue(q, fault.amount ?? 0);
+        heal(() => b.capQueue(q, undefined));
         return;
       }
       case 'memory-alarm': {

@@ -2,6 +2,7 @@
 // ops/sim/check.ts, reads it): its own module, so that none of them imports another for types.
 import type { NetworkStats } from '../net/miros-nets.ts';
 import type { SnoopRecord } from '../net/snoop-record.ts';
+import type { SimFlowCounters } from './amqp.ts';
 import type { FaultPlan, FaultRecord } from './faults.ts';
 import type { DeliveredEvent, Report } from './program.ts';
 
@@ -11,8 +12,8 @@ export interface SimFaultLog {
   records: FaultRecord[];
   /** Virtual ms (since the world began) at which the workload started. */
   workloadAt: number;
-  /** Chart incarnations (iid) ended by SIGKILL. */
-  killed: Array<{ chart: string; iid: string }>;
+  /** Chart incarnations (iid) ended by SIGKILL, with the mesh-receive records each had made by then (networkStats().meshRecords.receive). */
+  killed: Array<{ chart: string; iid: string; receiptRecords?: number }>;
   /** Chart incarnations ended by a graceful stop (what a link could not confirm by then is abandoned, and counted, by the runtime). */
   stopped: Array<{ chart: string; iid: string }>;
   /** Chart restarts. */
@@ -44,6 +45,8 @@ export interface SimulationResult {
   delivered: Record<string, DeliveredEvent[]>;
   /** networkStats() of each chart at its stop. */
   stats: Record<string, NetworkStats>;
+  /** What each chart's processes did against their brokers' flow control (the simulated sockets saw it; not in the hash). */
+  flow?: Record<string, SimFlowCounters>;
   /** The library's warnings (onWarning), per chart. */
   warnings: Record<string, string[]>;
   hosts: string[];

@@ -20,6 +20,7 @@ import { canonicalJson } from './canonical.ts';
 import { installGuard, refusedCalls } from './guard.ts';
 import { SimWorld } from './world.ts';
 import type { SimFaultLog, SimRecord, SimulationResult } from './result.ts';
+import type { SimFlowCounters } from './amqp.ts';
 import { faultInjector, planFaults, scheduleFaults, type Fault, type FaultKind, type FaultPlan } from './faults.ts';
 import { armTriggers, triggersSpanMs, validateTriggers, type FaultTrigger, type TriggerWatch } from './triggers.ts';
 import { setRegressions, type Regression } from '../net/regressions.ts';
@@ -31,7 +32,7 @@ export interface SimWorldPort {
   /** Virtual milliseconds since the world began. */
   readonly elapsedMs: number;
   /** A simulated process with its own Environment. */
-  process(name: string): { readonly name: string; readonly environment: Environment };
+  process(name: string): { readonly name: string; readonly environment: Environment; readonly flow?: Readonly<SimFlowCounters> };
   /** Puts a simulated broker on `host`. */
   broker(host: string): unknown;
   /** Runs events (and the promise jobs they start) up to virtual time `untilMs`. */
@@ -127,6 +128,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
   const records: SimRecord[] = [];
   const lines: string[] = [];
   const stats: Record<string, NetworkStats> = {};
+  const flow: Record<string, SimFlowCounters> = {};
   const problems: string[] = [];
   let virtualMs = 0;
   let faultLogOut: SimFaultLog | undefined;
@@ -191,8 +193,10 @@ export async function simulate(programValue: Program, options: SimulateOptions):
 
     const charts = new Map<string, NetworkedActiveObject>();
     const processOf = new Map<string, string>();
+    const processesOf = new Map<string, string[]>(); // every process of a chart, restarts included
     const makeChart = (def: (typeof program.charts)[number], processName: string) => {
       const env = world.process(processName).environment;
+      processesOf.set(def.name, [...(processesOf.get(def.name) ?? []), processName]);
       if (options.regressions?.length) {
         setRegressions(env, options.regressions);
         switched.push(env);
@@ -250,7 +254,9 @@ export async function simulate(programValue: Program, options: SimulateOptions):
         processOf: (name) => processOf.get(name) ?? name,
         waive: (why) => void (log.waived ??= `program ${program.name}: done() and invariant() not applied: ${why}`),
         kill: (name) => {
-          log.killed.push({ chart: name, iid: chart(name).nets.incarnationId });
+          const c = chart(name);
+          // its receipt records so far (published or waiting in its outbox): the check bounds what the kill may excuse by those that died
+          log.killed.push({ chart: name, iid: c.nets.incarnationId, receiptRecords: c.networkStats().meshRecords.receive });
           world.process(processOf.get(name) ?? name).kill();
         },
         stop: async (name) => {
@@ -339,6 +345,16 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     await bounded('the monitor stopping', monitor.stop({ leave: true }));
     virtualMs = world.elapsedMs;
     faultLogOut = faultLog;
+    for (const [name, names] of processesOf) {
+      const total: SimFlowCounters = { publishedWhileBlocked: 0, channelsOpenedWhileBlocked: 0 };
+      for (const p of names) {
+        const f = world.process(p).flow;
+        if (!f) continue;
+        total.publishedWhileBlocked += f.publishedWhileBlocked;
+        total.channelsOpenedWhileBlocked += f.channelsOpenedWhileBlocked;
+      }
+      flow[name] = total;
+    }
     const refused = refusedCalls()[0];
     if (refused) throw refused;
   } finally {
@@ -363,6 +379,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     reports,
     delivered,
     stats,
+    flow,
     warnings,
     hosts,
     chartHosts: Object.fromEntries(program.charts.map((c) => [c.name, c.host])),

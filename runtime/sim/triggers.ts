@@ -21,7 +21,7 @@ export interface FaultTrigger {
 }
 
 /** The kinds that hit a chart (they need `fault.chart`) and those that hit a broker (`fault.host`). */
-const CHART_KINDS = new Set(['partition', 'partition-one-way', 'latency', 'kill', 'stop', 'delete-queue', 'clock-step']);
+const CHART_KINDS = new Set(['partition', 'partition-one-way', 'latency', 'kill', 'stop', 'delete-queue', 'clock-step', 'queue-limit']);
 const HOST_KINDS = new Set(['partition', 'partition-one-way', 'broker-crash', 'broker-pause', 'drop-connections', 'memory-alarm']);
 
 /** Checks triggers against the program's charts and hosts; a clear error on the first thing wrong. */

@@ -9,7 +9,7 @@
 // the microtask queue is empty; the world never waits on the host's event loop).
 import type { Options, RecoveryOptions, SocketOptions } from 'amqplib';
 import { type Connect, type Environment, type TimerHandle } from '../env/environment.ts';
-import { SimChannelModel, SimRecoveringModel } from './amqp.ts';
+import { SimChannelModel, SimRecoveringModel, type SimFlowCounters } from './amqp.ts';
 import { SimBroker, type ClientConnectionPort, type SimBrokerOptions } from './broker.ts';
 import { seededStream, type SimRandom } from './random.ts';
 import { EventQueue } from './scheduler.ts';
@@ -39,6 +39,8 @@ export interface SimProcess {
   stepClock(ms: number): void;
   /** The connections it holds open now (faults: partitions, latency). */
   connections(): SimChannelModel[];
+  /** What it did against its brokers' flow control, over all its connections (the checker reads it). */
+  readonly flow: Readonly<SimFlowCounters>;
 }
 
 export interface SimRunOptions {
@@ -70,6 +72,7 @@ class ProcessState implements SimProcess {
   private clockOffsetMs = 0;
   readonly timers = new Set<SimTimer>();
   readonly models = new Set<SimChannelModel>();
+  readonly flow: SimFlowCounters = { publishedWhileBlocked: 0, channelsOpenedWhileBlocked: 0 };
   readonly environment: Environment;
   private readonly random: SimRandom;
 
@@ -194,7 +197,7 @@ class ProcessState implements SimProcess {
             this.timer(() => reject(accepted), latency, undefined);
             return;
           }
-          const m = new SimChannelModel(broker, accepted, (gone) => this.models.delete(gone));
+          const m = new SimChannelModel(broker, accepted, (gone) => this.models.delete(gone), this.flow);
           model = m;
           this.models.add(m);
           this.timer(() => (m.closed ? reject(new Error('Socket closed abruptly during opening handshake')) : resolve(m)), 3 * latency, undefined);

@@ -12,7 +12,8 @@ import { REGRESSIONS, parseRegressions, regressed, setRegressions, type Regressi
 import { realEnvironment } from '../../runtime/env/environment.ts';
 import type { Fault } from '../../runtime/sim/faults.ts';
 import { simulate } from '../../runtime/sim/simulate.ts';
-import { checkSimRun } from '../../ops/sim/check.ts';
+import { checkSimRun, flowProblems, resendProblems } from '../../ops/sim/check.ts';
+import type { NetworkStats } from '../../runtime/net/miros-nets.ts';
 import { searchSeeds } from '../../ops/sim/search.ts';
 
 const FAULTS = { kinds: 'all' as const, count: 20, spanMs: 20_000 };
@@ -49,38 +50,97 @@ describe('the switches', () => {
   });
 });
 
+describe('the checks of issue 30', () => {
+  const link = (resentNack: number, nacked: number) => ({ broker: 'b1', resentBy: { nack: resentNack, lost: 0, stalled: 0 }, nacked });
+  const stats = (...links: Array<ReturnType<typeof link>>) => ({ brokers: links }) as unknown as NetworkStats;
+
+  it('resends for nacks are at most the nacks, per link', () => {
+    expect(resendProblems({ stats: { a: stats(link(1, 1), link(0, 3)) } })).toEqual([]);
+    expect(resendProblems({ stats: { a: stats(link(0, 0), link(4, 1)) } })).toEqual(['a resent 4 messages for 1 nacks from b1 (a nack takes back that message alone)']);
+  });
+
+  it('nothing is published and no channel opened on a blocked connection', () => {
+    expect(flowProblems({ flow: { a: { publishedWhileBlocked: 0, channelsOpenedWhileBlocked: 0 } } })).toEqual([]);
+    expect(flowProblems({})).toEqual([]);
+    expect(flowProblems({ flow: { a: { publishedWhileBlocked: 2, channelsOpenedWhileBlocked: 1 } } })).toEqual([
+      'a ignored flow control: 2 messages published and 1 channels opened on connections its broker had blocked',
+    ]);
+  });
+});
+
 describe('the search finds the old behaviours', () => {
-  // first found at seed 242 of 0..299: ponger is stopped, and a clock step while it is down brings it
+  // Seeds as of the queue-limit fault kind (which shifted every seed's draws): `mirosnet sim --seeds 0..299
+  // --faults all --regress NAME --program …#relayBench`, first failing seed; all of 0..299 pass with no switch.
+
+  // first found at seed 59 (and 66, 242): ponger is stopped, and a clock step while it is down brings it
   // back minutes behind (a restored VM); its new events number below its old ones, and without a window
-  // per incarnation pinger and auditor drop them all as duplicates (shrunk: the stop and the clock step)
-  it('no-incarnations: seed 242 loses the restarted ponger\'s events; with the switch off seeds 240..242 pass', async () => {
-    const on = await outcomes(240, 242, ['no-incarnations']);
-    expect(on.filter((o) => !o.ok).map((o) => o.seed)).toEqual([242]);
-    expect(on.find((o) => o.seed === 242)!.problems.join('\n')).toMatch(/event deliveries lost \(pinger: \d+, auditor: \d+\).*ponger#\d+ \(incarnation \d+\) never reached pinger/);
-    const off = await outcomes(240, 242, []);
+  // per incarnation the others drop them as duplicates
+  it('no-incarnations: seed 59 loses the restarted ponger\'s events; with the switch off seeds 57..59 pass', async () => {
+    const on = await outcomes(57, 59, ['no-incarnations']);
+    expect(on.filter((o) => !o.ok).map((o) => o.seed)).toEqual([59]);
+    expect(on.find((o) => o.seed === 59)!.problems.join('\n')).toMatch(/event deliveries lost .*never reached/);
+    const off = await outcomes(57, 59, []);
     expect(off.filter((o) => !o.ok)).toEqual([]);
   }, 120_000);
 
-  // first found at seed 13 of 0..199: an operator deletes pinger's queue; the broker cancels the consumer,
-  // and with the cancel ignored pinger stays deaf: what is routed to it after the resubscribe gap (3 s) is
-  // lost (shrunk: the one delete-queue)
-  it('ignore-consumer-cancel: seed 13 loses what a deaf chart would have got; with the switch off seeds 11..13 pass', async () => {
-    const on = await outcomes(11, 13, ['ignore-consumer-cancel']);
-    expect(on.filter((o) => !o.ok).map((o) => o.seed)).toEqual([13]);
-    expect(on.find((o) => o.seed === 13)!.problems.join('\n')).toMatch(/event deliveries lost \(.*pinger: \d+/);
-    const off = await outcomes(11, 13, []);
+  // first found at seed 20: an operator deletes a chart's queue; the broker cancels the consumer, and with
+  // the cancel ignored the chart stays deaf: what is routed to it after the resubscribe gap (3 s) is lost
+  it('ignore-consumer-cancel: seed 20 loses what a deaf chart would have got; with the switch off seeds 18..20 pass', async () => {
+    const on = await outcomes(18, 20, ['ignore-consumer-cancel']);
+    expect(on.filter((o) => !o.ok).map((o) => o.seed)).toEqual([20]);
+    expect(on.find((o) => o.seed === 20)!.problems.join('\n')).toMatch(/event deliveries lost/);
+    const off = await outcomes(18, 20, []);
     expect(off.filter((o) => !o.ok)).toEqual([]);
   }, 120_000);
 
-  // first found at seed 9 of the relay bench's 0..99 (10 of 100 fail): a chart stopped and restarted loses
-  // what was sent to it while it was down, its queues deleted by the stop
-  it('stop-deletes-queues: seed 9 loses what the stopped chart was sent while down; with the switch off seeds 7..9 pass', async () => {
-    const on = await outcomes(7, 9, ['stop-deletes-queues']);
-    expect(on.filter((o) => !o.ok).map((o) => o.seed)).toEqual([9]);
-    expect(on.find((o) => o.seed === 9)!.problems.join('\n')).toMatch(/event deliveries lost/);
-    const off = await outcomes(7, 9, []);
+  // first found at seed 4: a chart stopped and restarted loses what was sent to it while it was down, its
+  // queues deleted by the stop
+  it('stop-deletes-queues: seed 4 loses what the stopped chart was sent while down; with the switch off seeds 3..4 pass', async () => {
+    const on = await outcomes(3, 4, ['stop-deletes-queues']);
+    expect(on.filter((o) => !o.ok).map((o) => o.seed)).toEqual([4]);
+    expect(on.find((o) => o.seed === 4)!.problems.join('\n')).toMatch(/event deliveries lost/);
+    const off = await outcomes(3, 4, []);
     expect(off.filter((o) => !o.ok)).toEqual([]);
   }, 120_000);
+
+  // Issue 30.2: with blocked/unblocked ignored the outbox keeps publishing into a connection the broker
+  // has blocked (and the watchdog would replace its channel). Only extra copies came of it, which the
+  // receivers drop, so no check saw it; the check now says so (flow control: nothing is published on a
+  // connection after its connection.blocked arrived). Found at seed 2 (shrunk: one memory alarm).
+  it('ignore-blocked: seed 2 publishes into a blocked connection; with the switch off seeds 0..2 pass', async () => {
+    const on = await outcomes(0, 2, ['ignore-blocked']);
+    expect(on.filter((o) => !o.ok).map((o) => o.seed)).toEqual([2]);
+    expect(on.find((o) => o.seed === 2)!.problems.join('\n')).toMatch(/ignored flow control: \d+ messages published/);
+    const off = await outcomes(0, 2, []);
+    expect(off.filter((o) => !o.ok)).toEqual([]);
+  }, 120_000);
+
+  // Issue 30.1: one nack took back the whole in-flight window. Nothing nacked in the model (the relay's
+  // queues have no limit) and no check bounded resends. The queue-limit fault (an operator policy:
+  // max-length, overflow reject-publish) makes brokers nack, and the check bounds resends for nacks by
+  // the nacks, per link. Found at seed 2 (shrunk: a queue limit of 0 on auditor's queue, and a delete-queue).
+  it('resend-whole-window: seed 2 resends more than was nacked; with the switch off seeds 0..2 pass', async () => {
+    const on = await outcomes(0, 2, ['resend-whole-window']);
+    expect(on.filter((o) => !o.ok).map((o) => o.seed)).toEqual([2]);
+    expect(on.find((o) => o.seed === 2)!.problems.join('\n')).toMatch(/resent \d+ messages for \d+ nacks/);
+    const off = await outcomes(0, 2, []);
+    expect(off.filter((o) => !o.ok)).toEqual([]);
+  }, 120_000);
+
+  // The kill excuse (a receiver killed may have handled an event whose receipt record died with it) went
+  // by when the monitor got the send record. A sender partitioned from the monitor's broker has its records
+  // arrive late, so its events sent before a receiver's kill counted as lost (seed 171 with no switch:
+  // auditor cut off from the monitor's broker, pinger too, then auditor killed). It now goes by the sender's
+  // own clock, less its host's clock steps.
+  it('no switch: events a killed receiver may have handled are not losses when their send records came late', async () => {
+    const schedule: Fault[] = [
+      { at: 5658, kind: 'partition', durationMs: 4946, chart: 'auditor', host: 0 },
+      { at: 6619, kind: 'partition', durationMs: 2238, chart: 'pinger', host: 0 },
+      { at: 8352, kind: 'kill', durationMs: 2540, chart: 'auditor' },
+    ];
+    const [run] = await outcomes(171, 171, [], schedule);
+    expect(run!.problems).toEqual([]);
+  }, 60_000);
 
   it('the search threads --regress into its workers, and its replay command carries it', async () => {
     const program = new URL('../../examples/relay/program.ts', import.meta.url).pathname + '#relayBench';
