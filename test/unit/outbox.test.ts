@@ -3,7 +3,7 @@
 // vitest's fake timers.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutboxOverflowError } from '../../runtime/net/errors.ts';
-import { Outbox, nackDelayMs, type OutboxMessage } from '../../runtime/net/outbox.ts';
+import { Outbox, PROBE_RETRY, nackDelayMs, type OutboxMessage } from '../../runtime/net/outbox.ts';
 import { FakeChannel } from './fake-amqp.ts';
 
 const message = (n: number): OutboxMessage => ({
@@ -514,11 +514,48 @@ describe('Outbox: confirms that pause (a quorum queue electing a leader, issue 3
 // is confirmed, and a nacked probe costs no copy anywhere.
 describe('Outbox: a readiness probe before anything fans out after a loss (issue 30)', () => {
   const probe = (): OutboxMessage => ({ exchange: '', routingKey: 'miros.mesh.me@h', content: Buffer.from('probe'), options: {} });
-  const withProbe = () => new Outbox('b', 100, { probe } as unknown as ConstructorParameters<typeof Outbox>[2]) // the option comes with the fix;
+  const withProbe = () => new Outbox('b', 100, { probe });
   const events = (c: FakeChannel) => c.published.filter((r) => r.exchange !== '');
   const probes = (c: FakeChannel) => c.published.filter((r) => r.exchange === '' && r.routingKey === 'miros.mesh.me@h');
 
-  it.fails('after a channel loss the next channel gets a probe to the own queue first; no event until it is confirmed; a nacked probe goes again after a short back-off', () => {
+  it('after a nack the resend waits for a probe too; a nacked probe asks for a fresh channel (renewChannel), and the probe goes on it', () => {
+    const renewals: number[] = [];
+    const outbox = new Outbox('b', 100, { probe, renewChannel: () => renewals.push(Date.now()) });
+    const first = new FakeChannel(true);
+    outbox.attach(first);
+    outbox.push(message(1));
+    first.nackPublish(1); // one queue refused it
+    vi.advanceTimersByTime(4000); // the nack back-off
+    expect(renewals).toHaveLength(1);
+    const second = new FakeChannel(true);
+    outbox.replace(second);
+    expect(events(second)).toHaveLength(0);
+    expect(probes(second)).toHaveLength(1);
+    second.nackPublish(1); // still electing
+    vi.advanceTimersByTime(PROBE_RETRY.maxDelayMs);
+    expect(renewals).toHaveLength(2); // not on the channel that nacked
+    const third = new FakeChannel(true);
+    outbox.replace(third);
+    expect(probes(third)).toHaveLength(1);
+    third.confirm(1);
+    expect(events(third).map((r) => r.content.toString())).toEqual(names(1));
+    third.confirmAll();
+    expect(outbox.snapshot()).toMatchObject({ confirmed: 1, nacked: 1, resent: 1, probes: { sent: 2, confirmed: 1, nacked: 1 } });
+  });
+
+  it('without a probe (no chart queue known) the canary alone probes, as before', () => {
+    const outbox = new Outbox('b', 100, { probe: () => undefined });
+    const first = new FakeChannel(true);
+    outbox.attach(first);
+    outbox.push(message(1));
+    first.lose();
+    const second = new FakeChannel(true);
+    outbox.attach(second);
+    expect(second.bodies).toEqual(names(1));
+    expect(outbox.snapshot().probes).toEqual({ sent: 0, confirmed: 0, nacked: 0 });
+  });
+
+  it('after a channel loss the next channel gets a probe to the own queue first; no event until it is confirmed; a nacked probe goes again after a short back-off', () => {
     const outbox = withProbe();
     const first = new FakeChannel(true);
     outbox.attach(first);
