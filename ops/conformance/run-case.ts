@@ -169,7 +169,7 @@ function takeSnapshot({ chart, attrs, log }: LiveSnapshot): Snapshot {
   chart.clearSpy();
   // the lines of stripped(chart.trace()), without formatting timestamps only to remove them
   const trace =
-    strippedTraceLines(chart.instrumentation.fullTrace, chart.name, chart.instrumentation.traceTails) ?? stripped(chart.trace() ?? '');
+    strippedTraceLines(chart.instrumentation.fullTrace, chart.name) ?? stripped(chart.trace() ?? '');
   chart.clearTrace();
   return { spy, trace, log: log.splice(0), state: chart.currentState(), attrs: { ...attrs } };
 }
