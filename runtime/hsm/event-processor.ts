@@ -24,12 +24,14 @@ import {
 import { ReturnStatus } from './return-status.ts';
 import {
   Instrumentation,
+  STATE_LINES,
   SpyKind,
   TOP_LINES,
   TRACE_START_AT,
   TupleFlag,
   forgetStateLines,
   type StateLines,
+  type WithLines,
 } from './instrumentation.ts';
 
 /**
@@ -325,8 +327,14 @@ function spyCall(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
   return status;
 }
 
-/** The StateLines of `fn`: a scan of the chart's StateTable, else entered there. */
+/**
+ * The StateLines of `fn`: its own property when it has one (a plain function holds it in a
+ * fast property, and all of them share one map), else a scan of the chart's StateTable (a
+ * renamed function has slow properties), else entered there.
+ */
 function linesOf(inst: Instrumentation, fn: State): StateLines {
+  const own = (fn as WithLines)[STATE_LINES];
+  if (own !== undefined && !own.stale) return own;
   const fns = inst.states.fns;
   const n = fns.length;
   let k = 0;
