@@ -5,7 +5,7 @@
 // the engine's modules one by one, not runtime/hsm/index.ts: the runner is a short-lived
 // process and skips loading what it does not use (ActiveObject, the router, node:crypto)
 import { Event } from '../../runtime/hsm/event.ts';
-import { state, type State } from '../../runtime/hsm/event-processor.ts';
+import { type State } from '../../runtime/hsm/event-processor.ts';
 import { HsmWithQueues } from '../../runtime/hsm/hsm-with-queues.ts';
 import { stripped, strippedTraceLines } from '../../runtime/hsm/instrumentation.ts';
 import { ReturnStatus } from '../../runtime/hsm/return-status.ts';
@@ -140,7 +140,9 @@ export function buildChart(c: ChartCase, options: { instrumented?: boolean } = {
     }
     const parentName = def.parent;
     let parent: State | undefined; // looked up on the first SUPER (every state is built by then)
-    const fn = state(def.name, (_chart: HsmWithQueues, e: Event): ReturnStatus => {
+    // named at creation by a computed key (not renamed by state()): the function keeps fast
+    // properties, so the spy reads its StateLines from its own property
+    const named = { [def.name]: (_chart: HsmWithQueues, e: Event): ReturnStatus => {
       const handlers = table[e.signal];
       if (handlers === undefined) {
         parent ??= parentName === null ? chart.top : states.get(parentName)!;
@@ -150,7 +152,8 @@ export function buildChart(c: ChartCase, options: { instrumented?: boolean } = {
         if (h.guard === undefined || guardPasses(h.guard, attrs)) return run(h.actions);
       }
       return ReturnStatus.UNHANDLED; // every guard failed: the engine asks again with EMPTY_SIGNAL
-    });
+    } };
+    const fn = named[def.name] as State;
     states.set(def.name, fn);
   }
   return { chart, states, attrs, log };
@@ -169,7 +172,7 @@ function takeSnapshot({ chart, attrs, log }: LiveSnapshot): Snapshot {
   chart.clearSpy();
   // the lines of stripped(chart.trace()), without formatting timestamps only to remove them
   const trace =
-    strippedTraceLines(chart.instrumentation.fullTrace, chart.name, chart.instrumentation.traceTails) ?? stripped(chart.trace() ?? '');
+    strippedTraceLines(chart.instrumentation.fullTrace, chart.name) ?? stripped(chart.trace() ?? '');
   chart.clearTrace();
   return { spy, trace, log: log.splice(0), state: chart.currentState(), attrs: { ...attrs } };
 }

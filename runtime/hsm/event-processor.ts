@@ -24,11 +24,14 @@ import {
 import { ReturnStatus } from './return-status.ts';
 import {
   Instrumentation,
+  STATE_LINES,
   SpyKind,
+  TOP_LINES,
+  TRACE_START_AT,
   TupleFlag,
   forgetStateLines,
   type StateLines,
-  type TraceRecord,
+  type WithLines,
 } from './instrumentation.ts';
 
 /**
@@ -163,16 +166,11 @@ export class HsmEventProcessor {
     const inst = this.instrumentation;
     // rtc.spy is not cleared: posts made before startAt show before START, as in miros
     inst.rtcSpy.pushText('START');
-    inst.rtcTuples.push(TupleFlag.start | TupleFlag.internal, '', Number.NaN);
+    inst.rtcTuples.push(TupleFlag.start | TupleFlag.internal, 0, Number.NaN);
     init(this);
     inst.flushRtcSpy();
     if (inst.rtcTuples.firstIsStart()) {
-      inst.fullTrace.pushBack({
-        time: this.env.nowMicros(),
-        startState: 'top',
-        signal: null,
-        endState: linesOf(inst, this.temp.fun).name,
-      });
+      inst.fullTrace.push(this.env.nowMicros(), TOP_LINES, TRACE_START_AT, linesOf(inst, this.temp.fun));
     }
   }
 
@@ -184,7 +182,7 @@ export class HsmEventProcessor {
     }
     const inst = this.instrumentation;
     inst.rtcSpy.clear();
-    const startState = linesOf(inst, this.state.fun).name;
+    const startState = linesOf(inst, this.state.fun);
     inst.rtcTuples.clear();
     dispatch(this, e);
     // miros is_signal_hooked: the last user-signal tuple before the first hook
@@ -193,12 +191,7 @@ export class HsmEventProcessor {
     const signal = tuples.traceSignal;
     const time = tuples.traceTime;
     if (!hooked && !this.event.ignored) {
-      inst.fullTrace.pushBack({
-        time: Number.isNaN(time) ? this.env.nowMicros() : time,
-        startState,
-        signal,
-        endState: linesOf(inst, this.state.fun).name,
-      });
+      inst.fullTrace.push(Number.isNaN(time) ? this.env.nowMicros() : time, startState, signal, linesOf(inst, this.state.fun));
     }
     inst.flushRtcSpy();
   }
@@ -282,18 +275,7 @@ export class HsmEventProcessor {
   /** miros format: `"\n"` followed by every trace line, each ending with `"\n"`; undefined when not instrumented. */
   trace(): string | undefined {
     if (!this.instrumented) return undefined;
-    const trace = this.instrumentation.fullTrace;
-    const n = trace.length;
-    if (n === 0) return '\n';
-    // '' first and last: the join gives the leading and trailing newline and stays one flat
-    // string ('\n' + joined + '\n' would be a rope that its reader flattens, copying it again)
-    const lines = new Array<string>(n + 2);
-    lines[0] = '';
-    const name = this.name;
-    const tails = this.instrumentation.traceTails;
-    for (let i = 0; i < n; i++) lines[i + 1] = tails.line(trace.at(i) as TraceRecord, name);
-    lines[n + 1] = '';
-    return lines.join('\n');
+    return this.instrumentation.fullTrace.text(this.name);
   }
 
   clearSpy(): void {
@@ -345,8 +327,14 @@ function spyCall(chart: HsmEventProcessor, fn: State, e: Event): ReturnStatus {
   return status;
 }
 
-/** The StateLines of `fn`: a scan of the chart's StateTable, else entered there. */
+/**
+ * The StateLines of `fn`: its own property when it has one (a plain function holds it in a
+ * fast property, and all of them share one map), else a scan of the chart's StateTable (a
+ * renamed function has slow properties), else entered there.
+ */
 function linesOf(inst: Instrumentation, fn: State): StateLines {
+  const own = (fn as WithLines)[STATE_LINES];
+  if (own !== undefined && !own.stale) return own;
   const fns = inst.states.fns;
   const n = fns.length;
   let k = 0;
@@ -372,9 +360,9 @@ function spyUserSignal(chart: HsmEventProcessor, lines: StateLines, e: Event, st
     const hookId = lines.id(SpyKind.hook, e.signalName, e.signal);
     if (hookId >= 0) inst.rtcSpy.pushCall(hookId);
     else inst.rtcSpy.push(SpyKind.hook, e.signalName, lines.name);
-    inst.rtcTuples.push(TupleFlag.hook, e.signalName, Number.NaN); // a hooked step has no trace line
+    inst.rtcTuples.push(TupleFlag.hook, e.signal, Number.NaN); // a hooked step has no trace line
   } else {
-    inst.rtcTuples.push(0, e.signalName, status === ReturnStatus.SUPER ? Number.NaN : chart.env.nowMicros());
+    inst.rtcTuples.push(0, e.signal, status === ReturnStatus.SUPER ? Number.NaN : chart.env.nowMicros());
   }
 }
 

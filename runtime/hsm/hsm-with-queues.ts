@@ -6,7 +6,7 @@
 import { Deque } from './deque.ts';
 import type { Event } from './event.ts';
 import { HsmEventProcessor, type ChartOptions, type State } from './event-processor.ts';
-import { SpyKind, TupleFlag, formatTraceLine, spyFormat, type TraceRecord } from './instrumentation.ts';
+import { SpyKind, TupleFlag, spyFormat } from './instrumentation.ts';
 
 export const QUEUE_SIZE = 500;
 
@@ -21,8 +21,8 @@ export class HsmWithQueues extends HsmEventProcessor {
   liveTrace = false;
   #liveSpyCallback: LiveLineCallback = (line) => console.log(line);
   #liveTraceCallback: LiveLineCallback = (line) => console.log(line);
-  /** the trace record printed last (miros compares datetimes; identity is exact) */
-  #lastLiveTrace: TraceRecord | undefined;
+  /** the number of the trace record printed last (miros compares datetimes; the record's number is exact) */
+  #lastLiveTrace = -1;
 
   constructor(options: ChartOptions = {}) {
     super(options);
@@ -71,9 +71,10 @@ export class HsmWithQueues extends HsmEventProcessor {
     inst.rtcSpy.pushNumbers(SpyKind.queueReflection, '', queued, deferred);
     inst.fullSpy.pushNumbers(SpyKind.queueReflection, '', queued, deferred);
     if (this.liveTrace) {
-      const tr = inst.fullTrace.at(-1);
-      if (tr !== undefined && tr !== this.#lastLiveTrace) this.#liveTraceCallback(formatTraceLine(tr, this.name));
-      this.#lastLiveTrace = tr;
+      const trace = inst.fullTrace;
+      const last = trace.length === 0 ? -1 : trace.pushed - 1;
+      if (last !== -1 && last !== this.#lastLiveTrace) this.#liveTraceCallback(trace.line(-1, this.name) as string);
+      this.#lastLiveTrace = last;
     }
     if (this.liveSpy) this.#printRtcSpy();
   }
@@ -104,7 +105,7 @@ export class HsmWithQueues extends HsmEventProcessor {
       const peek = this.deferQueue.at(0) as Event;
       const inst = this.instrumentation;
       inst.rtcSpy.push(SpyKind.recall, peek.signalName, '');
-      inst.rtcTuples.push(TupleFlag.recall, peek.signalName, Number.NaN);
+      inst.rtcTuples.push(TupleFlag.recall, peek.signal, Number.NaN);
     }
     const e = this.deferQueue.popFront();
     if (e !== undefined) this.postFifo(e);
@@ -118,6 +119,6 @@ export class HsmWithQueues extends HsmEventProcessor {
 
   override clearTrace(): void {
     super.clearTrace();
-    this.#lastLiveTrace = undefined;
+    this.#lastLiveTrace = -1;
   }
 }

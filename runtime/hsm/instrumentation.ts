@@ -13,7 +13,7 @@
  * no spy or trace string at all (the unit tests count calls of `spyFormat`).
  */
 import { dateAt } from '../env/environment.ts';
-import { Deque } from './deque.ts';
+import { signalRegistry } from './signals.ts';
 
 export const SPY_RING_BUFFER_SIZE = 500;
 export const TRC_RING_BUFFER_SIZE = 500;
@@ -67,7 +67,8 @@ class CallLines {
   readonly #kind: SpyKind[] = [];
   readonly #signalName: string[] = [];
   readonly #stateName: string[] = [];
-  readonly #line: (string | undefined)[] = [];
+  /** @internal the lines made so far by id (read inline by `SpyLog.toArray`; undefined: not made yet) */
+  readonly lines: (string | undefined)[] = [];
   /** records that could not be interned because the table was full */
   notInterned = 0;
 
@@ -81,18 +82,18 @@ class CallLines {
     this.#kind.push(kind);
     this.#signalName.push(signalName);
     this.#stateName.push(stateName);
-    this.#line.push(undefined);
+    this.lines.push(undefined);
     return id;
   }
 
   line(id: number): string {
-    let line = this.#line[id];
+    let line = this.lines[id];
     if (line === undefined) {
       const signalName = this.#signalName[id] as string;
       const stateName = this.#stateName[id] as string;
       line = this.#kind[id] === SpyKind.hook ? spyFormat.hook(signalName, stateName) : spyFormat.signal(signalName, stateName);
       line.charCodeAt(0); // flattens the rope in place once: the line is read and copied many times
-      this.#line[id] = line;
+      this.lines[id] = line;
     }
     return line;
   }
@@ -115,6 +116,8 @@ export class StateLines {
   readonly #hookIds: number[] = [];
   /** set when `state()` renamed the function: a chart's StateTable then looks it up again */
   stale = false;
+  /** @internal the trace bodies of lines from this state, by trace signal + 1 (see `traceBody`) */
+  readonly bodies: (TraceBody[] | undefined)[] = [];
   constructor(readonly name: string) {}
 
   /** The id of this state's `kind` record for `signal`, or -1 (not interned: record the strings). */
@@ -207,6 +210,8 @@ export class SpyLog {
   head = 0;
   /** @internal records held */
   size = 0;
+  /** records pushed since the last clear that are not interned calls (an extend copies their side arrays) */
+  #special = 0;
 
   constructor(readonly maxlen: number) {}
 
@@ -271,6 +276,7 @@ export class SpyLog {
 
   /** Appends a record with two strings (signal/state, signal/queue type; b unused: ''). */
   push(kind: SpyKind, a: string, b: string): void {
+    this.#special++;
     const i = this.#slot();
     this.ids[i] = -1 - kind;
     this.#a[i] = a;
@@ -279,6 +285,7 @@ export class SpyLog {
 
   /** Appends a record with a string and/or two numbers (reflection, publish). */
   pushNumbers(kind: SpyKind, a: string, x: number, y: number): void {
+    this.#special++;
     const i = this.#slot();
     this.ids[i] = -1 - kind;
     this.#a[i] = a;
@@ -297,6 +304,21 @@ export class SpyLog {
     const oCap = other.ids.length;
     let j = other.head;
     const cap = this.ids.length;
+    if (other.#special === 0 && this.size + n <= cap && n <= oCap - j) {
+      // the commonest case: interned calls only, one run in other's ring, room here
+      let i = this.head + this.size;
+      if (i >= cap) i -= cap;
+      const ids = this.ids;
+      const from = other.ids;
+      // a loop, not set(subarray()): a subarray is an allocation, and a step has few records
+      for (let k = 0; k < n; k++) {
+        ids[i] = from[j + k] as number;
+        if (++i === cap) i = 0;
+      }
+      this.size += n;
+      return;
+    }
+    if (other.#special !== 0) this.#special++; // copies special records
     if (this.size + n <= cap) {
       // the common case: room for all of them without growing or dropping
       const ids = this.ids;
@@ -335,6 +357,7 @@ export class SpyLog {
   clear(): void {
     this.head = 0;
     this.size = 0;
+    this.#special = 0;
   }
 
   /** The i-th line from the front (negative: from the back), formatted now; undefined out of range. */
@@ -352,9 +375,12 @@ export class SpyLog {
     const cap = this.ids.length;
     let j = this.head;
     const ids = this.ids;
+    const made = callLines.lines;
     for (let n = 0; n < this.size; n++) {
       const id = ids[j] as number;
-      out[n] = id >= 0 ? callLines.line(id) : this.#format(j);
+      let line = id >= 0 ? made[id] : undefined;
+      if (line === undefined) line = this.#format(j);
+      out[n] = line;
       if (++j === cap) j = 0;
     }
     return out;
@@ -405,15 +431,15 @@ export const TupleFlag = { hook: 1, start: 2, internal: 4, recall: 8 } as const;
  */
 export class SpyTuples {
   #flags = new Uint8Array(INITIAL_CAPACITY);
-  #signal: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
+  #signal = new Int32Array(INITIAL_CAPACITY);
   #time = new Float64Array(INITIAL_CAPACITY);
   #seq = new Float64Array(INITIAL_CAPACITY);
   #head = 0;
   #size = 0;
   /** @internal tuples pushed since the last clear (internal ones included; the engine counts an internal tuple inline) */
   count = 0;
-  /** set by `findTraceSignal` */
-  traceSignal = '';
+  /** set by `findTraceSignal`: a signal number, 0 when there is none (the trace shows `e->()`) */
+  traceSignal = 0;
   traceTime = Number.NaN;
 
   constructor(readonly maxlen: number) {}
@@ -428,8 +454,8 @@ export class SpyTuples {
     this.count++;
   }
 
-  /** `time`: microseconds since the epoch, NaN when not taken (internal signals, a call that passed the event on). */
-  push(flags: number, signal: string, time: number): void {
+  /** `signal`: its number (0 for START); `time`: microseconds since the epoch, NaN when not taken (internal signals, a call that passed the event on). */
+  push(flags: number, signal: number, time: number): void {
     const seq = this.count++;
     if ((flags & (TupleFlag.internal | TupleFlag.start)) === TupleFlag.internal) return;
     const cap = this.#flags.length;
@@ -453,13 +479,13 @@ export class SpyTuples {
     const old = this.#flags.length;
     const cap = Math.min(old * 2, this.maxlen);
     const flags = new Uint8Array(cap);
-    const signal = new Array<string>(cap).fill('');
+    const signal = new Int32Array(cap);
     const time = new Float64Array(cap);
     const seq = new Float64Array(cap);
     for (let n = 0; n < this.#size; n++) {
       const i = (this.#head + n) % old;
       flags[n] = this.#flags[i] as number;
-      signal[n] = this.#signal[i] as string;
+      signal[n] = this.#signal[i] as number;
       time[n] = this.#time[i] as number;
       seq[n] = this.#seq[i] as number;
     }
@@ -495,7 +521,7 @@ export class SpyTuples {
    * NaN when there is none); returns true if that tuple is a hook.
    */
   findTraceSignal(): boolean {
-    let signal = '';
+    let signal = 0;
     let time = Number.NaN;
     let hooked = false;
     const first = this.count - this.maxlen;
@@ -504,7 +530,7 @@ export class SpyTuples {
     for (let n = 0; n < this.#size; n++) {
       const flags = this.#flags[i] as number;
       if ((flags & (TupleFlag.internal | TupleFlag.recall)) === 0 && (this.#seq[i] as number) >= first) {
-        signal = this.#signal[i] as string;
+        signal = this.#signal[i] as number;
         time = this.#time[i] as number;
         if ((flags & TupleFlag.hook) !== 0) {
           hooked = true;
@@ -524,9 +550,8 @@ export class Instrumentation {
   readonly rtcSpy = new SpyLog(RTC_RING_BUFFER_SIZE);
   readonly rtcTuples = new SpyTuples(RTC_RING_BUFFER_SIZE);
   readonly fullSpy = new SpyLog(SPY_RING_BUFFER_SIZE);
-  readonly fullTrace = new Deque<TraceRecord>(TRC_RING_BUFFER_SIZE);
+  readonly fullTrace = new TraceLog(TRC_RING_BUFFER_SIZE);
   readonly states = new StateTable();
-  readonly traceTails = new TraceTails();
 
   /** full.spy.extend(rtc.spy) */
   flushRtcSpy(): void {
@@ -569,16 +594,18 @@ export const spyFormat = {
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
-/** '000'…'999': the microseconds of a timestamp as two table reads. */
+/** '000'…'999': the milli- and microseconds of a timestamp as table reads. */
 const THREE_DIGITS: readonly string[] = Array.from({ length: 1000 }, (_, n) => pad(n, 3));
 
 /** The last second formatted by `formatTimestamp` (trace lines come in bursts within a second). */
 let lastSecond = Number.NaN;
 let lastSecondText = '';
+/** The last millisecond formatted by `timestampHead`, and its `[%Y-%m-%d %H:%M:%S.mmm` text. */
+let lastMilli = Number.NaN;
+let lastMilliHead = '';
 
-/** `%Y-%m-%d %H:%M:%S.%f` in local time, like Python's `datetime.now().strftime`. */
-export function formatTimestamp(micros: number): string {
-  const second = Math.floor(micros / 1_000_000);
+/** `%Y-%m-%d %H:%M:%S.` of the second holding `micros`, in local time. */
+function secondText(second: number): string {
   if (second !== lastSecond) {
     // local time of a whole second (time-zone offsets are whole seconds)
     const d = dateAt(second * 1000);
@@ -586,9 +613,26 @@ export function formatTimestamp(micros: number): string {
     lastSecondText = [d.getFullYear(), '-', pad(d.getMonth() + 1), '-', pad(d.getDate()), ' ', pad(d.getHours()), ':', pad(d.getMinutes()), ':', pad(d.getSeconds()), '.'].join('');
     lastSecond = second;
   }
+  return lastSecondText;
+}
+
+/** `[%Y-%m-%d %H:%M:%S.mmm` of the millisecond `milli` (made once per distinct millisecond). */
+function timestampHead(milli: number): string {
+  if (milli !== lastMilli) {
+    const second = Math.floor(milli / 1000);
+    lastMilliHead = ['[', secondText(second), THREE_DIGITS[milli - second * 1000] as string].join('');
+    lastMilli = milli;
+  }
+  return lastMilliHead;
+}
+
+/** `%Y-%m-%d %H:%M:%S.%f` in local time, like Python's `datetime.now().strftime`. */
+export function formatTimestamp(micros: number): string {
+  const second = Math.floor(micros / 1_000_000);
+  const text = secondText(second);
   const us = micros - second * 1_000_000;
   const ms = Math.floor(us / 1000);
-  return lastSecondText + (THREE_DIGITS[ms] as string) + (THREE_DIGITS[us - ms * 1000] as string);
+  return text + (THREE_DIGITS[ms] as string) + (THREE_DIGITS[us - ms * 1000] as string);
 }
 
 /**
@@ -597,84 +641,222 @@ export function formatTimestamp(micros: number): string {
  * startAt's line → `e->start_at()`).
  */
 export function formatTraceLine(record: TraceRecord, chartName: string | undefined | null): string {
-  return `[${formatTimestamp(record.time)}${traceLineTail(record, chartName)}`;
-}
-
-/** `] [name] e->A() ss211->ss211`: what follows a trace line's timestamp. */
-function traceLineTail(record: TraceRecord, chartName: string | undefined | null): string {
   const name = chartName ?? 'None';
   const signal = record.signal ?? 'start_at';
-  // one join: a flat string, kept and copied into many lines (a rope would be walked each time)
-  return ['] [', name, '] e->', signal, '() ', record.startState, '->', record.endState].join('');
+  return `[${formatTimestamp(record.time)}] [${name}] e->${signal}() ${record.startState}->${record.endState}`;
 }
 
 const LINE_BREAK = /[\r\n]/;
 
-/** Tails a chart keeps (a chart has few transitions); past it, lines are built whole and counted. */
-export const TRACE_TAILS_MAX = 1024;
+/** The signal of a trace record whose line reads `e->start_at()` (startAt's line). */
+export const TRACE_START_AT = -1;
+/** The signal of a trace record without a user signal (`e->()`). */
+export const TRACE_NO_SIGNAL = 0;
 
-/**
- * The tails of one chart's trace lines (`] [name] e->A() from->to`), made once per
- * (from, signal, to) and reused by every read of `trace()` (a chart takes the same
- * transitions over and over). Emptied when the chart's name changes.
- */
-export class TraceTails {
-  #name: string | undefined | null = undefined;
-  /** from state → signal → to state → the tail and the stripped line */
-  #tails = new Map<string, Map<string | null, Map<string, TraceText>>>();
-  #size = 0;
-  /** tails built but not kept because the table was full */
-  notCached = 0;
-
-  /** One trace line, formatted now. */
-  line(record: TraceRecord, chartName: string | undefined | null): string {
-    return `[${formatTimestamp(record.time)}${this.#text(record, chartName).tail}`;
-  }
-
-  /** The line of `stripped(trace())` for `record`; undefined when a name holds a line break. */
-  strippedLine(record: TraceRecord, chartName: string | undefined | null): string | undefined {
-    return this.#text(record, chartName).stripped;
-  }
-
-  #text(record: TraceRecord, chartName: string | undefined | null): TraceText {
-    if (chartName !== this.#name) {
-      this.#tails = new Map();
-      this.#size = 0;
-      this.#name = chartName;
-    }
-    let bySignal = this.#tails.get(record.startState);
-    let byEnd = bySignal?.get(record.signal);
-    let text = byEnd?.get(record.endState);
-    if (text === undefined) {
-      const tail = traceLineTail(record, chartName);
-      text = { tail, stripped: strippedOf(record, chartName) };
-      if (this.#size < TRACE_TAILS_MAX) {
-        if (bySignal === undefined) this.#tails.set(record.startState, (bySignal = new Map()));
-        if (byEnd === undefined) bySignal.set(record.signal, (byEnd = new Map()));
-        byEnd.set(record.endState, text);
-        this.#size++;
-      } else {
-        this.notCached++;
-      }
-    }
-    return text;
-  }
-}
-
-interface TraceText {
-  readonly tail: string;
+/** The part of a trace line after `e->`: `A() from->to`, made once per (from, signal, to). */
+interface TraceBody {
+  readonly end: StateLines;
+  readonly text: string;
+  /** the body as `stripped()` leaves it (trailing whitespace trimmed); undefined when a name holds a line break */
   readonly stripped: string | undefined;
 }
 
-/** `[name] e->SIG() from->to` trimmed (the line of `stripped(trace())`); undefined when a name holds a line break. */
-function strippedOf(record: TraceRecord, chartName: string | undefined | null): string | undefined {
-  const name = chartName ?? 'None';
-  const signal = record.signal ?? 'start_at';
-  if (LINE_BREAK.test(name) || LINE_BREAK.test(signal) || LINE_BREAK.test(record.startState) || LINE_BREAK.test(record.endState)) {
-    return undefined;
+/** Bound of the trace bodies kept by the process (a chart takes the same transitions over and over); past it, bodies are made per read. */
+export const MAX_TRACE_BODIES = 1 << 16;
+let traceBodies = 0;
+/** trace bodies made but not kept because the bound was reached */
+export const traceBodyStats = { notCached: 0 };
+
+function signalText(signal: number): string {
+  return signal === TRACE_START_AT ? 'start_at' : signal === TRACE_NO_SIGNAL ? '' : signalRegistry.nameFor(signal);
+}
+
+function makeBody(start: StateLines, signal: number, end: StateLines): TraceBody {
+  const sig = signalText(signal);
+  const text = `${sig}() ${start.name}->${end.name}`;
+  text.charCodeAt(0); // flat once: it is copied into every trace() text that holds it
+  const broken = LINE_BREAK.test(sig) || LINE_BREAK.test(start.name) || LINE_BREAK.test(end.name);
+  return { end, text, stripped: broken ? undefined : text.trimEnd() };
+}
+
+/** The body of the trace line (start, signal, end), from `start`'s kept bodies. */
+function traceBody(start: StateLines, signal: number, end: StateLines): TraceBody {
+  const k = signal + 1;
+  const list = k < CACHED_SIGNALS ? start.bodies[k] : undefined;
+  if (list !== undefined) {
+    for (let i = 0; i < list.length; i++) if ((list[i] as TraceBody).end === end) return list[i] as TraceBody;
   }
-  // stripped() trims each line: only its end can hold whitespace here (it starts with '[')
-  return `[${name}] e->${signal}() ${record.startState}->${record.endState}`.trimEnd();
+  const body = makeBody(start, signal, end);
+  if (k < CACHED_SIGNALS && traceBodies < MAX_TRACE_BODIES) {
+    traceBodies++;
+    if (list === undefined) start.bodies[k] = [body];
+    else list.push(body);
+  } else {
+    traceBodyStats.notCached++;
+  }
+  return body;
+}
+
+/** The StateLines of the pseudo-state top (startAt's trace line starts there). */
+export const TOP_LINES = new StateLines('top');
+
+/**
+ * miros `full.trace`, a `deque(maxlen)` of trace tuples, as a ring of numbers and
+ * StateLines (which hold the state names as they were when the record was written):
+ * a push allocates nothing; the text is made when read.
+ */
+export class TraceLog {
+  #time = new Float64Array(INITIAL_CAPACITY);
+  #signal = new Int32Array(INITIAL_CAPACITY);
+  #start: StateLines[] = new Array<StateLines>(INITIAL_CAPACITY).fill(TOP_LINES);
+  #end: StateLines[] = new Array<StateLines>(INITIAL_CAPACITY).fill(TOP_LINES);
+  #head = 0;
+  #size = 0;
+  /** records pushed since the chart was made (the live trace tells a new last record by it) */
+  pushed = 0;
+
+  constructor(readonly maxlen: number) {}
+
+  get length(): number {
+    return this.#size;
+  }
+
+  /** `signal`: a signal number, TRACE_START_AT or TRACE_NO_SIGNAL. */
+  push(time: number, start: StateLines, signal: number, end: StateLines): void {
+    if (this.maxlen <= 0) return;
+    this.pushed++;
+    let cap = this.#time.length;
+    let i: number;
+    if (this.#size === this.maxlen) {
+      i = this.#head;
+      this.#head = i + 1 === cap ? 0 : i + 1;
+    } else {
+      if (this.#size === cap) {
+        this.#grow();
+        cap = this.#time.length;
+      }
+      i = this.#head + this.#size;
+      if (i >= cap) i -= cap;
+      this.#size++;
+    }
+    this.#time[i] = time;
+    this.#signal[i] = signal;
+    this.#start[i] = start;
+    this.#end[i] = end;
+  }
+
+  #grow(): void {
+    const old = this.#time.length;
+    const cap = Math.min(old * 2, this.maxlen);
+    const time = new Float64Array(cap);
+    const signal = new Int32Array(cap);
+    const start = new Array<StateLines>(cap).fill(TOP_LINES);
+    const end = new Array<StateLines>(cap).fill(TOP_LINES);
+    for (let n = 0; n < this.#size; n++) {
+      const i = (this.#head + n) % old;
+      time[n] = this.#time[i] as number;
+      signal[n] = this.#signal[i] as number;
+      start[n] = this.#start[i] as StateLines;
+      end[n] = this.#end[i] as StateLines;
+    }
+    this.#time = time;
+    this.#signal = signal;
+    this.#start = start;
+    this.#end = end;
+    this.#head = 0;
+  }
+
+  clear(): void {
+    if (this.#size !== 0) {
+      // let go of the StateLines held
+      this.#start.fill(TOP_LINES);
+      this.#end.fill(TOP_LINES);
+    }
+    this.#head = 0;
+    this.#size = 0;
+  }
+
+  #index(i: number): number {
+    let j = this.#head + i;
+    if (j >= this.#time.length) j -= this.#time.length;
+    return j;
+  }
+
+  /** The i-th record from the front (negative: from the back) as an object made now; undefined out of range. */
+  at(i: number): TraceRecord | undefined {
+    if (i < 0) i += this.#size;
+    if (i < 0 || i >= this.#size) return undefined;
+    const j = this.#index(i);
+    const signal = this.#signal[j] as number;
+    return {
+      time: this.#time[j] as number,
+      startState: (this.#start[j] as StateLines).name,
+      signal: signal === TRACE_START_AT ? null : signalText(signal),
+      endState: (this.#end[j] as StateLines).name,
+    };
+  }
+
+  toArray(): TraceRecord[] {
+    const out: TraceRecord[] = [];
+    for (let i = 0; i < this.#size; i++) out.push(this.at(i) as TraceRecord);
+    return out;
+  }
+
+  [Symbol.iterator](): Iterator<TraceRecord> {
+    return this.toArray()[Symbol.iterator]();
+  }
+
+  /** The i-th line (negative: from the back), formatted now, without newline; undefined out of range. */
+  line(i: number, chartName: string | undefined | null): string | undefined {
+    if (i < 0) i += this.#size;
+    if (i < 0 || i >= this.#size) return undefined;
+    const j = this.#index(i);
+    const time = this.#time[j] as number;
+    const milli = Math.floor(time / 1000);
+    const body = traceBody(this.#start[j] as StateLines, this.#signal[j] as number, this.#end[j] as StateLines);
+    return [timestampHead(milli), THREE_DIGITS[time - milli * 1000] as string, '] [', chartName ?? 'None', '] e->', body.text].join('');
+  }
+
+  /** miros `trace()`: `"\n"`, then every line, each ending with `"\n"`; one flat string. */
+  text(chartName: string | undefined | null): string {
+    const n = this.#size;
+    if (n === 0) return '\n';
+    const mid = `] [${chartName ?? 'None'}] e->`;
+    const parts = new Array<string>(n * 5 + 1);
+    parts[0] = '\n';
+    let p = 1;
+    const cap = this.#time.length;
+    let j = this.#head;
+    for (let k = 0; k < n; k++) {
+      const time = this.#time[j] as number;
+      const milli = Math.floor(time / 1000);
+      parts[p++] = milli === lastMilli ? lastMilliHead : timestampHead(milli);
+      parts[p++] = THREE_DIGITS[time - milli * 1000] as string;
+      parts[p++] = mid;
+      parts[p++] = traceBody(this.#start[j] as StateLines, this.#signal[j] as number, this.#end[j] as StateLines).text;
+      parts[p++] = '\n';
+      if (++j === cap) j = 0;
+    }
+    return parts.join('');
+  }
+
+  /** The lines of `stripped(trace())` made from the records; undefined when a name holds a line break. */
+  strippedLines(chartName: string | undefined | null): string[] | undefined {
+    const name = chartName ?? 'None';
+    if (LINE_BREAK.test(name)) return undefined;
+    const head = `[${name}] e->`;
+    const n = this.#size;
+    const out = new Array<string>(n);
+    const cap = this.#time.length;
+    let j = this.#head;
+    for (let k = 0; k < n; k++) {
+      const stripped = traceBody(this.#start[j] as StateLines, this.#signal[j] as number, this.#end[j] as StateLines).stripped;
+      if (stripped === undefined) return undefined;
+      out[k] = head + stripped;
+      if (++j === cap) j = 0;
+    }
+    return out;
+  }
 }
 
 /**
@@ -683,27 +865,17 @@ function strippedOf(record: TraceRecord, chartName: string | undefined | null): 
  * as `stripped(chart.trace())`. Undefined when a name holds a line break (then
  * only the text shows where the lines split: use `stripped(chart.trace())`).
  */
-export function strippedTraceLines(
-  records: Iterable<TraceRecord>,
-  chartName: string | undefined | null,
-  tails: TraceTails = new TraceTails(),
-): string[] | undefined {
+export function strippedTraceLines(records: TraceLog | Iterable<TraceRecord>, chartName: string | undefined | null): string[] | undefined {
+  if (records instanceof TraceLog) return records.strippedLines(chartName);
+  const name = chartName ?? 'None';
+  if (LINE_BREAK.test(name)) return undefined;
   const out: string[] = [];
-  if (records instanceof Deque) {
-    // by index: no copy of the records for an iterator
-    for (let i = 0; i < records.length; i++) {
-      const line = tails.strippedLine(records.at(i) as TraceRecord, chartName);
-      if (line === undefined) return undefined;
-      out.push(line);
-    }
-  } else {
-    for (const record of records) {
-      const line = tails.strippedLine(record, chartName);
-      if (line === undefined) return undefined;
-      out.push(line);
-    }
+  for (const record of records) {
+    const signal = record.signal ?? 'start_at';
+    if (LINE_BREAK.test(signal) || LINE_BREAK.test(record.startState) || LINE_BREAK.test(record.endState)) return undefined;
+    // stripped() trims each line: only its end can hold whitespace here (it starts with '[')
+    out.push(`[${name}] e->${signal}() ${record.startState}->${record.endState}`.trimEnd());
   }
-  if (out.length === 0 && LINE_BREAK.test(chartName ?? 'None')) return undefined;
   return out;
 }
 

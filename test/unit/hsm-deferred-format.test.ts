@@ -224,7 +224,7 @@ describe('deferred spy/trace formatting', () => {
     post(chart, 'GO', 'GO');
     const lines = stripped(chart.trace() as string);
     expect(lines).toEqual(['[renamed] e->GO() left->right_renamed', '[renamed] e->GO() right_renamed->left']);
-    expect(strippedTraceLines(chart.instrumentation.fullTrace, chart.name, chart.instrumentation.traceTails)).toEqual(lines);
+    expect(strippedTraceLines(chart.instrumentation.fullTrace, chart.name)).toEqual(lines);
     // the whole line, timestamp included, is the miros text
     expect(chart.trace()).toMatch(/^\n\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}\] \[renamed\] e->GO\(\) left->right_renamed\n\[[^\]]+\] \[renamed\] e->GO\(\) right_renamed->left\n$/);
   });
@@ -243,6 +243,40 @@ describe('deferred spy/trace formatting', () => {
     chart.name = 'two\nlines';
     chart.startAt(left);
     expect(strippedTraceLines(chart.instrumentation.fullTrace, chart.name)).toBeUndefined();
+  });
+});
+
+describe('the trace ring', () => {
+  it('keeps the last 500 records like a deque(maxlen=500), each line the text of its own record, and the live trace prints each new one once', () => {
+    const { chart, left } = makeChart();
+    const live: string[] = [];
+    chart.registerLiveTraceCallback((line) => live.push(line));
+    chart.liveTrace = true;
+    chart.startAt(left);
+    for (let i = 0; i < 600; i++) post(chart, 'GO', 'NOTE'); // NOTE is a hook: no trace line
+    const trace = chart.instrumentation.fullTrace;
+    expect(trace.length).toBe(500);
+    const lines = stripped(chart.trace() as string);
+    expect(lines).toHaveLength(500);
+    // start_at, then 600 GO lines (odd ones left->right): the first 101 records are dropped
+    expect(lines[0]).toBe('[deferred] e->GO() left->right');
+    expect(lines.at(-1)).toBe('[deferred] e->GO() right->left');
+    expect(lines.filter((l) => l.endsWith('left->right'))).toHaveLength(250);
+    expect(strippedTraceLines(trace, chart.name)).toEqual(lines);
+    // every line of trace() is the line of its record
+    const text = (chart.trace() as string).split('\n').slice(1, -1);
+    for (let i = 0; i < 500; i += 97) expect(text[i]).toBe(trace.line(i, chart.name));
+    expect(trace.line(-1, chart.name)).toBe(text.at(-1));
+    // live: start_at and one line per GO (the NOTE steps add none), each the trace's text of its record
+    expect(live).toHaveLength(1 + 600);
+    expect(live.at(-1)).toBe(text.at(-1));
+    chart.clearTrace();
+    expect(chart.trace()).toBe('\n');
+    post(chart, 'NOTE');
+    expect(live).toHaveLength(601);
+    post(chart, 'GO');
+    expect(live).toHaveLength(602);
+    expect(stripped(live.at(-1) as string)).toEqual(['[deferred] e->GO() left->right']);
   });
 });
 
