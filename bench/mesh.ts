@@ -13,7 +13,7 @@ import { Fernet } from '../runtime/net/fernet.ts';
 import { encodeEnvelope } from '../runtime/net/envelope.ts';
 import { generateKey } from '../runtime/net/fernet.ts';
 import { readClusterFile, up, type ClusterNode } from '../ops/cluster/index.ts';
-import { benchRawMeshWork, percentile, type Figures } from './raw-mesh-work.ts';
+import { benchRawMeshWork, cpuUsSince, percentile, type Figures } from './raw-mesh-work.ts';
 
 const EVENTS = Number(process.env.MIROS_BENCH_EVENTS ?? 5000);
 const ROUND_TRIPS = Number(process.env.MIROS_BENCH_ROUND_TRIPS ?? 500);
@@ -49,7 +49,13 @@ async function compiledRuntime(): Promise<typeof Runtime> {
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-const medianFigures = (runs: Figures[]): Figures => ({ perSec: median(runs.map((r) => r.perSec)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) });
+const medianFigures = (runs: Figures[]): Figures => ({
+  perSec: median(runs.map((r) => r.perSec)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99)),
+  ...(runs.every((r) => r.cpuUsPerEvent !== undefined) ? { cpuUsPerEvent: median(runs.map((r) => r.cpuUsPerEvent!)) } : {}),
+  ...(runs.every((r) => r.cpuUsPerRoundTrip !== undefined) ? { cpuUsPerRoundTrip: median(runs.map((r) => r.cpuUsPerRoundTrip!)) } : {}),
+});
 
 async function brokers(): Promise<ClusterNode[]> {
   let nodes = readClusterFile()?.nodes;
@@ -133,7 +139,7 @@ async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { f
  * Chart a on hosts[0] sends to chart b on hosts[1]. Mesh topology: both publish to every host's
  * broker in `hosts`; clustered: `hosts` are the cluster's nodes and each publishes once.
  */
-async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'transient', topology: 'mesh' | 'clustered' = 'mesh'): Promise<Figures> {
+export async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'transient', topology: 'mesh' | 'clustered' = 'mesh'): Promise<Figures> {
   const [h1, h2] = hosts;
   const { Event, NetworkedActiveObject, ReturnStatus, signals } = await compiledRuntime();
   const key = generateKey();
@@ -181,9 +187,12 @@ async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'tr
   await Promise.all([a.startAt(aState), b.startAt(bState)]);
   try {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < EVENTS; i++) a.transmit(new Event(LOAD, PAYLOAD));
     await allReceived;
     const perSec = EVENTS / ((performance.now() - t0) / 1000);
+    const cpuUsPerEvent = cpuUsSince(cpu0) / EVENTS;
+    const cpu1 = process.cpuUsage();
     const rtts: number[] = [];
     for (let i = 0; i < ROUND_TRIPS; i++) {
       const t = performance.now();
@@ -193,17 +202,34 @@ async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'tr
       });
       rtts.push(performance.now() - t);
     }
+    const cpuUsPerRoundTrip = cpuUsSince(cpu1) / ROUND_TRIPS;
     rtts.sort((x, y) => x - y);
-    return { perSec, p50: percentile(rtts, 50), p99: percentile(rtts, 99) };
+    return { perSec, p50: percentile(rtts, 50), p99: percentile(rtts, 99), cpuUsPerEvent, cpuUsPerRoundTrip };
   } finally {
     await Promise.all([a.stop(), b.stop()]);
   }
 }
 
-/** The size of one mesh message body for PAYLOAD (seq and ts have as many digits as in a run). */
-function meshBodyBytes(): number {
+/**
+ * The size of one mesh message body for PAYLOAD, with every field the publisher writes
+ * (publisher.ts: the incarnation id, the authenticated destination); seq and ts have as many
+ * digits as in a run, the host as many characters as a's.
+ */
+function meshBodyBytes(host: string): number {
   const now = Date.now();
-  const envelope = { sender: 'bench-a-000000', host: '127.0.0.11', seq: now * 1000 + EVENTS, ts: now, signal: 'LOAD', payload: PAYLOAD, lc: EVENTS, inc: now * 1000 };
+  const envelope = {
+    sender: 'bench-a-000000',
+    host,
+    seq: now * 1000 + EVENTS,
+    ts: now,
+    signal: 'LOAD',
+    payload: PAYLOAD,
+    lc: EVENTS,
+    inc: now * 1000,
+    iid: '0'.repeat(16), // miros-nets.ts: 8 random bytes in hex
+    net: 'mesh',
+    rk: 'to.b',
+  };
   return encodeEnvelope(new Fernet(generateKey()), envelope).length;
 }
 
@@ -224,7 +250,7 @@ export async function benchMesh(o: MeshRunOptions = {}): Promise<MeshBench> {
   const nodes = o.nodes ?? (await brokers());
   const [n1, n2] = nodes;
   const hosts = nodes.map((n) => n.host);
-  const bodyBytes = meshBodyBytes();
+  const bodyBytes = meshBodyBytes(hosts[0]);
   const runs = { mesh: [] as Figures[], meshTransient: [] as Figures[], rawMeshWork: [] as Figures[], rawMeshWorkTransient: [] as Figures[], raw: [] as (Figures & { fanoutPerSec: number })[] };
   const urls = nodes.map((n) => n.amqpUrl);
   const work = (persistent: boolean) => benchRawMeshWork({ urls, topology, events: EVENTS, roundTrips: ROUND_TRIPS, bodyBytes, persistent });
