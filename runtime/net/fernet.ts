@@ -67,6 +67,12 @@ function ivPoolOf(env: Environment): IvPool {
   return pool;
 }
 
+/** Bytes of the token (padded url-safe base64, as encryptToBuffer writes it) for `plainBytes` bytes of plaintext. */
+export function tokenLength(plainBytes: number): number {
+  const raw = HEADER + (Math.floor(plainBytes / BLOCK) + 1) * BLOCK + HMAC_LEN;
+  return Math.ceil(raw / 3) * 4;
+}
+
 /** A new random key, 44 characters of padded url-safe base64 (the format of Python's `Fernet.generate_key()`). */
 export function generateKey(env: Environment = realEnvironment): string {
   return encodeB64urlPadded(env.randomBytes(32));
