@@ -280,34 +280,72 @@ export async function benchMesh(o: MeshRunOptions = {}): Promise<MeshBench> {
 }
 
 /**
- * How the figures move as the mesh grows and on the clustered topology: its own clusters in a
- * temporary directory (127.0.3.x, epmd 4373), torn down after: a 5-node mesh measured with
- * 3 and with 5 brokers (each event to each of them), then a 3-node RabbitMQ cluster.
+ * Where the benchmark's own clusters go (mesh-scale, and --clustered without a running
+ * clustered cluster): MIROS_BENCH_ADDRESS_BASE (default 127.0.3.11), MIROS_BENCH_EPMD_PORT
+ * (4373), MIROS_BENCH_DIST_PORT_BASE (25980). Several people sharing a machine give each their own.
  */
-export async function benchMeshScale(log: (line: string) => void = () => {}): Promise<MeshBench[]> {
+function ownClusterPlace(): { addressBase: string; epmdPort: number; distPortBase: number } {
+  return {
+    addressBase: process.env.MIROS_BENCH_ADDRESS_BASE || '127.0.3.11',
+    epmdPort: Number(process.env.MIROS_BENCH_EPMD_PORT || 4373),
+    distPortBase: Number(process.env.MIROS_BENCH_DIST_PORT_BASE || 25980),
+  };
+}
+
+/** Runs `run` on a cluster of the benchmark's own in a temporary directory, torn down after. */
+async function withOwnCluster(nodes: number, topology: 'mesh' | 'clustered', log: (line: string) => void, run: (all: ClusterNode[]) => Promise<void>): Promise<void> {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { down } = await import('../ops/cluster/index.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'mirosnet-bench-mesh-'));
+  try {
+    const place = ownClusterPlace();
+    log(`bringing up ${nodes} nodes (${topology}) at ${place.addressBase}`);
+    const c = await up({ dir, nodes, topology, ...place, namePrefix: 'bm', log: () => {} });
+    await run(c.nodes);
+  } finally {
+    await down({ dir, log: () => {} }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The clustered topology (one RabbitMQ cluster of 3 nodes, quorum queues with a single active
+ * consumer, each event published once through the sender's own node) against baseline (a)
+ * doing the same AMQP work on the same quorum queues (raw-mesh-work.ts, topology 'clustered').
+ * On the running clustered cluster of MIROS_BENCH_CLUSTERED_DIR (a `mirosnet cluster up
+ * --topology clustered` directory), or the running cluster when it is a clustered one, else on
+ * one of its own (ownClusterPlace), torn down after.
+ */
+export async function benchMeshClustered(log: (line: string) => void = () => {}): Promise<MeshBench> {
+  const dir = process.env.MIROS_BENCH_CLUSTERED_DIR;
+  const file = dir ? readClusterFile(dir) : readClusterFile();
+  if (dir && !file) throw new Error(`no cluster running in MIROS_BENCH_CLUSTERED_DIR=${dir}`);
+  if (dir && file?.topology !== 'clustered') throw new Error(`the cluster in ${dir} is a ${file?.topology} one: bring one up with --topology clustered`);
+  // the running cluster (MIROS_CLUSTER_DIR) serves when it is a clustered one
+  if (file?.topology === 'clustered') return benchMesh({ nodes: file.nodes, topology: 'clustered', plainRaw: false, log });
+  let result: MeshBench | undefined;
+  await withOwnCluster(3, 'clustered', log, async (all) => {
+    result = await benchMesh({ nodes: all, topology: 'clustered', plainRaw: false, log });
+  });
+  return result!;
+}
+
+/**
+ * How the figures move as the mesh grows and on the clustered topology: its own clusters in a
+ * temporary directory (ownClusterPlace), torn down after: a 5-node mesh measured with 3 and
+ * with 5 brokers (each event to each of them), then a 3-node RabbitMQ cluster.
+ */
+export async function benchMeshScale(log: (line: string) => void = () => {}): Promise<MeshBench[]> {
   const results: MeshBench[] = [];
-  const cluster = async (nodes: number, topology: 'mesh' | 'clustered', run: (all: ClusterNode[]) => Promise<void>) => {
-    const dir = mkdtempSync(join(tmpdir(), 'mirosnet-bench-mesh-'));
-    try {
-      log(`bringing up ${nodes} nodes (${topology})`);
-      const c = await up({ dir, nodes, topology, addressBase: '127.0.3.11', namePrefix: 'bm', distPortBase: 25980, epmdPort: 4373, log: () => {} });
-      await run(c.nodes);
-    } finally {
-      await down({ dir, log: () => {} }).catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-  await cluster(5, 'mesh', async (all) => {
+  await withOwnCluster(5, 'mesh', log, async (all) => {
     for (const n of [3, 5]) {
       log(`mesh topology, ${n} brokers`);
       results.push(await benchMesh({ nodes: all.slice(0, n), plainRaw: false, log }));
     }
   });
-  await cluster(3, 'clustered', async (all) => {
+  await withOwnCluster(3, 'clustered', log, async (all) => {
     log('clustered topology, 3 nodes');
     results.push(await benchMesh({ nodes: all, topology: 'clustered', plainRaw: false, log }));
   });
