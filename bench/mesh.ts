@@ -68,6 +68,8 @@ async function brokers(): Promise<ClusterNode[]> {
 }
 
 async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { fanoutPerSec: number }> {
+  const tag = Math.random().toString(16).slice(2, 8);
+  const [toA, toB] = [`to.a.${tag}`, `to.b.${tag}`]; // this run's own: two runs on the same brokers do not hear each other
   const c1 = await connect(n1.amqpUrl);
   const c2 = await connect(n2.amqpUrl);
   try {
@@ -79,8 +81,8 @@ async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { f
     for (const ch of [pub1, pub2]) await ch.assertExchange(ex, 'topic', { durable: false });
     const q2 = (await sub2.assertQueue('', { exclusive: true })).queue;
     const q1 = (await sub1.assertQueue('', { exclusive: true })).queue;
-    await sub2.bindQueue(q2, ex, 'to.b');
-    await sub1.bindQueue(q1, ex, 'to.a');
+    await sub2.bindQueue(q2, ex, toB);
+    await sub1.bindQueue(q1, ex, toA);
     const body = Buffer.from(JSON.stringify(PAYLOAD));
 
     // throughput: publish on broker 2 through a confirm channel, consume there
@@ -90,26 +92,26 @@ async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { f
     const echo = { on: false };
     await sub2.consume(q2, (m: ConsumeMessage | null) => {
       if (!m) return;
-      if (echo.on) pub1.publish(ex, 'to.a', m.content, {}, () => undefined);
+      if (echo.on) pub1.publish(ex, toA, m.content, {}, () => undefined);
       else if (++got === EVENTS) done();
     }, { noAck: true });
     const t0 = performance.now();
     for (let i = 0; i < EVENTS; i++) {
-      if (!pub2.publish(ex, 'to.b', body, {}, () => undefined)) await new Promise((r) => pub2.once('drain', r));
+      if (!pub2.publish(ex, toB, body, {}, () => undefined)) await new Promise((r) => pub2.once('drain', r));
     }
     await all;
     const perSec = EVENTS / ((performance.now() - t0) / 1000);
 
     // the same with the mesh's fan-out: every message to both brokers, persistent
     const q1load = (await sub1.assertQueue('', { exclusive: true })).queue;
-    await sub1.bindQueue(q1load, ex, 'to.b');
+    await sub1.bindQueue(q1load, ex, toB);
     await sub1.consume(q1load, () => undefined, { noAck: true });
     got = 0;
     const allFanout = new Promise<void>((r) => (done = r));
     const t1 = performance.now();
     for (let i = 0; i < EVENTS; i++) {
-      pub1.publish(ex, 'to.b', body, { persistent: true }, () => undefined);
-      if (!pub2.publish(ex, 'to.b', body, { persistent: true }, () => undefined)) await new Promise((r) => pub2.once('drain', r));
+      pub1.publish(ex, toB, body, { persistent: true }, () => undefined);
+      if (!pub2.publish(ex, toB, body, { persistent: true }, () => undefined)) await new Promise((r) => pub2.once('drain', r));
     }
     await allFanout;
     const fanoutPerSec = EVENTS / ((performance.now() - t1) / 1000);
@@ -123,7 +125,7 @@ async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { f
       const t = performance.now();
       await new Promise<void>((r) => {
         pong = r;
-        pub2.publish(ex, 'to.b', body, {}, () => undefined);
+        pub2.publish(ex, toB, body, {}, () => undefined);
       });
       rtts.push(performance.now() - t);
     }
@@ -158,8 +160,9 @@ export async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent
   let allIn!: () => void;
   const allReceived = new Promise<void>((r) => (allIn = r));
   let pong!: () => void;
-  const a = new NetworkedActiveObject(`bench-a-${tag}`, { ...common, thisAddress: h1, txRoutingKey: 'to.b', rxRoutingKey: 'to.a' });
-  const b = new NetworkedActiveObject(`bench-b-${tag}`, { ...common, thisAddress: h2, txRoutingKey: 'to.a', rxRoutingKey: 'to.b' });
+  // routing keys of this run alone: two runs on the same brokers do not hear each other
+  const a = new NetworkedActiveObject(`bench-a-${tag}`, { ...common, thisAddress: h1, txRoutingKey: `to.b.${tag}`, rxRoutingKey: `to.a.${tag}` });
+  const b = new NetworkedActiveObject(`bench-b-${tag}`, { ...common, thisAddress: h2, txRoutingKey: `to.a.${tag}`, rxRoutingKey: `to.b.${tag}` });
   const PING = signals.append('PING');
   const PONG = signals.append('PONG');
   const LOAD = signals.append('LOAD');
@@ -228,7 +231,7 @@ function meshBodyBytes(host: string): number {
     inc: now * 1000,
     iid: '0'.repeat(16), // miros-nets.ts: 8 random bytes in hex
     net: 'mesh',
-    rk: 'to.b',
+    rk: 'to.b.000000', // the run's own routing key (benchMeshCharts)
   };
   return encodeEnvelope(new Fernet(generateKey()), envelope).length;
 }

@@ -138,15 +138,17 @@ export async function benchRawMeshWork(o: RawMeshWorkOptions): Promise<Figures> 
   const allReceived = new Promise<void>((r) => (allIn = r));
   let pingMode = false;
   let pong!: () => void;
-  const b = await consumer(o.urls[1], `raw-b-${tag}`, hosts[1], o.topology, 'to.b', () => {
-    if (pingMode) void publishFrom(1, 'to.a', bOptions);
+  // routing keys of this run alone (as the mesh side's): two runs on the same brokers do not hear each other
+  const [toA, toB] = [`to.a.${tag}`, `to.b.${tag}`];
+  const b = await consumer(o.urls[1], `raw-b-${tag}`, hosts[1], o.topology, toB, () => {
+    if (pingMode) void publishFrom(1, toA, bOptions);
     else if (++received === o.events) allIn();
   });
-  const a = await consumer(o.urls[0], `raw-a-${tag}`, hosts[0], o.topology, 'to.a', () => pong());
+  const a = await consumer(o.urls[0], `raw-a-${tag}`, hosts[0], o.topology, toA, () => pong());
   try {
     const t0 = performance.now();
     const cpu0 = process.cpuUsage();
-    for (let i = 0; i < o.events; i++) await publishFrom(0, 'to.b', aOptions);
+    for (let i = 0; i < o.events; i++) await publishFrom(0, toB, aOptions);
     await allReceived;
     const perSec = o.events / ((performance.now() - t0) / 1000);
     const cpuUsPerEvent = cpuUsSince(cpu0) / o.events;
@@ -157,7 +159,7 @@ export async function benchRawMeshWork(o: RawMeshWorkOptions): Promise<Figures> 
       const t = performance.now();
       await new Promise<void>((r) => {
         pong = r;
-        void publishFrom(0, 'to.b', aOptions);
+        void publishFrom(0, toB, aOptions);
       });
       rtts.push(performance.now() - t);
     }
