@@ -86,6 +86,14 @@ await section('mesh', async () => {
   const ratios = meshRatios(r);
   figures.mesh = { ...r, ratios };
   printMesh(r, ratios);
+  // --clustered: also the clustered topology against (a) on the same quorum queues (bench/README.md)
+  if (process.argv.includes('--clustered')) {
+    const { benchMeshClustered } = await import('./mesh.ts');
+    const c = await benchMeshClustered((line) => console.error(`mesh clustered: ${line}`));
+    figures['mesh-clustered'] = { ...c, ratios: meshRatios(c) };
+    print('');
+    printMesh(c, meshRatios(c));
+  }
 });
 
 // not in the default run: it starts clusters of its own (5 mesh nodes, then a 3-node cluster)

@@ -13,7 +13,7 @@ import { Fernet } from '../runtime/net/fernet.ts';
 import { encodeEnvelope } from '../runtime/net/envelope.ts';
 import { generateKey } from '../runtime/net/fernet.ts';
 import { readClusterFile, up, type ClusterNode } from '../ops/cluster/index.ts';
-import { benchRawMeshWork, percentile, type Figures } from './raw-mesh-work.ts';
+import { benchRawMeshWork, cpuUsSince, percentile, type Figures } from './raw-mesh-work.ts';
 
 const EVENTS = Number(process.env.MIROS_BENCH_EVENTS ?? 5000);
 const ROUND_TRIPS = Number(process.env.MIROS_BENCH_ROUND_TRIPS ?? 500);
@@ -49,7 +49,13 @@ async function compiledRuntime(): Promise<typeof Runtime> {
 }
 
 const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
-const medianFigures = (runs: Figures[]): Figures => ({ perSec: median(runs.map((r) => r.perSec)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)) });
+const medianFigures = (runs: Figures[]): Figures => ({
+  perSec: median(runs.map((r) => r.perSec)),
+  p50: median(runs.map((r) => r.p50)),
+  p99: median(runs.map((r) => r.p99)),
+  ...(runs.every((r) => r.cpuUsPerEvent !== undefined) ? { cpuUsPerEvent: median(runs.map((r) => r.cpuUsPerEvent!)) } : {}),
+  ...(runs.every((r) => r.cpuUsPerRoundTrip !== undefined) ? { cpuUsPerRoundTrip: median(runs.map((r) => r.cpuUsPerRoundTrip!)) } : {}),
+});
 
 async function brokers(): Promise<ClusterNode[]> {
   let nodes = readClusterFile()?.nodes;
@@ -62,6 +68,8 @@ async function brokers(): Promise<ClusterNode[]> {
 }
 
 async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { fanoutPerSec: number }> {
+  const tag = Math.random().toString(16).slice(2, 8);
+  const [toA, toB] = [`to.a.${tag}`, `to.b.${tag}`]; // this run's own: two runs on the same brokers do not hear each other
   const c1 = await connect(n1.amqpUrl);
   const c2 = await connect(n2.amqpUrl);
   try {
@@ -73,8 +81,8 @@ async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { f
     for (const ch of [pub1, pub2]) await ch.assertExchange(ex, 'topic', { durable: false });
     const q2 = (await sub2.assertQueue('', { exclusive: true })).queue;
     const q1 = (await sub1.assertQueue('', { exclusive: true })).queue;
-    await sub2.bindQueue(q2, ex, 'to.b');
-    await sub1.bindQueue(q1, ex, 'to.a');
+    await sub2.bindQueue(q2, ex, toB);
+    await sub1.bindQueue(q1, ex, toA);
     const body = Buffer.from(JSON.stringify(PAYLOAD));
 
     // throughput: publish on broker 2 through a confirm channel, consume there
@@ -84,26 +92,26 @@ async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { f
     const echo = { on: false };
     await sub2.consume(q2, (m: ConsumeMessage | null) => {
       if (!m) return;
-      if (echo.on) pub1.publish(ex, 'to.a', m.content, {}, () => undefined);
+      if (echo.on) pub1.publish(ex, toA, m.content, {}, () => undefined);
       else if (++got === EVENTS) done();
     }, { noAck: true });
     const t0 = performance.now();
     for (let i = 0; i < EVENTS; i++) {
-      if (!pub2.publish(ex, 'to.b', body, {}, () => undefined)) await new Promise((r) => pub2.once('drain', r));
+      if (!pub2.publish(ex, toB, body, {}, () => undefined)) await new Promise((r) => pub2.once('drain', r));
     }
     await all;
     const perSec = EVENTS / ((performance.now() - t0) / 1000);
 
     // the same with the mesh's fan-out: every message to both brokers, persistent
     const q1load = (await sub1.assertQueue('', { exclusive: true })).queue;
-    await sub1.bindQueue(q1load, ex, 'to.b');
+    await sub1.bindQueue(q1load, ex, toB);
     await sub1.consume(q1load, () => undefined, { noAck: true });
     got = 0;
     const allFanout = new Promise<void>((r) => (done = r));
     const t1 = performance.now();
     for (let i = 0; i < EVENTS; i++) {
-      pub1.publish(ex, 'to.b', body, { persistent: true }, () => undefined);
-      if (!pub2.publish(ex, 'to.b', body, { persistent: true }, () => undefined)) await new Promise((r) => pub2.once('drain', r));
+      pub1.publish(ex, toB, body, { persistent: true }, () => undefined);
+      if (!pub2.publish(ex, toB, body, { persistent: true }, () => undefined)) await new Promise((r) => pub2.once('drain', r));
     }
     await allFanout;
     const fanoutPerSec = EVENTS / ((performance.now() - t1) / 1000);
@@ -117,7 +125,7 @@ async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { f
       const t = performance.now();
       await new Promise<void>((r) => {
         pong = r;
-        pub2.publish(ex, 'to.b', body, {}, () => undefined);
+        pub2.publish(ex, toB, body, {}, () => undefined);
       });
       rtts.push(performance.now() - t);
     }
@@ -133,7 +141,7 @@ async function benchRaw(n1: ClusterNode, n2: ClusterNode): Promise<Figures & { f
  * Chart a on hosts[0] sends to chart b on hosts[1]. Mesh topology: both publish to every host's
  * broker in `hosts`; clustered: `hosts` are the cluster's nodes and each publishes once.
  */
-async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'transient', topology: 'mesh' | 'clustered' = 'mesh'): Promise<Figures> {
+export async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'transient', topology: 'mesh' | 'clustered' = 'mesh'): Promise<Figures> {
   const [h1, h2] = hosts;
   const { Event, NetworkedActiveObject, ReturnStatus, signals } = await compiledRuntime();
   const key = generateKey();
@@ -152,8 +160,9 @@ async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'tr
   let allIn!: () => void;
   const allReceived = new Promise<void>((r) => (allIn = r));
   let pong!: () => void;
-  const a = new NetworkedActiveObject(`bench-a-${tag}`, { ...common, thisAddress: h1, txRoutingKey: 'to.b', rxRoutingKey: 'to.a' });
-  const b = new NetworkedActiveObject(`bench-b-${tag}`, { ...common, thisAddress: h2, txRoutingKey: 'to.a', rxRoutingKey: 'to.b' });
+  // routing keys of this run alone: two runs on the same brokers do not hear each other
+  const a = new NetworkedActiveObject(`bench-a-${tag}`, { ...common, thisAddress: h1, txRoutingKey: `to.b.${tag}`, rxRoutingKey: `to.a.${tag}` });
+  const b = new NetworkedActiveObject(`bench-b-${tag}`, { ...common, thisAddress: h2, txRoutingKey: `to.a.${tag}`, rxRoutingKey: `to.b.${tag}` });
   const PING = signals.append('PING');
   const PONG = signals.append('PONG');
   const LOAD = signals.append('LOAD');
@@ -181,9 +190,12 @@ async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'tr
   await Promise.all([a.startAt(aState), b.startAt(bState)]);
   try {
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
     for (let i = 0; i < EVENTS; i++) a.transmit(new Event(LOAD, PAYLOAD));
     await allReceived;
     const perSec = EVENTS / ((performance.now() - t0) / 1000);
+    const cpuUsPerEvent = cpuUsSince(cpu0) / EVENTS;
+    const cpu1 = process.cpuUsage();
     const rtts: number[] = [];
     for (let i = 0; i < ROUND_TRIPS; i++) {
       const t = performance.now();
@@ -193,17 +205,34 @@ async function benchMeshCharts(hosts: string[], meshDelivery: 'persistent' | 'tr
       });
       rtts.push(performance.now() - t);
     }
+    const cpuUsPerRoundTrip = cpuUsSince(cpu1) / ROUND_TRIPS;
     rtts.sort((x, y) => x - y);
-    return { perSec, p50: percentile(rtts, 50), p99: percentile(rtts, 99) };
+    return { perSec, p50: percentile(rtts, 50), p99: percentile(rtts, 99), cpuUsPerEvent, cpuUsPerRoundTrip };
   } finally {
     await Promise.all([a.stop(), b.stop()]);
   }
 }
 
-/** The size of one mesh message body for PAYLOAD (seq and ts have as many digits as in a run). */
-function meshBodyBytes(): number {
+/**
+ * The size of one mesh message body for PAYLOAD, with every field the publisher writes
+ * (publisher.ts: the incarnation id, the authenticated destination); seq and ts have as many
+ * digits as in a run, the host as many characters as a's.
+ */
+function meshBodyBytes(host: string): number {
   const now = Date.now();
-  const envelope = { sender: 'bench-a-000000', host: '127.0.0.11', seq: now * 1000 + EVENTS, ts: now, signal: 'LOAD', payload: PAYLOAD, lc: EVENTS, inc: now * 1000 };
+  const envelope = {
+    sender: 'bench-a-000000',
+    host,
+    seq: now * 1000 + EVENTS,
+    ts: now,
+    signal: 'LOAD',
+    payload: PAYLOAD,
+    lc: EVENTS,
+    inc: now * 1000,
+    iid: '0'.repeat(16), // miros-nets.ts: 8 random bytes in hex
+    net: 'mesh',
+    rk: 'to.b.000000', // the run's own routing key (benchMeshCharts)
+  };
   return encodeEnvelope(new Fernet(generateKey()), envelope).length;
 }
 
@@ -224,7 +253,7 @@ export async function benchMesh(o: MeshRunOptions = {}): Promise<MeshBench> {
   const nodes = o.nodes ?? (await brokers());
   const [n1, n2] = nodes;
   const hosts = nodes.map((n) => n.host);
-  const bodyBytes = meshBodyBytes();
+  const bodyBytes = meshBodyBytes(hosts[0]);
   const runs = { mesh: [] as Figures[], meshTransient: [] as Figures[], rawMeshWork: [] as Figures[], rawMeshWorkTransient: [] as Figures[], raw: [] as (Figures & { fanoutPerSec: number })[] };
   const urls = nodes.map((n) => n.amqpUrl);
   const work = (persistent: boolean) => benchRawMeshWork({ urls, topology, events: EVENTS, roundTrips: ROUND_TRIPS, bodyBytes, persistent });
@@ -254,34 +283,72 @@ export async function benchMesh(o: MeshRunOptions = {}): Promise<MeshBench> {
 }
 
 /**
- * How the figures move as the mesh grows and on the clustered topology: its own clusters in a
- * temporary directory (127.0.3.x, epmd 4373), torn down after: a 5-node mesh measured with
- * 3 and with 5 brokers (each event to each of them), then a 3-node RabbitMQ cluster.
+ * Where the benchmark's own clusters go (mesh-scale, and --clustered without a running
+ * clustered cluster): MIROS_BENCH_ADDRESS_BASE (default 127.0.3.11), MIROS_BENCH_EPMD_PORT
+ * (4373), MIROS_BENCH_DIST_PORT_BASE (25980). Several people sharing a machine give each their own.
  */
-export async function benchMeshScale(log: (line: string) => void = () => {}): Promise<MeshBench[]> {
+function ownClusterPlace(): { addressBase: string; epmdPort: number; distPortBase: number } {
+  return {
+    addressBase: process.env.MIROS_BENCH_ADDRESS_BASE || '127.0.3.11',
+    epmdPort: Number(process.env.MIROS_BENCH_EPMD_PORT || 4373),
+    distPortBase: Number(process.env.MIROS_BENCH_DIST_PORT_BASE || 25980),
+  };
+}
+
+/** Runs `run` on a cluster of the benchmark's own in a temporary directory, torn down after. */
+async function withOwnCluster(nodes: number, topology: 'mesh' | 'clustered', log: (line: string) => void, run: (all: ClusterNode[]) => Promise<void>): Promise<void> {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { down } = await import('../ops/cluster/index.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'mirosnet-bench-mesh-'));
+  try {
+    const place = ownClusterPlace();
+    log(`bringing up ${nodes} nodes (${topology}) at ${place.addressBase}`);
+    const c = await up({ dir, nodes, topology, ...place, namePrefix: 'bm', log: () => {} });
+    await run(c.nodes);
+  } finally {
+    await down({ dir, log: () => {} }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The clustered topology (one RabbitMQ cluster of 3 nodes, quorum queues with a single active
+ * consumer, each event published once through the sender's own node) against baseline (a)
+ * doing the same AMQP work on the same quorum queues (raw-mesh-work.ts, topology 'clustered').
+ * On the running clustered cluster of MIROS_BENCH_CLUSTERED_DIR (a `mirosnet cluster up
+ * --topology clustered` directory), or the running cluster when it is a clustered one, else on
+ * one of its own (ownClusterPlace), torn down after.
+ */
+export async function benchMeshClustered(log: (line: string) => void = () => {}): Promise<MeshBench> {
+  const dir = process.env.MIROS_BENCH_CLUSTERED_DIR;
+  const file = dir ? readClusterFile(dir) : readClusterFile();
+  if (dir && !file) throw new Error(`no cluster running in MIROS_BENCH_CLUSTERED_DIR=${dir}`);
+  if (dir && file?.topology !== 'clustered') throw new Error(`the cluster in ${dir} is a ${file?.topology} one: bring one up with --topology clustered`);
+  // the running cluster (MIROS_CLUSTER_DIR) serves when it is a clustered one
+  if (file?.topology === 'clustered') return benchMesh({ nodes: file.nodes, topology: 'clustered', plainRaw: false, log });
+  let result: MeshBench | undefined;
+  await withOwnCluster(3, 'clustered', log, async (all) => {
+    result = await benchMesh({ nodes: all, topology: 'clustered', plainRaw: false, log });
+  });
+  return result!;
+}
+
+/**
+ * How the figures move as the mesh grows and on the clustered topology: its own clusters in a
+ * temporary directory (ownClusterPlace), torn down after: a 5-node mesh measured with 3 and
+ * with 5 brokers (each event to each of them), then a 3-node RabbitMQ cluster.
+ */
+export async function benchMeshScale(log: (line: string) => void = () => {}): Promise<MeshBench[]> {
   const results: MeshBench[] = [];
-  const cluster = async (nodes: number, topology: 'mesh' | 'clustered', run: (all: ClusterNode[]) => Promise<void>) => {
-    const dir = mkdtempSync(join(tmpdir(), 'mirosnet-bench-mesh-'));
-    try {
-      log(`bringing up ${nodes} nodes (${topology})`);
-      const c = await up({ dir, nodes, topology, addressBase: '127.0.3.11', namePrefix: 'bm', distPortBase: 25980, epmdPort: 4373, log: () => {} });
-      await run(c.nodes);
-    } finally {
-      await down({ dir, log: () => {} }).catch(() => undefined);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-  await cluster(5, 'mesh', async (all) => {
+  await withOwnCluster(5, 'mesh', log, async (all) => {
     for (const n of [3, 5]) {
       log(`mesh topology, ${n} brokers`);
       results.push(await benchMesh({ nodes: all.slice(0, n), plainRaw: false, log }));
     }
   });
-  await cluster(3, 'clustered', async (all) => {
+  await withOwnCluster(3, 'clustered', log, async (all) => {
     log('clustered topology, 3 nodes');
     results.push(await benchMesh({ nodes: all, topology: 'clustered', plainRaw: false, log }));
   });

@@ -23,7 +23,17 @@ export interface Figures {
   perSec: number;
   p50: number;
   p99: number;
+  /** This process's CPU time (user + system) per event of the throughput run, in µs: steadier than wall time on a shared machine. */
+  cpuUsPerEvent?: number;
+  /** The same per round trip of the latency run. */
+  cpuUsPerRoundTrip?: number;
 }
+
+/** CPU µs (user + system) this process has used since `from` (process.cpuUsage()). */
+export const cpuUsSince = (from: NodeJS.CpuUsage): number => {
+  const d = process.cpuUsage(from);
+  return d.user + d.system;
+};
 
 export interface RawMeshWorkOptions {
   /** a's broker, b's broker, then the other brokers of the mesh (each gets every event), or the cluster's nodes. */
@@ -128,28 +138,34 @@ export async function benchRawMeshWork(o: RawMeshWorkOptions): Promise<Figures> 
   const allReceived = new Promise<void>((r) => (allIn = r));
   let pingMode = false;
   let pong!: () => void;
-  const b = await consumer(o.urls[1], `raw-b-${tag}`, hosts[1], o.topology, 'to.b', () => {
-    if (pingMode) void publishFrom(1, 'to.a', bOptions);
+  // routing keys of this run alone (as the mesh side's): two runs on the same brokers do not hear each other
+  const [toA, toB] = [`to.a.${tag}`, `to.b.${tag}`];
+  const b = await consumer(o.urls[1], `raw-b-${tag}`, hosts[1], o.topology, toB, () => {
+    if (pingMode) void publishFrom(1, toA, bOptions);
     else if (++received === o.events) allIn();
   });
-  const a = await consumer(o.urls[0], `raw-a-${tag}`, hosts[0], o.topology, 'to.a', () => pong());
+  const a = await consumer(o.urls[0], `raw-a-${tag}`, hosts[0], o.topology, toA, () => pong());
   try {
     const t0 = performance.now();
-    for (let i = 0; i < o.events; i++) await publishFrom(0, 'to.b', aOptions);
+    const cpu0 = process.cpuUsage();
+    for (let i = 0; i < o.events; i++) await publishFrom(0, toB, aOptions);
     await allReceived;
     const perSec = o.events / ((performance.now() - t0) / 1000);
+    const cpuUsPerEvent = cpuUsSince(cpu0) / o.events;
     pingMode = true;
+    const cpu1 = process.cpuUsage();
     const rtts: number[] = [];
     for (let i = 0; i < o.roundTrips; i++) {
       const t = performance.now();
       await new Promise<void>((r) => {
         pong = r;
-        void publishFrom(0, 'to.b', aOptions);
+        void publishFrom(0, toB, aOptions);
       });
       rtts.push(performance.now() - t);
     }
+    const cpuUsPerRoundTrip = cpuUsSince(cpu1) / o.roundTrips;
     rtts.sort((x, y) => x - y);
-    return { perSec, p50: percentile(rtts, 50), p99: percentile(rtts, 99) };
+    return { perSec, p50: percentile(rtts, 50), p99: percentile(rtts, 99), cpuUsPerEvent, cpuUsPerRoundTrip };
   } finally {
     // as the mesh's stop() waits for its outboxes: every publish confirmed before closing
     await Promise.all(pubs.map((p) => p.ch.waitForConfirms().catch(() => undefined)));

@@ -2,7 +2,7 @@
 // Mesh events carry the event's signal name and JSON payload; the snoop networks reuse the
 // same envelope with signal SNOOP_SPY / SNOOP_TRACE and the line text as payload.
 import { EnvelopeError, PayloadError } from './errors.ts';
-import type { TokenCipher } from './fernet.ts';
+import { tokenLength, type TokenCipher } from './fernet.ts';
 
 export const ENVELOPE_VERSION = 1;
 /** Largest body (the Fernet token's bytes) that is sent or accepted. */
@@ -195,11 +195,20 @@ export function envelopePlaintext(env: Omit<Envelope, 'v'>): string {
  * @throws PayloadError if the body would exceed MAX_BODY_BYTES
  */
 export function encryptPlaintext(fernet: TokenCipher, plaintext: string): Buffer {
-  const body = fernet.encryptToBuffer(plaintext);
-  if (body.length > MAX_BODY_BYTES) {
-    throw new PayloadError('payload', `payload too large: the encrypted envelope is ${body.length} bytes, over MAX_BODY_BYTES (${MAX_BODY_BYTES})`);
+  checkBodyLength(plaintext);
+  return fernet.encryptToBuffer(plaintext);
+}
+
+/**
+ * Throws if the body of `plaintext` would exceed MAX_BODY_BYTES: a token's length follows
+ * from the plaintext's (fernet.ts tokenLength), so this needs no encryption.
+ * @throws PayloadError
+ */
+export function checkBodyLength(plaintext: string): void {
+  const length = tokenLength(Buffer.byteLength(plaintext, 'utf8'));
+  if (length > MAX_BODY_BYTES) {
+    throw new PayloadError('payload', `payload too large: the encrypted envelope is ${length} bytes, over MAX_BODY_BYTES (${MAX_BODY_BYTES})`);
   }
-  return body;
 }
 
 /**

@@ -2,7 +2,7 @@
 // token = base64url(0x80 ‖ timestamp (8 B, big-endian seconds) ‖ IV (16) ‖ ciphertext ‖ HMAC (32)),
 // key = base64url(signing key (16) ‖ encryption key (16)). Tokens are written padded, as Python's
 // `cryptography` writes them; padded and unpadded url-safe base64 are both accepted on input.
-import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, timingSafeEqual, type Decipher } from 'node:crypto';
 import { realEnvironment, type Environment } from '../env/environment.ts';
 import { EnvelopeError } from './errors.ts';
 
@@ -67,6 +67,12 @@ function ivPoolOf(env: Environment): IvPool {
   return pool;
 }
 
+/** Bytes of the token (padded url-safe base64, as encryptToBuffer writes it) for `plainBytes` bytes of plaintext. */
+export function tokenLength(plainBytes: number): number {
+  const raw = HEADER + (Math.floor(plainBytes / BLOCK) + 1) * BLOCK + HMAC_LEN;
+  return Math.ceil(raw / 3) * 4;
+}
+
 /** A new random key, 44 characters of padded url-safe base64 (the format of Python's `Fernet.generate_key()`). */
 export function generateKey(env: Environment = realEnvironment): string {
   return encodeB64urlPadded(env.randomBytes(32));
@@ -97,6 +103,13 @@ export class Fernet implements TokenCipher {
   readonly #encryptionKey: Buffer;
   readonly #env: Environment;
   readonly #ivs: IvPool;
+  /**
+   * AES-128 in ECB without padding, made once: CBC decryption is each block's ECB decryption
+   * XORed with the block before it (or the IV), so one call decrypts a token's blocks and a
+   * loop chains them, where createDecipheriv per token paid for a new context. Only whole
+   * blocks go in, so nothing stays buffered between tokens.
+   */
+  #blocks: Decipher | undefined;
 
   /** @throws TypeError "not a 32-byte url-safe base64 Fernet key" */
   constructor(key: string | Buffer, env: Environment = realEnvironment) {
@@ -168,12 +181,22 @@ export class Fernet implements TokenCipher {
       if (ts + opts.ttl < now) throw new EnvelopeError('token', `Fernet token expired (older than ${opts.ttl} s)`);
       if (ts > now + MAX_CLOCK_SKEW) throw new EnvelopeError('token', 'Fernet token timestamp is too far in the future');
     }
-    try {
-      const decipher = createDecipheriv('aes-128-cbc', this.#encryptionKey, body.subarray(9, HEADER));
-      return Buffer.concat([decipher.update(body.subarray(HEADER)), decipher.final()]);
-    } catch (err) {
-      throw new EnvelopeError('decrypt', 'Fernet decryption failed (bad padding)', { cause: err });
+    const cipherText = body.subarray(HEADER);
+    if (this.#blocks === undefined) {
+      this.#blocks = createDecipheriv('aes-128-ecb', this.#encryptionKey, null);
+      this.#blocks.setAutoPadding(false);
     }
+    const plain = this.#blocks.update(cipherText);
+    if (plain.length !== cipherText.length) throw new EnvelopeError('decrypt', 'Fernet decryption failed'); // never: whole blocks in, whole blocks out
+    // CBC: each block XOR the ciphertext block before it; the first, XOR the IV (bytes 9..24 of the token)
+    for (let i = plain.length - 1; i >= BLOCK; i--) plain[i] ^= cipherText[i - BLOCK];
+    for (let i = 0; i < BLOCK; i++) plain[i] ^= body[9 + i];
+    // PKCS#7, as decipher.final() checks it: 1..16 bytes, each the count
+    const pad = plain[plain.length - 1];
+    let bad = pad < 1 || pad > BLOCK ? 1 : 0;
+    for (let i = plain.length - Math.min(Math.max(pad, 1), BLOCK); i < plain.length; i++) bad |= plain[i] ^ pad;
+    if (bad !== 0) throw new EnvelopeError('decrypt', 'Fernet decryption failed (bad padding)');
+    return plain.subarray(0, plain.length - pad);
   }
 
   /** The timestamp (seconds since the epoch) written in a token, without verifying it. */

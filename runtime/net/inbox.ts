@@ -87,6 +87,7 @@ export class Inbox {
     if (ack === undefined) return;
     this.pendingAcks.delete(e);
     ack();
+    this.opened?.ackCaughtUp();
   }
 
   /** Called by the chart right before it dispatches `event`: a received mesh event ticks the clock and is recorded. */

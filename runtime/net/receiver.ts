@@ -12,7 +12,7 @@
 // them: close(true)); expired messages are
 // dead-lettered to a queue of the chart's own and counted as drops ('expired').
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { realEnvironment, type Environment } from '../env/environment.ts';
+import { realEnvironment, type Environment, type TimerHandle } from '../env/environment.ts';
 import { within } from './bounded-close.ts';
 import { AckTracker } from './ack-tracker.ts';
 import { Admission } from './admission.ts';
@@ -196,6 +196,12 @@ export class Receiver implements Tenant {
     }
   }
 
+  /** The chart ended a run-to-completion step: if it has handled every delivery, ack them now (ack-tracker.ts). */
+  ackCaughtUp(): void {
+    const channel = this.channel;
+    if (channel !== undefined) this.trackers.get(channel)?.flushIfCaughtUp();
+  }
+
   snapshot(): ReceiverSnapshot {
     const state = this.closing ? 'closed' : this.resubscribing ? 'resubscribing' : this.consuming ? 'up' : 'connecting';
     const connection = this.shared?.machineState;
@@ -267,7 +273,7 @@ export class Receiver implements Tenant {
         // the broker requeues what was not acked, and it comes back to the next consumer
         tracker.discard();
       }
-    }, (fn) => this.env.setImmediate(fn));
+    }, (fn) => this.env.setImmediate(fn), undefined, (handle) => this.env.clearImmediate(handle as TimerHandle));
     this.trackers.set(channel, tracker);
     channel.on('close', () => {
       tracker.discard();

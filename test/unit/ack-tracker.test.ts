@@ -40,6 +40,48 @@ describe('AckTracker', () => {
     expect(acks).toEqual([3, 6, 8]); // caught up: all acked
   });
 
+  it("flushIfCaughtUp (the end of a chart's step) acks at once when every delivery is handled, and only then", () => {
+    const acks: number[] = [];
+    const deferred = new Map<number, () => void>();
+    let next = 0;
+    const cancelled: number[] = [];
+    const t = new AckTracker<ReturnType<typeof delivery>>(
+      (last) => acks.push(last.fields.deliveryTag),
+      (fn) => (deferred.set(++next, fn), next),
+      64,
+      (handle) => (cancelled.push(handle as number), deferred.delete(handle as number)),
+    );
+    const turn = () => [...deferred.values()].splice(0).forEach((fn) => (deferred.clear(), fn()));
+    const h = [1, 2, 3].map((tag) => t.add(delivery(tag)));
+    h[0]();
+    t.flushIfCaughtUp(); // 2 and 3 still wait in the chart: nothing yet, not even 1
+    expect(acks).toEqual([]);
+    h[1]();
+    h[2]();
+    t.flushIfCaughtUp();
+    expect(acks).toEqual([3]); // at once, without a turn
+    expect(cancelled).toEqual([1]); // the turn's flush is not needed any more
+    turn();
+    expect(acks).toEqual([3]);
+    t.flushIfCaughtUp(); // nothing new handled: no second ack
+    expect(acks).toEqual([3]);
+    const h4 = t.add(delivery(4));
+    h4();
+    turn(); // a delivery handled outside a step (a duplicate, a drop) still goes on the turn
+    expect(acks).toEqual([3, 4]);
+  });
+
+  it('a deferred flush that could not be cancelled acks nothing twice', () => {
+    const { t, acks, turn } = tracker();
+    const h = [1, 2].map((tag) => t.add(delivery(tag)));
+    h[0]();
+    h[1](); // schedules a flush
+    t.flushIfCaughtUp(); // acks now; the test's defer cannot cancel
+    turn(); // the stale flush runs: nothing
+    expect(acks).toEqual([2]);
+    expect(t.outstanding).toBe(0);
+  });
+
   it('handled twice counts once; nothing is acked after discard (the channel is gone)', () => {
     const { t, acks, turn } = tracker(2);
     const h1 = t.add(delivery(1));

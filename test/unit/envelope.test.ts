@@ -11,6 +11,7 @@ import {
 } from '../../runtime/net/envelope.ts';
 import { EnvelopeError, PayloadError } from '../../runtime/net/errors.ts';
 import { Fernet, generateKey } from '../../runtime/net/fernet.ts';
+import { RESTAMP_AFTER_MS, SealedEnvelope } from '../../runtime/net/sealed-envelope.ts';
 
 const fernet = new Fernet(generateKey());
 const other = new Fernet(generateKey());
@@ -84,6 +85,37 @@ describe('envelope', () => {
 
   it('rejects a payload whose body would be over MAX_BODY_BYTES', () => {
     expect(() => encodeEnvelope(fernet, { ...base, payload: 'x'.repeat(MAX_BODY_BYTES) })).toThrow(PayloadError);
+  });
+
+  it('a SealedEnvelope refuses an oversize body when made, and encrypts only when its body is asked for, once while fresh', () => {
+    // the largest payload whose body fits, and one character more (the check needs no encryption)
+    const fits = (n: number) => {
+      try {
+        return encodeEnvelope(fernet, { ...base, payload: 'x'.repeat(n) }).length <= MAX_BODY_BYTES;
+      } catch {
+        return false;
+      }
+    };
+    let [n, over] = [0, MAX_BODY_BYTES]; // fits(n), not fits(over)
+    while (over - n > 1) {
+      const mid = Math.floor((n + over) / 2);
+      if (fits(mid)) n = mid;
+      else over = mid;
+    }
+    expect(() => new SealedEnvelope(fernet, { ...base, payload: 'x'.repeat(n) })).not.toThrow();
+    expect(() => new SealedEnvelope(fernet, { ...base, payload: 'x'.repeat(n + 1) })).toThrow(PayloadError);
+    let encryptions = 0;
+    const counting = { encrypt: fernet.encrypt.bind(fernet), decrypt: fernet.decrypt.bind(fernet), encryptToBuffer: (p: Buffer | string) => (encryptions++, fernet.encryptToBuffer(p)) };
+    let now = 1_700_000_000_000;
+    const sealed = new SealedEnvelope(counting, { ...base, payload: { n: 1 } }, () => now);
+    expect(encryptions).toBe(0);
+    const first = sealed.body();
+    expect(sealed.body()).toBe(first); // the fan-out's other brokers get the same bytes
+    expect(encryptions).toBe(1);
+    now += RESTAMP_AFTER_MS;
+    expect(sealed.body()).not.toBe(first); // waited: stamped and encrypted again
+    expect(encryptions).toBe(2);
+    expect(decodeEnvelope(fernet, sealed.body()).payload).toEqual({ n: 1 });
   });
 
   it('rejects bad header fields at encode', () => {

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { loadVectors, seconds } from './fernet-vectors.ts';
 import { EnvelopeError } from '../../runtime/net/errors.ts';
-import { Fernet, generateKey, isValidKey, normaliseKey } from '../../runtime/net/fernet.ts';
+import { Fernet, generateKey, isValidKey, normaliseKey, tokenLength } from '../../runtime/net/fernet.ts';
 
 describe('Fernet official vectors', () => {
   const generate = loadVectors('generate.json');
@@ -49,6 +49,11 @@ describe('Fernet', () => {
     const bytes = Buffer.from([0, 1, 2, 255]);
     expect(f.decrypt(Buffer.from(f.encrypt(bytes))).equals(bytes)).toBe(true);
     expect(f.decrypt(f.encrypt('')).length).toBe(0);
+  });
+
+  it('tokenLength gives the length of every token encryptToBuffer writes (the body-size check before encrypting)', () => {
+    const f = new Fernet(generateKey());
+    for (let n = 0; n <= 200; n++) expect(f.encryptToBuffer(Buffer.alloc(n, 0x61)).length, `plaintext of ${n} bytes`).toBe(tokenLength(n));
   });
 
   it('writes padded tokens and accepts unpadded ones', () => {
