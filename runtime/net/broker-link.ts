@@ -127,8 +127,6 @@ export class BrokerLink {
   private allRefused = false;
   /** When the connection was last lost (a cluster link's fail-over waits FAILOVER_SETTLE_MS from it). */
   private lostAt: number | undefined;
-  /** Readiness probes registered by the charts using this link (addProbe), in registration order. */
-  private readonly probes = new Map<symbol, () => OutboxMessage>();
   private readonly blocked = { count: 0, totalMs: 0, since: 0, reason: undefined as string | undefined };
   /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
   private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
@@ -143,8 +141,6 @@ export class BrokerLink {
       // quorum queue failed (the queue's record still named the dead leader) nacks every publish
       // to it for as long as it lives, and a channel opened later confirms
       renewChannel: () => void this.renewChannel(),
-      // the first chart's own queue (registered by its Brokers, clustered): the readiness signal after a loss
-      probe: () => this.probes.values().next().value?.(),
     });
   }
 
@@ -188,18 +184,6 @@ export class BrokerLink {
       this.events.on('state', onState);
       this.events.on('failed', onFailed);
     });
-  }
-
-  /**
-   * A chart's readiness probe (a message to its own queue that its receiver skips): after a
-   * loss or a nack the link sends one and waits for its confirm before anything fans out
-   * (outbox.ts); a fail-over's first probe goes once FAILOVER_SETTLE_MS is over. Returns the
-   * unregister (the chart leaves the link).
-   */
-  addProbe(probe: () => OutboxMessage): () => void {
-    const key = Symbol('probe');
-    this.probes.set(key, probe);
-    return () => void this.probes.delete(key);
   }
 
   /** Tells `listener` every change of state, with why (blocked: the broker's reason; down, refused: the error); returns the unsubscribe. */
@@ -248,7 +232,7 @@ export class BrokerLink {
     // a nack is an answer too: a channel that nacks is not stuck (the outbox backs off and probes)
     const answers = () => {
       const o = this.outbox.snapshot();
-      return o.confirmed + o.nacked + o.probes.confirmed + o.probes.nacked;
+      return o.confirmed + o.nacked;
     };
     const seen = answers();
     this.watchdog = this.env.setTimeout(() => {

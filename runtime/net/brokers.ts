@@ -15,12 +15,6 @@ import { maskUrlPassword } from './errors.ts';
 import { BoundedSet } from './bounded.ts';
 import { HostAllowlist } from './host-allowlist.ts';
 import { sessionOf } from './session.ts';
-import type { OutboxMessage } from './outbox.ts';
-import { senderId } from './publisher.ts';
-import { SENDER_HEADER, queuePlan } from './topology.ts';
-
-/** The body of a readiness probe (never decrypted: its receiver skips it by the sender header). */
-const PROBE_BODY = Buffer.from('probe');
 
 /** How long startAt waits for a link to another host's broker that neither comes up nor fails. */
 const OTHER_LINK_WAIT_MS = 2000;
@@ -132,33 +126,7 @@ export class Brokers {
   /** Clustered: one link to the cluster, publishing each event once. */
   private addClusterLink(): void {
     const urls = this.clusterUrls();
-    const link = this.newLink(urls, maskUrlPassword(urls[0]).replace(/@[^/]+/, `@cluster(${urls.length} nodes)`));
-    this.links.set(CLUSTER_LINK, link);
-    const lease = this.linkLeases.get(link);
-    if (lease) {
-      const unprobe = link.addProbe(() => this.probe());
-      const unlisten = lease.unlisten;
-      lease.unlisten = () => {
-        unprobe();
-        unlisten();
-      };
-    }
-  }
-
-  /**
-   * The readiness probe of the cluster link (outbox.ts): to this chart's own mesh queue by the
-   * default exchange (fan-out 1), with the sender header its receiver skips (counted as own).
-   * On a fail-over it is one of the queues whose leader died with the member (a quorum queue's
-   * leader is placed on the declaring client's node), and their elections end together.
-   */
-  private probe(): OutboxMessage {
-    const { ctx } = this;
-    return {
-      exchange: '',
-      routingKey: queuePlan('mesh', ctx.name, ctx.host, { topology: 'clustered', messageTtl: ctx.config.messageTtl }).name,
-      content: PROBE_BODY,
-      options: { persistent: false, appId: 'miros-rabbitmq', headers: { [SENDER_HEADER]: senderId(ctx) } },
-    };
+    this.links.set(CLUSTER_LINK, this.newLink(urls, maskUrlPassword(urls[0]).replace(/@[^/]+/, `@cluster(${urls.length} nodes)`)));
   }
 
   /**

@@ -18,9 +18,6 @@
 //   probes too (a canary first): a channel not yet known to be accepting gets one event, not
 //   the window. settle(ms) keeps a fresh channel quiet for a while first (the link's fail-over
 //   waits out the quorum queues' elections).
-// With a readiness probe (`probe`, the link's: a message to the chart's own queue alone), after
-// a loss or a nack nothing fanned out goes, not even the canary, until a probe is confirmed: a
-// probe nacked by a queue electing its leader costs no copy anywhere (PROBE_RETRY).
 // Receivers drop the rare duplicate by sequence number.
 // Confirms that pause (SLOW_CONFIRM_MS without an answer while the oldest event waits: a
 // quorum queue electing a leader, whose end nacks what is on the wire) make the outbox probe
@@ -66,8 +63,6 @@ export interface OutboxStats {
   overflowed: number;
   /** Sending is held (the broker's flow control). */
   held: boolean;
-  /** Readiness probes (not events: routed to the chart's own queue alone, skipped by its receiver): sent, confirmed, nacked. */
-  probes: { sent: number; confirmed: number; nacked: number };
 }
 
 export interface OutboxOptions {
@@ -80,13 +75,6 @@ export interface OutboxOptions {
    * the one that nacked; the resend waits for it. Without it, the resend goes on the same channel.
    */
   renewChannel?: () => void;
-  /**
-   * A readiness probe: a message that is not an event, routed to one queue whose leader a loss
-   * may have taken (the link's: the chart's own queue, skipped by its receiver). After a loss or
-   * a nack, nothing fanned out goes (not even the canary) until a probe is confirmed; a nacked
-   * probe goes again after PROBE_RETRY. Undefined (no chart's queue known): the canary alone.
-   */
-  probe?: () => OutboxMessage | undefined;
   /** The clock, timers and randomness (default: the real ones). */
   environment?: Environment;
 }
@@ -111,20 +99,6 @@ export const NACK_RETRY = { initialDelayMs: 4000, maxDelayMs: 16_000 } as const;
  * canary). Answers that keep coming, however slow each one, never close the gate.
  */
 export const SLOW_CONFIRM_MS = 1000;
-
-/**
- * The back-off between readiness probes: 250 ms doubling to 2 s, ±20 %. A probe lands in one
- * queue and is dropped by its own receiver, so a nacked one costs no copy anywhere: it can go
- * again soon, and the first event follows the election's end by at most this.
- */
-export const PROBE_RETRY = { initialDelayMs: 250, maxDelayMs: 2000 } as const;
-
-/** The wait before probe `streak` goes again (1 = after the first nack). */
-export function probeDelayMs(streak: number, random: () => number = realEnvironment.random): number {
-  const n = Math.max(1, Math.floor(streak));
-  const base = Math.min(PROBE_RETRY.maxDelayMs / (1 + RETRY.jitter), PROBE_RETRY.initialDelayMs * 2 ** Math.min(n - 1, 30));
-  return Math.round(base + (Math.min(1, Math.max(0, random())) * 2 - 1) * base * RETRY.jitter);
-}
 
 /** The wait before nack round `streak` (1 = the first): a quorum queue's leader election takes seconds. */
 export function nackDelayMs(streak: number, random: () => number = realEnvironment.random): number {
@@ -174,16 +148,6 @@ export class Outbox {
   readonly maxInFlight: number;
   private readonly onNackRound: ((streak: number) => void) | undefined;
   private readonly renewChannel: (() => void) | undefined;
-  private readonly probeFor: (() => OutboxMessage | undefined) | undefined;
-  /** After a loss or a nack: a probe must be confirmed before anything fans out again. */
-  private unready = false;
-  /** The probe on the wire, and the channel it went on. */
-  private probeOut: ConfirmChannel | undefined;
-  /** A nacked probe waits this timer to go again. */
-  private probeRetry: TimerHandle | undefined;
-  /** Probes nacked in a row: how long the next one waits. */
-  private probeStreak = 0;
-  private readonly probes = { sent: 0, confirmed: 0, nacked: 0 };
 
   constructor(
     readonly broker: string,
@@ -193,7 +157,6 @@ export class Outbox {
     this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT));
     this.onNackRound = options.onNackRound;
     this.renewChannel = options.renewChannel;
-    this.probeFor = options.probe;
     this.env = options.environment ?? realEnvironment;
   }
 
@@ -209,7 +172,6 @@ export class Outbox {
       ...this.stats,
       resentBy: { ...this.resentBy },
       held: this.held,
-      probes: { ...this.probes },
     };
   }
 
@@ -252,7 +214,7 @@ export class Outbox {
 
   /** A fresh channel is wanted: the current one nacked and its back-off is over (renewChannel was asked). */
   get awaitsFreshChannel(): boolean {
-    return this.nacking !== undefined && this.nacking === this.channel && this.nackRetry === undefined && this.probeRetry === undefined;
+    return this.nacking !== undefined && this.nacking === this.channel && this.nackRetry === undefined;
   }
 
   private listen(channel: ConfirmChannel): void {
@@ -313,12 +275,7 @@ export class Outbox {
     this.waitingForDrain = false;
     this.env.clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
-    this.env.clearTimeout(this.probeRetry);
-    this.probeRetry = undefined;
-    this.probeOut = undefined;
     this.canary = undefined;
-    // a loss: the queues may be electing leaders, a probe goes first
-    if (had && this.probeFor !== undefined) this.unready = true;
     // the next channel is not known to be accepting (a fail-over's may register with queues
     // whose leaders are being elected, and nack): it starts with one event, the canary
     if (had) this.probing = true;
@@ -384,8 +341,6 @@ export class Outbox {
   abandon(): void {
     this.env.clearTimeout(this.nackRetry);
     this.nackRetry = undefined;
-    this.env.clearTimeout(this.probeRetry);
-    this.probeRetry = undefined;
     this.env.clearTimeout(this.settling);
     this.settling = undefined;
     for (const message of [...this.inFlight.keys(), ...this.nackedWaiting, ...this.pending]) message.onAbandoned?.();
@@ -411,58 +366,11 @@ export class Outbox {
       this.canary === undefined &&
       this.pending.length > 0
     ) {
-      if (this.unready && this.sendProbe(channel)) return;
       if (this.confirmsPaused()) return;
       const message = this.pending.shift()!;
       if (this.probing) this.canary = message;
       if (!this.publish(channel, message)) return;
     }
-  }
-
-  /**
-   * Sending waits for a readiness probe: one goes now unless one is on the wire or waits its
-   * back-off. False when no probe can be made (then the canary alone probes).
-   */
-  private sendProbe(channel: ConfirmChannel): boolean {
-    if (this.probeOut !== undefined || this.probeRetry !== undefined) return true;
-    const probe = this.probeFor?.();
-    if (probe === undefined) {
-      this.unready = false;
-      return false;
-    }
-    const generation = this.generation;
-    this.probeOut = channel;
-    this.probes.sent++;
-    try {
-      const hasRoom = channel.publish(probe.exchange, probe.routingKey, probe.content, probe.options, (err) => this.onProbeAnswer(generation, channel, err));
-      if (!hasRoom) this.waitingForDrain = true;
-    } catch {
-      // the channel closed under us; the close handler will detach()
-    }
-    return true;
-  }
-
-  private onProbeAnswer(generation: number, channel: ConfirmChannel, err: unknown): void {
-    if (generation !== this.generation || this.probeOut !== channel) return;
-    this.probeOut = undefined;
-    if (this.retiring.has(channel)) this.closeIfIdle(channel);
-    if (!err) {
-      // its queue has a leader: what waits may go (the canary first)
-      this.probes.confirmed++;
-      this.unready = false;
-      this.probeStreak = 0;
-      this.flush();
-      return;
-    }
-    this.probes.nacked++;
-    // a channel whose registration with the queue failed keeps nacking it (RabbitMQ 3.10): the next probe goes on a fresh one
-    if (this.renewChannel !== undefined && channel === this.channel) this.nacking = channel;
-    this.probeRetry = this.env.setTimeout(() => {
-      this.probeRetry = undefined;
-      if (this.awaitsFreshChannel) this.renewChannel?.();
-      else this.flush();
-    }, probeDelayMs(++this.probeStreak, this.env.random));
-    this.probeRetry.unref();
   }
 
   /**
@@ -531,7 +439,6 @@ export class Outbox {
     // in a row (a quorum queue without a leader nacks each round; nackDelayMs). Sending waits
     // meanwhile, then probes with one message; confirms of the others count.
     this.stats.nacked++;
-    if (this.probeFor !== undefined) this.unready = true;
     this.probing = true;
     if (this.renewChannel !== undefined && channel === this.channel) this.nacking = channel;
     this.takenBack.set(message, 'nack');

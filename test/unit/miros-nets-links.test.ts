@@ -10,8 +10,6 @@ import { Event } from '../../runtime/hsm/index.ts';
 import { generateKey } from '../../runtime/net/fernet.ts';
 import { MirosNets, type ChartPort } from '../../runtime/net/miros-nets.ts';
 import { fakeBrokers, idleChartPort } from './fake-amqp.ts';
-import { FAILOVER_SETTLE_MS } from '../../runtime/net/broker-link.ts';
-import { EXCHANGES, SENDER_HEADER } from '../../runtime/net/topology.ts';
 
 vi.mock('../../runtime/net/connection.ts', async (importOriginal) => ({
   ...(await importOriginal<typeof import('../../runtime/net/connection.ts')>()),
@@ -94,27 +92,5 @@ describe('MirosNets: links judged per broker', () => {
     const records = readFileSync(path.join(dir, 'a1.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { kind: string; link?: { state: string; reason?: string } });
     const own127 = records.filter((r) => r.kind === 'link' && r.link && JSON.stringify(r).includes('127.0.0.1:')).map((r) => [r.link!.state, r.link!.reason ?? null]);
     expect(own127).toEqual([['up', null], ['blocked', 'low on memory'], ['up', null], ['blocked', 'low on memory'], ['up', null]]);
-  });
-});
-
-describe('MirosNets: the cluster link\'s readiness probe (issue 30)', () => {
-  it('clustered: after the member is lost, the fail-over\'s first publish is a probe to the chart\'s own mesh queue with its sender header; the event follows its confirm', async () => {
-    const { nets } = await started({ topology: 'clustered' });
-    const link = fakeBrokers.connections.find((c) => c.current?.channels.some((ch) => ch.confirms))!;
-    expect(link).toBeDefined();
-    link.lose(new Error('read ECONNRESET'));
-    nets.transmit(new Event('PING', { n: 1 }));
-    vi.useFakeTimers();
-    try {
-      const fresh = (await link.connect()).channel('confirm');
-      await vi.advanceTimersByTimeAsync(FAILOVER_SETTLE_MS);
-      expect(fresh.published.map((r) => [r.exchange, r.routingKey, r.options?.headers?.[SENDER_HEADER]])).toEqual([['', 'miros.mesh.a1@127.0.0.1', 'a1@127.0.0.1']]);
-      fresh.confirm(1);
-      expect(fresh.published.map((r) => r.exchange)).toEqual(['', EXCHANGES.mesh]);
-      expect(nets.stats().brokers[0].probes).toEqual({ sent: 1, confirmed: 1, nacked: 0 });
-    } finally {
-      vi.useRealTimers();
-    }
-    await nets.stop();
   });
 });

@@ -3,7 +3,7 @@
 // vitest's fake timers.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutboxOverflowError } from '../../runtime/net/errors.ts';
-import { Outbox, PROBE_RETRY, nackDelayMs, type OutboxMessage } from '../../runtime/net/outbox.ts';
+import { Outbox, nackDelayMs, type OutboxMessage } from '../../runtime/net/outbox.ts';
 import { FakeChannel } from './fake-amqp.ts';
 
 const message = (n: number): OutboxMessage => ({
@@ -500,81 +500,5 @@ describe('Outbox: confirms that pause (a quorum queue electing a leader, issue 3
       if (n >= 3) channel.confirm(channel.pending[0].tag); // each confirm 2 s after its publish
     }
     expect(channel.bodies).toEqual(names(1, 2, 3, 4, 5, 6, 7, 8, 9, 10));
-  });
-});
-
-// Measured (scale scenario, 50 instances, 3 clustered RabbitMQ 3.10 members, one SIGKILLed,
-// the quorum queues' leaders polled on the management API): every queue the dead member led
-// (the queues of the charts that were connected to it: a quorum queue's leader is placed on
-// the declaring client's node) elects its new leader within the same poll, 1–2 s after the
-// kill at load ~15 and later under more load; a fixed wait (FAILOVER_SETTLE_MS) before the
-// first event is either too long or, under enough load, too short, and an event nacked by one
-// queue lands again in all the others. A probe routed to the chart's own queue alone (one of
-// those very queues on a fail-over) is the readiness signal: nothing fanned out goes before it
-// is confirmed, and a nacked probe costs no copy anywhere.
-describe('Outbox: a readiness probe before anything fans out after a loss (issue 30)', () => {
-  const probe = (): OutboxMessage => ({ exchange: '', routingKey: 'miros.mesh.me@h', content: Buffer.from('probe'), options: {} });
-  const withProbe = () => new Outbox('b', 100, { probe });
-  const events = (c: FakeChannel) => c.published.filter((r) => r.exchange !== '');
-  const probes = (c: FakeChannel) => c.published.filter((r) => r.exchange === '' && r.routingKey === 'miros.mesh.me@h');
-
-  it('after a nack the resend waits for a probe too; a nacked probe asks for a fresh channel (renewChannel), and the probe goes on it', () => {
-    const renewals: number[] = [];
-    const outbox = new Outbox('b', 100, { probe, renewChannel: () => renewals.push(Date.now()) });
-    const first = new FakeChannel(true);
-    outbox.attach(first);
-    outbox.push(message(1));
-    first.nackPublish(1); // one queue refused it
-    vi.advanceTimersByTime(4000); // the nack back-off
-    expect(renewals).toHaveLength(1);
-    const second = new FakeChannel(true);
-    outbox.replace(second);
-    expect(events(second)).toHaveLength(0);
-    expect(probes(second)).toHaveLength(1);
-    second.nackPublish(1); // still electing
-    vi.advanceTimersByTime(PROBE_RETRY.maxDelayMs);
-    expect(renewals).toHaveLength(2); // not on the channel that nacked
-    const third = new FakeChannel(true);
-    outbox.replace(third);
-    expect(probes(third)).toHaveLength(1);
-    third.confirm(1);
-    expect(events(third).map((r) => r.content.toString())).toEqual(names(1));
-    third.confirmAll();
-    expect(outbox.snapshot()).toMatchObject({ confirmed: 1, nacked: 1, resent: 1, probes: { sent: 2, confirmed: 1, nacked: 1 } });
-  });
-
-  it('without a probe (no chart queue known) the canary alone probes, as before', () => {
-    const outbox = new Outbox('b', 100, { probe: () => undefined });
-    const first = new FakeChannel(true);
-    outbox.attach(first);
-    outbox.push(message(1));
-    first.lose();
-    const second = new FakeChannel(true);
-    outbox.attach(second);
-    expect(second.bodies).toEqual(names(1));
-    expect(outbox.snapshot().probes).toEqual({ sent: 0, confirmed: 0, nacked: 0 });
-  });
-
-  it('after a channel loss the next channel gets a probe to the own queue first; no event until it is confirmed; a nacked probe goes again after a short back-off', () => {
-    const outbox = withProbe();
-    const first = new FakeChannel(true);
-    outbox.attach(first);
-    for (const n of [1, 2, 3]) outbox.push(message(n));
-    first.confirm(1);
-    first.lose(); // the member died: m2 and m3 unconfirmed
-    const second = new FakeChannel(true);
-    outbox.attach(second);
-    expect(events(second)).toHaveLength(0); // nothing fanned out into the elections
-    expect(probes(second)).toHaveLength(1);
-    second.nackPublish(probes(second)[0].tag); // the own queue has no leader yet
-    vi.advanceTimersByTime(2000);
-    expect(events(second)).toHaveLength(0);
-    expect(probes(second).length).toBeGreaterThanOrEqual(2); // probed again, well before a nack back-off (4 s)
-    second.confirm(probes(second).at(-1)!.tag); // elected
-    expect(events(second).map((r) => r.content.toString())).toEqual(names(2)); // then the canary
-    second.confirm(events(second)[0].tag);
-    second.confirmAll();
-    expect(confirmedBodies(first, second).filter((b) => b !== 'probe')).toEqual(names(1, 2, 3));
-    expect(outbox.snapshot()).toMatchObject({ confirmed: 3, nacked: 0, resent: 2, resentBy: { lost: 2, nack: 0, stalled: 0 } });
   });
 });

@@ -69,8 +69,6 @@ export interface PhaseResult {
   resends: { total: number; nack: number; lost: number; stalled: number };
   /** Deliveries the brokers flagged as redelivered (networkStats().redeliveries). */
   redeliveries: number;
-  /** Readiness probes the instances' links sent after a loss or a nack (to their own queue, fan-out 1; not events), and how many were nacked. */
-  probes: { sent: number; nacked: number };
   /** Faults injected in the run (the member kill), and resends per fault (all resends when none). */
   faults: number;
   resendsPerFault: number | null;
@@ -157,7 +155,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
   }
   const result: PhaseResult = {
     topology, ran: false, instances: m, ready: 0, brokers: n, durationS: o.durationS, eventsSent: 0, eventsPerS: 0, deliveries: 0, deliveriesPerS: 0, lost: 0, missing: 0, duplicates: 0,
-    duplicatesPerDelivery: null, resends: { total: 0, nack: 0, lost: 0, stalled: 0 }, redeliveries: 0, probes: { sent: 0, nacked: 0 }, faults: 0, resendsPerFault: null, resendBound: null,
+    duplicatesPerDelivery: null, resends: { total: 0, nack: 0, lost: 0, stalled: 0 }, redeliveries: 0, faults: 0, resendsPerFault: null, resendBound: null,
     latencyMs: { p50: null, p99: null, samples: 0 }, rssMb: { mean: null, max: null }, brokerCpuPercent: {},
     connections: { total: 0, perInstanceMax: 0, perInstanceMean: 0, matchedByName: 0, matchedByPort: 0, unmatched: 0, uncounted: 0 },
     publishes: 0, publishesPerEvent: null, runtimeTopology: [], checks: [],
@@ -309,11 +307,7 @@ async function runPhase(topology: Topology, o: ScaleOptions, cluster: ClusterFil
     }
     result.faults = killed ? 1 : 0;
     result.resendsPerFault = result.ran ? result.resends.total / Math.max(1, result.faults) : null;
-    const links = run.instances.flatMap((i) => (i.stats as { brokers?: Array<{ maxInFlight?: number; probes?: { sent: number; nacked: number } }> } | undefined)?.brokers ?? []);
-    for (const b of links) {
-      result.probes.sent += b.probes?.sent ?? 0;
-      result.probes.nacked += b.probes?.nacked ?? 0;
-    }
+    const links = run.instances.flatMap((i) => (i.stats as { brokers?: Array<{ maxInFlight?: number }> } | undefined)?.brokers ?? []);
     result.resendBound = links.length ? links.reduce((s, b) => s + (b.maxInFlight ?? 0), 0) : null;
     if (result.faults > 0 && result.resendsPerFault !== null && result.resendBound !== null) {
       result.checks.push(
@@ -516,7 +510,7 @@ export function formatScale(s: ScaleSummary): string {
     const cpu = Object.entries(p.brokerCpuPercent).map(([k, v]) => `${k} ${v ?? '-'}%`).join(', ');
     const fo = p.failover ? `; ${p.failover.killed} killed: ${p.failover.recovered}/${p.failover.homed} of its instances failed over, p50 ${p.failover.p50Ms ?? '-'} ms, max ${p.failover.maxMs ?? '-'} ms` : '';
     const r = p.resends;
-    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost} confirmed (${p.missing} missing in all), duplicates dropped ${p.duplicates} (${p.duplicatesPerDelivery ?? '-'} per delivery), resends ${r.total} (nack ${r.nack}, lost ${r.lost}, stalled ${r.stalled}; ${p.faults} fault${p.faults === 1 ? '' : 's'}; bound ${p.resendBound ?? '-'} per fault), readiness probes ${p.probes.sent} (${p.probes.nacked} nacked), redeliveries ${p.redeliveries}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
+    return `${p.topology}: ${p.eventsSent} events, lost ${p.lost} confirmed (${p.missing} missing in all), duplicates dropped ${p.duplicates} (${p.duplicatesPerDelivery ?? '-'} per delivery), resends ${r.total} (nack ${r.nack}, lost ${r.lost}, stalled ${r.stalled}; ${p.faults} fault${p.faults === 1 ? '' : 's'}; bound ${p.resendBound ?? '-'} per fault), redeliveries ${p.redeliveries}, RSS per instance ${p.rssMb.mean} MB (max ${p.rssMb.max}), broker CPU ${cpu}${fo}`;
   });
   const checks = s.checks.map((c) => `${c.pass ? 'PASS' : 'FAIL'}  ${c.name}${c.pass ? '' : `\n        ${c.reasons.join('\n        ')}`}`);
   return [
