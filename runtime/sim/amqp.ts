@@ -333,7 +333,6 @@ function notSimulated(what: string): Error {
   return new Error(`miros-rabbitmq/sim: ${what} is not simulated`);
 }
 
-/** One simulated AMQP connection (amqplib's ChannelModel). */
 /** What a process did against the broker's flow control (the checker reads it: issue 30.2). */
 export interface SimFlowCounters {
   /** Messages published on a connection after its broker's connection.blocked reached the process, before the unblocked. */
@@ -342,6 +341,7 @@ export interface SimFlowCounters {
   channelsOpenedWhileBlocked: number;
 }
 
+/** One simulated AMQP connection (amqplib's ChannelModel). */
 export class SimChannelModel extends EventEmitter implements ChannelModel, ClientConnectionPort {
   readonly connection: Connection;
   closed = false;

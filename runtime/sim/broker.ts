@@ -271,12 +271,12 @@ export class BrokerConnection {
   ) {}
 }
 
-/** `*` is one word, `#` zero or more (RabbitMQ's topic exchange). */
 /** Whether a binding with `pattern` on an exchange of `type` takes a publish with these routing keys (the key and its CC). */
 function bindingMatches(type: string, pattern: string, keys: readonly string[]): boolean {
   return type === 'fanout' || keys.some((k) => (type === 'topic' ? topicMatches(pattern, k) : pattern === k));
 }
 
+/** `*` is one word, `#` zero or more (RabbitMQ's topic exchange). */
 export function topicMatches(pattern: string, routingKey: string): boolean {
   const p = pattern.split('.');
   const k = routingKey === '' ? [] : routingKey.split('.');

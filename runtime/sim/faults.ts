@@ -217,6 +217,11 @@ export function faultInjector(targets: FaultTargets): FaultInjector {
     };
     const host = fault.host !== undefined ? targets.hosts[fault.host]! : undefined;
     const broker = host !== undefined ? world.brokerAt(host) : undefined;
+    /** The chart's queues on every broker (an operator's delete-queue and queue-limit pick one). */
+    const queuesOf = (chart: string) => {
+      const brokers = [...new Set(targets.hosts.map((h) => world.brokerAt(h)).filter((b) => b !== undefined))];
+      return brokers.flatMap((b) => b.queueNames().filter((q) => q.includes(chart) && !q.startsWith('amq.')).map((q) => ({ b, q })));
+    };
     const models = (chart: string, toHost?: string): SimChannelModel[] =>
       world.process(targets.processOf(chart)).connections().filter((m) => toHost === undefined || m.broker.members.includes(toHost));
     switch (fault.kind) {
@@ -286,9 +291,7 @@ export function faultInjector(targets: FaultTargets): FaultInjector {
         return;
       }
       case 'delete-queue': {
-        const chart = fault.chart!;
-        const brokers = [...new Set(targets.hosts.map((h) => world.brokerAt(h)).filter((b) => b !== undefined))];
-        const named = brokers.flatMap((b) => b.queueNames().filter((q) => q.includes(chart) && !q.startsWith('amq.')).map((q) => ({ b, q })));
+        const named = queuesOf(fault.chart!);
         if (named.length === 0) return skip('no queue');
         // an operator cannot delete a queue whose node is down (rabbitmqctl fails)
         const candidates = named.filter(({ b, q }) => b.queueIsUp(q));
@@ -321,9 +324,7 @@ export function faultInjector(targets: FaultTargets): FaultInjector {
       }
       case 'queue-limit': {
         // the publishers' brokers nack what reaches the full queue: each nack must resend that message alone (issue 30.1)
-        const chart = fault.chart!;
-        const brokers = [...new Set(targets.hosts.map((h) => world.brokerAt(h)).filter((b) => b !== undefined))];
-        const named = brokers.flatMap((b) => b.queueNames().filter((q) => q.includes(chart) && !q.startsWith('amq.')).map((q) => ({ b, q })));
+        const named = queuesOf(fault.chart!);
         if (named.length === 0) return skip('no queue');
         const { b, q } = named[world.stream('faults:targets').int(named.length)]!;
         record.queue = q;
