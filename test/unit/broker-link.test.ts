@@ -342,6 +342,23 @@ describe('BrokerLink: RabbitMQ flow control (issue 30)', () => {
 });
 
 describe('BrokerLink: bounded resends (issue 30)', () => {
+  it.fails('the broker closes the confirm channel alone (a channel error: 404, the exchange was deleted) while the connection stays: a fresh channel declares the exchanges again and resends the unconfirmed within seconds, not after the stall wait', async () => {
+    const { link, connection, up } = await openLink();
+    const first = await up();
+    link.publish(message(1));
+    link.publish(message(2));
+    first.confirm(1);
+    first.emit('error', new Error(`Channel closed by server: 404 (NOT-FOUND) with message "NOT_FOUND - no exchange '${EXCHANGES.mesh}' in vhost '/'"`));
+    first.lose();
+    await vi.advanceTimersByTimeAsync(2000);
+    await microtasks();
+    const fresh = connection.current!.channels.filter((c) => c.confirms && !c.closed);
+    expect(fresh).toHaveLength(1);
+    expect([...fresh[0].exchanges.keys()].sort()).toEqual(Object.values(EXCHANGES).sort());
+    expect(fresh[0].bodies).toEqual(names(2));
+    expect(link.snapshot()).toMatchObject({ lastError: expect.stringContaining('NOT_FOUND'), resentBy: { lost: 1 } });
+  });
+
   it('the stall watchdog backs off round by round: 30, 60, 120 s … up to MAX_CONFIRM_STALL_MS', async () => {
     expect([0, 1, 2, 3, 10].map(stallWaitMs)).toEqual([CONFIRM_STALL_MS, 2 * CONFIRM_STALL_MS, 4 * CONFIRM_STALL_MS, MAX_CONFIRM_STALL_MS, MAX_CONFIRM_STALL_MS]);
     expect(MAX_CONFIRM_STALL_MS).toBe(4 * CONFIRM_STALL_MS);
