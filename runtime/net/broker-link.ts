@@ -57,6 +57,8 @@ export interface LinkSnapshot extends OutboxStats {
   stalledChannels: number;
   /** Confirm channels replaced because they nacked (each nack round's resend goes out on a fresh channel). */
   nackingChannels: number;
+  /** Confirm channels the broker closed with a channel error (403, 404, 406, …) while the connection stayed up: each replaced after CHANNEL_RENEW (lastError says why). */
+  closedChannels: number;
   /** How often the broker blocked the connection (flow control), and for how long in all (ms, the current block included). */
   blocked: { count: number; totalMs: number; reason?: string };
   lastError?: string;
@@ -94,6 +96,19 @@ export const MAX_CONFIRM_STALL_MS = 120_000;
  */
 export const FAILOVER_SETTLE_MS = 5000;
 
+/**
+ * The broker closed the confirm channel with an error while the connection stayed (a channel
+ * error: 403 no write permission on an exchange, 404 an exchange deleted, …): a fresh channel,
+ * which declares the exchanges again, takes over after 250 ms, doubling while the errors
+ * come with no confirm between them, up to CONFIRM_STALL_MS (an error that stays costs little).
+ */
+export const CHANNEL_RENEW = { initialDelayMs: 250, maxDelayMs: CONFIRM_STALL_MS } as const;
+
+/** The wait before a closed channel's replacement, after `streak` channel errors in a row (1 = the first). */
+export function channelRenewMs(streak: number): number {
+  return Math.min(CHANNEL_RENEW.maxDelayMs, CHANNEL_RENEW.initialDelayMs * 2 ** Math.min(Math.max(0, streak - 1), 16));
+}
+
 /** The watchdog's wait after `rounds` replacements without a confirm between them. */
 export function stallWaitMs(rounds: number): number {
   return Math.min(MAX_CONFIRM_STALL_MS, CONFIRM_STALL_MS * 2 ** Math.min(Math.max(0, rounds), 16));
@@ -115,6 +130,10 @@ export class BrokerLink {
   private stalledChannels = 0;
   /** Confirm channels replaced because they nacked (the resend goes out on a fresh one). */
   private nackingChannels = 0;
+  /** Confirm channels the broker closed with an error; the replacement's timer; errors in a row with no answer between them. */
+  private closedChannels = 0;
+  private channelRenewal: TimerHandle | undefined;
+  private channelErrors = { streak: 0, answersAt: -1 };
   private watchdog: TimerHandle | undefined;
   /** Channels replaced (after the long wait) since the last confirm: the watchdog's back-off. */
   private stallRounds = 0;
@@ -129,7 +148,7 @@ export class BrokerLink {
   private lostAt: number | undefined;
   private readonly blocked = { count: 0, totalMs: 0, since: 0, reason: undefined as string | undefined };
   /** 'state' after every change of state, 'failed' after every failed attempt, 'problem' with each failure. */
-  private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass] }>();
+  private readonly events = new EventEmitter<{ state: [LinkState]; failed: []; problem: [Error, ErrorClass]; channelError: [Error] }>();
 
   constructor(private readonly options: BrokerLinkOptions) {
     this.env = options.environment ?? realEnvironment;
@@ -199,6 +218,12 @@ export class BrokerLink {
     return () => this.events.off('problem', listener);
   }
 
+  /** Tells `listener` each error the broker closed the confirm channel with (the connection stayed up); returns the unsubscribe. */
+  onChannelError(listener: (err: Error) => void): () => void {
+    this.events.on('channelError', listener);
+    return () => this.events.off('channelError', listener);
+  }
+
   /** Starts connecting in the background; the outbox holds messages meanwhile. */
   open(): Promise<void> {
     if (this.opening === undefined) this.move('open');
@@ -229,11 +254,7 @@ export class BrokerLink {
    */
   private armWatchdog(): void {
     if (this.watchdog !== undefined || this.machine.terminal || this.machine.state === 'blocked') return;
-    // a nack is an answer too: a channel that nacks is not stuck (the outbox backs off and probes)
-    const answers = () => {
-      const o = this.outbox.snapshot();
-      return o.confirmed + o.nacked;
-    };
+    const answers = () => this.answers();
     const seen = answers();
     this.watchdog = this.env.setTimeout(() => {
       this.watchdog = undefined;
@@ -242,11 +263,17 @@ export class BrokerLink {
         this.stallRounds = 0;
       } else if (this.machine.state === 'up') {
         this.stallRounds++;
-        void this.replaceChannel();
+        void this.replaceChannel('stalled');
       }
       this.armWatchdog();
     }, regressed(this.env, 'resend-whole-window') ? 10_000 : stallWaitMs(this.stallRounds)); // the old watchdog (test-only switch): every 10 s
     this.watchdog.unref();
+  }
+
+  /** Confirms and nacks so far: a nack is an answer too (a channel that nacks is not stuck: the outbox backs off and probes). */
+  private answers(): number {
+    const o = this.outbox.snapshot();
+    return o.confirmed + o.nacked;
   }
 
   private stopWatchdog(): void {
@@ -286,26 +313,63 @@ export class BrokerLink {
     if (this.outbox.size > 0) this.armWatchdog();
   }
 
-  /** A new confirm channel on the live connection (the old one stalled); the outbox resends what the old one left unconfirmed. */
-  private async replaceChannel(): Promise<void> {
+  /**
+   * A new confirm channel on the live connection, in place of one that stalled or that the
+   * broker closed; the outbox resends what the old one left unconfirmed.
+   */
+  private async replaceChannel(why: 'stalled' | 'closed'): Promise<void> {
     const model = this.model;
     const old = this.channel;
     if (!model || !old) return;
     try {
-      const fresh = await model.createConfirmChannel();
-      fresh.on('error', () => undefined);
-      if (this.model !== model || this.machine.state !== 'up') {
+      const fresh = await this.openConfirmChannel(model);
+      if (this.model !== model || this.machine.state !== 'up' || this.channel !== old) {
         void fresh.close().catch(() => undefined);
         return;
       }
-      this.stalledChannels++;
+      if (why === 'stalled') this.stalledChannels++;
+      else this.closedChannels++;
       this.channel = fresh;
       this.outbox.detach('stalled'); // takes back what the old one left unconfirmed (at most maxInFlight) ...
       this.outbox.attach(fresh); // ... and resends it first, in order
-      void old.close().catch(() => undefined);
+      closeQuietly(old);
     } catch {
       // the connection is going: its reconnect sets up a new channel anyway
     }
+  }
+
+  /**
+   * A confirm channel that declares the exchanges (a replacement too: the broker may have
+   * closed the old one because an exchange was deleted) and reports the error the broker
+   * closes it with, if ever (a connection's errors come through the connection's events).
+   */
+  private async openConfirmChannel(model: ChannelModel): Promise<ConfirmChannel> {
+    const channel = await model.createConfirmChannel();
+    channel.on('error', (err: Error) => this.channelClosedByBroker(channel, err));
+    for (const network of Object.keys(EXCHANGES) as NetworkName[]) {
+      await channel.assertExchange(EXCHANGES[network], 'topic', { durable: true });
+    }
+    return channel;
+  }
+
+  /**
+   * The broker closed the confirm channel with an error while the connection stays (the
+   * outbox has taken back what was on it when it heard the close): said (onChannelError), and
+   * a fresh channel takes over after channelRenewMs, not after the stall watchdog's wait.
+   */
+  private channelClosedByBroker(channel: ConfirmChannel, err: Error): void {
+    if (channel !== this.channel || this.machine.terminal) return;
+    this.lastError = err.message;
+    const answers = this.answers();
+    if (answers !== this.channelErrors.answersAt) this.channelErrors.streak = 0;
+    this.channelErrors = { streak: this.channelErrors.streak + 1, answersAt: answers };
+    this.events.emit('channelError', err);
+    this.env.clearTimeout(this.channelRenewal);
+    this.channelRenewal = this.env.setTimeout(() => {
+      this.channelRenewal = undefined;
+      if (this.channel === channel) void this.replaceChannel('closed');
+    }, channelRenewMs(this.channelErrors.streak));
+    this.channelRenewal.unref();
   }
 
   /**
@@ -316,8 +380,7 @@ export class BrokerLink {
     const model = this.model;
     if (!model || this.machine.state !== 'up') return; // blocked: renewed at the unblock; down: the reconnect brings one
     try {
-      const fresh = await model.createConfirmChannel();
-      fresh.on('error', () => undefined);
+      const fresh = await this.openConfirmChannel(model);
       if (this.model !== model || this.machine.state !== 'up' || !this.outbox.awaitsFreshChannel) {
         void fresh.close().catch(() => undefined);
         return;
@@ -339,6 +402,7 @@ export class BrokerLink {
       failedAttempts: this.failedAttempts,
       stalledChannels: this.stalledChannels,
       nackingChannels: this.nackingChannels,
+      closedChannels: this.closedChannels,
       blocked: {
         count: this.blocked.count,
         totalMs: this.blocked.totalMs + (this.blocked.since > 0 ? this.env.now() - this.blocked.since : 0),
@@ -356,6 +420,7 @@ export class BrokerLink {
     await this.settled(drainMs);
     this.move('close');
     this.stopWatchdog();
+    this.env.clearTimeout(this.channelRenewal);
     this.outbox.abandon();
     await this.opening?.catch(() => undefined);
     // amqplib waits for the broker's close-ok: bounded, so a killed or stuck broker cannot hang a stop
@@ -364,11 +429,7 @@ export class BrokerLink {
 
   private async doOpen(): Promise<void> {
     const connection = await openRecovering(this.options.urls, this.options.heartbeat, async (model) => {
-      const channel = await model.createConfirmChannel();
-      channel.on('error', () => undefined); // reported through the connection's events
-      for (const network of Object.keys(EXCHANGES) as NetworkName[]) {
-        await channel.assertExchange(EXCHANGES[network], 'topic', { durable: true });
-      }
+      const channel = await this.openConfirmChannel(model);
       this.model = model;
       this.channel = channel;
       // a fail-over: the members left may still be electing leaders for the dead one's queues
@@ -450,5 +511,14 @@ export class BrokerLink {
     else if (wasUp) this.notUpSince = this.env.now();
     const state = this.linkState;
     if (state !== before) this.events.emit('state', state);
+  }
+}
+
+/** Closes a channel that may be closed already (the broker closed it): nothing to wait for. */
+function closeQuietly(channel: ConfirmChannel): void {
+  try {
+    void channel.close().catch(() => undefined);
+  } catch {
+    // closed already
   }
 }

@@ -2,7 +2,7 @@
 // what to change: the text of the warnings of brokers.ts and inbox.ts.
 import type { BrokerLink } from './broker-link.ts';
 import type { ChartContext } from './chart-context.ts';
-import { configMismatch, mismatchAdvice, type ErrorClass } from './retry.ts';
+import { configMismatch, mismatchAdvice, replyCodeOf, type ErrorClass } from './retry.ts';
 import { tlsAdvice, tlsProblem, tlsReason } from './tls.ts';
 
 /** Brokers already reported, so each is said once. */
@@ -28,6 +28,22 @@ export function reportRetried(ctx: ChartContext, label: string, err: Error, caus
   const mismatch = configMismatch(err);
   const what = mismatch ? `${mismatch.kind} ${mismatch.name} ${mismatch.arg}` : err.message;
   ctx.limited.first(`mismatch ${label} ${what}`, `${ctx.name}: broker ${label}: ${mismatch ? mismatchAdvice(mismatch) : err.message}`);
+}
+
+/**
+ * The broker closed a publishing link's confirm channel with an error while the connection
+ * stayed (the link opens a fresh one, which declares the exchanges again, and resends what was
+ * unconfirmed): said with what to change, again at most every 30 s while it lasts (counted).
+ */
+export function reportChannelError(ctx: ChartContext, label: string, err: Error): void {
+  const code = replyCodeOf(err);
+  const advice =
+    code === 403
+      ? "the user may not write to an exchange: it needs configure, write and read on the miros.* names (RabbitMQ's set_permissions, e.g. '^(miros\\.|amq\\.gen-)')"
+      : code === 404
+        ? 'an exchange was deleted on the broker: the fresh channel declares it again; queues bound to the old one are bound again when their charts reconnect or restart'
+        : 'a fresh channel takes over';
+  ctx.limited.warn(`channel ${label} ${code ?? err.message}`, `${ctx.name}: broker ${label} closed the publishing channel (${err.message}); ${advice}; what it had not confirmed goes again`);
 }
 
 /** Says what went wrong on a publishing link (its onProblem listener). */

@@ -5,7 +5,7 @@ import type { TimerHandle } from '../env/environment.ts';
 import { DRAIN_MS } from './bounded-close.ts';
 import { discoverHosts } from '../lan/index.ts';
 import type { BrokerLink, LinkState } from './broker-link.ts';
-import { reportLinkProblem, type Reported } from './broker-warnings.ts';
+import { reportChannelError, reportLinkProblem, type Reported } from './broker-warnings.ts';
 import type { ChartContext } from './chart-context.ts';
 import type { ChartEvidence } from './chart-evidence.ts';
 import { amqpUrl } from './config.ts';
@@ -208,9 +208,11 @@ export class Brokers {
       environment: ctx.env,
     });
     const unlistenProblems = link.onProblem((err, cause) => reportLinkProblem(ctx, this.reported, link, label, err, cause));
+    const unlistenChannel = link.onChannelError((err) => reportChannelError(ctx, label, err));
     const unlistenStates = link.onState((state, reason) => this.linkStateChanged(link, state, reason));
     const unlisten = () => {
       unlistenProblems();
+      unlistenChannel();
       unlistenStates();
     };
     this.linkLeases.set(link, { key, unlisten });

@@ -3,6 +3,8 @@
 // there is reported and visible in networkStats while the mesh between the others still
 // works; the heartbeat default is 10 s.
 import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from 'amqplib';
+import { EXCHANGES } from '../../runtime/net/topology.ts';
 import { BrokerAccessRefusedError, BrokerUnreachableError, Event } from '../../runtime/index.ts';
 import { sleep, waitFor } from '../../ops/util/wait.ts';
 import { openRecovering } from '../../runtime/net/connection.ts';
@@ -93,6 +95,30 @@ describe('detection and recovery', () => {
     const after = a.chart.networkStats().brokers.find((l) => l.broker.includes(`@${NOBODY}:`))!.failedAttempts;
     expect(after).toBeLessThan(40); // ~100 ms doubling to 2 s: a handful in a few seconds
     expect(a.warnings.filter((w) => w.includes(`@${NOBODY}:`))).toHaveLength(1);
+  });
+
+  it('an exchange deleted under a running chart: the broker closes its publishing channel (404); it is said, and a fresh channel declares the exchange again and the event is confirmed', async () => {
+    const own = brokers()[0];
+    const n = makeNode('orphan', 0, { hosts: [own.host] });
+    await n.chart.startAt(idle);
+    const admin = await connect(`amqp://peter:rabbit@${own.host}:5672/%2F`);
+    try {
+      const ch = await admin.createChannel();
+      await ch.deleteExchange(EXCHANGES.mesh);
+      const t0 = Date.now();
+      const result = await n.chart.transmit(new Event('PING', { i: 1 })).settled;
+      expect(result.confirmed).toHaveLength(1);
+      expect(Date.now() - t0).toBeLessThan(10_000); // not the stall watchdog's 30 s
+      await ch.checkExchange(EXCHANGES.mesh); // declared again (throws, closing ch, if it is not there)
+      const link = n.chart.networkStats().brokers[0];
+      expect(link).toMatchObject({ state: 'up', closedChannels: 1, reconnects: 0, lastError: expect.stringMatching(/404 \(NOT-FOUND\).*no exchange/) });
+      const said = n.warnings.filter((w) => w.includes('closed the publishing channel'));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toMatch(/404.*an exchange was deleted on the broker: the fresh channel declares it again/);
+      await ch.close();
+    } finally {
+      await admin.close();
+    }
   });
 
   it('heartbeats every 10 s by default (not the reference 3600 s)', async () => {

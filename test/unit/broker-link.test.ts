@@ -1,7 +1,7 @@
 // BrokerLink against a fake recovering connection (fake-amqp.ts in place of openRecovering):
 // state, reconnects, resend order through its outbox, the bound, and close().
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { BrokerLink, CONFIRM_STALL_MS, MAX_CONFIRM_STALL_MS, stallWaitMs } from '../../runtime/net/broker-link.ts';
+import { BrokerLink, CONFIRM_STALL_MS, MAX_CONFIRM_STALL_MS, channelRenewMs, stallWaitMs } from '../../runtime/net/broker-link.ts';
 import { OutboxOverflowError } from '../../runtime/net/errors.ts';
 import type { OutboxMessage } from '../../runtime/net/outbox.ts';
 import { EXCHANGES } from '../../runtime/net/topology.ts';
@@ -342,8 +342,10 @@ describe('BrokerLink: RabbitMQ flow control (issue 30)', () => {
 });
 
 describe('BrokerLink: bounded resends (issue 30)', () => {
-  it.fails('the broker closes the confirm channel alone (a channel error: 404, the exchange was deleted) while the connection stays: a fresh channel declares the exchanges again and resends the unconfirmed within seconds, not after the stall wait', async () => {
+  it('the broker closes the confirm channel alone (a channel error: 404, the exchange was deleted) while the connection stays: a fresh channel declares the exchanges again and resends the unconfirmed within seconds, not after the stall wait', async () => {
     const { link, connection, up } = await openLink();
+    const heard: string[] = [];
+    link.onChannelError((err) => heard.push(err.message));
     const first = await up();
     link.publish(message(1));
     link.publish(message(2));
@@ -356,7 +358,40 @@ describe('BrokerLink: bounded resends (issue 30)', () => {
     expect(fresh).toHaveLength(1);
     expect([...fresh[0].exchanges.keys()].sort()).toEqual(Object.values(EXCHANGES).sort());
     expect(fresh[0].bodies).toEqual(names(2));
-    expect(link.snapshot()).toMatchObject({ lastError: expect.stringContaining('NOT_FOUND'), resentBy: { lost: 1 } });
+    expect(heard).toEqual([expect.stringContaining('404 (NOT-FOUND)')]);
+    expect(link.snapshot()).toMatchObject({ lastError: expect.stringContaining('NOT_FOUND'), resentBy: { lost: 1 }, closedChannels: 1, stalledChannels: 0 });
+  });
+
+  it('a channel error that stays (403 on every publish) is retried with a doubling wait, not in a tight loop; a confirm ends the streak', async () => {
+    expect([1, 2, 3, 20].map(channelRenewMs)).toEqual([250, 500, 1000, CONFIRM_STALL_MS]);
+    const { link, connection, up } = await openLink();
+    await up();
+    link.publish(message(1));
+    const refuse = () => {
+      const channel = connection.current!.channels.filter((c) => c.confirms && !c.closed).at(-1)!;
+      channel.emit('error', new Error(`Channel closed by server: 403 (ACCESS-REFUSED) with message "ACCESS_REFUSED - access to exchange '${EXCHANGES.mesh}' in vhost '/' refused for user 'u'"`));
+      channel.lose();
+    };
+    const renewedAt: number[] = [];
+    let t = 0;
+    refuse();
+    for (let step = 0; step < 40; step++) {
+      await vi.advanceTimersByTimeAsync(100);
+      t += 100;
+      await microtasks();
+      if (link.snapshot().closedChannels > renewedAt.length) {
+        renewedAt.push(t);
+        if (renewedAt.length < 4) refuse();
+      }
+    }
+    expect(renewedAt).toEqual([300, 800, 1800, 3800]); // 250, 500, 1000, 2000 ms (each on the next 100 ms step)
+    const last = connection.current!.channels.filter((c) => c.confirms && !c.closed).at(-1)!;
+    expect(last.bodies).toEqual(names(1));
+    last.confirmAll();
+    refuse(); // after a confirm: the first wait again
+    await vi.advanceTimersByTimeAsync(300);
+    await microtasks();
+    expect(link.snapshot().closedChannels).toBe(5);
   });
 
   it('the stall watchdog backs off round by round: 30, 60, 120 s … up to MAX_CONFIRM_STALL_MS', async () => {

@@ -11,7 +11,7 @@ export const netCounters = (duplicates: number) => ({ ...newCounters(), duplicat
 export function linkSnapshot(broker: string, state: 'up' | 'down', queued: number, inFlight: number, confirmed: number, sent = 0): LinkSnapshot {
   return {
     broker, state, machine: state === 'up' ? 'up' : 'backoff', queued, inFlight, confirmed, sent, maxInFlight: 256, resent: 0, resentBy: { nack: 0, lost: 0, stalled: 0 }, nacked: 0, overflowed: 0, held: false,
-    reconnects: 0, failedAttempts: 0, stalledChannels: 0, nackingChannels: 0, blocked: { count: 0, totalMs: 0 },
+    reconnects: 0, failedAttempts: 0, stalledChannels: 0, nackingChannels: 0, closedChannels: 0, blocked: { count: 0, totalMs: 0 },
   };
 }
 
