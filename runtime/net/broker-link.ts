@@ -133,6 +133,8 @@ export class BrokerLink {
   /** Confirm channels the broker closed with an error; the replacement's timer; errors in a row with no answer between them. */
   private closedChannels = 0;
   private channelRenewal: TimerHandle | undefined;
+  /** The closed channel's replacement came due while the broker blocked us: it is made at the unblock. */
+  private renewAtUnblock = false;
   private channelErrors = { streak: 0, answersAt: -1 };
   private watchdog: TimerHandle | undefined;
   /** Channels replaced (after the long wait) since the last confirm: the watchdog's back-off. */
@@ -367,7 +369,9 @@ export class BrokerLink {
     this.env.clearTimeout(this.channelRenewal);
     this.channelRenewal = this.env.setTimeout(() => {
       this.channelRenewal = undefined;
-      if (this.channel === channel) void this.replaceChannel('closed');
+      if (this.channel !== channel) return;
+      if (this.machine.state === 'blocked') this.renewAtUnblock = true; // no channel replacement while blocked
+      else void this.replaceChannel('closed');
     }, channelRenewMs(this.channelErrors.streak));
     this.channelRenewal.unref();
   }
@@ -471,6 +475,8 @@ export class BrokerLink {
       if (this.machine.state !== 'blocked') return;
       this.endBlock();
       this.move('unblock');
+      if (this.renewAtUnblock) void this.replaceChannel('closed');
+      this.renewAtUnblock = false;
       this.stallRounds = 0;
       if (this.outbox.awaitsFreshChannel) void this.renewChannel();
       if (this.outbox.size > 0) this.armWatchdog();

@@ -289,6 +289,25 @@ describe('BrokerLink: RabbitMQ flow control (issue 30)', () => {
     expect(link.snapshot()).toMatchObject({ confirmed: 1, inFlight: 0 });
   });
 
+  it('a channel the broker closes while it blocks us is replaced at the unblock, not before', async () => {
+    const { link, connection, up } = await openLink();
+    const first = await up();
+    link.publish(message(1));
+    connection.emit('blocked', 'low on memory');
+    first.emit('error', new Error('Channel closed by server: 404 (NOT-FOUND) with message "NOT_FOUND - no exchange"'));
+    first.lose();
+    await vi.advanceTimersByTimeAsync(5000);
+    await microtasks();
+    expect(link.snapshot()).toMatchObject({ closedChannels: 0, resent: 0 });
+    expect(connection.current!.channels.filter((c) => c.confirms && !c.closed)).toHaveLength(0);
+    connection.emit('unblocked');
+    await microtasks();
+    const fresh = connection.current!.channels.filter((c) => c.confirms && !c.closed);
+    expect(fresh).toHaveLength(1);
+    expect(fresh[0].bodies).toEqual(names(1));
+    expect(link.snapshot()).toMatchObject({ closedChannels: 1, state: 'up' });
+  });
+
   it('holds what is published while blocked (up to the bound, the overflow counted), and sends it once unblocked', async () => {
     const { link, connection, up } = await openLink(2);
     const channel = await up();
