@@ -659,6 +659,21 @@ interface TraceBody {
   readonly text: string;
   /** the body as `stripped()` leaves it (trailing whitespace trimmed); undefined when a name holds a line break */
   readonly stripped: string | undefined;
+  /** the chart name `tail` was made for */
+  tailName: string;
+  /** `] [name] e->` + text + `\n` for the chart named `tailName` (a trace line is its timestamp, then this) */
+  tail: string;
+}
+
+/** The end of a trace line after its timestamp, `] [name] e->A() from->to\n`, made once per chart name (one flat string). */
+function traceTail(body: TraceBody, name: string): string {
+  if (body.tailName !== name || body.tail === '') {
+    const tail = `] [${name}] e->${body.text}\n`;
+    tail.charCodeAt(0); // flat once: it is copied into every trace() text that holds it
+    body.tail = tail;
+    body.tailName = name;
+  }
+  return body.tail;
 }
 
 /** Bound of the trace bodies kept by the process (a chart takes the same transitions over and over); past it, bodies are made per read. */
@@ -676,7 +691,7 @@ function makeBody(start: StateLines, signal: number, end: StateLines): TraceBody
   const text = `${sig}() ${start.name}->${end.name}`;
   text.charCodeAt(0); // flat once: it is copied into every trace() text that holds it
   const broken = LINE_BREAK.test(sig) || LINE_BREAK.test(start.name) || LINE_BREAK.test(end.name);
-  return { end, text, stripped: broken ? undefined : text.trimEnd() };
+  return { end, text, stripped: broken ? undefined : text.trimEnd(), tailName: '', tail: '' };
 }
 
 /** The body of the trace line (start, signal, end), from `start`'s kept bodies. */
@@ -820,24 +835,21 @@ export class TraceLog {
   /** miros `trace()`: `"\n"`, then every line, each ending with `"\n"`; one flat string. */
   text(chartName: string | undefined | null): string {
     const n = this.#size;
-    if (n === 0) return '\n';
-    const mid = `] [${chartName ?? 'None'}] e->`;
-    const parts = new Array<string>(n * 5 + 1);
-    parts[0] = '\n';
-    let p = 1;
+    const name = chartName ?? 'None';
+    // concatenated, not joined: a line is three flat pieces (its millisecond, its microseconds,
+    // its cached tail), and a rope flattened once by the reader costs less than Array#join
+    let text = '\n';
     const cap = this.#time.length;
     let j = this.#head;
     for (let k = 0; k < n; k++) {
       const time = this.#time[j] as number;
       const milli = Math.floor(time / 1000);
-      parts[p++] = milli === lastMilli ? lastMilliHead : timestampHead(milli);
-      parts[p++] = THREE_DIGITS[time - milli * 1000] as string;
-      parts[p++] = mid;
-      parts[p++] = traceBody(this.#start[j] as StateLines, this.#signal[j] as number, this.#end[j] as StateLines).text;
-      parts[p++] = '\n';
+      const body = traceBody(this.#start[j] as StateLines, this.#signal[j] as number, this.#end[j] as StateLines);
+      text = text + (milli === lastMilli ? lastMilliHead : timestampHead(milli)) + (THREE_DIGITS[time - milli * 1000] as string) + traceTail(body, name);
       if (++j === cap) j = 0;
     }
-    return parts.join('');
+    text.charCodeAt(0); // flattened here, once
+    return text;
   }
 
   /** The lines of `stripped(trace())` made from the records; undefined when a name holds a line break. */
