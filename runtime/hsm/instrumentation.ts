@@ -620,7 +620,9 @@ function secondText(second: number): string {
 function timestampHead(milli: number): string {
   if (milli !== lastMilli) {
     const second = Math.floor(milli / 1000);
-    lastMilliHead = ['[', secondText(second), THREE_DIGITS[milli - second * 1000] as string].join('');
+    const head = '[' + secondText(second) + (THREE_DIGITS[milli - second * 1000] as string);
+    head.charCodeAt(0); // flat once: copied into every line of this millisecond
+    lastMilliHead = head;
     lastMilli = milli;
   }
   return lastMilliHead;
@@ -782,10 +784,13 @@ export class TraceLog {
   }
 
   clear(): void {
-    if (this.#size !== 0) {
-      // let go of the StateLines held
-      this.#start.fill(TOP_LINES);
-      this.#end.fill(TOP_LINES);
+    // let go of the StateLines held (only the slots in use hold any)
+    const cap = this.#time.length;
+    let j = this.#head;
+    for (let k = this.#size; k > 0; k--) {
+      this.#start[j] = TOP_LINES;
+      this.#end[j] = TOP_LINES;
+      if (++j === cap) j = 0;
     }
     this.#head = 0;
     this.#size = 0;
