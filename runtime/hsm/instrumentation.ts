@@ -200,8 +200,11 @@ export class StateTable {
  * numbers sit in side arrays. A push allocates nothing; `at`/`toArray` format on demand.
  */
 export class SpyLog {
-  /** @internal the record ring (read and written inline by the engine's spy: see `pushCall`) */
-  ids = new Int32Array(INITIAL_CAPACITY);
+  /**
+   * @internal the record ring (read and written inline by the engine's spy: see `pushCall`);
+   * an array of small integers, not an Int32Array: V8 stores into it with fewer checks
+   */
+  ids: number[] = new Array<number>(INITIAL_CAPACITY).fill(0);
   #a: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
   #b: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
   #x: number[] = new Array<number>(INITIAL_CAPACITY).fill(0);
@@ -237,7 +240,7 @@ export class SpyLog {
   #grow(): void {
     const old = this.ids.length;
     const cap = Math.min(old * 2, this.maxlen);
-    const id = new Int32Array(cap);
+    const id = new Array<number>(cap).fill(0);
     const a = new Array<string>(cap).fill('');
     const b = new Array<string>(cap).fill('');
     const x = new Array<number>(cap).fill(0);
