@@ -845,7 +845,7 @@ export class TraceLog {
     const n = this.#size;
     const name = chartName ?? 'None';
     // concatenated, not joined: a line is three flat pieces (its millisecond, its microseconds,
-    // its cached tail), and a rope flattened once by the reader costs less than Array#join
+    // its cached tail), and a rope flattened once below costs less than Array#join of the pieces
     let text = '\n';
     const cap = this.#time.length;
     let j = this.#head;
