@@ -200,8 +200,11 @@ export class StateTable {
  * numbers sit in side arrays. A push allocates nothing; `at`/`toArray` format on demand.
  */
 export class SpyLog {
-  /** @internal the record ring (read and written inline by the engine's spy: see `pushCall`) */
-  ids = new Int32Array(INITIAL_CAPACITY);
+  /**
+   * @internal the record ring (read and written inline by the engine's spy: see `pushCall`);
+   * an array of small integers, not an Int32Array: V8 stores into it with fewer checks
+   */
+  ids: number[] = new Array<number>(INITIAL_CAPACITY).fill(0);
   #a: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
   #b: string[] = new Array<string>(INITIAL_CAPACITY).fill('');
   #x: number[] = new Array<number>(INITIAL_CAPACITY).fill(0);
@@ -237,7 +240,7 @@ export class SpyLog {
   #grow(): void {
     const old = this.ids.length;
     const cap = Math.min(old * 2, this.maxlen);
-    const id = new Int32Array(cap);
+    const id = new Array<number>(cap).fill(0);
     const a = new Array<string>(cap).fill('');
     const b = new Array<string>(cap).fill('');
     const x = new Array<number>(cap).fill(0);
@@ -620,7 +623,9 @@ function secondText(second: number): string {
 function timestampHead(milli: number): string {
   if (milli !== lastMilli) {
     const second = Math.floor(milli / 1000);
-    lastMilliHead = ['[', secondText(second), THREE_DIGITS[milli - second * 1000] as string].join('');
+    const head = '[' + secondText(second) + (THREE_DIGITS[milli - second * 1000] as string);
+    head.charCodeAt(0); // flat once: copied into every line of this millisecond
+    lastMilliHead = head;
     lastMilli = milli;
   }
   return lastMilliHead;
@@ -659,6 +664,21 @@ interface TraceBody {
   readonly text: string;
   /** the body as `stripped()` leaves it (trailing whitespace trimmed); undefined when a name holds a line break */
   readonly stripped: string | undefined;
+  /** the chart name `tail` was made for */
+  tailName: string;
+  /** `] [name] e->` + text + `\n` for the chart named `tailName` (a trace line is its timestamp, then this) */
+  tail: string;
+}
+
+/** The end of a trace line after its timestamp, `] [name] e->A() from->to\n`, made once per chart name (one flat string). */
+function traceTail(body: TraceBody, name: string): string {
+  if (body.tailName !== name || body.tail === '') {
+    const tail = `] [${name}] e->${body.text}\n`;
+    tail.charCodeAt(0); // flat once: it is copied into every trace() text that holds it
+    body.tail = tail;
+    body.tailName = name;
+  }
+  return body.tail;
 }
 
 /** Bound of the trace bodies kept by the process (a chart takes the same transitions over and over); past it, bodies are made per read. */
@@ -676,7 +696,7 @@ function makeBody(start: StateLines, signal: number, end: StateLines): TraceBody
   const text = `${sig}() ${start.name}->${end.name}`;
   text.charCodeAt(0); // flat once: it is copied into every trace() text that holds it
   const broken = LINE_BREAK.test(sig) || LINE_BREAK.test(start.name) || LINE_BREAK.test(end.name);
-  return { end, text, stripped: broken ? undefined : text.trimEnd() };
+  return { end, text, stripped: broken ? undefined : text.trimEnd(), tailName: '', tail: '' };
 }
 
 /** The body of the trace line (start, signal, end), from `start`'s kept bodies. */
@@ -767,10 +787,13 @@ export class TraceLog {
   }
 
   clear(): void {
-    if (this.#size !== 0) {
-      // let go of the StateLines held
-      this.#start.fill(TOP_LINES);
-      this.#end.fill(TOP_LINES);
+    // let go of the StateLines held (only the slots in use hold any)
+    const cap = this.#time.length;
+    let j = this.#head;
+    for (let k = this.#size; k > 0; k--) {
+      this.#start[j] = TOP_LINES;
+      this.#end[j] = TOP_LINES;
+      if (++j === cap) j = 0;
     }
     this.#head = 0;
     this.#size = 0;
@@ -820,24 +843,21 @@ export class TraceLog {
   /** miros `trace()`: `"\n"`, then every line, each ending with `"\n"`; one flat string. */
   text(chartName: string | undefined | null): string {
     const n = this.#size;
-    if (n === 0) return '\n';
-    const mid = `] [${chartName ?? 'None'}] e->`;
-    const parts = new Array<string>(n * 5 + 1);
-    parts[0] = '\n';
-    let p = 1;
+    const name = chartName ?? 'None';
+    // concatenated, not joined: a line is three flat pieces (its millisecond, its microseconds,
+    // its cached tail), and a rope flattened once below costs less than Array#join of the pieces
+    let text = '\n';
     const cap = this.#time.length;
     let j = this.#head;
     for (let k = 0; k < n; k++) {
       const time = this.#time[j] as number;
       const milli = Math.floor(time / 1000);
-      parts[p++] = milli === lastMilli ? lastMilliHead : timestampHead(milli);
-      parts[p++] = THREE_DIGITS[time - milli * 1000] as string;
-      parts[p++] = mid;
-      parts[p++] = traceBody(this.#start[j] as StateLines, this.#signal[j] as number, this.#end[j] as StateLines).text;
-      parts[p++] = '\n';
+      const body = traceBody(this.#start[j] as StateLines, this.#signal[j] as number, this.#end[j] as StateLines);
+      text = text + (milli === lastMilli ? lastMilliHead : timestampHead(milli)) + (THREE_DIGITS[time - milli * 1000] as string) + traceTail(body, name);
       if (++j === cap) j = 0;
     }
-    return parts.join('');
+    text.charCodeAt(0); // flattened here, once
+    return text;
   }
 
   /** The lines of `stripped(trace())` made from the records; undefined when a name holds a line break. */
