@@ -21,9 +21,10 @@ export interface ChartContext {
   report(tag: string, data?: unknown): void;
   /**
    * Spends `ms` of CPU in the current step: the handler's own computation (a real instance blocks
-   * its thread that long; a simulated process's virtual clock charges it, and its timers, the
-   * chart's next drain turn and its acks among them, wait until it is done). A chart that gets
-   * events faster than it can handle them builds a backlog, as a real one does.
+   * its thread that long; in simulation the process is busy that long of virtual time, and what it
+   * queued with setImmediate, the chart's next drain turn and its ack flushes among them, waits
+   * until it is done). A chart that gets events faster than it can handle them builds a backlog,
+   * as a real one does.
    */
   work(ms: number): void;
 }

@@ -218,7 +218,7 @@ export async function simulate(programValue: Program, options: SimulateOptions):
     const contextOf = (def: (typeof program.charts)[number]): ChartContext => ({
       name: def.name,
       report: (tag, data = {}) => reports[def.name]!.push({ tag, data }),
-      // the CPU of the chart's process now (a restart's new one): its timers wait meanwhile
+      // the CPU of the chart's process now (a restart's new one): its immediates wait meanwhile
       work: (ms) => world.process(processOf.get(def.name) ?? def.name).compute?.(ms),
     });
     const initials = program.charts.map((def) => def.initial(contextOf(def)));

@@ -78,7 +78,7 @@ class SimTimer implements TimerHandle {
 class ProcessState implements SimProcess {
   alive = true;
   private clockOffsetMs = 0;
-  /** Virtual ms (world.elapsedMs) until which its CPU is busy (compute): its timers wait. */
+  /** Virtual ms (world.elapsedMs) until which its CPU is busy (compute): its immediates wait. */
   private busyUntil = 0;
   readonly timers = new Set<SimTimer>();
   readonly models = new Set<SimChannelModel>();
