@@ -174,14 +174,14 @@ export function relayProgram(options: RelayOptions = {}): Program {
 }
 
 /**
- * The relay the fault search is measured on (`npm run bench -- sim`): 160 PINGs in two bursts of 80,
- * 8 s apart, about 480 mesh events (PING, PONG, REPORT each). The charts take CPU time for them
- * (the ponger 40 ms an answer, the pinger and the auditor 80 ms a check), so each burst is a backlog
- * many drain turns deep for seconds at every chart, as on a loaded host; the auditor's quiet period
+ * The relay the fault search is measured on (`npm run bench -- sim`): 96 PINGs in two bursts of 48,
+ * 8 s apart, about 290 mesh events (PING, PONG, REPORT each). The charts take CPU time for them
+ * (the ponger 40 ms an answer, the pinger and the auditor 120 ms a check), so each burst is a backlog
+ * several drain turns deep for seconds at every chart, as on a loaded host; the auditor's quiet period
  * (40 s) ends the run after about 60 s of virtual time, well after the faults have healed.
  */
 export const relayBench: Program = {
-  ...relayProgram({ pings: 160, periodS: 8, burst: 80, answerMs: 40, checkMs: 80, quietS: 40 }),
+  ...relayProgram({ pings: 96, periodS: 8, burst: 48, answerMs: 40, checkMs: 120, quietS: 40 }),
   name: 'relay-bench',
   timeoutMs: 120_000,
 };
