@@ -1,5 +1,5 @@
 // `npm run bench -- sim`: the fault search's speed (runs per minute, virtual time per real
-// time) for the relay with 3 charts, about 200 events, 20 faults per run and ≥ 60 s of virtual
+// time) for the relay with 3 charts, about 290 events in two bursts, 20 faults per run and ≥ 60 s of virtual
 // time each (relayBench of examples/relay), every fault kind allowed, in worker threads,
 // compiled (dist/), as `mirosnet sim` runs.
 import { availableParallelism, loadavg } from 'node:os';

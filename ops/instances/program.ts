@@ -25,6 +25,8 @@ const initial = def.initial({
     if (PROTOCOL_TAGS.has(tag)) throw new Error(`${def.name}: report tag ${tag} is the instance protocol's own: pick another`);
     process.stdout.write(controlLine(tag, data));
   },
+  // the handler's CPU time: the thread does nothing else meanwhile (timers, socket reads and acks wait)
+  work: (ms) => void (ms > 0 && Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)),
 });
 
 await runInstance({ ...cfg, tx: def.txRoutingKey, rx: def.rxRoutingKey }, initial);

@@ -78,6 +78,7 @@ export function checkSimRun(result: SimulationResult): SimCheck {
   for (const k of [...(result.faults?.killed ?? []), ...(result.faults?.stopped ?? [])]) ledger.onKilled(k.chart, incOf(k.chart, k.iid, null));
   for (const f of result.faults?.records ?? []) if ((f.kind === 'kill' || f.kind === 'stop') && f.chart && f.skipped === undefined) ledger.onKilledAt(f.chart, SIM_EPOCH_MS + f.startedAt);
   for (const f of result.faults?.records ?? []) if (f.kind === 'delete-queue' && f.queue?.startsWith('miros.mesh.') && f.chart) ledger.onRemoved(f.chart, removedBy(f)); // the ledger counts mesh events
+  for (const [chart, n] of Object.entries(replayDrops(result))) ledger.onRemoved(chart, n);
 
   const r = ledger.result();
   const problems: string[] = [...result.problems];
@@ -111,6 +112,23 @@ function diedRecordProblems(result: SimulationResult, receives: readonly MeshRec
     if (missing > died) problems.push(`${missing - died} events never handled at ${receiver}: ${missing} missing there since its kills, and only ${died} receipt records died with them`);
   }
   return problems;
+}
+
+/**
+ * Events each receiver dropped as replays, over its incarnations (networkStats(): at each kill or
+ * stop, and at the end), in a run where a clock step brought a chart back far behind: a receiver
+ * that never heard that sender before refuses its events, by design (replay-guard.ts; faults.ts,
+ * CLOCK_STEP_WHILE_DOWN_FACTOR). They count as removed by the fault; in any other run a replay drop
+ * is no excuse.
+ */
+function replayDrops(result: SimulationResult): Record<string, number> {
+  const log = result.faults;
+  if (!log?.records.some((f) => f.kind === 'clock-step' && f.steppedMs !== undefined)) return {};
+  const drops: Record<string, number> = {};
+  const add = (chart: string, n: number | undefined) => void (n && (drops[chart] = (drops[chart] ?? 0) + n));
+  for (const k of [...log.killed, ...log.stopped]) add(k.chart, k.replayDrops);
+  for (const [chart, stats] of Object.entries(result.stats ?? {})) add(chart, stats.mesh?.droppedBy.replay);
+  return drops;
 }
 
 /** Each chart's host clock offset (ms) at a wall time (ms), from the run's clock-step faults (they outlive restarts). */

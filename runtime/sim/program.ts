@@ -9,7 +9,7 @@
 //   - workload: posts and transmits of JSON payloads into named charts (real: the instance
 //     protocol's "post"/"transmit" commands, simulated: chart.postFifo / chart.transmit).
 // Time inside a chart is the chart's own (its environment): timers are the engine's
-// postFifo(e, { period, times }), never setTimeout.
+// postFifo(e, { period, times }), never setTimeout; CPU time a handler spends is work(ms).
 import type { State } from '../hsm/index.ts';
 import type { MeshEventId } from '../net/snoop-record.ts';
 
@@ -19,6 +19,14 @@ export interface ChartContext {
   readonly name: string;
   /** Says a fact about this chart: the program's done() and invariant() read them. */
   report(tag: string, data?: unknown): void;
+  /**
+   * Spends `ms` of CPU in the current step: the handler's own computation (a real instance blocks
+   * its thread that long; in simulation the process is busy that long of virtual time, and what it
+   * queued with setImmediate, the chart's next drain turn and its ack flushes among them, waits
+   * until it is done). A chart that gets events faster than it can handle them builds a backlog,
+   * as a real one does.
+   */
+  work(ms: number): void;
 }
 
 export interface ChartDef {

@@ -12,10 +12,14 @@ export interface SimFaultLog {
   records: FaultRecord[];
   /** Virtual ms (since the world began) at which the workload started. */
   workloadAt: number;
-  /** Chart incarnations (iid) ended by SIGKILL, with the mesh-receive records each had made by then (networkStats().meshRecords.receive). */
-  killed: Array<{ chart: string; iid: string; receiptRecords?: number }>;
-  /** Chart incarnations ended by a graceful stop (what a link could not confirm by then is abandoned, and counted, by the runtime). */
-  stopped: Array<{ chart: string; iid: string }>;
+  /**
+   * Chart incarnations (iid) ended by SIGKILL, with the mesh-receive records each had made by then
+   * (networkStats().meshRecords.receive) and the mesh events it had dropped as replays (a sender's
+   * clock far behind, unheard before: by design, counted by reason).
+   */
+  killed: Array<{ chart: string; iid: string; receiptRecords?: number; replayDrops?: number }>;
+  /** Chart incarnations ended by a graceful stop (what a link could not confirm by then is abandoned, and counted, by the runtime), with the replays it had dropped by then. */
+  stopped: Array<{ chart: string; iid: string; replayDrops?: number }>;
   /** Chart restarts. */
   restarts: number;
   /** Why the program's own done() and invariant() were not applied (it is not built for restarts), if so. */

@@ -32,7 +32,7 @@ export interface SimWorldPort {
   /** Virtual milliseconds since the world began. */
   readonly elapsedMs: number;
   /** A simulated process with its own Environment. */
-  process(name: string): { readonly name: string; readonly environment: Environment; readonly flow?: Readonly<SimFlowCounters> };
+  process(name: string): { readonly name: string; readonly environment: Environment; readonly flow?: Readonly<SimFlowCounters>; compute?(ms: number): void };
   /** Puts a simulated broker on `host`. */
   broker(host: string): unknown;
   /** Runs events (and the promise jobs they start) up to virtual time `untilMs`. */
@@ -215,7 +215,12 @@ export async function simulate(programValue: Program, options: SimulateOptions):
       return chart;
     };
     for (const def of program.charts) makeChart(def, def.name);
-    const contextOf = (def: (typeof program.charts)[number]): ChartContext => ({ name: def.name, report: (tag, data = {}) => reports[def.name]!.push({ tag, data }) });
+    const contextOf = (def: (typeof program.charts)[number]): ChartContext => ({
+      name: def.name,
+      report: (tag, data = {}) => reports[def.name]!.push({ tag, data }),
+      // the CPU of the chart's process now (a restart's new one): its immediates wait meanwhile
+      work: (ms) => world.process(processOf.get(def.name) ?? def.name).compute?.(ms),
+    });
     const initials = program.charts.map((def) => def.initial(contextOf(def)));
     await settle('the charts starting', Promise.all(program.charts.map((def, i) => charts.get(def.name)!.startAt(initials[i]!))));
 
@@ -256,13 +261,14 @@ export async function simulate(programValue: Program, options: SimulateOptions):
         kill: (name) => {
           const c = chart(name);
           // its receipt records so far (published or waiting in its outbox): the check bounds what the kill may excuse by those that died
-          log.killed.push({ chart: name, iid: c.nets.incarnationId, receiptRecords: c.networkStats().meshRecords.receive });
+          const stats = c.networkStats();
+          log.killed.push({ chart: name, iid: c.nets.incarnationId, receiptRecords: stats.meshRecords.receive, replayDrops: stats.mesh.droppedBy.replay ?? 0 });
           world.process(processOf.get(name) ?? name).kill();
         },
         stop: async (name) => {
           cancelSupervisor(name); // `systemctl stop` ends a pending auto-restart too
           const c = chart(name);
-          log.stopped.push({ chart: name, iid: c.nets.incarnationId });
+          log.stopped.push({ chart: name, iid: c.nets.incarnationId, replayDrops: c.networkStats().mesh.droppedBy.replay ?? 0 });
           stoppedByFault.add(c);
           await c.stop();
         },

@@ -41,6 +41,14 @@ export interface SimProcess {
   connections(): SimChannelModel[];
   /** What it did against its brokers' flow control, over all its connections (the checker reads it). */
   readonly flow: Readonly<SimFlowCounters>;
+  /**
+   * Spends `ms` virtual ms of this process's CPU now (a handler's own computation: ChartContext.work).
+   * The process is single-threaded: its setImmediate callbacks (a chart's next drain turn, a
+   * receiver's ack flush, an outbox's sends) that come due meanwhile run once it is free, in the
+   * order they came due. Timers and socket reads run when due: Node runs them before the
+   * immediates of the next turn, so they keep their order with the chart's turns.
+   */
+  compute(ms: number): void;
 }
 
 export interface SimRunOptions {
@@ -70,6 +78,8 @@ class SimTimer implements TimerHandle {
 class ProcessState implements SimProcess {
   alive = true;
   private clockOffsetMs = 0;
+  /** Virtual ms (world.elapsedMs) until which its CPU is busy (compute): its immediates wait. */
+  private busyUntil = 0;
   readonly timers = new Set<SimTimer>();
   readonly models = new Set<SimChannelModel>();
   readonly flow: SimFlowCounters = { publishedWhileBlocked: 0, channelsOpenedWhileBlocked: 0 };
@@ -98,7 +108,7 @@ class ProcessState implements SimProcess {
       'clearTimeout': (h: TimerHandle | undefined) => this.clear(h),
       'setInterval': (fn: () => void, ms: number): TimerHandle => this.timer(fn, ms, ms),
       'clearInterval': (h: TimerHandle | undefined) => this.clear(h),
-      'setImmediate': (fn: () => void): TimerHandle => this.timer(fn, 0, undefined),
+      'setImmediate': (fn: () => void): TimerHandle => this.timer(fn, 0, undefined, true),
       'clearImmediate': (h: TimerHandle | undefined) => this.clear(h),
       random: () => this.random.next(),
       'randomBytes': (n: number) => this.random.bytes(n),
@@ -120,6 +130,11 @@ class ProcessState implements SimProcess {
     return [...this.models];
   }
 
+  compute(ms: number): void {
+    if (!(Number.isFinite(ms) && ms > 0)) return;
+    this.busyUntil = Math.max(this.busyUntil, this.world.elapsedMs) + ms;
+  }
+
   kill(): void {
     if (!this.alive) return;
     this.alive = false;
@@ -134,12 +149,14 @@ class ProcessState implements SimProcess {
     }
   }
 
-  private timer(fn: () => void, ms: number, every: number | undefined): TimerHandle {
+  private timer(fn: () => void, ms: number, every: number | undefined, immediate = false): TimerHandle {
     const t = new SimTimer(this);
     if (!this.alive) return t;
     const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
     const arm = (d: number) => {
       t.id = this.world.schedule(d, () => {
+        // an immediate while the CPU is busy (compute) runs once it is free, after those already waiting
+        if (immediate && this.busyUntil > this.world.elapsedMs) return arm(this.busyUntil - this.world.elapsedMs);
         if (every === undefined) this.timers.delete(t);
         else arm(Math.max(1, every));
         fn();

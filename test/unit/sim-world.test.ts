@@ -42,6 +42,31 @@ describe('SimWorld: clock, events, random streams', () => {
     await expect(loop.run({ maxSteps: 100 })).rejects.toThrow(/more than 100 events/);
   });
 
+  // A handler's CPU time (ChartContext.work): the process is single-threaded, so what it queued with
+  // setImmediate (a chart's next drain turn, an ack flush) waits until the CPU is free, in the order it
+  // came due; a timer runs when due (Node runs timers and socket reads before the next turn's immediates).
+  it('compute(ms): a busy process runs its immediates once it is free, in order; its timers when due; other processes are not held', async () => {
+    const world = new SimWorld(1);
+    const p = world.process('p').environment;
+    const q = world.process('q').environment;
+    const ran: string[] = [];
+    const at = (what: string) => () => ran.push(`${what}@${world.elapsedMs}`);
+    p.setImmediate(() => {
+      ran.push(`turn1@${world.elapsedMs}`);
+      world.process('p').compute(30);
+      p.setImmediate(at('turn2'));
+    });
+    world.schedule(10, () => p.setImmediate(at('flush'))); // queued mid-turn: after turn2
+    p.setTimeout(at('timer'), 5);
+    q.setImmediate(at('q'));
+    await world.run();
+    expect(ran).toEqual(['turn1@0', 'q@0', 'timer@5', 'turn2@30', 'flush@30']);
+    world.process('p').compute(0); // nothing to spend: not busy
+    p.setImmediate(at('free'));
+    await world.run();
+    expect(ran.at(-1)).toBe('free@30');
+  });
+
   it('streams are seeded and independent: one more draw in one does not change another', () => {
     const draws = (world: SimWorld, name: string) => Array.from({ length: 5 }, () => world.stream(name).next());
     const a = new SimWorld(42);
