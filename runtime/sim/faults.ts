@@ -233,7 +233,9 @@ export function faultInjector(targets: FaultTargets): FaultInjector {
         world.cut(proc, host!);
         const cut = fault.kind === 'partition' ? { toBroker: true, toClient: true } : fault.amount === 1 ? { toBroker: true, toClient: false } : { toBroker: false, toClient: true };
         const hit = models(chart, host);
-        for (const m of hit) m.remote.wire.cut = { ...cut };
+        // a direction already cut stays cut: a connection that lost frames one way never delivers a
+        // later frame that way (TCP keeps a connection's bytes in order); the heartbeat closes it
+        for (const m of hit) m.remote.wire.cut = { toBroker: m.remote.wire.cut.toBroker || cut.toBroker, toClient: m.remote.wire.cut.toClient || cut.toClient };
         // the heartbeat finds the connection dead on both sides
         world.schedule(Math.min(HEARTBEAT_TIMEOUT_MS, fault.durationMs), () => {
           for (const m of hit) {
