@@ -115,6 +115,19 @@ function sharedMetrics(prom: Prom, registry: PromClient.Registry): Shared {
       });
     },
   });
+  new prom.Counter({
+    name: 'miros_channels_replaced_total',
+    help: 'Confirm channels replaced, by why: stalled (no confirm for long), nacking (a nack round), closed (the broker closed it with an error)',
+    labelNames: ['chart', 'why'], registers,
+    collect() {
+      this.reset();
+      each((chart, s) => {
+        this.inc({ chart, why: 'stalled' }, sum(s, (b) => b.stalledChannels));
+        this.inc({ chart, why: 'nacking' }, sum(s, (b) => b.nackingChannels));
+        this.inc({ chart, why: 'closed' }, sum(s, (b) => b.closedChannels));
+      });
+    },
+  });
   new prom.Gauge({
     name: 'miros_link_state', help: 'Broker link state: 1 for the current state of each link', labelNames: ['chart', 'broker', 'state'], registers,
     collect() {

@@ -15,7 +15,10 @@ function source(name: string, over: Partial<NetworkStats> = {}): MetricsSource &
   const s = networkStats({
     mesh: { ...netCounters(2), delivered: 7, sent: 9, self: 0 },
     trace: netCounters(1),
-    brokers: [linkSnapshot('amqp://peter:***@127.0.0.11:5672/%2F', 'up', 0, 2, 9), linkSnapshot('amqp://peter:***@127.0.0.12:5672/%2F', 'down', 4, 1, 5)],
+    brokers: [
+      { ...linkSnapshot('amqp://peter:***@127.0.0.11:5672/%2F', 'up', 0, 2, 9), stalledChannels: 1, closedChannels: 2 },
+      { ...linkSnapshot('amqp://peter:***@127.0.0.12:5672/%2F', 'down', 4, 1, 5), closedChannels: 1, nackingChannels: 3 },
+    ],
     drops: { expired: 3 },
     lamport: 1,
     ...over,
@@ -47,6 +50,9 @@ describe('chart metrics', () => {
       expect(value(text, 'miros_outbox_depth{chart="a"}')).toBe(4);
       expect(value(text, 'miros_duplicates_total{chart="a"}')).toBe(3);
       expect(value(text, 'miros_drops_total{chart="a",reason="expired"}')).toBe(3);
+      expect(value(text, 'miros_channels_replaced_total{chart="a",why="stalled"}')).toBe(1);
+      expect(value(text, 'miros_channels_replaced_total{chart="a",why="nacking"}')).toBe(3);
+      expect(value(text, 'miros_channels_replaced_total{chart="a",why="closed"}')).toBe(3);
       expect(value(text, 'miros_link_state{chart="a",broker="127.0.0.12:5672",state="down"}')).toBe(1);
       expect(value(text, 'miros_link_state{chart="a",broker="127.0.0.12:5672",state="up"}')).toBe(0);
       expect(value(text, 'miros_delivery_latency_seconds_count{chart="a"}')).toBe(1);
