@@ -308,6 +308,24 @@ describe('BrokerLink: RabbitMQ flow control (issue 30)', () => {
     expect(link.snapshot()).toMatchObject({ closedChannels: 1, state: 'up' });
   });
 
+  it.fails('a closed channel whose replacement was waiting for the unblock is forgotten when the connection drops: the next connection\'s unblock replaces nothing', async () => {
+    const { link, connection, up } = await openLink();
+    const first = await up();
+    link.publish(message(1));
+    connection.emit('blocked', 'low on memory');
+    first.emit('error', new Error('Channel closed by server: 404 (NOT-FOUND) with message "NOT_FOUND - no exchange"'));
+    first.lose();
+    await vi.advanceTimersByTimeAsync(5000); // the replacement comes due while blocked: it waits for the unblock
+    connection.lose();
+    const second = await up();
+    second.confirmAll();
+    connection.emit('blocked', 'low on memory');
+    connection.emit('unblocked');
+    await microtasks();
+    expect(second.closed).toBe(false);
+    expect(link.snapshot()).toMatchObject({ closedChannels: 0, confirmed: 1 });
+  });
+
   it('holds what is published while blocked (up to the bound, the overflow counted), and sends it once unblocked', async () => {
     const { link, connection, up } = await openLink(2);
     const channel = await up();
