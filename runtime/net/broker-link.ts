@@ -485,6 +485,10 @@ export class BrokerLink {
       if (this.machine.terminal) return;
       this.endBlock(); // a new connection starts unblocked (the broker blocks it again if the alarm holds)
       this.blockedBeforeUp = undefined;
+      // a closed channel's replacement is moot: the reconnect's setup opens a fresh channel
+      this.env.clearTimeout(this.channelRenewal);
+      this.channelRenewal = undefined;
+      this.renewAtUnblock = false;
       this.move('disconnect');
       this.lostAt = this.env.now();
       this.outbox.detach();

@@ -308,7 +308,7 @@ describe('BrokerLink: RabbitMQ flow control (issue 30)', () => {
     expect(link.snapshot()).toMatchObject({ closedChannels: 1, state: 'up' });
   });
 
-  it.fails('a closed channel whose replacement was waiting for the unblock is forgotten when the connection drops: the next connection\'s unblock replaces nothing', async () => {
+  it('a closed channel whose replacement was waiting for the unblock is forgotten when the connection drops: the next connection\'s unblock replaces nothing', async () => {
     const { link, connection, up } = await openLink();
     const first = await up();
     link.publish(message(1));
