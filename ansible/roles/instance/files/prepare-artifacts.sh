@@ -50,7 +50,9 @@ if [ -n "${APP:-}" ]; then
     });' "${APP_MAIN:-}") || fail "cannot read package/package.json from $app_tgz"
   [ -n "$app_name" ] || fail "$app_tgz: its package.json has no name"
   [ -n "$app_main" ] || fail "$app_tgz: set instance_app_main (its package.json has no main)"
-  tar -tzf "$app_tgz" | grep -qxF "package/${app_main#./}" || fail "$app_tgz has no entry point ${app_main} (instance_app_main)"
+  # the listing is read whole first: `tar | grep -q` under pipefail fails when grep quits early and tar gets SIGPIPE
+  listing=$(tar -tzf "$app_tgz")
+  grep -qxF "package/${app_main#./}" <<<"$listing" || fail "$app_tgz has no entry point ${app_main} (instance_app_main)"
 fi
 prom=
 if [ "${METRICS:-0}" = 1 ]; then
